@@ -1,0 +1,1 @@
+"""VisionDesk desktop application (Qt UI and its plain-Python data layer)."""

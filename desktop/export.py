@@ -1,0 +1,107 @@
+"""Export a conversation to Markdown (with its images) or to JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .store_files import write_atomically
+from .store_models import Conversation, StoredMessage
+
+JSON_FORMAT = "visiondesk.conversation"
+JSON_VERSION = 1
+_ROLE_HEADINGS = {"user": "You", "assistant": "Assistant", "system": "System"}
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
+_RESERVED_WINDOWS = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
+
+
+def safe_filename(title: str, fallback: str) -> str:
+    """Turn a conversation title into a file name that is valid on Windows, macOS and Linux."""
+    name = _UNSAFE_FILENAME.sub("_", " ".join(title.split())).strip(" .")[:100].rstrip(" .")
+    if not name or name.upper() in _RESERVED_WINDOWS:
+        name = fallback
+    return name
+
+
+def _escape_alt(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def write_markdown(conversation: Conversation, messages: Sequence[StoredMessage], folder: Path) -> Path:
+    """Write ``folder/<title>.md`` plus ``folder/images/`` holding the referenced attachments.
+
+    Image links are relative (``images/<sha256><ext>``), so the folder can be moved or zipped.
+    Returns the path of the Markdown file.
+    """
+    folder = Path(folder)
+    images = folder / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    title = conversation.title or f"Conversation {conversation.id}"
+    lines = [f"# {title}", ""]
+    if conversation.model:
+        lines += [f"*Model: {Path(conversation.model).name}*", ""]
+    for message in messages:
+        lines += [f"## {_ROLE_HEADINGS.get(message.role, message.role.title())}", ""]
+        if message.text:
+            lines += [message.text.rstrip(), ""]
+        for attachment in message.attachments:
+            images.mkdir(exist_ok=True)
+            target = images / attachment.path.name
+            if not target.exists():
+                shutil.copyfile(attachment.path, target)
+            lines += [f"![{_escape_alt(attachment.name)}](images/{attachment.path.name})", ""]
+        if not message.complete:
+            lines += ["*(incomplete answer)*", ""]
+    path = folder / f"{safe_filename(title, f'conversation-{conversation.id}')}.md"
+    write_atomically(path, "\n".join(lines).encode("utf-8"))
+    return path
+
+
+def conversation_to_dict(conversation: Conversation, messages: Sequence[StoredMessage]) -> dict[str, Any]:
+    """The JSON-ready form of a conversation (attachments by name and SHA-256, not bytes)."""
+    return {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "conversation": {
+            "id": conversation.id,
+            "title": conversation.title,
+            "model": conversation.model,
+            "created_at": conversation.created_at,
+            "updated_at": conversation.updated_at,
+        },
+        "messages": [
+            {
+                "id": m.id,
+                "role": m.role,
+                "text": m.text,
+                "complete": m.complete,
+                "created_at": m.created_at,
+                "stats": m.stats,
+                "attachments": [
+                    {"name": a.name, "sha256": a.sha256, "width": a.width, "height": a.height}
+                    for a in m.attachments
+                ],
+            }
+            for m in messages
+        ],
+    }
+
+
+def write_json(conversation: Conversation, messages: Sequence[StoredMessage], path: Path) -> Path:
+    """Write the conversation as UTF-8 JSON to ``path`` (atomically); return ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(conversation_to_dict(conversation, messages), ensure_ascii=False, indent=2)
+    write_atomically(path, data.encode("utf-8"))
+    return path

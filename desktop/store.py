@@ -1,0 +1,372 @@
+"""Conversation history on SQLite: conversations, messages and their image attachments.
+
+``ConversationStore`` is plain Python (no Qt). It is meant for the UI thread, but its one
+connection is shared behind a lock, so a worker thread may use it too. Every write is exactly one
+transaction, and the database runs in WAL mode, so killing the process at any moment leaves it
+consistent with the last committed write.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from . import store_files
+from .store_files import AttachmentSource
+from .store_models import (
+    ROLES,
+    Attachment,
+    Conversation,
+    NotFoundError,
+    StoredMessage,
+    conversation_from_row,
+    dump_stats,
+    make_title,
+    message_from_row,
+)
+from .store_schema import connect
+
+log = logging.getLogger(__name__)
+
+
+class ConversationStore:
+    """Persistent conversations backed by one SQLite file and a folder of attachments."""
+
+    def __init__(
+        self, db_path: Path, attachments_dir: Path, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.attachments_dir = Path(attachments_dir)
+        self.attachments_dir.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = connect(self.db_path)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database connection (idempotent)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> ConversationStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection; raises ``RuntimeError`` after ``close()``."""
+        if self._conn is None:
+            raise RuntimeError("ConversationStore is closed")
+        return self._conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self.connection
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back entirely if anything inside raises."""
+        with self._lock:
+            conn = self.connection
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- conversations ---------------------------------------------------------------------------
+
+    def create_conversation(self, title: str = "", model: str | None = None) -> Conversation:
+        """Create an empty conversation and return it."""
+        now = self._clock()
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO conversations (title, model, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                (title, model, now, now),
+            )
+            conversation_id = int(cursor.lastrowid or 0)
+        return Conversation(conversation_id, title, now, now, model)
+
+    def list_conversations(self, search: str | None = None) -> list[Conversation]:
+        """Conversations not deleted, most recently updated first.
+
+        ``search`` (case-insensitive) keeps those whose title or any message text contains it.
+        """
+        sql = "SELECT * FROM conversations c WHERE c.deleted_at IS NULL"
+        params: list[object] = []
+        needle = (search or "").strip().casefold()
+        if needle:
+            sql += (
+                " AND (instr(vd_casefold(c.title), ?) > 0 OR EXISTS (SELECT 1 FROM messages m"
+                " WHERE m.conversation_id = c.id AND instr(vd_casefold(m.text), ?) > 0))"
+            )
+            params += [needle, needle]
+        sql += " ORDER BY c.updated_at DESC, c.id DESC"
+        with self._read() as conn:
+            return [conversation_from_row(row) for row in conn.execute(sql, params)]
+
+    def list_deleted(self) -> list[Conversation]:
+        """Soft-deleted conversations (still restorable), most recently deleted first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM conversations WHERE deleted_at IS NOT NULL ORDER BY deleted_at DESC"
+            )
+            return [conversation_from_row(row) for row in rows]
+
+    def get_conversation(self, id: int) -> Conversation:
+        """The conversation with this id (deleted ones too); raises ``NotFoundError``."""
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM conversations WHERE id = ?", (id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no conversation with id {id}")
+        return conversation_from_row(row)
+
+    def rename_conversation(self, id: int, title: str) -> None:
+        """Set a title chosen by the user; ``auto_title`` will not overwrite it afterwards."""
+        with self._write() as conn:
+            self._touch(conn, id, "title = ?, title_source = 'user'", (title,))
+
+    def set_model(self, id: int, model: str | None) -> None:
+        """Remember which model the conversation uses."""
+        with self._write() as conn:
+            self._touch(conn, id, "model = ?", (model,), bump=False)
+
+    def auto_title(self, conversation_id: int, first_user_text: str) -> str:
+        """Title the conversation from its first user message (about 40 characters).
+
+        Does nothing when the user renamed the conversation or the text is blank. Returns the
+        conversation's title after the call.
+        """
+        title = make_title(first_user_text)
+        with self._write() as conn:
+            row = self._conversation_row(conn, conversation_id)
+            if not title or row["title_source"] == "user":
+                return str(row["title"])
+            conn.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+        return title
+
+    def delete_conversation(self, id: int) -> None:
+        """Soft-delete: hide the conversation until ``restore_conversation`` or ``purge_deleted``."""
+        with self._write() as conn:
+            self._touch(conn, id, "deleted_at = ?", (self._clock(),), bump=False)
+
+    def restore_conversation(self, id: int) -> None:
+        """Undo ``delete_conversation``."""
+        with self._write() as conn:
+            self._touch(conn, id, "deleted_at = NULL", (), bump=False)
+
+    def purge_deleted(self) -> int:
+        """Permanently remove soft-deleted conversations and every unreferenced attachment file.
+
+        Returns the number of conversations removed.
+        """
+        with self._lock:
+            with self._write() as conn:
+                removed = conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL").rowcount
+                conn.execute(
+                    "DELETE FROM attachments WHERE sha256 NOT IN (SELECT sha256 FROM message_attachments)"
+                )
+                keep = [row[0] for row in conn.execute("SELECT file_name FROM attachments")]
+            # Files go only after the commit: a crash in between leaves orphans, swept next time.
+            files = store_files.remove_unreferenced(self.attachments_dir, keep)
+        log.info("purged %d conversation(s) and %d attachment file(s)", removed, len(files))
+        return int(removed)
+
+    # -- messages --------------------------------------------------------------------------------
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        text: str,
+        attachments: Sequence[AttachmentSource] = (),
+        complete: bool = True,
+        stats: dict[str, Any] | None = None,
+    ) -> StoredMessage:
+        """Append a message, copying its images into the attachments folder (deduplicated).
+
+        Raises ``ValueError`` for an unknown role or an attachment that is not an image, and
+        ``NotFoundError`` for an unknown conversation.
+        """
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; expected one of {sorted(ROLES)}")
+        stats_json = dump_stats(stats)
+        images = [store_files.prepare_image(source) for source in attachments]
+        now = self._clock()
+        stored: list[Attachment] = []
+        with self._write() as conn:
+            self._conversation_row(conn, conversation_id)
+            cursor = conn.execute(
+                "INSERT INTO messages (conversation_id, role, text, complete, created_at, stats)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, text, int(complete), now, stats_json),
+            )
+            message_id = int(cursor.lastrowid or 0)
+            for position, image in enumerate(images):
+                row = conn.execute(
+                    "SELECT file_name FROM attachments WHERE sha256 = ?", (image.sha256,)
+                ).fetchone()
+                file_name = image.file_name if row is None else str(row["file_name"])
+                # The file is written before the commit; if the commit never happens it is an
+                # orphan that purge_deleted() sweeps, never a row pointing at a missing file.
+                path = store_files.ensure_file(self.attachments_dir, image, file_name)
+                if row is None:
+                    conn.execute(
+                        "INSERT INTO attachments (sha256, file_name, width, height) VALUES (?, ?, ?, ?)",
+                        (image.sha256, file_name, image.width, image.height),
+                    )
+                conn.execute(
+                    "INSERT INTO message_attachments (message_id, position, sha256, name)"
+                    " VALUES (?, ?, ?, ?)",
+                    (message_id, position, image.sha256, image.name),
+                )
+                stored.append(Attachment(image.sha256, path, image.name, image.width, image.height))
+            conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+        return StoredMessage(
+            message_id, conversation_id, role, text, tuple(stored), complete, now, dict(stats or {})
+        )
+
+    def update_message(
+        self, message_id: int, text: str, complete: bool, stats: dict[str, Any] | None = None
+    ) -> None:
+        """Replace a message's text and completion flag (and stats, unless ``None``).
+
+        Two primary-key updates in one transaction, cheap enough to call while an answer streams.
+        """
+        with self._write() as conn:
+            if stats is None:
+                cursor = conn.execute(
+                    "UPDATE messages SET text = ?, complete = ? WHERE id = ?",
+                    (text, int(complete), message_id),
+                )
+            else:
+                cursor = conn.execute(
+                    "UPDATE messages SET text = ?, complete = ?, stats = ? WHERE id = ?",
+                    (text, int(complete), dump_stats(stats), message_id),
+                )
+            if cursor.rowcount == 0:
+                raise NotFoundError(f"no message with id {message_id}")
+            conn.execute(
+                "UPDATE conversations SET updated_at = ?"
+                " WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
+                (self._clock(), message_id),
+            )
+
+    def delete_messages_from(self, conversation_id: int, message_id: int) -> int:
+        """Delete ``message_id`` and every later message of the conversation; return how many.
+
+        Used to regenerate an answer or edit a message. Their attachment files stay until
+        ``purge_deleted`` finds them unreferenced.
+        """
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM messages WHERE id = ? AND conversation_id = ?",
+                (message_id, conversation_id),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no message {message_id} in conversation {conversation_id}")
+            deleted = conn.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
+                (conversation_id, message_id),
+            ).rowcount
+            conn.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?", (self._clock(), conversation_id)
+            )
+        return int(deleted)
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        """All messages of a conversation, oldest first, with their attachments."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+            ).fetchall()
+            attachment_rows = conn.execute(
+                "SELECT ma.message_id, ma.name, a.sha256, a.file_name, a.width, a.height"
+                " FROM message_attachments ma JOIN attachments a ON a.sha256 = ma.sha256"
+                " JOIN messages m ON m.id = ma.message_id"
+                " WHERE m.conversation_id = ? ORDER BY ma.message_id, ma.position",
+                (conversation_id,),
+            ).fetchall()
+        by_message: dict[int, list[Attachment]] = {}
+        for a in attachment_rows:
+            by_message.setdefault(int(a["message_id"]), []).append(self._attachment(a))
+        return [message_from_row(row, tuple(by_message.get(int(row["id"]), ()))) for row in rows]
+
+    def get_message(self, message_id: int) -> StoredMessage:
+        """One message by id; raises ``NotFoundError``."""
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"no message with id {message_id}")
+            attachment_rows = conn.execute(
+                "SELECT ma.name, a.sha256, a.file_name, a.width, a.height FROM message_attachments ma"
+                " JOIN attachments a ON a.sha256 = ma.sha256 WHERE ma.message_id = ? ORDER BY ma.position",
+                (message_id,),
+            ).fetchall()
+        return message_from_row(row, tuple(self._attachment(a) for a in attachment_rows))
+
+    # -- export ----------------------------------------------------------------------------------
+
+    def export_markdown(self, conversation_id: int, folder: Path) -> Path:
+        """Write ``<title>.md`` and an ``images/`` folder into ``folder``; return the .md path."""
+        from .export import write_markdown
+
+        return write_markdown(self.get_conversation(conversation_id), self.messages(conversation_id), folder)
+
+    def export_json(self, conversation_id: int, path: Path) -> Path:
+        """Write the conversation as JSON to ``path``; return it."""
+        from .export import write_json
+
+        return write_json(self.get_conversation(conversation_id), self.messages(conversation_id), path)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _attachment(self, row: sqlite3.Row) -> Attachment:
+        return Attachment(
+            sha256=str(row["sha256"]),
+            path=self.attachments_dir / str(row["file_name"]),
+            name=str(row["name"]),
+            width=int(row["width"]),
+            height=int(row["height"]),
+        )
+
+    @staticmethod
+    def _conversation_row(conn: sqlite3.Connection, conversation_id: int) -> sqlite3.Row:
+        row: sqlite3.Row | None = conn.execute(
+            "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no conversation with id {conversation_id}")
+        return row
+
+    def _touch(
+        self,
+        conn: sqlite3.Connection,
+        conversation_id: int,
+        assignments: str,
+        params: tuple[object, ...],
+        *,
+        bump: bool = True,
+    ) -> None:
+        if bump:
+            assignments += ", updated_at = ?"
+            params += (self._clock(),)
+        cursor = conn.execute(
+            f"UPDATE conversations SET {assignments} WHERE id = ?", (*params, conversation_id)
+        )
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"no conversation with id {conversation_id}")

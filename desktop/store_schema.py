@@ -1,0 +1,131 @@
+"""SQLite schema of the conversation store and its migrations.
+
+The schema version lives in ``PRAGMA user_version``. ``MIGRATIONS[i]`` takes a database from
+version ``i`` to ``i + 1``; append new steps, never edit old ones, because users' databases have
+already run them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_V1 = """
+CREATE TABLE conversations (
+    id          INTEGER PRIMARY KEY,
+    title       TEXT    NOT NULL DEFAULT '',
+    -- 'auto' titles may be replaced by auto_title(); 'user' titles (renames) never are.
+    title_source TEXT   NOT NULL DEFAULT 'auto' CHECK (title_source IN ('auto', 'user')),
+    model       TEXT,
+    created_at  REAL    NOT NULL,
+    updated_at  REAL    NOT NULL,
+    deleted_at  REAL
+);
+CREATE INDEX conversations_by_update ON conversations (deleted_at, updated_at DESC);
+
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    role            TEXT    NOT NULL,
+    text            TEXT    NOT NULL DEFAULT '',
+    complete        INTEGER NOT NULL DEFAULT 1 CHECK (complete IN (0, 1)),
+    created_at      REAL    NOT NULL,
+    stats           TEXT    NOT NULL DEFAULT '{}'
+);
+CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+
+-- One row per distinct image (by content); file_name is relative to the attachments folder.
+CREATE TABLE attachments (
+    sha256    TEXT    PRIMARY KEY,
+    file_name TEXT    NOT NULL,
+    width     INTEGER NOT NULL,
+    height    INTEGER NOT NULL
+);
+
+CREATE TABLE message_attachments (
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    sha256     TEXT    NOT NULL REFERENCES attachments (sha256),
+    name       TEXT    NOT NULL,
+    PRIMARY KEY (message_id, position)
+);
+CREATE INDEX message_attachments_by_sha ON message_attachments (sha256);
+"""
+
+MIGRATIONS: list[str] = [_V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer VisionDesk than this one."""
+
+
+def _casefold(value: object) -> str | None:
+    return value.casefold() if isinstance(value, str) else None
+
+
+def connect(db_path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the database in WAL mode and bring its schema up to date.
+
+    The connection is in autocommit mode (``isolation_level=None``): callers open explicit
+    ``BEGIN IMMEDIATE`` transactions so that every write is exactly one transaction.
+    """
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False, timeout=10.0)
+    try:
+        conn.row_factory = sqlite3.Row
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.warning("could not enable WAL on %s (journal_mode=%s)", db_path, mode)
+        # NORMAL + WAL: a process crash never loses a committed transaction; only a power cut
+        # can drop the last few, and even then the database stays consistent.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        # Unicode-aware case-insensitive search (SQLite's LIKE only folds ASCII).
+        conn.create_function("vd_casefold", 1, _casefold, deterministic=True)
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every pending migration, each in its own transaction; return the final version."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"database schema version {version} is newer than this app supports ({SCHEMA_VERSION})"
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        log.info("migrating conversation database to schema version %d", target)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split_sql(MIGRATIONS[target - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={target:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into statements (executescript would commit our transaction)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
