@@ -1,0 +1,355 @@
+"""The app's settings: one typed object, versioned, saved atomically as JSON.
+
+``Settings`` is plain data. ``SettingsRepository`` reads and writes ``<data_dir>/settings.json``:
+a missing or corrupt file gives defaults (a corrupt one is kept aside as ``settings.json.corrupt``),
+and saving never leaves a half-written file. Older files are upgraded by ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer questions about the user's images accurately."
+THEMES = ("system", "light", "dark")
+LANGUAGES = ("en", "zh_CN")
+GPU_LAYER_MODES = ("auto", "cpu")
+PRESET_KEYS = ("temperature", "top_p", "max_tokens", "context_size", "system_prompt")
+# (minimum, maximum) for numeric settings; validate() clamps into these.
+LIMITS: dict[str, tuple[float, float]] = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "max_tokens": (1, 131072),
+    "context_size": (256, 262144),
+    "threads": (1, 256),
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be corrected automatically."""
+
+
+@dataclass
+class Settings:
+    """Everything the user can configure. Call ``validate()`` after editing."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    model_path: str | None = None
+    mmproj_path: str | None = None
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 1024
+    context_size: int = 4096
+    gpu_layers: str = "auto"  # "auto", "cpu", or a layer count such as "32"
+    threads: int | None = None  # None: let the engine decide
+    theme: str = "system"
+    language: str | None = None  # None until resolved from the system locale on first run
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # keyed by model path
+
+    def validate(self) -> list[str]:
+        """Normalize and clamp values in place; return a message for every change made.
+
+        Raises ``SettingsError`` (a ``ValueError``) for values that cannot be fixed by clamping,
+        such as an unknown theme or a non-numeric GPU layer count.
+        """
+        notes: list[str] = []
+        for name in ("model_path", "mmproj_path"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise SettingsError(f"{name} must be a path string or None, not {value!r}")
+            if value is not None and not value.strip():
+                setattr(self, name, None)
+        if not isinstance(self.system_prompt, str):
+            raise SettingsError("system_prompt must be text")
+        for name in ("temperature", "top_p", "max_tokens", "context_size"):
+            setattr(self, name, _clamp(name, getattr(self, name), notes))
+        if self.max_tokens > self.context_size:
+            notes.append(f"max_tokens lowered from {self.max_tokens} to the context size {self.context_size}")
+            self.max_tokens = self.context_size
+        if self.threads is not None:
+            self.threads = int(_clamp("threads", self.threads, notes))
+        self.gpu_layers = normalize_gpu_layers(self.gpu_layers)
+        if self.theme not in THEMES:
+            raise SettingsError(f"theme must be one of {', '.join(THEMES)}, not {self.theme!r}")
+        if self.language is not None and self.language not in LANGUAGES:
+            raise SettingsError(
+                f"language must be one of {', '.join(LANGUAGES)} or None, not {self.language!r}"
+            )
+        if not isinstance(self.presets, dict):
+            raise SettingsError("presets must be a mapping of model path to preset")
+        for model, preset in list(self.presets.items()):
+            self.presets[model] = _clean_preset(model, preset, notes)
+        return notes
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, including ``schema_version``."""
+        data: dict[str, Any] = {"schema_version": self.SCHEMA_VERSION}
+        for f in fields(self):
+            data[f.name] = copy.deepcopy(getattr(self, f.name))
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        """Build settings from a stored dict of any known schema version.
+
+        Unknown keys are ignored; a value of the wrong type or out of range falls back to its
+        default (logged) rather than failing, so a hand-edited file never stops the app starting.
+        """
+        if not isinstance(data, dict):
+            raise SettingsError(f"settings must be a JSON object, not {type(data).__name__}")
+        data = migrate(data)
+        defaults = cls()
+        settings = cls()
+        for f in fields(cls):
+            if f.name in data:
+                setattr(settings, f.name, copy.deepcopy(data[f.name]))
+        for f in fields(cls):
+            # Check each value against defaults for the rest, so one bad value resets only itself.
+            probe = copy.deepcopy(defaults)
+            setattr(probe, f.name, copy.deepcopy(getattr(settings, f.name)))
+            try:
+                probe.validate()
+            except (SettingsError, TypeError, ValueError) as exc:
+                log.warning("settings: ignoring bad %s (%s); using the default", f.name, exc)
+                setattr(settings, f.name, copy.deepcopy(getattr(defaults, f.name)))
+        for note in settings.validate():
+            log.info("settings: %s", note)
+        return settings
+
+
+def normalize_gpu_layers(value: object) -> str:
+    """Return ``"auto"``, ``"cpu"`` or a non-negative layer count as a string; else raise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise SettingsError(f"gpu_layers must be 'auto', 'cpu' or a number, not {value!r}")
+    text = value.strip().lower()
+    if text in GPU_LAYER_MODES:
+        return text
+    if text.isdigit():
+        return str(int(text))
+    raise SettingsError(f"gpu_layers must be 'auto', 'cpu' or a whole number of layers, not {value!r}")
+
+
+def _clamp(name: str, value: object, notes: list[str]) -> float | int:
+    low, high = LIMITS[name]
+    integer = name != "temperature" and name != "top_p"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingsError(f"{name} must be a number, not {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingsError(f"{name} must be a finite number, not {value!r}")
+    if integer and value != int(value):
+        raise SettingsError(f"{name} must be a whole number, not {value!r}")
+    number: float | int = int(value) if integer else float(value)
+    clamped = min(max(number, low), high)
+    clamped = int(clamped) if integer else float(clamped)
+    if clamped != number:
+        notes.append(f"{name} {number} is out of range [{low:g}, {high:g}]; using {clamped}")
+    return clamped
+
+
+def _clean_preset(model: str, preset: object, notes: list[str]) -> dict[str, Any]:
+    if not isinstance(preset, dict):
+        raise SettingsError(f"preset for {model!r} must be a mapping")
+    cleaned: dict[str, Any] = {}
+    for key, value in preset.items():
+        if key not in PRESET_KEYS:
+            notes.append(f"preset for {model!r}: dropped unknown key {key!r}")
+        elif key == "system_prompt":
+            if not isinstance(value, str):
+                raise SettingsError(f"preset for {model!r}: system_prompt must be text")
+            cleaned[key] = value
+        else:
+            cleaned[key] = _clamp(key, value, notes)
+    return cleaned
+
+
+# -- presets and language ----------------------------------------------------------------------
+
+
+def apply_preset(settings: Settings, model_path: str | os.PathLike[str]) -> Settings:
+    """Load the model's saved preset (if any) into ``settings`` in place; return ``settings``."""
+    preset = settings.presets.get(os.fspath(model_path))
+    if preset:
+        for key in PRESET_KEYS:
+            if key in preset:
+                setattr(settings, key, copy.deepcopy(preset[key]))
+        settings.validate()
+    return settings
+
+
+def save_preset(settings: Settings, model_path: str | os.PathLike[str]) -> Settings:
+    """Remember the current generation settings as the model's preset (in place); return them."""
+    settings.presets[os.fspath(model_path)] = {
+        key: copy.deepcopy(getattr(settings, key)) for key in PRESET_KEYS
+    }
+    return settings
+
+
+def language_for_locale(locale_name: str | None) -> str:
+    """Map a locale name such as ``"zh_CN"``, ``"zh-Hans-CN"`` or ``"en_US"`` to a UI language."""
+    name = (locale_name or "").replace("-", "_").lower()
+    return "zh_CN" if name.startswith("zh") else "en"
+
+
+def resolve_language(settings: Settings, system_locale: str | None) -> str:
+    """Return the UI language, fixing ``settings.language`` from the system locale if unset.
+
+    The Qt layer passes ``QLocale.system().name()``; the caller saves the settings afterwards so
+    the choice sticks even if the system locale changes later.
+    """
+    if settings.language is None:
+        settings.language = language_for_locale(system_locale)
+    return settings.language
+
+
+# -- schema migrations -------------------------------------------------------------------------
+
+
+def _v0_to_v1(old: dict[str, Any]) -> dict[str, Any]:
+    """Upgrade the pre-release format (no ``schema_version``, llama.cpp-style key names)."""
+    new = {k: v for k, v in old.items() if k not in {"model", "mmproj", "n_ctx", "max_new_tokens"}}
+    renames = {
+        "model": "model_path",
+        "mmproj": "mmproj_path",
+        "n_ctx": "context_size",
+        "max_new_tokens": "max_tokens",
+    }
+    for old_key, new_key in renames.items():
+        if old_key in old:
+            new[new_key] = old[old_key]
+    if "n_gpu_layers" in old:
+        layers = new.pop("n_gpu_layers")
+        if layers == -1 or layers is None:
+            new["gpu_layers"] = "auto"
+        elif layers == 0:
+            new["gpu_layers"] = "cpu"
+        else:
+            new["gpu_layers"] = str(layers)
+    if "dark_mode" in old:
+        dark = new.pop("dark_mode")
+        new["theme"] = "system" if dark is None else ("dark" if dark else "light")
+    if "threads" in new and new["threads"] in (0, -1):
+        new["threads"] = None  # v0 used 0 or -1 for "automatic"
+    new["schema_version"] = 1
+    return new
+
+
+# MIGRATIONS[n] upgrades a dict of schema version n to version n + 1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Upgrade a stored settings dict to the current schema version (returns a new dict)."""
+    data = copy.deepcopy(data)
+    version = data.get("schema_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise SettingsError(f"bad schema_version {version!r}")
+    if version > Settings.SCHEMA_VERSION:
+        log.warning(
+            "settings were written by a newer version (schema %d > %d); reading what is understood",
+            version,
+            Settings.SCHEMA_VERSION,
+        )
+        return data
+    while version < Settings.SCHEMA_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+# -- persistence -------------------------------------------------------------------------------
+
+
+class SettingsRepository:
+    """Loads and saves ``Settings`` as JSON at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def default(cls) -> SettingsRepository:
+        """The repository for ``<data_dir>/settings.json``."""
+        from .paths import settings_path
+
+        return cls(settings_path())
+
+    @property
+    def corrupt_path(self) -> Path:
+        """Where an unreadable settings file is moved aside."""
+        return self.path.with_name(self.path.name + ".corrupt")
+
+    def load(self) -> Settings:
+        """Read the settings; never raises for a missing, unreadable or corrupt file.
+
+        A file that is not valid settings JSON is renamed to ``corrupt_path`` (and logged) so the
+        next save does not silently destroy what the user may want to recover.
+        """
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return Settings()
+        except (OSError, UnicodeDecodeError) as exc:
+            if isinstance(exc, UnicodeDecodeError):
+                return self._set_aside(exc)
+            log.error("cannot read settings %s (%s); using defaults", self.path, exc)
+            return Settings()
+        try:
+            return Settings.from_dict(json.loads(text))
+        except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
+            return self._set_aside(exc)
+
+    def _set_aside(self, reason: Exception) -> Settings:
+        log.error("settings file %s is corrupt (%s); moved to %s", self.path, reason, self.corrupt_path)
+        try:
+            os.replace(self.path, self.corrupt_path)
+        except OSError as exc:
+            log.error("could not move the corrupt settings file aside: %s", exc)
+        return Settings()
+
+    def save(self, settings: Settings) -> None:
+        """Write atomically: temp file in the same folder, fsync, then ``os.replace``.
+
+        If serializing fails (e.g. a value JSON cannot represent), the existing file is untouched
+        and no temporary file is left behind; the error propagates.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(settings.to_dict(), handle, ensure_ascii=False, indent=2, allow_nan=False)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, self.path)
+        except BaseException:
+            try:
+                os.unlink(tmp_name)
+            except FileNotFoundError:
+                pass
+            raise
+        _fsync_dir(self.path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable too (POSIX only; Windows cannot open directories)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
