@@ -7,10 +7,13 @@ import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .store_files import write_atomically
 from .store_models import Conversation, StoredMessage
+
+if TYPE_CHECKING:
+    from .store import ConversationStore
 
 JSON_FORMAT = "visiondesk.conversation"
 JSON_VERSION = 1
@@ -105,3 +108,50 @@ def write_json(conversation: Conversation, messages: Sequence[StoredMessage], pa
     data = json.dumps(conversation_to_dict(conversation, messages), ensure_ascii=False, indent=2)
     write_atomically(path, data.encode("utf-8"))
     return path
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read and check a file written by ``write_json``; raises ``ValueError`` if it is not one."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("format") != JSON_FORMAT:
+        raise ValueError(f"{path} is not a VisionDesk conversation export")
+    if data.get("version") != JSON_VERSION:
+        raise ValueError(f"{path} has unsupported export version {data.get('version')!r}")
+    if not isinstance(data.get("conversation"), dict) or not isinstance(data.get("messages"), list):
+        raise ValueError(f"{path} is missing the conversation or its messages")
+    return data
+
+
+def import_json(store: ConversationStore, path: Path) -> Conversation:
+    """Recreate a conversation in ``store`` from a ``write_json`` file; return it.
+
+    The new conversation stays soft-deleted until every message is in, so a crash halfway leaves
+    nothing visible (``purge_deleted`` removes the remains). Raises ``ValueError`` if the file is
+    not an export or one of its images is not in the store.
+    """
+    data = read_json(path)
+    header = data["conversation"]
+    images: list[list[tuple[bytes, str]]] = []
+    for message in data["messages"]:
+        sources = []
+        for attachment in message.get("attachments", []):
+            stored = store.attachment_path(str(attachment["sha256"]))
+            if stored is None:
+                raise ValueError(
+                    f"image {attachment.get('name')!r} ({attachment['sha256']}) is not in the store"
+                )
+            sources.append((stored.read_bytes(), str(attachment["name"])))
+        images.append(sources)
+    conversation = store.create_conversation(str(header.get("title") or ""), header.get("model"))
+    store.delete_conversation(conversation.id)
+    for message, sources in zip(data["messages"], images, strict=True):
+        store.add_message(
+            conversation.id,
+            str(message["role"]),
+            str(message["text"]),
+            sources,
+            complete=bool(message["complete"]),
+            stats=message.get("stats") or {},
+        )
+    store.restore_conversation(conversation.id)
+    return store.get_conversation(conversation.id)

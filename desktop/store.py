@@ -333,6 +333,19 @@ class ConversationStore:
 
         return write_json(self.get_conversation(conversation_id), self.messages(conversation_id), path)
 
+    def import_json(self, path: Path) -> Conversation:
+        """Recreate a conversation from ``export_json`` output (images found by SHA-256 here)."""
+        from .export import import_json
+
+        return import_json(self, path)
+
+    def attachment_path(self, sha256: str) -> Path | None:
+        """The stored file for an image hash, or ``None`` if this store does not have it."""
+        with self._read() as conn:
+            row = conn.execute("SELECT file_name FROM attachments WHERE sha256 = ?", (sha256,)).fetchone()
+        path = self.attachments_dir / str(row["file_name"]) if row is not None else None
+        return path if path is not None and path.is_file() else None
+
     # -- helpers ---------------------------------------------------------------------------------
 
     def _attachment(self, row: sqlite3.Row) -> Attachment:
