@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import store_files
+from . import store_attachments, store_files
 from .store_files import AttachmentSource
 from .store_models import (
     ROLES,
@@ -31,6 +31,17 @@ from .store_models import (
     message_from_row,
 )
 from .store_schema import connect
+
+__all__ = [
+    "ROLES",
+    "Attachment",
+    "AttachmentSource",
+    "Conversation",
+    "ConversationStore",
+    "NotFoundError",
+    "StoredMessage",
+    "make_title",
+]
 
 log = logging.getLogger(__name__)
 
@@ -177,10 +188,7 @@ class ConversationStore:
         with self._lock:
             with self._write() as conn:
                 removed = conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL").rowcount
-                conn.execute(
-                    "DELETE FROM attachments WHERE sha256 NOT IN (SELECT sha256 FROM message_attachments)"
-                )
-                keep = [row[0] for row in conn.execute("SELECT file_name FROM attachments")]
+                keep = store_attachments.drop_unreferenced(conn)
             # Files go only after the commit: a crash in between leaves orphans, swept next time.
             files = store_files.remove_unreferenced(self.attachments_dir, keep)
         log.info("purged %d conversation(s) and %d attachment file(s)", removed, len(files))
@@ -207,7 +215,6 @@ class ConversationStore:
         stats_json = dump_stats(stats)
         images = [store_files.prepare_image(source) for source in attachments]
         now = self._clock()
-        stored: list[Attachment] = []
         with self._write() as conn:
             self._conversation_row(conn, conversation_id)
             cursor = conn.execute(
@@ -216,28 +223,10 @@ class ConversationStore:
                 (conversation_id, role, text, int(complete), now, stats_json),
             )
             message_id = int(cursor.lastrowid or 0)
-            for position, image in enumerate(images):
-                row = conn.execute(
-                    "SELECT file_name FROM attachments WHERE sha256 = ?", (image.sha256,)
-                ).fetchone()
-                file_name = image.file_name if row is None else str(row["file_name"])
-                # The file is written before the commit; if the commit never happens it is an
-                # orphan that purge_deleted() sweeps, never a row pointing at a missing file.
-                path = store_files.ensure_file(self.attachments_dir, image, file_name)
-                if row is None:
-                    conn.execute(
-                        "INSERT INTO attachments (sha256, file_name, width, height) VALUES (?, ?, ?, ?)",
-                        (image.sha256, file_name, image.width, image.height),
-                    )
-                conn.execute(
-                    "INSERT INTO message_attachments (message_id, position, sha256, name)"
-                    " VALUES (?, ?, ?, ?)",
-                    (message_id, position, image.sha256, image.name),
-                )
-                stored.append(Attachment(image.sha256, path, image.name, image.width, image.height))
+            stored = store_attachments.link_images(conn, self.attachments_dir, message_id, images)
             conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
         return StoredMessage(
-            message_id, conversation_id, role, text, tuple(stored), complete, now, dict(stats or {})
+            message_id, conversation_id, role, text, stored, complete, now, dict(stats or {})
         )
 
     def update_message(
@@ -294,17 +283,10 @@ class ConversationStore:
             rows = conn.execute(
                 "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
             ).fetchall()
-            attachment_rows = conn.execute(
-                "SELECT ma.message_id, ma.name, a.sha256, a.file_name, a.width, a.height"
-                " FROM message_attachments ma JOIN attachments a ON a.sha256 = ma.sha256"
-                " JOIN messages m ON m.id = ma.message_id"
-                " WHERE m.conversation_id = ? ORDER BY ma.message_id, ma.position",
-                (conversation_id,),
-            ).fetchall()
-        by_message: dict[int, list[Attachment]] = {}
-        for a in attachment_rows:
-            by_message.setdefault(int(a["message_id"]), []).append(self._attachment(a))
-        return [message_from_row(row, tuple(by_message.get(int(row["id"]), ()))) for row in rows]
+            by_message = store_attachments.attachments_by_message(
+                conn, self.attachments_dir, conversation_id=conversation_id
+            )
+        return [message_from_row(row, by_message.get(int(row["id"]), ())) for row in rows]
 
     def get_message(self, message_id: int) -> StoredMessage:
         """One message by id; raises ``NotFoundError``."""
@@ -312,12 +294,10 @@ class ConversationStore:
             row = conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"no message with id {message_id}")
-            attachment_rows = conn.execute(
-                "SELECT ma.name, a.sha256, a.file_name, a.width, a.height FROM message_attachments ma"
-                " JOIN attachments a ON a.sha256 = ma.sha256 WHERE ma.message_id = ? ORDER BY ma.position",
-                (message_id,),
-            ).fetchall()
-        return message_from_row(row, tuple(self._attachment(a) for a in attachment_rows))
+            by_message = store_attachments.attachments_by_message(
+                conn, self.attachments_dir, message_id=message_id
+            )
+        return message_from_row(row, by_message.get(message_id, ()))
 
     # -- export ----------------------------------------------------------------------------------
 
@@ -342,20 +322,9 @@ class ConversationStore:
     def attachment_path(self, sha256: str) -> Path | None:
         """The stored file for an image hash, or ``None`` if this store does not have it."""
         with self._read() as conn:
-            row = conn.execute("SELECT file_name FROM attachments WHERE sha256 = ?", (sha256,)).fetchone()
-        path = self.attachments_dir / str(row["file_name"]) if row is not None else None
-        return path if path is not None and path.is_file() else None
+            return store_attachments.stored_file(conn, self.attachments_dir, sha256)
 
     # -- helpers ---------------------------------------------------------------------------------
-
-    def _attachment(self, row: sqlite3.Row) -> Attachment:
-        return Attachment(
-            sha256=str(row["sha256"]),
-            path=self.attachments_dir / str(row["file_name"]),
-            name=str(row["name"]),
-            width=int(row["width"]),
-            height=int(row["height"]),
-        )
 
     @staticmethod
     def _conversation_row(conn: sqlite3.Connection, conversation_id: int) -> sqlite3.Row:

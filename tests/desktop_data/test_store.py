@@ -230,3 +230,28 @@ def test_closed_store_raises(store: ConversationStore) -> None:
     store.close()
     with pytest.raises(RuntimeError, match="closed"):
         store.list_conversations()
+
+
+def test_purge_sweeps_files_left_by_a_crash(store: ConversationStore) -> None:
+    # A crash after writing an attachment file but before the commit leaves a file no row uses.
+    stray = store.attachments_dir / ("ab" * 32 + ".png")
+    stray.write_bytes(png_bytes())
+    leftover_tmp = store.attachments_dir / (".x.png.123.tmp")
+    leftover_tmp.write_bytes(b"partial")
+    unrelated = store.attachments_dir / "README.txt"
+    unrelated.write_text("not ours", encoding="utf-8")
+    conv = store.create_conversation()
+    kept = store.add_message(conv.id, "user", "k", attachments=[(png_bytes(2, 2), "k.png")])
+    assert store.purge_deleted() == 0
+    assert not stray.exists() and not leftover_tmp.exists()
+    assert unrelated.exists() and kept.attachments[0].path.exists()
+
+
+def test_failed_add_message_writes_nothing(store: ConversationStore) -> None:
+    conv = store.create_conversation()
+    with pytest.raises(ValueError, match="JSON"):
+        store.add_message(conv.id, "assistant", "x", stats={"bad": object()})
+    with pytest.raises(ValueError, match="not a readable image"):
+        store.add_message(conv.id, "user", "x", attachments=[(png_bytes(), "ok.png"), (b"junk", "bad.png")])
+    assert store.messages(conv.id) == []
+    assert store.connection.execute("SELECT count(*) FROM attachments").fetchone()[0] == 0
