@@ -1,0 +1,50 @@
+"""Renders a conversation with the model's own Jinja chat template, images as media markers."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Any
+
+from jinja2 import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .errors import InputError
+from .requests import Message
+
+# libmtmd's default media marker (mtmd_default_marker()); the child splits the prompt on it.
+MEDIA_MARKER = "<__media__>"
+
+
+def _raise(message: str) -> None:
+    raise TemplateError(message)
+
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = _raise
+    env.globals["strftime_now"] = lambda fmt: datetime.datetime.now().strftime(fmt)
+    return env
+
+
+def message_content(message: Message) -> str:
+    """A message's text with one media marker per image, images first (as most models are trained)."""
+    if not message.images:
+        return message.text
+    return "".join(MEDIA_MARKER for _ in message.images) + "\n" + message.text
+
+
+def render_prompt(template: str, messages: Sequence[Message], *, bos_token: str = "", eos_token: str = "",
+                  add_generation_prompt: bool = True) -> str:
+    """The prompt text for ``messages``; a BOS the tokenizer adds anyway is not repeated."""
+    items: list[dict[str, Any]] = [{"role": m.role, "content": message_content(m)} for m in messages]
+    try:
+        text = _environment().from_string(template).render(
+            messages=items, add_generation_prompt=add_generation_prompt, bos_token=bos_token,
+            eos_token=eos_token, tools=None, documents=None)
+    except TemplateError as exc:
+        raise InputError(f"The model's chat template could not format this conversation: {exc}. Set another "
+                         "chat template for this model in the settings.") from exc
+    if bos_token and text.startswith(bos_token):
+        text = text[len(bos_token):]
+    return text

@@ -1,0 +1,156 @@
+"""Typed errors the engine raises or reports; each message names the file and the fix.
+
+``InputError`` and its subclasses are problems with what the user gave (a file, an image, a
+conversation): the command line exits with 2 for them. Everything else exits with 1.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+
+class VisionDeskError(Exception):
+    """Base of every error VisionDesk reports to a user."""
+
+
+class InputError(VisionDeskError):
+    """Something the user supplied cannot be used as it is."""
+
+
+class ModelFileMissing(InputError):
+    """A model or projector path does not exist."""
+
+    def __init__(self, path: Path, what: str = "model") -> None:
+        self.path = path
+        super().__init__(f"The {what} file {path} does not exist. Check the path, or download it again "
+                         "from the model manager.")
+
+
+class NotAGGUF(InputError):
+    """The file does not start with the GGUF magic."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"{path} is not a GGUF file. VisionDesk needs .gguf model files; convert the "
+                         "model with llama.cpp's convert_hf_to_gguf.py or pick a GGUF download.")
+
+
+class TruncatedGGUF(InputError):
+    """The GGUF header or tensor data ends early."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        super().__init__(f"{path} is truncated or damaged ({detail}). The download probably stopped "
+                         "early: delete it and download it again.")
+
+
+class UnknownArchitecture(InputError):
+    """llama.cpp in this build does not know the model's architecture."""
+
+    def __init__(self, path: Path, architecture: str) -> None:
+        self.path = path
+        self.architecture = architecture
+        super().__init__(f"{path} uses the architecture '{architecture}', which this build of llama.cpp "
+                         "does not support. Update VisionDesk (llama-cpp-python) or choose another model.")
+
+
+class NotAProjector(InputError):
+    """A file given as mmproj is not a CLIP/vision projector."""
+
+    def __init__(self, path: Path, architecture: str) -> None:
+        self.path = path
+        super().__init__(f"{path} is a '{architecture}' model, not a vision projector (mmproj). Pass the "
+                         "file whose name usually contains 'mmproj' as the projector.")
+
+
+class ProjectorMismatch(InputError):
+    """The projector's output size differs from the text model's embedding size."""
+
+    def __init__(self, model: Path, mmproj: Path, model_embd: int, projector_embd: int) -> None:
+        self.model, self.mmproj = model, mmproj
+        self.model_embd, self.projector_embd = model_embd, projector_embd
+        super().__init__(
+            f"The projector {mmproj.name} does not belong to the model {model.name}: it produces "
+            f"{projector_embd}-wide image embeddings, but the model expects {model_embd}. Use the mmproj "
+            "file published with this model (same repository, same model size).")
+
+
+class ImagesNeedProjector(InputError):
+    """Images were sent to a model loaded without an mmproj."""
+
+    def __init__(self, model: Path | None) -> None:
+        name = model.name if model else "the model"
+        super().__init__(f"{name} was loaded without a vision projector, so it cannot see images. Load "
+                         "it together with its mmproj file, or remove the images from the message.")
+
+
+class ContextOverflow(InputError):
+    """The conversation does not fit in the context window."""
+
+    def __init__(self, prompt_tokens: int, n_ctx: int) -> None:
+        self.prompt_tokens, self.n_ctx = prompt_tokens, n_ctx
+        super().__init__(
+            f"The conversation is {prompt_tokens} tokens long, but the context holds {n_ctx}. Drop the "
+            "oldest turns (or start a new chat), or raise the context size in the settings.")
+
+
+class NoChatTemplate(InputError):
+    """The model carries no chat template and none was configured."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"{path} has no chat template in its metadata (it may be a base model). Set a "
+                         "chat template for it in the settings, or use an instruction-tuned model.")
+
+
+class ImageError(InputError):
+    """An image cannot be read or is not acceptable."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source, self.reason = source, reason
+        super().__init__(f"Cannot use the image {source}: {reason}")
+
+
+class EngineCrashed(VisionDeskError):
+    """The engine's child process died; the next request restarts it."""
+
+    def __init__(self, exitcode: int | None, during: str = "") -> None:
+        self.exitcode = exitcode
+        if exitcode is not None and exitcode < 0:
+            try:
+                how = f"was killed by signal {signal.Signals(-exitcode).name}"
+            except ValueError:
+                how = f"was killed by signal {-exitcode}"
+        elif exitcode is None:
+            how = "stopped answering"
+        else:
+            how = f"exited with code {exitcode}"
+        where = f" while {during}" if during else ""
+        super().__init__(f"The model process {how}{where}. The model file may be damaged or memory ran "
+                         "out. Your conversation is kept; the next message restarts the model.")
+
+
+class ModelLoadFailed(VisionDeskError):
+    """llama.cpp refused to load the model for a reason not covered above."""
+
+
+class EngineFailure(VisionDeskError):
+    """An unexpected failure inside the engine process."""
+
+
+def rebuild(kind: str, message: str) -> VisionDeskError:
+    """Recreate an error sent across the process boundary as (class name, message)."""
+    cls = _BY_NAME.get(kind, EngineFailure)
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    return err
+
+
+_BY_NAME: dict[str, type[VisionDeskError]] = {
+    c.__name__: c for c in (
+        InputError, ModelFileMissing, NotAGGUF, TruncatedGGUF, UnknownArchitecture, NotAProjector,
+        ProjectorMismatch, ImagesNeedProjector, ContextOverflow, NoChatTemplate, ImageError,
+        EngineCrashed, ModelLoadFailed, EngineFailure,
+    )
+}

@@ -1,0 +1,117 @@
+"""What callers hand the engine: which model to load, the conversation, and how to sample."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Literal
+
+Role = Literal["system", "user", "assistant"]
+GpuLayers = int | Literal["auto"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageSource:
+    """An image as the user gave it: a file path, or encoded bytes (a paste) with a display name."""
+
+    path: Path | None = None
+    data: bytes | None = None
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """How messages name this image."""
+        if self.path is not None:
+            return str(self.path)
+        return self.name or "pasted image"
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """One turn of a conversation; a user message may carry any number of images."""
+
+    role: Role
+    text: str
+    images: tuple[ImageSource, ...] = ()
+
+    @classmethod
+    def user(cls, text: str, *images: str | os.PathLike[str] | ImageSource) -> Message:
+        """A user message with images given as paths or ``ImageSource``."""
+        return cls("user", text, tuple(i if isinstance(i, ImageSource) else ImageSource(path=Path(i))
+                                       for i in images))
+
+    @classmethod
+    def assistant(cls, text: str) -> Message:
+        """An earlier answer of the model."""
+        return cls("assistant", text)
+
+    @classmethod
+    def system(cls, text: str) -> Message:
+        """A system prompt."""
+        return cls("system", text)
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplingParams:
+    """How to pick tokens. ``temperature == 0`` is greedy and deterministic."""
+
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    repeat_last_n: int = 64
+    seed: int = 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: random
+    max_tokens: int = 512
+    stop: tuple[str, ...] = ()
+
+
+def physical_cores() -> int:
+    """Physical CPU cores (llama-cpp-python's default, half the logical CPUs, is slower on laptops)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            cores = {line.split(":")[1].strip() for line in f if line.startswith("core id")}
+            packages = 1
+        if cores:
+            return max(1, len(cores) * packages)
+    except OSError:
+        pass
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """Which model to load and how."""
+
+    model: Path
+    mmproj: Path | None = None
+    n_ctx: int = 4096
+    n_batch: int = 512
+    threads: int | None = None  # None: physical cores
+    threads_batch: int | None = None  # None: same as threads
+    gpu_layers: GpuLayers = "auto"
+    chat_template: str | None = None  # overrides the GGUF's template
+    image_max_pixels: int = 40_000_000
+    embedding_cache_images: int = 16
+
+    def resolved_threads(self) -> tuple[int, int]:
+        """Threads for generation and for prompt reading."""
+        t = self.threads or physical_cores()
+        return t, self.threads_batch or t
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadResult:
+    """What loading produced, and where it ran."""
+
+    model: Path
+    mmproj: Path | None
+    backend: str  # "CPU", "CUDA", "Metal", ...
+    gpu_layers: int  # layers offloaded
+    n_layers: int
+    n_ctx: int
+    vision: bool
+    chat_template_source: str  # "gguf" or "configured"
+    fallback_reason: str = ""  # why fewer layers than asked, if so
+    load_ms: float = 0.0

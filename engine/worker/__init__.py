@@ -1,0 +1,1 @@
+"""The engine's child process: everything that touches llama.cpp lives here."""

@@ -1,0 +1,89 @@
+"""What this llama.cpp build can run on: backends and devices with their free memory.
+
+Uses ggml's device registry through ctypes (the same library llama-cpp-python loaded), so CUDA,
+Metal and Vulkan builds all report their devices the same way.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import os
+import pathlib
+
+import llama_cpp
+
+_DEVICE_TYPES = {0: "CPU", 1: "GPU", 2: "iGPU", 3: "accelerator"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    """One ggml backend device."""
+
+    name: str
+    description: str
+    kind: str
+    free_bytes: int
+    total_bytes: int
+
+
+def _libraries() -> list[ctypes.CDLL]:
+    base = os.environ.get("LLAMA_CPP_LIB_PATH") or str(pathlib.Path(llama_cpp.__file__).parent / "lib")
+    libs = []
+    for name in ("libggml.so", "libggml-base.so", "libggml.dylib", "libggml-base.dylib", "ggml.dll",
+                 "ggml-base.dll"):
+        path = pathlib.Path(base) / name
+        if path.exists():
+            try:
+                libs.append(ctypes.CDLL(str(path)))
+            except OSError:
+                continue
+    return libs
+
+
+def _function(libs: list[ctypes.CDLL], name: str, restype: object, argtypes: list[object]) -> object | None:
+    for lib in libs:
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            fn.restype = restype
+            fn.argtypes = argtypes
+            return fn
+    return None
+
+
+def list_devices() -> list[Device]:
+    """Every device ggml knows, CPU included; empty if the registry cannot be read."""
+    libs = _libraries()
+    count = _function(libs, "ggml_backend_dev_count", ctypes.c_size_t, [])
+    get = _function(libs, "ggml_backend_dev_get", ctypes.c_void_p, [ctypes.c_size_t])
+    name = _function(libs, "ggml_backend_dev_name", ctypes.c_char_p, [ctypes.c_void_p])
+    desc = _function(libs, "ggml_backend_dev_description", ctypes.c_char_p, [ctypes.c_void_p])
+    kind = _function(libs, "ggml_backend_dev_type", ctypes.c_int, [ctypes.c_void_p])
+    memory = _function(libs, "ggml_backend_dev_memory", None,
+                       [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)])
+    if not all((count, get, name, desc, kind, memory)):
+        return []
+    devices = []
+    for i in range(count()):  # type: ignore[operator]
+        dev = get(i)  # type: ignore[operator]
+        free, total = ctypes.c_size_t(0), ctypes.c_size_t(0)
+        memory(dev, ctypes.byref(free), ctypes.byref(total))  # type: ignore[operator]
+        devices.append(Device(
+            name=(name(dev) or b"").decode(), description=(desc(dev) or b"").decode(),  # type: ignore[operator]
+            kind=_DEVICE_TYPES.get(kind(dev), "unknown"), free_bytes=free.value,  # type: ignore[operator]
+            total_bytes=total.value))
+    return devices
+
+
+def gpu_devices() -> list[Device]:
+    """Devices layers can be offloaded to."""
+    return [d for d in list_devices() if d.kind in ("GPU", "iGPU")]
+
+
+def backend_name(devices: list[Device]) -> str:
+    """A short name for the offload backend: CUDA, Metal, Vulkan, ... or CPU."""
+    for d in devices:
+        for known in ("CUDA", "Metal", "MTL", "Vulkan", "ROCm", "HIP", "SYCL", "OpenCL"):
+            if d.name.upper().startswith(known.upper()):
+                return "Metal" if known == "MTL" else known
+    return devices[0].name.rstrip("0123456789") if devices else "CPU"

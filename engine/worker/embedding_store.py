@@ -1,0 +1,41 @@
+"""A bounded store of recent image embeddings, keyed by pixel digest (and slice index)."""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+from typing import Any
+
+import numpy as np
+
+
+class EmbeddingStore:
+    """Least-recently-used image embeddings; switching back to a conversation skips the encoder."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(0, capacity)
+        self._items: collections.OrderedDict[tuple[str, int], np.ndarray] = collections.OrderedDict()
+
+    def __contains__(self, key: tuple[str, int]) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: tuple[str, int]) -> np.ndarray | None:
+        """The embedding for ``key``, marking it recently used."""
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: tuple[str, int], pointer: Any, n_floats: int) -> np.ndarray:
+        """Copy ``n_floats`` floats from libmtmd's output buffer; returns the (kept) copy."""
+        array = np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)),
+                                      shape=(n_floats,)).copy()
+        if self.capacity:
+            self._items[key] = array
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return array

@@ -1,0 +1,200 @@
+"""Loads a model and its projector into llama.cpp, fitting layers to the GPU and falling back.
+
+``gpu_layers="auto"`` offloads what the layer-fit arithmetic says fits in free VRAM. If loading,
+creating the context or the first decode fails for lack of memory, it retries with fewer layers,
+then on the CPU, and says why in the result.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import logging
+import time
+from typing import Any
+
+import llama_cpp
+from llama_cpp import mtmd_cpp
+
+from ..errors import ModelLoadFailed, ProjectorMismatch, UnknownArchitecture
+from ..gguf_header import read_gguf_info
+from ..requests import ModelSpec
+from .devices import backend_name, gpu_devices
+from .gpu_fit import FitInput, fallback_steps, plan_layers
+from .native_log import NativeLog
+
+log = logging.getLogger(__name__)
+_backend_ready = False
+
+
+class OutOfMemory(Exception):
+    """A step failed in a way more layers on the CPU may fix."""
+
+
+@dataclasses.dataclass
+class LoadedModel:
+    """Native handles of one loaded model; ``free()`` releases them."""
+
+    spec: ModelSpec
+    model: Any
+    ctx: Any
+    vocab: Any
+    memory: Any
+    mtmd: Any
+    marker: bytes
+    n_ctx: int
+    n_batch: int
+    n_vocab: int
+    n_embd_inp: int
+    batch: Any
+    one_batch: Any
+    result: dict[str, Any]
+
+    def free(self) -> None:
+        """Release projector, context, batches and model."""
+        if self.mtmd:
+            mtmd_cpp.mtmd_free(self.mtmd)
+            self.mtmd = None
+        llama_cpp.llama_batch_free(self.batch)
+        llama_cpp.llama_batch_free(self.one_batch)
+        if self.ctx:
+            llama_cpp.llama_free(self.ctx)
+            self.ctx = None
+        if self.model:
+            llama_cpp.llama_model_free(self.model)
+            self.model = None
+
+
+def _plan(spec: ModelSpec) -> tuple[int, bool, str, str]:
+    """(layers to offload, projector on GPU, backend name, reason)."""
+    info = read_gguf_info(spec.model)
+    n_layers = info.n_layers
+    if not llama_cpp.llama_supports_gpu_offload():
+        why = "this build of llama.cpp has no GPU offload" if spec.gpu_layers != 0 else "CPU only was asked for"
+        return 0, False, "CPU", why
+    gpus = gpu_devices()
+    backend = backend_name(gpus)
+    if spec.gpu_layers != "auto":
+        n = max(0, min(int(spec.gpu_layers), n_layers + 1))
+        return n, n > 0, backend if n else "CPU", f"{n} layers were asked for"
+    if not gpus:
+        return 0, False, "CPU", "no GPU was found"
+    projector = read_gguf_info(spec.mmproj, what="projector").tensor_bytes if spec.mmproj else 0
+    kv = info.kv_bytes_per_token_per_layer() * spec.n_ctx
+    plan = plan_layers(FitInput(layer_bytes=info.layer_bytes or (info.tensor_bytes // max(n_layers, 1),) * n_layers,
+                                non_layer_bytes=info.non_layer_bytes, kv_bytes_per_layer=kv,
+                                projector_bytes=projector, free_bytes=max(d.free_bytes for d in gpus)))
+    return plan.gpu_layers, plan.projector_on_gpu, backend if plan.gpu_layers else "CPU", plan.reason
+
+
+def _token_text(vocab: Any, token: int) -> str:
+    if token < 0:
+        return ""
+    buf = ctypes.create_string_buffer(128)
+    n = llama_cpp.llama_token_to_piece(vocab, token, buf, 128, 0, True)
+    return buf.raw[:max(n, 0)].decode("utf-8", "replace")
+
+
+def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, native_log: NativeLog,
+              eval_cb: Any) -> LoadedModel:
+    mparams = llama_cpp.llama_model_default_params()
+    mparams.n_gpu_layers = layers
+    model = llama_cpp.llama_model_load_from_file(str(spec.model).encode(), mparams)
+    if not model:
+        line = native_log.contains("unknown model architecture")
+        if line:
+            arch = line.rsplit(":", 1)[-1].strip().strip("'")
+            raise UnknownArchitecture(spec.model, arch)
+        if layers and (native_log.contains("alloc") or native_log.contains("memory")):
+            raise OutOfMemory(native_log.contains("alloc") or "allocation failed")
+        detail = "; ".join(native_log.recent(3))
+        raise ModelLoadFailed(f"llama.cpp could not load {spec.model} ({detail}). The file may be damaged: "
+                              "download it again.")
+    threads, threads_batch = spec.resolved_threads()
+    cparams = llama_cpp.llama_context_default_params()
+    cparams.n_ctx = spec.n_ctx
+    cparams.n_batch = spec.n_batch
+    cparams.n_ubatch = min(spec.n_batch, 512)
+    cparams.n_threads = threads
+    cparams.n_threads_batch = threads_batch
+    cparams.no_perf = True
+    ctx = llama_cpp.llama_init_from_model(model, cparams)
+    if not ctx:
+        llama_cpp.llama_model_free(model)
+        if layers:
+            raise OutOfMemory("the context could not be created")
+        raise ModelLoadFailed(f"llama.cpp could not create a {spec.n_ctx}-token context for {spec.model.name}; "
+                              "lower the context size in the settings.")
+    vocab = llama_cpp.llama_model_get_vocab(model)
+    n_batch = llama_cpp.llama_n_batch(ctx)
+    batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+    one = llama_cpp.llama_batch_init(1, 0, 1)
+    one.n_tokens = 1
+    one.n_seq_id[0] = 1
+    one.seq_id[0][0] = 0
+    one.logits[0] = 1
+    loaded = LoadedModel(spec=spec, model=model, ctx=ctx, vocab=vocab, memory=llama_cpp.llama_get_memory(ctx),
+                         mtmd=None, marker=mtmd_cpp.mtmd_default_marker(), n_ctx=llama_cpp.llama_n_ctx(ctx),
+                         n_batch=n_batch, n_vocab=llama_cpp.llama_vocab_n_tokens(vocab),
+                         n_embd_inp=llama_cpp.llama_model_n_embd_inp(model), batch=batch, one_batch=one,
+                         result={})
+    try:
+        if spec.mmproj:
+            mp = mtmd_cpp.mtmd_context_params_default()
+            mp.use_gpu = projector_gpu
+            mp.n_threads = threads_batch
+            mp.print_timings = False
+            mp.cb_eval = eval_cb
+            mctx = mtmd_cpp.mtmd_init_from_file(str(spec.mmproj).encode(), model, mp)
+            if not mctx:
+                line = native_log.contains("mismatch between text model")
+                if line:
+                    nums = [int(x) for x in line.replace(")", " ").replace("=", " ").split() if x.isdigit()]
+                    raise ProjectorMismatch(spec.model, spec.mmproj, *(nums[:2] if len(nums) >= 2 else (0, 0)))
+                if projector_gpu and native_log.contains("alloc"):
+                    raise OutOfMemory("the projector did not fit")
+                raise ModelLoadFailed(f"libmtmd could not load the projector {spec.mmproj} "
+                                      f"({'; '.join(native_log.recent(2))}).")
+            loaded.mtmd = mctx
+        # A first decode allocates the compute buffers: fail here, not in the first chat.
+        one.token[0] = llama_cpp.llama_vocab_bos(vocab) if llama_cpp.llama_vocab_bos(vocab) >= 0 else 0
+        one.pos[0] = 0
+        rc = llama_cpp.llama_decode(ctx, one)
+        llama_cpp.llama_memory_clear(loaded.memory, True)
+        if rc != 0:
+            raise OutOfMemory(f"the first decode failed (code {rc})") if layers else \
+                ModelLoadFailed(f"llama.cpp could not run {spec.model.name} (decode code {rc}).")
+    except BaseException:
+        loaded.free()
+        raise
+    loaded.result = {"bos_token": _token_text(vocab, llama_cpp.llama_vocab_bos(vocab)),
+                     "eos_token": _token_text(vocab, llama_cpp.llama_vocab_eos(vocab)),
+                     "n_layers": llama_cpp.llama_model_n_layer(model), "n_ctx": loaded.n_ctx,
+                     "vision": bool(loaded.mtmd) and mtmd_cpp.mtmd_support_vision(loaded.mtmd)}
+    return loaded
+
+
+def load_model(spec: ModelSpec, native_log: NativeLog, eval_cb: Any) -> LoadedModel:
+    """Load with the planned offload, retrying with fewer layers on lack of memory."""
+    global _backend_ready
+    if not _backend_ready:
+        llama_cpp.llama_backend_init()
+        _backend_ready = True
+    t0 = time.perf_counter()
+    layers, projector_gpu, backend, reason = _plan(spec)
+    attempts = [layers] + (fallback_steps(layers) if layers else [])
+    failures: list[str] = []
+    for n in attempts:
+        try:
+            loaded = _try_load(spec, n, projector_gpu and n > 0, native_log, eval_cb)
+        except OutOfMemory as exc:
+            log.warning("loading with %d GPU layers failed: %s", n, exc)
+            failures.append(f"{n} layers: {exc}")
+            continue
+        if failures:
+            reason = f"out of GPU memory with {'; '.join(failures)}; now {n} layers"
+        loaded.result.update(backend=backend if n else "CPU", gpu_layers=n, fallback_reason=reason,
+                             load_ms=(time.perf_counter() - t0) * 1000.0)
+        log.info("loaded %s: %s, %d GPU layers (%s)", spec.model.name, loaded.result["backend"], n, reason)
+        return loaded
+    raise ModelLoadFailed(f"{spec.model.name} could not be loaded even on the CPU: {'; '.join(failures)}")
