@@ -1,0 +1,254 @@
+"""Sending, streaming, stopping, regenerating and editing; answers are saved while they stream."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from visiondesk.engine import Finished, ImageSource, Message, SamplingParams, Stage, StopReason
+
+from ..background import BackgroundJob
+from ..settings import Settings
+from ..store import ConversationStore
+from ..store_models import StoredMessage
+from ..worker import EngineThread
+from .composer import ComposerController
+from .transcript import TranscriptPresenter
+
+log = logging.getLogger(__name__)
+REPAINT_MS = 40  # streamed text is re-rendered in batches, never per token
+SAVE_EVERY_S = 1.0  # a streaming answer reaches the database at least this often
+
+
+@dataclasses.dataclass
+class ActiveAnswer:
+    """The answer being produced right now."""
+
+    request_id: int
+    message_id: int
+    conversation_id: int
+    text: str = ""
+    dirty: bool = False
+    saved_at: float = 0.0
+    started: float = dataclasses.field(default_factory=time.monotonic)
+
+
+def stored_attachments(msg: StoredMessage) -> list[tuple[Path, str]]:
+    """(path, name) of a stored message's images."""
+    return [(a.path, a.name) for a in msg.attachments]
+
+
+class ChatController(QObject):
+    """The conversation shown in the chat pane, and its one answer in flight."""
+
+    conversation_created = Signal(int)
+    busy_changed = Signal(bool)
+    answer_finished = Signal(object)  # Finished
+
+    def __init__(self, store: ConversationStore, engine: EngineThread, settings: Settings,
+                 presenter: TranscriptPresenter, composer: ComposerController,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.engine, self.settings = store, engine, settings
+        self.presenter, self.composer = presenter, composer
+        self.conversation_id: int | None = None
+        self.active: ActiveAnswer | None = None
+        self._sending = False  # the user message is being saved (off the UI thread)
+        self._stop_before_start = False
+        self._repaint = QTimer(self)
+        self._repaint.setInterval(REPAINT_MS)
+        self._repaint.timeout.connect(self._flush)
+        composer.send_requested.connect(self.send)
+        composer.stop_requested.connect(self.stop)
+        presenter.regenerate_requested.connect(self.regenerate)
+        presenter.edit_requested.connect(self.edit)
+        worker = engine.worker
+        worker.stage.connect(self._on_stage)
+        worker.text.connect(self._on_text)
+        worker.finished.connect(self._on_finished)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a message is being sent or answered."""
+        return self._sending or self.active is not None
+
+    def _set_busy(self) -> None:
+        self.composer.set_busy(self.busy)
+        self.presenter.set_idle_actions(not self.busy)
+        self.busy_changed.emit(self.busy)
+
+    # -- conversations ---------------------------------------------------------------------------
+
+    def open_conversation(self, conversation_id: int | None) -> None:
+        """Show a stored conversation (None: a new, empty one)."""
+        if self.active is not None and self.active.conversation_id != conversation_id:
+            self.stop()
+        self.conversation_id = conversation_id
+        self.presenter.clear()
+        self.composer.clear()
+        if conversation_id is None:
+            self._set_busy()
+            return
+        for msg in self.store.messages(conversation_id):
+            self.presenter.add(msg.id, msg.role, msg.text, stored_attachments(msg))
+            self._show_outcome(msg)
+        self._set_busy()
+
+    def _show_outcome(self, msg: StoredMessage) -> None:
+        if msg.role != "assistant":
+            return
+        stats = msg.stats or {}
+        if not msg.complete:
+            self.presenter.set_status(msg.id, self.tr(
+                "Incomplete: VisionDesk closed while this answer was being written."), "incomplete")
+        elif stats.get("error"):
+            self.presenter.set_status(msg.id, stats["error"], "error")
+        elif stats.get("stop_reason") == StopReason.CANCELLED:
+            self.presenter.set_status(msg.id, self.tr("Stopped."), "stopped")
+        self.presenter.set_stats(msg.id, stats)
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    def send(self, text: str, images: list[ImageSource], replace_from: int | None = None) -> None:
+        """Save the user message (off the UI thread: images are copied), then ask for an answer."""
+        if self.busy:
+            return
+        if self.conversation_id is None:
+            conv = self.store.create_conversation(model=self.settings.model_path)
+            self.conversation_id = conv.id
+            self.store.auto_title(conv.id, text or self.tr("Images"))
+            self.conversation_created.emit(conv.id)
+        conv_id = self.conversation_id
+        if replace_from is not None:
+            self.store.delete_messages_from(conv_id, replace_from)
+            self.presenter.remove_from(replace_from)
+        attachments = [s.path if s.path is not None else (s.data or b"", s.name) for s in images]
+        self._sending, self._stop_before_start = True, False
+        self._set_busy()
+        BackgroundJob(op=lambda: self.store.add_message(conv_id, "user", text, attachments),
+                      success=self._user_saved, failure=self._user_failed).start()
+
+    def _user_saved(self, msg: StoredMessage) -> None:
+        self._sending = False
+        if msg.conversation_id == self.conversation_id:
+            self.presenter.add(msg.id, "user", msg.text, stored_attachments(msg))
+        if self._stop_before_start:
+            self._set_busy()
+            return
+        self._start_answer(msg.conversation_id)
+
+    def _user_failed(self, exc: BaseException) -> None:
+        self._sending = False
+        self.composer.view.show_error(str(exc))
+        self._set_busy()
+
+    def _start_answer(self, conversation_id: int) -> None:
+        history = self.history(conversation_id)
+        msg = self.store.add_message(conversation_id, "assistant", "", complete=False)
+        if conversation_id == self.conversation_id:
+            self.presenter.add(msg.id, "assistant", "", [])
+            self.presenter.set_status(msg.id, self.tr("Waiting for the model…"), "stage")
+        request_id = self.engine.chat(history, self.sampling())
+        self.active = ActiveAnswer(request_id, msg.id, conversation_id, saved_at=time.monotonic())
+        self._repaint.start()
+        self._set_busy()
+
+    def history(self, conversation_id: int) -> list[Message]:
+        """The stored conversation as engine messages (failed, empty answers left out)."""
+        out = [Message.system(self.settings.system_prompt)] if self.settings.system_prompt else []
+        for m in self.store.messages(conversation_id):
+            if m.role == "user":
+                out.append(Message.user(m.text, *[a.path for a in m.attachments]))
+            elif m.role == "assistant" and m.text and not (m.stats or {}).get("error"):
+                out.append(Message.assistant(m.text))
+        return out
+
+    def sampling(self) -> SamplingParams:
+        """Sampling parameters from the settings."""
+        s = self.settings
+        return SamplingParams(temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens)
+
+    def stop(self) -> None:
+        """Stop at whatever stage the answer is (Esc)."""
+        if self._sending:
+            self._stop_before_start = True
+        if self.active is not None:
+            self.engine.cancel(self.active.request_id)
+
+    # -- regenerate and edit ---------------------------------------------------------------------
+
+    def regenerate(self) -> None:
+        """Replace the last answer with a new one."""
+        last = self.presenter.last_assistant
+        if self.busy or self.conversation_id is None or last is None:
+            return
+        self.store.delete_messages_from(self.conversation_id, last)
+        self.presenter.remove_from(last)
+        self._start_answer(self.conversation_id)
+
+    def edit(self, message_id: int) -> None:
+        """Put the last question back into the composer; sending it replaces it and what followed."""
+        if self.busy:
+            return
+        msg = self.store.get_message(message_id)
+        self.composer.begin_edit(message_id, msg.text, [a.path for a in msg.attachments])
+
+    # -- the stream ------------------------------------------------------------------------------
+
+    def _on_stage(self, request_id: int, stage: str, index: int, total: int) -> None:
+        a = self.active
+        if a is None or a.request_id != request_id:
+            return
+        texts = {
+            Stage.LOADING: self.tr("Loading the model…"),
+            Stage.ENCODING_IMAGE: (self.tr("Looking at image %1 of %2…").replace("%1", str(index))
+                                   .replace("%2", str(total)) if total else self.tr("Looking at the image…")),
+            Stage.READING_PROMPT: self.tr("Reading…"),
+            Stage.GENERATING: self.tr("Writing…"),
+        }
+        self.presenter.set_status(a.message_id, texts.get(Stage(stage), stage), "stage")
+
+    def _on_text(self, request_id: int, text: str) -> None:
+        a = self.active
+        if a is not None and a.request_id == request_id:
+            a.text += text
+            a.dirty = True
+
+    def _flush(self) -> None:
+        a = self.active
+        if a is None or not a.dirty:
+            return
+        a.dirty = False
+        if a.conversation_id == self.conversation_id:
+            self.presenter.set_text(a.message_id, a.text)
+        now = time.monotonic()
+        if now - a.saved_at >= SAVE_EVERY_S:
+            self.store.update_message(a.message_id, a.text, complete=False)
+            a.saved_at = now
+
+    def _on_finished(self, request_id: int, fin: Finished) -> None:
+        a = self.active
+        if a is None or a.request_id != request_id:
+            return
+        self._repaint.stop()
+        stats: dict[str, Any] = {
+            "stop_reason": str(fin.stop_reason), "ttft_ms": round(fin.timings.ttft_ms, 1),
+            "decode_tok_s": round(fin.timings.decode_tok_s, 2),
+            "completion_tokens": fin.usage.completion_tokens, "prompt_tokens": fin.usage.prompt_tokens,
+            "backend": fin.backend,
+        }
+        if fin.error is not None:
+            stats["error"] = str(fin.error)
+            stats["error_kind"] = type(fin.error).__name__
+        self.store.update_message(a.message_id, a.text, complete=True, stats=stats)
+        self.active = None
+        if a.conversation_id == self.conversation_id:
+            self.presenter.set_text(a.message_id, a.text)
+            self.presenter.set_status(a.message_id, "")
+            self._show_outcome(self.store.get_message(a.message_id))
+        self._set_busy()
+        self.answer_finished.emit(fin)

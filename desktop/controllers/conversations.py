@@ -1,0 +1,140 @@
+"""The sidebar's logic: list, search, new, rename in place, delete with undo."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtWidgets import QListWidgetItem, QMenu
+
+from ..store import ConversationStore
+from ..views.main_window import NoticeBar
+from ..views.sidebar import SidebarView
+
+log = logging.getLogger(__name__)
+ID_ROLE = Qt.ItemDataRole.UserRole
+UNDO_MS = 10_000
+
+
+class ConversationsController(QObject):
+    """Keeps the sidebar in step with the store; says which conversation to open."""
+
+    open_requested = Signal(object)  # conversation id, or None for a new chat
+
+    def __init__(self, store: ConversationStore, view: SidebarView, notice: NoticeBar,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.view, self.notice = store, view, notice
+        self.current: int | None = None
+        self._deleted: int | None = None
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(150)
+        self._search_timer.timeout.connect(self.refresh)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.timeout.connect(self._forget_undo)
+        view.new_button.clicked.connect(self.new_chat)
+        view.search.textChanged.connect(lambda _t: self._search_timer.start())
+        view.list.currentItemChanged.connect(self._selected)
+        view.list.itemChanged.connect(self._renamed)
+        view.list.delete_pressed.connect(self.delete_current)
+        view.list.customContextMenuRequested.connect(self._menu)
+        notice.action_button.clicked.connect(self.undo_delete)
+
+    def refresh(self, select: int | None = None) -> None:
+        """Reload the list (filtered by the search text), keeping or changing the selection."""
+        select = self.current if select is None else select
+        search = self.view.search.text().strip() or None
+        lst = self.view.list
+        lst.blockSignals(True)
+        lst.clear()
+        for conv in self.store.list_conversations(search=search):
+            item = QListWidgetItem(conv.title or self.tr("New chat"))
+            item.setData(ID_ROLE, conv.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            item.setToolTip(conv.title)
+            lst.addItem(item)
+            if conv.id == select:
+                lst.setCurrentItem(item)
+        lst.blockSignals(False)
+
+    def select(self, conversation_id: int | None) -> None:
+        """Open a conversation and highlight it."""
+        self.current = conversation_id
+        self.refresh(conversation_id)
+        self.open_requested.emit(conversation_id)
+
+    def on_created(self, conversation_id: int) -> None:
+        """The chat controller made a conversation for a first message."""
+        self.current = conversation_id
+        self.refresh(conversation_id)
+
+    def new_chat(self) -> None:
+        """An empty chat; it is stored when its first message is sent (Ctrl+N)."""
+        self.view.list.clearSelection()
+        self.select(None)
+
+    def _selected(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        conv_id = int(item.data(ID_ROLE))
+        if conv_id != self.current:
+            self.current = conv_id
+            self.open_requested.emit(conv_id)
+
+    def _renamed(self, item: QListWidgetItem) -> None:
+        title = item.text().strip()
+        conv_id = int(item.data(ID_ROLE))
+        if title:
+            self.store.rename_conversation(conv_id, title)
+        QTimer.singleShot(0, self.refresh)
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        """Rename (also reachable by F2 on the list)."""
+        self.store.rename_conversation(conversation_id, title)
+        self.refresh()
+
+    def delete_current(self) -> None:
+        """Delete the selected conversation, with Undo in the notice bar."""
+        item = self.view.list.currentItem()
+        if item is not None:
+            self.delete(int(item.data(ID_ROLE)))
+
+    def delete(self, conversation_id: int) -> None:
+        """Soft-delete; Undo restores it for ten seconds."""
+        self.store.delete_conversation(conversation_id)
+        self._deleted = conversation_id
+        self.notice.label.setText(self.tr("Conversation deleted."))
+        self.notice.action_button.setText(self.tr("Undo"))
+        self.notice.action_button.setAccessibleName(self.tr("Undo delete"))
+        self.notice.action_button.show()
+        self.notice.show()
+        self._undo_timer.start(UNDO_MS)
+        if conversation_id == self.current:
+            self.select(None)
+        else:
+            self.refresh()
+
+    def undo_delete(self) -> None:
+        """Bring the last deleted conversation back."""
+        if self._deleted is None:
+            return
+        self.store.restore_conversation(self._deleted)
+        restored, self._deleted = self._deleted, None
+        self.notice.hide()
+        self.select(restored)
+
+    def _forget_undo(self) -> None:
+        self._deleted = None
+        self.notice.hide()
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.view.list.itemAt(pos)
+        if item is None:
+            return
+        menu = QMenu(self.view)
+        menu.addAction(self.tr("Rename"), lambda: self.view.list.editItem(item))
+        menu.addAction(self.tr("Delete"), lambda: self.delete(int(item.data(ID_ROLE))))
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.view.list.viewport().mapToGlobal(pos))

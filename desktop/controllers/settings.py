@@ -1,0 +1,146 @@
+"""The settings dialog's logic: fill it, apply presets, save, and apply theme, language and model."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from ..settings import Settings, SettingsError, SettingsRepository, apply_preset, save_preset
+from ..views.settings_dialog import SettingsDialog
+
+log = logging.getLogger(__name__)
+THEMES = ("system", "light", "dark")
+LANGS = ("en", "zh_CN")
+MODEL_KEYS = ("model_path", "mmproj_path", "context_size", "gpu_layers", "threads")
+
+
+class SettingsController(QObject):
+    """Owns the one ``Settings`` object the app shares; changes it in place when the dialog is accepted."""
+
+    applied = Signal(object)  # the set of changed field names
+
+    def __init__(self, settings: Settings, repository: SettingsRepository, parent_widget: QWidget,
+                 apply_theme: Callable[[str], None], apply_language: Callable[[str], None],
+                 reload_model: Callable[[], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings, self.repository, self.parent_widget = settings, repository, parent_widget
+        self._apply_theme, self._apply_language, self._reload_model = apply_theme, apply_language, reload_model
+        self.dialog: SettingsDialog | None = None
+
+    def open(self) -> SettingsDialog:
+        """Show the dialog (window-modal, non-blocking); returns it for tests."""
+        dialog = SettingsDialog(self.parent_widget)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.fill(dialog, self.settings)
+        dialog.model.browse.clicked.connect(lambda: self._browse(dialog, dialog.model.edit))
+        dialog.mmproj.browse.clicked.connect(lambda: self._browse(dialog, dialog.mmproj.edit))
+        dialog.model.edit.editingFinished.connect(lambda: self._model_changed(dialog))
+        dialog.gpu_mode.currentIndexChanged.connect(lambda i: dialog.gpu_layers.setEnabled(i == 1))
+        dialog.save_preset.clicked.connect(lambda: self._save_preset(dialog))
+        dialog.accepted.connect(lambda: self.accept(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    @staticmethod
+    def fill(d: SettingsDialog, s: Settings) -> None:
+        """Settings → widgets."""
+        d.model.edit.setText(s.model_path or "")
+        d.mmproj.edit.setText(s.mmproj_path or "")
+        SettingsController.fill_generation(d, s)
+        d.threads.setValue(s.threads or 0)
+        mode = 0 if s.gpu_layers == "auto" else 2 if s.gpu_layers == "cpu" else 1
+        d.gpu_mode.setCurrentIndex(mode)
+        d.gpu_layers.setValue(int(s.gpu_layers) if mode == 1 else 0)
+        d.gpu_layers.setEnabled(mode == 1)
+        d.theme.setCurrentIndex(THEMES.index(s.theme) if s.theme in THEMES else 0)
+        d.language.setCurrentIndex(LANGS.index(s.language) if s.language in LANGS else 0)
+        d.preset_note.setText(d.tr("Temperature, top p, max tokens, context size and the system "
+                                   "prompt can be remembered per model."))
+
+    @staticmethod
+    def fill_generation(d: SettingsDialog, s: Settings) -> None:
+        """The fields a preset covers."""
+        d.system_prompt.setPlainText(s.system_prompt)
+        d.temperature.setValue(s.temperature)
+        d.top_p.setValue(s.top_p)
+        d.max_tokens.setValue(s.max_tokens)
+        d.context_size.setValue(s.context_size)
+
+    @staticmethod
+    def read(d: SettingsDialog, base: Settings) -> Settings:
+        """Widgets → a new validated ``Settings`` (presets carried over from ``base``)."""
+        s = copy.deepcopy(base)
+        s.model_path = d.model.edit.text().strip() or None
+        s.mmproj_path = d.mmproj.edit.text().strip() or None
+        s.system_prompt = d.system_prompt.toPlainText()
+        s.temperature = round(d.temperature.value(), 2)
+        s.top_p = round(d.top_p.value(), 2)
+        s.max_tokens = d.max_tokens.value()
+        s.context_size = d.context_size.value()
+        s.gpu_layers = ("auto", str(d.gpu_layers.value()), "cpu")[d.gpu_mode.currentIndex()]
+        s.threads = d.threads.value() or None
+        s.theme = THEMES[d.theme.currentIndex()]
+        s.language = LANGS[d.language.currentIndex()]
+        s.validate()
+        return s
+
+    def _browse(self, dialog: SettingsDialog, target: QWidget) -> None:
+        picker = QFileDialog(dialog, self.tr("Choose a GGUF file"))
+        picker.setNameFilter("GGUF (*.gguf);;All files (*)")
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.fileSelected.connect(lambda f: (target.setText(f), self._model_changed(dialog)))  # type: ignore[attr-defined]
+        picker.open()
+
+    def _model_changed(self, dialog: SettingsDialog) -> None:
+        """A model with a saved preset brings its generation settings into the form."""
+        path = dialog.model.edit.text().strip()
+        if path and path in self.settings.presets:
+            preset = apply_preset(copy.deepcopy(self.settings), path)
+            self.fill_generation(dialog, preset)
+
+    def _save_preset(self, dialog: SettingsDialog) -> None:
+        try:
+            edited = self.read(dialog, self.settings)
+        except SettingsError as exc:
+            dialog.preset_note.setText(str(exc))
+            return
+        if not edited.model_path:
+            dialog.preset_note.setText(dialog.tr("Choose a model first."))
+            return
+        path = edited.model_path
+        self.settings.presets[path] = save_preset(edited, path).presets[path]
+        self.repository.save(self.settings)
+        dialog.preset_note.setText(dialog.tr("Saved as the preset for %1.").replace(
+            "%1", Path(edited.model_path).name))
+
+    def accept(self, dialog: SettingsDialog) -> None:
+        """Apply the dialog's values."""
+        try:
+            new = self.read(dialog, self.settings)
+        except SettingsError as exc:
+            log.warning("settings rejected: %s", exc)
+            return
+        self.apply(new)
+
+    def apply(self, new: Settings) -> set[str]:
+        """Copy ``new`` into the shared settings, save, and apply what changed; returns the changes."""
+        changed = {f.name for f in dataclasses.fields(Settings)
+                   if getattr(new, f.name) != getattr(self.settings, f.name)}
+        for name in changed:
+            setattr(self.settings, name, copy.deepcopy(getattr(new, name)))
+        self.repository.save(self.settings)
+        if "theme" in changed:
+            self._apply_theme(self.settings.theme)
+        if "language" in changed and self.settings.language:
+            self._apply_language(self.settings.language)
+        if changed & set(MODEL_KEYS) and self.settings.model_path:
+            self._reload_model()
+        self.applied.emit(changed)
+        return changed

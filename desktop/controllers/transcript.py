@@ -1,0 +1,197 @@
+"""Fills the transcript from stored messages and handles what its messages offer (copy, images, links)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QImageReader
+from PySide6.QtWidgets import QApplication, QToolButton
+
+from ..background import BackgroundJob
+from ..markdown_render import COPY_SCHEME, render_markdown, style_sheet
+from ..theme import is_dark
+from ..views.image_viewer import ImageViewer
+from ..views.message_view import THUMB, MessageView, SafeBrowser
+from ..views.transcript import TranscriptView
+
+log = logging.getLogger(__name__)
+
+
+def load_scaled(path: Path, size: int) -> QImage:
+    """Runs on a pool thread: decode an image at (about) thumbnail size."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    if size:
+        full = reader.size()
+        if full.isValid() and max(full.width(), full.height()) > size:
+            reader.setScaledSize(full.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        raise OSError(f"cannot read {path}: {reader.errorString()}")
+    return image
+
+
+class TranscriptPresenter(QObject):
+    """Owns the mapping message id → view, and everything the views show about a message."""
+
+    regenerate_requested = Signal()
+    edit_requested = Signal(int)
+
+    def __init__(self, view: TranscriptView, attachments_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.view = view
+        SafeBrowser.allowed_roots = (attachments_dir.resolve(),)
+        self.views: dict[int, MessageView] = {}
+        self.texts: dict[int, str] = {}
+        self.code: dict[int, tuple[str, ...]] = {}
+        self.stats: dict[int, dict[str, Any]] = {}
+        self.last_user: int | None = None
+        self.last_assistant: int | None = None
+
+    # -- building --------------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Empty the transcript."""
+        self.view.clear()
+        self.views.clear()
+        self.texts.clear()
+        self.code.clear()
+        self.stats.clear()
+        self.last_user = self.last_assistant = None
+
+    def add(self, message_id: int, role: str, text: str, attachments: list[tuple[Path, str]]) -> MessageView:
+        """Append a message view for a stored message."""
+        view = self.view.add_message(role)
+        self.views[message_id] = view
+        for path, name in attachments:
+            button = view.add_thumbnail(str(path), name)
+            self._load_thumbnail(button, path)
+        view.image_clicked.connect(self.show_image)
+        view.link_activated.connect(lambda url, mid=message_id: self._link(mid, url))
+        view.copy_clicked.connect(lambda mid=message_id: self.copy_text(mid))
+        view.regenerate_clicked.connect(self.regenerate_requested)
+        view.edit_clicked.connect(lambda mid=message_id: self.edit_requested.emit(mid))
+        if role == "user":
+            self.last_user = message_id
+        else:
+            self.last_assistant = message_id
+        self.set_text(message_id, text)
+        self._label(message_id)
+        return view
+
+    def remove_from(self, message_id: int) -> None:
+        """Drop the views of ``message_id`` and everything after it."""
+        for mid in [m for m in self.views if m >= message_id]:
+            self.view.remove_message(self.views.pop(mid))
+            self.texts.pop(mid, None)
+            self.code.pop(mid, None)
+            self.stats.pop(mid, None)
+        users = [m for m, v in self.views.items() if v.role == "user"]
+        answers = [m for m, v in self.views.items() if v.role != "user"]
+        self.last_user = max(users, default=None)
+        self.last_assistant = max(answers, default=None)
+
+    def _load_thumbnail(self, button: QToolButton, path: Path) -> None:
+        def show(image: QImage) -> None:
+            try:
+                MessageView.set_thumbnail(button, image)
+            except RuntimeError:  # the view was closed meanwhile
+                pass
+
+        BackgroundJob(op=lambda: load_scaled(path, THUMB), success=show,
+                      failure=lambda exc: log.warning("thumbnail: %s", exc)).start()
+
+    # -- content ---------------------------------------------------------------------------------
+
+    def set_text(self, message_id: int, text: str) -> None:
+        """Render ``text`` as Markdown into the message (the caller batches calls while streaming)."""
+        view = self.views.get(message_id)
+        if view is None:
+            return
+        self.texts[message_id] = text
+        if view.role == "user":
+            rendered_html = "<p>" + _escape_lines(text) + "</p>" if text else ""
+            self.code[message_id] = ()
+        else:
+            rendered = render_markdown(text, self.tr("Copy"))
+            rendered_html, self.code[message_id] = rendered.html, rendered.code_blocks
+        view.body.document().setDefaultStyleSheet(style_sheet(is_dark(QApplication.instance())))
+        view.set_html(rendered_html)
+
+    def set_status(self, message_id: int, text: str, kind: str = "") -> None:
+        """The state line of a message (stage, stopped, incomplete, error)."""
+        if message_id in self.views:
+            self.views[message_id].set_status(text, kind)
+
+    def set_stats(self, message_id: int, stats: dict[str, Any]) -> None:
+        """Remember the answer's stats and show them under it."""
+        self.stats[message_id] = stats
+        if message_id in self.views:
+            self.views[message_id].set_stats(self.format_stats(stats))
+
+    def format_stats(self, stats: dict[str, Any]) -> str:
+        """"First token 120 ms · 35.2 tokens/s · 80 tokens"."""
+        parts = []
+        if stats.get("ttft_ms"):
+            parts.append(self.tr("First token %1 ms").replace("%1", f"{stats['ttft_ms']:.0f}"))
+        if stats.get("decode_tok_s"):
+            parts.append(self.tr("%1 tokens/s").replace("%1", f"{stats['decode_tok_s']:.1f}"))
+        if stats.get("completion_tokens"):
+            parts.append(self.tr("%1 tokens").replace("%1", str(stats["completion_tokens"])))
+        return " · ".join(parts)
+
+    def set_idle_actions(self, idle: bool) -> None:
+        """Copy everywhere; Edit on the last question and Regenerate on the last answer when idle."""
+        for mid, view in self.views.items():
+            last_answer = mid == self.last_assistant and mid > (self.last_user or 0)
+            view.set_actions(copy=view.role != "user" or bool(self.texts.get(mid)),
+                             regenerate=idle and last_answer,
+                             edit=idle and view.role == "user" and mid == self.last_user)
+
+    def retranslate(self) -> None:
+        """Labels, stats and code-copy links in the current language."""
+        for mid in list(self.views):
+            self._label(mid)
+            self.set_text(mid, self.texts.get(mid, ""))
+            if mid in self.stats:
+                self.set_stats(mid, self.stats[mid])
+
+    def _label(self, message_id: int) -> None:
+        view = self.views[message_id]
+        who = self.tr("You") if view.role == "user" else self.tr("Assistant")
+        view.set_texts(who, self.tr("Copy"), self.tr("Edit"), self.tr("Regenerate"))
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def copy_text(self, message_id: int) -> None:
+        """Copy a whole message's text."""
+        QGuiApplication.clipboard().setText(self.texts.get(message_id, ""))
+
+    def _link(self, message_id: int, url: QUrl) -> None:
+        if url.scheme() == COPY_SCHEME:
+            blocks = self.code.get(message_id, ())
+            index = int(url.path() or -1) if url.path().isdigit() else -1
+            if 0 <= index < len(blocks):
+                QGuiApplication.clipboard().setText(blocks[index])
+        else:
+            log.info("not following link %s (VisionDesk stays offline)", url.toString())
+
+    def show_image(self, path: str) -> None:
+        """Open an attachment large, decoded off the UI thread."""
+        window = self.view.window()
+
+        def show(image: QImage) -> None:
+            viewer = ImageViewer(image, Path(path).name, window)
+            viewer.setObjectName("imageViewer")
+            viewer.show()
+
+        BackgroundJob(op=lambda: load_scaled(Path(path), 0), success=show).start()
+
+
+def _escape_lines(text: str) -> str:
+    import html
+
+    return html.escape(text).replace("\n", "<br/>")

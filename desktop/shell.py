@@ -1,0 +1,175 @@
+"""Builds the window and wires views, controllers, the store and the engine thread together.
+
+Each controller receives only the parts it needs; nothing is handed the whole shell.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from . import paths
+from .background import set_error_sink
+from .controllers.chat import ChatController
+from .controllers.composer import ComposerController
+from .controllers.conversations import ConversationsController
+from .controllers.model import ModelController
+from .controllers.settings import SettingsController
+from .controllers.transcript import TranscriptPresenter
+from .i18n import install_language
+from .settings import SettingsRepository, resolve_language
+from .store import ConversationStore
+from .theme import apply_theme
+from .views.main_window import MainWindow
+from .worker import EngineThread
+
+log = logging.getLogger(__name__)
+
+
+class AppShell(QObject):
+    """One open VisionDesk window with everything behind it."""
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        super().__init__()
+        app = QApplication.instance()
+        assert isinstance(app, QApplication), "create the QApplication first"
+        self.app = app
+        self.data_dir = data_dir or paths.data_dir()
+        self.repository = SettingsRepository(self.data_dir / "settings.json")
+        self.settings = self.repository.load()
+        first_language = self.settings.language is None
+        language = resolve_language(self.settings, install_language_probe())
+        if first_language:
+            self.repository.save(self.settings)
+        self.language = install_language(language, self.data_dir / "i18n")
+        apply_theme(app, self.settings.theme)
+        self.store = ConversationStore(self.data_dir / "conversations.sqlite3", self.data_dir / "attachments")
+        self.engine = EngineThread(log_dir=self.data_dir / "logs")
+        self.window = w = MainWindow()
+        self.notice_error = self._show_error
+        set_error_sink(self._show_error)
+
+        self.presenter = TranscriptPresenter(w.transcript, self.store.attachments_dir, self)
+        self.composer = ComposerController(w.composer, self)
+        self.chat = ChatController(self.store, self.engine, self.settings, self.presenter, self.composer, self)
+        self.conversations = ConversationsController(self.store, w.sidebar, w.notice, self)
+        self.model = ModelController(self.engine.worker, self.engine.load, self.settings, self.repository,
+                                     w.first_run, w.show_chat, self._show_stage, self)
+        self.settings_controller = SettingsController(
+            self.settings, self.repository, w, self.set_theme, self.set_language,
+            lambda: self.model.load(first_run=False), self)
+
+        self.conversations.open_requested.connect(self.chat.open_conversation)
+        self.chat.conversation_created.connect(self.conversations.on_created)
+        self.chat.busy_changed.connect(self._busy)
+        w.files_dropped.connect(self.composer.add_files)
+        w.image_dropped.connect(self.composer.add_image)
+        w.new_chat_action.triggered.connect(self.conversations.new_chat)
+        w.open_files_action.triggered.connect(self.model.pick_files)
+        w.model_manager_action.triggered.connect(lambda: self.model.open_model_manager())
+        w.settings_action.triggered.connect(self.settings_controller.open)
+        w.stop_action.triggered.connect(self.chat.stop)
+        w.regenerate_action.triggered.connect(self.chat.regenerate)
+        w.export_md_action.triggered.connect(self.export_markdown_dialog)
+        w.export_json_action.triggered.connect(self.export_json_dialog)
+        w.quit_action.triggered.connect(w.close)
+        w.close_requested.connect(self.shutdown)
+        self._busy(False)
+        self.conversations.refresh()
+        self.chat.open_conversation(None)
+        self.model.start()
+
+    # -- window-level behaviour --------------------------------------------------------------------
+
+    def _busy(self, busy: bool) -> None:
+        self.window.stop_action.setEnabled(busy)
+        self.window.regenerate_action.setEnabled(not busy)
+
+    def _show_stage(self, text: str) -> None:
+        self.window.stage_label.setText(text)
+        self.window.stage_label.setVisible(bool(text))
+
+    def _show_error(self, exc: BaseException) -> None:
+        notice = self.window.notice
+        notice.label.setText(str(exc))
+        notice.action_button.hide()
+        notice.show()
+
+    def set_theme(self, theme: str) -> None:
+        """Apply a theme and re-render the transcript's documents in its colours."""
+        apply_theme(self.app, theme)
+        self.presenter.retranslate()
+
+    def set_language(self, language: str) -> None:
+        """Switch the UI language live."""
+        self.language = install_language(language, self.data_dir / "i18n")
+        self.presenter.retranslate()
+        self.conversations.refresh()
+
+    # -- export ------------------------------------------------------------------------------------
+
+    def export_markdown(self, folder: Path) -> Path | None:
+        """Export the open conversation as Markdown with its images into ``folder``."""
+        if self.chat.conversation_id is None:
+            return None
+        return self.store.export_markdown(self.chat.conversation_id, folder)
+
+    def export_json(self, path: Path) -> Path | None:
+        """Export the open conversation as JSON to ``path``."""
+        if self.chat.conversation_id is None:
+            return None
+        return self.store.export_json(self.chat.conversation_id, path)
+
+    def export_markdown_dialog(self) -> None:
+        """Ask for a folder, then export (the dialog does not block the event loop)."""
+        if self.chat.conversation_id is None:
+            return
+        dialog = QFileDialog(self.window, self.tr("Export as Markdown into a folder"))
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.fileSelected.connect(lambda f: self._exported(self.export_markdown(Path(f))))
+        dialog.open()
+
+    def export_json_dialog(self) -> None:
+        """Ask for a file name, then export."""
+        if self.chat.conversation_id is None:
+            return
+        dialog = QFileDialog(self.window, self.tr("Export as JSON"))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("json")
+        dialog.setNameFilter("JSON (*.json)")
+        dialog.fileSelected.connect(lambda f: self._exported(self.export_json(Path(f))))
+        dialog.open()
+
+    def _exported(self, path: Path | None) -> None:
+        if path is not None:
+            self.window.notice.label.setText(self.tr("Exported to %1").replace("%1", str(path)))
+            self.window.notice.action_button.hide()
+            self.window.notice.show()
+
+    # -- shutdown ----------------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop generation and the engine's child process, then close the database (idempotent)."""
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
+        self.chat.stop()
+        stopped = self.engine.stop()
+        if self.chat.active is not None:  # keep what was written; it was cut by quitting
+            a = self.chat.active
+            self.store.update_message(a.message_id, a.text, complete=True,
+                                      stats={"stop_reason": "cancelled"})
+            self.chat.active = None
+        log.info("engine thread stopped: %s", stopped)
+        set_error_sink(None)
+        self.store.close()
+
+
+def install_language_probe() -> str:
+    """The system locale's name (for the first run's language)."""
+    from PySide6.QtCore import QLocale
+
+    return QLocale.system().name()

@@ -1,0 +1,170 @@
+"""One message of the transcript: who, images, the rendered answer, its state, stats and actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+THUMB = 120
+
+
+class SafeBrowser(QTextBrowser):
+    """A read-only rich-text view that never loads anything but local attachments."""
+
+    allowed_roots: tuple[Path, ...] = ()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenExternalLinks(False)
+        self.setOpenLinks(False)
+        self.setAcceptDrops(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setTabChangesFocus(True)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        self.document().setDocumentMargin(2)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        self.setFixedHeight(24)
+
+    def loadResource(self, kind: int, url: QUrl | str) -> object:
+        """Refuse everything that is not a file inside an allowed folder (no network, ever)."""
+        url = QUrl(url)
+        if url.isLocalFile():
+            path = Path(url.toLocalFile()).resolve()
+            if any(path.is_relative_to(root) for root in self.allowed_roots):
+                return super().loadResource(kind, url)
+        return None
+
+    def _fit_height(self) -> None:
+        height = int(self.document().size().height()) + 4
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Re-wrap the document to the new width, which changes its height."""
+        super().resizeEvent(event)
+        self.document().setTextWidth(self.viewport().width())
+        self._fit_height()
+
+
+class MessageView(QFrame):
+    """Layout of one message; the transcript presenter fills it and reacts to its signals."""
+
+    link_activated = Signal(QUrl)
+    image_clicked = Signal(str)
+    copy_clicked = Signal()
+    regenerate_clicked = Signal()
+    edit_clicked = Signal()
+
+    def __init__(self, role: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.role = role
+        self.setObjectName("userMessage" if role == "user" else "assistantMessage")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(4)
+        self.who = QLabel(self)
+        self.who.setStyleSheet("font-weight: bold;")
+        layout.addWidget(self.who)
+        self.thumbs = QWidget(self)
+        self.thumbs_layout = QHBoxLayout(self.thumbs)
+        self.thumbs_layout.setContentsMargins(0, 0, 0, 0)
+        self.thumbs_layout.addStretch(1)
+        self.thumbs.hide()
+        layout.addWidget(self.thumbs)
+        self.body = SafeBrowser(self)
+        self.body.anchorClicked.connect(self.link_activated)
+        layout.addWidget(self.body)
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.hide()
+        layout.addWidget(self.status)
+        footer = QHBoxLayout()
+        self.stats = QLabel(self)
+        self.stats.setStyleSheet("color: palette(placeholder-text); font-size: small;")
+        footer.addWidget(self.stats, 1)
+        self.copy_button = self._action(footer, self.copy_clicked)
+        self.edit_button = self._action(footer, self.edit_clicked)
+        self.regenerate_button = self._action(footer, self.regenerate_clicked)
+        layout.addLayout(footer)
+        self.set_actions(copy=False, regenerate=False, edit=False)
+
+    def _action(self, layout: QHBoxLayout, signal: Signal) -> QToolButton:
+        button = QToolButton(self)
+        button.setAutoRaise(True)
+        button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        button.clicked.connect(signal)
+        layout.addWidget(button)
+        return button
+
+    def set_texts(self, who: str, copy: str, edit: str, regenerate: str) -> None:
+        """Labels that depend on the UI language."""
+        self.who.setText(who)
+        for button, text in ((self.copy_button, copy), (self.edit_button, edit),
+                             (self.regenerate_button, regenerate)):
+            button.setText(text)
+            button.setAccessibleName(f"{text} ({who})")
+        self.body.setAccessibleName(who)
+
+    def set_html(self, html: str) -> None:
+        """Replace the body (called in batches while streaming, never per token)."""
+        self.body.setHtml(html)
+        self.body.setVisible(bool(html))
+
+    def set_status(self, text: str, kind: str = "") -> None:
+        """Show a state line ("stage", "incomplete", "error", "stopped") or hide it when empty."""
+        colors = {"error": "#d64545", "incomplete": "#c17d11", "stopped": "#c17d11"}
+        color = colors.get(kind, "palette(placeholder-text)")
+        self.status.setStyleSheet(f"color: {color}; font-style: italic;")
+        self.status.setText(text)
+        self.status.setProperty("kind", kind)
+        self.status.setVisible(bool(text))
+
+    def set_stats(self, text: str) -> None:
+        """The line under an answer (time to first token, tokens per second)."""
+        self.stats.setText(text)
+
+    def set_actions(self, copy: bool, regenerate: bool, edit: bool) -> None:
+        """Which of the actions this message offers right now."""
+        self.copy_button.setVisible(copy)
+        self.regenerate_button.setVisible(regenerate)
+        self.edit_button.setVisible(edit)
+
+    def add_thumbnail(self, path: str, name: str) -> QToolButton:
+        """A placeholder button for an image; ``set_thumbnail`` gives it a picture later."""
+        button = QToolButton(self.thumbs)
+        button.setIconSize(QSize(THUMB, THUMB))
+        button.setFixedSize(THUMB + 8, THUMB + 8)
+        button.setAccessibleName(name)
+        button.setToolTip(name)
+        button.setProperty("image_path", path)
+        button.clicked.connect(lambda: self.image_clicked.emit(path))
+        self.thumbs_layout.insertWidget(self.thumbs_layout.count() - 1, button)
+        self.thumbs.show()
+        return button
+
+    @staticmethod
+    def set_thumbnail(button: QToolButton, image: QImage) -> None:
+        """Show a decoded (already scaled) image on a thumbnail button."""
+        button.setIcon(QIcon(QPixmap.fromImage(image)))
+
+    def thumbnail_buttons(self) -> list[QToolButton]:
+        """The image buttons, in order."""
+        return [w for w in self.thumbs.findChildren(QToolButton) if w.property("image_path")]

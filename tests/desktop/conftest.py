@@ -1,0 +1,87 @@
+"""Fixtures for the desktop tests: offscreen Qt, generated models, one isolated data folder per test."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+
+import pytest  # noqa: E402
+
+
+def _load_model_factory() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "model_factory.py"
+    spec = importlib.util.spec_from_file_location("visiondesk_desktop_model_factory", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+model_factory = _load_model_factory()
+
+
+@pytest.fixture(scope="session")
+def test_models(tmp_path_factory: pytest.TempPathFactory):
+    return model_factory.write_test_models(tmp_path_factory.mktemp("gguf"))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "data"
+    monkeypatch.setenv("VISIONDESK_DATA_DIR", str(folder))
+    return folder
+
+
+def write_settings(data_dir: Path, **values) -> None:
+    from visiondesk.desktop.settings import Settings, SettingsRepository
+
+    s = Settings(language="en", theme="light", temperature=0.0, max_tokens=24, context_size=2048)
+    for k, v in values.items():
+        setattr(s, k, v)
+    s.validate()
+    SettingsRepository(data_dir / "settings.json").save(s)
+
+
+@pytest.fixture
+def configured(data_dir: Path, test_models) -> Path:
+    write_settings(data_dir, model_path=str(test_models.model), mmproj_path=str(test_models.mmproj))
+    return data_dir
+
+
+def open_shell(qtbot, data_dir: Path, wait_loaded: bool = True):
+    from visiondesk.desktop.shell import AppShell
+
+    shell = AppShell(data_dir)
+    qtbot.addWidget(shell.window)
+    shell.window.show()
+    if wait_loaded and shell.settings.model_path:
+        qtbot.waitUntil(lambda: shell.model.state in ("loaded", "failed"), timeout=30_000)
+        assert shell.model.state == "loaded", shell.window.first_run.error.text()
+    return shell
+
+
+@pytest.fixture
+def shell(qtbot, configured: Path) -> Iterator:
+    s = open_shell(qtbot, configured)
+    yield s
+    s.shutdown()
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> list[Path]:
+    from PIL import Image
+
+    out = []
+    for i, color in enumerate(("red", "blue")):
+        p = tmp_path / f"photo{i}.png"
+        Image.new("RGB", (48 + 8 * i, 40), color).save(p)
+        out.append(p)
+    return out
