@@ -1,0 +1,74 @@
+"""Typed errors of the model manager; each message says what happened and what to do.
+
+``InputError`` subclasses (bad repository name, nothing to pair, not enough disk) make the command
+line exit with 2; the rest exit with 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from visiondesk.engine.errors import InputError, VisionDeskError
+
+# mypy cannot follow setuptools' editable-install finder to visiondesk.engine, so the bases are
+# ``Any`` to it: hence the ``type: ignore[misc]`` on the subclasses below.
+
+
+class ModelManagerError(VisionDeskError):  # type: ignore[misc]
+    """Base of the model manager's own failures."""
+
+
+class HubUnavailable(ModelManagerError):
+    """The Hub (or the mirror in HF_ENDPOINT) cannot be reached, or offline mode is on."""
+
+
+class RepositoryNotFound(InputError):  # type: ignore[misc]
+    """No such repository (or it is private and no token was given)."""
+
+    def __init__(self, repo_id: str) -> None:
+        self.repo_id = repo_id
+        super().__init__(f"The repository {repo_id} was not found. Check the name; if it is private or gated, "
+                         "set HF_TOKEN to a token that may read it.")
+
+
+class NoVisionFiles(InputError):  # type: ignore[misc]
+    """A repository lacks a model GGUF, an mmproj GGUF or the requested quantization."""
+
+
+class NotEnoughDiskSpace(InputError):  # type: ignore[misc]
+    """The target disk cannot hold the download (checked before, or the disk filled up during it)."""
+
+    def __init__(self, folder: Path, needed: int, free: int, *, during: bool = False) -> None:
+        self.folder, self.needed, self.free = folder, needed, free
+        when = "The disk filled up during the download" if during else "Not enough free disk space"
+        super().__init__(f"{when}: {folder} needs {_gib(needed)} but has {_gib(free)} free. Free some space "
+                         "(or set VISIONDESK_DATA_DIR to a bigger disk) and resume; what was downloaded is kept.")
+
+
+class ChecksumMismatch(ModelManagerError):
+    """A finished download does not have the SHA-256 the Hub published; the file was deleted."""
+
+    def __init__(self, name: str, expected: str, actual: str) -> None:
+        self.name, self.expected, self.actual = name, expected, actual
+        super().__init__(f"{name} is corrupt: its SHA-256 is {actual[:16]}…, the Hub says {expected[:16]}…. "
+                         "The damaged file was deleted; download it again.")
+
+
+class DownloadFailed(ModelManagerError):
+    """The transfer kept failing after all retries; the partial file is kept for a later resume."""
+
+
+class DownloadCancelled(ModelManagerError):
+    """The user cancelled; partial files were removed."""
+
+
+class ModelNotInstalled(InputError):  # type: ignore[misc]
+    """No installed model has that name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"No installed model is called '{name}'. 'visiondesk models list' shows the names.")
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"

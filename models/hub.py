@@ -1,0 +1,188 @@
+"""The Hugging Face side: repository listings with LFS hashes, file URLs, search, and the HTTP session.
+
+Everything goes through ``huggingface_hub`` so that HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE and proxy
+settings behave as users expect. The endpoint is read when a ``HubClient`` is made (not when
+``huggingface_hub`` was imported), so setting HF_ENDPOINT later still works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2
+from huggingface_hub import HfApi, constants, get_session, hf_hub_url
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.utils._headers import build_hf_headers
+
+from .errors import HubUnavailable, NoVisionFiles, RepositoryNotFound
+from .naming import is_gguf, is_mmproj_name, pick_mmproj_file, pick_model_file, quant_from_filename
+
+logger = logging.getLogger(__name__)
+_TRUE = {"1", "on", "yes", "true"}
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteFile:
+    """One file of a Hub repository at a fixed commit."""
+
+    name: str
+    size: int | None
+    sha256: str | None  # the LFS hash; None for small files kept in git
+    url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteRepo:
+    """A repository's files at one commit."""
+
+    repo_id: str
+    commit: str
+    files: dict[str, RemoteFile]
+
+    def gguf_names(self) -> list[str]:
+        """Names of the GGUF files."""
+        return [n for n in self.files if is_gguf(n)]
+
+    def quantizations(self) -> list[str]:
+        """Quantizations offered as model (non-projector) files."""
+        qs = {quant_from_filename(n) for n in self.gguf_names() if not is_mmproj_name(n)}
+        return sorted(q for q in qs if q)
+
+    def vision_pair(self, quant: str | None = None) -> tuple[RemoteFile, RemoteFile]:
+        """The model file for ``quant`` (or a sensible default) and the projector; ``NoVisionFiles`` if absent."""
+        names = self.gguf_names()
+        mmproj = pick_mmproj_file(names)
+        model = pick_model_file(names, quant)
+        if mmproj is None:
+            raise NoVisionFiles(f"{self.repo_id} has no mmproj (vision projector) GGUF file, so VisionDesk "
+                                "cannot see images with it. Pick a repository that publishes an mmproj file.")
+        if model is None:
+            offered = ", ".join(self.quantizations()) or "none"
+            what = f"no {quant} model file (offered: {offered})" if quant else "no model GGUF file"
+            raise NoVisionFiles(f"{self.repo_id} has {what}.")
+        return self.files[model], self.files[mmproj]
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchHit:
+    """A Hub repository with GGUF files, at least one of them a projector."""
+
+    repo_id: str
+    downloads: int
+    likes: int
+    model_files: tuple[str, ...]
+    mmproj_files: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait to connect and between bytes of an answer."""
+
+    connect: float = 15.0
+    read: float = 30.0
+
+    def httpx(self) -> httpx2.Timeout:
+        """As an httpx timeout."""
+        return httpx2.Timeout(self.read, connect=self.connect)
+
+
+class HubClient:
+    """Talks to the Hub (or a mirror): metadata through ``HfApi``, file bytes through the hub's session."""
+
+    def __init__(self, endpoint: str | None = None, token: str | None = None,
+                 timeouts: Timeouts = Timeouts()) -> None:
+        self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+        self.token = token
+        self.timeouts = timeouts
+        self._api = HfApi(endpoint=self.endpoint, token=token)
+
+    def repo(self, repo_id: str, revision: str | None = None) -> RemoteRepo:
+        """Files of ``repo_id`` with sizes and LFS SHA-256, pinned to the commit the Hub answers with."""
+        with self._translate_errors(repo_id):
+            info = self._api.model_info(repo_id, revision=revision, files_metadata=True,
+                                        timeout=self.timeouts.read)
+        commit = info.sha or revision or "main"
+        files: dict[str, RemoteFile] = {}
+        for s in info.siblings or []:
+            sha = s.lfs.sha256 if s.lfs is not None else None
+            size = s.lfs.size if s.lfs is not None else s.size
+            files[s.rfilename] = RemoteFile(s.rfilename, size, sha, self.file_url(repo_id, s.rfilename, commit))
+        return RemoteRepo(repo_id, commit, files)
+
+    def file_url(self, repo_id: str, filename: str, revision: str) -> str:
+        """The resolve URL of a file on this endpoint."""
+        return hf_hub_url(repo_id, filename, revision=revision, endpoint=self.endpoint)
+
+    def search_vision_repos(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """GGUF repositories matching ``query`` that contain an mmproj file, most downloaded first."""
+        hits: list[SearchHit] = []
+        with self._translate_errors(None):
+            found = self._api.list_models(search=query, filter="gguf", sort="downloads", limit=max(limit * 5, 50),
+                                          expand=["siblings", "downloads", "likes"])
+            for m in found:
+                names = [s.rfilename for s in (m.siblings or [])]
+                projs = tuple(n for n in names if is_mmproj_name(n))
+                models = tuple(n for n in names if is_gguf(n) and not is_mmproj_name(n))
+                if projs and models:
+                    hits.append(SearchHit(m.id, int(m.downloads or 0), int(m.likes or 0), models, projs))
+                if len(hits) >= limit:
+                    break
+        return hits
+
+    def request_headers(self) -> dict[str, str]:
+        """Headers for file requests: user agent, the token (from HF_TOKEN or the login) and no compression."""
+        headers = build_hf_headers(token=self.token)
+        headers["Accept-Encoding"] = "identity"
+        return headers
+
+    @contextlib.contextmanager
+    def stream(self, url: str, start: int = 0) -> Iterator[httpx2.Response]:
+        """GET ``url`` from byte ``start`` on, streaming, through huggingface_hub's shared session."""
+        self.ensure_online()
+        headers = self.request_headers()
+        if start:
+            headers["Range"] = f"bytes={start}-"
+        with get_session().stream("GET", url, headers=headers, timeout=self.timeouts.httpx(),
+                                  follow_redirects=True) as response:
+            yield response
+
+    def ensure_online(self) -> None:
+        """Raise ``HubUnavailable`` when HF_HUB_OFFLINE is set (now or when huggingface_hub was imported)."""
+        if constants.is_offline_mode() or os.environ.get("HF_HUB_OFFLINE", "").lower() in _TRUE:
+            raise HubUnavailable("Offline mode is on (HF_HUB_OFFLINE), so nothing can be downloaded. Unset "
+                                 "HF_HUB_OFFLINE to download, or import a GGUF file you already have.")
+
+    @contextlib.contextmanager
+    def _translate_errors(self, repo_id: str | None) -> Iterator[None]:
+        self.ensure_online()
+        try:
+            yield
+        except GatedRepoError as exc:
+            raise HubUnavailable(f"{repo_id} is gated: accept its license on the Hub and set HF_TOKEN "
+                                 f"to a token of that account ({exc}).") from exc
+        except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
+            raise RepositoryNotFound(repo_id or "?") from exc
+        except OfflineModeIsEnabled as exc:
+            raise HubUnavailable(str(exc)) from exc
+        except HfHubHTTPError as exc:
+            raise HubUnavailable(f"The Hub at {self.endpoint} answered with an error: {exc}") from exc
+        except httpx2.TransportError as exc:
+            raise HubUnavailable(f"Cannot reach the Hub at {self.endpoint} ({exc.__class__.__name__}: {exc}). "
+                                 "Check the connection, proxy settings or HF_ENDPOINT.") from exc
+
+
+def describe_remote(repo: RemoteRepo) -> dict[str, Any]:
+    """A plain summary of a repository for display (quantizations and projector files)."""
+    return {"repo": repo.repo_id, "commit": repo.commit, "quantizations": repo.quantizations(),
+            "mmproj": [n for n in repo.gguf_names() if is_mmproj_name(n)]}

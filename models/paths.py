@@ -1,0 +1,31 @@
+"""Where the model manager keeps its data: ``VISIONDESK_DATA_DIR`` or the platform's user data folder."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import platformdirs
+
+DATA_DIR_ENV = "VISIONDESK_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """The app's data directory, read from the environment on every call so tests can redirect it."""
+    override = os.environ.get(DATA_DIR_ENV)
+    return Path(override) if override else Path(platformdirs.user_data_dir("VisionDesk"))
+
+
+def models_dir(root: Path | None = None) -> Path:
+    """Folder holding one sub-folder per installed model."""
+    return (root or data_dir()) / "models"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def model_folder(name: str, root: Path | None = None) -> Path:
+    """``<data>/models/<owner>/<repo>`` for a Hub repository, ``<data>/models/<name>`` for a local import."""
+    parts = [p for p in (_UNSAFE.sub("_", part) for part in name.split("/")) if p not in ("", ".", "..")]
+    return models_dir(root).joinpath(*parts) if parts else models_dir(root) / "unnamed"

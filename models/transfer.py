@@ -1,0 +1,260 @@
+"""One file's transfer: a ``.part`` file resumed with Range requests across calls and restarts.
+
+``huggingface_hub`` restarts from its last 10 MiB block only within one call and forgets everything on
+failure, so VisionDesk owns the transfer: bytes go to ``<name>.part`` (with a small ``.part.json``
+saying which file they belong to), the SHA-256 is computed while writing, and the finished file is
+moved into place with ``os.replace`` only when its hash matches the Hub's LFS hash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import hashlib
+import json
+import logging
+import os
+import random
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import httpx2
+from huggingface_hub import hf_raise_for_status
+
+from .errors import ChecksumMismatch, DownloadCancelled, DownloadFailed, NotEnoughDiskSpace
+from .fit import free_disk_bytes
+from .hashing import StreamHasher, hash_prefix
+from .hub import HubClient, RemoteFile
+
+logger = logging.getLogger(__name__)
+_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter; the count resets whenever bytes arrive."""
+
+    max_attempts: int = 8
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        return float(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * random.uniform(0.75, 1.25))
+
+
+class Paused(Exception):
+    """Raised inside a transfer when a pause was requested; the .part file is kept."""
+
+
+class TransferControl:
+    """Pause and cancel flags shared between the UI thread and the transfer (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._pause = threading.Event()
+        self._cancel = threading.Event()
+        self._wake = threading.Event()
+
+    def request_pause(self) -> None:
+        """Ask the transfer to stop at the next chunk, keeping what it has."""
+        self._pause.set()
+        self._wake.set()
+
+    def clear_pause(self) -> None:
+        """Allow the transfer to run again."""
+        self._pause.clear()
+        self._wake.set()
+
+    def request_cancel(self) -> None:
+        """Ask the transfer to stop and discard partial files."""
+        self._cancel.set()
+        self._wake.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether cancel was requested."""
+        return self._cancel.is_set()
+
+    @property
+    def paused(self) -> bool:
+        """Whether a pause is requested."""
+        return self._pause.is_set()
+
+    def check(self) -> None:
+        """Raise ``DownloadCancelled`` or ``Paused`` when asked to stop."""
+        if self._cancel.is_set():
+            raise DownloadCancelled("The download was cancelled.")
+        if self._pause.is_set():
+            raise Paused()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, but wake early on pause or cancel."""
+        self._wake.clear()
+        if not (self._pause.is_set() or self._cancel.is_set()):
+            self._wake.wait(seconds)
+        self.check()
+
+    def wait_while_paused(self) -> None:
+        """Block until resumed or cancelled (then raise ``DownloadCancelled``)."""
+        while self._pause.is_set() and not self._cancel.is_set():
+            self._wake.clear()
+            if self._pause.is_set() and not self._cancel.is_set():
+                self._wake.wait(1.0)
+        if self._cancel.is_set():
+            raise DownloadCancelled("The download was cancelled.")
+
+
+class ResumableDownload:
+    """Downloads ``remote`` to ``dest``; call ``run`` again after a pause or failure to continue."""
+
+    def __init__(self, hub: HubClient, remote: RemoteFile, dest: Path, *, control: TransferControl | None = None,
+                 retry: RetryPolicy = RetryPolicy(), chunk_size: int = 1 << 20,
+                 on_bytes: Callable[[int], None] | None = None) -> None:
+        self.hub, self.remote, self.dest = hub, remote, Path(dest)
+        self.part = self.dest.with_name(self.dest.name + ".part")
+        self.sidecar = self.dest.with_name(self.dest.name + ".part.json")
+        self.control = control or TransferControl()
+        self.retry, self.chunk_size = retry, chunk_size
+        self.on_bytes = on_bytes
+        self.resumed_from = 0  # bytes found on disk when the last run started
+        self.requests_made = 0
+        self._hash: hashlib._Hash | None = None  # kept across pauses within this object
+        self._hashed = 0  # bytes fed into _hash
+        self._offset = 0
+
+    @property
+    def bytes_on_disk(self) -> int:
+        """Bytes already in the .part file (or the whole size once finished)."""
+        if self.dest.exists() and not self.part.exists():
+            return self.dest.stat().st_size
+        return self.part.stat().st_size if self.part.exists() else 0
+
+    def discard(self) -> None:
+        """Delete the partial file and its sidecar."""
+        self.part.unlink(missing_ok=True)
+        self.sidecar.unlink(missing_ok=True)
+        self._hash, self._hashed = None, 0
+
+    def run(self) -> str:
+        """Download the rest of the file, verify it and move it into place; return its SHA-256.
+
+        Raises ``Paused`` (part kept), ``DownloadCancelled`` (part kept; the job deletes it),
+        ``ChecksumMismatch`` (part deleted), ``NotEnoughDiskSpace`` or ``DownloadFailed`` (part kept).
+        """
+        self.dest.parent.mkdir(parents=True, exist_ok=True)
+        self._offset = self._prepare_part()
+        self.resumed_from = self._offset
+        hasher = StreamHasher(self._prefix_hash(self._offset))
+        try:
+            self._transfer(hasher)
+        finally:
+            hasher.close()
+            self._hash, self._hashed = hasher.hash_object(), self._offset
+        return self._finish(self._offset, hasher.hexdigest())
+
+    def _prepare_part(self) -> int:
+        expected = {"file": self.remote.name, "size": self.remote.size, "sha256": self.remote.sha256}
+        if self.part.exists():
+            try:
+                recorded = json.loads(self.sidecar.read_text("utf-8"))
+            except (OSError, ValueError):
+                recorded = None
+            size = self.part.stat().st_size
+            if recorded != expected or (self.remote.size is not None and size > self.remote.size):
+                logger.info("discarding %s: it belongs to another version of the file", self.part)
+                self.discard()
+        if not self.part.exists():
+            self.part.touch()
+            self._hash, self._hashed = None, 0
+        self.sidecar.write_text(json.dumps(expected), "utf-8")
+        return self.part.stat().st_size
+
+    def _prefix_hash(self, offset: int) -> hashlib._Hash:
+        """SHA-256 state of the first ``offset`` bytes: kept from a pause, else re-read from disk."""
+        if self._hash is not None and self._hashed == offset:
+            return self._hash.copy()
+        if offset:
+            logger.info("re-hashing %d bytes already in %s", offset, self.part.name)
+        return hash_prefix(self.part, limit=offset, should_stop=lambda: self.control.cancelled)
+
+    def _transfer(self, hasher: StreamHasher) -> None:
+        total = self.remote.size
+        failures = 0
+        while total is None or self._offset < total:
+            self.control.check()
+            before = self._offset
+            try:
+                if self._one_request(hasher):
+                    return
+                raise httpx2.RemoteProtocolError("the answer ended early")
+            except (httpx2.TransportError, _RetryableStatus) as exc:
+                failures = 1 if self._offset > before else failures + 1
+                if failures >= self.retry.max_attempts:
+                    raise DownloadFailed(
+                        f"Downloading {self.remote.name} failed {failures} times in a row ({exc}). "
+                        f"{self._offset} bytes are kept; resume later to continue from there.") from exc
+                delay = self.retry.delay(failures)
+                logger.warning("%s: %s at byte %d; retry %d in %.2fs", self.remote.name,
+                               exc.__class__.__name__, self._offset, failures, delay)
+                self.control.sleep(delay)
+
+    def _one_request(self, hasher: StreamHasher) -> bool:
+        """One GET from the current offset; True when the file is complete."""
+        self.requests_made += 1
+        size = self.remote.size
+        with self.hub.stream(self.remote.url, self._offset) as r:
+            if r.status_code in _RETRY_STATUS:
+                raise _RetryableStatus(f"HTTP {r.status_code}")
+            if r.status_code == 416 and size is not None and self._offset >= size:
+                return True
+            hf_raise_for_status(r)
+            if self._offset and r.status_code != 206:
+                logger.warning("%s: the server ignored the Range request; starting over", self.remote.name)
+                hasher.reset()
+                self._offset = 0
+            elif self._offset and not r.headers.get("Content-Range", "").startswith(f"bytes {self._offset}-"):
+                raise _RetryableStatus(f"unexpected Content-Range {r.headers.get('Content-Range')!r}")
+            with self.part.open("r+b") as f:
+                f.seek(self._offset)
+                f.truncate()
+                # No chunk_size: write what arrives at once, so a cut loses no received bytes.
+                for chunk in r.iter_bytes():
+                    self.control.check()
+                    if size is not None and self._offset + len(chunk) > size:
+                        chunk = chunk[: size - self._offset]  # never write past the published size
+                    self._write(f, chunk)
+                    hasher.update(chunk)
+                    self._offset += len(chunk)
+                    if self.on_bytes is not None:
+                        self.on_bytes(len(chunk))
+                    if size is not None and self._offset >= size:
+                        break
+            return size is None or self._offset >= size
+
+    def _write(self, f: BinaryIO, chunk: bytes) -> None:
+        try:
+            f.write(chunk)
+            f.flush()
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise NotEnoughDiskSpace(self.dest.parent, (self.remote.size or 0) - self.bytes_on_disk,
+                                         free_disk_bytes(self.dest.parent), during=True) from exc
+            raise
+
+    def _finish(self, offset: int, digest: str) -> str:
+        size_ok = self.remote.size is None or offset == self.remote.size
+        if not size_ok or (self.remote.sha256 is not None and digest != self.remote.sha256.lower()):
+            self.discard()
+            raise ChecksumMismatch(self.remote.name, self.remote.sha256 or f"{self.remote.size} bytes",
+                                   digest if size_ok else f"{offset} bytes")
+        os.replace(self.part, self.dest)
+        self.sidecar.unlink(missing_ok=True)
+        self._hash, self._hashed = None, 0
+        logger.info("%s verified (sha256 %s)", self.dest.name, digest)
+        return digest
+
+
+class _RetryableStatus(Exception):
+    """A 5xx/429 answer or an inconsistent one: worth another try."""

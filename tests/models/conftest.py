@@ -1,0 +1,93 @@
+"""Fixtures for the model-manager tests: isolated data dirs, generated GGUFs and a local fake Hub."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+# The fake Hub is on 127.0.0.1: never send that through a proxy from the environment.
+os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+from hf_server import FakeHub  # noqa: E402
+
+from visiondesk.models.hub import HubClient, Timeouts  # noqa: E402
+from visiondesk.models.registry import ModelRegistry  # noqa: E402
+from visiondesk.models.transfer import RetryPolicy  # noqa: E402
+
+FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05)
+REPO = "test-org/tiny-vision-GGUF"
+MODEL_Q4 = "tiny-vision-Q4_K_M.gguf"
+MODEL_Q8 = "tiny-vision-Q8_0.gguf"
+MMPROJ = "mmproj-tiny-vision-f16.gguf"
+
+
+def _load_model_factory() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "model_factory.py"
+    spec = importlib.util.spec_from_file_location("visiondesk_test_model_factory", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+model_factory = _load_model_factory()
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "data"
+    monkeypatch.setenv("VISIONDESK_DATA_DIR", str(data))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    return data
+
+
+@pytest.fixture(scope="session")
+def gguf_files(tmp_path_factory: pytest.TempPathFactory) -> object:
+    return model_factory.write_test_models(tmp_path_factory.mktemp("gguf"))
+
+
+BIG_SHAPE = model_factory.TextShape(n_embd=256, n_layer=4, n_head=4, n_head_kv=4, n_ff=512, extra_vocab=1000)
+
+
+@pytest.fixture(scope="session")
+def big_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """~4 MB generated models (two quantizations stand-ins) and their 256-wide projector."""
+    d = tmp_path_factory.mktemp("big")
+    return {
+        MODEL_Q4: model_factory.write_text_model(d / "big.gguf", shape=BIG_SHAPE),
+        MODEL_Q8: model_factory.write_text_model(d / "big8.gguf", shape=BIG_SHAPE, seed=1),
+        MMPROJ: model_factory.write_mmproj(d / "big-mmproj.gguf", projection_dim=256),
+    }
+
+
+@pytest.fixture
+def fake_hub(gguf_files: object, big_files: dict[str, Path],
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    g = gguf_files
+    with FakeHub() as hub:
+        hub.add_repo(REPO, {**big_files, "README.md": b"# tiny\n"}, downloads=100)
+        hub.add_repo("test-org/mismatched-GGUF", {"tiny-Q4_K_M.gguf": g.model,  # type: ignore[attr-defined]
+                                                  "mmproj-tiny-f16.gguf": g.mismatched_mmproj})  # type: ignore[attr-defined]
+        hub.add_repo("test-org/text-only-GGUF", {"tiny-Q4_K_M.gguf": g.model}, downloads=50)  # type: ignore[attr-defined]
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        yield hub
+
+
+@pytest.fixture
+def hub_client(fake_hub: FakeHub) -> HubClient:
+    return HubClient(endpoint=fake_hub.url, timeouts=Timeouts(connect=2.0, read=1.0))
+
+
+@pytest.fixture
+def registry(isolated_dirs: Path) -> ModelRegistry:
+    return ModelRegistry()
