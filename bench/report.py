@@ -1,0 +1,211 @@
+"""Turns ``run_engine_bench``'s raw figures into a Markdown section of ``bench/RESULTS.md``.
+
+Each run owns the section between ``<!-- bench:LABEL -->`` and ``<!-- /bench:LABEL -->``; a new run of
+the same label replaces it, other sections stay. ``python bench/report.py RAW.json [--out FILE]``
+re-renders a section from a saved raw file (e.g. the one a GPU run brought back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+NA = "—"
+
+
+def _med(xs: list[float]) -> float:
+    xs = [x for x in xs if x is not None and not math.isnan(x)]
+    return statistics.median(xs) if xs else math.nan
+
+
+def _f(x: float, d: int = 1) -> str:
+    return NA if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{d}f}"
+
+
+def _ratio_row(ratio: float, target: float, le: bool) -> tuple[str, str]:
+    if ratio is None or math.isnan(ratio):
+        return NA, "not measured"
+    ok = ratio <= target if le else ratio >= target
+    return f"{ratio:.3f}", "**met**" if ok else "**NOT met**"
+
+
+def _get(d: dict[str, Any] | None, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
+def render(r: dict[str, Any]) -> str:
+    L: list[str] = []
+    lb = r.get("llama_bench") or {}
+    et = r.get("engine_text") or {}
+    ei = r.get("engine_image") or {}
+    es = r.get("engine_stream") or {}
+    ec = r.get("engine_cjk_stream") or {}
+    pe = r.get("peer") or {}
+    pc = r.get("peer_cjk_stream") or {}
+    cli = [x for x in (r.get("mtmd_cli") or []) if x]
+    hw = r.get("hardware", {})
+    L.append(f"Date: {r.get('date')} · commit `{r.get('commit')}` · llama-cpp-python {r.get('llama_cpp_python')} · "
+             f"threads {r.get('threads')} · offload `-ngl {r.get('ngl')}` / `gpu_layers={r.get('ngl')}` · "
+             f"repetitions {r.get('reps')} (medians){' · --quick' if r.get('quick') else ''} · "
+             f"run time {r.get('total_s', NA)} s")
+    L.append("")
+    L.append(f"Hardware: {hw.get('cpu', '?')}" + (f"; GPU: {hw['gpu']}" if hw.get("gpu") else "; no GPU"))
+    load = r.get("engine_load") or {}
+    if load:
+        L.append("")
+        L.append(f"Engine load: backend {load.get('backend')}, {load.get('gpu_layers')}/{load.get('n_layers')} "
+                 f"layers offloaded{', ' + load['fallback_reason'] if load.get('fallback_reason') else ''}.")
+    sizes = r.get("model_sizes_mib", {})
+    L.append("")
+    L.append(f"Models: 1.1B llama decoder (n_embd 2048, 22 layers, 32k vocab, random weights) Q4_K_M "
+             f"({sizes.get('model', '?')} MiB) + CLIP ViT-L/14-336 projector f16 ({sizes.get('mmproj', '?')} MiB, "
+             f"576 image tokens); the scripted byte-fallback \"中文\" model of the same shape, Q4_K_M; "
+             f"Gemma 3 270M Q4_K_M (real weights, text only).")
+    L.append("")
+    L.append("| figure | VisionDesk engine | llama.cpp tool | llama-cpp-python (MTMDChatHandler) | target | "
+             "ratio | status |")
+    L.append("|---|---|---|---|---|---|---|")
+
+    # decode
+    dec = et.get("decode", [])
+    d_cons = _med([x.get("decode_tok_s") for x in dec])
+    d_eng = _med([x.get("eng_decode_tok_s") for x in dec])
+    tg = lb.get("tg128", math.nan)
+    p_dec = _med([x.get("decode_tok_s") for x in pe.get("decode", [])])
+    p_dec_n = _med([x.get("decode_tok_s_native") for x in pe.get("decode", [])])
+    ratio, st = _ratio_row(d_cons / tg if tg else math.nan, 0.97, False)
+    L.append(f"| decode tok/s, 128 tokens | {_f(d_cons)} (engine's own timer: {_f(d_eng)}) | tg128 {_f(tg)} "
+             f"± {_f(lb.get('tg128_sd', math.nan))} | {_f(p_dec)} (native timer {_f(p_dec_n)}) | "
+             f"≥ 0.97× tg128 | {ratio} | {st} |")
+    # prompt
+    pro = et.get("prompt", [])
+    pr_eng = _med([x.get("eng_prompt_tok_s") for x in pro])
+    pr_cons = _med([x["prompt_tokens_evaluated"] / (x["ttft_ms"] / 1e3) for x in pro if x.get("ttft_ms")])
+    n_ev = _med([x.get("prompt_tokens_evaluated") for x in pro])
+    pp = lb.get("pp512", math.nan)
+    p_pr = _med([x.get("prompt_tok_s") for x in pe.get("prompt", [])])
+    ratio, st = _ratio_row(pr_eng / pp if pp else math.nan, 0.95, False)
+    L.append(f"| prompt tok/s, {_f(n_ev, 0)} tokens | {_f(pr_eng)} (tokens ÷ time to first token: {_f(pr_cons)}) "
+             f"| pp512 {_f(pp)} ± {_f(lb.get('pp512_sd', math.nan))} | {_f(p_pr)} | ≥ 0.95× pp512 | {ratio} | {st} |")
+    # image ttft
+    turns = ei.get("turns", [])
+    t1 = _med([a.get("ttft_ms") for a, _ in turns])
+    t2 = _med([b.get("ttft_ms") for _, b in turns])
+    enc1 = _med([a.get("eng_encode_ms") for a, _ in turns])
+    cli_t = _med([x["ttft_ms"] for x in cli])
+    cli_enc = _med([x["encode_ms"] for x in cli])
+    pt = pe.get("turns", [])
+    p1 = _med([a.get("ttft_ms") for a, _ in pt])
+    p2 = _med([b.get("ttft_ms") for _, b in pt])
+    ratio, st = _ratio_row(t1 / cli_t if cli_t else math.nan, 1.1, True)
+    cold = _get(ei, "cold_first_image", "ttft_ms")
+    L.append(f"| time to first token, image question (turn 1), ms | {_f(t1, 0)} (encode {_f(enc1, 0)}; first image "
+             f"after load: {_f(cold or math.nan, 0)}) | llama-mtmd-cli {_f(cli_t, 0)} (encode {_f(cli_enc, 0)}) | "
+             f"{_f(p1, 0)} | ≤ 1.1× llama-mtmd-cli | {ratio} | {st} |")
+    reused = [b.get("images_reused") for _, b in turns]
+    ev2 = [b.get("prompt_tokens_evaluated") for _, b in turns]
+    L.append(f"| time to first token, follow-up (turn 2), ms | {_f(t2, 0)} (images reused {reused}, prompt tokens "
+             f"evaluated {ev2}) | {NA} | {_f(p2, 0)} | | | |")
+    ratio, st = _ratio_row(t2 / t1 if t1 else math.nan, 0.2, True)
+    L.append(f"| follow-up ÷ first-turn time to first token | {ratio} | {NA} | "
+             f"{_f(p2 / p1 if p1 else math.nan, 3)} | ≤ 0.2 | {ratio} | {st} |")
+    # streaming
+    for name, s, p in (("random-weight model", es, pe), ("byte-fallback CJK model (\"中文\")", ec, pc)):
+        ss = s.get("streamed", [])
+        ns = s.get("not_streamed", [])
+        st_tok = _med([x.get("decode_tok_s") for x in ss])
+        ns_eng = _med([x.get("eng_decode_tok_s") for x in ns])
+        ttft = _med([x.get("ttft_ms") for x in ss])
+        ns_wall = _med([(x["completion_tokens"] - 1) / ((x["total_ms"] - ttft) / 1e3) for x in ns]) if ss else math.nan
+        ns_best = max([v for v in (ns_eng, ns_wall) if not math.isnan(v)], default=math.nan)
+        n_tok = _med([x.get("completion_tokens") for x in ss])
+        ps = p.get("streamed", [])
+        pns = p.get("not_streamed", [])
+        p_st = _med([x.get("decode_tok_s") for x in ps])
+        p_ntok = _med([x.get("tokens") for x in ps])
+        p_cut = any(x.get("cut_at_deadline") for x in ps)
+        p_ns = _med([x.get("decode_tok_s_native") for x in pns])
+        txt = (ss[0].get("text", "") if ss else "")[:12]
+        ratio, stt = _ratio_row(st_tok / ns_best if ns_best else math.nan, 0.95, False)
+        L.append(f"| streamed tok/s, {_f(n_tok, 0)}-token answer, {name} | {_f(st_tok)} (starts {txt!r}) | {NA} | "
+                 f"{_f(p_st)}{f' (stopped at {p_ntok:.0f} tokens)' if p_cut else ''} | | | |")
+        L.append(f"| not streamed tok/s, same request, {name} | engine's timer {_f(ns_eng)}; consumer {_f(ns_wall)} | "
+                 f"{NA} | {_f(p_ns)} (native timer) | | | |")
+        p_r = p_st / p_ns if p_ns else math.nan
+        L.append(f"| streamed ÷ not streamed, {name} | {ratio} (against the higher not-streamed figure) | {NA} | "
+                 f"{_f(p_r, 3)} | ≥ 0.95 | {ratio} | {stt} |")
+    # gemma
+    gb = r.get("gemma_llama_bench") or {}
+    ge = r.get("gemma_engine") or {}
+    if gb or ge:
+        gd = _med([x.get("decode_tok_s") for x in ge.get("decode", [])])
+        gde = _med([x.get("eng_decode_tok_s") for x in ge.get("decode", [])])
+        gn = _med([x.get("completion_tokens") for x in ge.get("decode", [])])
+        gp = _med([x.get("eng_prompt_tok_s") for x in ge.get("prompt", [])])
+        gpn = _med([x.get("prompt_tokens_evaluated") for x in ge.get("prompt", [])])
+        gtg, gpp = gb.get("tg128", math.nan), gb.get("pp512", math.nan)
+        ratio, st = _ratio_row(gd / gtg if gtg else math.nan, 0.97, False)
+        L.append(f"| Gemma 3 270M decode tok/s, {_f(gn, 0)} tokens | {_f(gd)} (engine's timer {_f(gde)}) | tg128 "
+                 f"{_f(gtg)} ± {_f(gb.get('tg128_sd', math.nan))} | {NA} | ≥ 0.97× tg128 | {ratio} | {st} |")
+        ratio, st = _ratio_row(gp / gpp if gpp else math.nan, 0.95, False)
+        L.append(f"| Gemma 3 270M prompt tok/s, {_f(gpn, 0)} tokens | {_f(gp)} | pp512 {_f(gpp)} ± "
+                 f"{_f(gb.get('pp512_sd', math.nan))} | {NA} | ≥ 0.95× pp512 | {ratio} | {st} |")
+    oom = r.get("oom")
+    if oom:
+        ok = oom.get("loaded") and oom.get("answered") and (oom.get("gpu_layers", 99) < oom.get("n_layers", 0) + 1)
+        clean_refusal = not oom.get("loaded") and "Error" in str(oom.get("error", ""))
+        desc = (f"loaded on {oom.get('backend')} with {oom.get('gpu_layers')}/{oom.get('n_layers')} layers, "
+                f"n_ctx {oom.get('n_ctx_loaded')}, reason: {oom.get('fallback_reason') or '(none given)'}; answered: "
+                f"{oom.get('answered')}" if oom.get("loaded") else f"refused: {oom.get('error')}")
+        status = ("**met**" if ok and oom.get("fallback_reason") else
+                  "**NOT met** (no crash, but " + ("no fallback reason" if ok else "refused, no fallback") + ")"
+                  if ok or clean_refusal else "**NOT met**")
+        L.append(f"| forced lack of GPU memory (n_ctx {oom.get('n_ctx'):,}, gpu_layers=auto) | {desc} | {NA} | {NA} | "
+                 f"fewer layers or CPU, reason reported, no crash | | {status} |")
+    elif r.get("gpu"):
+        why = r.get("errors", {}).get("oom", "")
+        L.append(f"| forced lack of GPU memory | not run{': ' + why if why else ''} | | | | | not measured |")
+    L.append("")
+    errs = r.get("errors") or {}
+    if errs:
+        L.append("Failed steps (figures missing above):")
+        L.append("")
+        for k, v in errs.items():
+            L.append(f"- {k}: `{v.splitlines()[-1][:300]}`")
+        L.append("")
+    return "\n".join(L)
+
+
+def write_section(r: dict[str, Any], out: Path) -> None:
+    label = r.get("label", "run")
+    start, end = f"<!-- bench:{label} -->", f"<!-- /bench:{label} -->"
+    body = f"{start}\n## {label}\n\n{render(r)}\n{end}\n"
+    text = out.read_text() if out.is_file() else "# VisionDesk engine benchmarks\n\nSee bench/README.md for how.\n\n"
+    if start in text and end in text:
+        a, rest = text.split(start, 1)
+        _, b = rest.split(end, 1)
+        text = a + body.rstrip("\n") + b
+    else:
+        text = text.rstrip("\n") + "\n\n" + body
+    out.write_text(text)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("raw", type=Path)
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "RESULTS.md")
+    ap.add_argument("--label", default=None)
+    a = ap.parse_args()
+    data = json.loads(a.raw.read_text())
+    if a.label:
+        data["label"] = a.label
+    write_section(data, a.out)
+    print(render(data))

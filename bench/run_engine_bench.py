@@ -1,0 +1,457 @@
+"""VisionDesk engine benchmark: one command, a Markdown table.
+
+    python bench/run_engine_bench.py [--quick] [--out bench/RESULTS.md] [--threads N]
+
+It builds (once, cached in ``bench/.cache``) llama.cpp's ``llama-bench``/``llama-mtmd-cli``/
+``llama-quantize`` from the llama.cpp that llama-cpp-python vendors, generates (once, cached) the
+realistic random-weight models (see ``bench/bench_models.py``), then measures the engine against
+``llama-bench``, ``llama-mtmd-cli`` and llama-cpp-python's ``create_chat_completion`` +
+``MTMDChatHandler``, and writes (or replaces) this machine's section of ``--out``. How each figure is
+defined is in ``bench/README.md`` and repeated under each table. Never run by the test suite.
+
+On a machine where llama-cpp-python offloads to a GPU everything runs with all layers offloaded
+(``-ngl 99`` / ``gpu_layers=99``) and the forced-out-of-memory check runs at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+
+def _ensure_visiondesk() -> None:
+    """Make ``import visiondesk`` work without an install (the GPU machine): a shim of symlinks."""
+    try:
+        import visiondesk.engine  # noqa: F401
+
+        return
+    except ImportError:
+        pass
+    shim = Path(tempfile.gettempdir()) / "vd-bench-shim"
+    pkg = shim / "visiondesk"
+    pkg.mkdir(parents=True, exist_ok=True)
+    for f in (ROOT / "packaging" / "visiondesk").iterdir():
+        if f.suffix == ".py" and not (pkg / f.name).exists():
+            (pkg / f.name).symlink_to(f)
+    for sub in ("engine", "models"):
+        if not (pkg / sub).exists():
+            (pkg / sub).symlink_to(ROOT / sub)
+    sys.path.insert(0, str(shim))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shim), os.environ.get("PYTHONPATH")]))
+    for m in [m for m in sys.modules if m == "visiondesk" or m.startswith("visiondesk.")]:
+        del sys.modules[m]
+    import visiondesk.engine  # noqa: F401,F811
+
+
+_ensure_visiondesk()
+
+from bench_models import bench_models, tiny_models  # noqa: E402
+from llama_tools import build_cpu_tools, find_tools  # noqa: E402
+from peers import LlamaCppPythonPeer, llama_bench, mtmd_cli_ttft  # noqa: E402
+from visiondesk.engine import Engine, Finished, Message, ModelSpec, SamplingParams, TextDelta  # noqa: E402
+
+RAW_TEMPLATE = "{% for m in messages %}{{ m['content'] }}{% endfor %}"  # Gemma 3 270M base has none
+Q1 = "Describe this image in detail."
+Q2 = "What colour is the largest object in it?"
+RESULTS: dict[str, Any] = {}
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def med(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+# ------------------------------------------------------------------------------------------------ inputs
+
+
+def make_images(folder: Path, n: int) -> list[Path]:
+    """Distinct 640x480 JPEGs (distinct so no cache of a previous repetition can answer)."""
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        rng = np.random.default_rng(1000 + i)
+        y, x = np.mgrid[0:480, 0:640]
+        base = np.stack([(x * (i + 1)) % 256, (y * 3 + i * 40) % 256, ((x + y) // 3) % 256], -1)
+        img = (base + rng.integers(0, 40, base.shape)).clip(0, 255).astype("uint8")
+        p = folder / f"bench-{i}.jpg"
+        Image.fromarray(img).save(p, quality=90)
+        out.append(p)
+    return out
+
+
+def word_prompt(n_words: int, seed: int, vocab_words: bool) -> str:
+    """A prompt of about ``n_words`` tokens; distinct per seed so no prefix cache can answer it."""
+    rng = random.Random(seed)
+    if vocab_words:  # the generated vocabulary has single tokens "▁w0".."▁w31699"
+        return "".join(f" w{rng.randrange(31_000)}" for _ in range(n_words))
+    words = ["apple", "river", "mountain", "blue", "quiet", "engine", "window", "garden", "paper", "light",
+             "stone", "music", "north", "table", "silver", "cloud", "horse", "winter", "ocean", "glass"]
+    return "".join(" " + rng.choice(words) for _ in range(n_words))
+
+
+# ------------------------------------------------------------------------------------------------ engine
+
+
+def engine_request(eng: Engine, messages: list[Message], max_tokens: int, stream: bool = True) -> dict[str, Any]:
+    """One greedy request. ``stream``: timestamp and collect every TextDelta as it arrives; otherwise the
+    events are drained untouched and only Finished is looked at (the "not streamed" consumer)."""
+    params = SamplingParams(temperature=0.0, max_tokens=max_tokens)
+    first = 0.0
+    text: list[str] = []
+    fin: Finished | None = None
+    t0 = time.perf_counter()
+    if stream:
+        for ev in eng.chat(messages, params):
+            if isinstance(ev, TextDelta):
+                if not first:
+                    first = time.perf_counter()
+                text.append(ev.text)
+            elif isinstance(ev, Finished):
+                fin = ev
+    else:
+        for ev in eng.chat(messages, params):
+            if isinstance(ev, Finished):
+                fin = ev
+    end = time.perf_counter()
+    assert fin is not None, "no Finished event"
+    if fin.error is not None:
+        raise RuntimeError(f"engine error: {fin.error!r}")
+    u, tm = fin.usage, fin.timings
+    r: dict[str, Any] = {
+        "total_ms": (end - t0) * 1e3, "text": "".join(text), "stop": str(fin.stop_reason),
+        "completion_tokens": u.completion_tokens, "prompt_tokens": u.prompt_tokens,
+        "prompt_tokens_evaluated": u.prompt_tokens_evaluated, "images_encoded": u.images_encoded,
+        "images_reused": u.images_reused, "eng_ttft_ms": tm.ttft_ms, "eng_encode_ms": tm.encode_ms,
+        "eng_prompt_ms": tm.prompt_ms, "eng_decode_ms": tm.decode_ms, "eng_prompt_tok_s": tm.prompt_tok_s,
+        "eng_decode_tok_s": tm.decode_tok_s, "backend": fin.backend, "gpu_layers": fin.gpu_layers,
+    }
+    if first:
+        r["ttft_ms"] = (first - t0) * 1e3
+        r["decode_tok_s"] = (u.completion_tokens - 1) / max(end - first, 1e-9)
+    return r
+
+
+def engine_load(model: Path, mmproj: Path | None, threads: int, ngl: int | str, n_ctx: int = 4096,
+                chat_template: str | None = None) -> tuple[Engine, Any]:
+    eng = Engine()
+    t = time.perf_counter()
+    res = eng.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=n_ctx, threads=threads, gpu_layers=ngl,
+                             chat_template=chat_template))
+    log(f"engine loaded {model.name} in {time.perf_counter() - t:.1f} s: backend={res.backend} "
+        f"gpu_layers={res.gpu_layers}/{res.n_layers} {res.fallback_reason}")
+    return eng, res
+
+
+def engine_close(eng: Engine) -> None:
+    for name in ("close", "shutdown", "unload"):
+        fn = getattr(eng, name, None)
+        if callable(fn):
+            fn()
+            return
+
+
+def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[str, Any]:
+    """decode over 128 tokens; prompt reading over 512 evaluated tokens (calibrated)."""
+    out: dict[str, Any] = {}
+    engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up
+    dec = [engine_request(eng, [Message.user(f"Tell me a long story number {i}. Count from 1 to 300:" +
+                                             " 1, 2, 3,")], 128) for i in range(reps)]
+    out["decode"] = dec
+    # Prompt: calibrate the word count so the evaluated prompt is 512 tokens.
+    n_words, target = 500, 512
+    probe = engine_request(eng, [Message.user(word_prompt(n_words, 99, vocab_words))], 1)
+    per_word = max(0.5, (probe["prompt_tokens_evaluated"] - 10) / n_words)
+    n_words = max(16, int(round(n_words + (target - probe["prompt_tokens_evaluated"]) / per_word)))
+    pro = [engine_request(eng, [Message.user(word_prompt(n_words, 100 + i, vocab_words))], 1)
+           for i in range(reps)]
+    out["prompt"] = pro
+    log(f"{tag}: engine decode {[round(r['eng_decode_tok_s'], 1) for r in dec]} tok/s (engine) "
+        f"{[round(r.get('decode_tok_s', 0), 1) for r in dec]} (consumer); prompt "
+        f"{[round(r['eng_prompt_tok_s'], 1) for r in pro]} tok/s over "
+        f"{[r['prompt_tokens_evaluated'] for r in pro]} tokens")
+    return out
+
+
+def image_figures(eng: Engine, images: list[Path], answer_tokens: int) -> dict[str, Any]:
+    """Warm-up image turn, then per image: turn 1 (image + question) and a follow-up."""
+    cold = engine_request(eng, [Message.user(Q1, images[0])], answer_tokens)
+    reps = []
+    for img in images[1:]:
+        m1 = [Message.user(Q1, img)]
+        r1 = engine_request(eng, m1, answer_tokens)
+        m2 = [*m1, Message.assistant(r1["text"]), Message.user(Q2)]
+        r2 = engine_request(eng, m2, answer_tokens)
+        reps.append((r1, r2))
+        log(f"image: ttft1 {r1['ttft_ms']:.0f} ms (encode {r1['eng_encode_ms']:.0f}, evaluated "
+            f"{r1['prompt_tokens_evaluated']}) ttft2 {r2['ttft_ms']:.0f} ms (evaluated "
+            f"{r2['prompt_tokens_evaluated']}, images reused {r2['images_reused']})")
+    return {"cold_first_image": cold, "turns": reps}
+
+
+def stream_figures(eng: Engine, n_tokens: int, reps: int, tag: str) -> dict[str, Any]:
+    """Same request streamed (iterate TextDelta) and not streamed (only Finished), alternating."""
+    msg = [Message.user("Write a very long essay about the sea.")]
+    engine_request(eng, msg, 16)  # warm-up
+    s, ns = [], []
+    for _ in range(reps):
+        s.append(engine_request(eng, msg, n_tokens, stream=True))
+        ns.append(engine_request(eng, msg, n_tokens, stream=False))
+    log(f"{tag}: streamed {[round(r['decode_tok_s'], 1) for r in s]} tok/s; not streamed: engine "
+        f"{[round(r['eng_decode_tok_s'], 1) for r in ns]}, wall {[round(nonstream_wall(r, s), 1) for r in ns]}; "
+        f"tokens {[r['completion_tokens'] for r in s]}; text {s[0]['text'][:24]!r}")
+    return {"streamed": s, "not_streamed": ns}
+
+
+def nonstream_wall(r: dict[str, Any], streamed: list[dict[str, Any]]) -> float:
+    """Not-streamed tok/s seen by the consumer: tokens / (request total − time to first token), the time
+    to first token taken from the streamed runs of the same request (a non-streamed consumer sees none)."""
+    ttft = med([x["ttft_ms"] for x in streamed])
+    return (r["completion_tokens"] - 1) / max((r["total_ms"] - ttft) / 1e3, 1e-9)
+
+
+# ------------------------------------------------------------------------------------------------- peer
+
+
+def peer_figures(peer: LlamaCppPythonPeer, reps: int, images: list[Path], n_stream: int,
+                 vocab_words: bool, answer_tokens: int, stream_cap_s: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    u = peer.user
+    peer.chat([u("Hello there.")], 8, stream=True)
+    out["decode"] = [peer.chat([u(f"Tell me a long story number {i}. Count from 1 to 300: 1, 2, 3,")], 128,
+                               stream=True) for i in range(reps)]
+    out["prompt"] = [peer.chat([u(word_prompt(505, 200 + i, vocab_words))], 1, stream=False)
+                     for i in range(reps)]
+    if images:
+        peer.chat([u(Q1, images[0])], answer_tokens, stream=True)  # warm-up
+        out["turns"] = [peer.image_turns(img, Q1, Q2, answer_tokens) for img in images[1:]]
+    if n_stream:
+        out.update(peer_stream(peer, n_stream, reps, stream_cap_s))
+    log(f"peer: decode {[round(r['decode_tok_s'], 1) for r in out['decode']]} prompt "
+        f"{[round(r['prompt_tok_s'], 1) for r in out['prompt']]} turns "
+        f"{[(round(a['ttft_ms']), round(b['ttft_ms'])) for a, b in out.get('turns', [])]}")
+    return out
+
+
+def peer_stream(peer: LlamaCppPythonPeer, n_tokens: int, reps: int, cap_s: float) -> dict[str, Any]:
+    msg = [peer.user("Write a very long essay about the sea.")]
+    s, ns = [], []
+    for _ in range(reps):
+        s.append(peer.chat(msg, n_tokens, stream=True, deadline_s=cap_s))
+        ns.append(peer.chat(msg, n_tokens, stream=False))
+    log(f"peer stream: {[round(r['decode_tok_s'], 1) for r in s]} ({[r['tokens'] for r in s]} tokens) "
+        f"not streamed native {[round(r['decode_tok_s_native'], 1) for r in ns]}")
+    return {"streamed": s, "not_streamed": ns}
+
+
+# --------------------------------------------------------------------------------------------- the runs
+
+
+def hardware() -> dict[str, str]:
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    gpu = ""
+    try:
+        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
+                              "--format=csv,noheader"], capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"cpu": f"{cpu}, {os.cpu_count()} logical CPUs", "gpu": gpu}
+
+
+def commit() -> str:
+    if os.environ.get("VD_COMMIT"):
+        return os.environ["VD_COMMIT"]
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def save(path: Path) -> None:
+    def clean(o: Any) -> Any:
+        if isinstance(o, dict):
+            return {k: clean(v) for k, v in o.items() if k != "text" or len(str(v)) < 200}
+        if isinstance(o, (list, tuple)):
+            return [clean(v) for v in o]
+        if isinstance(o, Path):
+            return str(o)
+        return o
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(clean(RESULTS), indent=1, default=str))
+
+
+def step(name: str, fn: Any, *a: Any, **kw: Any) -> Any:
+    """Run one part; a failure is recorded (and reported in the table), the rest goes on."""
+    t = time.perf_counter()
+    try:
+        r = fn(*a, **kw)
+        RESULTS.setdefault("step_s", {})[name] = round(time.perf_counter() - t, 1)
+        return r
+    except Exception as e:  # noqa: BLE001 - recorded and shown
+        log(f"{name} FAILED: {e!r}")
+        RESULTS.setdefault("errors", {})[name] = "".join(traceback.format_exception_only(e)).strip()[-800:]
+        traceback.print_exc()
+        return None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions (CPU: ~10-15 min in all)")
+    ap.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
+    ap.add_argument("--json", type=Path, default=None, help="raw figures (default bench/out/<label>.json)")
+    ap.add_argument("--threads", type=int, default=None, help="threads for everything (default: physical cores)")
+    ap.add_argument("--label", default=None, help="section name in --out (default: CPU or GPU)")
+    ap.add_argument("--no-peer", action="store_true", help="skip llama-cpp-python")
+    ap.add_argument("--no-gemma", action="store_true", help="skip Gemma 3 270M")
+    ap.add_argument("--no-oom", action="store_true", help="skip the forced out-of-memory check (GPU)")
+    ap.add_argument("--stream-tokens", type=int, default=1024)
+    ap.add_argument("--tiny", action="store_true", help="smoke-test the harness on tiny models (figures meaningless)")
+    args = ap.parse_args()
+
+    import llama_cpp
+    from visiondesk.engine.requests import physical_cores
+
+    gpu = bool(llama_cpp.llama_supports_gpu_offload())
+    threads = args.threads or physical_cores()
+    ngl = 99 if gpu else 0
+    label = args.label or ("GPU" if gpu else "CPU") + ("-tiny" if args.tiny else "")
+    reps = (3 if args.quick else 5) if gpu else (1 if args.quick else 2)
+    n_img = reps + 1  # one warm-up image plus one per repetition
+    answer = 16
+    peer_cap = 120.0 if gpu else (45.0 if args.quick else 90.0)
+    jpath = args.json or BENCH / "out" / f"{label.lower()}.json"
+    RESULTS.update(label=label, date=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                   hardware=hardware(), commit=commit(), threads=threads, ngl=ngl, reps=reps,
+                   quick=args.quick, llama_cpp_python=llama_cpp.__version__, gpu=gpu,
+                   stream_tokens=args.stream_tokens)
+    log(f"{label}: threads={threads} ngl={ngl} reps={reps}")
+    t_all = time.perf_counter()
+
+    tools = find_tools() or build_cpu_tools()
+    RESULTS["tools"] = {k: str(v) for k, v in tools.items()}
+    m = tiny_models() if args.tiny else bench_models(tools["llama-quantize"], threads=os.cpu_count() or 2,
+                                                     with_gemma=not args.no_gemma)
+    RESULTS["models"] = {k: (str(v) if v else None) for k, v in vars(m).items()}
+    RESULTS["model_sizes_mib"] = {k: round(v.stat().st_size / 2**20) for k, v in vars(m).items() if v}
+    images = make_images(BENCH / ".cache" / "images", n_img)
+    bench_r = 3 if gpu or not args.quick else 2
+
+    # 1. llama.cpp's own tools.
+    RESULTS["llama_bench"] = step("llama-bench vlm", llama_bench, tools["llama-bench"], m.model, threads, ngl,
+                                  5 if gpu else bench_r)
+    log(f"llama-bench: {RESULTS['llama_bench']}")
+    RESULTS["mtmd_cli"] = [step(f"mtmd-cli {i}", mtmd_cli_ttft, tools["llama-mtmd-cli"], m.model, m.mmproj, img,
+                                Q1, threads, ngl) for i, img in enumerate(images[1:])]
+    log(f"mtmd-cli: {[r and round(r['ttft_ms']) for r in RESULTS['mtmd_cli']]}")
+    save(jpath)
+
+    # 2. The engine on the realistic VLM.
+    loaded = step("engine load vlm", engine_load, m.model, m.mmproj, threads, ngl)
+    if loaded:
+        eng, res = loaded
+        RESULTS["engine_load"] = {k: str(v) for k, v in vars(res).items()}
+        RESULTS["engine_text"] = step("engine text", text_figures, eng, reps, True, "vlm")
+        RESULTS["engine_image"] = step("engine image", image_figures, eng, images, answer)
+        save(jpath)
+        RESULTS["engine_stream"] = step("engine stream", stream_figures, eng, args.stream_tokens, 1 if not gpu
+                                        else 3, "vlm")
+        step("engine close", engine_close, eng)
+        save(jpath)
+    loaded = step("engine load cjk", engine_load, m.cjk_model, None, threads, ngl)
+    if loaded:
+        eng, _ = loaded
+        RESULTS["engine_cjk_stream"] = step("engine cjk stream", stream_figures, eng, args.stream_tokens,
+                                            1 if not gpu else 3, "cjk")
+        step("engine close", engine_close, eng)
+        save(jpath)
+
+    # 3. llama-cpp-python, the peer.
+    if not args.no_peer:
+        peer = step("peer load vlm", LlamaCppPythonPeer, m.model, m.mmproj, threads, ngl)
+        if peer:
+            RESULTS["peer"] = step("peer vlm", peer_figures, peer, reps, images, args.stream_tokens, True, answer,
+                                   peer_cap)
+            peer.close()
+            save(jpath)
+        peer = step("peer load cjk", LlamaCppPythonPeer, m.cjk_model, None, threads, ngl)
+        if peer:
+            RESULTS["peer_cjk_stream"] = step("peer cjk", peer_stream, peer, args.stream_tokens, 1, peer_cap)
+            peer.close()
+            save(jpath)
+
+    # 4. Gemma 3 270M (a real text model): decode/prompt vs llama-bench.
+    if m.gemma:
+        RESULTS["gemma_llama_bench"] = step("llama-bench gemma", llama_bench, tools["llama-bench"], m.gemma,
+                                            threads, ngl, 5 if gpu else bench_r)
+        loaded = step("engine load gemma", engine_load, m.gemma, None, threads, ngl, chat_template=RAW_TEMPLATE)
+        if loaded:
+            eng, _ = loaded
+            RESULTS["gemma_engine"] = step("engine gemma", text_figures, eng, reps, False, "gemma")
+            step("engine close", engine_close, eng)
+        save(jpath)
+
+    # 5. GPU: a context that cannot fit must end on fewer layers or the CPU, with the reason.
+    if gpu and not args.no_oom:
+        RESULTS["oom"] = step("oom", oom_check, m.model, m.mmproj, threads)
+        save(jpath)
+
+    RESULTS["total_s"] = round(time.perf_counter() - t_all)
+    save(jpath)
+    from report import write_section
+
+    write_section(RESULTS, args.out)
+    log(f"done in {RESULTS['total_s']} s; wrote {args.out} and {jpath}")
+    return 0
+
+
+def oom_check(model: Path, mmproj: Path, threads: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    n_ctx = 4_194_304  # ~94 GB of f16 KV for this decoder: more than the GPU has, less than the host
+    t = time.perf_counter()
+    try:
+        eng, res = engine_load(model, mmproj, threads, "auto", n_ctx=n_ctx)
+    except Exception as e:  # noqa: BLE001 - a clean, typed refusal is an acceptable outcome too
+        out.update(n_ctx=n_ctx, loaded=False, error=f"{type(e).__name__}: {e}", load_s=time.perf_counter() - t)
+        return out
+    out.update(n_ctx=n_ctx, loaded=True, backend=res.backend, gpu_layers=res.gpu_layers, n_layers=res.n_layers,
+               n_ctx_loaded=res.n_ctx, fallback_reason=res.fallback_reason, load_s=round(time.perf_counter() - t, 1))
+    try:
+        r = engine_request(eng, [Message.user("Hello, are you there?")], 16)
+        out.update(answered=True, completion_tokens=r["completion_tokens"], answer_backend=r["backend"],
+                   answer_gpu_layers=r["gpu_layers"])
+    except Exception as e:  # noqa: BLE001
+        out.update(answered=False, error=f"{type(e).__name__}: {e}")
+    engine_close(eng)
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
