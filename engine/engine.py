@@ -149,7 +149,7 @@ class Engine:
             self._discard_process()
             raise EngineCrashed(died.exitcode, during) from None
         if reply[0] == "error":
-            raise rebuild(reply[1], reply[2])
+            raise rebuild(*reply[1:])
         return reply
 
     def _drain(self) -> None:
@@ -264,7 +264,7 @@ class Engine:
                     return
                 elif kind == "error":
                     finished = True
-                    yield self._finished(StopReason.ERROR, rebuild(msg[1], msg[2]))
+                    yield self._finished(StopReason.ERROR, rebuild(*msg[1:]))
                     return
         except _ChildDied as died:
             finished = True

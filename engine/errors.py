@@ -139,11 +139,13 @@ class EngineFailure(VisionDeskError):
     """An unexpected failure inside the engine process."""
 
 
-def rebuild(kind: str, message: str) -> VisionDeskError:
-    """Recreate an error sent across the process boundary as (class name, message)."""
+def rebuild(kind: str, message: str, attrs: dict[str, object] | None = None) -> VisionDeskError:
+    """Recreate an error sent across the process boundary as (class name, message, attributes)."""
     cls = _BY_NAME.get(kind, EngineFailure)
     err = cls.__new__(cls)
     Exception.__init__(err, message)
+    for key, value in (attrs or {}).items():
+        setattr(err, key, value)
     return err
 
 

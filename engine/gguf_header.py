@@ -122,11 +122,12 @@ def read_gguf_info(path: Path, *, what: str = "model") -> GGUFInfo:
     if not path.is_file():
         raise ModelFileMissing(path, what)
     size = path.stat().st_size
+    if size == 0:
+        raise TruncatedGGUF(path, "the file is empty")
     with path.open("rb") as f:
         magic = f.read(4)
     if len(magic) < 4:
-        raise TruncatedGGUF(path, f"only {size} bytes") if magic == GGUF_MAGIC[: len(magic)] and size \
-            else NotAGGUF(path)
+        raise TruncatedGGUF(path, f"only {size} bytes") if magic == GGUF_MAGIC[: len(magic)] else NotAGGUF(path)
     if magic != GGUF_MAGIC:
         raise NotAGGUF(path)
 

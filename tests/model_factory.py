@@ -104,8 +104,7 @@ def _printable_byte(b: int) -> bool:
 
 
 def _write_text_kv(w: gguf.GGUFWriter, shape: TextShape, n_vocab: int, chat_template: str | None,
-                   tokens: list[str], scores: list[float], types: list[int], name: str) -> None:
-    a = "llama"
+                   tokens: list[str], scores: list[float], types: list[int], name: str, a: str = "llama") -> None:
     w.add_string("general.name", name)
     w.add_uint32(f"{a}.context_length", shape.n_ctx_train)
     w.add_uint32(f"{a}.embedding_length", shape.n_embd)
@@ -132,7 +131,8 @@ def _write_text_kv(w: gguf.GGUFWriter, shape: TextShape, n_vocab: int, chat_temp
 
 def write_text_model(path: Path, *, seed: int = 0, shape: TextShape = TINY_TEXT,
                      script: bytes | None = None, script_ends: bool = False,
-                     chat_template: str | None = CHATML_TEMPLATE, dtype: type = np.float32) -> Path:
+                     chat_template: str | None = CHATML_TEMPLATE, dtype: type = np.float32,
+                     architecture: str = "llama") -> Path:
     """Write a llama-architecture text model.
 
     With ``script`` the model is *scripted*: greedy decoding emits the byte-fallback tokens of
@@ -148,8 +148,8 @@ def write_text_model(path: Path, *, seed: int = 0, shape: TextShape = TINY_TEXT,
     def rand(*dims: int, scale: float = 0.02) -> np.ndarray:
         return (rng.standard_normal(dims, dtype=np.float32) * scale).astype(dtype)
 
-    w = gguf.GGUFWriter(str(path), "llama")
-    _write_text_kv(w, shape, n_vocab, chat_template, tokens, scores, types, f"visiondesk-test-{seed}")
+    w = gguf.GGUFWriter(str(path), architecture)
+    _write_text_kv(w, shape, n_vocab, chat_template, tokens, scores, types, f"visiondesk-test-{seed}", architecture)
 
     if script is None:
         embd = rand(n_vocab, e, scale=1.0)
@@ -199,7 +199,7 @@ def write_text_model(path: Path, *, seed: int = 0, shape: TextShape = TINY_TEXT,
 
 
 def write_mmproj(path: Path, *, seed: int = 0, projection_dim: int = TINY_TEXT.n_embd,
-                 shape: VisionShape = TINY_VISION, dtype: type = np.float32) -> Path:
+                 shape: VisionShape = TINY_VISION, dtype: type = np.float32, omit: tuple[str, ...] = ()) -> Path:
     """Write a CLIP vision projector (LLaVA-1.5 ``mlp`` projector) for a text model of width ``projection_dim``."""
     rng = np.random.default_rng(seed + 1000)
     d, ff, p = shape.n_embd, shape.n_ff, shape.patch_size
@@ -211,6 +211,13 @@ def write_mmproj(path: Path, *, seed: int = 0, projection_dim: int = TINY_TEXT.n
         return np.full(n, value, dtype=np.float32)
 
     w = gguf.GGUFWriter(str(path), "clip")
+    add_tensor = w.add_tensor
+
+    def add(name: str, value: np.ndarray) -> None:  # ``omit`` makes broken projectors on purpose
+        if name not in omit:
+            add_tensor(name, value)
+
+    w.add_tensor = add  # type: ignore[method-assign]
     w.add_string("general.name", f"visiondesk-test-mmproj-{seed}")
     w.add_bool("clip.has_vision_encoder", True)
     w.add_bool("clip.has_text_encoder", False)
@@ -260,7 +267,7 @@ def write_mmproj(path: Path, *, seed: int = 0, projection_dim: int = TINY_TEXT.n
 
 
 @dataclasses.dataclass(frozen=True)
-class TestModels:
+class GeneratedModels:
     """Paths of the generated models one test session shares."""
 
     model: Path  # chatty text model
@@ -271,11 +278,11 @@ class TestModels:
     no_template_model: Path  # chatty, without a chat template
 
 
-def write_test_models(folder: Path, seed: int = 0) -> TestModels:
+def write_test_models(folder: Path, seed: int = 0) -> GeneratedModels:
     """Write the whole set of test models into ``folder`` (deterministic by ``seed``)."""
     folder.mkdir(parents=True, exist_ok=True)
     script = "中文".encode()
-    return TestModels(
+    return GeneratedModels(
         model=write_text_model(folder / "tiny-chat.gguf", seed=seed),
         mmproj=write_mmproj(folder / "tiny-mmproj.gguf", seed=seed),
         cjk_model=write_text_model(folder / "tiny-cjk.gguf", seed=seed, script=script),

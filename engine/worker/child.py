@@ -94,7 +94,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
             elif kind == "quit":
                 break
         except VisionDeskError as exc:
-            conn.send(("error", type(exc).__name__, str(exc)))
+            conn.send(("error", type(exc).__name__, str(exc), dict(vars(exc))))
         except Exception as exc:
             log.exception("request %s failed", kind)
             conn.send(("error", "EngineFailure", f"The engine failed unexpectedly: {exc}"))

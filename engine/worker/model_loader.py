@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import logging
+import os
 import time
 from typing import Any
 
@@ -19,7 +20,7 @@ from llama_cpp import mtmd_cpp
 from ..errors import ModelLoadFailed, ProjectorMismatch, UnknownArchitecture
 from ..gguf_header import read_gguf_info
 from ..requests import ModelSpec
-from .devices import backend_name, gpu_devices
+from .devices import Device, backend_name, gpu_devices
 from .gpu_fit import FitInput, fallback_steps, plan_layers
 from .native_log import NativeLog
 
@@ -69,10 +70,11 @@ def _plan(spec: ModelSpec) -> tuple[int, bool, str, str]:
     """(layers to offload, projector on GPU, backend name, reason)."""
     info = read_gguf_info(spec.model)
     n_layers = info.n_layers
-    if not llama_cpp.llama_supports_gpu_offload():
+    fake = _fake_gpu()
+    if not llama_cpp.llama_supports_gpu_offload() and fake is None:
         why = "this build of llama.cpp has no GPU offload" if spec.gpu_layers != 0 else "CPU only was asked for"
         return 0, False, "CPU", why
-    gpus = gpu_devices()
+    gpus = [fake] if fake else gpu_devices()
     backend = backend_name(gpus)
     if spec.gpu_layers != "auto":
         n = max(0, min(int(spec.gpu_layers), n_layers + 1))
@@ -87,6 +89,25 @@ def _plan(spec: ModelSpec) -> tuple[int, bool, str, str]:
     return plan.gpu_layers, plan.projector_on_gpu, backend if plan.gpu_layers else "CPU", plan.reason
 
 
+def _fake_gpu() -> Device | None:
+    """A simulated GPU for tests of the fit-and-fall-back path on machines without one.
+
+    ``VISIONDESK_FAKE_GPU=FREE_MIB[:MAX_LAYERS]``: the planner sees a device with that much free
+    memory, and loading with more than MAX_LAYERS layers fails as if out of memory. Layers "on" it
+    really run on the CPU. Never set outside tests.
+    """
+    value = os.environ.get("VISIONDESK_FAKE_GPU")
+    if not value:
+        return None
+    free_mib = int(value.split(":")[0])
+    return Device("FakeGPU0", "simulated GPU (tests only)", "GPU", free_mib * 1024 * 1024, free_mib * 1024 * 1024)
+
+
+def _fake_gpu_limit() -> int | None:
+    value = os.environ.get("VISIONDESK_FAKE_GPU", "")
+    return int(value.split(":")[1]) if value.count(":") == 1 else None
+
+
 def _token_text(vocab: Any, token: int) -> str:
     if token < 0:
         return ""
@@ -97,6 +118,9 @@ def _token_text(vocab: Any, token: int) -> str:
 
 def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, native_log: NativeLog,
               eval_cb: Any) -> LoadedModel:
+    limit = _fake_gpu_limit()
+    if limit is not None and layers > limit:
+        raise OutOfMemory(f"simulated allocation failure above {limit} layers")
     mparams = llama_cpp.llama_model_default_params()
     mparams.n_gpu_layers = layers
     model = llama_cpp.llama_model_load_from_file(str(spec.model).encode(), mparams)

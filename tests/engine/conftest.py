@@ -1,0 +1,64 @@
+"""Engines loaded on the generated models, shared per module to keep the suite fast."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from visiondesk.engine import Engine, Finished, Message, ModelSpec, SamplingParams, TextDelta
+
+from tests.model_factory import GeneratedModels, TextShape, VisionShape, write_mmproj, write_text_model
+
+GREEDY = SamplingParams(temperature=0.0, max_tokens=16, repeat_penalty=1.0)
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A few real image files."""
+    d = tmp_path_factory.mktemp("images")
+    out = {}
+    for name, color in {"red": (220, 30, 30), "blue": (30, 30, 220), "green": (30, 200, 60)}.items():
+        img = Image.new("RGB", (64, 48), color)
+        for x in range(0, 64, 8):  # some structure, so encodings differ beyond the mean colour
+            img.putpixel((x, x % 48), (255, 255, 255))
+        img.save(d / f"{name}.png")
+        out[name] = d / f"{name}.png"
+    return out
+
+
+def spec(models: GeneratedModels, **kw: object) -> ModelSpec:
+    """The tiny chat model with its projector, one thread (steadier on 2 shared cores)."""
+    base: dict[str, object] = {"model": models.model, "mmproj": models.mmproj, "n_ctx": 1024, "threads": 1}
+    base.update(kw)
+    return ModelSpec(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def engine(test_models: GeneratedModels) -> Iterator[Engine]:
+    """A loaded engine on the tiny vision model."""
+    with Engine() as e:
+        e.load(spec(test_models))
+        yield e
+
+
+@pytest.fixture(scope="session")
+def medium_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A slower pair (576-token images, wider layers) so a stage lasts long enough to cancel inside it."""
+    d = tmp_path_factory.mktemp("medium")
+    model = write_text_model(d / "medium.gguf", shape=TextShape(n_embd=256, n_layer=4, n_head=4, n_ff=768))
+    mmproj = write_mmproj(d / "medium-mmproj.gguf", projection_dim=256,
+                          shape=VisionShape(image_size=336, patch_size=14, n_embd=384, n_layer=8, n_head=6,
+                                            n_ff=1024))
+    return model, mmproj
+
+
+def run(engine: Engine, messages: list[Message], sampling: SamplingParams = GREEDY,
+        **kw: object) -> tuple[str, Finished, list[object]]:
+    """Consume a chat stream: (text, final event, all events)."""
+    events = list(engine.chat(messages, sampling, **kw))  # type: ignore[arg-type]
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    final = events[-1]
+    assert isinstance(final, Finished)
+    return text, final, events

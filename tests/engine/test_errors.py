@@ -1,0 +1,124 @@
+"""Every error a user can act on: typed, naming the file and the fix; the engine survives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from visiondesk.engine import (
+    ContextOverflow,
+    Engine,
+    EngineCrashed,
+    ImagesNeedProjector,
+    Message,
+    ModelFileMissing,
+    NoChatTemplate,
+    NotAGGUF,
+    ProjectorMismatch,
+    SamplingParams,
+    StopReason,
+    TruncatedGGUF,
+    UnknownArchitecture,
+)
+from visiondesk.engine.errors import NotAProjector
+
+from tests.engine.conftest import run, spec
+from tests.model_factory import GeneratedModels, write_mmproj, write_text_model
+
+
+def test_model_file_missing(tmp_path: Path) -> None:
+    with Engine() as e, pytest.raises(ModelFileMissing, match="does-not-exist.gguf"):
+        e.load(spec_for(tmp_path / "does-not-exist.gguf"))
+
+
+def spec_for(model: Path, mmproj: Path | None = None):  # noqa: ANN201
+    from visiondesk.engine import ModelSpec
+
+    return ModelSpec(model=model, mmproj=mmproj, n_ctx=512, threads=1)
+
+
+def test_not_a_gguf(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("this is a text file, not a model")
+    with Engine() as e, pytest.raises(NotAGGUF, match="notes.gguf is not a GGUF file"):
+        e.load(spec_for(bad))
+
+
+@pytest.mark.parametrize("keep", [0, 3, 200, "half"])
+def test_truncated_gguf(tmp_path: Path, test_models: GeneratedModels, keep: int | str) -> None:
+    data = test_models.model.read_bytes()
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(data[: len(data) // 2 if keep == "half" else int(keep)])
+    with Engine() as e, pytest.raises(TruncatedGGUF, match="cut.gguf.*download it again"):
+        e.load(spec_for(cut))
+
+
+def test_unknown_architecture(tmp_path: Path) -> None:
+    odd = write_text_model(tmp_path / "odd.gguf", architecture="visiondesk-imaginary")
+    with Engine() as e, pytest.raises(UnknownArchitecture, match="visiondesk-imaginary"):
+        e.load(spec_for(odd))
+
+
+def test_projector_mismatch_is_explained(test_models: GeneratedModels) -> None:
+    with Engine() as e, pytest.raises(ProjectorMismatch) as info:
+        e.load(spec_for(test_models.model, test_models.mismatched_mmproj))
+    message = str(info.value)
+    assert "tiny-mmproj-96.gguf" in message and "tiny-chat.gguf" in message
+    assert "96" in message and "64" in message
+
+
+def test_projector_given_as_model(test_models: GeneratedModels) -> None:
+    with Engine() as e, pytest.raises(NotAProjector):
+        e.load(spec_for(test_models.mmproj))
+    with Engine() as e, pytest.raises(NotAProjector, match="not a vision projector"):
+        e.load(spec_for(test_models.model, test_models.model))
+
+
+def test_no_chat_template(test_models: GeneratedModels) -> None:
+    with Engine() as e, pytest.raises(NoChatTemplate, match="tiny-no-template.gguf"):
+        e.load(spec_for(test_models.no_template_model))
+    with Engine() as e:  # a configured template makes it usable
+        e.load(spec(test_models, model=test_models.no_template_model, mmproj=None,
+                    chat_template="{% for m in messages %}{{ m.content }}\n{% endfor %}"))
+        assert run(e, [Message.user("hello")])[1].error is None
+
+
+def test_images_without_projector(test_models: GeneratedModels, images: dict[str, Path]) -> None:
+    with Engine() as e:
+        e.load(spec(test_models, mmproj=None))
+        _, fin, _ = run(e, [Message.user("What is this?", images["red"])])
+        assert fin.stop_reason is StopReason.ERROR
+        assert isinstance(fin.error, ImagesNeedProjector)
+        assert "mmproj" in str(fin.error)
+        assert run(e, [Message.user("Still there?")])[1].error is None
+
+
+def test_context_overflow_offers_dropping_turns(test_models: GeneratedModels) -> None:
+    with Engine() as e:
+        e.load(spec(test_models, n_ctx=256))
+        _, fin, _ = run(e, [Message.user("the " * 400)])
+        assert isinstance(fin.error, ContextOverflow)
+        assert fin.error.n_ctx == 256 and fin.error.prompt_tokens > 256
+        assert "Drop the oldest turns" in str(fin.error)
+        assert run(e, [Message.user("short")])[1].error is None
+
+
+def test_corrupt_projector_crashing_llama_is_reported(tmp_path: Path, test_models: GeneratedModels) -> None:
+    """A projector missing a required tensor makes llama.cpp crash natively; the engine survives."""
+    broken = write_mmproj(tmp_path / "broken-mmproj.gguf", omit=("mm.2.weight", "mm.2.bias"))
+    with Engine() as e:
+        try:
+            e.load(spec_for(test_models.model, broken))
+        except EngineCrashed as exc:
+            assert "signal" in str(exc) or "exited" in str(exc)
+        except Exception as exc:  # a clean refusal is fine too, as long as it is one of ours
+            assert "broken-mmproj.gguf" in str(exc) or "projector" in str(exc)
+        else:
+            pytest.fail("a projector without its output layer must not load")
+        e.load(spec(test_models))
+        assert run(e, [Message.user("Alive?")])[1].error is None
+
+
+def test_sampling_params_reach_the_sampler(engine: Engine) -> None:
+    a = run(engine, [Message.user("x")], SamplingParams(temperature=0, max_tokens=3))[1]
+    assert a.usage.completion_tokens == 3
