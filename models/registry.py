@@ -112,9 +112,11 @@ class ModelRegistry:
             model = models.pop(name)
             self._write(models)
         freed = 0
+        # Two quantizations of one repository share its projector file: keep files still in use.
+        in_use = {f.path for m in models.values() for f in (m.model, m.mmproj) if f is not None}
         if model.owned:
             for f in (model.model, model.mmproj):
-                if f is not None and f.path.exists() and self._inside_models_dir(f.path):
+                if f is not None and f.path not in in_use and f.path.exists() and self._inside_models_dir(f.path):
                     freed += f.path.stat().st_size
                     f.path.unlink()
             self._prune_empty(model.model.path.parent)

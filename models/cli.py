@@ -1,0 +1,209 @@
+"""``visiondesk models …``: list, search, pull, import, verify and remove models from the command line.
+
+Output goes to stdout, progress and messages to stderr. Exit codes: 0 ok, 2 bad input, 1 other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from visiondesk.engine.errors import InputError, VisionDeskError
+
+from .catalog import ModelCatalog
+from .events import Failed, JobEvent, Progress, StateChanged
+from .fit import estimate_fit, probe_machine
+from .hub import HubClient
+from .job import DownloadJob, DownloadPlan, plan_download
+from .local_models import import_local_model, verify_installed
+from .registry import ModelRegistry
+
+DEFAULT_CONTEXT = 4096
+TYPICAL_KV_BYTES_PER_TOKEN = 131072  # when neither the catalog nor a header knows better
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``models`` command and its subcommands."""
+    p = subparsers.add_parser("models", help="find, download, verify and manage vision models")
+    sub = p.add_subparsers(dest="models_command", metavar="ACTION")
+    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
+
+    sub.add_parser("list", help="installed models and disk use").set_defaults(func=_guard(cmd_list))
+    cat = sub.add_parser("catalog", help="the curated vision models and whether they fit this machine")
+    cat.add_argument("--context", type=int, default=DEFAULT_CONTEXT, help="context size for the estimate")
+    cat.set_defaults(func=_guard(cmd_catalog))
+    s = sub.add_parser("search", help="search Hugging Face for GGUF repositories with an mmproj file")
+    s.add_argument("query")
+    s.add_argument("--limit", type=int, default=20)
+    s.set_defaults(func=_guard(cmd_search))
+    pull = sub.add_parser("pull", help="download a model with its projector, verify and install it")
+    pull.add_argument("repo", help="a Hugging Face repository (owner/name) or a catalog id")
+    pull.add_argument("--quant", help="quantization, e.g. Q4_K_M (default: the catalog's or Q4_K_M)")
+    pull.add_argument("--revision", help="branch, tag or commit (default: main)")
+    pull.add_argument("--context", type=int, default=DEFAULT_CONTEXT, help="context size for the fit estimate")
+    pull.set_defaults(func=_guard(cmd_pull))
+    imp = sub.add_parser("import", help="register a local GGUF model (and its mmproj)")
+    imp.add_argument("model", type=Path)
+    imp.add_argument("--mmproj", type=Path, help="projector file (default: a fitting one in the same folder)")
+    imp.add_argument("--copy", action="store_true", help="copy into the data folder instead of referencing")
+    imp.add_argument("--name")
+    imp.set_defaults(func=_guard(cmd_import))
+    ver = sub.add_parser("verify", help="check installed files against their SHA-256 again")
+    ver.add_argument("name", nargs="?")
+    ver.set_defaults(func=_guard(cmd_verify))
+    rm = sub.add_parser("remove", help="uninstall a model and free its disk space")
+    rm.add_argument("name")
+    rm.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    rm.set_defaults(func=_guard(cmd_remove))
+
+
+def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn errors into a message and an exit code (2 for bad input, 1 otherwise)."""
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except VisionDeskError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\ninterrupted; partial downloads are kept, run the same pull again to resume",
+                  file=sys.stderr)
+            return 1
+    return run
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print installed models."""
+    reg = ModelRegistry()
+    models = reg.list()
+    if not models:
+        print("No models installed. Try: visiondesk models catalog", file=sys.stderr)
+        return 0
+    for m in models:
+        vision = "vision" if m.has_vision else "text only"
+        where = "" if m.owned else " (referenced in place)"
+        print(f"{m.name}\t{m.quant}\t{_size(m.size)}\t{vision}\tverified {m.verified_at}\t{m.source}{where}")
+    print(f"Total disk use: {_size(reg.total_disk_use())}", file=sys.stderr)
+    return 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    """Print the curated models with a fit verdict for this machine."""
+    memory = probe_machine()
+    for e in ModelCatalog.load().entries:
+        f = e.model_file()
+        fit = estimate_fit(f.approx_size, e.mmproj.approx_size, e.kv_bytes_per_token * args.context, memory)
+        print(f"{e.id}\t{e.repo}\t{e.default_quant}\t~{_size(f.approx_size + e.mmproj.approx_size)}\t"
+              f"{fit.fit.value}\t{', '.join(e.good_at)}\t{e.license}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Search the Hub for vision GGUF repositories."""
+    hits = HubClient().search_vision_repos(args.query, limit=args.limit)
+    if not hits:
+        print(f"No GGUF repository with an mmproj file matches '{args.query}'.", file=sys.stderr)
+    for h in hits:
+        print(f"{h.repo_id}\t{h.downloads} downloads\t{len(h.model_files)} model files\t"
+              f"{', '.join(h.mmproj_files)}")
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    """Download, verify and register a model with its projector."""
+    catalog = ModelCatalog.load()
+    entry = catalog.find(args.repo)
+    repo = entry.repo if entry is not None else args.repo
+    if "/" not in repo:
+        raise InputError(f"'{args.repo}' is neither an owner/name repository nor a catalog id "
+                         f"({', '.join(e.id for e in catalog.entries)}).")
+    hub, reg = HubClient(), ModelRegistry()
+    plan = plan_download(hub, reg, repo, args.quant, revision=args.revision, catalog=catalog)
+    _print_fit(plan, entry.kv_bytes_per_token if entry else TYPICAL_KV_BYTES_PER_TOKEN, args.context)
+    job = DownloadJob(plan, hub, reg)
+    job.add_listener(_ProgressPrinter())
+    installed = job.run()
+    print(installed.name)
+    print(f"Installed {installed.name}: {installed.model.path.name} + {installed.mmproj.path.name if installed.mmproj else '-'}"
+          f" ({_size(installed.size)}), both verified.", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Register a local model file (with its projector)."""
+    m = import_local_model(ModelRegistry(), args.model, args.mmproj, copy=args.copy, name=args.name)
+    print(m.name)
+    proj = m.mmproj.path.name if m.mmproj else "no projector: text only"
+    print(f"Imported {m.name} ({m.quant}, {proj}).", file=sys.stderr)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Verify one or all installed models again."""
+    reg = ModelRegistry()
+    names = [args.name] if args.name else [m.name for m in reg.list()]
+    bad = 0
+    for name in names:
+        report = verify_installed(reg, name)
+        print(f"{name}\t{'ok' if report.ok else 'DAMAGED: ' + '; '.join(report.problems)}")
+        bad += not report.ok
+    if bad:
+        print(f"{bad} model(s) failed verification; remove and pull them again.", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Remove a model (asks unless --yes)."""
+    reg = ModelRegistry()
+    m = reg.get(args.name)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise InputError("Refusing to remove without confirmation; pass --yes.")
+        what = f"delete {_size(m.size)}" if m.owned else "forget it (your files stay where they are)"
+        if input(f"Remove {m.name} and {what}? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Nothing removed.", file=sys.stderr)
+            return 0
+    freed = reg.remove(args.name)
+    print(f"Removed {args.name}; freed {_size(freed)}.", file=sys.stderr)
+    return 0
+
+
+def _print_fit(plan: DownloadPlan, kv_per_token: int, context: int) -> None:
+    fit = estimate_fit(plan.model.size or 0, plan.mmproj.size or 0, kv_per_token * context, probe_machine())
+    print(f"{plan.repo_id}: {plan.model.name} + {plan.mmproj.name} ({_size(plan.total_bytes)}). "
+          f"On this machine: {fit.fit.value}. {fit.explanation}", file=sys.stderr)
+
+
+class _ProgressPrinter:
+    """Writes one updating progress line to stderr."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def __call__(self, event: JobEvent) -> None:
+        if isinstance(event, Progress):
+            now = time.monotonic()
+            if now - self.last < 0.5 and event.done < event.total:
+                return
+            self.last = now
+            eta = f"{event.eta_s:.0f}s left" if event.eta_s is not None else "…"
+            print(f"\r{event.file_name}: {event.fraction:6.1%} of {_size(event.total)}, "
+                  f"{_size(int(event.speed_bps))}/s, {eta}   ", end="", file=sys.stderr, flush=True)
+        elif isinstance(event, StateChanged) and event.message:
+            print(f"\n{event.state.value}: {event.message}", file=sys.stderr)
+        elif isinstance(event, Failed) and event.partial_kept:
+            print("\nPartial files are kept; run the same pull again to resume.", file=sys.stderr)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
