@@ -44,6 +44,13 @@ def pixel_digest(width: int, height: int, rgb: bytes) -> str:
     return h.hexdigest()
 
 
+_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\0", b"MM\0*")
+
+
+def _looks_like_image(data: bytes) -> bool:
+    return data.startswith(_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
 def _read_bytes(source: ImageSource) -> bytes:
     if source.data is not None:
         return source.data
@@ -99,6 +106,9 @@ def prepare_image(source: ImageSource | Path | str, max_pixels: int = DEFAULT_MA
         try:
             img = Image.open(io.BytesIO(data))
         except UnidentifiedImageError as exc:
+            if _looks_like_image(data):
+                raise ImageError(label, "it starts like an image but is damaged or truncated; copy or "
+                                        "download it again.") from exc
             raise ImageError(label, "it is not an image VisionDesk can read (PNG, JPEG, WebP, GIF, BMP, "
                                     "TIFF and similar work).") from exc
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -7,8 +7,8 @@ requires and the pitfalls these shapes avoid.
 
 Two text-model flavours:
 
-* ``chatty``: random weights; output rows of control and non-printable byte tokens are zeroed so
-  greedy decoding emits printable text until ``max_tokens``.
+* ``chatty``: random weights; output rows of all but single-character pieces are zeroed so greedy
+  decoding emits printable text until ``max_tokens``, text that tokenizes back to the same tokens.
 * ``scripted``: the next token depends only on the current one (near-zero layers, orthogonal
   embeddings, an output matrix that maps each script token to its successor), so greedy decoding
   recites ``script`` — e.g. the UTF-8 bytes of ``"中文"`` as byte-fallback tokens — and then either
@@ -37,8 +37,9 @@ PIECES = [
     *[chr(c) for c in range(ord("A"), ord("Z") + 1)],
     *[str(d) for d in range(10)],
     ".", ",", "!", "?", ":", "-",
-    "▁the", "▁a", "▁is", "▁of", "▁and", "▁image", "▁cat", "▁red", "▁blue", "▁table",
-    "er", "in", "on", "an", "re", "ed", "ing", "▁to", "▁it", "▁in",
+    # Longer pieces that SPM cannot reach by merging single characters (no "▁t", "th", ...), so
+    # text made of single characters always tokenizes back character by character.
+    "▁the", "▁is", "▁of", "▁image", "▁cat", "▁red", "▁blue", "▁table", "▁to", "▁it", "▁in",
 ]
 
 
@@ -99,10 +100,6 @@ def byte_token(b: int) -> int:
     return BYTE_BASE + b
 
 
-def _printable_byte(b: int) -> bool:
-    return 0x20 <= b < 0x7F
-
-
 def _write_text_kv(w: gguf.GGUFWriter, shape: TextShape, n_vocab: int, chat_template: str | None,
                    tokens: list[str], scores: list[float], types: list[int], name: str, a: str = "llama") -> None:
     w.add_string("general.name", name)
@@ -154,9 +151,9 @@ def write_text_model(path: Path, *, seed: int = 0, shape: TextShape = TINY_TEXT,
     if script is None:
         embd = rand(n_vocab, e, scale=1.0)
         out = rand(n_vocab, e, scale=1.0).astype(np.float32)
-        silent = [i for i in range(n_vocab)
-                  if types[i] in (gguf.TokenType.CONTROL, gguf.TokenType.UNKNOWN)
-                  or (types[i] == gguf.TokenType.BYTE and not _printable_byte(i - BYTE_BASE))]
+        # Only single-character pieces speak: their text tokenizes back to the same tokens, as real
+        # models' answers nearly always do, so follow-ups can reuse the answer's KV cache.
+        silent = [i for i in range(n_vocab) if types[i] != gguf.TokenType.NORMAL or len(tokens[i]) != 1]
         out[silent] = 0.0
         layer_scale = 0.2
     else:

@@ -1,42 +1,24 @@
 """What the engine process has evaluated for the active conversation, and what a new prompt reuses.
 
-The prompt is split at media markers into alternating text and image parts. The cache holds the
-same alternation as evaluated segments: text with its tokens and the bytes each token stands for,
-images by pixel digest. A new prompt keeps the longest common prefix — images whole, text down to
-the token, compared as text so that an answer generated last turn is reused even when tokenizing
-its text again would give other tokens — and evaluates only the rest.
+The prompt is split at media markers into alternating text and image parts; each text part is
+tokenized the same way a cold start would. The cache holds the same alternation as evaluated
+segments: text as token ids, images by pixel digest. A new prompt keeps the longest common prefix —
+images whole, text down to the token — and evaluates only the rest, so the result is exactly what a
+cold start would compute. An answer generated last turn is reused as long as its text tokenizes back
+to the tokens that were generated, which is nearly always the case.
 """
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 from collections.abc import Sequence
 
 
 @dataclasses.dataclass
 class TextSegment:
-    """Evaluated text: ``ends[i]`` is the byte length of ``text`` covered by ``tokens[:i+1]``."""
+    """Evaluated text tokens."""
 
     tokens: list[int] = dataclasses.field(default_factory=list)
-    ends: list[int] = dataclasses.field(default_factory=list)
-    text: bytes = b""
-
-    def append(self, token: int, piece: bytes) -> None:
-        """Add one evaluated token and the bytes it stands for."""
-        self.text += piece
-        self.tokens.append(token)
-        self.ends.append(len(self.text))
-
-    def extend(self, tokens: Sequence[int], pieces: Sequence[bytes]) -> None:
-        """Add several evaluated tokens."""
-        for t, p in zip(tokens, pieces, strict=True):
-            self.append(t, p)
-
-    def truncated(self, n: int) -> TextSegment:
-        """The first ``n`` tokens."""
-        end = self.ends[n - 1] if n else 0
-        return TextSegment(self.tokens[:n], self.ends[:n], self.text[:end])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +35,7 @@ Segment = TextSegment | ImageSegment
 
 @dataclasses.dataclass(frozen=True)
 class TextPart:
-    """Prompt text still to evaluate; ``first`` means BOS may be added."""
+    """Prompt text; ``first`` means BOS may be added when it is tokenized."""
 
     text: bytes
     first: bool = False
@@ -68,6 +50,7 @@ class ImagePart:
 
 
 Part = TextPart | ImagePart
+Item = TextSegment | ImagePart  # a tokenized part
 
 
 @dataclasses.dataclass
@@ -76,7 +59,7 @@ class ReusePlan:
 
     kept: list[Segment]
     keep_pos: int
-    todo: list[Part]
+    todo: list[Item]
 
 
 def segment_positions(seg: Segment) -> int:
@@ -97,43 +80,35 @@ def split_prompt(prompt: str, marker: str, digests: Sequence[str]) -> list[Part]
     return parts
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        return n
-    lo, hi = 0, n  # binary search on the first difference
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
-def plan_reuse(cache: Sequence[Segment], parts: Sequence[Part]) -> ReusePlan:
-    """Keep the longest prefix of ``cache`` that ``parts`` begins with; the rest is to do."""
+def plan_reuse(cache: Sequence[Segment], items: Sequence[Item]) -> ReusePlan:
+    """Keep the longest prefix of ``cache`` that ``items`` begins with; the rest is to do."""
     kept: list[Segment] = []
     pos = 0
-    for i, part in enumerate(parts):
+    for i, item in enumerate(items):
         seg = cache[i] if i < len(cache) else None
-        if isinstance(part, ImagePart):
-            if isinstance(seg, ImageSegment) and seg.digest == part.digest:
+        if isinstance(item, ImagePart):
+            if isinstance(seg, ImageSegment) and seg.digest == item.digest:
                 kept.append(seg)
                 pos += seg.n_pos
                 continue
-            return ReusePlan(kept, pos, list(parts[i:]))
+            return ReusePlan(kept, pos, list(items[i:]))
         if not isinstance(seg, TextSegment):
-            return ReusePlan(kept, pos, list(parts[i:]))
-        if seg.text == part.text and i + 1 < len(parts):
+            return ReusePlan(kept, pos, list(items[i:]))
+        n = _common_prefix(seg.tokens, item.tokens)
+        if n == len(seg.tokens) == len(item.tokens) and i + 1 < len(items):
             kept.append(seg)
-            pos += len(seg.tokens)
+            pos += n
             continue
-        common = _common_prefix(seg.text, part.text)
-        n = bisect.bisect_right(seg.ends, common)
-        head = seg.truncated(n)
-        kept.append(head)
+        kept.append(TextSegment(seg.tokens[:n]))
         pos += n
-        rest = TextPart(part.text[len(head.text):], first=part.first and n == 0)
-        return ReusePlan(kept, pos, [rest, *parts[i + 1:]])
+        return ReusePlan(kept, pos, [TextSegment(item.tokens[n:]), *items[i + 1:]])
     return ReusePlan(kept, pos, [])

@@ -27,6 +27,7 @@ from .native_log import NativeLog
 from .prompt_cache import (
     ImagePart,
     ImageSegment,
+    Item,
     Segment,
     TextPart,
     TextSegment,
@@ -148,13 +149,6 @@ class Runtime:
             n = llama_cpp.llama_tokenize(self.model.vocab, text, len(text), arr, cap, add_special, True)
         return list(arr[:n])
 
-    def _text_segment(self, tokens: list[int], add_special: bool) -> TextSegment:
-        seg = TextSegment()
-        bos = llama_cpp.llama_vocab_bos(self.model.vocab) if self.model else -1
-        for i, t in enumerate(tokens):
-            seg.append(t, b"" if (add_special and i == 0 and t == bos) else self._piece(t))
-        return seg
-
     # ---- evaluation ----------------------------------------------------------------------------
 
     def _decode_tokens(self, tokens: list[int], pos: int, want_logits: bool) -> int:
@@ -203,7 +197,7 @@ class Runtime:
                 at += size
                 continue
             if isinstance(seg, TextSegment) and pos > at:
-                kept.append(seg.truncated(pos - at))
+                kept.append(TextSegment(seg.tokens[:pos - at]))
             break
         self.cache = kept
 
@@ -292,46 +286,36 @@ class Runtime:
             raise ImagesNeedProjector(m.spec.model)
         t_start = time.perf_counter()
         parts = split_prompt(job.prompt, m.marker.decode(), [i.digest for i in job.images])
-        plan = plan_reuse(self.cache, parts)
+        items: list[Item] = [TextSegment(self._tokenize(p.text, p.first)) if isinstance(p, TextPart) else p
+                             for p in parts]
+        plan = plan_reuse(self.cache, items)
         if not llama_cpp.llama_memory_seq_rm(m.memory, 0, plan.keep_pos, -1):
             log.info("KV cache cannot be trimmed at %d (sliding window?): reading the prompt again",
                      plan.keep_pos)
             llama_cpp.llama_memory_clear(m.memory, True)
-            plan = plan_reuse([], parts)
+            plan = plan_reuse([], items)
         self.cache = plan.kept
         pos = plan.keep_pos
-
-        # Tokenize the text still to do, so the context check happens before any work.
-        todo: list[TextSegment | ImagePart] = []
-        new_text_tokens = 0
-        for part in plan.todo:
-            if isinstance(part, TextPart):
-                seg = self._text_segment(self._tokenize(part.text, part.first), part.first)
-                new_text_tokens += len(seg.tokens)
-                todo.append(seg)
-            else:
-                todo.append(part)
+        todo = plan.todo
+        new_text_tokens = sum(len(t.tokens) for t in todo if isinstance(t, TextSegment))
         if new_text_tokens == 0 and not any(isinstance(t, ImagePart) for t in todo):
             # Everything is cached (regenerate): evaluate the last token again for fresh logits.
             last = self.cache[-1]
             assert isinstance(last, TextSegment) and last.tokens
-            tok, piece = last.tokens[-1], last.text[(last.ends[-2] if len(last.ends) > 1 else 0):]
-            self.cache[-1] = last.truncated(len(last.tokens) - 1)
+            tok = last.tokens.pop()
             pos -= 1
             llama_cpp.llama_memory_seq_rm(m.memory, 0, pos, -1)
-            redo = TextSegment()
-            redo.append(tok, piece)
-            todo = [redo]
+            todo = [TextSegment([tok])]
             new_text_tokens = 1
         pending: list[PendingImage] = []
         try:
-            items: list[TextSegment | PendingImage] = []
+            steps: list[TextSegment | PendingImage] = []
             for t in todo:
                 if isinstance(t, ImagePart):
                     pending.append(self._prepare_image(job, t))
-                    items.append(pending[-1])
+                    steps.append(pending[-1])
                 else:
-                    items.append(t)
+                    steps.append(t)
             prompt_total = pos + new_text_tokens + sum(p.n_pos() for p in pending)
             if prompt_total + 1 > m.n_ctx:
                 raise ContextOverflow(prompt_total, m.n_ctx)
@@ -343,12 +327,12 @@ class Runtime:
             llama_cpp.llama_set_abort_callback(m.ctx, self._abort_cb, None)
             try:
                 self._send(("stage", Stage.READING_PROMPT.value, None, None))
-                for i, item in enumerate(items):
-                    if isinstance(item, PendingImage):
-                        pos = self._eval_image(job, item, pos, counter)
+                for i, step in enumerate(steps):
+                    if isinstance(step, PendingImage):
+                        pos = self._eval_image(job, step, pos, counter)
                         continue
-                    pos = self._decode_tokens(item.tokens, pos, want_logits=i == len(items) - 1)
-                    self._append_text(item)
+                    pos = self._decode_tokens(step.tokens, pos, want_logits=i == len(steps) - 1)
+                    self._append_text(step)
             except Cancelled:
                 self._send(("done", StopReason.CANCELLED.value,
                             self._usage(pos, pos - evaluated_from, 0, counter),
@@ -365,10 +349,9 @@ class Runtime:
 
     def _append_text(self, seg: TextSegment) -> None:
         if self.cache and isinstance(self.cache[-1], TextSegment):
-            self.cache[-1].extend(seg.tokens, [seg.text[(seg.ends[i - 1] if i else 0):seg.ends[i]]
-                                               for i in range(len(seg.tokens))])
+            self.cache[-1].tokens.extend(seg.tokens)
         else:
-            self.cache.append(seg)
+            self.cache.append(TextSegment(list(seg.tokens)))
 
     def _usage(self, prompt_tokens: int, evaluated: int, completion: int,
                counter: dict[str, int]) -> dict[str, int]:
@@ -431,7 +414,7 @@ class Runtime:
                 rc = llama_cpp.llama_decode(m.ctx, one)
                 if rc != 0:
                     raise EngineFailure(f"llama_decode failed with code {rc} while generating.")
-                tail.append(tok, self._piece(tok))
+                tail.tokens.append(tok)
                 pos += 1
             pending += stream.finish()
             if pending:

@@ -1,0 +1,144 @@
+"""Reuse across turns: follow-ups evaluate only new tokens; regenerate and edit match a cold start."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from visiondesk.engine import Engine, Message
+from visiondesk.engine.worker.prompt_cache import (
+    ImagePart,
+    ImageSegment,
+    TextPart,
+    TextSegment,
+    plan_reuse,
+    split_prompt,
+)
+
+from tests.engine.conftest import run, spec
+from tests.model_factory import GeneratedModels
+
+
+@pytest.fixture
+def fresh(test_models: GeneratedModels):  # noqa: ANN201
+    with Engine() as e:
+        e.load(spec(test_models))
+        yield e
+
+
+def cold(test_models: GeneratedModels, messages: list[Message]) -> str:
+    with Engine() as e:
+        e.load(spec(test_models))
+        return run(e, messages)[0]
+
+
+def test_follow_up_reads_only_the_new_turn(fresh: Engine, images: dict[str, Path]) -> None:
+    q1 = Message.user("What is in the picture?", images["red"])
+    a1, f1, _ = run(fresh, [q1])
+    assert f1.usage.images_encoded == 1
+    q2 = Message.user("And what colour is it?")
+    _, f2, _ = run(fresh, [q1, Message.assistant(a1), q2])
+    assert f2.usage.images_encoded == 0 and f2.usage.images_reused == 1
+    # Everything from the first turn stays: its prompt and the answer it generated (all but the last
+    # sampled token, which was never decoded).
+    reused = f2.usage.prompt_tokens - f2.usage.prompt_tokens_evaluated
+    assert reused == f1.usage.prompt_tokens + f1.usage.completion_tokens - 1
+    # The rest is small: the new question plus a little template text.
+    assert f2.usage.prompt_tokens_evaluated < len("<|im_end|>\n<|im_start|>user\nAnd what colour is it?") + 30
+
+
+def test_regenerate_matches_cold_start_without_rereading(fresh: Engine, images: dict[str, Path],
+                                                        test_models: GeneratedModels) -> None:
+    q = [Message.user("Describe it.", images["blue"])]
+    first, _, _ = run(fresh, q)
+    again, f, _ = run(fresh, q)
+    assert again == first == cold(test_models, q)
+    assert f.usage.prompt_tokens_evaluated == 1  # only the last prompt token, for fresh logits
+    assert f.usage.images_encoded == 0
+
+
+def test_edit_matches_cold_start(fresh: Engine, images: dict[str, Path], test_models: GeneratedModels) -> None:
+    q1 = Message.user("What is this?", images["green"])
+    a1, _, _ = run(fresh, [q1])
+    run(fresh, [q1, Message.assistant(a1), Message.user("Tell me more")])
+    edited = [q1, Message.assistant(a1), Message.user("Tell me less")]
+    text, f, _ = run(fresh, edited)
+    assert text == cold(test_models, edited)
+    assert f.usage.images_encoded == 0
+    assert f.usage.prompt_tokens_evaluated < f.usage.prompt_tokens
+
+
+def test_edit_of_the_first_message_rereads_but_does_not_reencode(fresh: Engine, images: dict[str, Path],
+                                                                 test_models: GeneratedModels) -> None:
+    run(fresh, [Message.user("What is this?", images["red"])])
+    edited = [Message.user("What is that?", images["red"])]
+    text, f, _ = run(fresh, edited)
+    assert text == cold(test_models, edited)
+    assert f.usage.images_encoded == 0  # the embedding store had it
+
+
+def test_switching_conversations_uses_the_embedding_store(fresh: Engine, images: dict[str, Path]) -> None:
+    conv_a = [Message.user("A?", images["red"])]
+    conv_b = [Message.user("B?", images["blue"])]
+    run(fresh, conv_a)
+    run(fresh, conv_b)
+    _, back, _ = run(fresh, conv_a)
+    assert back.usage.images_encoded == 0 and back.usage.images_reused == 1
+    assert back.usage.prompt_tokens_evaluated > 16  # the KV cache held B, so A is read again
+
+
+def test_image_identity_is_its_pixels(fresh: Engine, images: dict[str, Path], tmp_path: Path) -> None:
+    run(fresh, [Message.user("One", images["red"])])
+    renamed = tmp_path / "holiday photo.png"
+    shutil.copy(images["red"], renamed)
+    _, f, _ = run(fresh, [Message.user("Two", renamed)])
+    assert f.usage.images_encoded == 0
+    edited = tmp_path / "edited.png"
+    img = Image.open(images["red"]).convert("RGB")
+    img.putpixel((10, 10), (0, 0, 0))
+    img.save(edited)
+    _, g, _ = run(fresh, [Message.user("Three", edited)])
+    assert g.usage.images_encoded == 1
+
+
+# ---- the prefix logic on its own ---------------------------------------------------------------
+
+
+def text(*tokens: int) -> TextSegment:
+    return TextSegment(list(tokens))
+
+
+def test_split_prompt_alternates_text_and_images() -> None:
+    parts = split_prompt("a<m><m>b", "<m>", ["d1", "d2"])
+    assert parts == [TextPart(b"a", True), ImagePart(0, "d1"), TextPart(b""), ImagePart(1, "d2"), TextPart(b"b")]
+    with pytest.raises(ValueError):
+        split_prompt("a<m>", "<m>", [])
+
+
+def test_plan_keeps_everything_up_to_the_new_turn() -> None:
+    cache = [text(1, 2), ImageSegment("d1", 16, 16), text(5, 6, 7, 8)]
+    items = [text(1, 2), ImagePart(0, "d1"), text(5, 6, 7, 8, 9, 10)]
+    plan = plan_reuse(cache, items)
+    assert plan.keep_pos == 2 + 16 + 4
+    assert plan.todo == [text(9, 10)]
+
+
+def test_plan_cuts_inside_text_at_the_first_different_token() -> None:
+    plan = plan_reuse([text(1, 2, 3, 4)], [text(1, 2, 7, 8)])
+    assert plan.keep_pos == 2
+    assert plan.kept == [text(1, 2)]
+    assert plan.todo == [text(7, 8)]
+
+
+def test_plan_stops_at_a_different_image() -> None:
+    cache = [text(1), ImageSegment("d1", 16, 16), text(2)]
+    plan = plan_reuse(cache, [text(1), ImagePart(0, "d2"), text(2)])
+    assert plan.keep_pos == 1
+    assert plan.todo == [ImagePart(0, "d2"), text(2)]
+
+
+def test_plan_for_an_identical_prompt_leaves_nothing_to_do() -> None:
+    plan = plan_reuse([text(1, 2, 3)], [text(1, 2, 3)])
+    assert plan.keep_pos == 3 and plan.todo == [text()]

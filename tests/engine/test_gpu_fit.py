@@ -1,0 +1,88 @@
+"""Layer-fit arithmetic, and the fall-back path with a simulated GPU (no GPU exists here)."""
+
+from __future__ import annotations
+
+import pytest
+from visiondesk.engine import Engine, Message
+from visiondesk.engine.worker.gpu_fit import FitInput, MiB, fallback_steps, plan_layers
+
+from tests.engine.conftest import run, spec
+from tests.model_factory import GeneratedModels
+
+GiB = 1024 * MiB
+
+
+def fit(free: int, **kw: int) -> FitInput:
+    base = {"layer_bytes": (100 * MiB,) * 32, "non_layer_bytes": 300 * MiB, "kv_bytes_per_layer": 16 * MiB,
+            "projector_bytes": 600 * MiB, "free_bytes": free}
+    base.update(kw)
+    return FitInput(**base)  # type: ignore[arg-type]
+
+
+def test_everything_fits() -> None:
+    plan = plan_layers(fit(16 * GiB))
+    assert plan.gpu_layers == 33 and plan.projector_on_gpu
+
+
+def test_part_of_the_layers_fit() -> None:
+    # 2048 MiB - 512 reserve - (600 + 256) projector = 680 MiB for 116 MiB layers (weights + KV) → 5
+    plan = plan_layers(fit(2 * GiB))
+    assert plan.gpu_layers == 5
+    assert plan.projector_on_gpu
+    assert "5 of 32" in plan.reason
+
+
+def test_kv_cache_is_counted() -> None:
+    small_ctx = plan_layers(fit(4 * GiB, kv_bytes_per_layer=1 * MiB))
+    big_ctx = plan_layers(fit(4 * GiB, kv_bytes_per_layer=200 * MiB))
+    assert big_ctx.gpu_layers < small_ctx.gpu_layers
+
+
+def test_projector_stays_on_cpu_when_it_cannot_fit() -> None:
+    plan = plan_layers(fit(1000 * MiB, projector_bytes=900 * MiB))
+    assert not plan.projector_on_gpu
+    assert plan.gpu_layers == 4  # (1000 - 512) // 116
+
+
+def test_no_room_means_cpu() -> None:
+    plan = plan_layers(fit(300 * MiB))
+    assert plan.gpu_layers == 0 and "CPU" in plan.reason
+
+
+def test_all_blocks_but_not_the_output_head() -> None:
+    plan = plan_layers(fit(32 * 116 * MiB + 512 * MiB + 856 * MiB + 100 * MiB))
+    assert plan.gpu_layers == 32
+
+
+def test_fallback_steps_halve_then_cpu() -> None:
+    assert fallback_steps(33) == [16, 8, 4, 2, 1, 0]
+    assert fallback_steps(1) == [0]
+
+
+def test_simulated_out_of_memory_falls_back_to_fewer_layers(test_models: GeneratedModels,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAKE: a simulated 8 GiB GPU on which more than one layer "fails to allocate"."""
+    monkeypatch.setenv("VISIONDESK_FAKE_GPU", "8192:1")
+    with Engine() as e:
+        result = e.load(spec(test_models, gpu_layers="auto"))
+        assert result.gpu_layers == 1
+        assert result.backend == "FakeGPU"
+        assert "out of GPU memory" in result.fallback_reason and "simulated" in result.fallback_reason
+        _, fin, _ = run(e, [Message.user("still works?")])
+        assert fin.error is None and fin.gpu_layers == 1
+
+
+def test_simulated_out_of_memory_ends_on_the_cpu(test_models: GeneratedModels,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAKE: a simulated GPU on which no layer fits."""
+    monkeypatch.setenv("VISIONDESK_FAKE_GPU", "8192:0")
+    with Engine() as e:
+        result = e.load(spec(test_models, gpu_layers=3))
+        assert result.gpu_layers == 0 and result.backend == "CPU"
+        assert "now 0 layers" in result.fallback_reason
+
+
+def test_cpu_build_reports_why_nothing_is_offloaded(engine: Engine) -> None:
+    assert engine.loaded is not None
+    assert engine.loaded.gpu_layers == 0
+    assert engine.loaded.fallback_reason == "this build of llama.cpp has no GPU offload"
