@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from visiondesk.engine import (
     CancelToken,
     Engine,
+    EngineCrashed,
     Finished,
     Message,
     ModelSpec,
@@ -98,6 +99,10 @@ class EngineWorker(QObject):
                     return
         except VisionDeskError as exc:
             self._fail(request_id, pending, exc)
+            return
+        except (OSError, EOFError) as exc:  # the pipe to a dead child process: report it as a crash
+            log.warning("engine connection lost in request %d: %r", request_id, exc)
+            self._fail(request_id, pending, EngineCrashed(None))
             return
         except Exception as exc:
             log.exception("unexpected error in chat request %d", request_id)

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ..settings import Settings, SettingsError, SettingsRepository, apply_preset, save_preset
@@ -61,8 +61,9 @@ class SettingsController(QObject):
         d.gpu_layers.setEnabled(mode == 1)
         d.theme.setCurrentIndex(THEMES.index(s.theme) if s.theme in THEMES else 0)
         d.language.setCurrentIndex(LANGS.index(s.language) if s.language in LANGS else 0)
-        d.preset_note.setText(d.tr("Temperature, top p, max tokens, context size and the system "
-                                   "prompt can be remembered per model."))
+        d.preset_note.setText(QCoreApplication.translate(
+            "SettingsDialog", "Temperature, top p, max tokens, context size and the system prompt can be "
+            "remembered per model."))
 
     @staticmethod
     def fill_generation(d: SettingsDialog, s: Settings) -> None:
@@ -112,12 +113,12 @@ class SettingsController(QObject):
             dialog.preset_note.setText(str(exc))
             return
         if not edited.model_path:
-            dialog.preset_note.setText(dialog.tr("Choose a model first."))
+            dialog.preset_note.setText(QCoreApplication.translate("SettingsDialog", "Choose a model first."))
             return
         path = edited.model_path
         self.settings.presets[path] = save_preset(edited, path).presets[path]
         self.repository.save(self.settings)
-        dialog.preset_note.setText(dialog.tr("Saved as the preset for %1.").replace(
+        dialog.preset_note.setText(QCoreApplication.translate("SettingsDialog", "Saved as the preset for %1.").replace(
             "%1", Path(edited.model_path).name))
 
     def accept(self, dialog: SettingsDialog) -> None:

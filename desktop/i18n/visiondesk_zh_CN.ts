@@ -1,0 +1,518 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="zh_CN">
+  <context>
+    <name>AppShell</name>
+    <message>
+      <location filename="../shell.py" line="130" />
+      <source>Export as Markdown into a folder</source>
+      <translation>导出为 Markdown（选择文件夹）</translation>
+    </message>
+    <message>
+      <location filename="../shell.py" line="139" />
+      <source>Export as JSON</source>
+      <translation>导出为 JSON</translation>
+    </message>
+    <message>
+      <location filename="../shell.py" line="148" />
+      <source>Exported to %1</source>
+      <translation>已导出到 %1</translation>
+    </message>
+  </context>
+  <context>
+    <name>ChatController</name>
+    <message>
+      <location filename="../controllers/chat.py" line="107" />
+      <source>Incomplete: VisionDesk closed while this answer was being written.</source>
+      <translation>未完成：生成此回答时 VisionDesk 已关闭。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/chat.py" line="111" />
+      <source>Stopped.</source>
+      <translation>已停止。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/chat.py" line="123" />
+      <source>Images</source>
+      <translation>图片</translation>
+    </message>
+    <message>
+      <location filename="../controllers/chat.py" line="154" />
+      <source>Waiting for the model…</source>
+      <translation>正在等待模型…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/chat.py" line="207" />
+      <source>Loading the model…</source>
+      <translation>正在加载模型…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/chat.py" line="208" />
+      <source>Looking at image %1 of %2…</source>
+      <translation>正在查看第 %1 张图片（共 %2 张）…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/chat.py" line="209" />
+      <source>Looking at the image…</source>
+      <translation>正在查看图片…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/chat.py" line="210" />
+      <source>Reading…</source>
+      <translation>正在阅读…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/chat.py" line="211" />
+      <source>Writing…</source>
+      <translation>正在书写…</translation>
+    </message>
+  </context>
+  <context>
+    <name>ComposerController</name>
+    <message>
+      <location filename="../controllers/composer.py" line="103" />
+      <source>Remove %1</source>
+      <translation>移除 %1</translation>
+    </message>
+    <message>
+      <location filename="../controllers/composer.py" line="123" />
+      <source>Attach images</source>
+      <translation>附加图片</translation>
+    </message>
+  </context>
+  <context>
+    <name>ConversationsController</name>
+    <message>
+      <location filename="../controllers/conversations.py" line="53" />
+      <source>New chat</source>
+      <translation>新对话</translation>
+    </message>
+    <message>
+      <location filename="../controllers/conversations.py" line="108" />
+      <source>Conversation deleted.</source>
+      <translation>对话已删除。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/conversations.py" line="109" />
+      <source>Undo</source>
+      <translation>撤销</translation>
+    </message>
+    <message>
+      <location filename="../controllers/conversations.py" line="110" />
+      <source>Undo delete</source>
+      <translation>撤销删除</translation>
+    </message>
+    <message>
+      <location filename="../controllers/conversations.py" line="137" />
+      <source>Rename</source>
+      <translation>重命名</translation>
+    </message>
+    <message>
+      <location filename="../controllers/conversations.py" line="138" />
+      <source>Delete</source>
+      <translation>删除</translation>
+    </message>
+  </context>
+  <context>
+    <name>MainWindow</name>
+    <message>
+      <location filename="../views/main_window.py" line="132" />
+      <source>&amp;File</source>
+      <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="133" />
+      <source>&amp;Chat</source>
+      <translation>对话(&amp;C)</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="135" />
+      <source>&amp;New chat</source>
+      <translation>新对话(&amp;N)</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="136" />
+      <source>&amp;Open GGUF files…</source>
+      <translation>打开 GGUF 文件(&amp;O)…</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="137" />
+      <source>Get a &amp;model…</source>
+      <translation>获取模型(&amp;M)…</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="138" />
+      <source>Export as &amp;Markdown…</source>
+      <translation>导出为 Markdown(&amp;M)…</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="139" />
+      <source>Export as &amp;JSON…</source>
+      <translation>导出为 JSON(&amp;J)…</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="140" />
+      <source>&amp;Settings…</source>
+      <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="141" />
+      <source>&amp;Quit</source>
+      <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="142" />
+      <source>&amp;Stop</source>
+      <translation>停止(&amp;S)</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="143" />
+      <source>&amp;Regenerate</source>
+      <translation>重新生成(&amp;R)</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="147" />
+      <location filename="../views/main_window.py" line="148" />
+      <source>New chat</source>
+      <translation>新对话</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="149" />
+      <source>New chat (Ctrl+N)</source>
+      <translation>新对话 (Ctrl+N)</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="150" />
+      <location filename="../views/main_window.py" line="151" />
+      <source>Search conversations</source>
+      <translation>搜索对话</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="152" />
+      <source>Conversations</source>
+      <translation>对话列表</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="154" />
+      <source>Ask about your images… (Enter sends, Shift+Enter for a new line)</source>
+      <translation>询问关于图片的问题…（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="155" />
+      <source>Message</source>
+      <translation>消息</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="156" />
+      <location filename="../views/main_window.py" line="157" />
+      <source>Attach images</source>
+      <translation>附加图片</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="158" />
+      <location filename="../views/main_window.py" line="159" />
+      <source>Send</source>
+      <translation>发送</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="160" />
+      <location filename="../views/main_window.py" line="161" />
+      <source>Stop</source>
+      <translation>停止</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="162" />
+      <source>Stop (Esc)</source>
+      <translation>停止 (Esc)</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="163" />
+      <source>Editing your last message. Sending replaces it and the answer.</source>
+      <translation>正在编辑上一条消息。发送后将替换该消息及其回答。</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="164" />
+      <location filename="../views/main_window.py" line="165" />
+      <source>Cancel edit</source>
+      <translation>取消编辑</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="166" />
+      <source>Drop images here, paste them, or attach them, then ask a question.</source>
+      <translation>将图片拖到这里、粘贴或附加，然后提问。</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="168" />
+      <source>Conversation</source>
+      <translation>对话</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="170" />
+      <source>Welcome to VisionDesk</source>
+      <translation>欢迎使用 VisionDesk</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="172" />
+      <source>VisionDesk answers questions about your images with a vision-language model that runs entirely on this computer. To start, get a model or open GGUF files you already have (a model and, for images, its projector).</source>
+      <translation>VisionDesk 使用完全在本机运行的视觉语言模型回答关于图片的问题。开始前，请获取一个模型，或打开已有的 GGUF 文件（模型文件，以及用于图片的投影器文件）。</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="175" />
+      <source>Get a model…</source>
+      <translation>获取模型…</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="176" />
+      <source>Get a model</source>
+      <translation>获取模型</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="177" />
+      <source>Open GGUF files…</source>
+      <translation>打开 GGUF 文件…</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="178" />
+      <source>Open GGUF files</source>
+      <translation>打开 GGUF 文件</translation>
+    </message>
+    <message>
+      <location filename="../views/main_window.py" line="179" />
+      <source>Dismiss</source>
+      <translation>关闭提示</translation>
+    </message>
+  </context>
+  <context>
+    <name>ModelController</name>
+    <message>
+      <location filename="../controllers/model.py" line="70" />
+      <source>Loading %1…</source>
+      <translation>正在加载 %1…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model.py" line="95" />
+      <source>Open a GGUF model and, for images, its projector</source>
+      <translation>打开 GGUF 模型（如需识图，同时选择其投影器）</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model.py" line="105" />
+      <source>Pick the model file too, not only the projector.</source>
+      <translation>请同时选择模型文件，而不只是投影器。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model.py" line="128" />
+      <source>Get a model</source>
+      <translation>获取模型</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model.py" line="129" />
+      <source>The model manager is not available yet. Download a vision model in GGUF format (the model and its mmproj projector) and use “Open GGUF files…”.</source>
+      <translation>模型管理器尚不可用。请下载 GGUF 格式的视觉模型（模型文件及其 mmproj 投影器），然后使用“打开 GGUF 文件…”。</translation>
+    </message>
+  </context>
+  <context>
+    <name>SettingsController</name>
+    <message>
+      <location filename="../controllers/settings.py" line="96" />
+      <source>Choose a GGUF file</source>
+      <translation>选择 GGUF 文件</translation>
+    </message>
+  </context>
+  <context>
+    <name>SettingsDialog</name>
+    <message>
+      <location filename="../controllers/settings.py" line="64" />
+      <source>Temperature, top p, max tokens, context size and the system prompt can be remembered per model.</source>
+      <translation>温度、top p、最大 token 数、上下文长度和系统提示词可以按模型分别保存。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/settings.py" line="116" />
+      <source>Choose a model first.</source>
+      <translation>请先选择模型。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/settings.py" line="121" />
+      <source>Saved as the preset for %1.</source>
+      <translation>已保存为 %1 的预设。</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="105" />
+      <source>Settings</source>
+      <translation>设置</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="106" />
+      <source>&amp;Model file</source>
+      <translation>模型文件(&amp;M)</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="106" />
+      <source>&amp;Projector (mmproj)</source>
+      <translation>投影器 (mmproj)(&amp;P)</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="106" />
+      <source>S&amp;ystem prompt</source>
+      <translation>系统提示词(&amp;Y)</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="107" />
+      <source>&amp;Temperature</source>
+      <translation>温度(&amp;T)</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="107" />
+      <source>Top &amp;p</source>
+      <translation>Top &amp;p</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="107" />
+      <source>Ma&amp;x tokens</source>
+      <translation>最大 token 数(&amp;X)</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="108" />
+      <source>&amp;Context size</source>
+      <translation>上下文长度(&amp;C)</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="108" />
+      <source>&amp;GPU layers</source>
+      <translation>GPU 层数(&amp;G)</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="108" />
+      <source>T&amp;hreads</source>
+      <translation>线程数(&amp;H)</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="109" />
+      <source>Th&amp;eme</source>
+      <translation>主题(&amp;E)</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="109" />
+      <source>&amp;Language</source>
+      <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="114" />
+      <source>Browse…</source>
+      <translation>浏览…</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="115" />
+      <source>Model file</source>
+      <translation>模型文件</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="116" />
+      <source>Browse for the model file</source>
+      <translation>浏览模型文件</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="117" />
+      <source>Projector file</source>
+      <translation>投影器文件</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="118" />
+      <source>Browse for the projector file</source>
+      <translation>浏览投影器文件</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="119" />
+      <source>None: text only</source>
+      <translation>无：仅文本</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="120" />
+      <location filename="../views/settings_dialog.py" line="125" />
+      <source>Automatic</source>
+      <translation>自动</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="121" />
+      <source>GPU offload mode</source>
+      <translation>GPU 卸载方式</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="122" />
+      <source>Number of GPU layers</source>
+      <translation>GPU 层数</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="123" />
+      <source>Save as preset for this model</source>
+      <translation>保存为此模型的预设</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="125" />
+      <source>Number of layers</source>
+      <translation>指定层数</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="126" />
+      <source>CPU only</source>
+      <translation>仅 CPU</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="127" />
+      <source>System</source>
+      <translation>跟随系统</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="127" />
+      <source>Light</source>
+      <translation>浅色</translation>
+    </message>
+    <message>
+      <location filename="../views/settings_dialog.py" line="127" />
+      <source>Dark</source>
+      <translation>深色</translation>
+    </message>
+  </context>
+  <context>
+    <name>TranscriptPresenter</name>
+    <message>
+      <location filename="../controllers/transcript.py" line="119" />
+      <location filename="../controllers/transcript.py" line="165" />
+      <source>Copy</source>
+      <translation>复制</translation>
+    </message>
+    <message>
+      <location filename="../controllers/transcript.py" line="139" />
+      <source>First token %1 ms</source>
+      <translation>首个 token %1 毫秒</translation>
+    </message>
+    <message>
+      <location filename="../controllers/transcript.py" line="141" />
+      <source>%1 tokens/s</source>
+      <translation>%1 token/秒</translation>
+    </message>
+    <message>
+      <location filename="../controllers/transcript.py" line="143" />
+      <source>%1 tokens</source>
+      <translation>%1 个 token</translation>
+    </message>
+    <message>
+      <location filename="../controllers/transcript.py" line="164" />
+      <source>You</source>
+      <translation>你</translation>
+    </message>
+    <message>
+      <location filename="../controllers/transcript.py" line="164" />
+      <source>Assistant</source>
+      <translation>助手</translation>
+    </message>
+    <message>
+      <location filename="../controllers/transcript.py" line="165" />
+      <source>Edit</source>
+      <translation>编辑</translation>
+    </message>
+    <message>
+      <location filename="../controllers/transcript.py" line="165" />
+      <source>Regenerate</source>
+      <translation>重新生成</translation>
+    </message>
+  </context>
+</TS>
