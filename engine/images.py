@@ -104,7 +104,7 @@ def prepare_image(source: ImageSource | Path | str, max_pixels: int = DEFAULT_MA
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
         except UnidentifiedImageError as exc:
             if _looks_like_image(data):
                 raise ImageError(label, "it starts like an image but is damaged or truncated; copy or "

@@ -68,14 +68,32 @@ class SamplingParams:
 
 
 def physical_cores() -> int:
-    """Physical CPU cores (llama-cpp-python's default, half the logical CPUs, is slower on laptops)."""
+    """Physical CPU cores: generation is memory-bound, and hyper-threads only add contention.
+
+    llama-cpp-python's default (half the logical CPUs) is wrong on machines without SMT, where it
+    halves the speed. Linux: distinct (package, core) pairs; macOS: ``hw.physicalcpu``.
+    """
     try:
+        cores: set[tuple[str, str]] = set()
+        package = "0"
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            cores = {line.split(":")[1].strip() for line in f if line.startswith("core id")}
-            packages = 1
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "physical id":
+                    package = value.strip()
+                elif key.strip() == "core id":
+                    cores.add((package, value.strip()))
         if cores:
-            return max(1, len(cores) * packages)
+            return len(cores)
     except OSError:
+        pass
+    try:
+        import subprocess
+
+        out = subprocess.run(["sysctl", "-n", "hw.physicalcpu"], capture_output=True, text=True, timeout=2)
+        if out.returncode == 0 and out.stdout.strip().isdigit():
+            return int(out.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
         pass
     return max(1, os.cpu_count() or 1)
 

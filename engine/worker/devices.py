@@ -43,10 +43,10 @@ def _libraries() -> list[ctypes.CDLL]:
 
 def _function(libs: list[ctypes.CDLL], name: str, restype: object, argtypes: list[object]) -> object | None:
     for lib in libs:
-        fn = getattr(lib, name, None)
+        fn: object | None = getattr(lib, name, None)
         if fn is not None:
-            fn.restype = restype
-            fn.argtypes = argtypes
+            fn.restype = restype  # type: ignore[attr-defined]
+            fn.argtypes = argtypes  # type: ignore[attr-defined]
             return fn
     return None
 

