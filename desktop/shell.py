@@ -106,6 +106,7 @@ class AppShell(QObject):
     def set_language(self, language: str) -> None:
         """Switch the UI language live."""
         self.language = install_language(language, self.data_dir / "i18n")
+        self.window.retranslate()  # now; Qt's LanguageChange events follow for the other widgets
         self.presenter.retranslate()
         self.conversations.refresh()
 
@@ -156,6 +157,7 @@ class AppShell(QObject):
         if getattr(self, "_closed", False):
             return
         self._closed = True
+        self.conversations.close()
         self.chat.stop()
         stopped = self.engine.stop()
         if self.chat.active is not None:  # keep what was written; it was cut by quitting

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, Signal
@@ -25,6 +26,7 @@ class PendingImage:
     source: ImageSource
     thumbnail: QImage
     chip: ThumbnailChip | None = None
+    order: int = 0  # images join the strip in the order they were given, not as checks finish
 
     @property
     def name(self) -> str:
@@ -64,6 +66,7 @@ class ComposerController(QObject):
         self.busy = False
         self._checking = 0
         self._paste_count = 0
+        self._order = 0
         self._send_when_ready = False
         view.edit.submit.connect(self.submit)
         view.send_button.clicked.connect(self.submit)
@@ -87,22 +90,27 @@ class ComposerController(QObject):
         self.view.show_error("")
         self._paste_count += 1
         name = f"pasted-{self._paste_count}.png"
-        self._checking += 1
-        BackgroundJob(op=lambda: check_image(encode_png(image, name)), success=self._accepted,
-                      failure=self._rejected).start()
+        self._start_check(lambda: check_image(encode_png(image, name)))
 
     def _check(self, source: ImageSource) -> None:
+        self._start_check(lambda: check_image(source))
+
+    def _start_check(self, op: Callable[[], PendingImage]) -> None:
         self._checking += 1
-        BackgroundJob(op=lambda: check_image(source), success=self._accepted,
+        self._order += 1
+        order = self._order
+        BackgroundJob(op=op, success=lambda item: self._accepted(item, order),
                       failure=self._rejected).start()
 
-    def _accepted(self, item: PendingImage) -> None:
+    def _accepted(self, item: PendingImage, order: int) -> None:
         self._checking -= 1
-        item.chip = self.view.add_chip(item.name)
+        item.order = order
+        index = sum(1 for p in self.pending if p.order < order)
+        item.chip = self.view.add_chip(item.name, index)
         item.chip.set_image(item.thumbnail)
         item.chip.remove_button.setAccessibleName(self.tr("Remove %1").replace("%1", item.name))
         item.chip.remove_clicked.connect(lambda: self.remove(item))
-        self.pending.append(item)
+        self.pending.insert(index, item)
         self._maybe_send()
 
     def _rejected(self, exc: BaseException) -> None:

@@ -129,6 +129,11 @@ class ConversationsController(QObject):
         self._deleted = None
         self.notice.hide()
 
+    def close(self) -> None:
+        """Stop the timers (the window is going away)."""
+        self._undo_timer.stop()
+        self._search_timer.stop()
+
     def _menu(self, pos: QPoint) -> None:
         item = self.view.list.itemAt(pos)
         if item is None:

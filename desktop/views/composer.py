@@ -142,10 +142,11 @@ class ComposerView(QFrame):
         row.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignBottom)
         layout.addLayout(row)
 
-    def add_chip(self, name: str) -> ThumbnailChip:
-        """Append a thumbnail chip to the strip."""
+    def add_chip(self, name: str, index: int = -1) -> ThumbnailChip:
+        """Insert a thumbnail chip into the strip (at the end by default)."""
         chip = ThumbnailChip(name, self.strip)
-        self.strip_layout.insertWidget(self.strip_layout.count() - 1, chip)
+        end = self.strip_layout.count() - 1
+        self.strip_layout.insertWidget(end if index < 0 else min(index, end), chip)
         self.strip.show()
         return chip
 
