@@ -19,7 +19,6 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
-
 from visiondesk.desktop.app import make_application  # noqa: E402
 
 PROBE_MS = 5

@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
             "VisionDesk answers questions about your images with a vision-language model that runs "
             "entirely on this computer. To start, get a model or open GGUF files you already have "
             "(a model and, for images, its projector)."))
+        fr.explanation.setMinimumHeight(fr.explanation.heightForWidth(fr.explanation.width()) + 8)
         fr.get_model_button.setText(self.tr("Get a model…"))
         fr.get_model_button.setAccessibleName(self.tr("Get a model"))
         fr.open_files_button.setText(self.tr("Open GGUF files…"))

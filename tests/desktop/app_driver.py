@@ -11,13 +11,12 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
-
 from visiondesk.desktop.app import make_application  # noqa: E402
 from visiondesk.desktop.shell import AppShell  # noqa: E402
 
 
 def main() -> int:
-    app = make_application([])
+    make_application([])
     shell = AppShell()
     shell.window.show()
 
