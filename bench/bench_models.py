@@ -79,12 +79,29 @@ def _text_model(name: str, quantize: Path, threads: int, **kwargs: object) -> Pa
 
 
 def mmproj() -> Path:
-    key = _key(VISION_SHAPE, TEXT_SHAPE.n_embd)
+    """The f16 projector. ``v.class_embd`` stays f32: the llava graph concatenates it with f32 patch
+    embeddings, and an f16 one aborts libmtmd (``GGML_ASSERT(a->type == b->type)`` in ``ggml_concat``)
+    — which ``model_factory.write_mmproj(dtype=np.float16)`` with a class embedding produces."""
+    key = _key(VISION_SHAPE, TEXT_SHAPE.n_embd, "class_embd f32")
     out = CACHE / f"mmproj-vitl14-336-{key}-f16.gguf"
     if not out.is_file():
+        import gguf
+
         CACHE.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
-        model_factory.write_mmproj(tmp, shape=VISION_SHAPE, projection_dim=TEXT_SHAPE.n_embd, dtype=np.float16)
+        add_tensor = gguf.GGUFWriter.add_tensor
+
+        def f32_class_embd(self: gguf.GGUFWriter, name: str, tensor: np.ndarray, *a: object, **k: object) -> None:
+            if name == "v.class_embd":
+                tensor = tensor.astype(np.float32)
+            add_tensor(self, name, tensor, *a, **k)  # type: ignore[arg-type]
+
+        gguf.GGUFWriter.add_tensor = f32_class_embd  # type: ignore[method-assign]
+        try:
+            model_factory.write_mmproj(tmp, shape=VISION_SHAPE, projection_dim=TEXT_SHAPE.n_embd,
+                                       dtype=np.float16)
+        finally:
+            gguf.GGUFWriter.add_tensor = add_tensor  # type: ignore[method-assign]
         tmp.rename(out)
         _log(f"wrote {out.name}")
     return out

@@ -26,6 +26,10 @@ def _f(x: float, d: int = 1) -> str:
     return NA if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{d}f}"
 
 
+def _la(x: Any) -> str:
+    return ", ".join(f"{v:.1f}" for v in x) if x else "?"
+
+
 def _ratio_row(ratio: float, target: float, le: bool) -> tuple[str, str]:
     if ratio is None or math.isnan(ratio):
         return NA, "not measured"
@@ -57,7 +61,9 @@ def render(r: dict[str, Any]) -> str:
              f"repetitions {r.get('reps')} (medians){' · --quick' if r.get('quick') else ''} · "
              f"run time {r.get('total_s', NA)} s")
     L.append("")
-    L.append(f"Hardware: {hw.get('cpu', '?')}" + (f"; GPU: {hw['gpu']}" if hw.get("gpu") else "; no GPU"))
+    L.append(f"Hardware: {hw.get('cpu', '?')}" + (f"; GPU: {hw['gpu']}" if hw.get("gpu") else "; no GPU")
+             + f". Load average at start / end: {_la(r.get('loadavg_start'))} / {_la(r.get('loadavg_end'))}"
+             " (other work on the machine shows here).")
     load = r.get("engine_load") or {}
     if load:
         L.append("")

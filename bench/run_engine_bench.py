@@ -332,7 +332,8 @@ def main() -> int:
     ap.add_argument("--no-peer", action="store_true", help="skip llama-cpp-python")
     ap.add_argument("--no-gemma", action="store_true", help="skip Gemma 3 270M")
     ap.add_argument("--no-oom", action="store_true", help="skip the forced out-of-memory check (GPU)")
-    ap.add_argument("--stream-tokens", type=int, default=1024)
+    ap.add_argument("--stream-tokens", type=int, default=None,
+                    help="answer length for streamed vs not streamed (default 1024; 256 with --quick on a CPU)")
     ap.add_argument("--tiny", action="store_true", help="smoke-test the harness on tiny models (figures meaningless)")
     args = ap.parse_args()
 
@@ -347,11 +348,13 @@ def main() -> int:
     n_img = reps + 1  # one warm-up image plus one per repetition
     answer = 16
     peer_cap = 120.0 if gpu else (45.0 if args.quick else 90.0)
+    if args.stream_tokens is None:
+        args.stream_tokens = 256 if args.quick and not gpu else 1024
     jpath = args.json or BENCH / "out" / f"{label.lower()}.json"
     RESULTS.update(label=label, date=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                    hardware=hardware(), commit=commit(), threads=threads, ngl=ngl, reps=reps,
                    quick=args.quick, llama_cpp_python=llama_cpp.__version__, gpu=gpu,
-                   stream_tokens=args.stream_tokens)
+                   stream_tokens=args.stream_tokens, loadavg_start=os.getloadavg())
     log(f"{label}: threads={threads} ngl={ngl} reps={reps}")
     t_all = time.perf_counter()
 
@@ -369,7 +372,7 @@ def main() -> int:
                                   5 if gpu else bench_r)
     log(f"llama-bench: {RESULTS['llama_bench']}")
     RESULTS["mtmd_cli"] = [step(f"mtmd-cli {i}", mtmd_cli_ttft, tools["llama-mtmd-cli"], m.model, m.mmproj, img,
-                                Q1, threads, ngl) for i, img in enumerate(images[1:])]
+                                Q1, threads, ngl, n_predict=48 if gpu else 8) for i, img in enumerate(images[1:])]
     log(f"mtmd-cli: {[r and round(r['ttft_ms']) for r in RESULTS['mtmd_cli']]}")
     save(jpath)
 
@@ -424,6 +427,7 @@ def main() -> int:
         save(jpath)
 
     RESULTS["total_s"] = round(time.perf_counter() - t_all)
+    RESULTS["loadavg_end"] = os.getloadavg()
     save(jpath)
     from report import write_section
 

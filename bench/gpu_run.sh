@@ -1,0 +1,26 @@
+#!/bin/bash
+# The GPU run, on the device machine, from the project root, with .gpu/ carried (../shared/gpu/prepare.sh).
+#   bash bench/gpu_run.sh prepare   # CUDA build of llama.cpp + the models (generated there, ~7 min)
+#   bash bench/gpu_run.sh bench     # the benchmark (reuses both if the machine is still warm)
+# Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures), bench.log.
+set -o pipefail
+PHASE=${1:-bench}
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl
+export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
+GEN="import sys; sys.path.insert(0, 'bench'); import bench_models as b
+b.write_f16('llama1b-chatml'); b.write_f16('llama1b-cjk', script=b.CJK_SCRIPT); b.mmproj()"
+t0=$(date +%s)
+python3 -c "$GEN" > /tmp/gen.log 2>&1 &   # the f16 models, while llama.cpp builds
+GEN_PID=$!
+# shellcheck disable=SC1091
+source .gpu/build-cuda.sh
+wait $GEN_PID || { cat /tmp/gen.log; exit 1; }
+echo "build + f16 models: $(( $(date +%s) - t0 )) s"; cat /tmp/gen.log
+python3 bench/bench_models.py 2>&1 | tail -3 || exit 1    # quantize (cached)
+nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv
+if [ "$PHASE" = bench ]; then
+  python3 bench/run_engine_bench.py --no-gemma --out "$OUT/RESULTS-gpu.md" --json "$OUT/gpu.json" 2>&1 \
+    | tee "$OUT/bench.log"
+fi
