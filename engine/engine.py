@@ -137,12 +137,23 @@ class Engine:
             code = None
         raise _ChildDied(code)
 
+    def _send(self, message: tuple[Any, ...]) -> None:
+        """Send to the child; a broken pipe means it died (between requests, too)."""
+        try:
+            self._conn.send(message)
+        except (OSError, EOFError, ValueError):
+            try:
+                code = self._proc.wait(2)
+            except subprocess.TimeoutExpired:
+                code = None
+            raise _ChildDied(code) from None
+
     def _request(self, message: tuple[Any, ...], during: str) -> tuple[Any, ...]:
         """Send a request and wait for its single reply; errors are raised."""
         self._drain()
         self._flag.value = 0
         try:
-            self._conn.send(message)
+            self._send(message)
             while (reply := self._receive(0.05)) is None:
                 pass
         except _ChildDied as died:
@@ -230,7 +241,7 @@ class Engine:
         finished = False
         first_text: float | None = None
         try:
-            self._conn.send(("chat", job))
+            self._send(("chat", job))
             while True:
                 if cancel.cancelled:
                     self._flag.value = 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -272,13 +273,26 @@ class Runtime:
 
     def chat(self, job: ChatJob) -> None:
         """Serve one request, sending stage/text/done messages; on failure the cache starts over."""
+        m = self.model
+        if m is None:
+            raise EngineFailure("No model is loaded.")
+        sampler = build_sampler(job.sampling, m.n_vocab)
+        on_device = self._backend_sampling(m)
+        if on_device:
+            # Sampling inside the decode graph spares copying the logits to the host per token. It
+            # is attached before the prompt is read so that the first token is sampled there too.
+            llama_cpp.llama_set_sampler(m.ctx, 0, sampler)
         try:
-            self._chat(job)
+            self._chat(job, sampler)
         except BaseException:
             self.reset()
             raise
+        finally:
+            if on_device:
+                llama_cpp.llama_set_sampler(m.ctx, 0, None)
+            llama_cpp.llama_sampler_free(sampler)
 
-    def _chat(self, job: ChatJob) -> None:
+    def _chat(self, job: ChatJob, sampler: Any) -> None:
         m = self.model
         if m is None:
             raise EngineFailure("No model is loaded.")
@@ -345,7 +359,7 @@ class Runtime:
                 p.free()
         t_prompt_done = time.perf_counter()
         prompt_evaluated = pos - evaluated_from
-        self._generate(job, pos, prompt_evaluated, counter, t_start, t_prompt_done)
+        self._generate(job, sampler, pos, prompt_evaluated, counter, t_start, t_prompt_done)
 
     def _append_text(self, seg: TextSegment) -> None:
         if self.cache and isinstance(self.cache[-1], TextSegment):
@@ -359,12 +373,11 @@ class Runtime:
                 "completion_tokens": completion, "images_encoded": counter["encoded"],
                 "images_reused": counter["reused"]}
 
-    def _generate(self, job: ChatJob, pos: int, prompt_evaluated: int, counter: dict[str, int],
+    def _generate(self, job: ChatJob, sampler: Any, pos: int, prompt_evaluated: int, counter: dict[str, int],
                   t_start: float, t_prompt_done: float) -> None:
         m = self.model
         assert m is not None
         params = job.sampling
-        sampler = build_sampler(params, m.n_vocab)
         stream = TextStream(params.stop)
         prompt_tokens = pos
         if not self.cache or not isinstance(self.cache[-1], TextSegment):
@@ -378,49 +391,46 @@ class Runtime:
         t_first: float | None = None
         last_flush = 0.0
         self._send(("stage", Stage.GENERATING.value, None, None))
-        try:
-            while True:
-                if self._flag.value:
-                    reason = StopReason.CANCELLED
-                    break
-                if n_out >= params.max_tokens:
-                    reason = StopReason.LENGTH
-                    break
-                if pos >= m.n_ctx:
-                    reason = StopReason.LENGTH
-                    break
-                tok = llama_cpp.llama_sampler_sample(sampler, m.ctx, -1)
-                if llama_cpp.llama_vocab_is_eog(m.vocab, tok):
-                    reason = StopReason.END
-                    break
-                n_out += 1
-                piece = self._display_piece(tok)
-                pending += stream.feed(piece)
-                now = time.perf_counter()
-                if t_first is None:
-                    t_first = now
-                if stream.stopped_by is not None:
-                    reason = StopReason.STOP_STRING
-                    break
-                if pending and (now - last_flush >= TEXT_FLUSH_S or last_flush == 0.0):
-                    self._send(("text", pending))
-                    pending = ""
-                    last_flush = now
-                if n_out >= params.max_tokens:
-                    reason = StopReason.LENGTH
-                    break
-                one.token[0] = tok
-                one.pos[0] = pos
-                rc = llama_cpp.llama_decode(m.ctx, one)
-                if rc != 0:
-                    raise EngineFailure(f"llama_decode failed with code {rc} while generating.")
-                tail.tokens.append(tok)
-                pos += 1
-            pending += stream.finish()
-            if pending:
+        while True:
+            if self._flag.value:
+                reason = StopReason.CANCELLED
+                break
+            if n_out >= params.max_tokens:
+                reason = StopReason.LENGTH
+                break
+            if pos >= m.n_ctx:
+                reason = StopReason.LENGTH
+                break
+            tok = llama_cpp.llama_sampler_sample(sampler, m.ctx, -1)
+            if llama_cpp.llama_vocab_is_eog(m.vocab, tok):
+                reason = StopReason.END
+                break
+            n_out += 1
+            piece = self._display_piece(tok)
+            pending += stream.feed(piece)
+            now = time.perf_counter()
+            if t_first is None:
+                t_first = now
+            if stream.stopped_by is not None:
+                reason = StopReason.STOP_STRING
+                break
+            if pending and (now - last_flush >= TEXT_FLUSH_S or last_flush == 0.0):
                 self._send(("text", pending))
-        finally:
-            llama_cpp.llama_sampler_free(sampler)
+                pending = ""
+                last_flush = now
+            if n_out >= params.max_tokens:
+                reason = StopReason.LENGTH
+                break
+            one.token[0] = tok
+            one.pos[0] = pos
+            rc = llama_cpp.llama_decode(m.ctx, one)
+            if rc != 0:
+                raise EngineFailure(f"llama_decode failed with code {rc} while generating.")
+            tail.tokens.append(tok)
+            pos += 1
+        pending += stream.finish()
+        if pending:
+            self._send(("text", pending))
         t_end = time.perf_counter()
         first = t_first or t_end
         decode_s = t_end - first
@@ -434,6 +444,14 @@ class Runtime:
             "child_ttft_ms": (first - t_start) * 1000.0,
         }
         self._send(("done", reason.value, self._usage(prompt_tokens, prompt_evaluated, n_out, counter), timings))
+
+    @staticmethod
+    def _backend_sampling(m: LoadedModel) -> bool:
+        """Sample on the device when the output layer is offloaded (VISIONDESK_BACKEND_SAMPLING=0/1 forces)."""
+        forced = os.environ.get("VISIONDESK_BACKEND_SAMPLING")
+        if forced is not None:
+            return forced == "1"
+        return int(m.result.get("gpu_layers", 0)) > int(m.result.get("n_layers", 0))
 
     def _display_piece(self, token: int) -> bytes:
         """Bytes shown for a generated token: control tokens show nothing."""

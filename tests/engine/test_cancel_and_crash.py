@@ -107,3 +107,19 @@ def test_child_killed_mid_answer_then_next_question_works(test_models: Generated
         assert after.error is None and text
         assert isinstance(events2[0], StageChanged) and events2[0].stage is Stage.LOADING
         assert e.pid != pid
+
+
+def test_child_killed_while_idle(test_models: GeneratedModels) -> None:
+    """Killed between requests: the next question restarts it (or reports the crash, never raises)."""
+    with Engine() as e:
+        e.load(spec(test_models))
+        pid = e.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        for _ in range(2):
+            text, fin, events = run(e, [Message.user("Hello?")])
+            if fin.error is None:
+                break
+            assert isinstance(fin.error, EngineCrashed)
+        assert fin.error is None and text
+        assert any(isinstance(ev, StageChanged) and ev.stage is Stage.LOADING for ev in events)

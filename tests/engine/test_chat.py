@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from visiondesk.engine import Engine, Message, SamplingParams, Stage, StageChanged, StopReason, TextDelta
 
 from tests.engine.conftest import GREEDY, run, spec
@@ -132,3 +133,19 @@ def test_stop_reason_length_and_usage(engine: Engine) -> None:
     assert fin.usage.completion_tokens == 5
     assert fin.timings.ttft_ms > 0
     assert fin.backend == "CPU"
+
+
+def test_on_device_sampling_matches_host_sampling(test_models: GeneratedModels, images: dict[str, Path],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sampling inside the decode graph (used when the output layer is on a GPU) changes nothing."""
+    answers = {}
+    for mode in ("0", "1"):
+        monkeypatch.setenv("VISIONDESK_BACKEND_SAMPLING", mode)
+        with Engine() as e:
+            e.load(spec(test_models))
+            q = [Message.user("Describe.", images["green"])]
+            a, _, _ = run(e, q, SamplingParams(temperature=0, max_tokens=24, repeat_penalty=1.0))
+            b, _, _ = run(e, [*q, Message.assistant(a), Message.user("More?")],
+                          SamplingParams(temperature=0, max_tokens=24, repeat_penalty=1.0))
+            answers[mode] = (a, b)
+    assert answers["0"] == answers["1"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from visiondesk.engine import Engine, Message, ModelSpec, SamplingParams, StopReason, TextDelta
 
 from tests.engine.conftest import run
-from visiondesk.engine import Engine, Message, ModelSpec, SamplingParams, StopReason, TextDelta
 
 pytestmark = pytest.mark.slow
 
