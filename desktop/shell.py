@@ -58,6 +58,7 @@ class AppShell(QObject):
         self.conversations = ConversationsController(self.store, w.sidebar, w.notice, self)
         self.model = ModelController(self.engine.worker, self.engine.load, self.settings, self.repository,
                                      w.first_run, w.show_chat, self._show_stage, self)
+        self.model.models_root = self.data_dir
         self.settings_controller = SettingsController(
             self.settings, self.repository, w, self.set_theme, self.set_language,
             lambda: self.model.load(first_run=False), self)
@@ -158,6 +159,7 @@ class AppShell(QObject):
             return
         self._closed = True
         self.conversations.close()
+        self.model.close_model_manager()
         self.chat.stop()
         stopped = self.engine.stop()
         if self.chat.active is not None:  # keep what was written; it was cut by quitting

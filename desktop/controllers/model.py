@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog
 from visiondesk.engine import LoadResult, ModelSpec
 
 from ..settings import Settings, SettingsRepository, apply_preset
 from ..views.first_run import FirstRunView
+
+if TYPE_CHECKING:
+    from .model_manager import ModelManagerController
 
 log = logging.getLogger(__name__)
 GGUF_FILTER = "GGUF models (*.gguf);;All files (*)"
@@ -47,7 +51,9 @@ class ModelController(QObject):
         self.first_run, self._show_chat, self._show_stage = first_run, show_chat, show_stage
         self.state = "none"
         self.result: LoadResult | None = None
-        self.open_model_manager: Callable[[], None] = self._model_manager_placeholder
+        self.open_model_manager: Callable[[], None] = self._open_model_manager
+        self.models_root: Path | None = None  # the model registry's folder (None: the default data dir)
+        self.model_manager: ModelManagerController | None = None  # made on first use
         engine_worker.loaded.connect(self._on_loaded)  # type: ignore[attr-defined]
         engine_worker.load_failed.connect(self._on_failed)  # type: ignore[attr-defined]
         first_run.get_model_button.clicked.connect(lambda: self.open_model_manager())
@@ -122,13 +128,23 @@ class ModelController(QObject):
         self._show_chat(False)
         self._set_state("failed")
 
-    def _model_manager_placeholder(self) -> None:
-        """Seam for the model manager dialog (another change); until then, say what to do."""
-        parent: QWidget = self.first_run.window()
-        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Get a model"), self.tr(
-            "The model manager is not available yet. Download a vision model in GGUF format (the "
-            "model and its mmproj projector) and use “Open GGUF files…”."), QMessageBox.StandardButton.Ok,
-            parent)
-        box.setObjectName("modelManagerPlaceholder")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+    def _open_model_manager(self) -> None:
+        """Show the model manager (made once and kept, so downloads go on while it is closed)."""
+        if self.model_manager is None:
+            from visiondesk.models.registry import ModelRegistry
+
+            from ..views.model_manager_dialog import ModelManagerDialog
+            from .model_manager import ModelManagerController
+
+            dialog = ModelManagerDialog(self.first_run.window())
+            self.model_manager = ModelManagerController(dialog, ModelRegistry(self.models_root), self.use_files,
+                                                        context_size=self.settings.context_size, parent=self)
+        dialog = self.model_manager.dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def close_model_manager(self) -> None:
+        """At shutdown: pause its downloads (their partial files stay for the next session)."""
+        if self.model_manager is not None:
+            self.model_manager.close()

@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         for action, text in (
             (self.new_chat_action, self.tr("&New chat")),
             (self.open_files_action, self.tr("&Open GGUF files…")),
-            (self.model_manager_action, self.tr("Get a &model…")),
+            (self.model_manager_action, self.tr("&Models…")),
             (self.export_md_action, self.tr("Export as &Markdown…")),
             (self.export_json_action, self.tr("Export as &JSON…")),
             (self.settings_action, self.tr("&Settings…")),

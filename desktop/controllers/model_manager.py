@@ -1,0 +1,423 @@
+"""Drives the model manager dialog: catalog with fit verdicts, the download queue, the installed models.
+
+All work on disk or the network runs off the UI thread: short calls through ``BackgroundJob``, each
+download on its ``DownloadJob`` thread, whose events are re-emitted as queued signals (``_JobEvents``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QTableWidgetItem
+from visiondesk.models.catalog import CatalogEntry, ModelCatalog
+from visiondesk.models.events import Failed, Finished, JobEvent, JobState, Progress, StateChanged
+from visiondesk.models.fit import Fit, FitEstimate, MachineMemory, estimate_fit, probe_machine
+from visiondesk.models.hub import HubClient
+from visiondesk.models.job import DownloadJob, DownloadPlan, plan_download
+from visiondesk.models.local_models import VerifyReport, import_local_model, verify_installed
+from visiondesk.models.registry import InstalledModel, ModelRegistry
+
+from ..background import BackgroundJob
+from ..views.model_manager_dialog import DownloadRow, ModelManagerDialog
+from .model import GGUF_FILTER, split_gguf_choice
+
+log = logging.getLogger(__name__)
+UseModel = Callable[[Path, Path | None], None]
+FIT_COLOURS = {Fit.GPU: "#2e8b57", Fit.PARTIAL_GPU: "#2f7fb8", Fit.CPU_ONLY: "#c07a12", Fit.TOO_BIG: "#d64545"}
+
+
+class _JobEvents(QObject):
+    """Carries one job's events from its worker thread to the UI thread (queued)."""
+
+    event = Signal(object)
+
+    def __init__(self, deliver: Callable[[JobEvent], None]) -> None:
+        super().__init__()
+        self._deliver = deliver
+        self.event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object)
+    def _on_event(self, event: JobEvent) -> None:
+        self._deliver(event)
+
+
+@dataclasses.dataclass(eq=False)
+class QueuedDownload:
+    """A row of the queue and, once the files are looked up, its job."""
+
+    row: DownloadRow
+    events: _JobEvents
+    job: DownloadJob | None = None
+    state: JobState = JobState.PENDING
+    started: bool = False
+
+
+class ModelManagerController(QObject):
+    """Logic of ``ModelManagerDialog``; ``use_model(model, mmproj)`` switches the chat to a model."""
+
+    installed_changed = Signal(list)  # list[InstalledModel], after every refresh
+    model_chosen = Signal(object)  # InstalledModel
+
+    def __init__(self, dialog: ModelManagerDialog, registry: ModelRegistry, use_model: UseModel, *,
+                 catalog: ModelCatalog | None = None, hub: Callable[[], HubClient] = HubClient,
+                 probe: Callable[[], MachineMemory] = probe_machine, context_size: int = 4096,
+                 chunk_size: int = 1 << 20, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.dialog, self.registry, self._use_model = dialog, registry, use_model
+        self.catalog = catalog or ModelCatalog.load()
+        self._hub, self.context_size, self.chunk_size = hub, context_size, chunk_size
+        self.memory: MachineMemory | None = None
+        self.installed: list[InstalledModel] = []
+        self.queue: list[QueuedDownload] = []
+        self._quant: dict[str, str] = {e.id: e.default_quant for e in self.catalog.entries}
+        d = dialog
+        d.search.textChanged.connect(self.apply_filters)
+        d.category.currentIndexChanged.connect(self.apply_filters)
+        d.fits_only.toggled.connect(self.apply_filters)
+        d.catalog_table.itemSelectionChanged.connect(self._catalog_selected)
+        d.quant.activated.connect(self._quant_chosen)
+        d.download_button.clicked.connect(self.download_selected)
+        d.repo_download_button.clicked.connect(self.download_repo)
+        d.repo_edit.returnPressed.connect(self.download_repo)
+        d.installed_table.itemSelectionChanged.connect(self._installed_selected)
+        d.use_button.clicked.connect(self.use_selected)
+        d.verify_button.clicked.connect(self.verify_selected)
+        d.remove_button.clicked.connect(self.remove_selected)
+        d.import_button.clicked.connect(self.pick_import_files)
+        self._fill_catalog()
+        BackgroundJob(op=probe, success=self._got_memory, failure=lambda exc: log.warning("probe: %s", exc)).start()
+        self.refresh_installed()
+
+    # -- catalog -----------------------------------------------------------------------------------
+    def _good_at(self, use: str) -> str:
+        names = {"photos": self.tr("photos"), "documents": self.tr("documents"), "general": self.tr("general"),
+                 "charts": self.tr("charts"), "ocr": self.tr("text in images (OCR)"),
+                 "small laptops": self.tr("small laptops")}
+        return names.get(use, use)
+
+    def fit_label(self, fit: Fit) -> str:
+        """The verdict in words."""
+        return {Fit.GPU: self.tr("Fits on the GPU"), Fit.PARTIAL_GPU: self.tr("Partly on the GPU"),
+                Fit.CPU_ONLY: self.tr("CPU only"), Fit.TOO_BIG: self.tr("Too big")}[fit]
+
+    def fit_of(self, entry: CatalogEntry) -> FitEstimate | None:
+        """The fit of ``entry`` in its chosen quantization (None until the machine was probed)."""
+        if self.memory is None:
+            return None
+        f = entry.model_file(self._quant[entry.id])
+        return estimate_fit(f.approx_size, entry.mmproj.approx_size, entry.kv_bytes_per_token * self.context_size,
+                            self.memory)
+
+    def _fill_catalog(self) -> None:
+        d = self.dialog
+        d.category.addItem(self.tr("Good at anything"), "")
+        for use in sorted({u for e in self.catalog.entries for u in e.good_at}):
+            d.category.addItem(self._good_at(use), use)
+        d.catalog_table.setRowCount(len(self.catalog.entries))
+        for row, e in enumerate(self.catalog.entries):
+            for col, text in enumerate((e.title, "", ", ".join(self._good_at(u) for u in e.good_at), e.license, "")):
+                d.catalog_table.setItem(row, col, QTableWidgetItem(text))
+            self._update_catalog_row(row)
+
+    def _update_catalog_row(self, row: int) -> None:
+        e, table = self.catalog.entries[row], self.dialog.catalog_table
+        size = e.model_file(self._quant[e.id]).approx_size + e.mmproj.approx_size
+        table.item(row, 1).setText(_size(size))
+        fit, item = self.fit_of(e), table.item(row, 4)
+        item.setText(self.tr("Checking…") if fit is None else self.fit_label(fit.fit))
+        if fit is not None:
+            item.setForeground(QBrush(QColor(FIT_COLOURS[fit.fit])))
+            item.setToolTip(self._explain(fit))
+
+    def _explain(self, fit: FitEstimate) -> str:
+        m = self.memory
+        assert m is not None
+        if m.vram_free is None:
+            text = self.tr("Needs about %1 of memory; this machine has %2 of RAM and no usable GPU.")
+        else:
+            text = self.tr("Needs about %1 of memory; this machine has %2 of RAM and %3 free on the GPU.")
+        return text.replace("%1", _size(fit.needed_bytes)).replace("%2", _size(m.ram_total)).replace(
+            "%3", _size(m.vram_free or 0))
+
+    def _got_memory(self, memory: MachineMemory) -> None:
+        self.memory = memory
+        for row in range(len(self.catalog.entries)):
+            self._update_catalog_row(row)
+        self.apply_filters()
+        self._catalog_selected()
+
+    def apply_filters(self) -> None:
+        """Hide the catalog rows that do not match the search text, the category and "fits"."""
+        d = self.dialog
+        words = d.search.text().lower().split()
+        use = d.category.currentData() or ""
+        for row, e in enumerate(self.catalog.entries):
+            hay = " ".join((e.id, e.title, e.repo, e.description, *e.good_at,
+                            *(self._good_at(u) for u in e.good_at))).lower()
+            fit = self.fit_of(e) if d.fits_only.isChecked() else None
+            hidden = (not all(w in hay for w in words) or (use and use not in e.good_at)
+                      or (fit is not None and fit.fit is Fit.TOO_BIG))
+            d.catalog_table.setRowHidden(row, bool(hidden))
+
+    def visible_catalog_ids(self) -> list[str]:
+        """Ids of the entries the filters let through, in order."""
+        return [e.id for r, e in enumerate(self.catalog.entries) if not self.dialog.catalog_table.isRowHidden(r)]
+
+    def _selected_entry(self) -> CatalogEntry | None:
+        rows = self.dialog.catalog_table.selectionModel().selectedRows()
+        return self.catalog.entries[rows[0].row()] if rows else None
+
+    def _catalog_selected(self) -> None:
+        d, e = self.dialog, self._selected_entry()
+        d.download_button.setEnabled(e is not None)
+        d.quant.clear()
+        if e is None:
+            d.catalog_details.clear()
+            return
+        for q in e.quantizations:
+            d.quant.addItem(q, q)
+        d.quant.setCurrentIndex(d.quant.findData(self._quant[e.id]))
+        fit = self.fit_of(e)
+        d.catalog_details.setText(f"{e.title} — {e.repo}\n{e.description}"
+                                  + (f"\n{self.fit_label(fit.fit)}: {self._explain(fit)}" if fit else ""))
+
+    def _quant_chosen(self) -> None:
+        e = self._selected_entry()
+        if e is not None and self.dialog.quant.currentData():
+            self._quant[e.id] = self.dialog.quant.currentData()
+            self._update_catalog_row(self.catalog.entries.index(e))
+            self._catalog_selected()
+
+    def download_selected(self) -> None:
+        """Queue the selected catalog entry in the chosen quantization."""
+        e = self._selected_entry()
+        if e is not None:
+            self.download(e.repo, self._quant[e.id])
+
+    def download_repo(self) -> None:
+        """Queue the repository typed in the "owner/name" field."""
+        repo = self.dialog.repo_edit.text().strip()
+        if repo.count("/") != 1 or repo.startswith("/") or repo.endswith("/"):
+            self.dialog.catalog_status.setText(self.tr("Type a repository as owner/name."))
+            return
+        self.dialog.catalog_status.clear()
+        self.download(repo, None)
+
+    # -- downloads ---------------------------------------------------------------------------------
+    def download(self, repo_id: str, quant: str | None) -> QueuedDownload:
+        """Look the files up (in the background), then queue the job; shows the Downloads tab."""
+        d = self.dialog
+        row = d.add_download_row(repo_id + (f" ({quant})" if quant else ""))
+        item = QueuedDownload(row, _JobEvents(lambda ev: self._on_event(item, ev)))
+        self.queue.append(item)
+        row.state.setText(self.tr("Looking up the files…"))
+        row.pause_button.clicked.connect(lambda: item.job.pause() if item.job else None)
+        row.resume_button.clicked.connect(lambda: self._resume(item))
+        row.cancel_button.clicked.connect(lambda: self._cancel(item))
+        d.downloads_empty.hide()
+        d.tabs.setCurrentWidget(d.downloads_page)
+        hub = self._hub()
+        BackgroundJob(op=lambda: plan_download(hub, self.registry, repo_id, quant, catalog=self.catalog),
+                      success=lambda plan: self._planned(item, hub, plan),
+                      failure=lambda exc: self._on_event(item, Failed(exc, False))).start()
+        return item
+
+    def _planned(self, item: QueuedDownload, hub: HubClient, plan: DownloadPlan) -> None:
+        if item.state is JobState.CANCELLED:
+            return
+        item.row.title.setText(f"{plan.name} — {_size(plan.total_bytes)}")
+        item.row.retranslate()
+        item.job = DownloadJob(plan, hub, self.registry, chunk_size=self.chunk_size)
+        item.job.add_listener(item.events.event.emit)
+        item.row.state.setText(self.tr("Waiting"))
+        self._start_next()
+
+    def _start_next(self) -> None:
+        busy = (JobState.PENDING, JobState.CHECKING, JobState.DOWNLOADING, JobState.VERIFYING)
+        if any(q.started and q.state in busy for q in self.queue):
+            return
+        nxt = next((q for q in self.queue if q.job is not None and not q.started and not q.state.finished), None)
+        if nxt is not None and nxt.job is not None:
+            nxt.started = True
+            nxt.job.start()
+
+    def _resume(self, item: QueuedDownload) -> None:
+        if item.job is None:
+            return
+        if item.state is JobState.FAILED:  # a new job continues from the .part files
+            item.job = DownloadJob(item.job.plan, item.job.hub, self.registry, chunk_size=self.chunk_size)
+            item.job.add_listener(item.events.event.emit)
+            item.started, item.state = False, JobState.PENDING
+            item.row.error.hide()
+            self._start_next()
+        else:
+            item.job.resume()
+
+    def _cancel(self, item: QueuedDownload) -> None:
+        if item.job is not None and item.started:
+            item.job.cancel()
+        else:
+            self._on_event(item, StateChanged(JobState.CANCELLED))
+
+    def _state_text(self, state: JobState) -> str:
+        return {JobState.PENDING: self.tr("Waiting"), JobState.CHECKING: self.tr("Checking…"),
+                JobState.DOWNLOADING: self.tr("Downloading"), JobState.PAUSED: self.tr("Paused"),
+                JobState.VERIFYING: self.tr("Verifying…"), JobState.DONE: self.tr("Installed"),
+                JobState.FAILED: self.tr("Failed"), JobState.CANCELLED: self.tr("Cancelled")}[state]
+
+    def _on_event(self, item: QueuedDownload, event: JobEvent) -> None:
+        row = item.row
+        if isinstance(event, Progress):
+            row.progress.setValue(int(event.fraction * 1000))
+            text = self.tr("%1 of %2").replace("%1", _size(event.done)).replace("%2", _size(event.total))
+            if event.speed_bps > 0:
+                text += " · " + self.tr("%1/s").replace("%1", _size(int(event.speed_bps)))
+            if event.eta_s is not None:
+                text += " · " + self.tr("%1 left").replace("%1", _duration(event.eta_s))
+            row.detail.setText(text)
+        elif isinstance(event, StateChanged):
+            item.state = event.state
+            row.state.setText(self._state_text(event.state))
+            row.pause_button.setVisible(event.state is not JobState.PAUSED and not event.state.finished)
+            row.resume_button.setVisible(event.state in (JobState.PAUSED, JobState.FAILED) and item.job is not None)
+            row.cancel_button.setEnabled(not event.state.finished or event.state is JobState.FAILED)
+            if event.state is JobState.CANCELLED:
+                row.detail.setText(self.tr("Cancelled; the partial files were deleted."))
+            if event.state.finished or event.state is JobState.PAUSED:
+                self._start_next()
+        elif isinstance(event, Finished):
+            row.progress.setValue(1000)
+            row.detail.setText(self.tr("Installed as %1.").replace("%1", event.model.name))
+            self.refresh_installed()
+        elif isinstance(event, Failed):
+            self._on_event(item, StateChanged(JobState.FAILED))
+            row.error.setText(str(event.error))
+            row.error.show()
+
+    def close(self) -> None:
+        """At shutdown: pause running downloads so their partial files stay for the next session."""
+        for q in self.queue:
+            if q.job is not None and q.started and not q.state.finished:
+                q.job.pause()
+
+    # -- installed ---------------------------------------------------------------------------------
+    def refresh_installed(self) -> None:
+        """Re-read the registry in the background and show it."""
+        reg = self.registry
+        BackgroundJob(op=lambda: (reg.list(), reg.total_disk_use()), success=self._show_installed,
+                      failure=self._installed_error).start()
+
+    def _show_installed(self, result: tuple[list[InstalledModel], int]) -> None:
+        models, disk = result
+        self.installed = models
+        table = self.dialog.installed_table
+        table.setRowCount(len(models))
+        for row, m in enumerate(models):
+            source = m.source.split("@", 1)[0].removeprefix("hf:").removeprefix("local:")
+            texts = (m.name, _size(m.size), m.quant, source, m.verified_at.replace("T", " ").replace("+00:00", " UTC"))
+            for col, text in enumerate(texts):
+                table.setItem(row, col, QTableWidgetItem(text))
+            table.item(row, 3).setToolTip(m.source)
+        self.dialog.disk_use.setText(self.tr("Downloaded models use %1 of disk space.").replace("%1", _size(disk)))
+        self._installed_selected()
+        self.installed_changed.emit(models)
+
+    def _installed_error(self, exc: BaseException) -> None:
+        self.dialog.installed_status.setText(str(exc))
+
+    def selected_installed(self) -> InstalledModel | None:
+        """The installed model selected in the list."""
+        rows = self.dialog.installed_table.selectionModel().selectedRows()
+        return self.installed[rows[0].row()] if rows and rows[0].row() < len(self.installed) else None
+
+    def _installed_selected(self) -> None:
+        chosen = self.selected_installed() is not None
+        for b in (self.dialog.use_button, self.dialog.verify_button, self.dialog.remove_button):
+            b.setEnabled(chosen)
+
+    def use_selected(self) -> None:
+        """Configure the selected model and load it: the chat switches to it."""
+        m = self.selected_installed()
+        if m is None:
+            return
+        self._use_model(m.model.path, m.mmproj.path if m.mmproj else None)
+        self.model_chosen.emit(m)
+        self.dialog.hide()
+
+    def verify_selected(self) -> None:
+        """Hash the selected model's files again (in the background)."""
+        m = self.selected_installed()
+        if m is None:
+            return
+        self.dialog.installed_status.setText(self.tr("Verifying %1…").replace("%1", m.name))
+        BackgroundJob(op=lambda: verify_installed(self.registry, m.name), success=self._verified,
+                      failure=self._installed_error).start()
+
+    def _verified(self, report: VerifyReport) -> None:
+        text = (self.tr("%1: all files match.") if report.ok else self.tr("%1 is damaged: %2"))
+        self.dialog.installed_status.setText(text.replace("%1", report.name).replace("%2", "; ".join(report.problems)))
+        self.refresh_installed()
+
+    def remove_selected(self) -> QMessageBox | None:
+        """Ask, then unregister the selected model and delete the files VisionDesk downloaded."""
+        m = self.selected_installed()
+        if m is None:
+            return None
+        text = (self.tr("Remove %1 and delete its files (%2)?") if m.owned else
+                self.tr("Remove %1 from the list? Its files (%2) stay where they are.")).replace(
+            "%1", m.name).replace("%2", _size(m.size))
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Remove model"), text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self.dialog)
+        box.setObjectName("confirmRemove")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda result: self._remove(m) if result == QMessageBox.StandardButton.Yes else None)
+        box.open()
+        return box
+
+    def _remove(self, m: InstalledModel) -> None:
+        def done(freed: int) -> None:
+            self.dialog.installed_status.setText(
+                self.tr("Removed %1; %2 freed.").replace("%1", m.name).replace("%2", _size(freed)))
+            self.refresh_installed()
+
+        BackgroundJob(op=lambda: self.registry.remove(m.name), success=done, failure=self._installed_error).start()
+
+    def pick_import_files(self) -> None:
+        """Ask for a GGUF model (and optionally its projector) to import (non-blocking)."""
+        dialog = QFileDialog(self.dialog, self.tr("Import a GGUF model and, optionally, its projector"))
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilter(GGUF_FILTER)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.filesSelected.connect(lambda files: self.import_files([Path(f) for f in files]))
+        dialog.open()
+
+    def import_files(self, paths: list[Path]) -> None:
+        """Check, hash and register local files in place; a projector beside the model is found by itself."""
+        model, mmproj = split_gguf_choice(paths)
+        status = self.dialog.installed_status
+        if model is None:
+            status.setText(self.tr("Pick the model file too, not only the projector."))
+            return
+        status.setText(self.tr("Importing %1…").replace("%1", model.name))
+
+        def done(m: InstalledModel) -> None:
+            status.setText(self.tr("Imported %1.").replace("%1", m.name))
+            self.refresh_installed()
+
+        BackgroundJob(op=lambda: import_local_model(self.registry, model, mmproj), success=done,
+                      failure=self._installed_error).start()
+
+
+def _size(n: int) -> str:
+    return QLocale().formattedDataSize(n, 1)
+
+
+def _duration(seconds: float) -> str:
+    s = int(seconds + 0.5)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
