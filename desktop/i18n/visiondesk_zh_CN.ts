@@ -113,6 +113,29 @@
     </message>
   </context>
   <context>
+    <name>DownloadRow</name>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="89" />
+      <source>Pause</source>
+      <translation>暂停</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="89" />
+      <source>Resume</source>
+      <translation>继续</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="90" />
+      <source>Cancel</source>
+      <translation>取消</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="93" />
+      <source>Download progress of %1</source>
+      <translation>%1 的下载进度</translation>
+    </message>
+  </context>
+  <context>
     <name>MainWindow</name>
     <message>
       <location filename="../views/main_window.py" line="132" />
@@ -136,8 +159,8 @@
     </message>
     <message>
       <location filename="../views/main_window.py" line="137" />
-      <source>Get a &amp;model…</source>
-      <translation>获取模型(&amp;M)…</translation>
+      <source>&amp;Models…</source>
+      <translation>模型(&amp;M)…</translation>
     </message>
     <message>
       <location filename="../views/main_window.py" line="138" />
@@ -298,15 +321,416 @@
       <source>Pick the model file too, not only the projector.</source>
       <translation>请同时选择模型文件，而不只是投影器。</translation>
     </message>
+  </context>
+  <context>
+    <name>ModelManagerController</name>
     <message>
-      <location filename="../controllers/model.py" line="128" />
-      <source>Get a model</source>
-      <translation>获取模型</translation>
+      <location filename="../controllers/model_manager.py" line="98" />
+      <source>photos</source>
+      <translation>照片</translation>
     </message>
     <message>
-      <location filename="../controllers/model.py" line="129" />
-      <source>The model manager is not available yet. Download a vision model in GGUF format (the model and its mmproj projector) and use “Open GGUF files…”.</source>
-      <translation>模型管理器尚不可用。请下载 GGUF 格式的视觉模型（模型文件及其 mmproj 投影器），然后使用“打开 GGUF 文件…”。</translation>
+      <location filename="../controllers/model_manager.py" line="98" />
+      <source>documents</source>
+      <translation>文档</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="98" />
+      <source>general</source>
+      <translation>通用</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="99" />
+      <source>charts</source>
+      <translation>图表</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="99" />
+      <source>text in images (OCR)</source>
+      <translation>图中文字（OCR）</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="100" />
+      <source>small laptops</source>
+      <translation>小型笔记本</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="105" />
+      <source>Fits on the GPU</source>
+      <translation>可完全在 GPU 上运行</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="105" />
+      <source>Partly on the GPU</source>
+      <translation>部分在 GPU 上运行</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="106" />
+      <source>CPU only</source>
+      <translation>仅 CPU</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="106" />
+      <source>Too big</source>
+      <translation>太大</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="118" />
+      <source>Good at anything</source>
+      <translation>全部用途</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="132" />
+      <source>Checking…</source>
+      <translation>正在检查…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="141" />
+      <source>Needs about %1 of memory; this machine has %2 of RAM and no usable GPU.</source>
+      <translation>约需 %1 内存；本机有 %2 内存，没有可用的 GPU。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="143" />
+      <source>Needs about %1 of memory; this machine has %2 of RAM and %3 free on the GPU.</source>
+      <translation>约需 %1 内存；本机有 %2 内存，GPU 可用 %3。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="206" />
+      <source>Type a repository as owner/name.</source>
+      <translation>请按“所有者/名称”格式输入仓库。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="218" />
+      <source>Looking up the files…</source>
+      <translation>正在查找文件…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="237" />
+      <source>Waiting</source>
+      <translation>等待中</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="269" />
+      <source>Downloading</source>
+      <translation>正在下载</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="269" />
+      <source>Paused</source>
+      <translation>已暂停</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="270" />
+      <source>Verifying…</source>
+      <translation>正在校验…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="270" />
+      <source>Installed</source>
+      <translation>已安装</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="271" />
+      <source>Failed</source>
+      <translation>失败</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="271" />
+      <source>Cancelled</source>
+      <translation>已取消</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="277" />
+      <source>%1 of %2</source>
+      <translation>%1 / %2</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="279" />
+      <source>%1/s</source>
+      <translation>%1/秒</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="281" />
+      <source>%1 left</source>
+      <translation>剩余 %1</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="290" />
+      <source>Cancelled; the partial files were deleted.</source>
+      <translation>已取消；未下载完的文件已删除。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="295" />
+      <source>Installed as %1.</source>
+      <translation>已安装为 %1。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="326" />
+      <source>Downloaded models use %1 of disk space.</source>
+      <translation>已下载的模型占用 %1 磁盘空间。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="357" />
+      <source>Verifying %1…</source>
+      <translation>正在校验 %1…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="362" />
+      <source>%1: all files match.</source>
+      <translation>%1：所有文件均完好。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="362" />
+      <source>%1 is damaged: %2</source>
+      <translation>%1 已损坏：%2</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="371" />
+      <source>Remove %1 and delete its files (%2)?</source>
+      <translation>移除 %1 并删除其文件（%2）？</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="372" />
+      <source>Remove %1 from the list? Its files (%2) stay where they are.</source>
+      <translation>从列表中移除 %1？其文件（%2）会保留在原处。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="374" />
+      <source>Remove model</source>
+      <translation>移除模型</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="386" />
+      <source>Removed %1; %2 freed.</source>
+      <translation>已移除 %1；释放了 %2。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="393" />
+      <source>Import a GGUF model and, optionally, its projector</source>
+      <translation>导入 GGUF 模型（可同时选择其投影器）</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="405" />
+      <source>Pick the model file too, not only the projector.</source>
+      <translation>请同时选择模型文件，而不只是投影器。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="407" />
+      <source>Importing %1…</source>
+      <translation>正在导入 %1…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/model_manager.py" line="410" />
+      <source>Imported %1.</source>
+      <translation>已导入 %1。</translation>
+    </message>
+  </context>
+  <context>
+    <name>ModelManagerDialog</name>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="217" />
+      <source>Models</source>
+      <translation>模型</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="218" />
+      <source>&amp;Catalog</source>
+      <translation>模型目录(&amp;C)</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="218" />
+      <source>&amp;Downloads</source>
+      <translation>下载(&amp;D)</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="218" />
+      <source>&amp;Installed</source>
+      <translation>已安装(&amp;I)</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="220" />
+      <source>Model manager sections</source>
+      <translation>模型管理器分区</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="221" />
+      <source>Search models</source>
+      <translation>搜索模型</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="223" />
+      <source>Good at</source>
+      <translation>擅长</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="224" />
+      <source>&amp;Fits this machine</source>
+      <translation>适合本机(&amp;F)</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="225" />
+      <source>Show only models that fit this machine</source>
+      <translation>只显示适合本机的模型</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="227" />
+      <source>Model</source>
+      <translation>模型</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="227" />
+      <source>Download size</source>
+      <translation>下载大小</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="227" />
+      <source>License</source>
+      <translation>许可证</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="228" />
+      <source>On this machine</source>
+      <translation>在本机上</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="229" />
+      <source>Catalog of vision models</source>
+      <translation>视觉模型目录</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="230" />
+      <source>About the selected model</source>
+      <translation>所选模型简介</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="231" />
+      <source>&amp;Quantization:</source>
+      <translation>量化(&amp;Q)：</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="232" />
+      <source>Quantization</source>
+      <translation>量化</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="233" />
+      <source>Do&amp;wnload</source>
+      <translation>下载(&amp;W)</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="234" />
+      <source>Download the selected model</source>
+      <translation>下载所选模型</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="235" />
+      <source>Or a Hugging Face &amp;repository:</source>
+      <translation>或 Hugging Face 仓库(&amp;R)：</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="236" />
+      <source>owner/name</source>
+      <translation>所有者/名称</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="237" />
+      <source>Hugging Face repository</source>
+      <translation>Hugging Face 仓库</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="238" />
+      <source>Download from the &amp;Hub</source>
+      <translation>从 Hub 下载(&amp;H)</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="239" />
+      <source>Download from the Hugging Face repository</source>
+      <translation>从 Hugging Face 仓库下载</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="240" />
+      <source>Nothing is downloading. Pick a model in the catalog.</source>
+      <translation>当前没有下载。请在模型目录中选择一个模型。</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="241" />
+      <source>Download queue</source>
+      <translation>下载队列</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="243" />
+      <source>Size</source>
+      <translation>大小</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="243" />
+      <source>Source</source>
+      <translation>来源</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="243" />
+      <source>Verified</source>
+      <translation>校验时间</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="244" />
+      <source>Installed models</source>
+      <translation>已安装的模型</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="245" />
+      <source>&amp;Use this model</source>
+      <translation>使用此模型(&amp;U)</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="246" />
+      <source>Use this model</source>
+      <translation>使用此模型</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="247" />
+      <source>&amp;Verify again</source>
+      <translation>重新校验(&amp;V)</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="248" />
+      <source>Verify again</source>
+      <translation>重新校验</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="249" />
+      <source>&amp;Remove…</source>
+      <translation>移除(&amp;R)…</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="250" />
+      <source>Remove</source>
+      <translation>移除</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="251" />
+      <source>Import &amp;GGUF files…</source>
+      <translation>导入 GGUF 文件(&amp;G)…</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="252" />
+      <source>Import GGUF files</source>
+      <translation>导入 GGUF 文件</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="253" />
+      <source>Disk use</source>
+      <translation>磁盘占用</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="254" />
+      <source>Status</source>
+      <translation>状态</translation>
+    </message>
+    <message>
+      <location filename="../views/model_manager_dialog.py" line="256" />
+      <source>Close</source>
+      <translation>关闭</translation>
     </message>
   </context>
   <context>

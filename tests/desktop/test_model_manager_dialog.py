@@ -252,3 +252,21 @@ def test_first_run_get_a_model_downloads_uses_and_chats(qtbot, hub, data_dir: Pa
         assert shell.model.model_manager is ctl and ctl.dialog.isVisible()
     finally:
         shell.shutdown()
+
+
+def test_chinese_translation_is_live(qtbot, manager, data_dir: Path) -> None:
+    from visiondesk.desktop.i18n import install_language
+
+    d = manager.dialog
+    try:
+        assert install_language("zh_CN", data_dir / "i18n") == "zh_CN"
+        qtbot.waitUntil(lambda: d.windowTitle() == "模型")  # LanguageChange is a posted event
+        assert d.tabs.tabText(0) == "模型目录(&C)"
+        assert d.use_button.text() == "使用此模型(&U)" and d.fits_only.text() == "适合本机(&F)"
+        assert manager.tr("Too big") == "太大"
+        row = d.add_download_row("x")
+        assert row.pause_button.text() == "暂停"
+    finally:
+        install_language("en", data_dir / "i18n")
+    qtbot.waitUntil(lambda: d.windowTitle() == "Models")
+    assert d.tabs.tabText(0) == "&Catalog"
