@@ -2,7 +2,7 @@
 
     xvfb-run -a -s "-screen 0 1280x900x24" .venv/bin/python packaging/screenshots.py
 
-Shots: the first-run screen, a conversation with two images and a Markdown table answer, the
+Shots: the first-run screen, the model manager, a conversation with two images and a Markdown table answer, the
 Chinese UI and the dark theme. The conversation is inserted into the store directly.
 """
 
@@ -88,6 +88,12 @@ def main() -> int:
     app = make_application([])
     first = open_shell(work / "first")
     shot(first.window, "first-run.png")
+    first.window.first_run.get_model_button.click()  # the model manager, with this machine's fit verdicts
+    manager = first.model.model_manager
+    manager.dialog.resize(1000, 640)
+    manager.dialog.catalog_table.selectRow(2)
+    pump(1500)
+    shot(manager.dialog, "model-manager.png")
     first.shutdown()
     first.window.close()
 
