@@ -50,6 +50,22 @@ def _quantize(quantize: Path, src: Path, dst: Path, threads: int) -> None:
     tmp.rename(dst)
 
 
+TEXT_MODELS: dict[str, dict[str, object]] = {"llama1b-chatml": {}, "llama1b-cjk": {"script": CJK_SCRIPT}}
+
+
+def _q4_path(name: str, **kwargs: object) -> Path:
+    return CACHE / f"{name}-{_key(TEXT_SHAPE, sorted(kwargs.items()), model_factory.CHATML_TEMPLATE)}-Q4_K_M.gguf"
+
+
+def pregenerate() -> None:
+    """Write what needs no llama.cpp tool (the f16 text models not yet quantized, the projector):
+    the GPU run does this while llama.cpp builds."""
+    for name, kwargs in TEXT_MODELS.items():
+        if not _q4_path(name, **kwargs).is_file():
+            write_f16(name, **kwargs)
+    mmproj()
+
+
 def write_f16(name: str, **kwargs: object) -> Path:
     """The f16 text model (written once; the quantized one is what the benchmark uses)."""
     key = _key(TEXT_SHAPE, sorted(kwargs.items()), model_factory.CHATML_TEMPLATE)
@@ -65,8 +81,7 @@ def write_f16(name: str, **kwargs: object) -> Path:
 
 
 def _text_model(name: str, quantize: Path, threads: int, **kwargs: object) -> Path:
-    key = _key(TEXT_SHAPE, sorted(kwargs.items()), model_factory.CHATML_TEMPLATE)
-    out = CACHE / f"{name}-{key}-Q4_K_M.gguf"
+    out = _q4_path(name, **kwargs)
     if out.is_file():
         return out
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -131,9 +146,9 @@ def gemma() -> Path | None:
 def bench_models(quantize: Path, threads: int = 2, with_gemma: bool = True) -> BenchModels:
     """Generate (once) and return the benchmark's models."""
     return BenchModels(
-        model=_text_model("llama1b-chatml", quantize, threads),
+        model=_text_model("llama1b-chatml", quantize, threads, **TEXT_MODELS["llama1b-chatml"]),
         mmproj=mmproj(),
-        cjk_model=_text_model("llama1b-cjk", quantize, threads, script=CJK_SCRIPT),
+        cjk_model=_text_model("llama1b-cjk", quantize, threads, **TEXT_MODELS["llama1b-cjk"]),
         gemma=gemma() if with_gemma else None,
     )
 

@@ -9,8 +9,7 @@ OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl
 export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
-GEN="import sys; sys.path.insert(0, 'bench'); import bench_models as b
-b.write_f16('llama1b-chatml'); b.write_f16('llama1b-cjk', script=b.CJK_SCRIPT); b.mmproj()"
+GEN="import sys; sys.path.insert(0, 'bench'); import bench_models as b; b.pregenerate()"
 t0=$(date +%s)
 python3 -c "$GEN" > /tmp/gen.log 2>&1 &   # the f16 models, while llama.cpp builds
 GEN_PID=$!

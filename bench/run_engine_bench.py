@@ -347,7 +347,7 @@ def main() -> int:
     reps = (3 if args.quick else 5) if gpu else (1 if args.quick else 2)
     n_img = reps + 1  # one warm-up image plus one per repetition
     answer = 16
-    peer_cap = 120.0 if gpu else (45.0 if args.quick else 90.0)
+    peer_cap = 40.0 if gpu else (45.0 if args.quick else 90.0)
     if args.stream_tokens is None:
         args.stream_tokens = 256 if args.quick and not gpu else 1024
     jpath = args.json or BENCH / "out" / f"{label.lower()}.json"
