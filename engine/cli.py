@@ -63,6 +63,9 @@ def register(sub: Any) -> None:
     chat.set_defaults(func=run_chat)
     doctor = sub.add_parser("doctor", help="what llama.cpp and this machine can do")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.add_argument("--model", type=Path, help="also load this model and report where its layers went")
+    doctor.add_argument("--mmproj", type=Path, help="the model's projector, with --model")
+    doctor.add_argument("--ctx", type=int, default=4096, help="context size for the --model check")
     doctor.set_defaults(func=run_doctor)
 
 
@@ -196,6 +199,11 @@ def run_doctor(args: argparse.Namespace) -> int:
     try:
         with Engine(log_dir=_log_dir()) as engine:
             info = engine.system_info()
+            if args.model:
+                r = engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx))
+                info["model_check"] = {"model": str(r.model), "backend": r.backend, "gpu_layers": r.gpu_layers,
+                                       "n_layers": r.n_layers, "n_ctx": r.n_ctx, "vision": r.vision,
+                                       "why": r.fallback_reason, "load_ms": round(r.load_ms, 1)}
     except VisionDeskError as exc:
         return _fail(exc, sys.stderr)
     info["physical_cores"] = physical_cores()
@@ -215,6 +223,10 @@ def run_doctor(args: argparse.Namespace) -> int:
     if not gpus:
         print("GPU: none usable by this build")
     print(f"llama.cpp: {info['system_info']}")
+    check = info.get("model_check")
+    if check:
+        print(f"{Path(check['model']).name}: {check['backend']}, {check['gpu_layers']} of {check['n_layers'] + 1} "
+              f"layers offloaded ({check['why']}); context {check['n_ctx']}; vision: {check['vision']}")
     return 0
 
 

@@ -92,7 +92,9 @@ class Engine:
         if self._log_dir:
             Path(self._log_dir).mkdir(parents=True, exist_ok=True)
             stderr = open(Path(self._log_dir) / "engine-stderr.log", "ab")  # noqa: SIM115 - child owns it
-        cmd = [sys.executable, "-m", "visiondesk.engine.worker.child", str(self._flag.path), self._log_dir or ""]
+        child = ["--visiondesk-engine-child"] if getattr(sys, "frozen", False) else \
+            ["-m", "visiondesk.engine.worker.child"]  # a frozen app re-runs itself (see visiondesk.cli)
+        cmd = [sys.executable, *child, str(self._flag.path), self._log_dir or ""]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
                                       env=env)
         if stderr is not subprocess.DEVNULL:

@@ -287,3 +287,11 @@ def write_test_models(folder: Path, seed: int = 0) -> GeneratedModels:
         mismatched_mmproj=write_mmproj(folder / "tiny-mmproj-96.gguf", seed=seed, projection_dim=96),
         no_template_model=write_text_model(folder / "tiny-no-template.gguf", seed=seed, chat_template=None),
     )
+
+
+if __name__ == "__main__":  # python -m tests.model_factory FOLDER: a set to try the command line with
+    import sys
+
+    made = write_test_models(Path(sys.argv[1] if len(sys.argv) > 1 else "test-models"))
+    for field in dataclasses.fields(made):
+        print(f"{field.name}: {getattr(made, field.name)}")  # noqa: T201

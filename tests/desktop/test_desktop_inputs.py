@@ -54,9 +54,13 @@ def test_paste_copied_files(qtbot, shell, images):
     mime.setUrls([QUrl.fromLocalFile(str(images[1]))])
     mime.setText(str(images[1]))
     QGuiApplication.clipboard().setMimeData(mime)
-    shell.window.composer.edit.paste()
-    qtbot.waitUntil(lambda: len(shell.composer.pending) == 1, timeout=10_000)
-    assert shell.window.composer.edit.toPlainText() == ""
+    try:
+        shell.window.composer.edit.paste()
+        qtbot.waitUntil(lambda: len(shell.composer.pending) == 1, timeout=10_000)
+        assert shell.window.composer.edit.toPlainText() == ""
+    finally:
+        # The clipboard owns the QMimeData now; left there, Qt and Python both free it at exit.
+        QGuiApplication.clipboard().clear()
 
 
 def test_unusable_image_dropped_shows_inline_error_and_keeps_text(qtbot, shell, tmp_path, images):
@@ -178,7 +182,7 @@ def test_first_run_open_files_loads_in_background(qtbot, data_dir, test_models):
         assert w.stack.currentWidget() is w.first_run
         assert w.first_run.get_model_button.isEnabled() and w.first_run.open_files_button.isEnabled()
         w.first_run.get_model_button.click()
-        box = w.findChild(QAbstractButton.__base__, "modelManagerPlaceholder")
+        box = w.findChild(QAbstractButton.__base__, "modelManager")
         assert box is not None and box.isVisible()
         box.close()
         with qtbot.waitSignal(shell.model.loaded, timeout=30_000):
