@@ -130,8 +130,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
     job.add_listener(_ProgressPrinter())
     installed = job.run()
     print(installed.name)
-    print(f"Installed {installed.name}: {installed.model.path.name} + {installed.mmproj.path.name if installed.mmproj else '-'}"
-          f" ({_size(installed.size)}), both verified.", file=sys.stderr)
+    proj = installed.mmproj.path.name if installed.mmproj else "-"
+    print(f"Installed {installed.name}: {installed.model.path.name} + {proj} ({_size(installed.size)}), "
+          "both verified.", file=sys.stderr)
     return 0
 
 

@@ -86,9 +86,9 @@ def estimate_fit(weights_bytes: int, projector_bytes: int, kv_bytes: int, memory
                             + ". Pick a smaller model or quantization, or a shorter context.")
 
 
-def disk_needed(sizes: list[int], already_on_disk: int = 0) -> int:
+def disk_needed(sizes: list[int], already_on_disk: int = 0, margin: int = DISK_MARGIN) -> int:
     """Bytes that must be free before downloading files of ``sizes`` (parts already present count)."""
-    return max(0, sum(sizes) - already_on_disk) + DISK_MARGIN
+    return max(0, sum(sizes) - already_on_disk) + margin
 
 
 def free_disk_bytes(folder: Path) -> int:

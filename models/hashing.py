@@ -46,14 +46,18 @@ class StreamHasher:
 
     def __init__(self, start: hashlib._Hash | None = None, max_pending: int = 64) -> None:
         self._hash = start if start is not None else hashlib.sha256()
-        self._queue: queue.Queue[bytes | None | _Reset] = queue.Queue(maxsize=max_pending)
+        self._queue: queue.Queue[list[bytes] | None | _Reset] = queue.Queue(maxsize=max_pending)
         self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
         self._closed = False
         self._thread.start()
 
     def update(self, data: bytes) -> None:
         """Queue ``data`` for hashing (blocks when the hasher is far behind)."""
-        self._queue.put(data)
+        self._queue.put([data])
+
+    def update_many(self, pieces: list[bytes]) -> None:
+        """Queue several consecutive pieces at once (one hand-off instead of many)."""
+        self._queue.put(pieces)
 
     def reset(self) -> None:
         """Start over from zero bytes (the server ignored a Range request)."""
@@ -84,7 +88,8 @@ class StreamHasher:
             if isinstance(data, _Reset):
                 self._hash = hashlib.sha256()
                 continue
-            self._hash.update(data)
+            for piece in data:
+                self._hash.update(piece)
 
 
 class _Reset:

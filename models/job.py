@@ -21,7 +21,7 @@ from visiondesk.engine.errors import InputError
 from .catalog import ModelCatalog
 from .errors import DownloadCancelled, ModelManagerError, NotEnoughDiskSpace
 from .events import Failed, FileVerified, Finished, JobEvent, JobState, Progress, StateChanged
-from .fit import disk_needed, free_disk_bytes
+from .fit import DISK_MARGIN, disk_needed, free_disk_bytes
 from .hub import HubClient, RemoteFile
 from .naming import quant_from_filename
 from .pairing import check_model_pair
@@ -53,8 +53,10 @@ class DownloadPlan:
 
 def plan_download(hub: HubClient, registry: ModelRegistry, repo_id: str, quant: str | None = None, *,
                   revision: str | None = None, catalog: ModelCatalog | None = None) -> DownloadPlan:
-    """Look the repository up and choose the files: the catalog's names when it knows the repository
-    (and they exist at this commit), otherwise the requested quantization (default Q4_K_M) and the projector.
+    """Look the repository up and choose the model file and projector to download.
+
+    The catalog's names win when it knows the repository (and they exist at this commit); otherwise the
+    requested quantization (default Q4_K_M) and the projector are picked from the file list.
     """
     remote = hub.repo(repo_id, revision)
     entry = catalog.find(repo_id) if catalog is not None else None
@@ -93,10 +95,10 @@ class DownloadJob:
 
     def __init__(self, plan: DownloadPlan, hub: HubClient, registry: ModelRegistry, *,
                  retry: RetryPolicy = RetryPolicy(), chunk_size: int = 1 << 20, check_disk: bool = True,
-                 progress_interval_s: float = 0.2) -> None:
+                 disk_margin: int = DISK_MARGIN, progress_interval_s: float = 0.2) -> None:
         self.plan, self.hub, self.registry = plan, hub, registry
         self.control = TransferControl()
-        self.check_disk = check_disk
+        self.check_disk, self.disk_margin = check_disk, disk_margin
         self.progress_interval = progress_interval_s
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
@@ -171,8 +173,10 @@ class DownloadJob:
             self.error = exc
             self._set_state(JobState.CANCELLED, "Cancelled; the partial files were deleted.")
         except Exception as exc:  # every failure is reported to the listener, never lost on a thread
-            logger.exception("download of %s failed", self.plan.name) if not isinstance(
-                exc, (InputError, ModelManagerError)) else logger.warning("download failed: %s", exc)
+            if isinstance(exc, (InputError, ModelManagerError)):
+                logger.warning("download failed: %s", exc)
+            else:
+                logger.exception("download of %s failed", self.plan.name)
             self.error = exc
             kept = any(t.part.exists() and t.part.stat().st_size > 0 for t in self.transfers)
             self._set_state(JobState.FAILED, str(exc))
@@ -244,7 +248,7 @@ class DownloadJob:
 
     def _check_disk(self) -> None:
         on_disk = sum(t.bytes_on_disk for t in self.transfers)
-        needed = disk_needed([self.plan.model.size or 0, self.plan.mmproj.size or 0], on_disk)
+        needed = disk_needed([self.plan.model.size or 0, self.plan.mmproj.size or 0], on_disk, self.disk_margin)
         free = free_disk_bytes(self.plan.folder)
         if free < needed:
             raise NotEnoughDiskSpace(self.plan.folder, needed, free)

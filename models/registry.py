@@ -59,8 +59,11 @@ def utc_now() -> str:
 
 
 class ModelRegistry:
-    """Reads and writes ``<data>/registry.json``; every change re-reads the file first (another process may
-    have changed it) and replaces it atomically, so a crash never leaves half a registry."""
+    """Reads and writes ``<data>/registry.json``, thread-safe.
+
+    Every change re-reads the file first (another process may have changed it) and replaces it
+    atomically, so a crash never leaves half a registry.
+    """
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else data_dir()

@@ -17,8 +17,8 @@ import os
 import random
 import threading
 from collections.abc import Callable
+from io import FileIO
 from pathlib import Path
-from typing import BinaryIO
 
 import httpx2
 from huggingface_hub import hf_raise_for_status
@@ -216,27 +216,43 @@ class ResumableDownload:
                 self._offset = 0
             elif self._offset and not r.headers.get("Content-Range", "").startswith(f"bytes {self._offset}-"):
                 raise _RetryableStatus(f"unexpected Content-Range {r.headers.get('Content-Range')!r}")
-            with self.part.open("r+b") as f:
+            # Unbuffered: a full disk must fail in _write, not again when the file is closed.
+            with self.part.open("r+b", buffering=0) as f:
                 f.seek(self._offset)
                 f.truncate()
-                # No chunk_size: write what arrives at once, so a cut loses no received bytes.
-                for chunk in r.iter_bytes():
-                    self.control.check()
-                    if size is not None and self._offset + len(chunk) > size:
-                        chunk = chunk[: size - self._offset]  # never write past the published size
-                    self._write(f, chunk)
-                    hasher.update(chunk)
-                    self._offset += len(chunk)
-                    if self.on_bytes is not None:
-                        self.on_bytes(len(chunk))
-                    if size is not None and self._offset >= size:
-                        break
+                # Write each piece as it arrives (a cut loses no received byte) but hand pieces to the
+                # hasher thread in batches of about chunk_size, without copying them.
+                pending: list[bytes] = []
+                pending_len = 0
+                try:
+                    for piece in r.iter_bytes():
+                        self.control.check()
+                        if size is not None and self._offset + len(piece) > size:
+                            piece = piece[: size - self._offset]  # never write past the published size
+                        self._write(f, piece)
+                        self._offset += len(piece)
+                        pending.append(piece)
+                        pending_len += len(piece)
+                        if pending_len >= self.chunk_size:
+                            self._hand_over(pending, pending_len, hasher)
+                            pending, pending_len = [], 0
+                        if size is not None and self._offset >= size:
+                            break
+                finally:
+                    if pending:
+                        self._hand_over(pending, pending_len, hasher)
             return size is None or self._offset >= size
 
-    def _write(self, f: BinaryIO, chunk: bytes) -> None:
+    def _hand_over(self, pieces: list[bytes], n: int, hasher: StreamHasher) -> None:
+        hasher.update_many(pieces)
+        if self.on_bytes is not None:
+            self.on_bytes(n)
+
+    def _write(self, f: FileIO, chunk: bytes) -> None:
         try:
-            f.write(chunk)
-            f.flush()
+            view = memoryview(chunk)
+            while view:
+                view = view[f.write(view) or 0:]
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise NotEnoughDiskSpace(self.dest.parent, (self.remote.size or 0) - self.bytes_on_disk,

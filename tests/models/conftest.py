@@ -16,7 +16,6 @@ os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 from hf_server import FakeHub  # noqa: E402
-
 from visiondesk.models.hub import HubClient, Timeouts  # noqa: E402
 from visiondesk.models.registry import ModelRegistry  # noqa: E402
 from visiondesk.models.transfer import RetryPolicy  # noqa: E402

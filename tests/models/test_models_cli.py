@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from conftest import MMPROJ, REPO
 from hf_server import FakeHub
-
 from visiondesk.cli import main
 from visiondesk.models.registry import ModelRegistry
 

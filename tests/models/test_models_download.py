@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import threading
 from pathlib import Path
@@ -10,9 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import FAST_RETRY, MMPROJ, MODEL_Q4, MODEL_Q8, REPO
 from hf_server import FakeHub
-
-from visiondesk.models.errors import ChecksumMismatch, DownloadFailed, HubUnavailable, NoVisionFiles, \
-    RepositoryNotFound
+from visiondesk.models.errors import ChecksumMismatch, DownloadFailed, HubUnavailable, NoVisionFiles, RepositoryNotFound
 from visiondesk.models.events import Failed, FileVerified, Finished, JobState, Progress, StateChanged
 from visiondesk.models.hub import HubClient
 from visiondesk.models.job import DownloadJob, plan_download
@@ -199,7 +198,7 @@ def test_server_ignoring_range_restarts_cleanly(fake_hub: FakeHub, hub_client: H
     dl = ResumableDownload(hub_client, remote, dest, retry=FAST_RETRY)
     dest.with_name(MODEL_Q8 + ".part").write_bytes(data[:1000])
     dest.with_name(MODEL_Q8 + ".part.json").write_text(
-        '{"file": "%s", "size": %d, "sha256": "%s"}' % (MODEL_Q8, remote.size, remote.sha256))
+        json.dumps({"file": MODEL_Q8, "size": remote.size, "sha256": remote.sha256}))
     fake_hub.faults.ignore_range = True
     assert dl.run() == remote.sha256
     assert dest.read_bytes() == data

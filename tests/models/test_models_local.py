@@ -7,12 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from visiondesk.engine.errors import InputError
 from visiondesk.models.catalog import ModelCatalog
 from visiondesk.models.errors import ModelNotInstalled
-from visiondesk.models.fit import GIB, Fit, MachineMemory, estimate_fit, kv_cache_bytes, parse_nvidia_smi, \
-    probe_machine
+from visiondesk.models.fit import GIB, Fit, MachineMemory, estimate_fit, kv_cache_bytes, parse_nvidia_smi, probe_machine
 from visiondesk.models.local_models import import_local_model, verify_installed
 from visiondesk.models.naming import is_mmproj_name, pick_mmproj_file, pick_model_file, quant_from_filename
 from visiondesk.models.pairing import check_model_pair, find_mmproj_beside

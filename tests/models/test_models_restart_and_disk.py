@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from conftest import FAST_RETRY, MODEL_Q4, REPO
 from hf_server import FakeHub
-
 from visiondesk.models.errors import NotEnoughDiskSpace
 from visiondesk.models.hub import HubClient
 from visiondesk.models.job import DownloadJob, plan_download
@@ -75,7 +74,8 @@ def small_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 def test_disk_too_small_is_refused_before_downloading(small_disk: Path, fake_hub: FakeHub,
                                                       hub_client: HubClient) -> None:
     reg = ModelRegistry()
-    job = DownloadJob(plan_download(hub_client, reg, REPO), hub_client, reg, retry=FAST_RETRY)
+    job = DownloadJob(plan_download(hub_client, reg, REPO), hub_client, reg, retry=FAST_RETRY,
+                      disk_margin=2**20)
     with pytest.raises(NotEnoughDiskSpace, match="Not enough free disk space"):
         job.run()
     assert fake_hub.served == {}
@@ -93,6 +93,7 @@ def test_disk_filling_up_mid_download_keeps_part_and_resumes(small_disk: Path, f
     assert 0 < kept <= 3 * 2**20 and reg.list() == []
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
     fake_hub.reset_counters()
-    installed = DownloadJob(plan_download(hub_client, reg, REPO), hub_client, reg, retry=FAST_RETRY).run()
+    installed = DownloadJob(plan_download(hub_client, reg, REPO), hub_client, reg, retry=FAST_RETRY,
+                            disk_margin=2**20).run()
     assert fake_hub.range_starts[MODEL_Q4] == [kept]
     assert installed.model.sha256 == fake_hub.sha256(REPO, MODEL_Q4)
