@@ -19,10 +19,10 @@ from .fit import estimate_fit, probe_machine
 from .hub import HubClient
 from .job import DownloadJob, DownloadPlan, plan_download
 from .local_models import import_local_model, verify_installed
+from .manager import TYPICAL_KV_BYTES_PER_TOKEN
 from .registry import ModelRegistry
 
 DEFAULT_CONTEXT = 4096
-TYPICAL_KV_BYTES_PER_TOKEN = 131072  # when neither the catalog nor a header knows better
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

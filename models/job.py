@@ -11,9 +11,10 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
+import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from visiondesk.engine.errors import InputError
@@ -156,6 +157,23 @@ class DownloadJob:
     def cancel(self) -> None:
         """Stop and delete the partial files (finished files of this job stay only if registered)."""
         self.control.request_cancel()
+
+    def events(self, poll_s: float = 0.1) -> Iterator[JobEvent]:
+        """Start the job (if needed) and yield its events on the calling thread until it finishes.
+
+        For generator-style workers (napari/superqt ``thread_worker``): each event is yielded as it comes;
+        call ``pause``/``resume``/``cancel`` from elsewhere as usual.
+        """
+        inbox: queue.Queue[JobEvent] = queue.Queue()
+        self.add_listener(inbox.put)
+        if self._thread is None:
+            self.start()
+        while True:
+            try:
+                yield inbox.get(timeout=poll_s)
+            except queue.Empty:
+                if self._done.is_set() and inbox.empty():
+                    return
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job has finished; False on time-out."""
