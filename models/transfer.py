@@ -220,32 +220,29 @@ class ResumableDownload:
             with self.part.open("r+b", buffering=0) as f:
                 f.seek(self._offset)
                 f.truncate()
-                # Write each piece as it arrives (a cut loses no received byte) but hand pieces to the
-                # hasher thread in batches of about chunk_size, without copying them.
-                pending: list[bytes] = []
-                pending_len = 0
+                # Write each piece as it arrives, so a cut loses no received byte; the hasher copies it
+                # into a reused block and hashes on its own thread. Progress is reported per block.
+                unreported = 0
                 try:
                     for piece in r.iter_bytes():
                         self.control.check()
                         if size is not None and self._offset + len(piece) > size:
                             piece = piece[: size - self._offset]  # never write past the published size
                         self._write(f, piece)
+                        hasher.feed(piece)
                         self._offset += len(piece)
-                        pending.append(piece)
-                        pending_len += len(piece)
-                        if pending_len >= self.chunk_size:
-                            self._hand_over(pending, pending_len, hasher)
-                            pending, pending_len = [], 0
+                        unreported += len(piece)
+                        if unreported >= self.chunk_size:
+                            self._report(unreported)
+                            unreported = 0
                         if size is not None and self._offset >= size:
                             break
                 finally:
-                    if pending:
-                        self._hand_over(pending, pending_len, hasher)
+                    self._report(unreported)
             return size is None or self._offset >= size
 
-    def _hand_over(self, pieces: list[bytes], n: int, hasher: StreamHasher) -> None:
-        hasher.update_many(pieces)
-        if self.on_bytes is not None:
+    def _report(self, n: int) -> None:
+        if n and self.on_bytes is not None:
             self.on_bytes(n)
 
     def _write(self, f: FileIO, chunk: bytes) -> None:

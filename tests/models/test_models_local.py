@@ -154,3 +154,21 @@ def test_file_name_heuristics() -> None:
     assert quant_from_filename("moondream2-text-model-f16_ct-vicuna.gguf") == "F16"
     assert is_mmproj_name("moondream2-mmproj-f16-20250414.gguf")
     assert pick_model_file(["m-Q4_K_M-00001-of-00002.gguf"], None) is None  # split files are not supported
+
+
+def test_stream_hasher_matches_hashlib_across_blocks_and_reset() -> None:
+    import hashlib
+    import os
+
+    from visiondesk.models.hashing import StreamHasher
+
+    data = os.urandom(300_000)
+    h = StreamHasher(block_size=4096, blocks=2)
+    h.feed(b"garbage that the reset must drop" * 500)
+    h.reset()
+    pos = 0
+    for n in (1, 4095, 4096, 10_000, 7, 100_000):
+        h.feed(data[pos:pos + n])
+        pos += n
+    h.feed(data[pos:])
+    assert h.hexdigest() == hashlib.sha256(data).hexdigest()
