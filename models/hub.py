@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx2
-from huggingface_hub import HfApi, constants, get_session, hf_hub_url
+from huggingface_hub import HfApi, constants, get_hf_file_metadata, get_session, hf_hub_url
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -119,6 +119,17 @@ class HubClient:
             size = s.lfs.size if s.lfs is not None else s.size
             files[s.rfilename] = RemoteFile(s.rfilename, size, sha, self.file_url(repo_id, s.rfilename, commit))
         return RemoteRepo(repo_id, commit, files)
+
+    def complete(self, remote: RemoteFile) -> RemoteFile:
+        """Fill in a missing size (and the SHA-256, for LFS files) from a HEAD request on the file URL."""
+        if remote.size is not None and remote.sha256 is not None:
+            return remote
+        with self._translate_errors(None):
+            meta = get_hf_file_metadata(remote.url, token=self.token, timeout=self.timeouts.read,
+                                        endpoint=self.endpoint, retry_on_errors=True)
+        etag = (meta.etag or "").strip('"').lower()
+        sha = remote.sha256 or (etag if len(etag) == 64 and all(c in "0123456789abcdef" for c in etag) else None)
+        return dataclasses.replace(remote, size=remote.size if remote.size is not None else meta.size, sha256=sha)
 
     def file_url(self, repo_id: str, filename: str, revision: str) -> str:
         """The resolve URL of a file on this endpoint."""

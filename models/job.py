@@ -68,6 +68,7 @@ def plan_download(hub: HubClient, registry: ModelRegistry, repo_id: str, quant: 
             model, mmproj = remote.files[m], remote.files[p]
     if model is None or mmproj is None:
         model, mmproj = remote.vision_pair(quant)
+    model, mmproj = hub.complete(model), hub.complete(mmproj)
     q = quant_from_filename(model.name) or (quant or "unknown").upper()
     base = entry.id if entry is not None else repo_id.rsplit("/", 1)[-1]
     return DownloadPlan(name=f"{base}-{q}".lower() if entry is None else f"{base}-{q.lower()}",

@@ -242,3 +242,13 @@ def test_token_from_hf_token_is_sent(fake_hub: FakeHub, monkeypatch: pytest.Monk
     monkeypatch.setenv("HF_TOKEN", "hf_testtoken123")
     headers = HubClient(endpoint=fake_hub.url).request_headers()
     assert headers["authorization"] == "Bearer hf_testtoken123"
+
+
+def test_head_metadata_fills_what_the_listing_lacks(fake_hub: FakeHub, hub_client: HubClient) -> None:
+    import dataclasses
+
+    full = hub_client.repo(REPO).files[MMPROJ]
+    bare = dataclasses.replace(full, size=None, sha256=None)  # as for a file the listing has no LFS data for
+    completed = hub_client.complete(bare)
+    assert completed.size == full.size and completed.sha256 == full.sha256
+    assert ("HEAD", f"/{REPO}/resolve/{fake_hub.repos[REPO].commit}/{MMPROJ}") in fake_hub.requests
