@@ -23,6 +23,7 @@ from .catalog import ModelCatalog
 from .errors import DownloadCancelled, ModelManagerError, NotEnoughDiskSpace
 from .events import Failed, FileVerified, Finished, JobEvent, JobState, Progress, StateChanged
 from .fit import DISK_MARGIN, disk_needed, free_disk_bytes
+from .hashing import sha256_file
 from .hub import HubClient, RemoteFile
 from .naming import quant_from_filename
 from .pairing import check_model_pair
@@ -253,8 +254,6 @@ class DownloadJob:
 
     def _verify_existing(self, transfer: ResumableDownload) -> str:
         """A finished file from an earlier run (e.g. the app closed between the two files): hash it again."""
-        from .hashing import sha256_file
-
         digest = sha256_file(transfer.dest, should_stop=lambda: self.control.cancelled)
         self.control.check()
         expected = transfer.remote.sha256
