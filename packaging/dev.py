@@ -41,7 +41,7 @@ def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
 
 def setup(extras: str) -> None:
     """Create or reuse the virtual environment and install VisionDesk into it (editable)."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - a clear message for users of an older Python
         sys.exit("VisionDesk needs Python 3.11 or newer.")
     if not PY.exists():
         say(f"creating {VENV}")

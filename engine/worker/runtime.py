@@ -303,9 +303,9 @@ class Runtime:
         items: list[Item] = [TextSegment(self._tokenize(p.text, p.first)) if isinstance(p, TextPart) else p
                              for p in parts]
         plan = plan_reuse(self.cache, items)
-        if not llama_cpp.llama_memory_seq_rm(m.memory, 0, plan.keep_pos, -1):
-            log.info("KV cache cannot be trimmed at %d (sliding window?): reading the prompt again",
-                     plan.keep_pos)
+        if not self._trim_to(plan.keep_pos):
+            log.info("the KV cache cannot be cut at %d (recurrent or sliding-window memory): reading the "
+                     "prompt again", plan.keep_pos)
             llama_cpp.llama_memory_clear(m.memory, True)
             plan = plan_reuse([], items)
         self.cache = plan.kept
@@ -360,6 +360,20 @@ class Runtime:
         t_prompt_done = time.perf_counter()
         prompt_evaluated = pos - evaluated_from
         self._generate(job, sampler, pos, prompt_evaluated, counter, t_start, t_prompt_done)
+
+    def _trim_to(self, keep_pos: int) -> bool:
+        """Drop KV entries from ``keep_pos`` on; False if what is left cannot be continued from."""
+        m = self.model
+        assert m is not None
+        if not llama_cpp.llama_memory_seq_rm(m.memory, 0, keep_pos, -1):
+            return False
+        n_swa = llama_cpp.llama_model_n_swa(m.model)
+        if keep_pos > 0 and n_swa > 0:
+            # As llama-server does: a sliding-window cache may have dropped cells the kept prefix needs.
+            pos_min = llama_cpp.llama_memory_seq_pos_min(m.memory, 0)
+            if pos_min > max(0, keep_pos - n_swa):
+                return False
+        return True
 
     def _append_text(self, seg: TextSegment) -> None:
         if self.cache and isinstance(self.cache[-1], TextSegment):
