@@ -25,6 +25,7 @@ from .chat_template import render_prompt
 from .errors import (
     EngineCrashed,
     EngineFailure,
+    ImageError,
     ImagesNeedProjector,
     NoChatTemplate,
     NotAProjector,
@@ -33,7 +34,8 @@ from .errors import (
 )
 from .events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
 from .gguf_header import check_pair, read_gguf_info
-from .images import prepare_image
+from .image_cache import ImageIdentityCache, ImageRef
+from .images import PreparedImage, prepare_image
 from .requests import LoadResult, Message, ModelSpec, SamplingParams
 from .worker.cancel_flag import CancelFlag
 from .worker.protocol import ChatJob
@@ -66,6 +68,7 @@ class Engine:
         self._eos = ""
         self._draining = False
         self._next_id = 0
+        self._image_ids = ImageIdentityCache()
 
     # ---- process management --------------------------------------------------------------------
 
@@ -224,9 +227,16 @@ class Engine:
             if self._spec is None:
                 raise EngineFailure("No model is loaded: choose a model first.")
             spec = self._spec
-            images = tuple(prepare_image(src, spec.image_max_pixels) for m in messages for src in m.images)
-            if images and spec.mmproj is None:
+            sources = [src for m in messages for src in m.images]
+            if sources and spec.mmproj is None:
                 raise ImagesNeedProjector(spec.model)
+            refs: list[ImageRef] = []
+            fresh: dict[int, PreparedImage] = {}  # images decoded for this request
+            for i, src in enumerate(sources):
+                ref, img = self._image_ids.identify(src, spec.image_max_pixels)
+                refs.append(ref)
+                if img is not None:
+                    fresh[i] = img
             prompt = render_prompt(self._template, messages, bos_token=self._bos, eos_token=self._eos)
             if not self._alive():
                 stage = Stage.LOADING
@@ -238,7 +248,7 @@ class Engine:
             return
         self._drain()
         self._next_id += 1
-        job = ChatJob(self._next_id, prompt, images, sampling)
+        job = ChatJob(self._next_id, prompt, tuple(refs), sampling)
         self._flag.value = 0
         finished = False
         first_text: float | None = None
@@ -262,6 +272,17 @@ class Engine:
                     if first_text is None:
                         first_text = now
                     yield TextDelta(msg[1], now)
+                elif kind == "need_pixels":
+                    try:
+                        pixels = {i: self._pixels(i, sources[i], refs[i], fresh, spec.image_max_pixels)
+                                  for i in msg[1]}
+                    except VisionDeskError as exc:
+                        self._send(("pixels", None))
+                        self._draining = True
+                        finished = True
+                        yield self._finished(StopReason.ERROR, exc)
+                        return
+                    self._send(("pixels", pixels))
                 elif kind == "stage":
                     stage = Stage(msg[1])
                     yield StageChanged(stage, now, msg[2], msg[3])
@@ -288,6 +309,13 @@ class Engine:
             if not finished and self._alive():  # the caller stopped iterating: let the child stop too
                 self._flag.value = 1
                 self._draining = True
+
+    @staticmethod
+    def _pixels(index: int, source: Any, ref: ImageRef, fresh: dict[int, PreparedImage], max_pixels: int) -> bytes:
+        img = fresh.get(index) or prepare_image(source, max_pixels)
+        if img.digest != ref.digest:
+            raise ImageError(img.label, "it changed while the answer was being prepared; send it again.")
+        return img.rgb
 
     def _backend(self) -> str:
         return self._loaded.backend if self._loaded else ""

@@ -74,7 +74,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     from ..errors import VisionDeskError
     from .runtime import Runtime
 
-    runtime = Runtime(cancel_flag, conn.send)
+    runtime = Runtime(cancel_flag, conn.send, conn.recv)
     while True:
         try:
             msg = conn.recv()

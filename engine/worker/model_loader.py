@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import llama_cpp
+import numpy as np
 from llama_cpp import mtmd_cpp
 
 from ..errors import ModelLoadFailed, ProjectorMismatch, UnknownArchitecture
@@ -50,6 +51,16 @@ class LoadedModel:
     batch: Any
     one_batch: Any
     result: dict[str, Any]
+    batch_tokens: Any = None  # numpy views of the batch arrays, for filling a batch in one step
+    batch_pos: Any = None
+    batch_logits: Any = None
+
+    def __post_init__(self) -> None:
+        n = self.n_batch
+        self.batch_tokens = np.ctypeslib.as_array(self.batch.token, shape=(n,))
+        self.batch_pos = np.ctypeslib.as_array(self.batch.pos, shape=(n,))
+        self.batch_logits = np.ctypeslib.as_array(ctypes.cast(self.batch.logits, ctypes.POINTER(ctypes.c_int8)),
+                                                  shape=(n,))
 
     def free(self) -> None:
         """Release projector, context, batches and model."""
@@ -152,6 +163,9 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, native_log: Nat
     vocab = llama_cpp.llama_model_get_vocab(model)
     n_batch = llama_cpp.llama_n_batch(ctx)
     batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+    for j in range(n_batch):  # every prompt token belongs to sequence 0; set once, not per batch
+        batch.n_seq_id[j] = 1
+        batch.seq_id[j][0] = 0
     one = llama_cpp.llama_batch_init(1, 0, 1)
     one.n_tokens = 1
     one.n_seq_id[0] = 1

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import llama_cpp
+import numpy as np
 from llama_cpp import mtmd_cpp
 
 from ..errors import ContextOverflow, EngineFailure, ImagesNeedProjector
@@ -80,9 +81,11 @@ class Cancelled(Exception):
 class Runtime:
     """Holds one loaded model and serves chat requests."""
 
-    def __init__(self, cancel_flag: Any, send: Send) -> None:
+    def __init__(self, cancel_flag: Any, send: Send, recv: Callable[[], tuple[Any, ...]]) -> None:
         self._flag = cancel_flag
         self._send = send
+        self._recv = recv
+        self._pixels: dict[int, bytes] = {}
         self.native_log = NativeLog()
         self.model: LoadedModel | None = None
         self.cache: list[Segment] = []
@@ -160,18 +163,14 @@ class Runtime:
         for start in range(0, len(tokens), n_batch):
             self._check_cancel()
             chunk = tokens[start:start + n_batch]
-            batch = m.batch
-            batch.n_tokens = len(chunk)
-            for j, tok in enumerate(chunk):
-                batch.token[j] = tok
-                batch.pos[j] = pos + j
-                batch.n_seq_id[j] = 1
-                batch.seq_id[j][0] = 0
-                batch.logits[j] = 0
-            last = start + len(chunk) >= len(tokens)
-            if want_logits and last:
-                batch.logits[len(chunk) - 1] = 1
-            rc = llama_cpp.llama_decode(m.ctx, batch)
+            n = len(chunk)
+            m.batch.n_tokens = n
+            m.batch_tokens[:n] = chunk
+            m.batch_pos[:n] = np.arange(pos, pos + n, dtype=np.int32)
+            m.batch_logits[:n] = 0
+            if want_logits and start + n >= len(tokens):
+                m.batch_logits[n - 1] = 1
+            rc = llama_cpp.llama_decode(m.ctx, m.batch)
             if rc != 0:
                 if rc == 2 or self._flag.value:
                     self._forget_from(pos)
@@ -207,7 +206,10 @@ class Runtime:
         m = self.model
         assert m is not None and m.mtmd
         img = job.images[part.index]
-        buf = (ctypes.c_ubyte * len(img.rgb)).from_buffer_copy(img.rgb)
+        rgb = self._pixels[part.index]
+        if len(rgb) != img.width * img.height * 3:
+            raise EngineFailure(f"the pixels of {img.label} do not match its size.")
+        buf = (ctypes.c_ubyte * len(rgb)).from_buffer_copy(rgb)
         bitmap = mtmd_cpp.mtmd_bitmap_init(img.width, img.height, buf)
         if not bitmap:
             raise EngineFailure(f"libmtmd could not take the image {img.label}.")
@@ -288,6 +290,7 @@ class Runtime:
             self.reset()
             raise
         finally:
+            self._pixels = {}
             if on_device:
                 llama_cpp.llama_set_sampler(m.ctx, 0, None)
             llama_cpp.llama_sampler_free(sampler)
@@ -321,6 +324,7 @@ class Runtime:
             llama_cpp.llama_memory_seq_rm(m.memory, 0, pos, -1)
             todo = [TextSegment([tok])]
             new_text_tokens = 1
+        self._pixels = self._fetch_pixels([t.index for t in todo if isinstance(t, ImagePart)])
         pending: list[PendingImage] = []
         try:
             steps: list[TextSegment | PendingImage] = []
@@ -360,6 +364,17 @@ class Runtime:
         t_prompt_done = time.perf_counter()
         prompt_evaluated = pos - evaluated_from
         self._generate(job, sampler, pos, prompt_evaluated, counter, t_start, t_prompt_done)
+
+    def _fetch_pixels(self, indices: list[int]) -> dict[int, bytes]:
+        """Ask the parent for the pixels of the images that must be evaluated."""
+        if not indices:
+            return {}
+        self._send(("need_pixels", indices))
+        reply = self._recv()
+        if reply[0] != "pixels" or reply[1] is None:  # the parent could not read an image and said so
+            raise EngineFailure("an image of this request could not be read")
+        pixels: dict[int, bytes] = reply[1]
+        return pixels
 
     def _trim_to(self, keep_pos: int) -> bool:
         """Drop KV entries from ``keep_pos`` on; False if what is left cannot be continued from."""

@@ -142,3 +142,29 @@ def test_plan_stops_at_a_different_image() -> None:
 def test_plan_for_an_identical_prompt_leaves_nothing_to_do() -> None:
     plan = plan_reuse([text(1, 2, 3)], [text(1, 2, 3)])
     assert plan.keep_pos == 3 and plan.todo == [text()]
+
+
+def test_follow_up_does_not_decode_or_send_the_image_again(fresh: Engine, images: dict[str, Path],
+                                                          tmp_path: Path) -> None:
+    """The parent remembers checked images; the child asks for pixels only when it must evaluate them."""
+    photo = tmp_path / "photo.png"
+    shutil.copy(images["red"], photo)
+    q1 = Message.user("What is it?", photo)
+    a1, _, _ = run(fresh, [q1])
+    # Make the file undecodable but keep its size and modification time: a follow-up that re-read it
+    # would fail, one that trusts the remembered identity and the child's cache succeeds.
+    st = photo.stat()
+    photo.write_bytes(b"\0" * st.st_size)
+    import os
+
+    os.utime(photo, ns=(st.st_atime_ns, st.st_mtime_ns))
+    _, f2, _ = run(fresh, [q1, Message.assistant(a1), Message.user("Sure?")])
+    assert f2.error is None
+    assert f2.usage.images_reused == 1
+
+
+def test_pixels_are_fetched_when_the_child_needs_them(fresh: Engine, images: dict[str, Path]) -> None:
+    run(fresh, [Message.user("A", images["red"])])
+    fresh.reset_conversation()  # the KV cache forgets; the embedding store still holds the image
+    _, f, _ = run(fresh, [Message.user("A", images["red"])])
+    assert f.error is None and f.usage.images_encoded == 0 and f.usage.images_reused == 1

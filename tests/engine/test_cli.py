@@ -49,8 +49,10 @@ def test_ask_bad_input_exits_2_without_traceback(test_models: GeneratedModels, t
     r = visiondesk("ask", "--model", str(tmp_path / "missing.gguf"), "hello")
     assert r.returncode == 2
     assert "missing.gguf does not exist" in r.stderr and "Traceback" not in r.stderr
-    r = visiondesk("ask", "--model", str(test_models.model), "--image", str(tmp_path / "x.png"), "hi")
+    r = visiondesk("ask", *model_args(test_models, "--image", str(tmp_path / "x.png")), "hi")
     assert r.returncode == 2 and "x.png" in r.stderr and "Traceback" not in r.stderr
+    r = visiondesk("ask", "--model", str(test_models.model), "--image", str(tmp_path / "x.png"), "hi")
+    assert r.returncode == 2 and "without a vision projector" in r.stderr
     r = visiondesk("ask", "--model", str(test_models.model), "--mmproj", str(test_models.mismatched_mmproj), "hi")
     assert r.returncode == 2 and "does not belong" in r.stderr
 
