@@ -91,6 +91,7 @@ class Runtime:
         self.cache: list[Segment] = []
         self.embeddings = EmbeddingStore(16)
         self._pieces: dict[int, bytes] = {}
+        self._token_infos: dict[int, tuple[bool, bytes]] = {}  # per generated token, looked up per step
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._flag.value))
         self._eval_nodes = 0
         self._eval_cb = llama_cpp.ggml_backend_sched_eval_callback(self._on_graph_node)
@@ -111,6 +112,7 @@ class Runtime:
         self.model = None
         self.cache = []
         self._pieces.clear()
+        self._token_infos.clear()
 
     # ---- cancel plumbing -----------------------------------------------------------------------
 
@@ -414,6 +416,7 @@ class Runtime:
         tail = self.cache[-1]
         assert isinstance(tail, TextSegment)
         one = m.one_batch
+        token_info = self._token_infos
         n_out = 0
         reason = StopReason.LENGTH
         pending = ""
@@ -431,12 +434,14 @@ class Runtime:
                 reason = StopReason.LENGTH
                 break
             tok = llama_cpp.llama_sampler_sample(sampler, m.ctx, -1)
-            if llama_cpp.llama_vocab_is_eog(m.vocab, tok):
+            info = token_info.get(tok)
+            if info is None:
+                info = token_info[tok] = self._token_info(tok)
+            if info[0]:
                 reason = StopReason.END
                 break
             n_out += 1
-            piece = self._display_piece(tok)
-            pending += stream.feed(piece)
+            pending += stream.feed(info[1])
             now = time.perf_counter()
             if t_first is None:
                 t_first = now
@@ -482,12 +487,13 @@ class Runtime:
             return forced == "1"
         return int(m.result.get("gpu_layers", 0)) > int(m.result.get("n_layers", 0))
 
-    def _display_piece(self, token: int) -> bytes:
-        """Bytes shown for a generated token: control tokens show nothing."""
+    def _token_info(self, token: int) -> tuple[bool, bytes]:
+        """(ends generation, bytes shown) for a generated token; control tokens show nothing."""
         assert self.model is not None
-        if llama_cpp.llama_vocab_is_control(self.model.vocab, token):
-            return b""
-        return self._piece(token)
+        vocab = self.model.vocab
+        if llama_cpp.llama_vocab_is_eog(vocab, token):
+            return True, b""
+        return False, b"" if llama_cpp.llama_vocab_is_control(vocab, token) else self._piece(token)
 
     def reset(self) -> None:
         """Forget the cached conversation (the embedding store stays)."""
