@@ -1,8 +1,9 @@
 #!/bin/bash
 # The GPU run, on the device machine, from the project root, with .gpu/ carried (../shared/gpu/prepare.sh).
 #   bash bench/gpu_run.sh prepare   # CUDA build of llama.cpp + the models (generated there, ~7 min)
-#   bash bench/gpu_run.sh bench     # the benchmark (reuses both if the machine is still warm)
-# Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures), bench.log.
+#   bash bench/gpu_run.sh bench     # the benchmark, then a py-spy profile (reuses both if still warm)
+# Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures), bench.log,
+# profile-summary.txt + prof.tgz (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl).
 set -o pipefail
 PHASE=${1:-bench}
 OUT=${OUT:-/tmp/out}
@@ -20,6 +21,11 @@ echo "build + f16 models: $(( $(date +%s) - t0 )) s"; cat /tmp/gen.log
 python3 bench/bench_models.py 2>&1 | tail -3 || exit 1    # quantize (cached)
 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv
 if [ "$PHASE" = bench ]; then
-  python3 bench/run_engine_bench.py --no-gemma --out "$OUT/RESULTS-gpu.md" --json "$OUT/gpu.json" 2>&1 \
-    | tee "$OUT/bench.log"
+  python3 bench/run_engine_bench.py --no-gemma --out "$OUT/RESULTS-gpu.md" --json "$OUT/gpu.json" \
+    > "$OUT/bench.log" 2>&1
+  grep '^\[bench' "$OUT/bench.log"
+fi
+if [ "$PHASE" = bench ] || [ "$PHASE" = profile ]; then   # py-spy wheel in .gpu/whl (optional)
+  timeout 240 python3 bench/profile_engine.py /tmp/prof --py-spy /tmp/site/bin/py-spy > "$OUT/profile.log" 2>&1
+  cp /tmp/prof/profile-summary.txt "$OUT/" 2>/dev/null; tar czf "$OUT/prof.tgz" -C /tmp/prof . 2>/dev/null
 fi

@@ -137,15 +137,14 @@ class LlamaCppPythonPeer:
         from llama_cpp.llama_chat_format import MTMDChatHandler
 
         self._lc = llama_cpp
-        with _quiet_fd2():
-            handler = MTMDChatHandler(clip_model_path=str(mmproj), verbose=False) if mmproj else None
-            self.llm = llama_cpp.Llama(model_path=str(model), chat_handler=handler, n_ctx=n_ctx, n_batch=512,
-                                       n_threads=threads, n_threads_batch=threads, n_gpu_layers=ngl,
-                                       verbose=False)
+        # verbose=True: with verbose=False (its stdout/stderr suppression) the CUDA build segfaulted
+        # while loading here; its logs go to stderr.
+        handler = MTMDChatHandler(clip_model_path=str(mmproj), verbose=True) if mmproj else None
+        self.llm = llama_cpp.Llama(model_path=str(model), chat_handler=handler, n_ctx=n_ctx, n_batch=512,
+                                   n_threads=threads, n_threads_batch=threads, n_gpu_layers=ngl, verbose=True)
 
     def close(self) -> None:
-        with _quiet_fd2():
-            self.llm.close()
+        self.llm.close()
 
     def _perf(self) -> Any:
         return self._lc.llama_perf_context(self.llm.ctx)
@@ -161,7 +160,7 @@ class LlamaCppPythonPeer:
         t0 = time.perf_counter()
         first = last = 0.0
         text: list[str] = []
-        with _quiet_fd2():
+        with contextlib.nullcontext():
             if stream:
                 for chunk in self.llm.create_chat_completion(messages=messages, temperature=0.0,
                                                              max_tokens=max_tokens, stream=True):

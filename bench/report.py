@@ -64,6 +64,9 @@ def render(r: dict[str, Any]) -> str:
     L.append(f"Hardware: {hw.get('cpu', '?')}" + (f"; GPU: {hw['gpu']}" if hw.get("gpu") else "; no GPU")
              + f". Load average at start / end: {_la(r.get('loadavg_start'))} / {_la(r.get('loadavg_end'))}"
              " (other work on the machine shows here).")
+    if r.get("peer_note"):
+        L.append("")
+        L.append(f"Note: {r['peer_note']}.")
     load = r.get("engine_load") or {}
     if load:
         L.append("")
@@ -141,7 +144,8 @@ def render(r: dict[str, Any]) -> str:
         p_ns = _med([x.get("decode_tok_s_native") for x in pns])
         txt = (ss[0].get("text", "") if ss else "")[:12]
         ratio, stt = _ratio_row(st_tok / ns_best if ns_best else math.nan, 0.95, False)
-        L.append(f"| streamed tok/s, {_f(n_tok, 0)}-token answer, {name} | {_f(st_tok)} (starts {txt!r}) | {NA} | "
+        starts = f" (starts {txt!r})" if txt else ""
+        L.append(f"| streamed tok/s, {_f(n_tok, 0)}-token answer, {name} | {_f(st_tok)}{starts} | {NA} | "
                  f"{_f(p_st)}{f' (stopped at {p_ntok:.0f} tokens)' if p_cut else ''} | | | |")
         L.append(f"| not streamed tok/s, same request, {name} | engine's timer {_f(ns_eng)}; consumer {_f(ns_wall)} | "
                  f"{NA} | {_f(p_ns)} (native timer) | | | |")

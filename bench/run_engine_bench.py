@@ -297,7 +297,7 @@ def commit() -> str:
 def save(path: Path) -> None:
     def clean(o: Any) -> Any:
         if isinstance(o, dict):
-            return {k: clean(v) for k, v in o.items() if k != "text" or len(str(v)) < 200}
+            return {k: (str(v)[:60] if k == "text" else clean(v)) for k, v in o.items()}
         if isinstance(o, (list, tuple)):
             return [clean(v) for v in o]
         if isinstance(o, Path):
@@ -396,19 +396,13 @@ def main() -> int:
         step("engine close", engine_close, eng)
         save(jpath)
 
-    # 3. llama-cpp-python, the peer.
+    # 3. llama-cpp-python, the peer (its own process: see peer_run.py).
     if not args.no_peer:
-        peer = step("peer load vlm", LlamaCppPythonPeer, m.model, m.mmproj, threads, ngl)
-        if peer:
-            RESULTS["peer"] = step("peer vlm", peer_figures, peer, reps, images, args.stream_tokens, True, answer,
-                                   peer_cap)
-            peer.close()
-            save(jpath)
-        peer = step("peer load cjk", LlamaCppPythonPeer, m.cjk_model, None, threads, ngl)
-        if peer:
-            RESULTS["peer_cjk_stream"] = step("peer cjk", peer_stream, peer, args.stream_tokens, 1, peer_cap)
-            peer.close()
-            save(jpath)
+        step("peer", run_peer, dict(model=str(m.model), mmproj=str(m.mmproj), cjk_model=str(m.cjk_model),
+                                    threads=threads, ngl=ngl, reps=reps, images=[str(i) for i in images],
+                                    answer=answer, cap=peer_cap, stream_tokens=args.stream_tokens,
+                                    stream_reps=1))
+        save(jpath)
 
     # 4. Gemma 3 270M (a real text model): decode/prompt vs llama-bench.
     if m.gemma:
@@ -434,6 +428,17 @@ def main() -> int:
     write_section(RESULTS, args.out)
     log(f"done in {RESULTS['total_s']} s; wrote {args.out} and {jpath}")
     return 0
+
+
+def run_peer(a: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "peer.json"
+        subprocess.run([sys.executable, str(BENCH / "peer_run.py"), json.dumps(a), str(out)], check=False,
+                       timeout=1800)
+        res = json.loads(out.read_text()) if out.is_file() else {"error": "the peer process died (no output)"}
+    if "error" in res:
+        RESULTS.setdefault("errors", {})["peer"] = res.pop("error")
+    RESULTS.update(res)
 
 
 def oom_check(model: Path, mmproj: Path, threads: int) -> dict[str, Any]:
