@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
 
 import pytest  # noqa: E402
 
-
-def _load_model_factory() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "model_factory.py"
-    spec = importlib.util.spec_from_file_location("visiondesk_desktop_model_factory", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-model_factory = _load_model_factory()
+from tests import model_factory
 
 
 @pytest.fixture(scope="session")

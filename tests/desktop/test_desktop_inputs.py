@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from conftest import open_shell
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit
-from test_desktop_chat import send
+
+from tests.desktop.conftest import open_shell
+from tests.desktop.test_desktop_chat import send
 
 
 def drop_files(window, paths):
@@ -197,7 +198,7 @@ def test_first_run_open_files_loads_in_background(qtbot, data_dir, test_models):
 def test_broken_model_shows_error_on_first_run_page(qtbot, data_dir, tmp_path):
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"not a gguf at all")
-    from conftest import write_settings
+    from tests.desktop.conftest import write_settings
 
     write_settings(data_dir, model_path=str(bad))
     shell = open_shell(qtbot, data_dir, wait_loaded=False)

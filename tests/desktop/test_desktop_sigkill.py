@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import open_shell, write_settings
-from test_desktop_chat import send
+from tests.desktop.conftest import open_shell, write_settings
+from tests.desktop.test_desktop_chat import send
 
 
 def test_sigkill_while_streaming_then_reopen(qtbot, data_dir, test_models, images):

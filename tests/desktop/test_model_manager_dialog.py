@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import open_shell
 from huggingface_hub import constants as hf_constants
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
@@ -19,18 +16,9 @@ from visiondesk.models.events import JobState
 from visiondesk.models.fit import GIB, MachineMemory
 from visiondesk.models.registry import ModelRegistry
 
+from tests.desktop.conftest import open_shell
+from tests.models.hf_server import FakeHub
 
-def _load_hf_server():
-    path = Path(__file__).resolve().parents[1] / "models" / "hf_server.py"
-    spec = importlib.util.spec_from_file_location("visiondesk_test_hf_server", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-FakeHub = _load_hf_server().FakeHub
 REPO = "test-org/tiny-vision-GGUF"
 MODEL_Q4, MODEL_Q8, MMPROJ = "tiny-vision-Q4_K_M.gguf", "tiny-vision-Q8_0.gguf", "mmproj-tiny-vision-f16.gguf"
 LAPTOP = MachineMemory(ram_total=8 * GIB, ram_available=6 * GIB)  # no GPU: a fixed machine for the filters
@@ -226,7 +214,7 @@ def test_every_control_is_named_and_reachable(qtbot, manager) -> None:
 
 
 def test_first_run_get_a_model_downloads_uses_and_chats(qtbot, hub, data_dir: Path) -> None:
-    from conftest import write_settings
+    from tests.desktop.conftest import write_settings
 
     write_settings(data_dir)
     shell = open_shell(qtbot, data_dir, wait_loaded=False)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -15,10 +12,11 @@ import pytest
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
 
-from hf_server import FakeHub  # noqa: E402
 from visiondesk.models.hub import HubClient, Timeouts  # noqa: E402
 from visiondesk.models.registry import ModelRegistry  # noqa: E402
 from visiondesk.models.transfer import RetryPolicy  # noqa: E402
+
+from tests.models.hf_server import FakeHub  # noqa: E402
 
 FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05)
 REPO = "test-org/tiny-vision-GGUF"
@@ -27,17 +25,7 @@ MODEL_Q8 = "tiny-vision-Q8_0.gguf"
 MMPROJ = "mmproj-tiny-vision-f16.gguf"
 
 
-def _load_model_factory() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "model_factory.py"
-    spec = importlib.util.spec_from_file_location("visiondesk_test_model_factory", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-model_factory = _load_model_factory()
+from tests import model_factory  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -6,10 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MMPROJ, REPO
-from hf_server import FakeHub
 from visiondesk.cli import main
 from visiondesk.models.registry import ModelRegistry
+
+from tests.models.conftest import MMPROJ, REPO
+from tests.models.hf_server import FakeHub
 
 
 def test_pull_list_verify_remove(fake_hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,14 +9,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import FAST_RETRY, MMPROJ, MODEL_Q4, MODEL_Q8, REPO
-from hf_server import FakeHub
 from visiondesk.models.errors import ChecksumMismatch, DownloadFailed, HubUnavailable, NoVisionFiles, RepositoryNotFound
 from visiondesk.models.events import Failed, FileVerified, Finished, JobState, Progress, StateChanged
 from visiondesk.models.hub import HubClient
 from visiondesk.models.job import DownloadJob, plan_download
 from visiondesk.models.registry import ModelRegistry
 from visiondesk.models.transfer import ResumableDownload
+
+from tests.models.conftest import FAST_RETRY, MMPROJ, MODEL_Q4, MODEL_Q8, REPO
+from tests.models.hf_server import FakeHub
 
 
 def _job(hub_client: HubClient, registry: ModelRegistry, repo: str = REPO, quant: str | None = None,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import FAST_RETRY, MMPROJ, MODEL_Q4, REPO
-from hf_server import FakeHub
 from visiondesk.models.events import Finished, JobState, Progress, StateChanged
 from visiondesk.models.fit import GIB, Fit, MachineMemory
 from visiondesk.models.hub import HubClient
 from visiondesk.models.manager import ModelManager
+
+from tests.models.conftest import FAST_RETRY, MMPROJ, MODEL_Q4, REPO
+from tests.models.hf_server import FakeHub
 
 BIG_PC = MachineMemory(ram_total=64 * GIB, ram_available=48 * GIB, vram_total=24 * GIB, vram_free=24 * GIB)
 

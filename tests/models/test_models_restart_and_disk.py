@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FAST_RETRY, MODEL_Q4, REPO
-from hf_server import FakeHub
 from visiondesk.models.errors import NotEnoughDiskSpace
 from visiondesk.models.hub import HubClient
 from visiondesk.models.job import DownloadJob, plan_download
 from visiondesk.models.registry import ModelRegistry
+
+from tests.models.conftest import FAST_RETRY, MODEL_Q4, REPO
+from tests.models.hf_server import FakeHub
 
 
 def test_process_killed_mid_download_then_resumed(fake_hub: FakeHub, hub_client: HubClient,
