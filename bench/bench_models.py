@@ -36,7 +36,9 @@ CJK_SCRIPT = "中文".encode()
 
 
 def _key(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:10]
+    # The generator's source is part of the key: a change in how weights are made is a new model.
+    factory_source = Path(model_factory.__file__).read_bytes()
+    return hashlib.sha256(repr(parts).encode() + factory_source).hexdigest()[:10]
 
 
 def _log(msg: str) -> None:
