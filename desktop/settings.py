@@ -12,11 +12,12 @@ import json
 import logging
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
+
+from .store_files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -327,20 +328,9 @@ class SettingsRepository:
         and no temporary file is left behind; the error propagates.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(settings.to_dict(), handle, ensure_ascii=False, indent=2, allow_nan=False)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
-            raise
+        # Serialize first: a value JSON cannot represent fails here, before any file is touched.
+        data = (json.dumps(settings.to_dict(), ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode()
+        write_atomically(self.path, data)
         _fsync_dir(self.path.parent)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from visiondesk.engine.errors import InputError, NotAProjector, ProjectorMismatch
@@ -82,7 +83,7 @@ def find_mmproj_beside(model_path: Path) -> Path | None:
     if not fitting:
         return None
     stem = model_path.stem.lower()
-    return max(fitting, key=lambda p: (_common_prefix(stem, _projector_stem(p)), -len(p.name)))
+    return max(fitting, key=lambda p: (len(os.path.commonprefix([stem, _projector_stem(p)])), -len(p.name)))
 
 
 def describe_quant(path: Path) -> str:
@@ -92,12 +93,3 @@ def describe_quant(path: Path) -> str:
 
 def _projector_stem(p: Path) -> str:
     return p.stem.lower().replace("mmproj-", "").replace("-mmproj", "")
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n

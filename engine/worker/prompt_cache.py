@@ -11,6 +11,7 @@ to the tokens that were generated, which is nearly always the case.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 
 
@@ -80,15 +81,6 @@ def split_prompt(prompt: str, marker: str, digests: Sequence[str]) -> list[Part]
     return parts
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def plan_reuse(cache: Sequence[Segment], items: Sequence[Item]) -> ReusePlan:
     """Keep the longest prefix of ``cache`` that ``items`` begins with; the rest is to do."""
     kept: list[Segment] = []
@@ -103,7 +95,7 @@ def plan_reuse(cache: Sequence[Segment], items: Sequence[Item]) -> ReusePlan:
             return ReusePlan(kept, pos, list(items[i:]))
         if not isinstance(seg, TextSegment):
             return ReusePlan(kept, pos, list(items[i:]))
-        n = _common_prefix(seg.tokens, item.tokens)
+        n = len(os.path.commonprefix([seg.tokens, item.tokens]))
         if n == len(seg.tokens) == len(item.tokens) and i + 1 < len(items):
             kept.append(seg)
             pos += n
