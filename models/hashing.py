@@ -1,9 +1,9 @@
-"""SHA-256 of files and of download streams, computed off the writing thread."""
+"""SHA-256 of files, and of files being written (computed off the writing thread)."""
 
 from __future__ import annotations
 
 import hashlib
-import queue
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -37,84 +37,121 @@ def hash_prefix(path: Path, *, limit: int | None = None, on_bytes: Callable[[int
     return h
 
 
-class StreamHasher:
-    """Hashes a byte stream on its own thread so hashing overlaps with the network and the disk.
+class FileFollower:
+    """Hashes a file while another thread appends to it, by reading it back from the page cache.
 
-    ``feed`` copies each piece into one of a few reused blocks and hands full blocks to the hashing
-    thread (``hashlib`` releases the GIL while it hashes them). Reusing blocks matters: keeping the
-    received pieces alive instead made the allocator fault in fresh pages for every piece, which cost
-    more than the hashing. ``hexdigest`` hashes what is left and returns the digest.
+    The writing thread only writes and calls ``advance`` with its new end offset (an attribute store,
+    plus a wake-up about once per ``step`` bytes); a thread of its own reads the new bytes with
+    ``os.preadv`` into one reused buffer and hashes them. Both calls release the GIL, so hashing
+    overlaps with receiving instead of competing with it. Because the follower reads the file, the hash
+    covers exactly the bytes on disk. A follower can start part-way (``start`` = the SHA-256 state of
+    the first ``position`` bytes) and then hashes whatever already lies between there and the writer.
     """
 
-    def __init__(self, start: hashlib._Hash | None = None, block_size: int = 1 << 20, blocks: int = 4) -> None:
-        self._hash = start if start is not None else hashlib.sha256()
-        self._block_size = block_size
-        self._free: queue.Queue[bytearray] = queue.Queue()
-        for _ in range(blocks):
-            self._free.put(bytearray(block_size))
-        self._full: queue.Queue[tuple[bytearray, int] | None | _Reset] = queue.Queue()
-        self._block = self._free.get()
-        self._fill = 0
-        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
-        self._closed = False
-        self._thread.start()
+    def __init__(self, path: Path, *, start: hashlib._Hash | None = None, position: int = 0, written: int = 0,
+                 step: int = 2 << 20) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._step = step
+        self._buf = bytearray(step)
+        self._cond = threading.Condition(threading.Lock())
+        self._written = max(written, position)
+        self._waiting = False
+        self._want = 0
+        self._stop = False
+        self._finishing = False
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._start(start if start is not None else hashlib.sha256(), position)
 
-    def feed(self, data: bytes) -> None:
-        """Add ``data`` to the stream (blocks only when the hashing thread is several blocks behind)."""
-        view = memoryview(data)
-        while view:
-            n = min(len(view), self._block_size - self._fill)
-            self._block[self._fill:self._fill + n] = view[:n]
-            self._fill += n
-            view = view[n:]
-            if self._fill == self._block_size:
-                self._hand_over()
+    @property
+    def position(self) -> int:
+        """Bytes hashed so far (read without locking; for progress and tests)."""
+        return self._pos
+
+    def advance(self, written: int) -> None:
+        """The writer's new end offset: everything before it is in the file."""
+        self._written = written
+        if self._waiting and written >= self._want:
+            with self._cond:
+                self._cond.notify()
 
     def reset(self) -> None:
-        """Start over from zero bytes (the server ignored a Range request)."""
-        self._fill = 0
-        self._full.put(_RESET)
+        """Start over from zero bytes (the server ignored a Range request). Call before rewriting the file."""
+        self._halt()
+        self._written = 0
+        self._start(hashlib.sha256(), 0)
 
-    def hash_object(self) -> hashlib._Hash:
-        """A copy of the hash state after everything fed so far (closes the hasher)."""
-        self.close()
-        return self._hash.copy()
+    def finish(self) -> tuple[hashlib._Hash, int]:
+        """Hash up to the writer's last offset, stop, and return (hash, bytes hashed).
 
-    def hexdigest(self) -> str:
-        """Finish and return the digest."""
-        self.close()
-        return self._hash.hexdigest()
+        Fewer bytes than written come back only when the file turned out shorter than the writer said.
+        """
+        with self._cond:
+            self._finishing = True
+            self._cond.notify()
+        return self._join()
 
-    def close(self) -> None:
-        """Hash what is left and stop the thread."""
-        if not self._closed:
-            self._closed = True
-            if self._fill:
-                self._full.put((self._block, self._fill))
-                self._fill = 0
-            self._full.put(None)
+    def stop(self) -> tuple[hashlib._Hash, int] | None:
+        """Stop where the follower is, without catching up; return (hash, bytes hashed) so far.
+
+        None when reading the file failed (the caller is already handling an error; a later run re-hashes).
+        """
+        self._halt()
+        try:
+            return self._join()
+        except OSError:
+            return None
+
+    def _start(self, h: hashlib._Hash, position: int) -> None:
+        self._hash, self._pos = h, position
+        self._stop = self._finishing = False
+        self._thread = threading.Thread(target=self._run, name="sha256-follow", daemon=True)
+        self._thread.start()
+
+    def _halt(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+        if self._thread is not None:
             self._thread.join()
 
-    def _hand_over(self) -> None:
-        self._full.put((self._block, self._fill))
-        self._block = self._free.get()
-        self._fill = 0
+    def _join(self) -> tuple[hashlib._Hash, int]:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if self._error is not None:
+            raise self._error
+        return self._hash, self._pos
 
     def _run(self) -> None:
+        try:
+            self._follow()
+        except BaseException as exc:  # re-raised by finish/stop on the caller's thread
+            self._error = exc
+
+    def _follow(self) -> None:
+        buf, view, step, h, fd = self._buf, memoryview(self._buf), self._step, self._hash, self._fd
+        pos = self._pos
         while True:
-            item = self._full.get()
-            if item is None:
+            end = self._written
+            if end - pos < step and not self._finishing:
+                with self._cond:
+                    self._want = pos + step
+                    self._waiting = True
+                    while self._written - pos < step and not (self._finishing or self._stop):
+                        self._cond.wait()
+                    self._waiting = False
+                end = self._written
+            if self._stop:
                 return
-            if isinstance(item, _Reset):
-                self._hash = hashlib.sha256()
-                continue
-            block, n = item
-            self._hash.update(memoryview(block)[:n])
-            self._free.put(block)
-
-
-class _Reset:
-    """Queue marker: restart the hash."""
-
-
-_RESET = _Reset()
+            if pos >= end:  # finishing and caught up
+                return
+            n = os.preadv(fd, [buf if end - pos >= step else view[:end - pos]], pos)
+            if n <= 0:
+                return  # the file is shorter than the writer said: finish() reports fewer bytes
+            h.update(view[:n])
+            pos += n
+            self._pos = pos

@@ -2,8 +2,9 @@
 
 ``huggingface_hub`` restarts from its last 10 MiB block only within one call and forgets everything on
 failure, so VisionDesk owns the transfer: bytes go to ``<name>.part`` (with a small ``.part.json``
-saying which file they belong to), the SHA-256 is computed while writing, and the finished file is
-moved into place with ``os.replace`` only when its hash matches the Hub's LFS hash.
+saying which file they belong to), the SHA-256 is computed while writing by a thread that reads the
+``.part`` back behind the writer, and the finished file is moved into place with ``os.replace`` only
+when its hash matches the Hub's LFS hash.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from huggingface_hub import hf_raise_for_status
 
 from .errors import ChecksumMismatch, DownloadCancelled, DownloadFailed, NotEnoughDiskSpace
 from .fit import free_disk_bytes
-from .hashing import StreamHasher, hash_prefix
+from .hashing import FileFollower
 from .hub import HubClient, RemoteFile
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class ResumableDownload:
         self.resumed_from = 0  # bytes found on disk when the last run started
         self.requests_made = 0
         self._hash: hashlib._Hash | None = None  # kept across pauses within this object
-        self._hashed = 0  # bytes fed into _hash
+        self._hashed = 0  # bytes of the .part covered by _hash (may lag behind the file after a pause)
         self._offset = 0
 
     @property
@@ -146,13 +147,18 @@ class ResumableDownload:
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         self._offset = self._prepare_part()
         self.resumed_from = self._offset
-        hasher = StreamHasher(self._prefix_hash(self._offset))
+        hasher = self._follower(self._offset)
         try:
             self._transfer(hasher)
-        finally:
-            hasher.close()
-            self._hash, self._hashed = hasher.hash_object(), self._offset
-        return self._finish(self._offset, hasher.hexdigest())
+        except BaseException:
+            # Stop hashing where it is (a pause or cancel must not wait for a long re-hash); the state
+            # is kept so the next run continues from there. Cancelled parts are deleted by the job.
+            kept = hasher.stop()
+            self._hash, self._hashed = (None, 0) if kept is None or self.control.cancelled else kept
+            raise
+        h, hashed = hasher.finish()
+        self._hash, self._hashed = h.copy(), hashed
+        return self._finish(self._offset, hashed, h.hexdigest())
 
     def _prepare_part(self) -> int:
         expected = {"file": self.remote.name, "size": self.remote.size, "sha256": self.remote.sha256}
@@ -171,15 +177,20 @@ class ResumableDownload:
         self.sidecar.write_text(json.dumps(expected), "utf-8")
         return self.part.stat().st_size
 
-    def _prefix_hash(self, offset: int) -> hashlib._Hash:
-        """SHA-256 state of the first ``offset`` bytes: kept from a pause, else re-read from disk."""
-        if self._hash is not None and self._hashed == offset:
-            return self._hash.copy()
-        if offset:
-            logger.info("re-hashing %d bytes already in %s", offset, self.part.name)
-        return hash_prefix(self.part, limit=offset, should_stop=lambda: self.control.cancelled)
+    def _follower(self, offset: int) -> FileFollower:
+        """A hasher following the .part, from the state kept from a pause or else from byte 0.
 
-    def _transfer(self, hasher: StreamHasher) -> None:
+        It first hashes the bytes already on disk (up to ``offset``) while the download goes on.
+        """
+        if self._hash is not None and self._hashed <= offset:
+            start, position = self._hash.copy(), self._hashed
+        else:
+            start, position = None, 0
+        if offset > position:
+            logger.info("re-hashing %d bytes already in %s", offset - position, self.part.name)
+        return FileFollower(self.part, start=start, position=position, written=offset)
+
+    def _transfer(self, hasher: FileFollower) -> None:
         total = self.remote.size
         failures = 0
         while total is None or self._offset < total:
@@ -200,7 +211,7 @@ class ResumableDownload:
                                exc.__class__.__name__, self._offset, failures, delay)
                 self.control.sleep(delay)
 
-    def _one_request(self, hasher: StreamHasher) -> bool:
+    def _one_request(self, hasher: FileFollower) -> bool:
         """One GET from the current offset; True when the file is complete."""
         self.requests_made += 1
         size = self.remote.size
@@ -220,8 +231,9 @@ class ResumableDownload:
             with self.part.open("r+b", buffering=0) as f:
                 f.seek(self._offset)
                 f.truncate()
-                # Write each piece as it arrives, so a cut loses no received byte; the hasher copies it
-                # into a reused block and hashes on its own thread. Progress is reported per block.
+                # Write each piece as it arrives, so a cut loses no received byte, and publish the new end
+                # of file; the follower reads it back and hashes it on its own thread. Progress is
+                # reported per chunk_size.
                 unreported = 0
                 try:
                     for piece in r.iter_bytes():
@@ -229,8 +241,8 @@ class ResumableDownload:
                         if size is not None and self._offset + len(piece) > size:
                             piece = piece[: size - self._offset]  # never write past the published size
                         self._write(f, piece)
-                        hasher.feed(piece)
                         self._offset += len(piece)
+                        hasher.advance(self._offset)
                         unreported += len(piece)
                         if unreported >= self.chunk_size:
                             self._report(unreported)
@@ -256,12 +268,13 @@ class ResumableDownload:
                                          free_disk_bytes(self.dest.parent), during=True) from exc
             raise
 
-    def _finish(self, offset: int, digest: str) -> str:
-        size_ok = self.remote.size is None or offset == self.remote.size
+    def _finish(self, offset: int, hashed: int, digest: str) -> str:
+        """``hashed`` < ``offset`` when the .part held fewer bytes than were written (changed behind our back)."""
+        size_ok = hashed == offset and (self.remote.size is None or offset == self.remote.size)
         if not size_ok or (self.remote.sha256 is not None and digest != self.remote.sha256.lower()):
             self.discard()
             raise ChecksumMismatch(self.remote.name, self.remote.sha256 or f"{self.remote.size} bytes",
-                                   digest if size_ok else f"{offset} bytes")
+                                   digest if size_ok else f"{min(offset, hashed)} bytes")
         os.replace(self.part, self.dest)
         self.sidecar.unlink(missing_ok=True)
         self._hash, self._hashed = None, 0

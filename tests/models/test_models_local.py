@@ -156,19 +156,34 @@ def test_file_name_heuristics() -> None:
     assert pick_model_file(["m-Q4_K_M-00001-of-00002.gguf"], None) is None  # split files are not supported
 
 
-def test_stream_hasher_matches_hashlib_across_blocks_and_reset() -> None:
+def test_file_follower_hashes_what_is_written_across_steps_reset_and_stop(tmp_path: Path) -> None:
     import hashlib
     import os
 
-    from visiondesk.models.hashing import StreamHasher
+    from visiondesk.models.hashing import FileFollower
 
     data = os.urandom(300_000)
-    h = StreamHasher(block_size=4096, blocks=2)
-    h.feed(b"garbage that the reset must drop" * 500)
-    h.reset()
+    part = tmp_path / "f.part"
+    part.write_bytes(b"garbage that the reset must drop" * 500)
+    follower = FileFollower(part, written=part.stat().st_size, step=4096)
+    follower.reset()  # before the file is rewritten, as ResumableDownload does
     pos = 0
-    for n in (1, 4095, 4096, 10_000, 7, 100_000):
-        h.feed(data[pos:pos + n])
-        pos += n
-    h.feed(data[pos:])
-    assert h.hexdigest() == hashlib.sha256(data).hexdigest()
+    with part.open("r+b", buffering=0) as f:
+        f.truncate()
+        for n in (1, 4095, 4096, 10_000, 7, 100_000, len(data)):
+            f.write(data[pos:pos + n])
+            pos = min(pos + n, len(data))
+            follower.advance(pos)
+    h, hashed = follower.finish()
+    assert (hashed, h.hexdigest()) == (len(data), hashlib.sha256(data).hexdigest())
+
+    # Stopped part-way, it hands back its state; a new follower continues from there (as after a pause).
+    follower = FileFollower(part, written=len(data), step=4096)
+    kept = follower.stop()
+    assert kept is not None and 0 <= kept[1] <= len(data)
+    h, hashed = FileFollower(part, start=kept[0].copy(), position=kept[1], written=len(data)).finish()
+    assert (hashed, h.hexdigest()) == (len(data), hashlib.sha256(data).hexdigest())
+
+    # A file shorter than the writer claims is reported as fewer bytes hashed, never as complete.
+    _, hashed = FileFollower(part, written=len(data) + 10, step=4096).finish()
+    assert hashed == len(data)
