@@ -76,8 +76,9 @@ def render(r: dict[str, Any]) -> str:
     L.append("")
     L.append(f"Models: 1.1B llama decoder (n_embd 2048, 22 layers, 32k vocab, random weights) Q4_K_M "
              f"({sizes.get('model', '?')} MiB) + CLIP ViT-L/14-336 projector f16 ({sizes.get('mmproj', '?')} MiB, "
-             f"576 image tokens); the scripted byte-fallback \"中文\" model of the same shape, Q4_K_M; "
-             f"Gemma 3 270M Q4_K_M (real weights, text only).")
+             f"576 image tokens); the scripted byte-fallback \"中文\" model of the same shape, Q4_K_M"
+             + ("; Gemma 3 270M Q4_K_M (real weights, text only)." if r.get("gemma_engine") or
+                r.get("gemma_llama_bench") else ". Gemma 3 270M not run here."))
     L.append("")
     L.append("| figure | VisionDesk engine | llama.cpp tool | llama-cpp-python (MTMDChatHandler) | target | "
              "ratio | status |")
