@@ -44,7 +44,7 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=0.7)
     p.add_argument("--top-p", type=float, default=0.95)
     p.add_argument("--seed", type=int, default=0xFFFFFFFF)
-    p.add_argument("--threads", type=int, default=None, help=f"default: physical cores ({physical_cores()})")
+    p.add_argument("--threads", type=int, default=None, help=f"default: measured at load, starting from physical cores ({physical_cores()})")
     p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     p.add_argument("--gpu-layers", type=_gpu_layers, default="auto", help="auto (default) or a number")
     p.add_argument("--system", default="", help="a system prompt")
@@ -87,7 +87,8 @@ def _stats(fin: Finished, load: LoadResult | None) -> dict[str, Any]:
             "prompt_tok_s": round(t.prompt_tok_s, 2), "decode_tok_s": round(t.decode_tok_s, 2),
             "encode_ms": round(t.encode_ms, 2), "images_encoded": u.images_encoded,
             "images_reused": u.images_reused, "stop_reason": fin.stop_reason.value, "backend": fin.backend,
-            "gpu_layers": fin.gpu_layers, "fallback_reason": load.fallback_reason if load else ""}
+            "gpu_layers": fin.gpu_layers, "fallback_reason": load.fallback_reason if load else "",
+            "threads": load.threads if load else 0, "threads_batch": load.threads_batch if load else 0}
 
 
 def _answer(engine: Engine, messages: list[Message], args: argparse.Namespace, out: TextIO,
@@ -128,7 +129,8 @@ def _load(engine: Engine, args: argparse.Namespace, err: TextIO) -> None:
     err.write("[loading the model]\n")
     result = engine.load(_spec(args))
     err.write(f"[loaded: {result.backend}, {result.gpu_layers} GPU layers"
-              f"{'; ' + result.fallback_reason if result.fallback_reason else ''}]\n")
+              f"{'; ' + result.fallback_reason if result.fallback_reason else ''}; threads {result.threads}/"
+              f"{result.threads_batch}, {result.threads_note}]\n")
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -203,7 +205,9 @@ def run_doctor(args: argparse.Namespace) -> int:
                 r = engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx))
                 info["model_check"] = {"model": str(r.model), "backend": r.backend, "gpu_layers": r.gpu_layers,
                                        "n_layers": r.n_layers, "n_ctx": r.n_ctx, "vision": r.vision,
-                                       "why": r.fallback_reason, "load_ms": round(r.load_ms, 1)}
+                                       "why": r.fallback_reason, "load_ms": round(r.load_ms, 1),
+                                       "threads": r.threads, "threads_batch": r.threads_batch,
+                                       "threads_note": r.threads_note}
     except VisionDeskError as exc:
         return _fail(exc, sys.stderr)
     info["physical_cores"] = physical_cores()
@@ -227,6 +231,8 @@ def run_doctor(args: argparse.Namespace) -> int:
     if check:
         print(f"{Path(check['model']).name}: {check['backend']}, {check['gpu_layers']} of {check['n_layers'] + 1} "
               f"layers offloaded ({check['why']}); context {check['n_ctx']}; vision: {check['vision']}")
+        print(f"threads: {check['threads']} for generation, {check['threads_batch']} for prompts "
+              f"({check['threads_note']})")
     return 0
 
 

@@ -202,7 +202,9 @@ class Engine:
         self._loaded = LoadResult(model=spec.model, mmproj=spec.mmproj, backend=r["backend"],
                                   gpu_layers=r["gpu_layers"], n_layers=r["n_layers"], n_ctx=r["n_ctx"],
                                   vision=r["vision"], chat_template_source="configured" if spec.chat_template
-                                  else "gguf", fallback_reason=r["fallback_reason"], load_ms=r["load_ms"])
+                                  else "gguf", fallback_reason=r["fallback_reason"], load_ms=r["load_ms"],
+                                  threads=r["threads"], threads_batch=r["threads_batch"],
+                                  threads_note=r["threads_note"])
         return self._loaded
 
     def system_info(self) -> dict[str, Any]:

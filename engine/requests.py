@@ -106,7 +106,7 @@ class ModelSpec:
     mmproj: Path | None = None
     n_ctx: int = 4096
     n_batch: int = 512
-    threads: int | None = None  # None: physical cores
+    threads: int | None = None  # None: chosen by measurement at load (physical cores first)
     threads_batch: int | None = None  # None: same as threads
     gpu_layers: GpuLayers = "auto"
     chat_template: str | None = None  # overrides the GGUF's template
@@ -133,3 +133,6 @@ class LoadResult:
     chat_template_source: str  # "gguf" or "configured"
     fallback_reason: str = ""  # why fewer layers than asked, if so
     load_ms: float = 0.0
+    threads: int = 0  # CPU threads for generation
+    threads_batch: int = 0  # CPU threads for reading prompts
+    threads_note: str = ""  # how they were chosen

@@ -20,10 +20,11 @@ from llama_cpp import mtmd_cpp
 
 from ..errors import ModelLoadFailed, ProjectorMismatch, UnknownArchitecture
 from ..gguf_header import read_gguf_info
-from ..requests import ModelSpec
+from ..requests import ModelSpec, physical_cores
 from .devices import Device, backend_name, gpu_devices
 from .gpu_fit import FitInput, fallback_steps, plan_layers
 from .native_log import NativeLog
+from .thread_tuning import tune_threads
 
 log = logging.getLogger(__name__)
 _backend_ready = False
@@ -205,7 +206,16 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, native_log: Nat
     except BaseException:
         loaded.free()
         raise
-    loaded.result = {"bos_token": _token_text(vocab, llama_cpp.llama_vocab_bos(vocab)),
+    threads_note = "as configured"
+    if spec.threads is None and layers <= llama_cpp.llama_model_n_layer(model):
+        choice = tune_threads(loaded, physical_cores(), os.cpu_count() or 1)
+        threads, threads_batch = choice.threads, choice.threads_batch
+        rates = ", ".join(f"{t}: {r:.1f}" for t, r in choice.decode_rates.items())
+        threads_note = f"measured at load (generation tok/s by threads: {rates})"
+    elif spec.threads is None:
+        threads_note = "physical cores (the model runs on the GPU)"
+    loaded.result = {"threads": threads, "threads_batch": threads_batch, "threads_note": threads_note,
+                     "bos_token": _token_text(vocab, llama_cpp.llama_vocab_bos(vocab)),
                      "eos_token": _token_text(vocab, llama_cpp.llama_vocab_eos(vocab)),
                      "n_layers": llama_cpp.llama_model_n_layer(model), "n_ctx": loaded.n_ctx,
                      "vision": bool(loaded.mtmd) and mtmd_cpp.mtmd_support_vision(loaded.mtmd)}
