@@ -44,7 +44,8 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=0.7)
     p.add_argument("--top-p", type=float, default=0.95)
     p.add_argument("--seed", type=int, default=0xFFFFFFFF)
-    p.add_argument("--threads", type=int, default=None, help=f"default: measured at load, starting from physical cores ({physical_cores()})")
+    p.add_argument("--threads", type=int, default=None,
+                   help=f"default: measured at load, starting from physical cores ({physical_cores()})")
     p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     p.add_argument("--gpu-layers", type=_gpu_layers, default="auto", help="auto (default) or a number")
     p.add_argument("--system", default="", help="a system prompt")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from tests.engine.conftest import run, spec
-from tests.model_factory import GeneratedModels
 from visiondesk.engine import Engine, Message
 from visiondesk.engine.worker.thread_tuning import candidates
+
+from tests.engine.conftest import run, spec
+from tests.model_factory import GeneratedModels
 
 
 def test_candidates_start_from_physical_cores() -> None:
