@@ -9,6 +9,7 @@ callback and the loops here all read.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import logging
 import os
 import time
@@ -21,7 +22,7 @@ from llama_cpp import mtmd_cpp
 
 from ..errors import ContextOverflow, EngineFailure, ImagesNeedProjector
 from ..events import Stage, StopReason
-from ..requests import ModelSpec
+from ..requests import ModelSpec, SamplingParams
 from ..text_stream import TextStream
 from .embedding_store import EmbeddingStore
 from .model_loader import LoadedModel, load_model
@@ -92,6 +93,9 @@ class Runtime:
         self.embeddings = EmbeddingStore(16)
         self._pieces: dict[int, bytes] = {}
         self._token_infos: dict[int, tuple[bool, bytes]] = {}  # per generated token, looked up per step
+        self._sampler: Any = None
+        self._sampler_key: SamplingParams | None = None
+        self._sampler_attached = False
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._flag.value))
         self._eval_nodes = 0
         self._eval_cb = llama_cpp.ggml_backend_sched_eval_callback(self._on_graph_node)
@@ -107,6 +111,7 @@ class Runtime:
 
     def unload(self) -> None:
         """Free everything llama.cpp holds."""
+        self._drop_sampler()
         if self.model is not None:
             self.model.free()
         self.model = None
@@ -280,12 +285,7 @@ class Runtime:
         m = self.model
         if m is None:
             raise EngineFailure("No model is loaded.")
-        sampler = build_sampler(job.sampling, m.n_vocab)
-        on_device = self._backend_sampling(m)
-        if on_device:
-            # Sampling inside the decode graph spares copying the logits to the host per token. It
-            # is attached before the prompt is read so that the first token is sampled there too.
-            llama_cpp.llama_set_sampler(m.ctx, 0, sampler)
+        sampler = self._sampler_for(job.sampling)
         try:
             self._chat(job, sampler)
         except BaseException:
@@ -293,9 +293,36 @@ class Runtime:
             raise
         finally:
             self._pixels = {}
-            if on_device:
-                llama_cpp.llama_set_sampler(m.ctx, 0, None)
-            llama_cpp.llama_sampler_free(sampler)
+
+    def _sampler_for(self, params: SamplingParams) -> Any:
+        """The sampler chain for ``params``: kept (reset) while they stay the same.
+
+        On the device, sampling inside the decode graph spares copying the logits to the host per
+        token. Attaching a sampler makes llama.cpp re-plan its compute graph on the next decode, so it
+        stays attached across requests — attached before any prompt is read, so the first token is
+        sampled there too — and is replaced only when the sampling settings change.
+        """
+        m = self.model
+        assert m is not None
+        key = dataclasses.replace(params, stop=(), max_tokens=0)
+        if self._sampler is not None and self._sampler_key == key:
+            llama_cpp.llama_sampler_reset(self._sampler)
+            return self._sampler
+        self._drop_sampler()
+        self._sampler = build_sampler(params, m.n_vocab)
+        self._sampler_key = key
+        if self._backend_sampling(m):
+            self._sampler_attached = bool(llama_cpp.llama_set_sampler(m.ctx, 0, self._sampler))
+        return self._sampler
+
+    def _drop_sampler(self) -> None:
+        if self._sampler is None:
+            return
+        if self._sampler_attached and self.model is not None:
+            llama_cpp.llama_set_sampler(self.model.ctx, 0, None)
+        llama_cpp.llama_sampler_free(self._sampler)
+        self._sampler = self._sampler_key = None
+        self._sampler_attached = False
 
     def _chat(self, job: ChatJob, sampler: Any) -> None:
         m = self.model
