@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import InputError
@@ -20,11 +21,13 @@ def _raise(message: str) -> None:
     raise TemplateError(message)
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
+@functools.lru_cache(maxsize=8)
+def _compiled(template: str) -> Template:
+    """Compiling a template costs milliseconds; a conversation renders the same one every turn."""
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
     env.globals["raise_exception"] = _raise
     env.globals["strftime_now"] = lambda fmt: datetime.datetime.now().strftime(fmt)
-    return env
+    return env.from_string(template)
 
 
 def message_content(message: Message) -> str:
@@ -39,7 +42,7 @@ def render_prompt(template: str, messages: Sequence[Message], *, bos_token: str 
     """The prompt text for ``messages``; a BOS the tokenizer adds anyway is not repeated."""
     items: list[dict[str, Any]] = [{"role": m.role, "content": message_content(m)} for m in messages]
     try:
-        text = _environment().from_string(template).render(
+        text = _compiled(template).render(
             messages=items, add_generation_prompt=add_generation_prompt, bos_token=bos_token,
             eos_token=eos_token, tools=None, documents=None)
     except TemplateError as exc:
