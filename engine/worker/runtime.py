@@ -9,9 +9,7 @@ callback and the loops here all read.
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,9 +20,11 @@ from llama_cpp import mtmd_cpp
 
 from ..errors import ContextOverflow, EngineFailure, ImagesNeedProjector
 from ..events import Stage, StopReason
-from ..requests import ModelSpec, SamplingParams
+from ..requests import ModelSpec
 from ..text_stream import TextStream
 from .embedding_store import EmbeddingStore
+from .generation import generate
+from .image_chunks import PendingImage, tokenize_image
 from .model_loader import LoadedModel, load_model
 from .native_log import NativeLog
 from .prompt_cache import (
@@ -39,40 +39,15 @@ from .prompt_cache import (
     split_prompt,
 )
 from .protocol import ChatJob
-from .sampling import build_sampler
+from .sampling import SamplerSlot, sample_on_device
 
 log = logging.getLogger(__name__)
 
 Send = Callable[[tuple[Any, ...]], None]
-TEXT_FLUSH_S = 0.008  # coalesce text messages to the parent; the first token goes at once
 
 
 _NO_ABORT = llama_cpp.ggml_abort_callback(0)
 _NO_POST_DECODE = mtmd_cpp.mtmd_helper_post_decode_callback(0)
-
-
-class PendingImage:
-    """An image of this request, tokenized by libmtmd; frees its native objects."""
-
-    def __init__(self, part: ImagePart, bitmap: int, handle: int, chunks: list[int]) -> None:
-        self.part, self.bitmap, self.handle, self.chunks = part, bitmap, handle, chunks
-
-    def n_pos(self) -> int:
-        """KV positions the image takes, marker tokens included."""
-        return sum(mtmd_cpp.mtmd_input_chunk_get_n_pos(c) for c in self.chunks)
-
-    def n_tokens(self) -> int:
-        """Tokens (embeddings) the image takes, marker tokens included."""
-        return sum(mtmd_cpp.mtmd_input_chunk_get_n_tokens(c) for c in self.chunks)
-
-    def free(self) -> None:
-        """Release the chunks and the bitmap."""
-        if self.handle:
-            mtmd_cpp.mtmd_input_chunks_free(self.handle)
-            self.handle = 0
-        if self.bitmap:
-            mtmd_cpp.mtmd_bitmap_free(self.bitmap)
-            self.bitmap = 0
 
 
 class Cancelled(Exception):
@@ -93,9 +68,7 @@ class Runtime:
         self.embeddings = EmbeddingStore(16)
         self._pieces: dict[int, bytes] = {}
         self._token_infos: dict[int, tuple[bool, bytes]] = {}  # per generated token, looked up per step
-        self._sampler: Any = None
-        self._sampler_key: SamplingParams | None = None
-        self._sampler_attached = False
+        self._samplers = SamplerSlot()
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._flag.value))
         self._eval_nodes = 0
         self._eval_cb = llama_cpp.ggml_backend_sched_eval_callback(self._on_graph_node)
@@ -111,7 +84,7 @@ class Runtime:
 
     def unload(self) -> None:
         """Free everything llama.cpp holds."""
-        self._drop_sampler()
+        self._samplers.drop()
         if self.model is not None:
             self.model.free()
         self.model = None
@@ -208,31 +181,6 @@ class Runtime:
             break
         self.cache = kept
 
-    def _prepare_image(self, job: ChatJob, part: ImagePart) -> PendingImage:
-        """Bitmap and libmtmd chunks of one image (preprocessed, not yet encoded)."""
-        m = self.model
-        assert m is not None and m.mtmd
-        img = job.images[part.index]
-        rgb = self._pixels[part.index]
-        if len(rgb) != img.width * img.height * 3:
-            raise EngineFailure(f"the pixels of {img.label} do not match its size.")
-        buf = (ctypes.c_ubyte * len(rgb)).from_buffer_copy(rgb)
-        bitmap = mtmd_cpp.mtmd_bitmap_init(img.width, img.height, buf)
-        if not bitmap:
-            raise EngineFailure(f"libmtmd could not take the image {img.label}.")
-        mtmd_cpp.mtmd_bitmap_set_id(bitmap, img.digest.encode())
-        chunks = mtmd_cpp.mtmd_input_chunks_init()
-        pending = PendingImage(part, bitmap, chunks, [])
-        text = mtmd_cpp.mtmd_input_text(m.marker, len(m.marker), False, True)
-        arr = (mtmd_cpp.mtmd_bitmap_p_ctypes * 1)(bitmap)
-        rc = mtmd_cpp.mtmd_tokenize(m.mtmd, chunks, ctypes.byref(text), arr, 1)
-        if rc != 0:
-            pending.free()
-            raise EngineFailure(f"libmtmd could not prepare the image {img.label} (code {rc}).")
-        pending.chunks = [mtmd_cpp.mtmd_input_chunks_get(chunks, i)
-                          for i in range(mtmd_cpp.mtmd_input_chunks_size(chunks))]
-        return pending
-
     def _eval_image(self, job: ChatJob, item: PendingImage, pos: int, counter: dict[str, int]) -> int:
         """Evaluate one image at ``pos``: embeddings from the store, or encoded now."""
         m = self.model
@@ -285,7 +233,8 @@ class Runtime:
         m = self.model
         if m is None:
             raise EngineFailure("No model is loaded.")
-        sampler = self._sampler_for(job.sampling)
+        sampler = self._samplers.get(job.sampling, m.ctx, m.n_vocab, sample_on_device(
+            int(m.result.get("gpu_layers", 0)), int(m.result.get("n_layers", 0))))
         try:
             self._chat(job, sampler)
         except BaseException:
@@ -293,36 +242,6 @@ class Runtime:
             raise
         finally:
             self._pixels = {}
-
-    def _sampler_for(self, params: SamplingParams) -> Any:
-        """The sampler chain for ``params``: kept (reset) while they stay the same.
-
-        On the device, sampling inside the decode graph spares copying the logits to the host per
-        token. Attaching a sampler makes llama.cpp re-plan its compute graph on the next decode, so it
-        stays attached across requests — attached before any prompt is read, so the first token is
-        sampled there too — and is replaced only when the sampling settings change.
-        """
-        m = self.model
-        assert m is not None
-        key = dataclasses.replace(params, stop=(), max_tokens=0)
-        if self._sampler is not None and self._sampler_key == key:
-            llama_cpp.llama_sampler_reset(self._sampler)
-            return self._sampler
-        self._drop_sampler()
-        self._sampler = build_sampler(params, m.n_vocab)
-        self._sampler_key = key
-        if self._backend_sampling(m):
-            self._sampler_attached = bool(llama_cpp.llama_set_sampler(m.ctx, 0, self._sampler))
-        return self._sampler
-
-    def _drop_sampler(self) -> None:
-        if self._sampler is None:
-            return
-        if self._sampler_attached and self.model is not None:
-            llama_cpp.llama_set_sampler(self.model.ctx, 0, None)
-        llama_cpp.llama_sampler_free(self._sampler)
-        self._sampler = self._sampler_key = None
-        self._sampler_attached = False
 
     def _chat(self, job: ChatJob, sampler: Any) -> None:
         m = self.model
@@ -359,7 +278,8 @@ class Runtime:
             steps: list[TextSegment | PendingImage] = []
             for t in todo:
                 if isinstance(t, ImagePart):
-                    pending.append(self._prepare_image(job, t))
+                    assert m.mtmd
+                    pending.append(tokenize_image(m.mtmd, m.marker, t, job.images[t.index], self._pixels[t.index]))
                     steps.append(pending[-1])
                 else:
                     steps.append(t)
@@ -442,56 +362,10 @@ class Runtime:
             self.cache.append(TextSegment())
         tail = self.cache[-1]
         assert isinstance(tail, TextSegment)
-        one = m.one_batch
-        token_info = self._token_infos
-        n_out = 0
-        reason = StopReason.LENGTH
-        pending = ""
-        t_first: float | None = None
-        last_flush = 0.0
         self._send(("stage", Stage.GENERATING.value, None, None))
-        while True:
-            if self._flag.value:
-                reason = StopReason.CANCELLED
-                break
-            if n_out >= params.max_tokens:
-                reason = StopReason.LENGTH
-                break
-            if pos >= m.n_ctx:
-                reason = StopReason.LENGTH
-                break
-            tok = llama_cpp.llama_sampler_sample(sampler, m.ctx, -1)
-            info = token_info.get(tok)
-            if info is None:
-                info = token_info[tok] = self._token_info(tok)
-            if info[0]:
-                reason = StopReason.END
-                break
-            n_out += 1
-            pending += stream.feed(info[1])
-            now = time.perf_counter()
-            if t_first is None:
-                t_first = now
-            if stream.stopped_by is not None:
-                reason = StopReason.STOP_STRING
-                break
-            if pending and (now - last_flush >= TEXT_FLUSH_S or last_flush == 0.0):
-                self._send(("text", pending))
-                pending = ""
-                last_flush = now
-            if n_out >= params.max_tokens:
-                reason = StopReason.LENGTH
-                break
-            one.token[0] = tok
-            one.pos[0] = pos
-            rc = llama_cpp.llama_decode(m.ctx, one)
-            if rc != 0:
-                raise EngineFailure(f"llama_decode failed with code {rc} while generating.")
-            tail.tokens.append(tok)
-            pos += 1
-        pending += stream.finish()
-        if pending:
-            self._send(("text", pending))
+        run = generate(m, sampler, params.max_tokens, pos, stream, tail.tokens, self._flag, self._send,
+                       self._token_infos, self._token_info)
+        reason, n_out, t_first = run.reason, run.n_out, run.t_first
         t_end = time.perf_counter()
         first = t_first or t_end
         decode_s = t_end - first
@@ -505,14 +379,6 @@ class Runtime:
             "child_ttft_ms": (first - t_start) * 1000.0,
         }
         self._send(("done", reason.value, self._usage(prompt_tokens, prompt_evaluated, n_out, counter), timings))
-
-    @staticmethod
-    def _backend_sampling(m: LoadedModel) -> bool:
-        """Sample on the device when the output layer is offloaded (VISIONDESK_BACKEND_SAMPLING=0/1 forces)."""
-        forced = os.environ.get("VISIONDESK_BACKEND_SAMPLING")
-        if forced is not None:
-            return forced == "1"
-        return int(m.result.get("gpu_layers", 0)) > int(m.result.get("n_layers", 0))
 
     def _token_info(self, token: int) -> tuple[bool, bytes]:
         """(ends generation, bytes shown) for a generated token; control tokens show nothing."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from typing import Any
 
 import llama_cpp
@@ -30,3 +32,48 @@ def build_sampler(params: SamplingParams, n_vocab: int) -> Any:
     add(chain, llama_cpp.llama_sampler_init_temp(params.temperature))
     add(chain, llama_cpp.llama_sampler_init_dist(params.seed & 0xFFFFFFFF))
     return chain
+
+
+class SamplerSlot:
+    """The sampler chain for the current sampling settings: kept (reset) while they stay the same.
+
+    On the device, sampling inside the decode graph spares copying the logits to the host per token.
+    Attaching a sampler makes llama.cpp re-plan its compute graph on the next decode, so it stays
+    attached across requests — attached before any prompt is read, so the first token is sampled
+    there too — and is replaced only when the sampling settings change.
+    """
+
+    def __init__(self) -> None:
+        self._sampler: Any = None
+        self._key: SamplingParams | None = None
+        self._ctx: Any = None  # the context it is attached to, if any
+
+    def get(self, params: SamplingParams, ctx: Any, n_vocab: int, on_device: bool) -> Any:
+        """A sampler for ``params``, reset for a new answer."""
+        key = dataclasses.replace(params, stop=(), max_tokens=0)
+        if self._sampler is not None and self._key == key:
+            llama_cpp.llama_sampler_reset(self._sampler)
+            return self._sampler
+        self.drop()
+        self._sampler = build_sampler(params, n_vocab)
+        self._key = key
+        if on_device and llama_cpp.llama_set_sampler(ctx, 0, self._sampler):
+            self._ctx = ctx
+        return self._sampler
+
+    def drop(self) -> None:
+        """Detach and free the sampler (before its context is freed)."""
+        if self._sampler is None:
+            return
+        if self._ctx is not None:
+            llama_cpp.llama_set_sampler(self._ctx, 0, None)
+        llama_cpp.llama_sampler_free(self._sampler)
+        self._sampler = self._key = self._ctx = None
+
+
+def sample_on_device(gpu_layers: int, n_layers: int) -> bool:
+    """Sample on the device when the output layer is offloaded (VISIONDESK_BACKEND_SAMPLING=0/1 forces)."""
+    forced = os.environ.get("VISIONDESK_BACKEND_SAMPLING")
+    if forced is not None:
+        return forced == "1"
+    return gpu_layers > n_layers

@@ -1,0 +1,83 @@
+"""The decode loop: one native sample and one ``llama_decode`` per token, text sent as it forms.
+
+Kept free of anything but the per-token work: the sampler chain runs in llama.cpp (on the device
+when attached there), token facts are looked up in a dict filled on first sight, text goes through
+an incremental UTF-8 decoder, and the parent hears about it at most every few milliseconds (the
+first token at once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+import llama_cpp
+
+from ..errors import EngineFailure
+from ..events import StopReason
+from ..text_stream import TextStream
+
+TEXT_FLUSH_S = 0.008  # coalesce text messages to the parent; the first token goes at once
+
+
+@dataclasses.dataclass(frozen=True)
+class Generated:
+    """How generation ended."""
+
+    reason: StopReason
+    n_out: int  # tokens generated (the ending token not counted)
+    t_first: float | None  # perf_counter of the first token
+
+
+def generate(m: Any, sampler: Any, max_tokens: int, pos: int, stream: TextStream, evaluated: list[int],
+             flag: Any, send: Callable[[tuple[Any, ...]], None], token_info: dict[int, tuple[bool, bytes]],
+             describe: Callable[[int], tuple[bool, bytes]]) -> Generated:
+    """Generate from position ``pos``; tokens fed back into the model are appended to ``evaluated``."""
+    one = m.one_batch
+    n_out = 0
+    reason = StopReason.LENGTH
+    pending = ""
+    t_first: float | None = None
+    last_flush = 0.0
+    while True:
+        if flag.value:
+            reason = StopReason.CANCELLED
+            break
+        if n_out >= max_tokens or pos >= m.n_ctx:
+            reason = StopReason.LENGTH
+            break
+        tok = llama_cpp.llama_sampler_sample(sampler, m.ctx, -1)
+        info = token_info.get(tok)
+        if info is None:
+            info = token_info[tok] = describe(tok)
+        if info[0]:
+            reason = StopReason.END
+            break
+        n_out += 1
+        pending += stream.feed(info[1])
+        now = time.perf_counter()
+        if t_first is None:
+            t_first = now
+        if stream.stopped_by is not None:
+            reason = StopReason.STOP_STRING
+            break
+        if pending and (now - last_flush >= TEXT_FLUSH_S or last_flush == 0.0):
+            send(("text", pending))
+            pending = ""
+            last_flush = now
+        if n_out >= max_tokens:
+            reason = StopReason.LENGTH
+            break
+        one.token[0] = tok
+        one.pos[0] = pos
+        rc = llama_cpp.llama_decode(m.ctx, one)
+        if rc != 0:
+            raise EngineFailure(f"llama_decode failed with code {rc} while generating.")
+        evaluated.append(tok)
+        pos += 1
+    pending += stream.finish()
+    if pending:
+        send(("text", pending))
+    return Generated(reason, n_out, t_first)
