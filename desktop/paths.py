@@ -6,13 +6,12 @@ the ``VISIONDESK_DATA_DIR`` environment variable.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import platformdirs
+from visiondesk.engine.data_dir import APP_NAME, DATA_DIR_ENV
+from visiondesk.engine.data_dir import data_dir as _data_dir
 
-APP_NAME = "VisionDesk"
-DATA_DIR_ENV = "VISIONDESK_DATA_DIR"
+__all__ = ["APP_NAME", "DATA_DIR_ENV", "attachments_dir", "data_dir", "db_path", "log_dir", "settings_path"]
 
 
 def _ensure(path: Path) -> Path:
@@ -26,12 +25,7 @@ def data_dir() -> Path:
     ``$VISIONDESK_DATA_DIR`` wins when set and non-empty; otherwise the platform's per-user data
     directory (e.g. ``~/.local/share/VisionDesk`` on Linux).
     """
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        base = Path(override).expanduser()
-    else:
-        base = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    return _ensure(base)
+    return _ensure(_data_dir())
 
 
 def db_path() -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .cancel import CancelToken
+from .data_dir import data_dir
 from .engine import Engine
 from .errors import ContextOverflow, InputError, VisionDeskError
 from .events import Finished, Stage, StageChanged, StopReason, TextDelta
@@ -244,13 +245,5 @@ def _ram_bytes() -> int:
         return 0
 
 
-def _log_dir() -> Path | None:
-    base = os.environ.get("VISIONDESK_DATA_DIR")
-    if base:
-        return Path(base) / "logs"
-    try:
-        import platformdirs
-
-        return Path(platformdirs.user_data_dir("VisionDesk", appauthor=False)) / "logs"
-    except ImportError:
-        return None
+def _log_dir() -> Path:
+    return data_dir() / "logs"

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
-import platformdirs
+from visiondesk.engine.data_dir import DATA_DIR_ENV, data_dir
 
-DATA_DIR_ENV = "VISIONDESK_DATA_DIR"
-
-
-def data_dir() -> Path:
-    """The app's data directory, read from the environment on every call so tests can redirect it."""
-    override = os.environ.get(DATA_DIR_ENV)
-    return Path(override) if override else Path(platformdirs.user_data_dir("VisionDesk"))
+__all__ = ["DATA_DIR_ENV", "data_dir", "model_folder", "models_dir"]
 
 
 def models_dir(root: Path | None = None) -> Path:

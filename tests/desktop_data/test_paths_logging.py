@@ -5,6 +5,7 @@ import logging.handlers
 from collections.abc import Iterator
 from pathlib import Path
 
+import platformdirs
 import pytest
 from visiondesk.desktop import paths
 from visiondesk.desktop.logging_setup import setup_logging
@@ -26,9 +27,13 @@ def test_platformdirs_used_without_env(monkeypatch: pytest.MonkeyPatch, tmp_path
         return str(tmp_path / "platform" / appname)
 
     monkeypatch.delenv("VISIONDESK_DATA_DIR")
-    monkeypatch.setattr(paths.platformdirs, "user_data_dir", fake_user_data_dir)
+    monkeypatch.setattr(platformdirs, "user_data_dir", fake_user_data_dir)
     assert paths.data_dir() == tmp_path / "platform" / "VisionDesk"
     assert calls == [("VisionDesk", False)]
+    # The model manager and the engine's logs use the same folder (one rule, in the engine).
+    from visiondesk.models.paths import data_dir as models_data_dir
+
+    assert models_data_dir() == paths.data_dir()
 
 
 @pytest.fixture
