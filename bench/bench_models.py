@@ -27,6 +27,9 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 CACHE = BENCH / ".cache" / "models"
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(BENCH))
+
+from llama_tools import tool_env  # noqa: E402
 
 model_factory = importlib.import_module("model_factory")  # tests/model_factory.py: the shared generator
 
@@ -48,7 +51,7 @@ def _log(msg: str) -> None:
 def _quantize(quantize: Path, src: Path, dst: Path, threads: int) -> None:
     tmp = dst.with_suffix(".tmp")
     subprocess.run([str(quantize), str(src), str(tmp), "Q4_K_M", str(threads)], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=tool_env(quantize))
     tmp.rename(dst)
 
 

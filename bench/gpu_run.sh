@@ -1,12 +1,17 @@
 #!/bin/bash
 # The GPU run, on the device machine, from the project root, with .gpu/ carried (../shared/gpu/prepare.sh).
+#   bash bench/gpu_run.sh all       # build + models + the benchmark in one call (~8-9 min; no profile)
 #   bash bench/gpu_run.sh prepare   # CUDA build of llama.cpp + the models (generated there, ~7 min)
 #   bash bench/gpu_run.sh bench     # the benchmark, then a py-spy profile (reuses both if still warm)
-# Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures), bench.log,
-# profile-summary.txt + prof.tgz (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl).
+# Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
+# run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
+# (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
+# BUDGET_S (default 585) stops the benchmark in time for the device tool's per-call limit.
 set -o pipefail
 PHASE=${1:-bench}
 OUT=${OUT:-/tmp/out}
+BUDGET_S=${BUDGET_S:-585}
+T_START=$(date +%s)
 mkdir -p "$OUT"
 python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl
 export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
@@ -19,10 +24,14 @@ source .gpu/build-cuda.sh
 wait $GEN_PID || { cat /tmp/gen.log; exit 1; }
 echo "build + f16 models: $(( $(date +%s) - t0 )) s"; cat /tmp/gen.log
 python3 bench/bench_models.py 2>&1 | tail -3 || exit 1    # quantize (cached)
+echo "prepared after $(( $(date +%s) - T_START )) s"
 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv
-if [ "$PHASE" = bench ]; then
-  python3 bench/run_engine_bench.py --no-gemma --out "$OUT/RESULTS-gpu.md" --json "$OUT/gpu.json" \
-    > "$OUT/bench.log" 2>&1
+if [ "$PHASE" = bench ] || [ "$PHASE" = all ]; then
+  LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
+  # shellcheck disable=SC2086
+  timeout "$LEFT" python3 bench/run_engine_bench.py --no-gemma --out "$OUT/RESULTS-gpu.md" --json "$OUT/gpu.json" \
+    $BENCH_ARGS > "$OUT/bench.log" 2>&1
+  echo "bench exit $? after $(( $(date +%s) - T_START )) s"
   grep '^\[bench' "$OUT/bench.log"
 fi
 if [ "$PHASE" = bench ] || [ "$PHASE" = profile ]; then   # py-spy wheel in .gpu/whl (optional)

@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from llama_tools import tool_env
+
 # ---------------------------------------------------------------------------------------------- llama-bench
 
 
@@ -34,7 +36,7 @@ def llama_bench(bench_bin: Path, model: Path, threads: int, ngl: int, reps: int)
     """pp512 and tg128 tok/s (mean over ``reps``) from llama-bench's JSON output."""
     cmd = [str(bench_bin), "-m", str(model), "-t", str(threads), "-ngl", str(ngl), "-p", "512", "-n", "128",
            "-r", str(reps), "-o", "json"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=tool_env(bench_bin)).stdout
     res: dict[str, float] = {}
     for row in json.loads(out):
         if row.get("n_prompt") == 512 and row.get("n_gen") == 0:
@@ -66,7 +68,7 @@ def mtmd_cli_ttft(cli: Path, model: Path, mmproj: Path, image: Path, prompt: str
     cmd = [str(cli), "-m", str(model), "--mmproj", str(mmproj), "--image", str(image), "-p", prompt,
            "-n", str(n_predict), "--temp", "0", "-t", str(threads), "-ngl", str(ngl), "-c", str(n_ctx)]
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tool_env(cli))
     assert p.stdout is not None and p.stderr is not None
     sel = selectors.DefaultSelector()
     sel.register(p.stdout, selectors.EVENT_READ, "out")

@@ -45,9 +45,34 @@ def _get(d: dict[str, Any] | None, *keys: str) -> Any:
     return d
 
 
+def _bench_pair(before: dict[str, Any], after: dict[str, Any], key: str) -> tuple[float, str]:
+    """The mean of llama-bench's runs before and after the engine, and how to show it."""
+    vals = [d[key] for d in (before, after) if d and key in d]
+    if not vals:
+        return math.nan, NA
+    mean = sum(vals) / len(vals)
+    sds = "/".join(_f(d.get(f"{key}_sd", math.nan)) for d in (before, after) if d and key in d)
+    runs = " and ".join(_f(v) for v in vals)
+    shown = f"{key} {_f(mean)}" + (f" (mean of {runs}: before and after the engine; ± {sds})" if len(vals) > 1
+                                    else f" ± {sds}")
+    return mean, shown
+
+
+def _ab_rows(ab: dict[str, Any]) -> list[str]:
+    rows = []
+    for mode, name in (("0", "on the host"), ("1", "on the device")):
+        f = ab.get(mode) or {}
+        dec = _med([x.get("decode_tok_s") for x in f.get("decode", [])])
+        pro = _med([x.get("eng_prompt_tok_s") for x in f.get("prompt", [])])
+        rows.append(f"| sampler chain {name} (`VISIONDESK_BACKEND_SAMPLING={mode}`) | {_f(dec)} | {_f(pro)} | "
+                    f"{len(f.get('decode', []))} |")
+    return rows
+
+
 def render(r: dict[str, Any]) -> str:
     L: list[str] = []
     lb = r.get("llama_bench") or {}
+    lba = r.get("llama_bench_after") or {}
     et = r.get("engine_text") or {}
     ei = r.get("engine_image") or {}
     es = r.get("engine_stream") or {}
@@ -88,23 +113,23 @@ def render(r: dict[str, Any]) -> str:
     dec = et.get("decode", [])
     d_cons = _med([x.get("decode_tok_s") for x in dec])
     d_eng = _med([x.get("eng_decode_tok_s") for x in dec])
-    tg = lb.get("tg128", math.nan)
+    tg, tg_shown = _bench_pair(lb, lba, "tg128")
     p_dec = _med([x.get("decode_tok_s") for x in pe.get("decode", [])])
     p_dec_n = _med([x.get("decode_tok_s_native") for x in pe.get("decode", [])])
     ratio, st = _ratio_row(d_cons / tg if tg else math.nan, 0.97, False)
-    L.append(f"| decode tok/s, 128 tokens | {_f(d_cons)} (engine's own timer: {_f(d_eng)}) | tg128 {_f(tg)} "
-             f"± {_f(lb.get('tg128_sd', math.nan))} | {_f(p_dec)} (native timer {_f(p_dec_n)}) | "
+    L.append(f"| decode tok/s, 128 tokens | {_f(d_cons)} (engine's own timer: {_f(d_eng)}) | {tg_shown} "
+             f"| {_f(p_dec)} (native timer {_f(p_dec_n)}) | "
              f"≥ 0.97× tg128 | {ratio} | {st} |")
     # prompt
     pro = et.get("prompt", [])
     pr_eng = _med([x.get("eng_prompt_tok_s") for x in pro])
     pr_cons = _med([x["prompt_tokens_evaluated"] / (x["ttft_ms"] / 1e3) for x in pro if x.get("ttft_ms")])
     n_ev = _med([x.get("prompt_tokens_evaluated") for x in pro])
-    pp = lb.get("pp512", math.nan)
+    pp, pp_shown = _bench_pair(lb, lba, "pp512")
     p_pr = _med([x.get("prompt_tok_s") for x in pe.get("prompt", [])])
     ratio, st = _ratio_row(pr_eng / pp if pp else math.nan, 0.95, False)
     L.append(f"| prompt tok/s, {_f(n_ev, 0)} tokens | {_f(pr_eng)} (tokens ÷ time to first token: {_f(pr_cons)}) "
-             f"| pp512 {_f(pp)} ± {_f(lb.get('pp512_sd', math.nan))} | {_f(p_pr)} | ≥ 0.95× pp512 | {ratio} | {st} |")
+             f"| {pp_shown} | {_f(p_pr)} | ≥ 0.95× pp512 | {ratio} | {st} |")
     # image ttft
     turns = ei.get("turns", [])
     t1 = _med([a.get("ttft_ms") for a, _ in turns])
@@ -185,6 +210,14 @@ def render(r: dict[str, Any]) -> str:
         why = r.get("errors", {}).get("oom", "")
         L.append(f"| forced lack of GPU memory | not run{': ' + why if why else ''} | | | | | not measured |")
     L.append("")
+    ab = r.get("sampling_ab")
+    if ab:
+        L.append("On-device sampling A/B (same model, engine reloaded per mode, modes interleaved; medians):")
+        L.append("")
+        L.append("| sampling | decode tok/s, 128 tokens | prompt tok/s (engine's timer) | requests |")
+        L.append("|---|---|---|---|")
+        L.extend(_ab_rows(ab))
+        L.append("")
     errs = r.get("errors") or {}
     if errs:
         L.append("Failed steps (figures missing above):")

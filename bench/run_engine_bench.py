@@ -194,6 +194,30 @@ def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[st
     return out
 
 
+def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any]:
+    """Decode and prompt reading with the sampler chain on the device (1) and on the host (0)."""
+    key = "VISIONDESK_BACKEND_SAMPLING"
+    before = os.environ.get(key)
+    out: dict[str, Any] = {}
+    try:
+        for mode in ("0", "1", "0", "1"):  # interleaved, twice
+            os.environ[key] = mode
+            eng, _ = engine_load(model, None, threads, ngl)
+            try:
+                f = text_figures(eng, reps, True, f"backend sampling {mode}")
+            finally:
+                engine_close(eng)
+            got = out.setdefault(mode, {"decode": [], "prompt": []})
+            got["decode"] += f["decode"]
+            got["prompt"] += f["prompt"]
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
+    return out
+
+
 def image_figures(eng: Engine, images: list[Path], answer_tokens: int) -> dict[str, Any]:
     """Warm-up image turn, then per image: turn 1 (image + question) and a follow-up."""
     cold = engine_request(eng, [Message.user(Q1, images[0])], answer_tokens)
@@ -331,6 +355,8 @@ def main() -> int:
     ap.add_argument("--label", default=None, help="section name in --out (default: CPU or GPU)")
     ap.add_argument("--no-peer", action="store_true", help="skip llama-cpp-python")
     ap.add_argument("--no-gemma", action="store_true", help="skip Gemma 3 270M")
+    ap.add_argument("--no-ab", action="store_true", help="skip the on-device sampling A/B (run on a GPU)")
+    ap.add_argument("--ab", action="store_true", help="run the on-device sampling A/B on the CPU too")
     ap.add_argument("--no-oom", action="store_true", help="skip the forced out-of-memory check (GPU)")
     ap.add_argument("--stream-tokens", type=int, default=None,
                     help="answer length for streamed vs not streamed (default 1024; 256 with --quick on a CPU)")
@@ -388,6 +414,9 @@ def main() -> int:
                                         else 3, "vlm")
         step("engine close", engine_close, eng)
         save(jpath)
+    if (gpu or args.ab) and not args.no_ab:
+        RESULTS["sampling_ab"] = step("sampling A/B", sampling_ab, m.model, threads, ngl, reps)
+        save(jpath)
     loaded = step("engine load cjk", engine_load, m.cjk_model, None, threads, ngl)
     if loaded:
         eng, _ = loaded
@@ -396,15 +425,13 @@ def main() -> int:
         step("engine close", engine_close, eng)
         save(jpath)
 
-    # 3. llama-cpp-python, the peer (its own process: see peer_run.py).
-    if not args.no_peer:
-        step("peer", run_peer, dict(model=str(m.model), mmproj=str(m.mmproj), cjk_model=str(m.cjk_model),
-                                    threads=threads, ngl=ngl, reps=reps, images=[str(i) for i in images],
-                                    answer=answer, cap=peer_cap, stream_tokens=args.stream_tokens,
-                                    stream_reps=1))
-        save(jpath)
+    # llama-bench once more, so that drift over the run shows (the ratios use the mean of both runs).
+    RESULTS["llama_bench_after"] = step("llama-bench vlm after", llama_bench, tools["llama-bench"], m.model,
+                                        threads, ngl, 5 if gpu else bench_r)
+    log(f"llama-bench after: {RESULTS['llama_bench_after']}")
+    save(jpath)
 
-    # 4. Gemma 3 270M (a real text model): decode/prompt vs llama-bench.
+    # 3. Gemma 3 270M (a real text model): decode/prompt vs llama-bench.
     if m.gemma:
         RESULTS["gemma_llama_bench"] = step("llama-bench gemma", llama_bench, tools["llama-bench"], m.gemma,
                                             threads, ngl, 5 if gpu else bench_r)
@@ -415,9 +442,17 @@ def main() -> int:
             step("engine close", engine_close, eng)
         save(jpath)
 
-    # 5. GPU: a context that cannot fit must end on fewer layers or the CPU, with the reason.
+    # 4. GPU: a context that cannot fit must end on fewer layers or the CPU, with the reason.
     if gpu and not args.no_oom:
         RESULTS["oom"] = step("oom", oom_check, m.model, m.mmproj, threads)
+        save(jpath)
+
+    # 5. llama-cpp-python, the peer (its own process: see peer_run.py); last, as the slowest part.
+    if not args.no_peer:
+        step("peer", run_peer, dict(model=str(m.model), mmproj=str(m.mmproj), cjk_model=str(m.cjk_model),
+                                    threads=threads, ngl=ngl, reps=reps, images=[str(i) for i in images],
+                                    answer=answer, cap=peer_cap, stream_tokens=args.stream_tokens,
+                                    stream_reps=1))
         save(jpath)
 
     RESULTS["total_s"] = round(time.perf_counter() - t_all)

@@ -41,6 +41,17 @@ def generate(m: Any, sampler: Any, max_tokens: int, pos: int, stream: TextStream
     pending = ""
     t_first: float | None = None
     last_flush = 0.0
+
+    def advance(tok: int) -> None:
+        nonlocal pos
+        one.token[0] = tok
+        one.pos[0] = pos
+        rc = llama_cpp.llama_decode(m.ctx, one)
+        if rc != 0:
+            raise EngineFailure(f"llama_decode failed with code {rc} while generating.")
+        evaluated.append(tok)
+        pos += 1
+
     while True:
         if flag.value:
             reason = StopReason.CANCELLED
@@ -56,6 +67,13 @@ def generate(m: Any, sampler: Any, max_tokens: int, pos: int, stream: TextStream
             reason = StopReason.END
             break
         n_out += 1
+        go_on = n_out < max_tokens
+        # After the first token (which goes out at once), queue the next step before the bookkeeping:
+        # on a GPU ``llama_decode`` returns once the graph is launched, so the text handling below runs
+        # while the device computes.
+        queued = go_on and t_first is not None
+        if queued:
+            advance(tok)
         pending += stream.feed(info[1])
         now = time.perf_counter()
         if t_first is None:
@@ -67,16 +85,11 @@ def generate(m: Any, sampler: Any, max_tokens: int, pos: int, stream: TextStream
             send(("text", pending))
             pending = ""
             last_flush = now
-        if n_out >= max_tokens:
+        if not go_on:
             reason = StopReason.LENGTH
             break
-        one.token[0] = tok
-        one.pos[0] = pos
-        rc = llama_cpp.llama_decode(m.ctx, one)
-        if rc != 0:
-            raise EngineFailure(f"llama_decode failed with code {rc} while generating.")
-        evaluated.append(tok)
-        pos += 1
+        if not queued:
+            advance(tok)
     pending += stream.finish()
     if pending:
         send(("text", pending))
