@@ -112,6 +112,10 @@ class ModelSpec:
     chat_template: str | None = None  # overrides the GGUF's template
     image_max_pixels: int = 40_000_000
     embedding_cache_images: int = 16
+    # Sliding-window layers (Gemma 3, ...) keep every position, so any edit or regenerate can cut the cache
+    # back. False keeps only the window (less memory on long contexts, as llama-server does); an edit
+    # further back than the window then reads the whole prompt again.
+    full_swa_cache: bool = True
 
     def resolved_threads(self) -> tuple[int, int]:
         """Threads for generation and for prompt reading."""

@@ -154,6 +154,7 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, native_log: Nat
     cparams.n_threads = threads
     cparams.n_threads_batch = threads_batch
     cparams.no_perf = True
+    cparams.swa_full = spec.full_swa_cache
     ctx = llama_cpp.llama_init_from_model(model, cparams)
     if not ctx:
         llama_cpp.llama_model_free(model)

@@ -329,15 +329,14 @@ class Runtime:
         """Drop KV entries from ``keep_pos`` on; False if what is left cannot be continued from."""
         m = self.model
         assert m is not None
-        if not llama_cpp.llama_memory_seq_rm(m.memory, 0, keep_pos, -1):
-            return False
         n_swa = llama_cpp.llama_model_n_swa(m.model)
         if keep_pos > 0 and n_swa > 0:
-            # As llama-server does: a sliding-window cache may have dropped cells the kept prefix needs.
+            # As llama-server does, before cutting (after it an emptied window reads as "no cells" = -1):
+            # a sliding-window cache may already have dropped cells that the kept prefix needs.
             pos_min = llama_cpp.llama_memory_seq_pos_min(m.memory, 0)
             if pos_min > max(0, keep_pos - n_swa):
                 return False
-        return True
+        return bool(llama_cpp.llama_memory_seq_rm(m.memory, 0, keep_pos, -1))
 
     def _append_text(self, seg: TextSegment) -> None:
         if self.cache and isinstance(self.cache[-1], TextSegment):

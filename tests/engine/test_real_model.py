@@ -70,3 +70,27 @@ def test_edit_on_a_sliding_window_model_reuses_and_stays_sane(engine: Engine) ->
     warm, fin, _ = run(engine, edited, GREEDY)
     assert fin.usage.prompt_tokens_evaluated < 12  # the cache was cut back to "capital of", not re-read
     assert "Paris" in warm.split("Question")[0]
+
+
+def test_edit_beyond_a_trimmed_sliding_window_reads_everything_again_like_a_cold_start(gemma: Path) -> None:
+    """With only the window kept (``full_swa_cache=False``), an edit near the start cannot continue from
+    the cache: the engine must notice and read the whole prompt again, giving a cold start's answer."""
+    sentences = " ".join(f"Item {i} is a {('red', 'blue', 'green')[i % 3]} box." for i in range(160))
+    first = Message.user(f"Inventory: {sentences}\nQuestion: what colour is item 7?\nAnswer:")
+    edited = Message.user(f"Inventory: {sentences.replace('Item 3 is', 'Item 3 was')}\nQuestion: what colour is "
+                          "item 7?\nAnswer:")
+    spec = ModelSpec(model=gemma, n_ctx=4096, chat_template=PLAIN, threads=2, full_swa_cache=False)
+    with Engine() as e:
+        e.load(spec)
+        _, f1, _ = run(e, [first], GREEDY)
+        assert f1.usage.prompt_tokens > 1200  # well past Gemma 3 270M's 512-token window
+        follow = [first, Message.assistant("blue"), Message.user(" And item 8?\nAnswer:")]
+        _, f2, _ = run(e, follow, GREEDY)
+        assert f2.usage.prompt_tokens_evaluated < 20  # at the end of the window the cache still serves
+        warm, f3, _ = run(e, [edited], GREEDY)
+        assert f3.usage.prompt_tokens_evaluated == f3.usage.prompt_tokens  # read again from the start
+    with Engine() as cold_engine:
+        cold_engine.load(spec)
+        cold, f4, _ = run(cold_engine, [edited], GREEDY)
+    assert f4.usage.prompt_tokens == f3.usage.prompt_tokens
+    assert warm == cold and warm.strip()
