@@ -117,9 +117,15 @@ def render(r: dict[str, Any]) -> str:
     p_dec = _med([x.get("decode_tok_s") for x in pe.get("decode", [])])
     p_dec_n = _med([x.get("decode_tok_s_native") for x in pe.get("decode", [])])
     ratio, st = _ratio_row(d_cons / tg if tg else math.nan, 0.97, False)
-    L.append(f"| decode tok/s, 128 tokens | {_f(d_cons)} (engine's own timer: {_f(d_eng)}) | {tg_shown} "
+    L.append(f"| decode tok/s, 128 tokens (greedy, no repetition penalty) | {_f(d_cons)} "
+             f"(engine's own timer: {_f(d_eng)}) | {tg_shown} "
              f"| {_f(p_dec)} (native timer {_f(p_dec_n)}) | "
              f"≥ 0.97× tg128 | {ratio} | {st} |")
+    dch = _med([x.get("decode_tok_s") for x in et.get("decode_default_chain", [])])
+    if not math.isnan(dch):
+        L.append(f"| decode tok/s, 128 tokens, the app's default sampling chain (repeat penalty 1.1, top-k 40, "
+                 f"top-p 0.95, min-p 0.05, temperature 0.7) | {_f(dch)} | {tg_shown} | {NA} | (no target: "
+                 f"llama-bench samples nothing) | {_f(dch / tg if tg else math.nan, 3)} | |")
     # prompt
     pro = et.get("prompt", [])
     pr_eng = _med([x.get("eng_prompt_tok_s") for x in pro])

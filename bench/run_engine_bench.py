@@ -16,6 +16,7 @@ On a machine where llama-cpp-python offloads to a GPU everything runs with all l
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -67,6 +68,8 @@ from peers import LlamaCppPythonPeer, llama_bench, mtmd_cli_ttft  # noqa: E402
 from visiondesk.engine import Engine, Finished, Message, ModelSpec, SamplingParams, TextDelta  # noqa: E402
 
 RAW_TEMPLATE = "{% for m in messages %}{{ m['content'] }}{% endfor %}"  # Gemma 3 270M base has none
+GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0)
+DEFAULT_CHAIN = SamplingParams(seed=1234)  # the app's default sampling chain, with a fixed seed
 Q1 = "Describe this image in detail."
 Q2 = "What colour is the largest object in it?"
 RESULTS: dict[str, Any] = {}
@@ -114,10 +117,13 @@ def word_prompt(n_words: int, seed: int, vocab_words: bool) -> str:
 # ------------------------------------------------------------------------------------------------ engine
 
 
-def engine_request(eng: Engine, messages: list[Message], max_tokens: int, stream: bool = True) -> dict[str, Any]:
-    """One greedy request. ``stream``: timestamp and collect every TextDelta as it arrives; otherwise the
-    events are drained untouched and only Finished is looked at (the "not streamed" consumer)."""
-    params = SamplingParams(temperature=0.0, max_tokens=max_tokens)
+def engine_request(eng: Engine, messages: list[Message], max_tokens: int, stream: bool = True,
+                   sampling: SamplingParams | None = None) -> dict[str, Any]:
+    """One request, greedy without a repetition penalty unless ``sampling`` says otherwise (llama-bench
+    samples nothing; the cheapest sampler is the fair counterpart). ``stream``: timestamp and collect
+    every TextDelta as it arrives; otherwise the events are drained untouched and only Finished is
+    looked at (the "not streamed" consumer)."""
+    params = dataclasses.replace(sampling or GREEDY, max_tokens=max_tokens)
     first = 0.0
     text: list[str] = []
     fin: Finished | None = None
@@ -179,8 +185,12 @@ def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[st
     dec = [engine_request(eng, [Message.user(f"Tell me a long story number {i}. Count from 1 to 300:" +
                                              " 1, 2, 3,")], 128) for i in range(reps)]
     out["decode"] = dec
-    # Prompt: calibrate the word count so the evaluated prompt is 512 tokens.
-    n_words, target = 500, 512
+    out["decode_default_chain"] = [engine_request(eng, [Message.user(f"Tell me a long story number {i}. Count "
+                                                                     "from 1 to 300: 1, 2, 3,")], 128,
+                                                  sampling=DEFAULT_CHAIN) for i in range(reps)]
+    # Prompt: calibrate the word count so the evaluated prompt is about 500 tokens (one micro-batch of
+    # 512 at most, as llama-bench's pp512; per-seed counts vary by a few tokens).
+    n_words, target = 500, 500
     probe = engine_request(eng, [Message.user(word_prompt(n_words, 99, vocab_words))], 1)
     per_word = max(0.5, (probe["prompt_tokens_evaluated"] - 10) / n_words)
     n_words = max(16, int(round(n_words + (target - probe["prompt_tokens_evaluated"]) / per_word)))

@@ -105,7 +105,7 @@ class ModelSpec:
     model: Path
     mmproj: Path | None = None
     n_ctx: int = 4096
-    n_batch: int = 512
+    n_batch: int = 2048  # tokens per llama_decode call (llama.cpp splits them into micro-batches of 512)
     threads: int | None = None  # None: chosen by measurement at load (physical cores first)
     threads_batch: int | None = None  # None: same as threads
     gpu_layers: GpuLayers = "auto"

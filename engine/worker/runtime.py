@@ -310,6 +310,9 @@ class Runtime:
         finally:
             for p in pending:
                 p.free()
+        # A GPU reads the prompt asynchronously: wait for it, so the prompt timing is what it cost (the
+        # first sample would wait here anyway).
+        llama_cpp.llama_synchronize(m.ctx)
         t_prompt_done = time.perf_counter()
         prompt_evaluated = pos - evaluated_from
         self._generate(job, sampler, pos, prompt_evaluated, counter, t_start, t_prompt_done)
