@@ -72,6 +72,10 @@ def main() -> int:
                     help="server speed limits in MiB/s, comma-separated; 0 = as fast as loopback goes")
     args = ap.parse_args()
     os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+    sys.path.insert(0, str(ROOT / "bench"))
+    from shim import ensure_visiondesk
+
+    ensure_visiondesk()
     from visiondesk.models.hub import HubClient
     from visiondesk.models.transfer import ResumableDownload
 

@@ -35,32 +35,9 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
+from shim import ensure_visiondesk  # noqa: E402
 
-def _ensure_visiondesk() -> None:
-    """Make ``import visiondesk`` work without an install (the GPU machine): a shim of symlinks."""
-    try:
-        import visiondesk.engine  # noqa: F401
-
-        return
-    except ImportError:
-        pass
-    shim = Path(tempfile.gettempdir()) / "vd-bench-shim"
-    pkg = shim / "visiondesk"
-    pkg.mkdir(parents=True, exist_ok=True)
-    for f in (ROOT / "packaging" / "visiondesk").iterdir():
-        if f.suffix == ".py" and not (pkg / f.name).exists():
-            (pkg / f.name).symlink_to(f)
-    for sub in ("engine", "models"):
-        if not (pkg / sub).exists():
-            (pkg / sub).symlink_to(ROOT / sub)
-    sys.path.insert(0, str(shim))
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shim), os.environ.get("PYTHONPATH")]))
-    for m in [m for m in sys.modules if m == "visiondesk" or m.startswith("visiondesk.")]:
-        del sys.modules[m]
-    import visiondesk.engine  # noqa: F401,F811
-
-
-_ensure_visiondesk()
+ensure_visiondesk()
 
 from bench_models import bench_models, tiny_models  # noqa: E402
 from llama_tools import build_cpu_tools, find_tools  # noqa: E402
