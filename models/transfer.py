@@ -230,7 +230,10 @@ class ResumableDownload:
             # Unbuffered: a full disk must fail in _write, not again when the file is closed.
             with self.part.open("r+b", buffering=0) as f:
                 f.seek(self._offset)
-                f.truncate()
+                if os.fstat(f.fileno()).st_size != self._offset:
+                    # Only when a failed write left bytes past the offset. Truncating an empty file every
+                    # time made ext4 (auto_da_alloc) flush the whole file to disk on close: +70% on a fast link.
+                    f.truncate()
                 # Write each piece as it arrives, so a cut loses no received byte, and publish the new end
                 # of file; the follower reads it back and hashes it on its own thread. Progress is
                 # reported per chunk_size.
