@@ -116,11 +116,26 @@ def render(r: dict[str, Any]) -> str:
     tg, tg_shown = _bench_pair(lb, lba, "tg128")
     p_dec = _med([x.get("decode_tok_s") for x in pe.get("decode", [])])
     p_dec_n = _med([x.get("decode_tok_s_native") for x in pe.get("decode", [])])
-    ratio, st = _ratio_row(d_cons / tg if tg else math.nan, 0.97, False)
-    L.append(f"| decode tok/s, 128 tokens (greedy, no repetition penalty) | {_f(d_cons)} "
-             f"(engine's own timer: {_f(d_eng)}) | {tg_shown} "
-             f"| {_f(p_dec)} (native timer {_f(p_dec_n)}) | "
-             f"≥ 0.97× tg128 | {ratio} | {st} |")
+    il = r.get("decode_interleaved") or {}
+    il_tools = il.get("llama_bench_tg128", [])
+    il_eng = [x.get("decode_tok_s") for x in il.get("engine", [])]
+    if il_tools and il_eng:
+        # The target is judged on the interleaved rounds; the block figures stay as information.
+        il_t, il_e = _med(il_tools), _med(il_eng)
+        ratio, st = _ratio_row(il_e / il_t if il_t else math.nan, 0.97, False)
+        L.append(f"| decode tok/s, 128 tokens (greedy, no repetition penalty), {len(il_eng)} rounds alternating "
+                 f"engine and llama-bench | {_f(il_e)} (rounds: {', '.join(_f(x) for x in il_eng)}) | tg128 "
+                 f"{_f(il_t)} (rounds: {', '.join(_f(x) for x in il_tools)}) | {_f(p_dec)} (native timer "
+                 f"{_f(p_dec_n)}) | ≥ 0.97× tg128 | {ratio} | {st} |")
+        L.append(f"| decode tok/s, 128 tokens, as a block (requests: {len(dec)}; greedy, no repetition penalty) | "
+                 f"{_f(d_cons)} (engine's own timer: {_f(d_eng)}) | {tg_shown} | | | "
+                 f"{_f(d_cons / tg if tg else math.nan, 3)} | |")
+    else:
+        ratio, st = _ratio_row(d_cons / tg if tg else math.nan, 0.97, False)
+        L.append(f"| decode tok/s, 128 tokens (greedy, no repetition penalty) | {_f(d_cons)} "
+                 f"(engine's own timer: {_f(d_eng)}) | {tg_shown} "
+                 f"| {_f(p_dec)} (native timer {_f(p_dec_n)}) | "
+                 f"≥ 0.97× tg128 | {ratio} | {st} |")
     dch = _med([x.get("decode_tok_s") for x in et.get("decode_default_chain", [])])
     if not math.isnan(dch):
         L.append(f"| decode tok/s, 128 tokens, the app's default sampling chain (repeat penalty 1.1, top-k 40, "

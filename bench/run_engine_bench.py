@@ -181,6 +181,20 @@ def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[st
     return out
 
 
+def interleaved_decode(eng: Engine, bench_bin: Path, model: Path, threads: int, ngl: int,
+                       rounds: int) -> dict[str, Any]:
+    """Decode over 128 tokens, alternating one ``llama-bench -p 0 -n 128 -r 1`` and one engine request per
+    round, so that a machine whose speed drifts (a shared VM) slows both alike."""
+    tools, engine = [], []
+    for i in range(rounds):
+        tools.append(llama_bench(bench_bin, model, threads, ngl, 1, n_prompt=0)["tg128"])
+        engine.append(engine_request(eng, [Message.user(f"Tell me a long story number {50 + i}. Count from 1 to "
+                                                        "300: 1, 2, 3,")], 128))
+    log(f"interleaved decode: llama-bench {[round(x, 1) for x in tools]} engine "
+        f"{[round(r.get('decode_tok_s', 0), 1) for r in engine]}")
+    return {"llama_bench_tg128": tools, "engine": engine}
+
+
 def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any]:
     """Decode and prompt reading with the sampler chain on the device (1) and on the host (0)."""
     key = "VISIONDESK_BACKEND_SAMPLING"
@@ -396,6 +410,8 @@ def main() -> int:
         RESULTS["engine_load"] = {k: str(v) for k, v in vars(res).items()}
         RESULTS["engine_text"] = step("engine text", text_figures, eng, reps, True, "vlm")
         RESULTS["engine_image"] = step("engine image", image_figures, eng, images, answer)
+        RESULTS["decode_interleaved"] = step("decode interleaved", interleaved_decode, eng, tools["llama-bench"],
+                                             m.model, threads, ngl, 5)
         save(jpath)
         RESULTS["engine_stream"] = step("engine stream", stream_figures, eng, args.stream_tokens, 1 if not gpu
                                         else 3, "vlm")

@@ -3,6 +3,7 @@ symlinks put on ``sys.path`` and ``PYTHONPATH`` (so child processes see it too).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import tempfile
@@ -29,6 +30,8 @@ def ensure_visiondesk() -> None:
         if not (pkg / sub).exists():
             (pkg / sub).symlink_to(ROOT / sub)
     sys.path.insert(0, str(shim))
+    sys.path_importer_cache.pop(str(shim), None)  # a PYTHONPATH entry that did not exist yet is cached as such
+    importlib.invalidate_caches()
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shim), os.environ.get("PYTHONPATH")]))
     for m in [m for m in sys.modules if m == "visiondesk" or m.startswith("visiondesk.")]:
         del sys.modules[m]
