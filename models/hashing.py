@@ -37,9 +37,6 @@ def hash_prefix(path: Path, *, limit: int | None = None, on_bytes: Callable[[int
     return h
 
 
-FOLLOW_STEP = 2 << 20  # bytes per read-and-hash step
-
-
 class FileFollower:
     """Hashes a file while another thread appends to it, by reading it back from the page cache.
 
@@ -52,9 +49,8 @@ class FileFollower:
     """
 
     def __init__(self, path: Path, *, start: hashlib._Hash | None = None, position: int = 0, written: int = 0,
-                 step: int | None = None) -> None:
+                 step: int = 2 << 20) -> None:
         self._fd = os.open(path, os.O_RDONLY)
-        step = step or FOLLOW_STEP
         self._step = step
         self._buf = bytearray(step)
         self._cond = threading.Condition(threading.Lock())

@@ -227,9 +227,8 @@ class ResumableDownload:
                 self._offset = 0
             elif self._offset and not r.headers.get("Content-Range", "").startswith(f"bytes {self._offset}-"):
                 raise _RetryableStatus(f"unexpected Content-Range {r.headers.get('Content-Range')!r}")
-            # Unbuffered: a full disk must fail in _write, not again when the file is closed. Write-only,
-            # opened by descriptor so that nothing truncates it.
-            with FileIO(os.open(self.part, os.O_WRONLY), "w") as f:
+            # Unbuffered: a full disk must fail in _write, not again when the file is closed.
+            with self.part.open("r+b", buffering=0) as f:
                 f.seek(self._offset)
                 if os.fstat(f.fileno()).st_size != self._offset:
                     # Only when a failed write left bytes past the offset. Truncating an empty file every
@@ -237,34 +236,23 @@ class ResumableDownload:
                     f.truncate()
                 # Write each piece as it arrives, so a cut loses no received byte, and publish the new end
                 # of file; the follower reads it back and hashes it on its own thread. Progress is
-                # reported per chunk_size. The loop keeps what it touches per piece in locals: at ~1 GB/s
-                # it runs ~16,000 times a second.
-                offset, unreported, chunk = self._offset, 0, self.chunk_size
-                limit = size if size is not None else -1
-                check, advance, write = self.control.check, hasher.advance, f.write
+                # reported per chunk_size.
+                unreported = 0
                 try:
                     for piece in r.iter_bytes():
-                        check()
-                        n = len(piece)
-                        if 0 <= limit < offset + n:
-                            piece = piece[: limit - offset]  # never write past the published size
-                            n = len(piece)
-                        try:
-                            done = write(piece)
-                        except OSError:
-                            done = 0
-                        if done != n:  # a short or failed write: finish it, or report why not
-                            self._write(f, memoryview(piece)[done or 0:])
-                        offset += n
-                        advance(offset)
-                        unreported += n
-                        if unreported >= chunk:
+                        self.control.check()
+                        if size is not None and self._offset + len(piece) > size:
+                            piece = piece[: size - self._offset]  # never write past the published size
+                        self._write(f, piece)
+                        self._offset += len(piece)
+                        hasher.advance(self._offset)
+                        unreported += len(piece)
+                        if unreported >= self.chunk_size:
                             self._report(unreported)
                             unreported = 0
-                        if offset == limit:
+                        if size is not None and self._offset >= size:
                             break
                 finally:
-                    self._offset = offset
                     self._report(unreported)
             return size is None or self._offset >= size
 
@@ -272,7 +260,7 @@ class ResumableDownload:
         if n and self.on_bytes is not None:
             self.on_bytes(n)
 
-    def _write(self, f: FileIO, chunk: bytes | memoryview) -> None:
+    def _write(self, f: FileIO, chunk: bytes) -> None:
         try:
             view = memoryview(chunk)
             while view:
