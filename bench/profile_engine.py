@@ -18,10 +18,16 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
 
-import run_engine_bench as rb  # noqa: E402
+from shim import ensure_visiondesk  # noqa: E402
+
+ensure_visiondesk()
+
+import engine_figures as ef  # noqa: E402
 from bench_models import _q4_path, mmproj  # noqa: E402
+from visiondesk.engine import Message  # noqa: E402
 
 
 def record(pyspy: str, pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
@@ -66,11 +72,11 @@ def main() -> int:
     from visiondesk.engine.requests import physical_cores
 
     threads = physical_cores() if gpu else 1
-    eng, _ = rb.engine_load(_q4_path("llama1b-chatml"), mmproj(), threads, 99 if gpu else 0)
+    eng, _ = ef.engine_load(_q4_path("llama1b-chatml"), mmproj(), threads, 99 if gpu else 0)
     child = eng.pid
     assert child
-    images = rb.make_images(rb.BENCH / ".cache" / "images", 3)
-    rb.engine_request(eng, [rb.Message.user("hi")], 8)
+    images = ef.make_images(BENCH / ".cache" / "images", 3)
+    ef.engine_request(eng, [Message.user("hi")], 8)
 
     def phase(name: str, work: object) -> None:
         stop = threading.Event()
@@ -93,14 +99,14 @@ def main() -> int:
         stop.set()
         t.join()
 
-    phase("decode", lambda i: rb.engine_request(eng, [rb.Message.user(f"Write a long story {i}.")],
+    phase("decode", lambda i: ef.engine_request(eng, [Message.user(f"Write a long story {i}.")],
                                                     3000 if gpu else 48))
-    phase("prompt", lambda i: rb.engine_request(eng, [rb.Message.user(rb.word_prompt(505, 500 + i, True))], 1))
-    m1 = [rb.Message.user(rb.Q1, images[1])]
-    r1 = rb.engine_request(eng, m1, 16)
-    m2 = [*m1, rb.Message.assistant(r1["text"]), rb.Message.user(rb.Q2)]
-    phase("followup", lambda i: rb.engine_request(eng, m2, 1))
-    rb.engine_close(eng)
+    phase("prompt", lambda i: ef.engine_request(eng, [Message.user(ef.word_prompt(505, 500 + i, True))], 1))
+    m1 = [Message.user(ef.Q1, images[1])]
+    r1 = ef.engine_request(eng, m1, 16)
+    m2 = [*m1, Message.assistant(r1["text"]), Message.user(ef.Q2)]
+    phase("followup", lambda i: ef.engine_request(eng, m2, 1))
+    ef.engine_close(eng)
     summary = "".join(summarize(a.out / f"{ph}-{who}.txt") for ph in ("decode", "prompt", "followup")
                       for who in ("child", "parent"))
     (a.out / "profile-summary.txt").write_text(summary)

@@ -16,13 +16,10 @@ On a machine where llama-cpp-python offloads to a GPU everything runs with all l
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import os
 import platform
-import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,220 +37,27 @@ from shim import ensure_visiondesk  # noqa: E402
 ensure_visiondesk()
 
 from bench_models import bench_models, tiny_models  # noqa: E402
+from engine_figures import (  # noqa: E402
+    Q1,
+    Q2,
+    RAW_TEMPLATE,
+    engine_close,
+    engine_load,
+    engine_request,
+    image_figures,
+    interleaved_decode,
+    log,
+    make_images,
+    sampling_ab,
+    stream_figures,
+    text_figures,
+    word_prompt,
+)
 from llama_tools import build_cpu_tools, find_tools  # noqa: E402
 from peers import LlamaCppPythonPeer, llama_bench, mtmd_cli_ttft  # noqa: E402
-from visiondesk.engine import Engine, Finished, Message, ModelSpec, SamplingParams, TextDelta  # noqa: E402
+from visiondesk.engine import Message  # noqa: E402
 
-RAW_TEMPLATE = "{% for m in messages %}{{ m['content'] }}{% endfor %}"  # Gemma 3 270M base has none
-GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0)
-DEFAULT_CHAIN = SamplingParams(seed=1234)  # the app's default sampling chain, with a fixed seed
-Q1 = "Describe this image in detail."
-Q2 = "What colour is the largest object in it?"
 RESULTS: dict[str, Any] = {}
-
-
-def log(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def med(xs: list[float]) -> float:
-    return statistics.median(xs) if xs else float("nan")
-
-
-# ------------------------------------------------------------------------------------------------ inputs
-
-
-def make_images(folder: Path, n: int) -> list[Path]:
-    """Distinct 640x480 JPEGs (distinct so no cache of a previous repetition can answer)."""
-    import numpy as np
-    from PIL import Image
-
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for i in range(n):
-        rng = np.random.default_rng(1000 + i)
-        y, x = np.mgrid[0:480, 0:640]
-        base = np.stack([(x * (i + 1)) % 256, (y * 3 + i * 40) % 256, ((x + y) // 3) % 256], -1)
-        img = (base + rng.integers(0, 40, base.shape)).clip(0, 255).astype("uint8")
-        p = folder / f"bench-{i}.jpg"
-        Image.fromarray(img).save(p, quality=90)
-        out.append(p)
-    return out
-
-
-def word_prompt(n_words: int, seed: int, vocab_words: bool) -> str:
-    """A prompt of about ``n_words`` tokens; distinct per seed so no prefix cache can answer it."""
-    rng = random.Random(seed)
-    if vocab_words:  # the generated vocabulary has single tokens "▁w0".."▁w31699"
-        return "".join(f" w{rng.randrange(31_000)}" for _ in range(n_words))
-    words = ["apple", "river", "mountain", "blue", "quiet", "engine", "window", "garden", "paper", "light",
-             "stone", "music", "north", "table", "silver", "cloud", "horse", "winter", "ocean", "glass"]
-    return "".join(" " + rng.choice(words) for _ in range(n_words))
-
-
-# ------------------------------------------------------------------------------------------------ engine
-
-
-def engine_request(eng: Engine, messages: list[Message], max_tokens: int, stream: bool = True,
-                   sampling: SamplingParams | None = None) -> dict[str, Any]:
-    """One request, greedy without a repetition penalty unless ``sampling`` says otherwise (llama-bench
-    samples nothing; the cheapest sampler is the fair counterpart). ``stream``: timestamp and collect
-    every TextDelta as it arrives; otherwise the events are drained untouched and only Finished is
-    looked at (the "not streamed" consumer)."""
-    params = dataclasses.replace(sampling or GREEDY, max_tokens=max_tokens)
-    first = 0.0
-    text: list[str] = []
-    fin: Finished | None = None
-    t0 = time.perf_counter()
-    if stream:
-        for ev in eng.chat(messages, params):
-            if isinstance(ev, TextDelta):
-                if not first:
-                    first = time.perf_counter()
-                text.append(ev.text)
-            elif isinstance(ev, Finished):
-                fin = ev
-    else:
-        for ev in eng.chat(messages, params):
-            if isinstance(ev, Finished):
-                fin = ev
-    end = time.perf_counter()
-    assert fin is not None, "no Finished event"
-    if fin.error is not None:
-        raise RuntimeError(f"engine error: {fin.error!r}")
-    u, tm = fin.usage, fin.timings
-    r: dict[str, Any] = {
-        "total_ms": (end - t0) * 1e3, "text": "".join(text), "stop": str(fin.stop_reason),
-        "completion_tokens": u.completion_tokens, "prompt_tokens": u.prompt_tokens,
-        "prompt_tokens_evaluated": u.prompt_tokens_evaluated, "images_encoded": u.images_encoded,
-        "images_reused": u.images_reused, "eng_ttft_ms": tm.ttft_ms, "eng_encode_ms": tm.encode_ms,
-        "eng_prompt_ms": tm.prompt_ms, "eng_decode_ms": tm.decode_ms, "eng_prompt_tok_s": tm.prompt_tok_s,
-        "eng_decode_tok_s": tm.decode_tok_s, "backend": fin.backend, "gpu_layers": fin.gpu_layers,
-    }
-    if first:
-        r["ttft_ms"] = (first - t0) * 1e3
-        r["decode_tok_s"] = (u.completion_tokens - 1) / max(end - first, 1e-9)
-    return r
-
-
-def engine_load(model: Path, mmproj: Path | None, threads: int, ngl: int | str, n_ctx: int = 4096,
-                chat_template: str | None = None) -> tuple[Engine, Any]:
-    eng = Engine()
-    t = time.perf_counter()
-    res = eng.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=n_ctx, threads=threads, gpu_layers=ngl,
-                             chat_template=chat_template))
-    log(f"engine loaded {model.name} in {time.perf_counter() - t:.1f} s: backend={res.backend} "
-        f"gpu_layers={res.gpu_layers}/{res.n_layers} {res.fallback_reason}")
-    return eng, res
-
-
-def engine_close(eng: Engine) -> None:
-    for name in ("close", "shutdown", "unload"):
-        fn = getattr(eng, name, None)
-        if callable(fn):
-            fn()
-            return
-
-
-def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[str, Any]:
-    """decode over 128 tokens; prompt reading over 512 evaluated tokens (calibrated)."""
-    out: dict[str, Any] = {}
-    engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up
-    dec = [engine_request(eng, [Message.user(f"Tell me a long story number {i}. Count from 1 to 300:" +
-                                             " 1, 2, 3,")], 128) for i in range(reps)]
-    out["decode"] = dec
-    out["decode_default_chain"] = [engine_request(eng, [Message.user(f"Tell me a long story number {i}. Count "
-                                                                     "from 1 to 300: 1, 2, 3,")], 128,
-                                                  sampling=DEFAULT_CHAIN) for i in range(reps)]
-    # Prompt: calibrate the word count so the evaluated prompt is about 500 tokens (one micro-batch of
-    # 512 at most, as llama-bench's pp512; per-seed counts vary by a few tokens).
-    n_words, target = 500, 500
-    probe = engine_request(eng, [Message.user(word_prompt(n_words, 99, vocab_words))], 1)
-    per_word = max(0.5, (probe["prompt_tokens_evaluated"] - 10) / n_words)
-    n_words = max(16, int(round(n_words + (target - probe["prompt_tokens_evaluated"]) / per_word)))
-    pro = [engine_request(eng, [Message.user(word_prompt(n_words, 100 + i, vocab_words))], 1)
-           for i in range(reps)]
-    out["prompt"] = pro
-    log(f"{tag}: engine decode {[round(r['eng_decode_tok_s'], 1) for r in dec]} tok/s (engine) "
-        f"{[round(r.get('decode_tok_s', 0), 1) for r in dec]} (consumer); prompt "
-        f"{[round(r['eng_prompt_tok_s'], 1) for r in pro]} tok/s over "
-        f"{[r['prompt_tokens_evaluated'] for r in pro]} tokens")
-    return out
-
-
-def interleaved_decode(eng: Engine, bench_bin: Path, model: Path, threads: int, ngl: int,
-                       rounds: int) -> dict[str, Any]:
-    """Decode over 128 tokens, alternating one ``llama-bench -p 0 -n 128 -r 1`` and one engine request per
-    round, so that a machine whose speed drifts (a shared VM) slows both alike."""
-    tools, engine = [], []
-    for i in range(rounds):
-        tools.append(llama_bench(bench_bin, model, threads, ngl, 1, n_prompt=0)["tg128"])
-        engine.append(engine_request(eng, [Message.user(f"Tell me a long story number {50 + i}. Count from 1 to "
-                                                        "300: 1, 2, 3,")], 128))
-    log(f"interleaved decode: llama-bench {[round(x, 1) for x in tools]} engine "
-        f"{[round(r.get('decode_tok_s', 0), 1) for r in engine]}")
-    return {"llama_bench_tg128": tools, "engine": engine}
-
-
-def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any]:
-    """Decode and prompt reading with the sampler chain on the device (1) and on the host (0)."""
-    key = "VISIONDESK_BACKEND_SAMPLING"
-    before = os.environ.get(key)
-    out: dict[str, Any] = {}
-    try:
-        for mode in ("0", "1", "0", "1"):  # interleaved, twice
-            os.environ[key] = mode
-            eng, _ = engine_load(model, None, threads, ngl)
-            try:
-                f = text_figures(eng, reps, True, f"backend sampling {mode}")
-            finally:
-                engine_close(eng)
-            got = out.setdefault(mode, {"decode": [], "prompt": []})
-            got["decode"] += f["decode"]
-            got["prompt"] += f["prompt"]
-    finally:
-        if before is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = before
-    return out
-
-
-def image_figures(eng: Engine, images: list[Path], answer_tokens: int) -> dict[str, Any]:
-    """Warm-up image turn, then per image: turn 1 (image + question) and a follow-up."""
-    cold = engine_request(eng, [Message.user(Q1, images[0])], answer_tokens)
-    reps = []
-    for img in images[1:]:
-        m1 = [Message.user(Q1, img)]
-        r1 = engine_request(eng, m1, answer_tokens)
-        m2 = [*m1, Message.assistant(r1["text"]), Message.user(Q2)]
-        r2 = engine_request(eng, m2, answer_tokens)
-        reps.append((r1, r2))
-        log(f"image: ttft1 {r1['ttft_ms']:.0f} ms (encode {r1['eng_encode_ms']:.0f}, evaluated "
-            f"{r1['prompt_tokens_evaluated']}) ttft2 {r2['ttft_ms']:.0f} ms (evaluated "
-            f"{r2['prompt_tokens_evaluated']}, images reused {r2['images_reused']})")
-    return {"cold_first_image": cold, "turns": reps}
-
-
-def stream_figures(eng: Engine, n_tokens: int, reps: int, tag: str) -> dict[str, Any]:
-    """Same request streamed (iterate TextDelta) and not streamed (only Finished), alternating."""
-    msg = [Message.user("Write a very long essay about the sea.")]
-    engine_request(eng, msg, 16)  # warm-up
-    s, ns = [], []
-    for _ in range(reps):
-        s.append(engine_request(eng, msg, n_tokens, stream=True))
-        ns.append(engine_request(eng, msg, n_tokens, stream=False))
-    log(f"{tag}: streamed {[round(r['decode_tok_s'], 1) for r in s]} tok/s; not streamed: engine "
-        f"{[round(r['eng_decode_tok_s'], 1) for r in ns]}, wall {[round(nonstream_wall(r, s), 1) for r in ns]}; "
-        f"tokens {[r['completion_tokens'] for r in s]}; text {s[0]['text'][:24]!r}")
-    return {"streamed": s, "not_streamed": ns}
-
-
-def nonstream_wall(r: dict[str, Any], streamed: list[dict[str, Any]]) -> float:
-    """Not-streamed tok/s seen by the consumer: tokens / (request total − time to first token), the time
-    to first token taken from the streamed runs of the same request (a non-streamed consumer sees none)."""
-    ttft = med([x["ttft_ms"] for x in streamed])
-    return (r["completion_tokens"] - 1) / max((r["total_ms"] - ttft) / 1e3, 1e-9)
 
 
 # ------------------------------------------------------------------------------------------------- peer
