@@ -6,55 +6,27 @@ download on its ``DownloadJob`` thread, whose events are re-emitted as queued si
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QTableWidgetItem
 from visiondesk.models.catalog import CatalogEntry, ModelCatalog
-from visiondesk.models.events import Failed, Finished, JobEvent, JobState, Progress, StateChanged
 from visiondesk.models.fit import Fit, FitEstimate, MachineMemory, estimate_fit, probe_machine
 from visiondesk.models.hub import HubClient
-from visiondesk.models.job import DownloadJob, DownloadPlan, plan_download
 from visiondesk.models.local_models import VerifyReport, import_local_model, verify_installed
 from visiondesk.models.registry import InstalledModel, ModelRegistry
 
 from ..background import BackgroundJob
-from ..views.model_manager_dialog import DownloadRow, ModelManagerDialog
+from ..views.model_manager_dialog import ModelManagerDialog
+from .download_queue import DownloadQueue, QueuedDownload, format_size
 from .model import GGUF_FILTER, split_gguf_choice
 
 log = logging.getLogger(__name__)
 UseModel = Callable[[Path, Path | None], None]
 FIT_COLOURS = {Fit.GPU: "#2e8b57", Fit.PARTIAL_GPU: "#2f7fb8", Fit.CPU_ONLY: "#c07a12", Fit.TOO_BIG: "#d64545"}
-
-
-class _JobEvents(QObject):
-    """Carries one job's events from its worker thread to the UI thread (queued)."""
-
-    event = Signal(object)
-
-    def __init__(self, deliver: Callable[[JobEvent], None]) -> None:
-        super().__init__()
-        self._deliver = deliver
-        self.event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
-
-    @Slot(object)
-    def _on_event(self, event: JobEvent) -> None:
-        self._deliver(event)
-
-
-@dataclasses.dataclass(eq=False)
-class QueuedDownload:
-    """A row of the queue and, once the files are looked up, its job."""
-
-    row: DownloadRow
-    events: _JobEvents
-    job: DownloadJob | None = None
-    state: JobState = JobState.PENDING
-    started: bool = False
 
 
 class ModelManagerController(QObject):
@@ -73,7 +45,6 @@ class ModelManagerController(QObject):
         self._hub, self.context_size, self.chunk_size = hub, context_size, chunk_size
         self.memory: MachineMemory | None = None
         self.installed: list[InstalledModel] = []
-        self.queue: list[QueuedDownload] = []
         self._quant: dict[str, str] = {e.id: e.default_quant for e in self.catalog.entries}
         d = dialog
         d.search.textChanged.connect(self.apply_filters)
@@ -89,6 +60,8 @@ class ModelManagerController(QObject):
         d.verify_button.clicked.connect(self.verify_selected)
         d.remove_button.clicked.connect(self.remove_selected)
         d.import_button.clicked.connect(self.pick_import_files)
+        self.downloads = DownloadQueue(dialog, registry, self.catalog, hub, self.refresh_installed, chunk_size,
+                                       parent=self)
         self._fill_catalog()
         BackgroundJob(op=probe, success=self._got_memory, failure=lambda exc: log.warning("probe: %s", exc)).start()
         self.refresh_installed()
@@ -127,7 +100,7 @@ class ModelManagerController(QObject):
     def _update_catalog_row(self, row: int) -> None:
         e, table = self.catalog.entries[row], self.dialog.catalog_table
         size = e.model_file(self._quant[e.id]).approx_size + e.mmproj.approx_size
-        table.item(row, 1).setText(_size(size))
+        table.item(row, 1).setText(format_size(size))
         fit, item = self.fit_of(e), table.item(row, 4)
         item.setText(self.tr("Checking…") if fit is None else self.fit_label(fit.fit))
         if fit is not None:
@@ -141,8 +114,8 @@ class ModelManagerController(QObject):
             text = self.tr("Needs about %1 of memory; this machine has %2 of RAM and no usable GPU.")
         else:
             text = self.tr("Needs about %1 of memory; this machine has %2 of RAM and %3 free on the GPU.")
-        return text.replace("%1", _size(fit.needed_bytes)).replace("%2", _size(m.ram_total)).replace(
-            "%3", _size(m.vram_free or 0))
+        return text.replace("%1", format_size(fit.needed_bytes)).replace("%2", format_size(m.ram_total)).replace(
+            "%3", format_size(m.vram_free or 0))
 
     def _got_memory(self, memory: MachineMemory) -> None:
         self.memory = memory
@@ -209,101 +182,18 @@ class ModelManagerController(QObject):
         self.download(repo, None)
 
     # -- downloads ---------------------------------------------------------------------------------
+    @property
+    def queue(self) -> list[QueuedDownload]:
+        """The download rows, oldest first."""
+        return self.downloads.items
+
     def download(self, repo_id: str, quant: str | None) -> QueuedDownload:
         """Look the files up (in the background), then queue the job; shows the Downloads tab."""
-        d = self.dialog
-        row = d.add_download_row(repo_id + (f" ({quant})" if quant else ""))
-        item = QueuedDownload(row, _JobEvents(lambda ev: self._on_event(item, ev)))
-        self.queue.append(item)
-        row.state.setText(self.tr("Looking up the files…"))
-        row.pause_button.clicked.connect(lambda: item.job.pause() if item.job else None)
-        row.resume_button.clicked.connect(lambda: self._resume(item))
-        row.cancel_button.clicked.connect(lambda: self._cancel(item))
-        d.downloads_empty.hide()
-        d.tabs.setCurrentWidget(d.downloads_page)
-        hub = self._hub()
-        BackgroundJob(op=lambda: plan_download(hub, self.registry, repo_id, quant, catalog=self.catalog),
-                      success=lambda plan: self._planned(item, hub, plan),
-                      failure=lambda exc: self._on_event(item, Failed(exc, False))).start()
-        return item
-
-    def _planned(self, item: QueuedDownload, hub: HubClient, plan: DownloadPlan) -> None:
-        if item.state is JobState.CANCELLED:
-            return
-        item.row.title.setText(f"{plan.name} — {_size(plan.total_bytes)}")
-        item.row.retranslate()
-        item.job = DownloadJob(plan, hub, self.registry, chunk_size=self.chunk_size)
-        item.job.add_listener(item.events.event.emit)
-        item.row.state.setText(self.tr("Waiting"))
-        self._start_next()
-
-    def _start_next(self) -> None:
-        busy = (JobState.PENDING, JobState.CHECKING, JobState.DOWNLOADING, JobState.VERIFYING)
-        if any(q.started and q.state in busy for q in self.queue):
-            return
-        nxt = next((q for q in self.queue if q.job is not None and not q.started and not q.state.finished), None)
-        if nxt is not None and nxt.job is not None:
-            nxt.started = True
-            nxt.job.start()
-
-    def _resume(self, item: QueuedDownload) -> None:
-        if item.job is None:
-            return
-        if item.state is JobState.FAILED:  # a new job continues from the .part files
-            item.job = DownloadJob(item.job.plan, item.job.hub, self.registry, chunk_size=self.chunk_size)
-            item.job.add_listener(item.events.event.emit)
-            item.started, item.state = False, JobState.PENDING
-            item.row.error.hide()
-            self._start_next()
-        else:
-            item.job.resume()
-
-    def _cancel(self, item: QueuedDownload) -> None:
-        if item.job is not None and item.started:
-            item.job.cancel()
-        else:
-            self._on_event(item, StateChanged(JobState.CANCELLED))
-
-    def _state_text(self, state: JobState) -> str:
-        return {JobState.PENDING: self.tr("Waiting"), JobState.CHECKING: self.tr("Checking…"),
-                JobState.DOWNLOADING: self.tr("Downloading"), JobState.PAUSED: self.tr("Paused"),
-                JobState.VERIFYING: self.tr("Verifying…"), JobState.DONE: self.tr("Installed"),
-                JobState.FAILED: self.tr("Failed"), JobState.CANCELLED: self.tr("Cancelled")}[state]
-
-    def _on_event(self, item: QueuedDownload, event: JobEvent) -> None:
-        row = item.row
-        if isinstance(event, Progress):
-            row.progress.setValue(int(event.fraction * 1000))
-            text = self.tr("%1 of %2").replace("%1", _size(event.done)).replace("%2", _size(event.total))
-            if event.speed_bps > 0:
-                text += " · " + self.tr("%1/s").replace("%1", _size(int(event.speed_bps)))
-            if event.eta_s is not None:
-                text += " · " + self.tr("%1 left").replace("%1", _duration(event.eta_s))
-            row.detail.setText(text)
-        elif isinstance(event, StateChanged):
-            item.state = event.state
-            row.state.setText(self._state_text(event.state))
-            row.pause_button.setVisible(event.state is not JobState.PAUSED and not event.state.finished)
-            row.resume_button.setVisible(event.state in (JobState.PAUSED, JobState.FAILED) and item.job is not None)
-            row.cancel_button.setEnabled(not event.state.finished or event.state is JobState.FAILED)
-            if event.state is JobState.CANCELLED:
-                row.detail.setText(self.tr("Cancelled; the partial files were deleted."))
-            if event.state.finished or event.state is JobState.PAUSED:
-                self._start_next()
-        elif isinstance(event, Finished):
-            row.progress.setValue(1000)
-            row.detail.setText(self.tr("Installed as %1.").replace("%1", event.model.name))
-            self.refresh_installed()
-        elif isinstance(event, Failed):
-            self._on_event(item, StateChanged(JobState.FAILED))
-            row.error.setText(str(event.error))
-            row.error.show()
+        return self.downloads.download(repo_id, quant)
 
     def close(self) -> None:
         """At shutdown: pause running downloads so their partial files stay for the next session."""
-        for q in self.queue:
-            if q.job is not None and q.started and not q.state.finished:
-                q.job.pause()
+        self.downloads.close()
 
     # -- installed ---------------------------------------------------------------------------------
     def refresh_installed(self) -> None:
@@ -319,11 +209,13 @@ class ModelManagerController(QObject):
         table.setRowCount(len(models))
         for row, m in enumerate(models):
             source = m.source.split("@", 1)[0].removeprefix("hf:").removeprefix("local:")
-            texts = (m.name, _size(m.size), m.quant, source, m.verified_at.replace("T", " ").replace("+00:00", " UTC"))
+            verified = m.verified_at.replace("T", " ").replace("+00:00", " UTC")
+            texts = (m.name, format_size(m.size), m.quant, source, verified)
             for col, text in enumerate(texts):
                 table.setItem(row, col, QTableWidgetItem(text))
             table.item(row, 3).setToolTip(m.source)
-        self.dialog.disk_use.setText(self.tr("Downloaded models use %1 of disk space.").replace("%1", _size(disk)))
+        used = format_size(disk)
+        self.dialog.disk_use.setText(self.tr("Downloaded models use %1 of disk space.").replace("%1", used))
         self._installed_selected()
         self.installed_changed.emit(models)
 
@@ -370,7 +262,7 @@ class ModelManagerController(QObject):
             return None
         text = (self.tr("Remove %1 and delete its files (%2)?") if m.owned else
                 self.tr("Remove %1 from the list? Its files (%2) stay where they are.")).replace(
-            "%1", m.name).replace("%2", _size(m.size))
+            "%1", m.name).replace("%2", format_size(m.size))
         box = QMessageBox(QMessageBox.Icon.Question, self.tr("Remove model"), text,
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self.dialog)
         box.setObjectName("confirmRemove")
@@ -383,7 +275,7 @@ class ModelManagerController(QObject):
     def _remove(self, m: InstalledModel) -> None:
         def done(freed: int) -> None:
             self.dialog.installed_status.setText(
-                self.tr("Removed %1; %2 freed.").replace("%1", m.name).replace("%2", _size(freed)))
+                self.tr("Removed %1; %2 freed.").replace("%1", m.name).replace("%2", format_size(freed)))
             self.refresh_installed()
 
         BackgroundJob(op=lambda: self.registry.remove(m.name), success=done, failure=self._installed_error).start()
@@ -412,12 +304,3 @@ class ModelManagerController(QObject):
 
         BackgroundJob(op=lambda: import_local_model(self.registry, model, mmproj), success=done,
                       failure=self._installed_error).start()
-
-
-def _size(n: int) -> str:
-    return QLocale().formattedDataSize(n, 1)
-
-
-def _duration(seconds: float) -> str:
-    s = int(seconds + 0.5)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

@@ -323,6 +323,79 @@
     </message>
   </context>
   <context>
+    <name>DownloadQueue</name>
+    <message>
+      <location filename="../controllers/download_queue.py" line="132" />
+      <source>Checking…</source>
+      <translation>正在检查…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="218" />
+      <source>Looking up the files…</source>
+      <translation>正在查找文件…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="237" />
+      <source>Waiting</source>
+      <translation>等待中</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="269" />
+      <source>Downloading</source>
+      <translation>正在下载</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="269" />
+      <source>Paused</source>
+      <translation>已暂停</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="270" />
+      <source>Verifying…</source>
+      <translation>正在校验…</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="270" />
+      <source>Installed</source>
+      <translation>已安装</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="271" />
+      <source>Failed</source>
+      <translation>失败</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="271" />
+      <source>Cancelled</source>
+      <translation>已取消</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="277" />
+      <source>%1 of %2</source>
+      <translation>%1 / %2</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="279" />
+      <source>%1/s</source>
+      <translation>%1/秒</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="281" />
+      <source>%1 left</source>
+      <translation>剩余 %1</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="290" />
+      <source>Cancelled; the partial files were deleted.</source>
+      <translation>已取消；未下载完的文件已删除。</translation>
+    </message>
+    <message>
+      <location filename="../controllers/download_queue.py" line="295" />
+      <source>Installed as %1.</source>
+      <translation>已安装为 %1。</translation>
+    </message>
+  </context>
+  <context>
     <name>ModelManagerController</name>
     <message>
       <location filename="../controllers/model_manager.py" line="98" />
@@ -398,71 +471,6 @@
       <location filename="../controllers/model_manager.py" line="206" />
       <source>Type a repository as owner/name.</source>
       <translation>请按“所有者/名称”格式输入仓库。</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="218" />
-      <source>Looking up the files…</source>
-      <translation>正在查找文件…</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="237" />
-      <source>Waiting</source>
-      <translation>等待中</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="269" />
-      <source>Downloading</source>
-      <translation>正在下载</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="269" />
-      <source>Paused</source>
-      <translation>已暂停</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="270" />
-      <source>Verifying…</source>
-      <translation>正在校验…</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="270" />
-      <source>Installed</source>
-      <translation>已安装</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="271" />
-      <source>Failed</source>
-      <translation>失败</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="271" />
-      <source>Cancelled</source>
-      <translation>已取消</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="277" />
-      <source>%1 of %2</source>
-      <translation>%1 / %2</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="279" />
-      <source>%1/s</source>
-      <translation>%1/秒</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="281" />
-      <source>%1 left</source>
-      <translation>剩余 %1</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="290" />
-      <source>Cancelled; the partial files were deleted.</source>
-      <translation>已取消；未下载完的文件已删除。</translation>
-    </message>
-    <message>
-      <location filename="../controllers/model_manager.py" line="295" />
-      <source>Installed as %1.</source>
-      <translation>已安装为 %1。</translation>
     </message>
     <message>
       <location filename="../controllers/model_manager.py" line="326" />
