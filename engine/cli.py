@@ -229,6 +229,8 @@ def run_doctor(args: argparse.Namespace) -> int:
     if not gpus:
         print("GPU: none usable by this build")
     print(f"llama.cpp: {info['system_info']}")
+    print("denormal floats: " + ("flushed to zero (faster CPU decode)" if info.get("denormals_flushed")
+                                 else "IEEE (not flushed)"))
     check = info.get("model_check")
     if check:
         print(f"{Path(check['model']).name}: {check['backend']}, {check['gpu_layers']} of {check['n_layers'] + 1} "

@@ -29,6 +29,7 @@ def system_info() -> dict[str, Any]:
     """What ``visiondesk doctor`` reports about llama.cpp and the devices it sees."""
     import llama_cpp
 
+    from .denormals import denormals_flushed
     from .devices import backend_name, gpu_devices, list_devices
 
     llama_cpp.llama_backend_init()
@@ -40,6 +41,7 @@ def system_info() -> dict[str, Any]:
         "backend": backend_name(gpus) if gpus else "CPU",
         "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(),
         "devices": [d.__dict__ for d in devices],
+        "denormals_flushed": denormals_flushed(),
     }
 
 
@@ -48,6 +50,9 @@ def main(argv: list[str]) -> int:
     from multiprocessing.connection import Listener
 
     from .cancel_flag import CancelFlag
+    from .denormals import flush_denormals
+
+    flush_denormals()  # first: the threads llama.cpp starts later inherit it
 
     key = bytes.fromhex(os.environ.pop("VISIONDESK_ENGINE_AUTHKEY", ""))
     flag = CancelFlag.attach(argv[0])

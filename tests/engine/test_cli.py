@@ -80,6 +80,7 @@ def test_doctor_and_version() -> None:
     assert "GPU offload: no" in r.stdout and "physical cores" in r.stdout
     doc = json.loads(visiondesk("doctor", "--json").stdout)
     assert doc["backend"] == "CPU" and any(d["kind"] == "CPU" for d in doc["devices"])
+    assert doc["denormals_flushed"] is True and "denormal floats: flushed to zero" in r.stdout
     v = visiondesk("--version")
     assert v.returncode == 0 and v.stdout.startswith("visiondesk ")
     m = subprocess.run([sys.executable, "-m", "visiondesk", "--version"], capture_output=True, text=True)
