@@ -155,17 +155,49 @@ def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[st
 
 
 def interleaved_decode(eng: Engine, bench_bin: Path, model: Path, threads: int, ngl: int,
-                       rounds: int) -> dict[str, Any]:
+                       rounds: int, ieee: Engine | None = None) -> dict[str, Any]:
     """Decode over 128 tokens, alternating one ``llama-bench -p 0 -n 128 -r 1`` and one engine request per
-    round, so that a machine whose speed drifts (a shared VM) slows both alike."""
-    tools, engine = [], []
+    round, so that a machine whose speed drifts (a shared VM) slows both alike. ``ieee``: a second engine
+    whose process keeps denormal floats (``VISIONDESK_FLUSH_DENORMALS=0``), measured in the same rounds;
+    the order of the steps rotates from round to round."""
+    tools: list[float] = []
+    engine: list[dict[str, Any]] = []
+    kept: list[dict[str, Any]] = []
+
+    def ask(e: Engine, i: int) -> dict[str, Any]:
+        return engine_request(e, [Message.user(f"Tell me a long story number {50 + i}. Count from 1 to 300: "
+                                               "1, 2, 3,")], 128)
+
+    names = ["llama-bench", "engine"] + (["ieee"] if ieee is not None else [])
     for i in range(rounds):
-        tools.append(llama_bench(bench_bin, model, threads, ngl, 1, n_prompt=0)["tg128"])
-        engine.append(engine_request(eng, [Message.user(f"Tell me a long story number {50 + i}. Count from 1 to "
-                                                        "300: 1, 2, 3,")], 128))
+        k = i % len(names)
+        for name in names[k:] + names[:k]:
+            if name == "llama-bench":
+                tools.append(llama_bench(bench_bin, model, threads, ngl, 1, n_prompt=0)["tg128"])
+            elif name == "engine":
+                engine.append(ask(eng, i))
+            elif ieee is not None:
+                kept.append(ask(ieee, i))
     log(f"interleaved decode: llama-bench {[round(x, 1) for x in tools]} engine "
-        f"{[round(r.get('decode_tok_s', 0), 1) for r in engine]}")
-    return {"llama_bench_tg128": tools, "engine": engine}
+        f"{[round(r.get('decode_tok_s', 0), 1) for r in engine]}"
+        + (f" engine, denormals kept {[round(r.get('decode_tok_s', 0), 1) for r in kept]}" if kept else ""))
+    return {"llama_bench_tg128": tools, "engine": engine, "engine_ieee": kept}
+
+
+def ieee_engine(model: Path, threads: int, ngl: int) -> Engine:
+    """An engine whose process keeps IEEE denormals (for the A/B in the interleaved decode rounds)."""
+    key = "VISIONDESK_FLUSH_DENORMALS"
+    before = os.environ.get(key)
+    os.environ[key] = "0"
+    try:
+        eng, _ = engine_load(model, None, threads, ngl)
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
+    engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up
+    return eng
 
 
 def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any]:

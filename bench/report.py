@@ -127,6 +127,13 @@ def render(r: dict[str, Any]) -> str:
                  f"engine and llama-bench | {_f(il_e)} (rounds: {', '.join(_f(x) for x in il_eng)}) | tg128 "
                  f"{_f(il_t)} (rounds: {', '.join(_f(x) for x in il_tools)}) | {_f(p_dec)} (native timer "
                  f"{_f(p_dec_n)}) | ≥ 0.97× tg128 | {ratio} | {st} |")
+        il_kept = [x.get("decode_tok_s") for x in il.get("engine_ieee", [])]
+        if il_kept:
+            k = _med(il_kept)
+            L.append(f"| decode tok/s, same rounds, engine process keeping IEEE denormals "
+                     f"(`VISIONDESK_FLUSH_DENORMALS=0`) | {_f(k)} (rounds: {', '.join(_f(x) for x in il_kept)}) | "
+                     f"tg128 {_f(il_t)} | | (no target: the A/B for flushing) | "
+                     f"{_f(k / il_t if il_t else math.nan, 3)} | |")
         L.append(f"| decode tok/s, 128 tokens, as a block (requests: {len(dec)}; greedy, no repetition penalty) | "
                  f"{_f(d_cons)} (engine's own timer: {_f(d_eng)}) | {tg_shown} | | | "
                  f"{_f(d_cons / tg if tg else math.nan, 3)} | |")

@@ -44,6 +44,7 @@ from engine_figures import (  # noqa: E402
     engine_close,
     engine_load,
     engine_request,
+    ieee_engine,
     image_figures,
     interleaved_decode,
     log,
@@ -214,8 +215,12 @@ def main() -> int:
         RESULTS["engine_load"] = {k: str(v) for k, v in vars(res).items()}
         RESULTS["engine_text"] = step("engine text", text_figures, eng, reps, True, "vlm")
         RESULTS["engine_image"] = step("engine image", image_figures, eng, images, answer)
+        # On a CPU, a second engine keeping IEEE denormals joins the rounds (the A/B for the flush).
+        kept = None if gpu else step("engine load ieee", ieee_engine, m.model, threads, ngl)
         RESULTS["decode_interleaved"] = step("decode interleaved", interleaved_decode, eng, tools["llama-bench"],
-                                             m.model, threads, ngl, 5)
+                                             m.model, threads, ngl, 5 if gpu else 7, kept)
+        if kept is not None:
+            step("engine close", engine_close, kept)
         save(jpath)
         RESULTS["engine_stream"] = step("engine stream", stream_figures, eng, args.stream_tokens, 1 if not gpu
                                         else 3, "vlm")
