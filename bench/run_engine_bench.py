@@ -198,6 +198,7 @@ def main() -> int:
     RESULTS["model_sizes_mib"] = {k: round(v.stat().st_size / 2**20) for k, v in vars(m).items() if v}
     images = make_images(BENCH / ".cache" / "images", n_img)
     bench_r = 3 if gpu or not args.quick else 2
+    stream_reps = 3 if gpu else (1 if args.quick else 2)  # each CPU repetition is ~45 s per mode
 
     # 1. llama.cpp's own tools.
     RESULTS["llama_bench"] = step("llama-bench vlm", llama_bench, tools["llama-bench"], m.model, threads, ngl,
@@ -222,8 +223,8 @@ def main() -> int:
         if kept is not None:
             step("engine close", engine_close, kept)
         save(jpath)
-        RESULTS["engine_stream"] = step("engine stream", stream_figures, eng, args.stream_tokens, 1 if not gpu
-                                        else 3, "vlm")
+        RESULTS["engine_stream"] = step("engine stream", stream_figures, eng, args.stream_tokens,
+                                        stream_reps, "vlm")
         step("engine close", engine_close, eng)
         save(jpath)
     if (gpu or args.ab) and not args.no_ab:
@@ -233,7 +234,7 @@ def main() -> int:
     if loaded:
         eng, _ = loaded
         RESULTS["engine_cjk_stream"] = step("engine cjk stream", stream_figures, eng, args.stream_tokens,
-                                            1 if not gpu else 3, "cjk")
+                                            stream_reps, "cjk")
         step("engine close", engine_close, eng)
         save(jpath)
 
