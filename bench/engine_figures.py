@@ -6,12 +6,14 @@ Used by ``run_engine_bench.py`` (the table) and ``profile_engine.py``; see ``ben
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import random
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,43 +186,41 @@ def interleaved_decode(eng: Engine, bench_bin: Path, model: Path, threads: int, 
     return {"llama_bench_tg128": tools, "engine": engine, "engine_ieee": kept}
 
 
-def ieee_engine(model: Path, threads: int, ngl: int) -> Engine:
-    """An engine whose process keeps IEEE denormals (for the A/B in the interleaved decode rounds)."""
-    key = "VISIONDESK_FLUSH_DENORMALS"
+@contextlib.contextmanager
+def env_var(key: str, value: str) -> Iterator[None]:
+    """``os.environ[key] = value`` for the block (engines started in it inherit it), then as before."""
     before = os.environ.get(key)
-    os.environ[key] = "0"
+    os.environ[key] = value
     try:
-        eng, _ = engine_load(model, None, threads, ngl)
+        yield
     finally:
         if before is None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = before
+
+
+def ieee_engine(model: Path, threads: int, ngl: int) -> Engine:
+    """An engine whose process keeps IEEE denormals (for the A/B in the interleaved decode rounds)."""
+    with env_var("VISIONDESK_FLUSH_DENORMALS", "0"):
+        eng, _ = engine_load(model, None, threads, ngl)
     engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up
     return eng
 
 
 def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any]:
     """Decode and prompt reading with the sampler chain on the device (1) and on the host (0)."""
-    key = "VISIONDESK_BACKEND_SAMPLING"
-    before = os.environ.get(key)
     out: dict[str, Any] = {}
-    try:
-        for mode in ("0", "1", "0", "1"):  # interleaved, twice
-            os.environ[key] = mode
+    for mode in ("0", "1", "0", "1"):  # interleaved, twice
+        with env_var("VISIONDESK_BACKEND_SAMPLING", mode):  # a restarted child would read it again
             eng, _ = engine_load(model, None, threads, ngl)
             try:
                 f = text_figures(eng, reps, True, f"backend sampling {mode}")
             finally:
                 engine_close(eng)
-            got = out.setdefault(mode, {"decode": [], "prompt": []})
-            got["decode"] += f["decode"]
-            got["prompt"] += f["prompt"]
-    finally:
-        if before is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = before
+        got = out.setdefault(mode, {"decode": [], "prompt": []})
+        got["decode"] += f["decode"]
+        got["prompt"] += f["prompt"]
     return out
 
 

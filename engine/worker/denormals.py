@@ -67,8 +67,9 @@ def flush_denormals() -> bool:
     try:
         if sys.platform == "win32":
             return _flush_windows()
-        layout = _LAYOUTS.get((sys.platform if sys.platform == "darwin" else "linux", _machine()))
-        if layout is None or not sys.platform.startswith(("linux", "darwin")):
+        system = "darwin" if sys.platform == "darwin" else "linux" if sys.platform.startswith("linux") else ""
+        layout = _LAYOUTS.get((system, _machine()))
+        if layout is None:
             return False
         return _flush_posix(layout)
     except (OSError, AttributeError, ValueError) as exc:
