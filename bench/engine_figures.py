@@ -1,5 +1,5 @@
 """The engine's side of the benchmark: requests timed as a consumer sees them, and the figures built
-from them (decode, prompt, image turns, streaming, the interleaved decode rounds, the sampling A/B).
+from them (decode, prompt, image turns, streaming, the fresh-engine rounds, the sampling A/B).
 
 Used by ``run_engine_bench.py`` (the table) and ``profile_engine.py``; see ``bench/README.md``.
 """
@@ -134,12 +134,10 @@ def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[st
     """decode over 128 tokens; prompt reading over 512 evaluated tokens (calibrated)."""
     out: dict[str, Any] = {}
     engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up
-    dec = [engine_request(eng, [Message.user(f"Tell me a long story number {i}. Count from 1 to 300:" +
-                                             " 1, 2, 3,")], 128) for i in range(reps)]
+    dec = [engine_request(eng, [Message.user(story(50 + i))], 128) for i in range(reps)]
     out["decode"] = dec
-    out["decode_default_chain"] = [engine_request(eng, [Message.user(f"Tell me a long story number {i}. Count "
-                                                                     "from 1 to 300: 1, 2, 3,")], 128,
-                                                  sampling=DEFAULT_CHAIN) for i in range(reps)]
+    out["decode_default_chain"] = [engine_request(eng, [Message.user(story(i))], 128, sampling=DEFAULT_CHAIN)
+                                   for i in range(reps)]
     # Prompt: calibrate the word count so the evaluated prompt is about 500 tokens (one micro-batch of
     # 512 at most, as llama-bench's pp512; per-seed counts vary by a few tokens).
     n_words, target = 500, 500
@@ -149,6 +147,7 @@ def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[st
     pro = [engine_request(eng, [Message.user(word_prompt(n_words, 100 + i, vocab_words))], 1)
            for i in range(reps)]
     out["prompt"] = pro
+    out["prompt_words"] = n_words
     log(f"{tag}: engine decode {[round(r['eng_decode_tok_s'], 1) for r in dec]} tok/s (engine) "
         f"{[round(r.get('decode_tok_s', 0), 1) for r in dec]} (consumer); prompt "
         f"{[round(r['eng_prompt_tok_s'], 1) for r in pro]} tok/s over "
@@ -156,34 +155,52 @@ def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[st
     return out
 
 
-def interleaved_decode(eng: Engine, bench_bin: Path, model: Path, threads: int, ngl: int,
-                       rounds: int, ieee: Engine | None = None) -> dict[str, Any]:
-    """Decode over 128 tokens, alternating one ``llama-bench -p 0 -n 128 -r 1`` and one engine request per
-    round, so that a machine whose speed drifts (a shared VM) slows both alike. ``ieee``: a second engine
-    whose process keeps denormal floats (``VISIONDESK_FLUSH_DENORMALS=0``), measured in the same rounds;
-    the order of the steps rotates from round to round."""
-    tools: list[float] = []
-    engine: list[dict[str, Any]] = []
-    kept: list[dict[str, Any]] = []
+def story(i: int) -> str:
+    """The decode figure's question (its answer runs to the token limit on the random-weight models)."""
+    return f"Tell me a long story number {i}. Count from 1 to 300: 1, 2, 3,"
 
-    def ask(e: Engine, i: int) -> dict[str, Any]:
-        return engine_request(e, [Message.user(f"Tell me a long story number {50 + i}. Count from 1 to 300: "
-                                               "1, 2, 3,")], 128)
 
-    names = ["llama-bench", "engine"] + (["ieee"] if ieee is not None else [])
+def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threads: int, ngl: int | str,
+                        rounds: int, depth: int, prompt_words: int, vocab_words: bool,
+                        chat_template: str | None = None, tag: str = "vlm") -> dict[str, Any]:
+    """The judged decode and prompt figures: ``rounds`` rounds, each of one freshly started engine
+    (warm-up, one 128-token answer, one ~500-token prompt, closed) and three ``llama-bench -r 1`` runs —
+    tg128 at the engine's context depth (``-d depth``: its chat prompt is in the cache when it decodes),
+    tg128 from an empty context, pp512 — in an order that rotates from round to round.
+
+    A fresh process per round on both sides: ``llama-bench`` is a new process every run, and so is the
+    engine here. On the shared VM one process's speed is one draw (four identical engine processes,
+    interleaved, differed by 4% in their 5th-percentile token time), so a single long-lived engine
+    against many ``llama-bench`` processes compares one draw with an average."""
+    out: dict[str, Any] = {"depth": depth, "tg128_depth": [], "tg128": [], "pp512": [], "decode": [],
+                           "prompt": []}
+    steps = ["engine", "tg128_depth", "tg128", "pp512"]
     for i in range(rounds):
-        k = i % len(names)
-        for name in names[k:] + names[:k]:
-            if name == "llama-bench":
-                tools.append(llama_bench(bench_bin, model, threads, ngl, 1, n_prompt=0)["tg128"])
-            elif name == "engine":
-                engine.append(ask(eng, i))
-            elif ieee is not None:
-                kept.append(ask(ieee, i))
-    log(f"interleaved decode: llama-bench {[round(x, 1) for x in tools]} engine "
-        f"{[round(r.get('decode_tok_s', 0), 1) for r in engine]}"
-        + (f" engine, denormals kept {[round(r.get('decode_tok_s', 0), 1) for r in kept]}" if kept else ""))
-    return {"llama_bench_tg128": tools, "engine": engine, "engine_ieee": kept}
+        k = i % len(steps)
+        for name in steps[k:] + steps[:k]:
+            if name == "tg128_depth":
+                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), 1, n_prompt=0,
+                                             n_depth=depth)["tg128"])
+            elif name == "tg128":
+                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), 1, n_prompt=0)["tg128"])
+            elif name == "pp512":
+                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), 1, n_gen=0)["pp512"])
+            else:
+                eng, _ = engine_load(model, mmproj, threads, ngl, chat_template=chat_template)
+                try:
+                    engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up, as llama-bench's
+                    out["decode"].append(engine_request(eng, [Message.user(story(50 + i))], 128))
+                    out["prompt"].append(engine_request(
+                        eng, [Message.user(word_prompt(prompt_words, 200 + i, vocab_words))], 1))
+                finally:
+                    engine_close(eng)
+    log(f"{tag} rounds: engine decode {[round(r.get('decode_tok_s', 0), 1) for r in out['decode']]} "
+        f"(after {[r.get('prompt_tokens') for r in out['decode']]} prompt tokens), tg128 -d {depth} "
+        f"{[round(x, 1) for x in out['tg128_depth']]}, tg128 {[round(x, 1) for x in out['tg128']]}; engine prompt "
+        f"{[round(r.get('eng_prompt_tok_s', 0), 1) for r in out['prompt']]} over "
+        f"{[r.get('prompt_tokens_evaluated') for r in out['prompt']]} tokens, pp512 "
+        f"{[round(x, 1) for x in out['pp512']]}")
+    return out
 
 
 @contextlib.contextmanager
@@ -198,14 +215,6 @@ def env_var(key: str, value: str) -> Iterator[None]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = before
-
-
-def ieee_engine(model: Path, threads: int, ngl: int) -> Engine:
-    """An engine whose process keeps IEEE denormals (for the A/B in the interleaved decode rounds)."""
-    with env_var("VISIONDESK_FLUSH_DENORMALS", "0"):
-        eng, _ = engine_load(model, None, threads, ngl)
-    engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up
-    return eng
 
 
 def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any]:

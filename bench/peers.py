@@ -33,10 +33,11 @@ from llama_tools import tool_env
 
 
 def llama_bench(bench_bin: Path, model: Path, threads: int, ngl: int, reps: int, n_prompt: int = 512,
-                n_gen: int = 128) -> dict[str, float]:
-    """pp512 and tg128 tok/s (mean over ``reps``) from llama-bench's JSON output (``n_prompt=0``: tg only)."""
+                n_gen: int = 128, n_depth: int = 0) -> dict[str, float]:
+    """pp512 and tg128 tok/s (mean over ``reps``) from llama-bench's JSON output (``n_prompt=0``: tg only;
+    ``n_gen=0``: pp only; ``n_depth``: that many tokens already in the context, ``-d``)."""
     cmd = [str(bench_bin), "-m", str(model), "-t", str(threads), "-ngl", str(ngl), "-p", str(n_prompt), "-n",
-           str(n_gen), "-r", str(reps), "-o", "json"]
+           str(n_gen), "-d", str(n_depth), "-r", str(reps), "-o", "json"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=tool_env(bench_bin)).stdout
     res: dict[str, float] = {}
     for row in json.loads(out):

@@ -58,6 +58,50 @@ def _bench_pair(before: dict[str, Any], after: dict[str, Any], key: str) -> tupl
     return mean, shown
 
 
+def _rounds(xs: list[float]) -> str:
+    return ", ".join(_f(x) for x in xs)
+
+
+def _paired(engine: list[float], tool: list[float]) -> tuple[float, float]:
+    """Median of the per-round ratios (the judged figure), and the ratio of the medians."""
+    pairs = [e / t for e, t in zip(engine, tool, strict=False) if e and t and not (math.isnan(e) or math.isnan(t))]
+    both = _med(engine) / _med(tool) if tool and _med(tool) else math.nan
+    return (_med(pairs) if pairs else math.nan), both
+
+
+def _round_rows(rd: dict[str, Any], name: str, peer_dec: str, peer_pr: str, block_dec: str,
+                block_pr: str) -> list[str]:
+    """Decode and prompt rows judged on the fresh-engine rounds (see fresh_engine_rounds)."""
+    rows = []
+    n = len(rd.get("decode", []))
+    depth = rd.get("depth")
+    dec = [x.get("decode_tok_s") for x in rd.get("decode", [])]
+    tgd, tg0, pp = rd.get("tg128_depth", []), rd.get("tg128", []), rd.get("pp512", [])
+    paired, both = _paired(dec, tgd)
+    ratio, st = _ratio_row(paired, 0.97, False)
+    rows.append(f"| {name}decode tok/s, 128 tokens after the {depth}-token chat prompt (greedy, no repetition "
+                f"penalty); {n} rounds, each a fresh engine process and one `llama-bench -r 1` per figure | "
+                f"{_f(_med(dec))} (rounds: {_rounds(dec)}) | tg128 at depth {depth} (`-d {depth}`) {_f(_med(tgd))} "
+                f"(rounds: {_rounds(tgd)}) | {peer_dec} | ≥ 0.97× tg128 | {ratio} (median of the per-round "
+                f"ratios; ratio of the medians {_f(both, 3)}) | {st} |")
+    p0, b0 = _paired(dec, tg0)
+    rows.append(f"| {name}decode, same rounds, against tg128 from an empty context | | tg128 {_f(_med(tg0))} "
+                f"(rounds: {_rounds(tg0)}) | | (information: llama-bench decodes with nothing in the cache) | "
+                f"{_f(p0, 3)} (ratio of the medians {_f(b0, 3)}) | |")
+    if block_dec:
+        rows.append(block_dec)
+    pr = [x.get("eng_prompt_tok_s") for x in rd.get("prompt", [])]
+    n_ev = _med([x.get("prompt_tokens_evaluated") for x in rd.get("prompt", [])])
+    paired, both = _paired(pr, pp)
+    ratio, st = _ratio_row(paired, 0.95, False)
+    rows.append(f"| {name}prompt tok/s, {_f(n_ev, 0)} tokens, same rounds | {_f(_med(pr))} (rounds: {_rounds(pr)}) | "
+                f"pp512 {_f(_med(pp))} (rounds: {_rounds(pp)}) | {peer_pr} | ≥ 0.95× pp512 | {ratio} (median of "
+                f"the per-round ratios; ratio of the medians {_f(both, 3)}) | {st} |")
+    if block_pr:
+        rows.append(block_pr)
+    return rows
+
+
 def _ab_rows(ab: dict[str, Any]) -> list[str]:
     rows = []
     for mode, name in (("0", "on the host"), ("1", "on the device")):
@@ -67,6 +111,56 @@ def _ab_rows(ab: dict[str, Any]) -> list[str]:
         rows.append(f"| sampler chain {name} (`VISIONDESK_BACKEND_SAMPLING={mode}`) | {_f(dec)} | {_f(pro)} | "
                     f"{len(f.get('decode', []))} |")
     return rows
+
+
+def _legacy_text_rows(r: dict[str, Any], et: dict[str, Any], pe: dict[str, Any], lb: dict[str, Any],
+                      lba: dict[str, Any], dec: list[dict[str, Any]], d_cons: float, d_eng: float, tg: float,
+                      tg_shown: str, p_dec: float, p_dec_n: float) -> list[str]:
+    """Decode and prompt rows of raw files from before the fresh-engine rounds (re-rendering old runs)."""
+    L: list[str] = []
+    il = r.get("decode_interleaved") or {}
+    il_tools = il.get("llama_bench_tg128", [])
+    il_eng = [x.get("decode_tok_s") for x in il.get("engine", [])]
+    if il_tools and il_eng:
+        # The target is judged on the interleaved rounds; the block figures stay as information.
+        il_t, il_e = _med(il_tools), _med(il_eng)
+        ratio, st = _ratio_row(il_e / il_t if il_t else math.nan, 0.97, False)
+        L.append(f"| decode tok/s, 128 tokens (greedy, no repetition penalty), {len(il_eng)} rounds alternating "
+                 f"engine and llama-bench | {_f(il_e)} (rounds: {', '.join(_f(x) for x in il_eng)}) | tg128 "
+                 f"{_f(il_t)} (rounds: {', '.join(_f(x) for x in il_tools)}) | {_f(p_dec)} (native timer "
+                 f"{_f(p_dec_n)}) | ≥ 0.97× tg128 | {ratio} | {st} |")
+        il_kept = [x.get("decode_tok_s") for x in il.get("engine_ieee", [])]
+        if il_kept:
+            k = _med(il_kept)
+            L.append(f"| decode tok/s, same rounds, engine process keeping IEEE denormals "
+                     f"(`VISIONDESK_FLUSH_DENORMALS=0`) | {_f(k)} (rounds: {', '.join(_f(x) for x in il_kept)}) | "
+                     f"tg128 {_f(il_t)} | | (no target: the A/B for flushing) | "
+                     f"{_f(k / il_t if il_t else math.nan, 3)} | |")
+        L.append(f"| decode tok/s, 128 tokens, as a block (requests: {len(dec)}; greedy, no repetition penalty) | "
+                 f"{_f(d_cons)} (engine's own timer: {_f(d_eng)}) | {tg_shown} | | | "
+                 f"{_f(d_cons / tg if tg else math.nan, 3)} | |")
+    else:
+        ratio, st = _ratio_row(d_cons / tg if tg else math.nan, 0.97, False)
+        L.append(f"| decode tok/s, 128 tokens (greedy, no repetition penalty) | {_f(d_cons)} "
+                 f"(engine's own timer: {_f(d_eng)}) | {tg_shown} "
+                 f"| {_f(p_dec)} (native timer {_f(p_dec_n)}) | "
+                 f"≥ 0.97× tg128 | {ratio} | {st} |")
+    dch = _med([x.get("decode_tok_s") for x in et.get("decode_default_chain", [])])
+    if not math.isnan(dch):
+        L.append(f"| decode tok/s, 128 tokens, the app's default sampling chain (repeat penalty 1.1, top-k 40, "
+                 f"top-p 0.95, min-p 0.05, temperature 0.7) | {_f(dch)} | {tg_shown} | {NA} | (no target: "
+                 f"llama-bench samples nothing) | {_f(dch / tg if tg else math.nan, 3)} | |")
+    # prompt
+    pro = et.get("prompt", [])
+    pr_eng = _med([x.get("eng_prompt_tok_s") for x in pro])
+    pr_cons = _med([x["prompt_tokens_evaluated"] / (x["ttft_ms"] / 1e3) for x in pro if x.get("ttft_ms")])
+    n_ev = _med([x.get("prompt_tokens_evaluated") for x in pro])
+    pp, pp_shown = _bench_pair(lb, lba, "pp512")
+    p_pr = _med([x.get("prompt_tok_s") for x in pe.get("prompt", [])])
+    ratio, st = _ratio_row(pr_eng / pp if pp else math.nan, 0.95, False)
+    L.append(f"| prompt tok/s, {_f(n_ev, 0)} tokens | {_f(pr_eng)} (tokens ÷ time to first token: {_f(pr_cons)}) "
+             f"| {pp_shown} | {_f(p_pr)} | ≥ 0.95× pp512 | {ratio} | {st} |")
+    return L
 
 
 def render(r: dict[str, Any]) -> str:
@@ -116,48 +210,25 @@ def render(r: dict[str, Any]) -> str:
     tg, tg_shown = _bench_pair(lb, lba, "tg128")
     p_dec = _med([x.get("decode_tok_s") for x in pe.get("decode", [])])
     p_dec_n = _med([x.get("decode_tok_s_native") for x in pe.get("decode", [])])
-    il = r.get("decode_interleaved") or {}
-    il_tools = il.get("llama_bench_tg128", [])
-    il_eng = [x.get("decode_tok_s") for x in il.get("engine", [])]
-    if il_tools and il_eng:
-        # The target is judged on the interleaved rounds; the block figures stay as information.
-        il_t, il_e = _med(il_tools), _med(il_eng)
-        ratio, st = _ratio_row(il_e / il_t if il_t else math.nan, 0.97, False)
-        L.append(f"| decode tok/s, 128 tokens (greedy, no repetition penalty), {len(il_eng)} rounds alternating "
-                 f"engine and llama-bench | {_f(il_e)} (rounds: {', '.join(_f(x) for x in il_eng)}) | tg128 "
-                 f"{_f(il_t)} (rounds: {', '.join(_f(x) for x in il_tools)}) | {_f(p_dec)} (native timer "
-                 f"{_f(p_dec_n)}) | ≥ 0.97× tg128 | {ratio} | {st} |")
-        il_kept = [x.get("decode_tok_s") for x in il.get("engine_ieee", [])]
-        if il_kept:
-            k = _med(il_kept)
-            L.append(f"| decode tok/s, same rounds, engine process keeping IEEE denormals "
-                     f"(`VISIONDESK_FLUSH_DENORMALS=0`) | {_f(k)} (rounds: {', '.join(_f(x) for x in il_kept)}) | "
-                     f"tg128 {_f(il_t)} | | (no target: the A/B for flushing) | "
-                     f"{_f(k / il_t if il_t else math.nan, 3)} | |")
-        L.append(f"| decode tok/s, 128 tokens, as a block (requests: {len(dec)}; greedy, no repetition penalty) | "
-                 f"{_f(d_cons)} (engine's own timer: {_f(d_eng)}) | {tg_shown} | | | "
-                 f"{_f(d_cons / tg if tg else math.nan, 3)} | |")
+    rd = r.get("rounds")
+    if rd:
+        pro = et.get("prompt", [])
+        pr_eng = _med([x.get("eng_prompt_tok_s") for x in pro])
+        pp, pp_shown = _bench_pair(lb, lba, "pp512")
+        block_dec = (f"| decode tok/s, 128 tokens, one engine process, {len(dec)} requests in a block | {_f(d_cons)} "
+                     f"(engine's own timer: {_f(d_eng)}) | {tg_shown} | | (information) | "
+                     f"{_f(d_cons / tg if tg else math.nan, 3)} | |")
+        block_pr = (f"| prompt tok/s, one engine process, {len(pro)} requests | {_f(pr_eng)} | {pp_shown} | | "
+                    f"(information) | {_f(pr_eng / pp if pp else math.nan, 3)} | |")
+        p_pr = _med([x.get("prompt_tok_s") for x in pe.get("prompt", [])])
+        L.extend(_round_rows(rd, "", f"{_f(p_dec)} (native timer {_f(p_dec_n)})", _f(p_pr), block_dec, block_pr))
+        dch = _med([x.get("decode_tok_s") for x in et.get("decode_default_chain", [])])
+        if not math.isnan(dch):
+            L.append(f"| decode tok/s, 128 tokens, the app's default sampling chain (repeat penalty 1.1, top-k 40, "
+                     f"top-p 0.95, min-p 0.05, temperature 0.7) | {_f(dch)} | {tg_shown} | {NA} | (no target: "
+                     f"llama-bench samples nothing) | {_f(dch / tg if tg else math.nan, 3)} | |")
     else:
-        ratio, st = _ratio_row(d_cons / tg if tg else math.nan, 0.97, False)
-        L.append(f"| decode tok/s, 128 tokens (greedy, no repetition penalty) | {_f(d_cons)} "
-                 f"(engine's own timer: {_f(d_eng)}) | {tg_shown} "
-                 f"| {_f(p_dec)} (native timer {_f(p_dec_n)}) | "
-                 f"≥ 0.97× tg128 | {ratio} | {st} |")
-    dch = _med([x.get("decode_tok_s") for x in et.get("decode_default_chain", [])])
-    if not math.isnan(dch):
-        L.append(f"| decode tok/s, 128 tokens, the app's default sampling chain (repeat penalty 1.1, top-k 40, "
-                 f"top-p 0.95, min-p 0.05, temperature 0.7) | {_f(dch)} | {tg_shown} | {NA} | (no target: "
-                 f"llama-bench samples nothing) | {_f(dch / tg if tg else math.nan, 3)} | |")
-    # prompt
-    pro = et.get("prompt", [])
-    pr_eng = _med([x.get("eng_prompt_tok_s") for x in pro])
-    pr_cons = _med([x["prompt_tokens_evaluated"] / (x["ttft_ms"] / 1e3) for x in pro if x.get("ttft_ms")])
-    n_ev = _med([x.get("prompt_tokens_evaluated") for x in pro])
-    pp, pp_shown = _bench_pair(lb, lba, "pp512")
-    p_pr = _med([x.get("prompt_tok_s") for x in pe.get("prompt", [])])
-    ratio, st = _ratio_row(pr_eng / pp if pp else math.nan, 0.95, False)
-    L.append(f"| prompt tok/s, {_f(n_ev, 0)} tokens | {_f(pr_eng)} (tokens ÷ time to first token: {_f(pr_cons)}) "
-             f"| {pp_shown} | {_f(p_pr)} | ≥ 0.95× pp512 | {ratio} | {st} |")
+        L.extend(_legacy_text_rows(r, et, pe, lb, lba, dec, d_cons, d_eng, tg, tg_shown, p_dec, p_dec_n))
     # image ttft
     turns = ei.get("turns", [])
     t1 = _med([a.get("ttft_ms") for a, _ in turns])
@@ -209,7 +280,10 @@ def render(r: dict[str, Any]) -> str:
     # gemma
     gb = r.get("gemma_llama_bench") or {}
     ge = r.get("gemma_engine") or {}
-    if gb or ge:
+    grd = r.get("gemma_rounds")
+    if grd:
+        L.extend(_round_rows(grd, "Gemma 3 270M ", NA, NA, "", ""))
+    elif gb or ge:
         gd = _med([x.get("decode_tok_s") for x in ge.get("decode", [])])
         gde = _med([x.get("eng_decode_tok_s") for x in ge.get("decode", [])])
         gn = _med([x.get("completion_tokens") for x in ge.get("decode", [])])

@@ -44,9 +44,8 @@ from engine_figures import (  # noqa: E402
     engine_close,
     engine_load,
     engine_request,
-    ieee_engine,
+    fresh_engine_rounds,
     image_figures,
-    interleaved_decode,
     log,
     make_images,
     sampling_ab,
@@ -199,6 +198,7 @@ def main() -> int:
     images = make_images(BENCH / ".cache" / "images", n_img)
     bench_r = 3 if gpu or not args.quick else 2
     stream_reps = 3 if gpu else (1 if args.quick else 2)  # each CPU repetition is ~45 s per mode
+    rounds = 5 if gpu or args.quick else 7  # fresh-engine rounds (~50 s each on the CPU for the 1.1B model)
 
     # 1. llama.cpp's own tools.
     RESULTS["llama_bench"] = step("llama-bench vlm", llama_bench, tools["llama-bench"], m.model, threads, ngl,
@@ -216,17 +216,16 @@ def main() -> int:
         RESULTS["engine_load"] = {k: str(v) for k, v in vars(res).items()}
         RESULTS["engine_text"] = step("engine text", text_figures, eng, reps, True, "vlm")
         RESULTS["engine_image"] = step("engine image", image_figures, eng, images, answer)
-        # On a CPU, a second engine keeping IEEE denormals joins the rounds (the A/B for the flush).
-        kept = None if gpu else step("engine load ieee", ieee_engine, m.model, threads, ngl)
-        RESULTS["decode_interleaved"] = step("decode interleaved", interleaved_decode, eng, tools["llama-bench"],
-                                             m.model, threads, ngl, 5 if gpu else 7, kept)
-        if kept is not None:
-            step("engine close", engine_close, kept)
-        save(jpath)
         RESULTS["engine_stream"] = step("engine stream", stream_figures, eng, args.stream_tokens,
                                         stream_reps, "vlm")
         step("engine close", engine_close, eng)
         save(jpath)
+        et = RESULTS.get("engine_text")
+        if et:  # the judged decode and prompt figures: a fresh engine and llama-bench in every round
+            RESULTS["rounds"] = step("rounds vlm", fresh_engine_rounds, tools["llama-bench"], m.model, m.mmproj,
+                                     threads, ngl, rounds, et["decode"][0]["prompt_tokens"], et["prompt_words"],
+                                     True)
+            save(jpath)
     if (gpu or args.ab) and not args.no_ab:
         RESULTS["sampling_ab"] = step("sampling A/B", sampling_ab, m.model, threads, ngl, reps)
         save(jpath)
@@ -253,6 +252,11 @@ def main() -> int:
             eng, _ = loaded
             RESULTS["gemma_engine"] = step("engine gemma", text_figures, eng, reps, False, "gemma")
             step("engine close", engine_close, eng)
+            ge = RESULTS.get("gemma_engine")
+            if ge:
+                RESULTS["gemma_rounds"] = step("rounds gemma", fresh_engine_rounds, tools["llama-bench"], m.gemma,
+                                               None, threads, ngl, rounds, ge["decode"][0]["prompt_tokens"],
+                                               ge["prompt_words"], False, RAW_TEMPLATE, "gemma")
         save(jpath)
 
     # 4. GPU: a context that cannot fit must end on fewer layers or the CPU, with the reason.
