@@ -187,3 +187,49 @@ def test_file_follower_hashes_what_is_written_across_steps_reset_and_stop(tmp_pa
     # A file shorter than the writer claims is reported as fewer bytes hashed, never as complete.
     _, hashed = FileFollower(part, written=len(data) + 10, step=4096).finish()
     assert hashed == len(data)
+
+
+def test_file_follower_hashes_handed_pieces_from_memory_and_reads_back_the_rest(tmp_path: Path) -> None:
+    import hashlib
+    import os
+
+    from visiondesk.models.hashing import FileFollower
+
+    data = os.urandom(400_000)
+    sizes = [1, 65_535, 65_536, 3, 70_000, 50_000, 48_925]
+    assert sum(sizes) == 300_000
+    part = tmp_path / "f.part"
+    part.write_bytes(data[:100_000])  # a resumed download: these bytes were on disk before
+    # A step larger than the file keeps the follower waiting until finish(), so what it holds is known:
+    # with keep=100_000, only the newest pieces within that many bytes stay in memory.
+    follower = FileFollower(part, written=100_000, step=1 << 20, keep=100_000)
+    pos = 100_000
+    with part.open("r+b", buffering=0) as f:
+        f.seek(pos)
+        for n in sizes:
+            piece = data[pos:pos + n]
+            f.write(piece)
+            pos += n
+            follower.advance(pos, piece)
+    kept, total = 0, 0
+    for n in reversed(sizes):
+        total += n
+        if total > 100_000:
+            break
+        kept += n
+    h, hashed = follower.finish()
+    assert (hashed, h.hexdigest()) == (len(data), hashlib.sha256(data).hexdigest())
+    assert follower.hashed_from_memory == kept == 98_925  # the rest was read back from the file
+
+    # Keeping up, every handed piece is hashed from memory; a reset drops the pieces it holds.
+    part.write_bytes(b"")
+    follower = FileFollower(part, step=4096)
+    pos = 0
+    with part.open("r+b", buffering=0) as f:
+        for n in sizes:
+            f.write(data[pos:pos + n])
+            pos += n
+            follower.advance(pos, data[pos - n:pos])
+    h, hashed = follower.finish()
+    assert (hashed, h.hexdigest()) == (300_000, hashlib.sha256(data[:300_000]).hexdigest())
+    assert follower.hashed_from_memory == 300_000
