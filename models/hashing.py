@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import os
 import threading
@@ -39,29 +38,20 @@ def hash_prefix(path: Path, *, limit: int | None = None, on_bytes: Callable[[int
 
 
 class FileFollower:
-    """Hashes a file while another thread appends to it, on a thread of its own.
+    """Hashes a file while another thread appends to it, by reading it back from the page cache.
 
-    The writing thread writes, then calls ``advance`` with its new end offset and, optionally, the
-    piece it has just written (an attribute store and a deque append, plus a wake-up about once per
-    ``step`` bytes). The follower hashes those pieces from memory; bytes it has no piece for (those on
-    disk before it started, or pieces let go because it fell more than ``keep`` bytes behind) it reads
-    back from the page cache with ``os.preadv`` into one reused buffer. Hashing and reading release the
-    GIL, so hashing overlaps with receiving instead of competing with it; hashing the received pieces
-    spares the copy out of the page cache, which on a link faster than one core's SHA-256 is time the
-    download waits for. A piece is handed over only after it is fully written, so the hash covers the
-    bytes in the file. A follower can start part-way (``start`` = the SHA-256 state of the first
-    ``position`` bytes) and then hashes whatever already lies between there and the writer.
+    The writing thread only writes and calls ``advance`` with its new end offset (an attribute store,
+    plus a wake-up about once per ``step`` bytes); a thread of its own reads the new bytes with
+    ``os.preadv`` into one reused buffer and hashes them. Both calls release the GIL, so hashing
+    overlaps with receiving instead of competing with it. Because the follower reads the file, the hash
+    covers exactly the bytes on disk. A follower can start part-way (``start`` = the SHA-256 state of
+    the first ``position`` bytes) and then hashes whatever already lies between there and the writer.
     """
 
     def __init__(self, path: Path, *, start: hashlib._Hash | None = None, position: int = 0, written: int = 0,
-                 step: int = 2 << 20, keep: int = 64 << 20) -> None:
+                 step: int = 2 << 20) -> None:
         self._fd = os.open(path, os.O_RDONLY)
         self._step = step
-        self._keep = keep
-        self._pieces: collections.deque[tuple[int, bytes]] = collections.deque()  # (offset, bytes), in order
-        self._pieces_lock = threading.Lock()
-        self._held = 0  # bytes in _pieces
-        self._from_memory = 0  # bytes hashed from pieces (for tests and the benchmark)
         self._buf = bytearray(step)
         self._cond = threading.Condition(threading.Lock())
         self._written = max(written, position)
@@ -78,22 +68,8 @@ class FileFollower:
         """Bytes hashed so far (read without locking; for progress and tests)."""
         return self._pos
 
-    @property
-    def hashed_from_memory(self) -> int:
-        """Bytes hashed from the pieces handed to ``advance`` rather than read back."""
-        return self._from_memory
-
-    def advance(self, written: int, piece: bytes | None = None) -> None:
-        """The writer's new end offset: everything before it is in the file.
-
-        ``piece``: the bytes just written, ending there; hashed from memory when the follower gets there.
-        """
-        if piece:
-            with self._pieces_lock:
-                self._pieces.append((written - len(piece), piece))
-                self._held += len(piece)
-                while self._held > self._keep:  # far behind (re-hashing a resumed file): read these back later
-                    self._held -= len(self._pieces.popleft()[1])
+    def advance(self, written: int) -> None:
+        """The writer's new end offset: everything before it is in the file."""
         self._written = written
         if self._waiting and written >= self._want:
             with self._cond:
@@ -102,9 +78,6 @@ class FileFollower:
     def reset(self) -> None:
         """Start over from zero bytes (the server ignored a Range request). Call before rewriting the file."""
         self._halt()
-        with self._pieces_lock:
-            self._pieces.clear()
-            self._held = 0
         self._written = 0
         self._start(hashlib.sha256(), 0)
 
@@ -176,37 +149,9 @@ class FileFollower:
                 return
             if pos >= end:  # finishing and caught up
                 return
-            pieces, next_piece = self._take(pos)
-            if pieces:
-                for piece in pieces:
-                    h.update(piece)
-                    pos += len(piece)
-                    self._from_memory += len(piece)
-                self._pos = pos
-                continue
-            stop = min(end, next_piece) if next_piece is not None and next_piece > pos else end
-            n = os.preadv(fd, [buf if stop - pos >= step else view[:stop - pos]], pos)
+            n = os.preadv(fd, [buf if end - pos >= step else view[:end - pos]], pos)
             if n <= 0:
                 return  # the file is shorter than the writer said: finish() reports fewer bytes
             h.update(view[:n])
             pos += n
             self._pos = pos
-
-    def _take(self, pos: int) -> tuple[list[memoryview], int | None]:
-        """Up to ``step`` bytes of contiguous pieces from ``pos`` on (dropping those before it).
-
-        With none at ``pos``: no pieces, and where the first held piece starts (None if none is held).
-        """
-        out: list[memoryview] = []
-        taken = 0
-        with self._pieces_lock:
-            pieces = self._pieces
-            while pieces and pieces[0][0] + len(pieces[0][1]) <= pos:
-                self._held -= len(pieces.popleft()[1])
-            while pieces and pieces[0][0] <= pos + taken and taken < self._step:
-                offset, piece = pieces.popleft()
-                self._held -= len(piece)
-                view = memoryview(piece)[pos + taken - offset:]
-                out.append(view)
-                taken += len(view)
-            return out, (pieces[0][0] if pieces else None)

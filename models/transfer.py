@@ -234,8 +234,8 @@ class ResumableDownload:
                     # Only when a failed write left bytes past the offset. Truncating an empty file every
                     # time made ext4 (auto_da_alloc) flush the whole file to disk on close: +70% on a fast link.
                     f.truncate()
-                # Write each piece as it arrives, so a cut loses no received byte, then hand it and the
-                # new end of file to the follower, which hashes it on its own thread. Progress is
+                # Write each piece as it arrives, so a cut loses no received byte, and publish the new end
+                # of file; the follower reads it back and hashes it on its own thread. Progress is
                 # reported per chunk_size.
                 unreported = 0
                 try:
@@ -245,7 +245,7 @@ class ResumableDownload:
                             piece = piece[: size - self._offset]  # never write past the published size
                         self._write(f, piece)
                         self._offset += len(piece)
-                        hasher.advance(self._offset, piece)
+                        hasher.advance(self._offset)
                         unreported += len(piece)
                         if unreported >= self.chunk_size:
                             self._report(unreported)
