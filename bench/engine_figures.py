@@ -160,9 +160,14 @@ def story(i: int) -> str:
     return f"Tell me a long story number {i}. Count from 1 to 300: 1, 2, 3,"
 
 
+def _median_request(requests: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The request with the median ``key`` (the upper one of an even count)."""
+    return sorted(requests, key=lambda r: r.get(key, 0.0))[len(requests) // 2]
+
+
 def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threads: int, ngl: int | str,
                         rounds: int, depth: int, prompt_words: int, vocab_words: bool,
-                        chat_template: str | None = None, tag: str = "vlm") -> dict[str, Any]:
+                        chat_template: str | None = None, tag: str = "vlm", per_round: int = 1) -> dict[str, Any]:
     """The judged decode and prompt figures: ``rounds`` rounds, each of one freshly started engine
     (warm-up, one 128-token answer, one ~500-token prompt, closed) and three ``llama-bench -r 1`` runs —
     tg128 at the engine's context depth (``-d depth``: its chat prompt is in the cache when it decodes),
@@ -171,27 +176,32 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
     A fresh process per round on both sides: ``llama-bench`` is a new process every run, and so is the
     engine here. On the shared VM one process's speed is one draw (four identical engine processes,
     interleaved, differed by 4% in their 5th-percentile token time), so a single long-lived engine
-    against many ``llama-bench`` processes compares one draw with an average."""
-    out: dict[str, Any] = {"depth": depth, "tg128_depth": [], "tg128": [], "pp512": [], "decode": [],
-                           "prompt": []}
+    against many ``llama-bench`` processes compares one draw with an average. ``per_round`` (on a GPU,
+    where one run takes milliseconds): ``llama-bench -r per_round``, and as many engine requests of each
+    kind, the round's figure being their median."""
+    out: dict[str, Any] = {"depth": depth, "per_round": per_round, "tg128_depth": [], "tg128": [], "pp512": [],
+                           "decode": [], "prompt": []}
     steps = ["engine", "tg128_depth", "tg128", "pp512"]
     for i in range(rounds):
         k = i % len(steps)
         for name in steps[k:] + steps[:k]:
             if name == "tg128_depth":
-                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), 1, n_prompt=0,
+                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), per_round, n_prompt=0,
                                              n_depth=depth)["tg128"])
             elif name == "tg128":
-                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), 1, n_prompt=0)["tg128"])
+                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), per_round, n_prompt=0)["tg128"])
             elif name == "pp512":
-                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), 1, n_gen=0)["pp512"])
+                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), per_round, n_gen=0)["pp512"])
             else:
                 eng, _ = engine_load(model, mmproj, threads, ngl, chat_template=chat_template)
                 try:
                     engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up, as llama-bench's
-                    out["decode"].append(engine_request(eng, [Message.user(story(50 + i))], 128))
-                    out["prompt"].append(engine_request(
-                        eng, [Message.user(word_prompt(prompt_words, 200 + i, vocab_words))], 1))
+                    dec = [engine_request(eng, [Message.user(story(50 + i))], 128) for _ in range(per_round)]
+                    pro = [engine_request(eng, [Message.user(word_prompt(prompt_words, 200 + 10 * i + j,
+                                                                         vocab_words))], 1)
+                           for j in range(per_round)]
+                    out["decode"].append(_median_request(dec, "decode_tok_s"))
+                    out["prompt"].append(_median_request(pro, "eng_prompt_tok_s"))
                 finally:
                     engine_close(eng)
     log(f"{tag} rounds: engine decode {[round(r.get('decode_tok_s', 0), 1) for r in out['decode']]} "

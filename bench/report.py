@@ -75,12 +75,14 @@ def _round_rows(rd: dict[str, Any], name: str, peer_dec: str, peer_pr: str, bloc
     rows = []
     n = len(rd.get("decode", []))
     depth = rd.get("depth")
+    k = rd.get("per_round", 1)
     dec = [x.get("decode_tok_s") for x in rd.get("decode", [])]
     tgd, tg0, pp = rd.get("tg128_depth", []), rd.get("tg128", []), rd.get("pp512", [])
     paired, both = _paired(dec, tgd)
     ratio, st = _ratio_row(paired, 0.97, False)
     rows.append(f"| {name}decode tok/s, 128 tokens after the {depth}-token chat prompt (greedy, no repetition "
-                f"penalty); {n} rounds, each a fresh engine process and one `llama-bench -r 1` per figure | "
+                f"penalty); {n} rounds, each a fresh engine process ({k} request{'s' if k > 1 else ''} of each kind, "
+                f"median) and `llama-bench -r {k}` per figure | "
                 f"{_f(_med(dec))} (rounds: {_rounds(dec)}) | tg128 at depth {depth} (`-d {depth}`) {_f(_med(tgd))} "
                 f"(rounds: {_rounds(tgd)}) | {peer_dec} | ≥ 0.97× tg128 | {ratio} (median of the per-round "
                 f"ratios; ratio of the medians {_f(both, 3)}) | {st} |")

@@ -224,7 +224,7 @@ def main() -> int:
         if et:  # the judged decode and prompt figures: a fresh engine and llama-bench in every round
             RESULTS["rounds"] = step("rounds vlm", fresh_engine_rounds, tools["llama-bench"], m.model, m.mmproj,
                                      threads, ngl, rounds, et["decode"][0]["prompt_tokens"], et["prompt_words"],
-                                     True)
+                                     True, per_round=5 if gpu else 1)
             save(jpath)
     if (gpu or args.ab) and not args.no_ab:
         RESULTS["sampling_ab"] = step("sampling A/B", sampling_ab, m.model, threads, ngl, reps)
@@ -256,7 +256,8 @@ def main() -> int:
             if ge:
                 RESULTS["gemma_rounds"] = step("rounds gemma", fresh_engine_rounds, tools["llama-bench"], m.gemma,
                                                None, threads, ngl, rounds, ge["decode"][0]["prompt_tokens"],
-                                               ge["prompt_words"], False, RAW_TEMPLATE, "gemma")
+                                               ge["prompt_words"], False, RAW_TEMPLATE, "gemma",
+                                               per_round=5 if gpu else 1)
         save(jpath)
 
     # 4. GPU: a context that cannot fit must end on fewer layers or the CPU, with the reason.
