@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -98,19 +99,91 @@ class GGUFInfo:
         return 2 * int(n_head_kv) * (k_len + v_len)
 
 
-def _value(field: Any) -> Any:
-    """A reader field's value as plain Python (str, int, float, bool or list)."""
-    try:
-        return field.contents()
-    except Exception:  # older gguf versions: decode by hand
-        parts = field.parts
-        if not field.types:
-            return None
-        if len(field.data) == 1:
-            raw = parts[field.data[0]]
-            return bytes(raw).decode("utf-8", "replace") if raw.dtype.kind == "u" and raw.dtype.itemsize == 1 \
-                else raw.tolist()[0]
-        return [parts[i].tolist() for i in field.data]
+# GGUF value types (gguf.GGUFValueType): struct formats of the scalar ones; 8 is a string, 9 an array.
+_SCALAR = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+_STRING, _ARRAY = 8, 9
+BIG_ARRAY = 4096  # arrays longer than this (the vocabulary, its scores and types) are skipped, not kept
+
+
+class _Header:
+    """A little-endian GGUF header read front to back from one buffered file (``struct`` on slices)."""
+
+    def __init__(self, f: Any) -> None:
+        self.f = f
+
+    def take(self, n: int) -> bytes:
+        b: bytes = self.f.read(n)
+        if len(b) != n:
+            raise EOFError("the header ends early")
+        return b
+
+    def unpack(self, fmt: str) -> Any:
+        return struct.unpack("<" + fmt, self.take(struct.calcsize(fmt)))[0]
+
+    def string(self) -> str:
+        n = self.unpack("Q")
+        if n > 1 << 30:
+            raise ValueError(f"a string of {n} bytes")
+        return self.take(n).decode("utf-8", "replace")
+
+    def value(self, vtype: int) -> Any:
+        if vtype in _SCALAR:
+            return self.unpack(_SCALAR[vtype])
+        if vtype == _STRING:
+            return self.string()
+        if vtype != _ARRAY:
+            raise ValueError(f"unknown value type {vtype}")
+        etype, count = self.unpack("I"), self.unpack("Q")
+        if count <= BIG_ARRAY:
+            return [self.value(etype) for _ in range(count)]
+        if etype in _SCALAR:  # skip without reading
+            self.f.seek(count * struct.calcsize(_SCALAR[etype]), 1)
+        elif etype == _STRING:
+            for _ in range(count):
+                self.f.seek(self.unpack("Q"), 1)
+        else:
+            raise ValueError(f"an array of {count} values of type {etype}")
+        return _SKIPPED
+
+
+_SKIPPED = object()
+
+
+def _read_header(path: Path) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:
+    """The metadata (arrays longer than ``BIG_ARRAY`` left out) and, per tensor, (name, bytes, data offset).
+
+    Read directly rather than with ``gguf.GGUFReader``, which makes numpy views of every element of
+    every array: ~6–12 s for Gemma 3's 262,144-token vocabulary, which the engine reads on each load.
+    """
+    import gguf  # deferred: numpy import cost only when needed
+
+    with path.open("rb", buffering=1 << 20) as f:
+        h = _Header(f)
+        if h.take(4) != GGUF_MAGIC:
+            raise ValueError("not a GGUF file")
+        version = h.unpack("I")
+        if version not in (2, 3):
+            raise ValueError(f"GGUF version {version} (a big-endian or unknown file)")
+        n_tensors, n_kv = h.unpack("Q"), h.unpack("Q")
+        metadata: dict[str, Any] = {}
+        for _ in range(n_kv):
+            key = h.string()
+            value = h.value(h.unpack("I"))
+            if value is not _SKIPPED:
+                metadata[key] = value
+        infos = []
+        for _ in range(n_tensors):
+            name = h.string()
+            dims = [h.unpack("Q") for _ in range(h.unpack("I"))]
+            ttype, offset = h.unpack("I"), h.unpack("Q")
+            block, size = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(ttype)]
+            n = 1
+            for d in dims:
+                n *= d
+            infos.append((name, n // block * size, offset))
+        align = int(metadata.get("general.alignment", 32) or 32)
+        start = -(-f.tell() // align) * align
+    return metadata, [(name, n, start + offset) for name, n, offset in infos]
 
 
 def read_gguf_info(path: Path, *, what: str = "model") -> GGUFInfo:
@@ -131,31 +204,19 @@ def read_gguf_info(path: Path, *, what: str = "model") -> GGUFInfo:
     if magic != GGUF_MAGIC:
         raise NotAGGUF(path)
 
-    import gguf  # deferred: numpy import cost only when needed
-
     try:
-        reader = gguf.GGUFReader(str(path), "r")
-    except Exception as exc:  # the reader fails in many ways on a cut-off header
+        metadata, tensors = _read_header(path)
+    except Exception as exc:  # a cut-off or damaged header fails in many ways
         raise TruncatedGGUF(path, f"the header cannot be read: {exc}") from exc
-
-    metadata: dict[str, Any] = {}
-    for key, field in reader.fields.items():
-        if key.startswith("GGUF."):
-            continue
-        try:
-            metadata[key] = _value(field)
-        except Exception:  # an odd value must not stop us from reading the rest
-            continue
 
     layer_bytes: dict[int, int] = {}
     non_layer = 0
     data_end = 0
     total = 0
-    for t in reader.tensors:
-        n = int(t.n_bytes)
+    for name, n, offset in tensors:
         total += n
-        data_end = max(data_end, int(t.data_offset) + n)
-        m = _LAYER.match(t.name)
+        data_end = max(data_end, offset + n)
+        m = _LAYER.match(name)
         if m:
             layer_bytes[int(m.group(1))] = layer_bytes.get(int(m.group(1)), 0) + n
         else:
@@ -166,7 +227,7 @@ def read_gguf_info(path: Path, *, what: str = "model") -> GGUFInfo:
     arch = str(metadata.get("general.architecture", "") or "")
     layers = tuple(layer_bytes.get(i, 0) for i in range(max(layer_bytes) + 1)) if layer_bytes else ()
     return GGUFInfo(path=path, architecture=arch, name=str(metadata.get("general.name", "") or path.stem),
-                    file_size=size, tensor_bytes=total, n_tensors=len(reader.tensors), metadata=metadata,
+                    file_size=size, tensor_bytes=total, n_tensors=len(tensors), metadata=metadata,
                     layer_bytes=layers, non_layer_bytes=non_layer)
 
 
