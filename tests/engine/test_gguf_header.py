@@ -8,7 +8,6 @@ from typing import Any
 import gguf
 import numpy as np
 import pytest
-
 from visiondesk.engine.errors import TruncatedGGUF
 from visiondesk.engine.gguf_header import BIG_ARRAY, read_gguf_info
 
