@@ -181,17 +181,18 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
     kind, the round's figure being their median."""
     out: dict[str, Any] = {"depth": depth, "per_round": per_round, "tg128_depth": [], "tg128": [], "pp512": [],
                            "decode": [], "prompt": []}
-    steps = ["engine", "tg128_depth", "tg128", "pp512"]
+    tools: dict[str, tuple[dict[str, int], str]] = {  # llama-bench arguments, and the row it reports
+        "tg128_depth": ({"n_prompt": 0, "n_depth": depth}, "tg128"),
+        "tg128": ({"n_prompt": 0}, "tg128"),
+        "pp512": ({"n_gen": 0}, "pp512"),
+    }
+    steps = ["engine", *tools]
     for i in range(rounds):
         k = i % len(steps)
         for name in steps[k:] + steps[:k]:
-            if name == "tg128_depth":
-                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), per_round, n_prompt=0,
-                                             n_depth=depth)["tg128"])
-            elif name == "tg128":
-                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), per_round, n_prompt=0)["tg128"])
-            elif name == "pp512":
-                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), per_round, n_gen=0)["pp512"])
+            if name in tools:
+                kwargs, row = tools[name]
+                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), per_round, **kwargs)[row])
             else:
                 eng, _ = engine_load(model, mmproj, threads, ngl, chat_template=chat_template)
                 try:

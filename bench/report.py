@@ -104,6 +104,16 @@ def _round_rows(rd: dict[str, Any], name: str, peer_dec: str, peer_pr: str, bloc
     return rows
 
 
+def _default_chain_row(et: dict[str, Any], tg: float, tg_shown: str) -> list[str]:
+    """Decode with the app's default sampling chain (no target), if it was measured."""
+    dch = _med([x.get("decode_tok_s") for x in et.get("decode_default_chain", [])])
+    if math.isnan(dch):
+        return []
+    return [f"| decode tok/s, 128 tokens, the app's default sampling chain (repeat penalty 1.1, top-k 40, "
+            f"top-p 0.95, min-p 0.05, temperature 0.7) | {_f(dch)} | {tg_shown} | {NA} | (no target: "
+            f"llama-bench samples nothing) | {_f(dch / tg if tg else math.nan, 3)} | |"]
+
+
 def _ab_rows(ab: dict[str, Any]) -> list[str]:
     rows = []
     for mode, name in (("0", "on the host"), ("1", "on the device")):
@@ -147,11 +157,7 @@ def _legacy_text_rows(r: dict[str, Any], et: dict[str, Any], pe: dict[str, Any],
                  f"(engine's own timer: {_f(d_eng)}) | {tg_shown} "
                  f"| {_f(p_dec)} (native timer {_f(p_dec_n)}) | "
                  f"≥ 0.97× tg128 | {ratio} | {st} |")
-    dch = _med([x.get("decode_tok_s") for x in et.get("decode_default_chain", [])])
-    if not math.isnan(dch):
-        L.append(f"| decode tok/s, 128 tokens, the app's default sampling chain (repeat penalty 1.1, top-k 40, "
-                 f"top-p 0.95, min-p 0.05, temperature 0.7) | {_f(dch)} | {tg_shown} | {NA} | (no target: "
-                 f"llama-bench samples nothing) | {_f(dch / tg if tg else math.nan, 3)} | |")
+    L.extend(_default_chain_row(et, tg, tg_shown))
     # prompt
     pro = et.get("prompt", [])
     pr_eng = _med([x.get("eng_prompt_tok_s") for x in pro])
@@ -224,11 +230,7 @@ def render(r: dict[str, Any]) -> str:
                     f"(information) | {_f(pr_eng / pp if pp else math.nan, 3)} | |")
         p_pr = _med([x.get("prompt_tok_s") for x in pe.get("prompt", [])])
         L.extend(_round_rows(rd, "", f"{_f(p_dec)} (native timer {_f(p_dec_n)})", _f(p_pr), block_dec, block_pr))
-        dch = _med([x.get("decode_tok_s") for x in et.get("decode_default_chain", [])])
-        if not math.isnan(dch):
-            L.append(f"| decode tok/s, 128 tokens, the app's default sampling chain (repeat penalty 1.1, top-k 40, "
-                     f"top-p 0.95, min-p 0.05, temperature 0.7) | {_f(dch)} | {tg_shown} | {NA} | (no target: "
-                     f"llama-bench samples nothing) | {_f(dch / tg if tg else math.nan, 3)} | |")
+        L.extend(_default_chain_row(et, tg, tg_shown))
     else:
         L.extend(_legacy_text_rows(r, et, pe, lb, lba, dec, d_cons, d_eng, tg, tg_shown, p_dec, p_dec_n))
     # image ttft

@@ -7,6 +7,7 @@ layer-fit arithmetic (tensor sizes per layer) and by the model manager (pairing,
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import struct
 from pathlib import Path
@@ -103,6 +104,7 @@ class GGUFInfo:
 _SCALAR = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
 _STRING, _ARRAY = 8, 9
 BIG_ARRAY = 4096  # arrays longer than this (the vocabulary, its scores and types) are skipped, not kept
+_SKIPPED = object()  # what _Header.value returns for such an array
 
 
 class _Header:
@@ -146,9 +148,6 @@ class _Header:
         return _SKIPPED
 
 
-_SKIPPED = object()
-
-
 def _read_header(path: Path) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:
     """The metadata (arrays longer than ``BIG_ARRAY`` left out) and, per tensor, (name, bytes, data offset).
 
@@ -177,10 +176,7 @@ def _read_header(path: Path) -> tuple[dict[str, Any], list[tuple[str, int, int]]
             dims = [h.unpack("Q") for _ in range(h.unpack("I"))]
             ttype, offset = h.unpack("I"), h.unpack("Q")
             block, size = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(ttype)]
-            n = 1
-            for d in dims:
-                n *= d
-            infos.append((name, n // block * size, offset))
+            infos.append((name, math.prod(dims) // block * size, offset))
         align = int(metadata.get("general.alignment", 32) or 32)
         start = -(-f.tell() // align) * align
     return metadata, [(name, n, start + offset) for name, n, offset in infos]
