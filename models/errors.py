@@ -58,6 +58,15 @@ class DownloadFailed(ModelManagerError):
     """The transfer kept failing after all retries; the partial file is kept for a later resume."""
 
 
+class DownloadBusy(ModelManagerError):
+    """Another transfer of the same file (another window, the command line) is running."""
+
+    def __init__(self, name: str, folder: Path) -> None:
+        self.name, self.folder = name, folder
+        super().__init__(f"{name} is already being downloaded into {folder} by another VisionDesk window or "
+                         "command. Let that one finish (or pause it there) and try again; nothing was changed.")
+
+
 class DownloadCancelled(ModelManagerError):
     """The user cancelled; partial files were removed."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -41,16 +40,18 @@ class FileFollower:
     """Hashes a file while another thread appends to it, by reading it back from the page cache.
 
     The writing thread only writes and calls ``advance`` with its new end offset (an attribute store,
-    plus a wake-up about once per ``step`` bytes); a thread of its own reads the new bytes with
-    ``os.preadv`` into one reused buffer and hashes them. Both calls release the GIL, so hashing
-    overlaps with receiving instead of competing with it. Because the follower reads the file, the hash
-    covers exactly the bytes on disk. A follower can start part-way (``start`` = the SHA-256 state of
-    the first ``position`` bytes) and then hashes whatever already lies between there and the writer.
+    plus a wake-up about once per ``step`` bytes); a thread of its own reads the new bytes into one
+    reused buffer and hashes them. Both calls release the GIL, so hashing overlaps with receiving
+    instead of competing with it. Because the follower reads the file, the hash covers exactly the
+    bytes on disk. A follower can start part-way (``start`` = the SHA-256 state of the first
+    ``position`` bytes) and then hashes whatever already lies between there and the writer.
+    (Hashing each step through a read-only ``mmap`` instead of copying it was measured and not kept:
+    see bench/RESULTS-download.md.)
     """
 
     def __init__(self, path: Path, *, start: hashlib._Hash | None = None, position: int = 0, written: int = 0,
                  step: int = 2 << 20) -> None:
-        self._fd = os.open(path, os.O_RDONLY)
+        self._file = Path(path).open("rb", buffering=0)
         self._step = step
         self._buf = bytearray(step)
         self._cond = threading.Condition(threading.Lock())
@@ -119,9 +120,7 @@ class FileFollower:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        self._file.close()
         if self._error is not None:
             raise self._error
         return self._hash, self._pos
@@ -133,7 +132,7 @@ class FileFollower:
             self._error = exc
 
     def _follow(self) -> None:
-        buf, view, step, h, fd = self._buf, memoryview(self._buf), self._step, self._hash, self._fd
+        buf, view, step, h, f = self._buf, memoryview(self._buf), self._step, self._hash, self._file
         pos = self._pos
         while True:
             end = self._written
@@ -149,9 +148,12 @@ class FileFollower:
                 return
             if pos >= end:  # finishing and caught up
                 return
-            n = os.preadv(fd, [buf if end - pos >= step else view[:end - pos]], pos)
+            want = min(step, end - pos)
+            f.seek(pos)
+            n = f.readinto(buf if want == step else view[:want]) or 0
             if n <= 0:
                 return  # the file is shorter than the writer said: finish() reports fewer bytes
             h.update(view[:n])
             pos += n
             self._pos = pos
+

@@ -4,7 +4,8 @@
 failure, so VisionDesk owns the transfer: bytes go to ``<name>.part`` (with a small ``.part.json``
 saying which file they belong to), the SHA-256 is computed while writing by a thread that reads the
 ``.part`` back behind the writer, and the finished file is moved into place with ``os.replace`` only
-when its hash matches the Hub's LFS hash.
+when its hash matches the Hub's LFS hash. While it runs, a lock on ``<name>.part.lock`` keeps every other
+transfer of the same file (another window, the command line) away from the ``.part``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from pathlib import Path
 import httpx2
 from huggingface_hub import hf_raise_for_status
 
-from .errors import ChecksumMismatch, DownloadCancelled, DownloadFailed, NotEnoughDiskSpace
+from .errors import ChecksumMismatch, DownloadBusy, DownloadCancelled, DownloadFailed, NotEnoughDiskSpace
+from .file_lock import FileLock
 from .fit import free_disk_bytes
 from .hashing import FileFollower
 from .hub import HubClient, RemoteFile
@@ -116,6 +118,7 @@ class ResumableDownload:
         self.hub, self.remote, self.dest = hub, remote, Path(dest)
         self.part = self.dest.with_name(self.dest.name + ".part")
         self.sidecar = self.dest.with_name(self.dest.name + ".part.json")
+        self._lock = FileLock(self.dest.with_name(self.dest.name + ".part.lock"))
         self.control = control or TransferControl()
         self.retry, self.chunk_size = retry, chunk_size
         self.on_bytes = on_bytes
@@ -133,7 +136,16 @@ class ResumableDownload:
         return self.part.stat().st_size if self.part.exists() else 0
 
     def discard(self) -> None:
-        """Delete the partial file and its sidecar."""
+        """Delete the partial file and its sidecar, unless another transfer of the file is running now."""
+        if not self._lock.held:
+            if not self._lock.acquire():
+                logger.info("not deleting %s: another transfer of it is running", self.part)
+                return
+            try:
+                self.discard()
+            finally:
+                self._lock.release(delete=True)
+            return
         self.part.unlink(missing_ok=True)
         self.sidecar.unlink(missing_ok=True)
         self._hash, self._hashed = None, 0
@@ -142,9 +154,18 @@ class ResumableDownload:
         """Download the rest of the file, verify it and move it into place; return its SHA-256.
 
         Raises ``Paused`` (part kept), ``DownloadCancelled`` (part kept; the job deletes it),
-        ``ChecksumMismatch`` (part deleted), ``NotEnoughDiskSpace`` or ``DownloadFailed`` (part kept).
+        ``ChecksumMismatch`` (part deleted), ``NotEnoughDiskSpace`` or ``DownloadFailed`` (part kept),
+        ``DownloadBusy`` (another transfer of this file is running; nothing touched).
         """
         self.dest.parent.mkdir(parents=True, exist_ok=True)
+        if not self._lock.acquire():
+            raise DownloadBusy(self.remote.name, self.dest.parent)
+        try:
+            return self._run_locked()
+        finally:
+            self._lock.release(delete=not self.part.exists())
+
+    def _run_locked(self) -> str:
         self._offset = self._prepare_part()
         self.resumed_from = self._offset
         hasher = self._follower(self._offset)

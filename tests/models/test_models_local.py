@@ -187,3 +187,19 @@ def test_file_follower_hashes_what_is_written_across_steps_reset_and_stop(tmp_pa
     # A file shorter than the writer claims is reported as fewer bytes hashed, never as complete.
     _, hashed = FileFollower(part, written=len(data) + 10, step=4096).finish()
     assert hashed == len(data)
+
+
+def test_file_lock_is_exclusive_between_handles_and_cleans_up(tmp_path: Path) -> None:
+    from visiondesk.models.file_lock import FileLock
+
+    path = tmp_path / "x.part.lock"
+    first, second = FileLock(path), FileLock(path)
+    assert first.acquire() and first.held
+    assert not second.acquire() and not second.held  # another open handle: refused at once
+    first.release(delete=True)
+    assert not path.exists()
+    assert second.acquire()  # free again (a new lock file)
+    with pytest.raises(RuntimeError):
+        second.acquire()
+    second.release()
+    assert path.exists()  # kept unless asked to delete

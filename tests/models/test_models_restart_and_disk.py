@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from visiondesk.models.errors import NotEnoughDiskSpace
+from visiondesk.models.errors import DownloadBusy, NotEnoughDiskSpace
 from visiondesk.models.hub import HubClient
 from visiondesk.models.job import DownloadJob, plan_download
 from visiondesk.models.registry import ModelRegistry
+from visiondesk.models.transfer import ResumableDownload
 
 from tests.models.conftest import FAST_RETRY, MODEL_Q4, REPO
 from tests.models.hf_server import FakeHub
@@ -22,6 +23,8 @@ from tests.models.hf_server import FakeHub
 
 def test_process_killed_mid_download_then_resumed(fake_hub: FakeHub, hub_client: HubClient,
                                                   isolated_dirs: Path) -> None:
+    """Also: while the other process downloads, a second transfer of the same file is refused and
+    deletes nothing; its lock dies with it."""
     fake_hub.faults.throttle_bps = 3_000_000
     env = {**os.environ, "HF_ENDPOINT": fake_hub.url, "VISIONDESK_DATA_DIR": str(isolated_dirs)}
     proc = subprocess.Popen([sys.executable, "-m", "visiondesk", "models", "pull", REPO], env=env,
@@ -32,6 +35,16 @@ def test_process_killed_mid_download_then_resumed(fake_hub: FakeHub, hub_client:
         while not (part.exists() and part.stat().st_size > 1_000_000):
             assert proc.poll() is None and time.monotonic() < deadline, "the download never got going"
             time.sleep(0.05)
+        reg = ModelRegistry()
+        second = DownloadJob(plan_download(hub_client, reg, REPO), hub_client, reg, retry=FAST_RETRY)
+        before = part.stat().st_size
+        with pytest.raises(DownloadBusy, match="another VisionDesk window or command"):
+            second.run()
+        remote = second.plan.model
+        ResumableDownload(hub_client, remote, part.with_name(MODEL_Q4)).discard()  # refused: not ours
+        assert part.exists() and part.stat().st_size >= before
+        assert fake_hub.range_starts.get(MODEL_Q4, []) == [0]  # the refused job sent no request for it
+        assert reg.list() == []
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
