@@ -4,15 +4,17 @@
 
 A single SHA-256 stream cannot be split across threads, so when the link delivers bytes faster than one
 core hashes them, verification while downloading ends when the hashing does. Prints hashlib's rate on
-bytes in memory and the rate of the pattern ``FileFollower`` uses (``os.preadv`` from the page cache into
-a reused buffer, then hash), for a few block sizes. Compare with "download only" in
-``bench/download_bench.py`` on the same machine.
+bytes in memory, the rate of ``FileFollower``'s pattern (copy each block out of the page cache into a
+reused buffer, then hash) and, for comparison, of hashing each block in place through a read-only
+``mmap`` (measured as a follower too and not kept: bench/RESULTS-download.md), for a few block sizes.
+Compare with "download only" in ``bench/download_bench.py`` on the same machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import mmap
 import os
 import platform
 import ssl
@@ -45,6 +47,20 @@ def read_back(path: str, size: int, block: int) -> float:
     return size / 2**20 / (time.perf_counter() - t)
 
 
+def mapped(path: str, size: int, block: int) -> float:
+    fd = os.open(path, os.O_RDONLY)
+    h = hashlib.sha256()
+    t = time.perf_counter()
+    try:
+        for pos in range(0, size, block):
+            with mmap.mmap(fd, min(block, size - pos), offset=pos, access=mmap.ACCESS_READ) as m, \
+                    memoryview(m) as v:
+                h.update(v)
+    finally:
+        os.close(fd)
+    return size / 2**20 / (time.perf_counter() - t)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mib", type=int, default=256)
@@ -62,7 +78,9 @@ def main() -> int:
         print("|---|---|" + "---:|" * len(blocks))
         for r in range(args.rounds):
             print(f"| {r + 1} | in memory, MiB/s | " + " | ".join(f"{in_memory(data, b):.0f}" for b in blocks) + " |")
-            print(f"| {r + 1} | preadv + hash (FileFollower), MiB/s | "
+            print(f"| {r + 1} | mmap + hash (not used), MiB/s | "
+                  + " | ".join(f"{mapped(path, len(data), b):.0f}" for b in blocks) + " |")
+            print(f"| {r + 1} | preadv + hash (copy, as FileFollower), MiB/s | "
                   + " | ".join(f"{read_back(path, len(data), b):.0f}" for b in blocks) + " |")
     finally:
         os.unlink(path)
