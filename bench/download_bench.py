@@ -1,12 +1,17 @@
 """Download + SHA-256 verification vs download alone, against the local fake Hub.
 
 Serves a generated GGUF from a separate process (tests/models/hf_server.py) so the server does not
-share the client's GIL, then times, alternating, over several rounds:
+share the client's GIL, then times, over several rounds (each round runs every case once, the order
+rotating from round to round):
 
 * ``download only``: the same session, URL and file writes, no hashing (the floor);
 * ``download + verify (VisionDesk)``: ``ResumableDownload.run()``, SHA-256 on a hashing thread while
   writing, compared with the LFS hash, then ``os.replace``;
 * ``download, then hash``: the naive order (download, then read the file back and hash it).
+
+The target (≤ 1.05×) is judged on the median of the per-round ratios of the first two: on the device
+machine one core's SHA-256 rate drifts by ±20% from second to second (bench/hash_speed.py), and a
+ratio of two runs a second apart follows that drift less than a ratio of two medians. Both are printed.
 
 Usage: .venv/bin/python bench/download_bench.py [--mib 256] [--rounds 5]
 """
@@ -95,7 +100,8 @@ def main() -> int:
     print(f"# Download + verification benchmark ({dt.date.today().isoformat()})\n")
     kind = "random bytes" if args.random_payload else "generated f16 GGUF"
     print(f"Payload: {kind}, {size / 2**20:.0f} MiB, served by the fake Hub on 127.0.0.1 "
-          f"(separate process, 302 to a CDN path, like the Hub). {args.rounds} rounds, alternating; median.")
+          f"(separate process, 302 to a CDN path, like the Hub). {args.rounds} rounds, every case once per "
+          "round in rotating order; median.")
     print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}.\n")
     print("| server speed | case | median s | MiB/s | vs download only |")
     print("|---|---|---:|---:|---:|")
@@ -106,9 +112,13 @@ def main() -> int:
         for name, ts in times.items():
             med = statistics.median(ts)
             print(f"| {label} | {name} | {med:.3f} | {size / 2**20 / med:.0f} | {med / base:.3f}x |")
-        ratio = statistics.median(times["download + verify (VisionDesk)"]) / base
-        summary.append(f"{label}: {ratio:.3f}x ({'met' if ratio <= 1.05 else 'NOT met'})")
-    print("\nTarget: download + verify <= 1.05x download only. Measured: " + "; ".join(summary) + ".")
+        of_medians = statistics.median(times["download + verify (VisionDesk)"]) / base
+        pairs = [v / d for v, d in zip(times["download + verify (VisionDesk)"], times["download only"], strict=True)]
+        paired = statistics.median(pairs)
+        summary.append(f"{label}: {paired:.3f}x ({'met' if paired <= 1.05 else 'NOT met'}; per-round ratios "
+                       f"{', '.join(f'{r:.3f}' for r in pairs)}; ratio of the medians {of_medians:.3f}x)")
+    print("\nTarget: download + verify <= 1.05x download only, judged on the median of the per-round ratios "
+          "(each round times every case once, in rotating order). Measured: " + "; ".join(summary) + ".")
     return 0
 
 
@@ -152,8 +162,9 @@ def _run_scenario(tmp: Path, payload: Path, limit: float, rounds: int, hub_cls: 
              "download, then hash": download_then_hash}
     times: dict[str, list[float]] = {k: [] for k in cases}
     download_only()  # warm-up: page cache, connection pool
-    for _ in range(rounds):
-        for name, fn in cases.items():
+    order = list(cases.items())
+    for r in range(rounds):  # the order rotates, so no case always runs after the same one
+        for name, fn in order[r % len(order):] + order[:r % len(order)]:
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)
