@@ -59,7 +59,7 @@ def make_images(folder: Path, n: int) -> list[Path]:
 def word_prompt(n_words: int, seed: int, vocab_words: bool) -> str:
     """A prompt of about ``n_words`` tokens; distinct per seed so no prefix cache can answer it."""
     rng = random.Random(seed)
-    if vocab_words:  # the generated vocabulary has single tokens "▁w0".."▁w31699"
+    if vocab_words:  # words of the generated vocabulary ("▁w0".."▁w31699"); its tokenizer spells them out
         return "".join(f" w{rng.randrange(31_000)}" for _ in range(n_words))
     words = ["apple", "river", "mountain", "blue", "quiet", "engine", "window", "garden", "paper", "light",
              "stone", "music", "north", "table", "silver", "cloud", "horse", "winter", "ocean", "glass"]
@@ -118,7 +118,7 @@ def engine_load(model: Path, mmproj: Path | None, threads: int, ngl: int | str, 
     res = eng.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=n_ctx, threads=threads, gpu_layers=ngl,
                              chat_template=chat_template))
     log(f"engine loaded {model.name} in {time.perf_counter() - t:.1f} s: backend={res.backend} "
-        f"gpu_layers={res.gpu_layers}/{res.n_layers} {res.fallback_reason}")
+        f"gpu_layers={res.gpu_layers}/{res.n_layers} {res.fallback_reason}; warm-up batch {res.warmup_tokens}")
     return eng, res
 
 
@@ -131,7 +131,7 @@ def engine_close(eng: Engine) -> None:
 
 
 def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[str, Any]:
-    """decode over 128 tokens; prompt reading over 512 evaluated tokens (calibrated)."""
+    """decode over 128 tokens; prompt reading over ~500 evaluated tokens (calibrated, see below)."""
     out: dict[str, Any] = {}
     engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up
     dec = [engine_request(eng, [Message.user(story(50 + i))], 128) for i in range(reps)]
@@ -139,7 +139,8 @@ def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[st
     out["decode_default_chain"] = [engine_request(eng, [Message.user(story(i))], 128, sampling=DEFAULT_CHAIN)
                                    for i in range(reps)]
     # Prompt: calibrate the word count so the evaluated prompt is about 500 tokens (one micro-batch of
-    # 512 at most, as llama-bench's pp512; per-seed counts vary by a few tokens).
+    # 512 at most, as llama-bench's pp512; per-seed counts vary by a few tokens: the generated models'
+    # tokenizer spells " w123" letter by letter, so a word is 3-7 tokens).
     n_words, target = 500, 500
     probe = engine_request(eng, [Message.user(word_prompt(n_words, 99, vocab_words))], 1)
     per_word = max(0.5, (probe["prompt_tokens_evaluated"] - 10) / n_words)
@@ -180,7 +181,7 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
     where one run takes milliseconds): ``llama-bench -r per_round``, and as many engine requests of each
     kind, the round's figure being their median."""
     out: dict[str, Any] = {"depth": depth, "per_round": per_round, "tg128_depth": [], "tg128": [], "pp512": [],
-                           "decode": [], "prompt": []}
+                           "decode": [], "prompt": [], "prompt_each": []}
     tools: dict[str, tuple[dict[str, int], str]] = {  # llama-bench arguments, and the row it reports
         "tg128_depth": ({"n_prompt": 0, "n_depth": depth}, "tg128"),
         "tg128": ({"n_prompt": 0}, "tg128"),
@@ -203,6 +204,8 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
                            for j in range(per_round)]
                     out["decode"].append(_median_request(dec, "decode_tok_s"))
                     out["prompt"].append(_median_request(pro, "eng_prompt_tok_s"))
+                    out["prompt_each"].append([(round(r["eng_prompt_tok_s"], 1), r["prompt_tokens_evaluated"])
+                                               for r in pro])
                 finally:
                     engine_close(eng)
     log(f"{tag} rounds: engine decode {[round(r.get('decode_tok_s', 0), 1) for r in out['decode']]} "
@@ -210,7 +213,7 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
         f"{[round(x, 1) for x in out['tg128_depth']]}, tg128 {[round(x, 1) for x in out['tg128']]}; engine prompt "
         f"{[round(r.get('eng_prompt_tok_s', 0), 1) for r in out['prompt']]} over "
         f"{[r.get('prompt_tokens_evaluated') for r in out['prompt']]} tokens, pp512 "
-        f"{[round(x, 1) for x in out['pp512']]}")
+        f"{[round(x, 1) for x in out['pp512']]}; each prompt request (tok/s, tokens): {out['prompt_each']}")
     return out
 
 

@@ -140,3 +140,4 @@ class LoadResult:
     threads: int = 0  # CPU threads for generation
     threads_batch: int = 0  # CPU threads for reading prompts
     threads_note: str = ""  # how they were chosen
+    warmup_tokens: int = 0  # the full batch run at load with every layer on the GPU (0: none)

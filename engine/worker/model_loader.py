@@ -204,6 +204,7 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, native_log: Nat
         if rc != 0:
             raise OutOfMemory(f"the first decode failed (code {rc})") if layers else \
                 ModelLoadFailed(f"llama.cpp could not run {spec.model.name} (decode code {rc}).")
+        warmed = _warm_full_batch(loaded) if layers > llama_cpp.llama_model_n_layer(model) else 0
     except BaseException:
         loaded.free()
         raise
@@ -219,8 +220,37 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, native_log: Nat
                      "bos_token": _token_text(vocab, llama_cpp.llama_vocab_bos(vocab)),
                      "eos_token": _token_text(vocab, llama_cpp.llama_vocab_eos(vocab)),
                      "n_layers": llama_cpp.llama_model_n_layer(model), "n_ctx": loaded.n_ctx,
-                     "vision": bool(loaded.mtmd) and mtmd_cpp.mtmd_support_vision(loaded.mtmd)}
+                     "vision": bool(loaded.mtmd) and mtmd_cpp.mtmd_support_vision(loaded.mtmd),
+                     "warmup_tokens": warmed}
     return loaded
+
+
+def _warm_full_batch(m: LoadedModel) -> int:
+    """With every layer on the GPU, run one full micro-batch (then forget it) before the first request.
+
+    A GPU backend does one-time work the first time it meets a batch of that size: it loads the kernels
+    for large batches (CUDA loads modules lazily) and grows its pool of scratch memory. ``llama-bench``
+    pays for that in its untimed warm-up run; without this the user's first prompt (or image) would.
+    On the GPU it costs milliseconds; on the CPU it would cost seconds, so it is not done there.
+    Returns the tokens run.
+    """
+    n = min(int(llama_cpp.llama_n_ubatch(m.ctx)), m.n_batch, m.n_ctx - 1)
+    if n <= 1:
+        return 0
+    token = max(llama_cpp.llama_vocab_bos(m.vocab), 0)
+    m.batch.n_tokens = n
+    m.batch_tokens[:n] = token
+    m.batch_pos[:n] = np.arange(n, dtype=np.int32)
+    m.batch_logits[:n] = 0
+    m.batch_logits[n - 1] = 1
+    t0 = time.perf_counter()
+    rc = llama_cpp.llama_decode(m.ctx, m.batch)
+    llama_cpp.llama_synchronize(m.ctx)
+    llama_cpp.llama_memory_clear(m.memory, True)
+    if rc != 0:
+        raise OutOfMemory(f"a full batch of {n} tokens could not be run (code {rc})")
+    log.info("warmed up with a %d-token batch in %.1f ms", n, (time.perf_counter() - t0) * 1000.0)
+    return n
 
 
 def load_model(spec: ModelSpec, native_log: NativeLog, eval_cb: Any) -> LoadedModel:

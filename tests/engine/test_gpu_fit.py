@@ -65,11 +65,28 @@ def test_simulated_out_of_memory_falls_back_to_fewer_layers(test_models: Generat
     monkeypatch.setenv("VISIONDESK_FAKE_GPU", "8192:1")
     with Engine() as e:
         result = e.load(spec(test_models, gpu_layers="auto"))
-        assert result.gpu_layers == 1
+        assert result.gpu_layers == 1 and result.warmup_tokens == 0  # partly on the "GPU": no warm-up
         assert result.backend == "FakeGPU"
         assert "out of GPU memory" in result.fallback_reason and "simulated" in result.fallback_reason
         _, fin, _ = run(e, [Message.user("still works?")])
         assert fin.error is None and fin.gpu_layers == 1
+
+
+def test_full_offload_warms_up_with_a_full_batch_and_leaves_no_trace(test_models: GeneratedModels,
+                                                                      engine: Engine,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAKE: a simulated GPU with room for every layer (they run on the CPU). The load runs one full
+    micro-batch (what llama-bench's warm-up pays for on a real GPU), and answers stay those of a CPU load."""
+    assert engine.loaded is not None and engine.loaded.warmup_tokens == 0  # CPU: no full-batch warm-up
+    cpu_text, _, _ = run(engine, [Message.user("warm or cold, the same answer")])
+    monkeypatch.setenv("VISIONDESK_FAKE_GPU", "8192")
+    with Engine() as e:
+        result = e.load(spec(test_models, gpu_layers="auto"))
+        assert result.gpu_layers > result.n_layers  # every layer and the output "on the GPU"
+        assert result.warmup_tokens == min(512, result.n_ctx - 1)
+        text, fin, _ = run(e, [Message.user("warm or cold, the same answer")])
+        assert fin.error is None and fin.usage.prompt_tokens_evaluated == fin.usage.prompt_tokens
+        assert text == cpu_text
 
 
 def test_simulated_out_of_memory_ends_on_the_cpu(test_models: GeneratedModels,
