@@ -142,7 +142,7 @@ def engine_close(eng: Engine) -> None:
             return
 
 
-def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[str, Any]:
+def text_figures(eng: Engine, reps: int, tag: str) -> dict[str, Any]:
     """decode over 128 tokens; prompt reading over 512 evaluated tokens (calibrated, see below)."""
     out: dict[str, Any] = {}
     engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up
@@ -162,7 +162,7 @@ def text_figures(eng: Engine, reps: int, vocab_words: bool, tag: str) -> dict[st
         n_words = max(16, n_words + target - got)
     pro = [engine_request(eng, [Message.user(digit_prompt(n_words, 100 + i))], 1) for i in range(reps)]
     out["prompt"] = pro
-    out["prompt_words"] = n_words
+    out["prompt_words"] = n_words  # digits (the key's name predates digit prompts; old raw files use it)
     log(f"{tag}: engine decode {[round(r['eng_decode_tok_s'], 1) for r in dec]} tok/s (engine) "
         f"{[round(r.get('decode_tok_s', 0), 1) for r in dec]} (consumer); prompt "
         f"{[round(r['eng_prompt_tok_s'], 1) for r in pro]} tok/s over "
@@ -181,7 +181,7 @@ def _median_request(requests: list[dict[str, Any]], key: str) -> dict[str, Any]:
 
 
 def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threads: int, ngl: int | str,
-                        rounds: int, depth: int, prompt_words: int, vocab_words: bool,
+                        rounds: int, depth: int, prompt_words: int,
                         chat_template: str | None = None, tag: str = "vlm", per_round: int = 1) -> dict[str, Any]:
     """The judged decode and prompt figures: ``rounds`` rounds, each of one freshly started engine
     (warm-up, one 128-token answer, one 512-token prompt, closed) and three ``llama-bench -r 1`` runs —
@@ -251,7 +251,7 @@ def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any
         with env_var("VISIONDESK_BACKEND_SAMPLING", mode):  # a restarted child would read it again
             eng, _ = engine_load(model, None, threads, ngl)
             try:
-                f = text_figures(eng, reps, True, f"backend sampling {mode}")
+                f = text_figures(eng, reps, f"backend sampling {mode}")
             finally:
                 engine_close(eng)
         got = out.setdefault(mode, {"decode": [], "prompt": []})

@@ -214,7 +214,7 @@ def main() -> int:
     if loaded:
         eng, res = loaded
         RESULTS["engine_load"] = {k: str(v) for k, v in vars(res).items()}
-        RESULTS["engine_text"] = step("engine text", text_figures, eng, reps, True, "vlm")
+        RESULTS["engine_text"] = step("engine text", text_figures, eng, reps, "vlm")
         RESULTS["engine_image"] = step("engine image", image_figures, eng, images, answer)
         RESULTS["engine_stream"] = step("engine stream", stream_figures, eng, args.stream_tokens,
                                         stream_reps, "vlm")
@@ -224,7 +224,7 @@ def main() -> int:
         if et:  # the judged decode and prompt figures: a fresh engine and llama-bench in every round
             RESULTS["rounds"] = step("rounds vlm", fresh_engine_rounds, tools["llama-bench"], m.model, m.mmproj,
                                      threads, ngl, rounds, et["decode"][0]["prompt_tokens"], et["prompt_words"],
-                                     True, per_round=5 if gpu else 1)
+                                     per_round=5 if gpu else 1)
             save(jpath)
     if (gpu or args.ab) and not args.no_ab:
         RESULTS["sampling_ab"] = step("sampling A/B", sampling_ab, m.model, threads, ngl, reps)
@@ -250,13 +250,13 @@ def main() -> int:
         loaded = step("engine load gemma", engine_load, m.gemma, None, threads, ngl, chat_template=RAW_TEMPLATE)
         if loaded:
             eng, _ = loaded
-            RESULTS["gemma_engine"] = step("engine gemma", text_figures, eng, reps, False, "gemma")
+            RESULTS["gemma_engine"] = step("engine gemma", text_figures, eng, reps, "gemma")
             step("engine close", engine_close, eng)
             ge = RESULTS.get("gemma_engine")
             if ge:
                 RESULTS["gemma_rounds"] = step("rounds gemma", fresh_engine_rounds, tools["llama-bench"], m.gemma,
                                                None, threads, ngl, rounds, ge["decode"][0]["prompt_tokens"],
-                                               ge["prompt_words"], False, RAW_TEMPLATE, "gemma",
+                                               ge["prompt_words"], RAW_TEMPLATE, "gemma",
                                                per_round=5 if gpu else 1)
         save(jpath)
 

@@ -137,18 +137,17 @@ class ResumableDownload:
 
     def discard(self) -> None:
         """Delete the partial file and its sidecar, unless another transfer of the file is running now."""
-        if not self._lock.held:
-            if not self._lock.acquire():
-                logger.info("not deleting %s: another transfer of it is running", self.part)
-                return
-            try:
-                self.discard()
-            finally:
-                self._lock.release(delete=True)
+        borrowed = not self._lock.held  # called from run() it holds the lock already
+        if borrowed and not self._lock.acquire():
+            logger.info("not deleting %s: another transfer of it is running", self.part)
             return
-        self.part.unlink(missing_ok=True)
-        self.sidecar.unlink(missing_ok=True)
-        self._hash, self._hashed = None, 0
+        try:
+            self.part.unlink(missing_ok=True)
+            self.sidecar.unlink(missing_ok=True)
+            self._hash, self._hashed = None, 0
+        finally:
+            if borrowed:
+                self._lock.release(delete=True)
 
     def run(self) -> str:
         """Download the rest of the file, verify it and move it into place; return its SHA-256.

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import os
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import llama_cpp
@@ -62,6 +63,18 @@ class LoadedModel:
         self.batch_pos = np.ctypeslib.as_array(self.batch.pos, shape=(n,))
         self.batch_logits = np.ctypeslib.as_array(ctypes.cast(self.batch.logits, ctypes.POINTER(ctypes.c_int8)),
                                                   shape=(n,))
+
+    def fill_batch(self, tokens: Sequence[int] | int, n: int, pos: int, last_logits: bool) -> None:
+        """Put ``n`` tokens (a sequence, or one token repeated) into ``batch`` from position ``pos``.
+
+        Logits are asked for the last one only, and only if ``last_logits``.
+        """
+        self.batch.n_tokens = n
+        self.batch_tokens[:n] = tokens
+        self.batch_pos[:n] = np.arange(pos, pos + n, dtype=np.int32)
+        self.batch_logits[:n] = 0
+        if last_logits:
+            self.batch_logits[n - 1] = 1
 
     def free(self) -> None:
         """Release projector, context, batches and model."""
@@ -237,12 +250,7 @@ def _warm_full_batch(m: LoadedModel) -> int:
     n = min(int(llama_cpp.llama_n_ubatch(m.ctx)), m.n_batch, m.n_ctx - 1)
     if n <= 1:
         return 0
-    token = max(llama_cpp.llama_vocab_bos(m.vocab), 0)
-    m.batch.n_tokens = n
-    m.batch_tokens[:n] = token
-    m.batch_pos[:n] = np.arange(n, dtype=np.int32)
-    m.batch_logits[:n] = 0
-    m.batch_logits[n - 1] = 1
+    m.fill_batch(max(llama_cpp.llama_vocab_bos(m.vocab), 0), n, 0, True)
     t0 = time.perf_counter()
     rc = llama_cpp.llama_decode(m.ctx, m.batch)
     llama_cpp.llama_synchronize(m.ctx)

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import llama_cpp
-import numpy as np
 from llama_cpp import mtmd_cpp
 
 from ..errors import ContextOverflow, EngineFailure, ImagesNeedProjector
@@ -144,12 +143,7 @@ class Runtime:
             self._check_cancel()
             chunk = tokens[start:start + n_batch]
             n = len(chunk)
-            m.batch.n_tokens = n
-            m.batch_tokens[:n] = chunk
-            m.batch_pos[:n] = np.arange(pos, pos + n, dtype=np.int32)
-            m.batch_logits[:n] = 0
-            if want_logits and start + n >= len(tokens):
-                m.batch_logits[n - 1] = 1
+            m.fill_batch(chunk, n, pos, want_logits and start + n >= len(tokens))
             rc = llama_cpp.llama_decode(m.ctx, m.batch)
             if rc != 0:
                 if rc == 2 or self._flag.value:

@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 import llama_cpp
-import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +63,7 @@ def _batch_rate(m: Any, n_threads: int, n_batch_threads: int) -> float:
     llama_cpp.llama_set_n_threads(m.ctx, n_threads, n_batch_threads)
     llama_cpp.llama_memory_clear(m.memory, True)
     n = min(BATCH_TOKENS, m.n_batch)
-    token = max(llama_cpp.llama_vocab_bos(m.vocab), 0)
-    m.batch.n_tokens = n
-    m.batch_tokens[:n] = token
-    m.batch_pos[:n] = np.arange(n, dtype=np.int32)
-    m.batch_logits[:n] = 0
-    m.batch_logits[n - 1] = 1
+    m.fill_batch(max(llama_cpp.llama_vocab_bos(m.vocab), 0), n, 0, True)
     start = time.perf_counter()
     ok = llama_cpp.llama_decode(m.ctx, m.batch) == 0
     elapsed = time.perf_counter() - start
