@@ -277,13 +277,14 @@ def image_figures(eng: Engine, images: list[Path], answer_tokens: int) -> dict[s
 
 
 def stream_figures(eng: Engine, n_tokens: int, reps: int, tag: str) -> dict[str, Any]:
-    """Same request streamed (iterate TextDelta) and not streamed (only Finished), alternating."""
+    """Same request streamed (iterate TextDelta) and not streamed (only Finished): ``reps`` pairs, the
+    order within a pair alternating (streamed first, then not streamed first), each pair judged on its own."""
     msg = [Message.user("Write a very long essay about the sea.")]
     engine_request(eng, msg, 16)  # warm-up
     s, ns = [], []
-    for _ in range(reps):
-        s.append(engine_request(eng, msg, n_tokens, stream=True))
-        ns.append(engine_request(eng, msg, n_tokens, stream=False))
+    for i in range(reps):
+        for streamed in ((True, False) if i % 2 == 0 else (False, True)):
+            (s if streamed else ns).append(engine_request(eng, msg, n_tokens, stream=streamed))
     log(f"{tag}: streamed {[round(r['decode_tok_s'], 1) for r in s]} tok/s; not streamed: engine "
         f"{[round(r['eng_decode_tok_s'], 1) for r in ns]}, wall {[round(nonstream_wall(r, s), 1) for r in ns]}; "
         f"tokens {[r['completion_tokens'] for r in s]}; text {s[0]['text'][:24]!r}")
