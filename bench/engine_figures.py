@@ -186,7 +186,15 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
     """The judged decode and prompt figures: ``rounds`` rounds, each of one freshly started engine
     (warm-up, one 128-token answer, one 512-token prompt, closed) and three ``llama-bench -r 1`` runs —
     tg128 at the engine's context depth (``-d depth``: its chat prompt is in the cache when it decodes),
-    tg128 from an empty context, pp512 — in an order that rotates from round to round.
+    tg128 from an empty context, pp512.
+
+    Each engine figure and the ``llama-bench`` figure it is judged against run back to back: the engine's
+    answer next to tg128 ``-d depth`` and its prompt next to pp512, ``llama-bench`` running while the
+    engine process waits idle. Which of the two goes first alternates from round to round (for the
+    prompt pair on a different cycle than for the decode pair); tg128 from an empty context (information)
+    runs before the engine starts or after it closes, alternately. On the shared CPU VM the machine's
+    speed switches state every 10-30 s, so a pair taken seconds apart sees the same state more often
+    than one taken half a minute apart (as in the rounds before ``da7c9fb``, whose four steps rotated).
 
     A fresh process per round on both sides: ``llama-bench`` is a new process every run, and so is the
     engine here. On the shared VM one process's speed is one draw (four identical engine processes,
@@ -195,32 +203,44 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
     where one run takes milliseconds): ``llama-bench -r per_round``, and as many engine requests of each
     kind, the round's figure being their median."""
     out: dict[str, Any] = {"depth": depth, "per_round": per_round, "tg128_depth": [], "tg128": [], "pp512": [],
-                           "decode": [], "prompt": [], "prompt_each": []}
-    tools: dict[str, tuple[dict[str, int], str]] = {  # llama-bench arguments, and the row it reports
-        "tg128_depth": ({"n_prompt": 0, "n_depth": depth}, "tg128"),
-        "tg128": ({"n_prompt": 0}, "tg128"),
-        "pp512": ({"n_gen": 0}, "pp512"),
-    }
-    steps = ["engine", *tools]
+                           "decode": [], "prompt": [], "prompt_each": [], "pairs": "adjacent"}
+
+    def bench(name: str, **kwargs: int) -> None:
+        row = "pp512" if kwargs.get("n_gen") == 0 else "tg128"
+        out[name].append(llama_bench(bench_bin, model, threads, int(ngl), per_round, **kwargs)[row])
+
+    def decode(eng: Engine, i: int) -> None:
+        dec = [engine_request(eng, [Message.user(story(50 + i))], 128) for _ in range(per_round)]
+        out["decode"].append(_median_request(dec, "decode_tok_s"))
+
+    def prompt(eng: Engine, i: int) -> None:
+        pro = [engine_request(eng, [Message.user(digit_prompt(prompt_words, 200 + 10 * i + j))], 1)
+               for j in range(per_round)]
+        out["prompt"].append(_median_request(pro, "eng_prompt_tok_s"))
+        out["prompt_each"].append([(round(r["eng_prompt_tok_s"], 1), r["prompt_tokens_evaluated"]) for r in pro])
+
     for i in range(rounds):
-        k = i % len(steps)
-        for name in steps[k:] + steps[:k]:
-            if name in tools:
-                kwargs, row = tools[name]
-                out[name].append(llama_bench(bench_bin, model, threads, int(ngl), per_round, **kwargs)[row])
+        if i % 2 == 1:
+            bench("tg128", n_prompt=0)
+        eng, _ = engine_load(model, mmproj, threads, ngl, chat_template=chat_template)
+        try:
+            engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up, as llama-bench's
+            if i % 2 == 0:
+                decode(eng, i)
+                bench("tg128_depth", n_prompt=0, n_depth=depth)
             else:
-                eng, _ = engine_load(model, mmproj, threads, ngl, chat_template=chat_template)
-                try:
-                    engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up, as llama-bench's
-                    dec = [engine_request(eng, [Message.user(story(50 + i))], 128) for _ in range(per_round)]
-                    pro = [engine_request(eng, [Message.user(digit_prompt(prompt_words, 200 + 10 * i + j))], 1)
-                           for j in range(per_round)]
-                    out["decode"].append(_median_request(dec, "decode_tok_s"))
-                    out["prompt"].append(_median_request(pro, "eng_prompt_tok_s"))
-                    out["prompt_each"].append([(round(r["eng_prompt_tok_s"], 1), r["prompt_tokens_evaluated"])
-                                               for r in pro])
-                finally:
-                    engine_close(eng)
+                bench("tg128_depth", n_prompt=0, n_depth=depth)
+                decode(eng, i)
+            if i % 4 in (0, 3):
+                prompt(eng, i)
+                bench("pp512", n_gen=0)
+            else:
+                bench("pp512", n_gen=0)
+                prompt(eng, i)
+        finally:
+            engine_close(eng)
+        if i % 2 == 0:
+            bench("tg128", n_prompt=0)
     log(f"{tag} rounds: engine decode {[round(r.get('decode_tok_s', 0), 1) for r in out['decode']]} "
         f"(after {[r.get('prompt_tokens') for r in out['decode']]} prompt tokens), tg128 -d {depth} "
         f"{[round(x, 1) for x in out['tg128_depth']]}, tg128 {[round(x, 1) for x in out['tg128']]}; engine prompt "
