@@ -58,11 +58,13 @@ def test_cancel_while_encoding_image(medium_models: tuple[Path, Path], images: d
         assert fin.stop_reason is StopReason.CANCELLED
         assert fin.t - at < BOUND_S
         assert not any(isinstance(ev, StageChanged) and ev.stage is Stage.GENERATING for ev in events)
-        # Ready again; and an uncancelled encode of this image takes longer than the bound, so the
-        # cancel above really interrupted the encoder rather than waiting for it.
+        # Ready again; and the cancel above came back in a small part of the time an uncancelled encode of
+        # this image takes, so it interrupted the encoder rather than waiting for it to finish. (Relative,
+        # not "the encode takes longer than the bound": on a fast machine the encode itself takes ~250 ms;
+        # the cancel comes back in ~5 ms here against ~300 ms for the encode.)
         _, full, _ = run(e, [Message.user("What is it?", images["red"])], SamplingParams(temperature=0, max_tokens=2))
         assert full.error is None and full.usage.images_encoded == 1
-        assert full.timings.encode_ms > BOUND_S * 1000
+        assert fin.t - at < full.timings.encode_ms / 1000 / 4
 
 
 def test_cancel_while_reading_prompt(medium_models: tuple[Path, Path]) -> None:
@@ -76,7 +78,9 @@ def test_cancel_while_reading_prompt(medium_models: tuple[Path, Path]) -> None:
         assert not any(isinstance(ev, TextDelta) for ev in events)
         _, full, _ = run(e, long_prompt, SamplingParams(temperature=0, max_tokens=2))
         assert full.error is None
-        assert full.timings.prompt_ms > BOUND_S * 1000  # reading takes longer than the bound
+        # The cancel came back in a small part of the time reading the whole prompt takes (relative, as
+        # for the image above), so it stopped the reading rather than waiting for it.
+        assert fin.t - at < full.timings.prompt_ms / 1000 / 4
 
 
 def test_abandoned_stream_leaves_engine_ready(engine: Engine) -> None:
