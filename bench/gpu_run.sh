@@ -7,6 +7,7 @@
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
 # (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
 # BUDGET_S (default 585) stops the benchmark in time for the device tool's per-call limit.
+# VD_COMMIT=<short hash> names the commit in the section: the device's copy of .git can be stale.
 set -o pipefail
 PHASE=${1:-bench}
 OUT=${OUT:-/tmp/out}
