@@ -262,12 +262,15 @@ def render(r: dict[str, Any]) -> str:
         st_tok = _med([x.get("decode_tok_s") for x in ss])
         ns_eng = _med([x.get("eng_decode_tok_s") for x in ns])
         ttft = _med([x.get("ttft_ms") for x in ss])
-        ns_wall = _med([(x["completion_tokens"] - 1) / ((x["total_ms"] - ttft) / 1e3) for x in ns]) if ss else math.nan
+
+        def wall(x: dict[str, Any], ttft: float = ttft) -> float:  # not-streamed tok/s seen by the consumer
+            return float((x["completion_tokens"] - 1) / ((x["total_ms"] - ttft) / 1e3))
+
+        ns_wall = _med([wall(x) for x in ns]) if ss else math.nan
         ns_best = max([v for v in (ns_eng, ns_wall) if not math.isnan(v)], default=math.nan)
         # Judged per pair (one streamed and one not-streamed request, run back to back), each against the
         # higher of its not-streamed figures; the ratio of the medians is shown beside it.
-        pair_r = [x.get("decode_tok_s", math.nan) / max(y.get("eng_decode_tok_s", math.nan),
-                                                         (y["completion_tokens"] - 1) / ((y["total_ms"] - ttft) / 1e3))
+        pair_r = [x.get("decode_tok_s", math.nan) / max(y.get("eng_decode_tok_s", math.nan), wall(y))
                   for x, y in zip(ss, ns, strict=False)]
         pair_r = [v for v in pair_r if not math.isnan(v)]
         of_meds = st_tok / ns_best if ns_best else math.nan

@@ -204,7 +204,7 @@ class Engine:
                                   vision=r["vision"], chat_template_source="configured" if spec.chat_template
                                   else "gguf", fallback_reason=r["fallback_reason"], load_ms=r["load_ms"],
                                   threads=r["threads"], threads_batch=r["threads_batch"],
-                                  threads_note=r["threads_note"], warmup_tokens=r.get("warmup_tokens", 0))
+                                  threads_note=r["threads_note"], warmup_tokens=r["warmup_tokens"])
         return self._loaded
 
     def system_info(self) -> dict[str, Any]:

@@ -156,4 +156,3 @@ class FileFollower:
             h.update(view[:n])
             pos += n
             self._pos = pos
-
