@@ -188,7 +188,9 @@ def render(r: dict[str, Any]) -> str:
              f"repetitions {r.get('reps')} (medians){' · --quick' if r.get('quick') else ''} · "
              f"run time {r.get('total_s', NA)} s")
     L.append("")
-    L.append(f"Hardware: {hw.get('cpu', '?')}" + (f"; GPU: {hw['gpu']}" if hw.get("gpu") else "; no GPU")
+    hidden = f"; GPU {hw.get('gpu_hidden')} hidden (`--cpu`: `CUDA_VISIBLE_DEVICES=`)"
+    gpu_desc = f"; GPU: {hw['gpu']}" if hw.get("gpu") else hidden if hw.get("gpu_hidden") else "; no GPU"
+    L.append(f"Hardware: {hw.get('cpu', '?')}" + gpu_desc
              + f". Load average at start / end: {_la(r.get('loadavg_start'))} / {_la(r.get('loadavg_end'))}"
              " (other work on the machine shows here).")
     if r.get("peer_note"):
