@@ -164,6 +164,8 @@ def main() -> int:
     ap.add_argument("--label", default=None, help="section name in --out (default: CPU or GPU)")
     ap.add_argument("--no-peer", action="store_true", help="skip llama-cpp-python")
     ap.add_argument("--no-gemma", action="store_true", help="skip Gemma 3 270M")
+    ap.add_argument("--no-vlm", action="store_true",
+                    help="skip the VLM and CJK figures (Gemma only: a second call within a device's time limit)")
     ap.add_argument("--no-ab", action="store_true", help="skip the on-device sampling A/B (run on a GPU)")
     ap.add_argument("--ab", action="store_true", help="run the on-device sampling A/B on the CPU too")
     ap.add_argument("--no-oom", action="store_true", help="skip the forced out-of-memory check (GPU)")
@@ -221,48 +223,49 @@ def main() -> int:
     # 262k-token vocabulary costs ~0.44 ms a token there (~2% of a token), which llama-bench never pays.
     gemma_rounds = args.gemma_rounds or (rounds if gpu else 3 * rounds)
 
-    # 1. llama.cpp's own tools.
-    RESULTS["llama_bench"] = step("llama-bench vlm", llama_bench, tools["llama-bench"], m.model, threads, ngl,
-                                  5 if gpu else bench_r)
-    log(f"llama-bench: {RESULTS['llama_bench']}")
-    RESULTS["mtmd_cli"] = [step(f"mtmd-cli {i}", mtmd_cli_ttft, tools["llama-mtmd-cli"], m.model, m.mmproj, img,
-                                Q1, threads, ngl, n_predict=48 if gpu else 8) for i, img in enumerate(images[1:])]
-    log(f"mtmd-cli: {[r and round(r['ttft_ms']) for r in RESULTS['mtmd_cli']]}")
-    save(jpath)
-
-    # 2. The engine on the realistic VLM.
-    loaded = step("engine load vlm", engine_load, m.model, m.mmproj, threads, ngl)
-    if loaded:
-        eng, res = loaded
-        RESULTS["engine_load"] = {k: str(v) for k, v in vars(res).items()}
-        RESULTS["engine_text"] = step("engine text", text_figures, eng, reps, "vlm")
-        RESULTS["engine_image"] = step("engine image", image_figures, eng, images, answer)
-        RESULTS["engine_stream"] = step("engine stream", stream_figures, eng, args.stream_tokens,
-                                        stream_reps, "vlm")
-        step("engine close", engine_close, eng)
+    if not args.no_vlm:  # sections 1 and 2: the realistic VLM and the CJK model
+        # 1. llama.cpp's own tools.
+        RESULTS["llama_bench"] = step("llama-bench vlm", llama_bench, tools["llama-bench"], m.model, threads, ngl,
+                                      5 if gpu else bench_r)
+        log(f"llama-bench: {RESULTS['llama_bench']}")
+        RESULTS["mtmd_cli"] = [step(f"mtmd-cli {i}", mtmd_cli_ttft, tools["llama-mtmd-cli"], m.model, m.mmproj, img,
+                                    Q1, threads, ngl, n_predict=48 if gpu else 8) for i, img in enumerate(images[1:])]
+        log(f"mtmd-cli: {[r and round(r['ttft_ms']) for r in RESULTS['mtmd_cli']]}")
         save(jpath)
-        et = RESULTS.get("engine_text")
-        if et:  # the judged decode and prompt figures: a fresh engine and llama-bench in every round
-            RESULTS["rounds"] = step("rounds vlm", fresh_engine_rounds, tools["llama-bench"], m.model, m.mmproj,
-                                     threads, ngl, rounds, et["decode"][0]["prompt_tokens"], et["prompt_words"],
-                                     per_round=5 if gpu else 1)
+
+        # 2. The engine on the realistic VLM.
+        loaded = step("engine load vlm", engine_load, m.model, m.mmproj, threads, ngl)
+        if loaded:
+            eng, res = loaded
+            RESULTS["engine_load"] = {k: str(v) for k, v in vars(res).items()}
+            RESULTS["engine_text"] = step("engine text", text_figures, eng, reps, "vlm")
+            RESULTS["engine_image"] = step("engine image", image_figures, eng, images, answer)
+            RESULTS["engine_stream"] = step("engine stream", stream_figures, eng, args.stream_tokens,
+                                            stream_reps, "vlm")
+            step("engine close", engine_close, eng)
             save(jpath)
-    if (gpu or args.ab) and not args.no_ab:
-        RESULTS["sampling_ab"] = step("sampling A/B", sampling_ab, m.model, threads, ngl, reps)
-        save(jpath)
-    loaded = step("engine load cjk", engine_load, m.cjk_model, None, threads, ngl)
-    if loaded:
-        eng, _ = loaded
-        RESULTS["engine_cjk_stream"] = step("engine cjk stream", stream_figures, eng, args.stream_tokens,
-                                            stream_reps, "cjk")
-        step("engine close", engine_close, eng)
-        save(jpath)
+            et = RESULTS.get("engine_text")
+            if et:  # the judged decode and prompt figures: a fresh engine and llama-bench in every round
+                RESULTS["rounds"] = step("rounds vlm", fresh_engine_rounds, tools["llama-bench"], m.model, m.mmproj,
+                                         threads, ngl, rounds, et["decode"][0]["prompt_tokens"], et["prompt_words"],
+                                         per_round=5 if gpu else 1)
+                save(jpath)
+        if (gpu or args.ab) and not args.no_ab:
+            RESULTS["sampling_ab"] = step("sampling A/B", sampling_ab, m.model, threads, ngl, reps)
+            save(jpath)
+        loaded = step("engine load cjk", engine_load, m.cjk_model, None, threads, ngl)
+        if loaded:
+            eng, _ = loaded
+            RESULTS["engine_cjk_stream"] = step("engine cjk stream", stream_figures, eng, args.stream_tokens,
+                                                stream_reps, "cjk")
+            step("engine close", engine_close, eng)
+            save(jpath)
 
-    # llama-bench once more, so that drift over the run shows (the ratios use the mean of both runs).
-    RESULTS["llama_bench_after"] = step("llama-bench vlm after", llama_bench, tools["llama-bench"], m.model,
-                                        threads, ngl, 5 if gpu else bench_r)
-    log(f"llama-bench after: {RESULTS['llama_bench_after']}")
-    save(jpath)
+        # llama-bench once more, so that drift over the run shows (the ratios use the mean of both runs).
+        RESULTS["llama_bench_after"] = step("llama-bench vlm after", llama_bench, tools["llama-bench"], m.model,
+                                            threads, ngl, 5 if gpu else bench_r)
+        log(f"llama-bench after: {RESULTS['llama_bench_after']}")
+        save(jpath)
 
     # 3. Gemma 3 270M (a real text model): decode/prompt vs llama-bench.
     if m.gemma:
