@@ -1,7 +1,8 @@
-"""The decode loop: one native sample and one ``llama_decode`` per token, text sent as it forms.
+"""The decode loop: one pick and one ``llama_decode`` per token, text sent as it forms.
 
 Kept free of anything but the per-token work: the sampler chain runs in llama.cpp (on the device
-when attached there), token facts are looked up in a dict filled on first sight, text goes through
+when attached there; plain greedy on the host is an argmax over llama.cpp's logits, see
+``sampling.py``), token facts are looked up in a dict filled on first sight, text goes through
 an incremental UTF-8 decoder, and the parent hears about it at most every few milliseconds (the
 first token at once).
 """
@@ -31,7 +32,7 @@ class Generated:
     t_first: float | None  # perf_counter of the first token
 
 
-def generate(m: Any, sampler: Any, max_tokens: int, pos: int, stream: TextStream, evaluated: list[int],
+def generate(m: Any, pick: Callable[[], int], max_tokens: int, pos: int, stream: TextStream, evaluated: list[int],
              flag: Any, send: Callable[[tuple[Any, ...]], None], token_info: dict[int, tuple[bool, bytes]],
              describe: Callable[[int], tuple[bool, bytes]]) -> Generated:
     """Generate from position ``pos``; tokens fed back into the model are appended to ``evaluated``."""
@@ -59,7 +60,7 @@ def generate(m: Any, sampler: Any, max_tokens: int, pos: int, stream: TextStream
         if n_out >= max_tokens or pos >= m.n_ctx:
             reason = StopReason.LENGTH
             break
-        tok = llama_cpp.llama_sampler_sample(sampler, m.ctx, -1)
+        tok = pick()
         info = token_info.get(tok)
         if info is None:
             info = token_info[tok] = describe(tok)

@@ -1,7 +1,8 @@
 """The model as the child process holds it: llama.cpp context, libmtmd projector, caches.
 
 One request at a time. ``chat`` evaluates only what the prefix cache does not already hold, then
-generates with the native sampler chain, one ``llama_decode`` per token, sending events through
+generates with the native sampler chain (plain greedy on the host: the argmax of llama.cpp's logits,
+see ``sampling.py``), one ``llama_decode`` per token, sending events through
 ``send``. Cancel arrives through a shared flag that llama.cpp's abort callback, libmtmd's graph
 callback and the loops here all read.
 """
@@ -38,7 +39,7 @@ from .prompt_cache import (
     split_prompt,
 )
 from .protocol import ChatJob
-from .sampling import SamplerSlot, sample_on_device
+from .sampling import SamplerSlot, sample_on_device, token_picker
 
 log = logging.getLogger(__name__)
 
@@ -227,17 +228,17 @@ class Runtime:
         m = self.model
         if m is None:
             raise EngineFailure("No model is loaded.")
-        sampler = self._samplers.get(job.sampling, m.ctx, m.n_vocab, sample_on_device(
-            int(m.result.get("gpu_layers", 0)), int(m.result.get("n_layers", 0))))
+        on_device = sample_on_device(int(m.result.get("gpu_layers", 0)), int(m.result.get("n_layers", 0)))
+        sampler = self._samplers.get(job.sampling, m.ctx, m.n_vocab, on_device)
         try:
-            self._chat(job, sampler)
+            self._chat(job, token_picker(job.sampling, sampler, m.ctx, m.n_vocab, on_device))
         except BaseException:
             self.reset()
             raise
         finally:
             self._pixels = {}
 
-    def _chat(self, job: ChatJob, sampler: Any) -> None:
+    def _chat(self, job: ChatJob, pick: Callable[[], int]) -> None:
         m = self.model
         if m is None:
             raise EngineFailure("No model is loaded.")
@@ -309,7 +310,7 @@ class Runtime:
         llama_cpp.llama_synchronize(m.ctx)
         t_prompt_done = time.perf_counter()
         prompt_evaluated = pos - evaluated_from
-        self._generate(job, sampler, pos, prompt_evaluated, counter, t_start, t_prompt_done)
+        self._generate(job, pick, pos, prompt_evaluated, counter, t_start, t_prompt_done)
 
     def _fetch_pixels(self, indices: list[int]) -> dict[int, bytes]:
         """Ask the parent for the pixels of the images that must be evaluated."""
@@ -347,7 +348,7 @@ class Runtime:
                 "completion_tokens": completion, "images_encoded": counter["encoded"],
                 "images_reused": counter["reused"]}
 
-    def _generate(self, job: ChatJob, sampler: Any, pos: int, prompt_evaluated: int, counter: dict[str, int],
+    def _generate(self, job: ChatJob, pick: Callable[[], int], pos: int, prompt_evaluated: int, counter: dict[str, int],
                   t_start: float, t_prompt_done: float) -> None:
         m = self.model
         assert m is not None
@@ -359,7 +360,7 @@ class Runtime:
         tail = self.cache[-1]
         assert isinstance(tail, TextSegment)
         self._send(("stage", Stage.GENERATING.value, None, None))
-        run = generate(m, sampler, params.max_tokens, pos, stream, tail.tokens, self._flag, self._send,
+        run = generate(m, pick, params.max_tokens, pos, stream, tail.tokens, self._flag, self._send,
                        self._token_infos, self._token_info)
         reason, n_out, t_first = run.reason, run.n_out, run.t_first
         t_end = time.perf_counter()

@@ -149,3 +149,36 @@ def test_on_device_sampling_matches_host_sampling(test_models: GeneratedModels, 
                           SamplingParams(temperature=0, max_tokens=24, repeat_penalty=1.0))
             answers[mode] = (a, b)
     assert answers["0"] == answers["1"]
+
+
+def test_plain_greedy_picks_what_llama_cpps_greedy_sampler_picks(test_models: GeneratedModels,
+                                                                 images: dict[str, Path],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain greedy on the host is an argmax over llama.cpp's logits; its native greedy sampler agrees."""
+    plain = SamplingParams(temperature=0, max_tokens=32, repeat_penalty=1.0)
+    answers = {}
+    for mode in ("0", "1"):
+        monkeypatch.setenv("VISIONDESK_NATIVE_GREEDY", mode)
+        with Engine() as e:
+            e.load(spec(test_models))
+            q = [Message.user("Describe.", images["blue"])]
+            a, _, _ = run(e, q, plain)
+            b, _, _ = run(e, [*q, Message.assistant(a), Message.user("More?")], plain)
+            answers[mode] = (a, b)
+    assert answers["0"] == answers["1"]
+    assert len(set(answers["0"][0])) > 3  # a varied answer, not one token over and over
+
+
+def test_only_plain_greedy_on_the_host_skips_the_native_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    from visiondesk.engine.worker.sampling import GreedyArgmax, token_picker
+
+    def fast(params: SamplingParams, on_device: bool = False) -> bool:
+        return isinstance(token_picker(params, None, None, 8, on_device), GreedyArgmax)
+
+    plain = SamplingParams(temperature=0, repeat_penalty=1.0)
+    assert fast(plain)
+    assert not fast(plain, on_device=True)  # the device samples in its graph
+    assert not fast(SamplingParams(temperature=0, repeat_penalty=1.1))  # penalties need the chain
+    assert not fast(SamplingParams(temperature=0.7, repeat_penalty=1.0))
+    monkeypatch.setenv("VISIONDESK_NATIVE_GREEDY", "1")
+    assert not fast(plain)
