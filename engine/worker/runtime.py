@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,7 @@ from .prompt_cache import (
     plan_reuse,
     segment_positions,
     split_prompt,
+    widen_small_batch,
 )
 from .protocol import ChatJob
 from .sampling import SamplerSlot, sample_on_device, token_picker
@@ -249,7 +251,13 @@ class Runtime:
         items: list[Item] = [TextSegment(self._tokenize(p.text, p.first)) if isinstance(p, TextPart) else p
                              for p in parts]
         plan = plan_reuse(self.cache, items)
-        if not self._trim_to(plan.keep_pos):
+        # On the CPU a short batch deep in the cache is widened (see prompt_cache.widen_small_batch;
+        # VISIONDESK_WIDEN_BATCHES=0 turns it off, for the benchmark's A/B).
+        cpu = int(m.result.get("gpu_layers", 0)) == 0
+        wide = widen_small_batch(plan) if cpu and os.environ.get("VISIONDESK_WIDEN_BATCHES") != "0" else plan
+        if wide is not plan and self._trim_to(wide.keep_pos):
+            plan = wide
+        elif not self._trim_to(plan.keep_pos):
             log.info("the KV cache cannot be cut at %d (recurrent or sliding-window memory): reading the "
                      "prompt again", plan.keep_pos)
             llama_cpp.llama_memory_clear(m.memory, True)

@@ -9,12 +9,15 @@ import pytest
 from PIL import Image
 from visiondesk.engine import Engine, Message
 from visiondesk.engine.worker.prompt_cache import (
+    FA_TILE,
     ImagePart,
     ImageSegment,
+    ReusePlan,
     TextPart,
     TextSegment,
     plan_reuse,
     split_prompt,
+    widen_small_batch,
 )
 
 from tests.engine.conftest import run, spec
@@ -168,3 +171,52 @@ def test_pixels_are_fetched_when_the_child_needs_them(fresh: Engine, images: dic
     fresh.reset_conversation()  # the KV cache forgets; the embedding store still holds the image
     _, f, _ = run(fresh, [Message.user("A", images["red"])])
     assert f.error is None and f.usage.images_encoded == 0 and f.usage.images_reused == 1
+
+
+def test_a_short_batch_deep_in_the_cache_is_widened_to_the_flash_attention_tile() -> None:
+    img = ImageSegment("d", 576, 576)
+    plan = ReusePlan([img, text(*range(100, 166))], 576 + 66, [text(*range(1, 41))])
+    wide = widen_small_batch(plan)
+    assert wide.keep_pos == 642 - 24
+    assert wide.kept == [img, text(*range(100, 142))]
+    assert wide.todo == [text(*range(142, 166), *range(1, 41))]
+    assert len(wide.todo[0].tokens) == FA_TILE
+
+
+def test_batches_are_widened_only_where_that_is_cheaper() -> None:
+    img = ImageSegment("d", 576, 576)
+
+    def plan(n: int, cached_text: int = 66, image: bool = True) -> ReusePlan:
+        kept: list[ImageSegment | TextSegment] = [img] if image else []
+        kept.append(text(*range(cached_text)))
+        return ReusePlan(kept, (576 if image else 0) + cached_text, [text(*range(1000, 1000 + n))])
+
+    unchanged = [
+        plan(8),  # a few tokens attend little in all
+        plan(64), plan(100),  # already a full tile
+        plan(30, cached_text=10),  # not enough cached text to move back
+        plan(24, cached_text=300, image=False),  # shallow: 24 x 300 < 40 x 260
+        ReusePlan([text(*range(66)), img], 642, [text(*range(40))]),  # the cache ends in an image
+        ReusePlan([img, text(*range(66))], 642, [ImagePart(0, "e"), text(1, 2)]),  # an image to evaluate
+        ReusePlan([img, text(*range(66))], 642, [text()]),  # nothing new (regenerate)
+    ]
+    for p in unchanged:
+        assert widen_small_batch(p) == p
+    assert widen_small_batch(plan(40, cached_text=300, image=False)).keep_pos == 300 - 24
+
+
+def test_a_widened_follow_up_answers_like_a_cold_start(fresh: Engine, images: dict[str, Path],
+                                                       test_models: GeneratedModels) -> None:
+    """A follow-up of 24-63 new tokens after a long first turn is read as one 64-token batch (CPU).
+
+    The first turn stays under 512 text tokens after the image, so a cold start reads all of it in
+    one batch of more than 64 tokens, with the same flash-attention kernel as the widened batch (a
+    batch of fewer than 64 tokens takes another kernel, whose rounding differs).
+    """
+    q1 = Message.user("Please look at this picture carefully. " * 6, images["green"])
+    a1, f1, _ = run(fresh, [q1])
+    follow = [q1, Message.assistant(a1), Message.user("More colours?")]
+    a2, f2, _ = run(fresh, follow)
+    assert f2.usage.images_encoded == 0 and f2.usage.images_reused == 1
+    assert f2.usage.prompt_tokens_evaluated == FA_TILE
+    assert a2 == cold(test_models, follow)
