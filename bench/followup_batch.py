@@ -3,8 +3,9 @@
     python bench/followup_batch.py [--threads 1] [--reps 5]
 
 Two engines on the realistic VLM (``bench/bench_models.py``), one with ``VISIONDESK_WIDEN_BATCHES=0``,
-each answer the same image question; then the same follow-ups go to both in turn (a different
-opening word each time, so each is read afresh: ~60 new tokens at depth ~640). Prints the engine's
+each answer the same image question; then the same follow-ups go to both in turn (the benchmark's
+follow-up with a different opening word each time, so each is read afresh: ~62 new tokens at depth
+~640). Prints the engine's
 own prompt time per follow-up and the median ratio. Not a test; figures depend on the machine.
 """
 
@@ -23,7 +24,7 @@ from shim import ensure_visiondesk  # noqa: E402
 ensure_visiondesk()
 
 from bench_models import bench_models  # noqa: E402
-from engine_figures import Q1, engine_close, engine_load, engine_request, env_var, make_images  # noqa: E402
+from engine_figures import Q1, Q2, engine_close, engine_load, engine_request, env_var, make_images  # noqa: E402
 from llama_tools import build_cpu_tools, find_tools  # noqa: E402
 from visiondesk.engine import Message  # noqa: E402
 
@@ -49,7 +50,7 @@ def main() -> None:
         times: dict[str, list[float]] = {"1": [], "0": []}
         evaluated: dict[str, list[int]] = {"1": [], "0": []}
         for i in range(a.reps):
-            q2 = f"{WORDS[i % len(WORDS)]}, what else can you tell me about the colours and the shapes in this picture?"
+            q2 = f"{WORDS[i % len(WORDS)]}: {Q2[0].lower()}{Q2[1:]}"  # the benchmark's follow-up (~62 new tokens)
             turn = [*q1, Message.assistant(answers["1"]), Message.user(q2)]
             for k in (("1", "0") if i % 2 == 0 else ("0", "1")):
                 r = engine_request(engines[k], turn, 4)
