@@ -5,8 +5,8 @@
 Two engines on the realistic VLM (``bench/bench_models.py``), one with ``VISIONDESK_WIDEN_BATCHES=0``,
 each answer the same image question; then the same follow-ups go to both in turn (the benchmark's
 follow-up with a different opening word each time, so each is read afresh: ~62 new tokens at depth
-~640). Prints the engine's
-own prompt time per follow-up and the median ratio. Not a test; figures depend on the machine.
+~640). Prints the engine's own prompt time per follow-up and the median ratio. Not a test; figures
+depend on the machine.
 """
 
 from __future__ import annotations

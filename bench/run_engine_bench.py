@@ -112,9 +112,10 @@ def hardware(hide_gpu: bool = False) -> dict[str, str]:
                               "--format=csv,noheader"], capture_output=True, text=True, timeout=20).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         pass
+    info = {"cpu": f"{cpu}, {os.cpu_count()} logical CPUs", "gpu": gpu}
     if hide_gpu and gpu:
-        return {"cpu": f"{cpu}, {os.cpu_count()} logical CPUs", "gpu": "", "gpu_hidden": gpu}
-    return {"cpu": f"{cpu}, {os.cpu_count()} logical CPUs", "gpu": gpu}
+        info.update(gpu="", gpu_hidden=gpu)
+    return info
 
 
 def commit() -> str:
@@ -219,8 +220,8 @@ def main() -> int:
     # a round's ratio spreads over ±20% (the machine's speed state, one process's draw), so the CPU takes
     # more rounds than the GPU, whose rounds agree within a few percent.
     rounds = args.rounds or (5 if gpu else 9 if args.quick else 11)
-    # Gemma's rounds are cheap (~20 s on the VM) and its margin is thin: its greedy sampling over a
-    # 262k-token vocabulary costs ~0.44 ms a token there (~2% of a token), which llama-bench never pays.
+    # Gemma's rounds are cheap (~20 s on the VM) and its margin is thin: a small model's tokens are short,
+    # so the engine's own per-token work (picking the token, which llama-bench never does) weighs more.
     gemma_rounds = args.gemma_rounds or (rounds if gpu else 3 * rounds)
 
     if not args.no_vlm:  # sections 1 and 2: the realistic VLM and the CJK model

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -109,8 +110,7 @@ def token_picker(params: SamplingParams, sampler: Any, ctx: Any, n_vocab: int, o
     """What ``generate`` calls once per token: the argmax for plain greedy on the host, else the chain."""
     if not on_device and is_plain_greedy(params) and os.environ.get("VISIONDESK_NATIVE_GREEDY") != "1":
         return GreedyArgmax(ctx, n_vocab)
-    sample = llama_cpp.llama_sampler_sample
-    return lambda: int(sample(sampler, ctx, -1))
+    return functools.partial(llama_cpp.llama_sampler_sample, sampler, ctx, -1)
 
 
 def sample_on_device(gpu_layers: int, n_layers: int) -> bool:

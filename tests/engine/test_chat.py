@@ -135,19 +135,26 @@ def test_stop_reason_length_and_usage(engine: Engine) -> None:
     assert fin.backend == "CPU"
 
 
+def image_turns_per_mode(test_models: GeneratedModels, image: Path, monkeypatch: pytest.MonkeyPatch, env: str,
+                         sampling: SamplingParams) -> dict[str, tuple[str, str]]:
+    """An image question and a follow-up, in a fresh engine with ``env`` set to "0" and to "1"."""
+    answers = {}
+    for mode in ("0", "1"):
+        monkeypatch.setenv(env, mode)
+        with Engine() as e:
+            e.load(spec(test_models))
+            q = [Message.user("Describe.", image)]
+            a, _, _ = run(e, q, sampling)
+            b, _, _ = run(e, [*q, Message.assistant(a), Message.user("More?")], sampling)
+            answers[mode] = (a, b)
+    return answers
+
+
 def test_on_device_sampling_matches_host_sampling(test_models: GeneratedModels, images: dict[str, Path],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Sampling inside the decode graph (used when the output layer is on a GPU) changes nothing."""
-    answers = {}
-    for mode in ("0", "1"):
-        monkeypatch.setenv("VISIONDESK_BACKEND_SAMPLING", mode)
-        with Engine() as e:
-            e.load(spec(test_models))
-            q = [Message.user("Describe.", images["green"])]
-            a, _, _ = run(e, q, SamplingParams(temperature=0, max_tokens=24, repeat_penalty=1.0))
-            b, _, _ = run(e, [*q, Message.assistant(a), Message.user("More?")],
-                          SamplingParams(temperature=0, max_tokens=24, repeat_penalty=1.0))
-            answers[mode] = (a, b)
+    answers = image_turns_per_mode(test_models, images["green"], monkeypatch, "VISIONDESK_BACKEND_SAMPLING",
+                                   SamplingParams(temperature=0, max_tokens=24, repeat_penalty=1.0))
     assert answers["0"] == answers["1"]
 
 
@@ -155,16 +162,8 @@ def test_plain_greedy_picks_what_llama_cpps_greedy_sampler_picks(test_models: Ge
                                                                  images: dict[str, Path],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Plain greedy on the host is an argmax over llama.cpp's logits; its native greedy sampler agrees."""
-    plain = SamplingParams(temperature=0, max_tokens=32, repeat_penalty=1.0)
-    answers = {}
-    for mode in ("0", "1"):
-        monkeypatch.setenv("VISIONDESK_NATIVE_GREEDY", mode)
-        with Engine() as e:
-            e.load(spec(test_models))
-            q = [Message.user("Describe.", images["blue"])]
-            a, _, _ = run(e, q, plain)
-            b, _, _ = run(e, [*q, Message.assistant(a), Message.user("More?")], plain)
-            answers[mode] = (a, b)
+    answers = image_turns_per_mode(test_models, images["blue"], monkeypatch, "VISIONDESK_NATIVE_GREEDY",
+                                   SamplingParams(temperature=0, max_tokens=32, repeat_penalty=1.0))
     assert answers["0"] == answers["1"]
     assert len(set(answers["0"][0])) > 3  # a varied answer, not one token over and over
 
