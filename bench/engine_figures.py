@@ -13,7 +13,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -280,20 +280,42 @@ def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any
     return out
 
 
-def image_figures(eng: Engine, images: list[Path], answer_tokens: int) -> dict[str, Any]:
-    """Warm-up image turn, then per image: turn 1 (image + question) and a follow-up."""
+def image_figures(eng: Engine, images: list[Path], answer_tokens: int,
+                  cli: Callable[[Path], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Warm-up image turn, then per image: turn 1 (image + question) and a follow-up.
+
+    With ``cli`` (``llama-mtmd-cli`` answering the same question about the same image in a fresh
+    process), each turn 1 runs back to back with it, the engine first in alternate pairs, so that a
+    pair's ratio sees one state of the machine; the follow-up comes after the pair. A CLI run that fails
+    (a random-weight model may answer nothing visible) is logged and kept as None.
+    """
+
+    def run_cli(img: Path) -> dict[str, Any] | None:
+        assert cli is not None
+        try:
+            return cli(img)
+        except Exception as e:  # noqa: BLE001 - recorded as a missing pair, shown in the log
+            log(f"llama-mtmd-cli on {img.name} failed: {str(e).splitlines()[0]}")
+            return None
+
     cold = engine_request(eng, [Message.user(Q1, images[0])], answer_tokens)
-    reps = []
-    for img in images[1:]:
+    reps: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    clis: list[dict[str, Any] | None] = []
+    for i, img in enumerate(images[1:]):
         m1 = [Message.user(Q1, img)]
+        if cli and i % 2 == 0:
+            clis.append(run_cli(img))
         r1 = engine_request(eng, m1, answer_tokens)
+        if cli and i % 2 == 1:
+            clis.append(run_cli(img))
         m2 = [*m1, Message.assistant(r1["text"]), Message.user(Q2)]
         r2 = engine_request(eng, m2, answer_tokens)
         reps.append((r1, r2))
         log(f"image: ttft1 {r1['ttft_ms']:.0f} ms (encode {r1['eng_encode_ms']:.0f}, evaluated "
             f"{r1['prompt_tokens_evaluated']}) ttft2 {r2['ttft_ms']:.0f} ms (evaluated "
-            f"{r2['prompt_tokens_evaluated']}, images reused {r2['images_reused']})")
-    return {"cold_first_image": cold, "turns": reps}
+            f"{r2['prompt_tokens_evaluated']}, images reused {r2['images_reused']})"
+            + (f"; llama-mtmd-cli {clis[-1]['ttft_ms']:.0f} ms" if clis and clis[-1] else ""))
+    return {"cold_first_image": cold, "turns": reps, "cli": clis}
 
 
 def stream_figures(eng: Engine, n_tokens: int, reps: int, tag: str) -> dict[str, Any]:
