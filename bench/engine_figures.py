@@ -281,33 +281,24 @@ def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any
 
 
 def image_figures(eng: Engine, images: list[Path], answer_tokens: int,
-                  cli: Callable[[Path], dict[str, Any]] | None = None) -> dict[str, Any]:
+                  cli: Callable[[Path], dict[str, Any] | None] | None = None) -> dict[str, Any]:
     """Warm-up image turn, then per image: turn 1 (image + question) and a follow-up.
 
     With ``cli`` (``llama-mtmd-cli`` answering the same question about the same image in a fresh
-    process), each turn 1 runs back to back with it, the engine first in alternate pairs, so that a
-    pair's ratio sees one state of the machine; the follow-up comes after the pair. A CLI run that fails
-    (a random-weight model may answer nothing visible) is logged and kept as None.
+    process; None where a run failed), each turn 1 runs back to back with it, the engine first in
+    alternate pairs, so that a pair's ratio sees one state of the machine; the follow-up comes after
+    the pair.
     """
-
-    def run_cli(img: Path) -> dict[str, Any] | None:
-        assert cli is not None
-        try:
-            return cli(img)
-        except Exception as e:  # noqa: BLE001 - recorded as a missing pair, shown in the log
-            log(f"llama-mtmd-cli on {img.name} failed: {str(e).splitlines()[0]}")
-            return None
-
     cold = engine_request(eng, [Message.user(Q1, images[0])], answer_tokens)
     reps: list[tuple[dict[str, Any], dict[str, Any]]] = []
     clis: list[dict[str, Any] | None] = []
     for i, img in enumerate(images[1:]):
         m1 = [Message.user(Q1, img)]
         if cli and i % 2 == 0:
-            clis.append(run_cli(img))
+            clis.append(cli(img))
         r1 = engine_request(eng, m1, answer_tokens)
         if cli and i % 2 == 1:
-            clis.append(run_cli(img))
+            clis.append(cli(img))
         m2 = [*m1, Message.assistant(r1["text"]), Message.user(Q2)]
         r2 = engine_request(eng, m2, answer_tokens)
         reps.append((r1, r2))

@@ -249,7 +249,7 @@ def render(r: dict[str, Any]) -> str:
     # image ("cli" in the raw figures) and the target is judged on the median of the per-pair ratios.
     clis = ei.get("cli") or []
     paired = [(a.get("ttft_ms", math.nan), c["ttft_ms"]) for (a, _), c in zip(turns, clis, strict=bool(clis)) if c]
-    by_pair = _med([e / c for e, c in paired]) if paired else math.nan
+    by_pair, _ = _paired([e for e, _ in paired], [c for _, c in paired])
     judged = by_pair if paired else (t1 / cli_t if cli_t else math.nan)
     ratio, st = _ratio_row(judged, 1.1, True)
     how = (f" (median of the per-pair ratios {', '.join(_f(e / c, 3) for e, c in paired)}; ratio of the medians "

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import functools
 import json
 import os
 import platform
@@ -242,8 +241,10 @@ def main() -> int:
             eng, res = loaded
             RESULTS["engine_load"] = {k: str(v) for k, v in vars(res).items()}
             RESULTS["engine_text"] = step("engine text", text_figures, eng, reps, "vlm")
-            cli = functools.partial(mtmd_cli_ttft, tools["llama-mtmd-cli"], m.model, m.mmproj, prompt=Q1,
-                                    threads=threads, ngl=ngl, n_predict=48 if gpu else 8)
+            def cli(img: Path) -> dict[str, Any] | None:  # a step each: a failed run is recorded, its pair skipped
+                return step(f"mtmd-cli {img.stem}", mtmd_cli_ttft, tools["llama-mtmd-cli"], m.model, m.mmproj, img,
+                            Q1, threads, ngl, n_predict=48 if gpu else 8)
+
             RESULTS["engine_image"] = step("engine image", image_figures, eng, images, answer, cli)
             RESULTS["mtmd_cli"] = [c for c in (RESULTS["engine_image"] or {}).get("cli", []) if c]
             log(f"mtmd-cli: {[round(r['ttft_ms']) for r in RESULTS['mtmd_cli']]}")

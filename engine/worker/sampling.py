@@ -25,13 +25,18 @@ from ..errors import EngineFailure
 from ..requests import SamplingParams
 
 
+def has_repeat_penalty(params: SamplingParams) -> bool:
+    """Whether the chain starts with llama.cpp's penalties sampler (a penalty of 0 or 1 is none)."""
+    return bool(params.repeat_penalty) and params.repeat_penalty != 1.0
+
+
 def build_sampler(params: SamplingParams, n_vocab: int) -> Any:
     """A sampler chain (caller frees it with ``llama_sampler_free``); temperature 0 is greedy."""
     sparams = llama_cpp.llama_sampler_chain_default_params()
     sparams.no_perf = True
     chain = llama_cpp.llama_sampler_chain_init(sparams)
     add = llama_cpp.llama_sampler_chain_add
-    if params.repeat_penalty and params.repeat_penalty != 1.0:
+    if has_repeat_penalty(params):
         add(chain, llama_cpp.llama_sampler_init_penalties(
             n_vocab, params.repeat_last_n, params.repeat_penalty, 0.0, 0.0))
     if params.temperature <= 0.0:
@@ -87,7 +92,7 @@ class SamplerSlot:
 
 def is_plain_greedy(params: SamplingParams) -> bool:
     """Temperature 0 and no repetition penalty: the chain is llama.cpp's greedy sampler alone."""
-    return params.temperature <= 0.0 and (not params.repeat_penalty or params.repeat_penalty == 1.0)
+    return params.temperature <= 0.0 and not has_repeat_penalty(params)
 
 
 class GreedyArgmax:
