@@ -182,7 +182,8 @@ def _median_request(requests: list[dict[str, Any]], key: str) -> dict[str, Any]:
 
 def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threads: int, ngl: int | str,
                         rounds: int, depth: int, prompt_words: int,
-                        chat_template: str | None = None, tag: str = "vlm", per_round: int = 1) -> dict[str, Any]:
+                        chat_template: str | None = None, tag: str = "vlm", per_round: int = 1,
+                        prompt_pairs: int = 1) -> dict[str, Any]:
     """The judged decode and prompt figures: ``rounds`` rounds, each of one freshly started engine
     (warm-up, one 128-token answer, one 512-token prompt, closed) and three ``llama-bench -r 1`` runs —
     tg128 at the engine's context depth (``-d depth``: its chat prompt is in the cache when it decodes),
@@ -201,9 +202,11 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
     interleaved, differed by 4% in their 5th-percentile token time), so a single long-lived engine
     against many ``llama-bench`` processes compares one draw with an average. ``per_round`` (on a GPU,
     where one run takes milliseconds): ``llama-bench -r per_round``, and as many engine requests of each
-    kind, the round's figure being their median."""
-    out: dict[str, Any] = {"depth": depth, "per_round": per_round, "tg128_depth": [], "tg128": [], "pp512": [],
-                           "decode": [], "prompt": [], "prompt_each": [], "pairs": "adjacent"}
+    kind, the round's figure being their median. ``prompt_pairs`` (on the CPU, where a 512-token prompt
+    costs seconds against the decode's tens of seconds): that many prompt/pp512 pairs per round, in
+    opposite orders, each pair judged on its own."""
+    out: dict[str, Any] = {"depth": depth, "per_round": per_round, "prompt_pairs": prompt_pairs, "tg128_depth": [],
+                           "tg128": [], "pp512": [], "decode": [], "prompt": [], "prompt_each": [], "pairs": "adjacent"}
 
     def bench(name: str, **kwargs: int) -> None:
         row = "pp512" if kwargs.get("n_gen") == 0 else "tg128"
@@ -213,8 +216,8 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
         dec = [engine_request(eng, [Message.user(story(50 + i))], 128) for _ in range(per_round)]
         out["decode"].append(_median_request(dec, "decode_tok_s"))
 
-    def prompt(eng: Engine, i: int) -> None:
-        pro = [engine_request(eng, [Message.user(digit_prompt(prompt_words, 200 + 10 * i + j))], 1)
+    def prompt(eng: Engine, i: int, q: int) -> None:
+        pro = [engine_request(eng, [Message.user(digit_prompt(prompt_words, 200 + 10 * i + 1000 * q + j))], 1)
                for j in range(per_round)]
         out["prompt"].append(_median_request(pro, "eng_prompt_tok_s"))
         out["prompt_each"].append([(round(r["eng_prompt_tok_s"], 1), r["prompt_tokens_evaluated"]) for r in pro])
@@ -231,12 +234,13 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
             else:
                 bench("tg128_depth", n_prompt=0, n_depth=depth)
                 decode(eng, i)
-            if i % 4 in (0, 3):
-                prompt(eng, i)
-                bench("pp512", n_gen=0)
-            else:
-                bench("pp512", n_gen=0)
-                prompt(eng, i)
+            for q in range(prompt_pairs):
+                if (i % 4 in (0, 3)) == (q % 2 == 0):
+                    prompt(eng, i, q)
+                    bench("pp512", n_gen=0)
+                else:
+                    bench("pp512", n_gen=0)
+                    prompt(eng, i, q)
         finally:
             engine_close(eng)
         if i % 2 == 0:

@@ -96,9 +96,11 @@ def _round_rows(rd: dict[str, Any], name: str, peer_dec: str, peer_pr: str, bloc
     n_ev = _med([x.get("prompt_tokens_evaluated") for x in rd.get("prompt", [])])
     paired, both = _paired(pr, pp)
     ratio, st = _ratio_row(paired, 0.95, False)
-    rows.append(f"| {name}prompt tok/s, {_f(n_ev, 0)} tokens, same rounds | {_f(_med(pr))} (rounds: {_rounds(pr)}) | "
-                f"pp512 {_f(_med(pp))} (rounds: {_rounds(pp)}) | {peer_pr} | ≥ 0.95× pp512 | {ratio} (median of "
-                f"the per-round ratios; ratio of the medians {_f(both, 3)}) | {st} |")
+    q = rd.get("prompt_pairs", 1)
+    each, unit = (f", {q} pairs in each (opposite orders)", "pairs") if q > 1 else ("", "rounds")
+    rows.append(f"| {name}prompt tok/s, {_f(n_ev, 0)} tokens, same rounds{each} | {_f(_med(pr))} ({unit}: "
+                f"{_rounds(pr)}) | pp512 {_f(_med(pp))} ({unit}: {_rounds(pp)}) | {peer_pr} | ≥ 0.95× pp512 | "
+                f"{ratio} (median of the per-{unit[:-1]} ratios; ratio of the medians {_f(both, 3)}) | {st} |")
     if block_pr:
         rows.append(block_pr)
     return rows

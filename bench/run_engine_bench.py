@@ -177,7 +177,7 @@ def main() -> int:
     ap.add_argument("--gemma-rounds", type=int, default=None,
                     help="fresh-engine rounds for Gemma 3 270M (default: on a CPU three times --rounds)")
     ap.add_argument("--stream-pairs", type=int, default=None,
-                    help="streamed/not-streamed pairs per model (default 3 on a GPU, 4 on a CPU)")
+                    help="streamed/not-streamed pairs per model (default 3 on a GPU, 5 on a CPU)")
     ap.add_argument("--cpu", action="store_true", help="hide the GPU and run the CPU benchmark")
     ap.add_argument("--tiny", action="store_true", help="smoke-test the harness on tiny models (figures meaningless)")
     args = ap.parse_args()
@@ -218,11 +218,12 @@ def main() -> int:
     images = make_images(BENCH / ".cache" / "images", n_img)
     bench_r = 3 if gpu or not args.quick else 2
     # Pairs of one streamed and one not-streamed request (~50 s each on the 2-core VM, where one pair's
-    # ratio moves by ±5% with the machine's speed state: four pairs there).
-    stream_reps = args.stream_pairs or (3 if gpu else 4)
+    # ratio moves by ±5% with the machine's speed state: five pairs there, so the median is one pair's).
+    stream_reps = args.stream_pairs or (3 if gpu else 5)
     # Fresh-engine rounds (~85 s each on the CPU for the 1.1B model, ~20 s for Gemma). On the shared CPU VM
     # a round's ratio spreads over ±20% (the machine's speed state, one process's draw), so the CPU takes
-    # more rounds than the GPU, whose rounds agree within a few percent.
+    # more rounds than the GPU, whose rounds agree within a few percent. On the CPU each round also takes
+    # two prompt/pp512 pairs (a 512-token prompt costs seconds there, a round's decode tens of seconds).
     rounds = args.rounds or (5 if gpu else 9 if args.quick else 11)
     # Gemma's rounds are cheap (~20 s on the VM) and its margin is thin: a small model's tokens are short,
     # so the engine's own per-token work (picking the token, which llama-bench never does) weighs more.
@@ -256,7 +257,7 @@ def main() -> int:
             if et:  # the judged decode and prompt figures: a fresh engine and llama-bench in every round
                 RESULTS["rounds"] = step("rounds vlm", fresh_engine_rounds, tools["llama-bench"], m.model, m.mmproj,
                                          threads, ngl, rounds, et["decode"][0]["prompt_tokens"], et["prompt_words"],
-                                         per_round=5 if gpu else 1)
+                                         per_round=5 if gpu else 1, prompt_pairs=1 if gpu else 2)
                 save(jpath)
         if (gpu or args.ab) and not args.no_ab:
             RESULTS["sampling_ab"] = step("sampling A/B", sampling_ab, m.model, threads, ngl, reps)
@@ -289,7 +290,7 @@ def main() -> int:
                 RESULTS["gemma_rounds"] = step("rounds gemma", fresh_engine_rounds, tools["llama-bench"], m.gemma,
                                                None, threads, ngl, gemma_rounds, ge["decode"][0]["prompt_tokens"],
                                                ge["prompt_words"], RAW_TEMPLATE, "gemma",
-                                               per_round=5 if gpu else 1)
+                                               per_round=5 if gpu else 1, prompt_pairs=1 if gpu else 2)
         save(jpath)
 
     # 4. GPU: a context that cannot fit must end on fewer layers or the CPU, with the reason.
