@@ -185,7 +185,7 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
                         chat_template: str | None = None, tag: str = "vlm", per_round: int = 1,
                         prompt_pairs: int = 1) -> dict[str, Any]:
     """The judged decode and prompt figures: ``rounds`` rounds, each of one freshly started engine
-    (warm-up, one 128-token answer, one 512-token prompt, closed) and three ``llama-bench -r 1`` runs —
+    (warm-up, one 128-token answer, one 512-token prompt per prompt pair, closed) and three ``llama-bench -r 1`` runs —
     tg128 at the engine's context depth (``-d depth``: its chat prompt is in the cache when it decodes),
     tg128 from an empty context, pp512.
 
@@ -216,8 +216,10 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
         dec = [engine_request(eng, [Message.user(story(50 + i))], 128) for _ in range(per_round)]
         out["decode"].append(_median_request(dec, "decode_tok_s"))
 
+    assert per_round * prompt_pairs <= 10, "a round's prompts need distinct first digits (see digit_prompt)"
+
     def prompt(eng: Engine, i: int, q: int) -> None:
-        pro = [engine_request(eng, [Message.user(digit_prompt(prompt_words, 200 + 10 * i + 1000 * q + j))], 1)
+        pro = [engine_request(eng, [Message.user(digit_prompt(prompt_words, 200 + 10 * i + per_round * q + j))], 1)
                for j in range(per_round)]
         out["prompt"].append(_median_request(pro, "eng_prompt_tok_s"))
         out["prompt_each"].append([(round(r["eng_prompt_tok_s"], 1), r["prompt_tokens_evaluated"]) for r in pro])
