@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from peers import llama_bench
-from visiondesk.engine import Engine, Finished, Message, ModelSpec, SamplingParams, TextDelta
+from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta
+from visiondesk.engine.llama import LocalEngine
 
 RAW_TEMPLATE = "{% for m in messages %}{{ m['content'] }}{% endfor %}"  # Gemma 3 270M base has none
 GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0)
@@ -81,7 +82,7 @@ def word_prompt(n_words: int, seed: int, vocab_words: bool) -> str:
 # ------------------------------------------------------------------------------------------------ engine
 
 
-def engine_request(eng: Engine, messages: list[Message], max_tokens: int, stream: bool = True,
+def engine_request(eng: LocalEngine, messages: list[Message], max_tokens: int, stream: bool = True,
                    sampling: SamplingParams | None = None) -> dict[str, Any]:
     """One request, greedy without a repetition penalty unless ``sampling`` says otherwise (llama-bench
     samples nothing; the cheapest sampler is the fair counterpart). ``stream``: timestamp and collect
@@ -124,8 +125,8 @@ def engine_request(eng: Engine, messages: list[Message], max_tokens: int, stream
 
 
 def engine_load(model: Path, mmproj: Path | None, threads: int, ngl: int | str, n_ctx: int = 4096,
-                chat_template: str | None = None) -> tuple[Engine, Any]:
-    eng = Engine()
+                chat_template: str | None = None) -> tuple[LocalEngine, Any]:
+    eng = LocalEngine()
     t = time.perf_counter()
     res = eng.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=n_ctx, threads=threads, gpu_layers=ngl,
                              chat_template=chat_template))
@@ -134,7 +135,7 @@ def engine_load(model: Path, mmproj: Path | None, threads: int, ngl: int | str, 
     return eng, res
 
 
-def engine_close(eng: Engine) -> None:
+def engine_close(eng: LocalEngine) -> None:
     for name in ("close", "shutdown", "unload"):
         fn = getattr(eng, name, None)
         if callable(fn):
@@ -142,7 +143,7 @@ def engine_close(eng: Engine) -> None:
             return
 
 
-def text_figures(eng: Engine, reps: int, tag: str) -> dict[str, Any]:
+def text_figures(eng: LocalEngine, reps: int, tag: str) -> dict[str, Any]:
     """decode over 128 tokens; prompt reading over 512 evaluated tokens (calibrated, see below)."""
     out: dict[str, Any] = {}
     engine_request(eng, [Message.user("Hello there.")], 8)  # warm-up
@@ -212,13 +213,13 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
         row = "pp512" if kwargs.get("n_gen") == 0 else "tg128"
         out[name].append(llama_bench(bench_bin, model, threads, int(ngl), per_round, **kwargs)[row])
 
-    def decode(eng: Engine, i: int) -> None:
+    def decode(eng: LocalEngine, i: int) -> None:
         dec = [engine_request(eng, [Message.user(story(50 + i))], 128) for _ in range(per_round)]
         out["decode"].append(_median_request(dec, "decode_tok_s"))
 
     assert per_round * prompt_pairs <= 10, "a round's prompts need distinct first digits (see digit_prompt)"
 
-    def prompt(eng: Engine, i: int, q: int) -> None:
+    def prompt(eng: LocalEngine, i: int, q: int) -> None:
         pro = [engine_request(eng, [Message.user(digit_prompt(prompt_words, 200 + 10 * i + per_round * q + j))], 1)
                for j in range(per_round)]
         out["prompt"].append(_median_request(pro, "eng_prompt_tok_s"))
@@ -286,7 +287,7 @@ def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any
     return out
 
 
-def image_figures(eng: Engine, images: list[Path], answer_tokens: int,
+def image_figures(eng: LocalEngine, images: list[Path], answer_tokens: int,
                   cli: Callable[[Path], dict[str, Any] | None] | None = None) -> dict[str, Any]:
     """Warm-up image turn, then per image: turn 1 (image + question) and a follow-up.
 
@@ -315,7 +316,7 @@ def image_figures(eng: Engine, images: list[Path], answer_tokens: int,
     return {"cold_first_image": cold, "turns": reps, "cli": clis}
 
 
-def stream_figures(eng: Engine, n_tokens: int, reps: int, tag: str) -> dict[str, Any]:
+def stream_figures(eng: LocalEngine, n_tokens: int, reps: int, tag: str) -> dict[str, Any]:
     """Same request streamed (iterate TextDelta) and not streamed (only Finished): ``reps`` pairs, the
     order within a pair alternating (streamed first, then not streamed first), each pair judged on its own."""
     msg = [Message.user("Write a very long essay about the sea.")]

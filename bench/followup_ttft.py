@@ -18,7 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image  # noqa: E402
-from visiondesk.engine import Engine, Finished, Message, ModelSpec, SamplingParams  # noqa: E402
+from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams  # noqa: E402
+from visiondesk.engine.llama import LocalEngine
 
 from tests.model_factory import write_test_models  # noqa: E402
 
@@ -32,7 +33,7 @@ def main() -> None:
         image = Path(tmp) / "red.png"
         Image.new("RGB", (64, 48), (200, 30, 30)).save(image)
         sampling = SamplingParams(temperature=0, max_tokens=8, repeat_penalty=1.0)
-        with Engine() as engine:
+        with LocalEngine() as engine:
             engine.load(ModelSpec(model=models.model, mmproj=models.mmproj, n_ctx=2048, threads=1))
             first_turn = [Message.user("Describe this.", image)]
             first = list(engine.chat(first_turn, sampling))[-1]

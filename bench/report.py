@@ -201,7 +201,7 @@ def render(r: dict[str, Any]) -> str:
     load = r.get("engine_load") or {}
     if load:
         L.append("")
-        L.append(f"Engine load: backend {load.get('backend')}, {load.get('gpu_layers')}/{load.get('n_layers')} "
+        L.append(f"LocalEngine load: backend {load.get('backend')}, {load.get('gpu_layers')}/{load.get('n_layers')} "
                  f"layers offloaded{', ' + load['fallback_reason'] if load.get('fallback_reason') else ''}.")
     sizes = r.get("model_sizes_mib", {})
     L.append("")

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine import (
     CancelToken,
-    Engine,
     EngineCrashed,
     Finished,
     Message,
@@ -46,12 +46,12 @@ class EngineWorker(QObject):
     def __init__(self, log_dir: Path | None) -> None:
         super().__init__()
         self._log_dir = log_dir
-        self._engine: Engine | None = None
+        self._engine: LocalEngine | None = None
         self.stopping = False  # set from the UI thread at shutdown; checked before each job
 
-    def _get_engine(self) -> Engine:
+    def _get_engine(self) -> LocalEngine:
         if self._engine is None:
-            self._engine = Engine(log_dir=self._log_dir)
+            self._engine = LocalEngine(log_dir=self._log_dir)
         return self._engine
 
     @Slot(object)

@@ -1,10 +1,11 @@
-"""The VisionDesk engine: plain Python, no Qt. llama.cpp runs in a child process it owns.
+"""The VisionDesk engine: plain Python, no Qt, importable without llama.cpp.
 
-Use ``Engine`` (load a model, then ``chat`` for a stream of events with a ``CancelToken``).
+The shared vocabulary of every backend (``Backend``, ``Message``, ``SamplingParams``, ``CancelToken``, the
+events and the errors). The local llama.cpp backend is ``visiondesk.engine.llama.LocalEngine``.
 """
 
 from .cancel import CancelToken
-from .engine import Engine
+from .backend import Backend, BackendInfo
 from .errors import (
     ContextOverflow,
     EngineCrashed,
@@ -21,11 +22,11 @@ from .errors import (
 )
 from .events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
 from .images import PreparedImage, prepare_image
-from .requests import ImageSource, LoadResult, Message, ModelSpec, SamplingParams
+from .requests import ImageSource, Message, ModelSpec, SamplingParams
 
 __all__ = [
-    "CancelToken", "ContextOverflow", "Engine", "EngineCrashed", "EngineEvent", "Finished", "ImageError",
-    "ImageSource", "ImagesNeedProjector", "InputError", "LoadResult", "Message", "ModelFileMissing",
+    "Backend", "BackendInfo", "CancelToken", "ContextOverflow", "EngineCrashed", "EngineEvent", "Finished", "ImageError",
+    "ImageSource", "ImagesNeedProjector", "InputError", "Message", "ModelFileMissing",
     "ModelSpec", "NoChatTemplate", "NotAGGUF", "PreparedImage", "ProjectorMismatch", "SamplingParams",
     "Stage", "StageChanged", "StopReason", "TextDelta", "Timings", "TruncatedGGUF", "UnknownArchitecture",
     "Usage", "VisionDeskError", "prepare_image",

@@ -16,10 +16,10 @@ from typing import Any, TextIO
 
 from .cancel import CancelToken
 from .data_dir import data_dir
-from .engine import Engine
+from .llama import LoadResult, LocalEngine
 from .errors import ContextOverflow, InputError, VisionDeskError
 from .events import Finished, Stage, StageChanged, StopReason, TextDelta
-from .requests import LoadResult, Message, ModelSpec, SamplingParams, physical_cores
+from .requests import Message, ModelSpec, SamplingParams, physical_cores
 
 _STAGE_TEXT = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding image",
                Stage.READING_PROMPT: "reading the prompt", Stage.GENERATING: "writing"}
@@ -93,7 +93,7 @@ def _stats(fin: Finished, load: LoadResult | None) -> dict[str, Any]:
             "threads": load.threads if load else 0, "threads_batch": load.threads_batch if load else 0}
 
 
-def _answer(engine: Engine, messages: list[Message], args: argparse.Namespace, out: TextIO,
+def _answer(engine: LocalEngine, messages: list[Message], args: argparse.Namespace, out: TextIO,
             err: TextIO) -> tuple[Finished, str]:
     cancel = CancelToken()
     parts: list[str] = []
@@ -127,7 +127,7 @@ def _fail(exc: BaseException, err: TextIO) -> int:
     return 2 if isinstance(exc, InputError) else 1
 
 
-def _load(engine: Engine, args: argparse.Namespace, err: TextIO) -> None:
+def _load(engine: LocalEngine, args: argparse.Namespace, err: TextIO) -> None:
     err.write("[loading the model]\n")
     result = engine.load(_spec(args))
     err.write(f"[loaded: {result.backend}, {result.gpu_layers} GPU layers"
@@ -138,7 +138,7 @@ def _load(engine: Engine, args: argparse.Namespace, err: TextIO) -> None:
 def run_ask(args: argparse.Namespace) -> int:
     """One question, streamed."""
     try:
-        with Engine(log_dir=_log_dir()) as engine:
+        with LocalEngine(log_dir=_log_dir()) as engine:
             _load(engine, args, sys.stderr)
             messages = [Message.system(args.system)] if args.system else []
             messages.append(Message.user(args.question, *args.image))
@@ -156,7 +156,7 @@ def run_chat(args: argparse.Namespace) -> int:
     pending: list[Path] = list(args.image)
     status = 0
     try:
-        with Engine(log_dir=_log_dir()) as engine:
+        with LocalEngine(log_dir=_log_dir()) as engine:
             _load(engine, args, sys.stderr)
             for raw in sys.stdin:
                 line = raw.rstrip("\n")
@@ -201,7 +201,7 @@ def _drop_oldest(history: list[Message]) -> list[Message]:
 def run_doctor(args: argparse.Namespace) -> int:
     """Print the llama.cpp build, cores, RAM and GPUs."""
     try:
-        with Engine(log_dir=_log_dir()) as engine:
+        with LocalEngine(log_dir=_log_dir()) as engine:
             info = engine.system_info()
             if args.model:
                 r = engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx))

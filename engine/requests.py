@@ -121,23 +121,3 @@ class ModelSpec:
         """Threads for generation and for prompt reading."""
         t = self.threads or physical_cores()
         return t, self.threads_batch or t
-
-
-@dataclasses.dataclass(frozen=True)
-class LoadResult:
-    """What loading produced, and where it ran."""
-
-    model: Path
-    mmproj: Path | None
-    backend: str  # "CPU", "CUDA", "Metal", ...
-    gpu_layers: int  # layers offloaded
-    n_layers: int
-    n_ctx: int
-    vision: bool
-    chat_template_source: str  # "gguf" or "configured"
-    fallback_reason: str = ""  # why fewer layers than asked, if so
-    load_ms: float = 0.0
-    threads: int = 0  # CPU threads for generation
-    threads_batch: int = 0  # CPU threads for reading prompts
-    threads_note: str = ""  # how they were chosen
-    warmup_tokens: int = 0  # the full batch run at load with every layer on the GPU (0: none)

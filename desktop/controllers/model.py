@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog
-from visiondesk.engine import LoadResult, ModelSpec
+from visiondesk.engine import ModelSpec
+from visiondesk.engine.llama import LoadResult
 
 from ..settings import Settings, SettingsRepository, apply_preset
 from ..views.first_run import FirstRunView

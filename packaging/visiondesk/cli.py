@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--visiondesk-engine-child"]:  # a frozen (packaged) app starting its engine process
-        from visiondesk.engine.worker.child import main as engine_child
+        from visiondesk.engine.llama.worker.child import main as engine_child
 
         return engine_child(argv[1:])
     parser = build_parser()

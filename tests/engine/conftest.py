@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from visiondesk.engine import Engine, Finished, Message, ModelSpec, SamplingParams, TextDelta
+from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta
+from visiondesk.engine.llama import LocalEngine
 
 from tests.model_factory import GeneratedModels, TextShape, VisionShape, write_mmproj, write_text_model
 
@@ -36,9 +37,9 @@ def spec(models: GeneratedModels, **kw: object) -> ModelSpec:
 
 
 @pytest.fixture(scope="module")
-def engine(test_models: GeneratedModels) -> Iterator[Engine]:
+def engine(test_models: GeneratedModels) -> Iterator[LocalEngine]:
     """A loaded engine on the tiny vision model."""
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(spec(test_models))
         yield e
 
@@ -54,7 +55,7 @@ def medium_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     return model, mmproj
 
 
-def run(engine: Engine, messages: list[Message], sampling: SamplingParams = GREEDY,
+def run(engine: LocalEngine, messages: list[Message], sampling: SamplingParams = GREEDY,
         **kw: object) -> tuple[str, Finished, list[object]]:
     """Consume a chat stream: (text, final event, all events)."""
     events = list(engine.chat(messages, sampling, **kw))  # type: ignore[arg-type]

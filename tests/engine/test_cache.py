@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from visiondesk.engine import Engine, Message
-from visiondesk.engine.worker.prompt_cache import (
+from visiondesk.engine import Message
+from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.worker.prompt_cache import (
     FA_TILE,
     ImagePart,
     ImageSegment,
@@ -26,18 +27,18 @@ from tests.model_factory import GeneratedModels
 
 @pytest.fixture
 def fresh(test_models: GeneratedModels):  # noqa: ANN201
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(spec(test_models))
         yield e
 
 
 def cold(test_models: GeneratedModels, messages: list[Message]) -> str:
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(spec(test_models))
         return run(e, messages)[0]
 
 
-def test_follow_up_reads_only_the_new_turn(fresh: Engine, images: dict[str, Path]) -> None:
+def test_follow_up_reads_only_the_new_turn(fresh: LocalEngine, images: dict[str, Path]) -> None:
     q1 = Message.user("What is in the picture?", images["red"])
     a1, f1, _ = run(fresh, [q1])
     assert f1.usage.images_encoded == 1
@@ -52,7 +53,7 @@ def test_follow_up_reads_only_the_new_turn(fresh: Engine, images: dict[str, Path
     assert f2.usage.prompt_tokens_evaluated < len("<|im_end|>\n<|im_start|>user\nAnd what colour is it?") + 30
 
 
-def test_regenerate_matches_cold_start_without_rereading(fresh: Engine, images: dict[str, Path],
+def test_regenerate_matches_cold_start_without_rereading(fresh: LocalEngine, images: dict[str, Path],
                                                         test_models: GeneratedModels) -> None:
     q = [Message.user("Describe it.", images["blue"])]
     first, _, _ = run(fresh, q)
@@ -62,7 +63,7 @@ def test_regenerate_matches_cold_start_without_rereading(fresh: Engine, images: 
     assert f.usage.images_encoded == 0
 
 
-def test_edit_matches_cold_start(fresh: Engine, images: dict[str, Path], test_models: GeneratedModels) -> None:
+def test_edit_matches_cold_start(fresh: LocalEngine, images: dict[str, Path], test_models: GeneratedModels) -> None:
     q1 = Message.user("What is this?", images["green"])
     a1, _, _ = run(fresh, [q1])
     run(fresh, [q1, Message.assistant(a1), Message.user("Tell me more")])
@@ -73,7 +74,7 @@ def test_edit_matches_cold_start(fresh: Engine, images: dict[str, Path], test_mo
     assert f.usage.prompt_tokens_evaluated < f.usage.prompt_tokens
 
 
-def test_edit_of_the_first_message_rereads_but_does_not_reencode(fresh: Engine, images: dict[str, Path],
+def test_edit_of_the_first_message_rereads_but_does_not_reencode(fresh: LocalEngine, images: dict[str, Path],
                                                                  test_models: GeneratedModels) -> None:
     run(fresh, [Message.user("What is this?", images["red"])])
     edited = [Message.user("What is that?", images["red"])]
@@ -82,7 +83,7 @@ def test_edit_of_the_first_message_rereads_but_does_not_reencode(fresh: Engine, 
     assert f.usage.images_encoded == 0  # the embedding store had it
 
 
-def test_switching_conversations_uses_the_embedding_store(fresh: Engine, images: dict[str, Path]) -> None:
+def test_switching_conversations_uses_the_embedding_store(fresh: LocalEngine, images: dict[str, Path]) -> None:
     conv_a = [Message.user("A?", images["red"])]
     conv_b = [Message.user("B?", images["blue"])]
     run(fresh, conv_a)
@@ -92,7 +93,7 @@ def test_switching_conversations_uses_the_embedding_store(fresh: Engine, images:
     assert back.usage.prompt_tokens_evaluated > 16  # the KV cache held B, so A is read again
 
 
-def test_image_identity_is_its_pixels(fresh: Engine, images: dict[str, Path], tmp_path: Path) -> None:
+def test_image_identity_is_its_pixels(fresh: LocalEngine, images: dict[str, Path], tmp_path: Path) -> None:
     run(fresh, [Message.user("One", images["red"])])
     renamed = tmp_path / "holiday photo.png"
     shutil.copy(images["red"], renamed)
@@ -147,7 +148,7 @@ def test_plan_for_an_identical_prompt_leaves_nothing_to_do() -> None:
     assert plan.keep_pos == 3 and plan.todo == [text()]
 
 
-def test_follow_up_does_not_decode_or_send_the_image_again(fresh: Engine, images: dict[str, Path],
+def test_follow_up_does_not_decode_or_send_the_image_again(fresh: LocalEngine, images: dict[str, Path],
                                                           tmp_path: Path) -> None:
     """The parent remembers checked images; the child asks for pixels only when it must evaluate them."""
     photo = tmp_path / "photo.png"
@@ -166,7 +167,7 @@ def test_follow_up_does_not_decode_or_send_the_image_again(fresh: Engine, images
     assert f2.usage.images_reused == 1
 
 
-def test_pixels_are_fetched_when_the_child_needs_them(fresh: Engine, images: dict[str, Path]) -> None:
+def test_pixels_are_fetched_when_the_child_needs_them(fresh: LocalEngine, images: dict[str, Path]) -> None:
     run(fresh, [Message.user("A", images["red"])])
     fresh.reset_conversation()  # the KV cache forgets; the embedding store still holds the image
     _, f, _ = run(fresh, [Message.user("A", images["red"])])
@@ -205,7 +206,7 @@ def test_batches_are_widened_only_where_that_is_cheaper() -> None:
     assert widen_small_batch(plan(40, cached_text=300, image=False)).keep_pos == 300 - 24
 
 
-def test_a_widened_follow_up_answers_like_a_cold_start(fresh: Engine, images: dict[str, Path],
+def test_a_widened_follow_up_answers_like_a_cold_start(fresh: LocalEngine, images: dict[str, Path],
                                                        test_models: GeneratedModels) -> None:
     """A follow-up of 24-63 new tokens after a long first turn is read as one 64-token batch (CPU).
 

@@ -6,19 +6,8 @@ import os
 import signal
 from pathlib import Path
 
-from visiondesk.engine import (
-    CancelToken,
-    Engine,
-    EngineCrashed,
-    Finished,
-    Message,
-    ModelSpec,
-    SamplingParams,
-    Stage,
-    StageChanged,
-    StopReason,
-    TextDelta,
-)
+from visiondesk.engine import CancelToken, EngineCrashed, Finished, Message, ModelSpec, SamplingParams, Stage, StageChanged, StopReason, TextDelta
+from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import run, spec
 from tests.model_factory import GeneratedModels
@@ -27,7 +16,7 @@ BOUND_S = 0.25
 LONG = SamplingParams(temperature=0, max_tokens=200_000, repeat_penalty=1.0)
 
 
-def cancel_at(engine: Engine, messages: list[Message], when: Stage | str) -> tuple[Finished, list[object], float]:
+def cancel_at(engine: LocalEngine, messages: list[Message], when: Stage | str) -> tuple[Finished, list[object], float]:
     """Cancel as soon as the stream reaches ``when`` (a stage, or "text"); returns the final event."""
     token = CancelToken()
     events = []
@@ -43,7 +32,7 @@ def cancel_at(engine: Engine, messages: list[Message], when: Stage | str) -> tup
     return fin, events, token.cancelled_at
 
 
-def test_cancel_while_generating(engine: Engine) -> None:
+def test_cancel_while_generating(engine: LocalEngine) -> None:
     fin, events, at = cancel_at(engine, [Message.user("Write forever")], "text")
     assert fin.stop_reason is StopReason.CANCELLED
     assert fin.t - at < BOUND_S
@@ -52,7 +41,7 @@ def test_cancel_while_generating(engine: Engine) -> None:
 
 def test_cancel_while_encoding_image(medium_models: tuple[Path, Path], images: dict[str, Path]) -> None:
     model, mmproj = medium_models
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
         fin, events, at = cancel_at(e, [Message.user("What is it?", images["red"])], Stage.ENCODING_IMAGE)
         assert fin.stop_reason is StopReason.CANCELLED
@@ -70,7 +59,7 @@ def test_cancel_while_encoding_image(medium_models: tuple[Path, Path], images: d
 def test_cancel_while_reading_prompt(medium_models: tuple[Path, Path]) -> None:
     model, _ = medium_models
     long_prompt = [Message.user("the " * 700)]  # one token per character: ~2800 tokens
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(ModelSpec(model=model, n_ctx=4096, threads=1))
         fin, events, at = cancel_at(e, long_prompt, Stage.READING_PROMPT)
         assert fin.stop_reason is StopReason.CANCELLED
@@ -83,7 +72,7 @@ def test_cancel_while_reading_prompt(medium_models: tuple[Path, Path]) -> None:
         assert fin.t - at < full.timings.prompt_ms / 1000 / 4
 
 
-def test_abandoned_stream_leaves_engine_ready(engine: Engine) -> None:
+def test_abandoned_stream_leaves_engine_ready(engine: LocalEngine) -> None:
     stream = engine.chat([Message.user("Write forever")], LONG)
     for ev in stream:
         if isinstance(ev, TextDelta):
@@ -93,7 +82,7 @@ def test_abandoned_stream_leaves_engine_ready(engine: Engine) -> None:
 
 
 def test_child_killed_mid_answer_then_next_question_works(test_models: GeneratedModels) -> None:
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(spec(test_models))
         pid = e.pid
         assert pid is not None
@@ -115,7 +104,7 @@ def test_child_killed_mid_answer_then_next_question_works(test_models: Generated
 
 def test_child_killed_while_idle(test_models: GeneratedModels) -> None:
     """Killed between requests: the next question restarts it (or reports the crash, never raises)."""
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(spec(test_models))
         pid = e.pid
         assert pid is not None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from visiondesk.engine import Engine, Message, SamplingParams, Stage, StageChanged, StopReason, TextDelta
+from visiondesk.engine import Message, SamplingParams, Stage, StageChanged, StopReason, TextDelta
+from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import GREEDY, run, spec
 from tests.model_factory import GeneratedModels
@@ -13,7 +14,7 @@ from tests.model_factory import GeneratedModels
 IMAGE_TOKENS = 16  # 32 px image, 8 px patches
 
 
-def test_image_and_text(engine: Engine, images: dict[str, Path]) -> None:
+def test_image_and_text(engine: LocalEngine, images: dict[str, Path]) -> None:
     text, fin, _ = run(engine, [Message.user("What is in this picture?", images["red"])])
     assert fin.error is None
     assert fin.stop_reason is StopReason.LENGTH
@@ -23,13 +24,13 @@ def test_image_and_text(engine: Engine, images: dict[str, Path]) -> None:
     assert text.strip()
 
 
-def test_the_image_reaches_the_model(engine: Engine, images: dict[str, Path]) -> None:
+def test_the_image_reaches_the_model(engine: LocalEngine, images: dict[str, Path]) -> None:
     red, _, _ = run(engine, [Message.user("Describe.", images["red"])])
     blue, _, _ = run(engine, [Message.user("Describe.", images["blue"])])
     assert red != blue
 
 
-def test_two_images_in_one_message(engine: Engine, images: dict[str, Path]) -> None:
+def test_two_images_in_one_message(engine: LocalEngine, images: dict[str, Path]) -> None:
     _, one, _ = run(engine, [Message.user("Compare.", images["red"])])
     _, two, _ = run(engine, [Message.user("Compare.", images["red"], images["green"])])
     assert two.error is None
@@ -37,7 +38,7 @@ def test_two_images_in_one_message(engine: Engine, images: dict[str, Path]) -> N
     assert two.usage.images_encoded + two.usage.images_reused == 2
 
 
-def test_text_only(engine: Engine) -> None:
+def test_text_only(engine: LocalEngine) -> None:
     text, fin, events = run(engine, [Message.user("Say something.")])
     assert fin.error is None and text
     assert not any(isinstance(e, StageChanged) and e.stage is Stage.ENCODING_IMAGE for e in events)
@@ -45,14 +46,14 @@ def test_text_only(engine: Engine) -> None:
 
 
 def test_text_only_model_without_projector(test_models: GeneratedModels) -> None:
-    with Engine() as e:
+    with LocalEngine() as e:
         result = e.load(spec(test_models, mmproj=None))
         assert result.vision is False
         text, fin, _ = run(e, [Message.user("Hello there")])
         assert fin.error is None and text
 
 
-def test_several_turns(engine: Engine, images: dict[str, Path]) -> None:
+def test_several_turns(engine: LocalEngine, images: dict[str, Path]) -> None:
     history: list[Message] = []
     for i, question in enumerate(["What is this?", "And the colour?", "Anything else?"]):
         turn = Message.user(question, images["green"]) if i == 0 else Message.user(question)
@@ -63,7 +64,7 @@ def test_several_turns(engine: Engine, images: dict[str, Path]) -> None:
     assert fin.usage.prompt_tokens_evaluated < fin.usage.prompt_tokens
 
 
-def test_stream_order_and_timestamps(engine: Engine, images: dict[str, Path]) -> None:
+def test_stream_order_and_timestamps(engine: LocalEngine, images: dict[str, Path]) -> None:
     engine.reset_conversation()
     _, fin, events = run(engine, [Message.user("Look.", images["blue"])], GREEDY)
     stages = [e.stage for e in events if isinstance(e, StageChanged)]
@@ -77,7 +78,7 @@ def test_stream_order_and_timestamps(engine: Engine, images: dict[str, Path]) ->
 
 
 def test_cjk_from_byte_tokens_streams_whole_characters(test_models: GeneratedModels) -> None:
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(spec(test_models, model=test_models.cjk_model, mmproj=None))
         deltas = [ev for ev in e.chat([Message.user("写点什么")], SamplingParams(temperature=0, max_tokens=30,
                                                                              repeat_penalty=1.0))
@@ -92,14 +93,14 @@ def test_cjk_from_byte_tokens_streams_whole_characters(test_models: GeneratedMod
 def test_greedy_is_deterministic_across_engines(test_models: GeneratedModels, images: dict[str, Path]) -> None:
     answers = []
     for _ in range(2):
-        with Engine() as e:
+        with LocalEngine() as e:
             e.load(spec(test_models))
             answers.append(run(e, [Message.user("Describe.", images["red"])])[0])
             answers.append(run(e, [Message.user("Describe.", images["red"])])[0])  # served from cache
     assert len(set(answers)) == 1
 
 
-def test_sampling_with_seed_is_reproducible(engine: Engine) -> None:
+def test_sampling_with_seed_is_reproducible(engine: LocalEngine) -> None:
     s = SamplingParams(temperature=1.0, top_k=40, top_p=0.95, min_p=0.0, seed=42, max_tokens=12)
     a = run(engine, [Message.user("Tell me")], s)[0]
     b = run(engine, [Message.user("Tell me")], s)[0]
@@ -109,7 +110,7 @@ def test_sampling_with_seed_is_reproducible(engine: Engine) -> None:
 
 
 def test_stop_reason_end(test_models: GeneratedModels) -> None:
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(spec(test_models, model=test_models.ending_model, mmproj=None))
         text, fin, _ = run(e, [Message.user("Hi")], SamplingParams(temperature=0, max_tokens=50))
     assert fin.stop_reason is StopReason.END
@@ -117,7 +118,7 @@ def test_stop_reason_end(test_models: GeneratedModels) -> None:
     assert fin.usage.completion_tokens == 6
 
 
-def test_stop_reason_stop_string(engine: Engine) -> None:
+def test_stop_reason_stop_string(engine: LocalEngine) -> None:
     full, _, _ = run(engine, [Message.user("Go on")], SamplingParams(temperature=0, max_tokens=24))
     stop = full[5:8]
     cut = full.index(stop)
@@ -127,7 +128,7 @@ def test_stop_reason_stop_string(engine: Engine) -> None:
     assert text == full[:cut]
 
 
-def test_stop_reason_length_and_usage(engine: Engine) -> None:
+def test_stop_reason_length_and_usage(engine: LocalEngine) -> None:
     _, fin, _ = run(engine, [Message.user("Go on")], SamplingParams(temperature=0, max_tokens=5))
     assert fin.stop_reason is StopReason.LENGTH
     assert fin.usage.completion_tokens == 5
@@ -141,7 +142,7 @@ def image_turns_per_mode(test_models: GeneratedModels, image: Path, monkeypatch:
     answers = {}
     for mode in ("0", "1"):
         monkeypatch.setenv(env, mode)
-        with Engine() as e:
+        with LocalEngine() as e:
             e.load(spec(test_models))
             q = [Message.user("Describe.", image)]
             a, _, _ = run(e, q, sampling)
@@ -169,7 +170,7 @@ def test_plain_greedy_picks_what_llama_cpps_greedy_sampler_picks(test_models: Ge
 
 
 def test_only_plain_greedy_on_the_host_skips_the_native_chain(monkeypatch: pytest.MonkeyPatch) -> None:
-    from visiondesk.engine.worker.sampling import GreedyArgmax, token_picker
+    from visiondesk.engine.llama.worker.sampling import GreedyArgmax, token_picker
 
     def fast(params: SamplingParams, on_device: bool = False) -> bool:
         return isinstance(token_picker(params, None, None, 8, on_device), GreedyArgmax)

@@ -11,11 +11,11 @@ import subprocess
 import sys
 
 import pytest
-from visiondesk.engine import Engine
+from visiondesk.engine.llama import LocalEngine
 
 PROBE = """
 import sys, threading
-from visiondesk.engine.worker.denormals import denormals_flushed, flush_denormals
+from visiondesk.engine.llama.worker.denormals import denormals_flushed, flush_denormals
 before = denormals_flushed()
 ok = flush_denormals()
 later = []
@@ -51,5 +51,5 @@ def test_the_engine_child_reports_it(flag: str | None, expected: bool, monkeypat
         monkeypatch.delenv("VISIONDESK_FLUSH_DENORMALS", raising=False)
     else:
         monkeypatch.setenv("VISIONDESK_FLUSH_DENORMALS", flag)
-    with Engine() as eng:
+    with LocalEngine() as eng:
         assert eng.system_info()["denormals_flushed"] is expected

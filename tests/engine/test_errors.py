@@ -5,21 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from visiondesk.engine import (
-    ContextOverflow,
-    Engine,
-    EngineCrashed,
-    ImagesNeedProjector,
-    Message,
-    ModelFileMissing,
-    NoChatTemplate,
-    NotAGGUF,
-    ProjectorMismatch,
-    SamplingParams,
-    StopReason,
-    TruncatedGGUF,
-    UnknownArchitecture,
-)
+from visiondesk.engine import ContextOverflow, EngineCrashed, ImagesNeedProjector, Message, ModelFileMissing, NoChatTemplate, NotAGGUF, ProjectorMismatch, SamplingParams, StopReason, TruncatedGGUF, UnknownArchitecture
+from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.errors import NotAProjector
 
 from tests.engine.conftest import run, spec
@@ -27,7 +14,7 @@ from tests.model_factory import GeneratedModels, write_mmproj, write_text_model
 
 
 def test_model_file_missing(tmp_path: Path) -> None:
-    with Engine() as e, pytest.raises(ModelFileMissing, match="does-not-exist.gguf"):
+    with LocalEngine() as e, pytest.raises(ModelFileMissing, match="does-not-exist.gguf"):
         e.load(spec_for(tmp_path / "does-not-exist.gguf"))
 
 
@@ -40,7 +27,7 @@ def spec_for(model: Path, mmproj: Path | None = None):  # noqa: ANN201
 def test_not_a_gguf(tmp_path: Path) -> None:
     bad = tmp_path / "notes.gguf"
     bad.write_text("this is a text file, not a model")
-    with Engine() as e, pytest.raises(NotAGGUF, match="notes.gguf is not a GGUF file"):
+    with LocalEngine() as e, pytest.raises(NotAGGUF, match="notes.gguf is not a GGUF file"):
         e.load(spec_for(bad))
 
 
@@ -49,18 +36,18 @@ def test_truncated_gguf(tmp_path: Path, test_models: GeneratedModels, keep: int 
     data = test_models.model.read_bytes()
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(data[: len(data) // 2 if keep == "half" else int(keep)])
-    with Engine() as e, pytest.raises(TruncatedGGUF, match="cut.gguf.*download it again"):
+    with LocalEngine() as e, pytest.raises(TruncatedGGUF, match="cut.gguf.*download it again"):
         e.load(spec_for(cut))
 
 
 def test_unknown_architecture(tmp_path: Path) -> None:
     odd = write_text_model(tmp_path / "odd.gguf", architecture="visiondesk-imaginary")
-    with Engine() as e, pytest.raises(UnknownArchitecture, match="visiondesk-imaginary"):
+    with LocalEngine() as e, pytest.raises(UnknownArchitecture, match="visiondesk-imaginary"):
         e.load(spec_for(odd))
 
 
 def test_projector_mismatch_is_explained(test_models: GeneratedModels) -> None:
-    with Engine() as e, pytest.raises(ProjectorMismatch) as info:
+    with LocalEngine() as e, pytest.raises(ProjectorMismatch) as info:
         e.load(spec_for(test_models.model, test_models.mismatched_mmproj))
     message = str(info.value)
     assert "tiny-mmproj-96.gguf" in message and "tiny-chat.gguf" in message
@@ -68,23 +55,23 @@ def test_projector_mismatch_is_explained(test_models: GeneratedModels) -> None:
 
 
 def test_projector_given_as_model(test_models: GeneratedModels) -> None:
-    with Engine() as e, pytest.raises(NotAProjector):
+    with LocalEngine() as e, pytest.raises(NotAProjector):
         e.load(spec_for(test_models.mmproj))
-    with Engine() as e, pytest.raises(NotAProjector, match="not a vision projector"):
+    with LocalEngine() as e, pytest.raises(NotAProjector, match="not a vision projector"):
         e.load(spec_for(test_models.model, test_models.model))
 
 
 def test_no_chat_template(test_models: GeneratedModels) -> None:
-    with Engine() as e, pytest.raises(NoChatTemplate, match="tiny-no-template.gguf"):
+    with LocalEngine() as e, pytest.raises(NoChatTemplate, match="tiny-no-template.gguf"):
         e.load(spec_for(test_models.no_template_model))
-    with Engine() as e:  # a configured template makes it usable
+    with LocalEngine() as e:  # a configured template makes it usable
         e.load(spec(test_models, model=test_models.no_template_model, mmproj=None,
                     chat_template="{% for m in messages %}{{ m.content }}\n{% endfor %}"))
         assert run(e, [Message.user("hello")])[1].error is None
 
 
 def test_images_without_projector(test_models: GeneratedModels, images: dict[str, Path]) -> None:
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(spec(test_models, mmproj=None))
         _, fin, _ = run(e, [Message.user("What is this?", images["red"])])
         assert fin.stop_reason is StopReason.ERROR
@@ -94,7 +81,7 @@ def test_images_without_projector(test_models: GeneratedModels, images: dict[str
 
 
 def test_context_overflow_offers_dropping_turns(test_models: GeneratedModels) -> None:
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(spec(test_models, n_ctx=256))
         _, fin, _ = run(e, [Message.user("the " * 400)])
         assert isinstance(fin.error, ContextOverflow)
@@ -106,7 +93,7 @@ def test_context_overflow_offers_dropping_turns(test_models: GeneratedModels) ->
 def test_corrupt_projector_crashing_llama_is_reported(tmp_path: Path, test_models: GeneratedModels) -> None:
     """A projector missing a required tensor makes llama.cpp crash natively; the engine survives."""
     broken = write_mmproj(tmp_path / "broken-mmproj.gguf", omit=("mm.2.weight", "mm.2.bias"))
-    with Engine() as e:
+    with LocalEngine() as e:
         try:
             e.load(spec_for(test_models.model, broken))
         except EngineCrashed as exc:
@@ -119,6 +106,6 @@ def test_corrupt_projector_crashing_llama_is_reported(tmp_path: Path, test_model
         assert run(e, [Message.user("Alive?")])[1].error is None
 
 
-def test_sampling_params_reach_the_sampler(engine: Engine) -> None:
+def test_sampling_params_reach_the_sampler(engine: LocalEngine) -> None:
     a = run(engine, [Message.user("x")], SamplingParams(temperature=0, max_tokens=3))[1]
     assert a.usage.completion_tokens == 3

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from visiondesk.engine import Engine, Message
-from visiondesk.engine.worker.gpu_fit import FitInput, MiB, fallback_steps, plan_layers
+from visiondesk.engine import Message
+from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.worker.gpu_fit import FitInput, MiB, fallback_steps, plan_layers
 
 from tests.engine.conftest import run, spec
 from tests.model_factory import GeneratedModels
@@ -63,7 +64,7 @@ def test_simulated_out_of_memory_falls_back_to_fewer_layers(test_models: Generat
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """FAKE: a simulated 8 GiB GPU on which more than one layer "fails to allocate"."""
     monkeypatch.setenv("VISIONDESK_FAKE_GPU", "8192:1")
-    with Engine() as e:
+    with LocalEngine() as e:
         result = e.load(spec(test_models, gpu_layers="auto"))
         assert result.gpu_layers == 1 and result.warmup_tokens == 0  # partly on the "GPU": no warm-up
         assert result.backend == "FakeGPU"
@@ -73,14 +74,14 @@ def test_simulated_out_of_memory_falls_back_to_fewer_layers(test_models: Generat
 
 
 def test_full_offload_warms_up_with_a_full_batch_and_leaves_no_trace(test_models: GeneratedModels,
-                                                                      engine: Engine,
+                                                                      engine: LocalEngine,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """FAKE: a simulated GPU with room for every layer (they run on the CPU). The load runs one full
     micro-batch (what llama-bench's warm-up pays for on a real GPU), and answers stay those of a CPU load."""
     assert engine.loaded is not None and engine.loaded.warmup_tokens == 0  # CPU: no full-batch warm-up
     cpu_text, _, _ = run(engine, [Message.user("warm or cold, the same answer")])
     monkeypatch.setenv("VISIONDESK_FAKE_GPU", "8192")
-    with Engine() as e:
+    with LocalEngine() as e:
         result = e.load(spec(test_models, gpu_layers="auto"))
         assert result.gpu_layers > result.n_layers  # every layer and the output "on the GPU"
         assert result.warmup_tokens == min(512, result.n_ctx - 1)
@@ -93,13 +94,13 @@ def test_simulated_out_of_memory_ends_on_the_cpu(test_models: GeneratedModels,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """FAKE: a simulated GPU on which no layer fits."""
     monkeypatch.setenv("VISIONDESK_FAKE_GPU", "8192:0")
-    with Engine() as e:
+    with LocalEngine() as e:
         result = e.load(spec(test_models, gpu_layers=3))
         assert result.gpu_layers == 0 and result.backend == "CPU"
         assert "now 0 layers" in result.fallback_reason
 
 
-def test_cpu_build_reports_why_nothing_is_offloaded(engine: Engine) -> None:
+def test_cpu_build_reports_why_nothing_is_offloaded(engine: LocalEngine) -> None:
     assert engine.loaded is not None
     assert engine.loaded.gpu_layers == 0
     assert engine.loaded.fallback_reason == "this build of llama.cpp has no GPU offload"

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from visiondesk.engine import Engine, ImageError, ImageSource, Message, prepare_image
+from visiondesk.engine import ImageError, ImageSource, Message, prepare_image
+from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import run
 
@@ -200,14 +201,14 @@ def test_identity_follows_pixels_not_names(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["CMYK jpeg", "16-bit greyscale", "rgba with transparency", "exif rotated jpeg"])
-def test_odd_images_reach_the_model(kind: str, engine: Engine, tmp_path: Path) -> None:
+def test_odd_images_reach_the_model(kind: str, engine: LocalEngine, tmp_path: Path) -> None:
     path = tmp_path / "odd.img"
     path.write_bytes(OK[kind][0]())
     text, fin, _ = run(engine, [Message.user("What is this?", path)])
     assert fin.error is None and text
 
 
-def test_unusable_image_in_a_chat_is_an_error_event(engine: Engine, tmp_path: Path) -> None:
+def test_unusable_image_in_a_chat_is_an_error_event(engine: LocalEngine, tmp_path: Path) -> None:
     bad = tmp_path / "receipt.jpg"
     bad.write_bytes(truncated_png())
     _, fin, _ = run(engine, [Message.user("Total?", bad)])

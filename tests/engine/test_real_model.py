@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from visiondesk.engine import Engine, Message, ModelSpec, SamplingParams, StopReason, TextDelta
+from visiondesk.engine import Message, ModelSpec, SamplingParams, StopReason, TextDelta
+from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import run
 
@@ -26,18 +27,18 @@ def gemma(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def engine(gemma: Path):  # noqa: ANN201
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(ModelSpec(model=gemma, n_ctx=1024, chat_template=PLAIN, threads=2))
         yield e
 
 
-def test_real_english_text(engine: Engine) -> None:
+def test_real_english_text(engine: LocalEngine) -> None:
     text, fin, _ = run(engine, [Message.user("Question: What is the capital of France?\nAnswer:")], GREEDY)
     assert fin.error is None
     assert "Paris" in text
 
 
-def test_real_chinese_text_streams_whole_characters(engine: Engine) -> None:
+def test_real_chinese_text_streams_whole_characters(engine: LocalEngine) -> None:
     events = list(engine.chat([Message.user("北京是中国的")], GREEDY))
     deltas = [e.text for e in events if isinstance(e, TextDelta)]
     text = "".join(deltas)
@@ -45,7 +46,7 @@ def test_real_chinese_text_streams_whole_characters(engine: Engine) -> None:
     assert "\ufffd" not in text
 
 
-def test_real_model_follow_up_reuses_the_prefix(engine: Engine) -> None:
+def test_real_model_follow_up_reuses_the_prefix(engine: LocalEngine) -> None:
     q1 = Message.user("List three colours: red,")
     a1, f1, _ = run(engine, [q1], GREEDY)
     _, f2, _ = run(engine, [q1, Message.assistant(a1), Message.user(" and two more:")], GREEDY)
@@ -54,7 +55,7 @@ def test_real_model_follow_up_reuses_the_prefix(engine: Engine) -> None:
     assert f2.usage.prompt_tokens > f1.usage.prompt_tokens
 
 
-def test_edit_on_a_sliding_window_model_reuses_and_stays_sane(engine: Engine) -> None:
+def test_edit_on_a_sliding_window_model_reuses_and_stays_sane(engine: LocalEngine) -> None:
     """Gemma 3 mixes sliding-window and global attention layers; cutting its cache back must work.
 
     Exact equality with a cold start is checked on the f32 generated models (test_cache.py): with
@@ -80,7 +81,7 @@ def test_edit_beyond_a_trimmed_sliding_window_reads_everything_again_like_a_cold
     edited = Message.user(f"Inventory: {sentences.replace('Item 3 is', 'Item 3 was')}\nQuestion: what colour is "
                           "item 7?\nAnswer:")
     spec = ModelSpec(model=gemma, n_ctx=4096, chat_template=PLAIN, threads=2, full_swa_cache=False)
-    with Engine() as e:
+    with LocalEngine() as e:
         e.load(spec)
         _, f1, _ = run(e, [first], GREEDY)
         assert f1.usage.prompt_tokens > 1200  # well past Gemma 3 270M's 512-token window
@@ -89,7 +90,7 @@ def test_edit_beyond_a_trimmed_sliding_window_reads_everything_again_like_a_cold
         assert f2.usage.prompt_tokens_evaluated < 20  # at the end of the window the cache still serves
         warm, f3, _ = run(e, [edited], GREEDY)
         assert f3.usage.prompt_tokens_evaluated == f3.usage.prompt_tokens  # read again from the start
-    with Engine() as cold_engine:
+    with LocalEngine() as cold_engine:
         cold_engine.load(spec)
         cold, f4, _ = run(cold_engine, [edited], GREEDY)
     assert f4.usage.prompt_tokens == f3.usage.prompt_tokens
@@ -104,7 +105,7 @@ def test_plain_greedy_argmax_matches_the_native_greedy_sampler_on_a_262k_vocabul
     answers = {}
     for mode in ("0", "1"):
         monkeypatch.setenv("VISIONDESK_NATIVE_GREEDY", mode)
-        with Engine() as e:
+        with LocalEngine() as e:
             e.load(ModelSpec(model=gemma, n_ctx=1024, chat_template=PLAIN, threads=2))
             answers[mode] = [run(e, [Message.user(p)], plain)[0] for p in prompts]
     assert answers["0"] == answers["1"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from visiondesk.engine import Engine, Message
-from visiondesk.engine.worker.thread_tuning import candidates
+from visiondesk.engine import Message
+from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.worker.thread_tuning import candidates
 
 from tests.engine.conftest import run, spec
 from tests.model_factory import GeneratedModels
@@ -16,7 +17,7 @@ def test_candidates_start_from_physical_cores() -> None:
 
 
 def test_unset_threads_are_measured_at_load(test_models: GeneratedModels) -> None:
-    with Engine() as e:
+    with LocalEngine() as e:
         result = e.load(spec(test_models, threads=None))
         assert result.threads_note.startswith("measured at load")
         assert result.threads >= 1 and result.threads_batch >= 1
@@ -24,6 +25,6 @@ def test_unset_threads_are_measured_at_load(test_models: GeneratedModels) -> Non
 
 
 def test_configured_threads_are_kept(test_models: GeneratedModels) -> None:
-    with Engine() as e:
+    with LocalEngine() as e:
         result = e.load(spec(test_models, threads=1))
         assert (result.threads, result.threads_batch, result.threads_note) == (1, 1, "as configured")

@@ -19,9 +19,9 @@ import llama_cpp
 import numpy as np
 from llama_cpp import mtmd_cpp
 
-from ..errors import ModelLoadFailed, ProjectorMismatch, UnknownArchitecture
-from ..gguf_header import read_gguf_info
-from ..requests import ModelSpec, physical_cores
+from ...errors import ModelLoadFailed, ProjectorMismatch, UnknownArchitecture
+from ...gguf_header import read_gguf_info
+from ...requests import ModelSpec, physical_cores
 from .devices import Device, backend_name, gpu_devices
 from .gpu_fit import FitInput, fallback_steps, plan_layers
 from .native_log import NativeLog

@@ -10,8 +10,8 @@ from typing import Any
 from jinja2 import Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .errors import InputError
-from .requests import Message
+from ..errors import InputError
+from ..requests import Message
 
 # libmtmd's default media marker (mtmd_default_marker()); the child splits the prompt on it.
 MEDIA_MARKER = "<__media__>"

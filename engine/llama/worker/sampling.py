@@ -21,8 +21,8 @@ from typing import Any
 import llama_cpp
 import numpy as np
 
-from ..errors import EngineFailure
-from ..requests import SamplingParams
+from ...errors import EngineFailure
+from ...requests import SamplingParams
 
 
 def has_repeat_penalty(params: SamplingParams) -> bool:

@@ -16,9 +16,9 @@ from typing import Any
 
 import llama_cpp
 
-from ..errors import EngineFailure
-from ..events import StopReason
-from ..text_stream import TextStream
+from ...errors import EngineFailure
+from ...events import StopReason
+from ...text_stream import TextStream
 
 TEXT_FLUSH_S = 0.008  # coalesce text messages to the parent; the first token goes at once
 

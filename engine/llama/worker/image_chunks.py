@@ -7,7 +7,7 @@ from typing import Any
 
 from llama_cpp import mtmd_cpp
 
-from ..errors import EngineFailure
+from ...errors import EngineFailure
 from ..image_cache import ImageRef
 from .prompt_cache import ImagePart
 

@@ -76,7 +76,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     """Serve load/chat/info requests until the pipe closes or "quit" arrives."""
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
-    from ..errors import VisionDeskError
+    from ...errors import VisionDeskError
     from .runtime import Runtime
 
     runtime = Runtime(cancel_flag, conn.send, conn.recv)

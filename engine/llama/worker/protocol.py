@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..image_cache import ImageRef
-from ..requests import SamplingParams
+from ...requests import SamplingParams
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,10 +19,10 @@ from typing import Any
 import llama_cpp
 from llama_cpp import mtmd_cpp
 
-from ..errors import ContextOverflow, EngineFailure, ImagesNeedProjector
-from ..events import Stage, StopReason
-from ..requests import ModelSpec
-from ..text_stream import TextStream
+from ...errors import ContextOverflow, EngineFailure, ImagesNeedProjector
+from ...events import Stage, StopReason
+from ...requests import ModelSpec
+from ...text_stream import TextStream
 from .embedding_store import EmbeddingStore
 from .generation import generate
 from .image_chunks import PendingImage, tokenize_image

@@ -1,4 +1,4 @@
-"""The engine's public face: ``Engine.load`` and ``Engine.chat`` (a stream of typed events).
+"""The local backend's public face: ``LocalEngine.load`` and ``LocalEngine.chat`` (a stream of typed events).
 
 The parent process never loads llama.cpp. It checks files and images, renders the chat template
 and talks to a child process over a pipe; the child owns llama.cpp. A native crash there (a bad
@@ -20,9 +20,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .cancel import CancelToken
+from ..cancel import CancelToken
 from .chat_template import render_prompt
-from .errors import (
+from ..errors import (
     EngineCrashed,
     EngineFailure,
     ImageError,
@@ -32,11 +32,12 @@ from .errors import (
     VisionDeskError,
     rebuild,
 )
-from .events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
-from .gguf_header import check_pair, read_gguf_info
+from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
+from ..gguf_header import check_pair, read_gguf_info
 from .image_cache import ImageIdentityCache, ImageRef
-from .images import PreparedImage, prepare_image
-from .requests import LoadResult, Message, ModelSpec, SamplingParams
+from ..images import PreparedImage, prepare_image
+from ..requests import Message, ModelSpec, SamplingParams
+from .load_result import LoadResult
 from .worker.cancel_flag import CancelFlag
 from .worker.protocol import ChatJob
 
@@ -53,8 +54,8 @@ class _ChildDied(Exception):
         self.exitcode = exitcode
 
 
-class Engine:
-    """Loads one model at a time and answers chat requests; use from one thread at a time."""
+class LocalEngine:
+    """The llama.cpp ``Backend``: loads one GGUF model at a time and answers chat requests; one thread at a time."""
 
     def __init__(self, log_dir: Path | None = None) -> None:
         self._log_dir = str(log_dir) if log_dir else None
@@ -78,6 +79,11 @@ class Engine:
         return self._loaded
 
     @property
+    def info(self) -> LoadResult | None:
+        """What is loaded now (the ``Backend`` protocol's name for ``loaded``)."""
+        return self._loaded
+
+    @property
     def pid(self) -> int | None:
         """The child process's id while it runs."""
         return int(self._proc.pid) if self._alive() else None
@@ -96,7 +102,7 @@ class Engine:
             Path(self._log_dir).mkdir(parents=True, exist_ok=True)
             stderr = open(Path(self._log_dir) / "engine-stderr.log", "ab")  # noqa: SIM115 - child owns it
         child = ["--visiondesk-engine-child"] if getattr(sys, "frozen", False) else \
-            ["-m", "visiondesk.engine.worker.child"]  # a frozen app re-runs itself (see visiondesk.cli)
+            ["-m", "visiondesk.engine.llama.worker.child"]  # a frozen app re-runs itself (see visiondesk.cli)
         cmd = [sys.executable, *child, str(self._flag.path), self._log_dir or ""]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
                                       env=env)
@@ -199,7 +205,8 @@ class Engine:
         r = reply[1]
         self._spec, self._template = spec, template
         self._bos, self._eos = r["bos_token"], r["eos_token"]
-        self._loaded = LoadResult(model=spec.model, mmproj=spec.mmproj, backend=r["backend"],
+        self._loaded = LoadResult(model_name=spec.model.stem, runs_on=r["backend"],
+                                  model=spec.model, mmproj=spec.mmproj, backend=r["backend"],
                                   gpu_layers=r["gpu_layers"], n_layers=r["n_layers"], n_ctx=r["n_ctx"],
                                   vision=r["vision"], chat_template_source="configured" if spec.chat_template
                                   else "gguf", fallback_reason=r["fallback_reason"], load_ms=r["load_ms"],
@@ -342,7 +349,7 @@ class Engine:
                 log.warning("engine process did not quit in time; killing it")
         self._discard_process()
 
-    def __enter__(self) -> Engine:
+    def __enter__(self) -> LocalEngine:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -13,8 +13,8 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
-from .images import PreparedImage, prepare_image
-from .requests import ImageSource
+from ..images import PreparedImage, prepare_image
+from ..requests import ImageSource
 
 
 @dataclasses.dataclass(frozen=True)

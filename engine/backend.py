@@ -1,0 +1,56 @@
+"""The seam every backend sits on: the local llama.cpp engine, a remote server, and their consumers.
+
+A backend loads (or connects to) one model, says what it has (``BackendInfo``), and answers a
+conversation as a stream of typed events (``EngineEvent``) that a ``CancelToken`` stops. The window,
+the command line, the API server and batch jobs hold a ``Backend`` and never construct a concrete one
+themselves: they are handed one, or a factory of one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from typing import Protocol, TypeVar
+
+from .cancel import CancelToken
+from .events import EngineEvent
+from .requests import Message, SamplingParams
+
+TargetT = TypeVar("TargetT", contravariant=True)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BackendInfo:
+    """What a backend has loaded or is connected to."""
+
+    model_name: str  # what the user sees: a file's stem, or the server's model id
+    vision: bool | None  # whether it sees images; None: unknown until tried (some servers)
+    n_ctx: int  # context size in tokens; 0 where the backend cannot tell
+    runs_on: str  # where the model runs, for people: "CPU", "CUDA", "remote: host:port", ...
+    remote_host: str | None = None  # set when requests leave this computer
+
+
+class Backend(Protocol[TargetT]):
+    """Load or connect, describe, chat, close. Use one backend from one thread at a time."""
+
+    def load(self, target: TargetT) -> BackendInfo:
+        """Load (or connect to) ``target``, replacing what was loaded; raises ``VisionDeskError``."""
+        ...
+
+    @property
+    def info(self) -> BackendInfo | None:
+        """What is loaded now, or None."""
+        ...
+
+    def chat(self, messages: Sequence[Message], sampling: SamplingParams = SamplingParams(),
+             cancel: CancelToken | None = None) -> Iterator[EngineEvent]:
+        """Answer the conversation's last user message; the last event is always ``Finished``."""
+        ...
+
+    def reset_conversation(self) -> None:
+        """Forget any cached conversation state."""
+        ...
+
+    def close(self) -> None:
+        """Stop any request and free what the backend holds. Safe to call from any thread."""
+        ...

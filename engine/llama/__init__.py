@@ -1,0 +1,6 @@
+"""The local backend: GGUF models through llama.cpp, which runs in a child process this package owns."""
+
+from .engine import LocalEngine
+from .load_result import LoadResult
+
+__all__ = ["LoadResult", "LocalEngine"]

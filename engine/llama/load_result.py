@@ -1,0 +1,27 @@
+"""What loading a GGUF model in the local engine produced."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ..backend import BackendInfo
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LoadResult(BackendInfo):
+    """What loading a GGUF model in the local engine produced, and where it ran."""
+
+    model: Path
+    mmproj: Path | None
+    backend: str  # "CPU", "CUDA", "Metal", ...
+    gpu_layers: int  # layers offloaded
+    n_layers: int
+    vision: bool
+    chat_template_source: str  # "gguf" or "configured"
+    fallback_reason: str = ""  # why fewer layers than asked, if so
+    load_ms: float = 0.0
+    threads: int = 0  # CPU threads for generation
+    threads_batch: int = 0  # CPU threads for reading prompts
+    threads_note: str = ""  # how they were chosen
+    warmup_tokens: int = 0  # the full batch run at load with every layer on the GPU (0: none)
