@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine import (
     CancelToken,
     EngineCrashed,
@@ -27,6 +26,7 @@ from visiondesk.engine import (
     TextDelta,
     VisionDeskError,
 )
+from visiondesk.engine.llama import LocalEngine
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ The shared vocabulary of every backend (``Backend``, ``Message``, ``SamplingPara
 events and the errors). The local llama.cpp backend is ``visiondesk.engine.llama.LocalEngine``.
 """
 
-from .cancel import CancelToken
 from .backend import Backend, BackendInfo
+from .cancel import CancelToken
 from .errors import (
     ContextOverflow,
     EngineCrashed,
@@ -25,8 +25,8 @@ from .images import PreparedImage, prepare_image
 from .requests import ImageSource, Message, ModelSpec, SamplingParams
 
 __all__ = [
-    "Backend", "BackendInfo", "CancelToken", "ContextOverflow", "EngineCrashed", "EngineEvent", "Finished", "ImageError",
-    "ImageSource", "ImagesNeedProjector", "InputError", "Message", "ModelFileMissing",
+    "Backend", "BackendInfo", "CancelToken", "ContextOverflow", "EngineCrashed", "EngineEvent", "Finished",
+    "ImageError", "ImageSource", "ImagesNeedProjector", "InputError", "Message", "ModelFileMissing",
     "ModelSpec", "NoChatTemplate", "NotAGGUF", "PreparedImage", "ProjectorMismatch", "SamplingParams",
     "Stage", "StageChanged", "StopReason", "TextDelta", "Timings", "TruncatedGGUF", "UnknownArchitecture",
     "Usage", "VisionDeskError", "prepare_image",

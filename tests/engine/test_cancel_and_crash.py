@@ -6,7 +6,18 @@ import os
 import signal
 from pathlib import Path
 
-from visiondesk.engine import CancelToken, EngineCrashed, Finished, Message, ModelSpec, SamplingParams, Stage, StageChanged, StopReason, TextDelta
+from visiondesk.engine import (
+    CancelToken,
+    EngineCrashed,
+    Finished,
+    Message,
+    ModelSpec,
+    SamplingParams,
+    Stage,
+    StageChanged,
+    StopReason,
+    TextDelta,
+)
 from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import run, spec

@@ -5,9 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from visiondesk.engine import ContextOverflow, EngineCrashed, ImagesNeedProjector, Message, ModelFileMissing, NoChatTemplate, NotAGGUF, ProjectorMismatch, SamplingParams, StopReason, TruncatedGGUF, UnknownArchitecture
-from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine import (
+    ContextOverflow,
+    EngineCrashed,
+    ImagesNeedProjector,
+    Message,
+    ModelFileMissing,
+    NoChatTemplate,
+    NotAGGUF,
+    ProjectorMismatch,
+    SamplingParams,
+    StopReason,
+    TruncatedGGUF,
+    UnknownArchitecture,
+)
 from visiondesk.engine.errors import NotAProjector
+from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import run, spec
 from tests.model_factory import GeneratedModels, write_mmproj, write_text_model
