@@ -81,13 +81,11 @@ def _megabytes(n: int) -> str:
     return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n:,} bytes"
 
 
-def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
-    if source.data is not None:
-        _check_size(source.label, len(source.data), max_bytes)
-        return source.data
-    if source.path is None:
-        raise ImageError(source.label, "no file or data was given.")
-    path = Path(source.path)
+def read_image_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of an image file, read only once it is known to be a regular file of at most ``max_bytes``.
+
+    Raises ``ImageError`` otherwise. For every front end that stores or sends an image file.
+    """
     check_image_file(path, max_bytes)
     try:
         # O_NONBLOCK: should the path have become a pipe since the check, opening it must not wait for
@@ -101,6 +99,15 @@ def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
         raise ImageError(str(path), f"it cannot be read ({exc.strerror or exc}).") from exc
     _check_size(str(path), len(data), max_bytes)
     return data
+
+
+def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
+    if source.data is not None:
+        _check_size(source.label, len(source.data), max_bytes)
+        return source.data
+    if source.path is None:
+        raise ImageError(source.label, "no file or data was given.")
+    return read_image_file(Path(source.path), max_bytes)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from visiondesk.engine import ImageError, ImageSource, Message, prepare_image
+from visiondesk.engine.images import read_image_file
 from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import run
@@ -293,6 +294,9 @@ def test_byte_limit_holds_for_files_and_for_bytes_given_directly(tmp_path: Path)
     assert prepare_image(path, max_bytes=len(data)).width == 40
     with pytest.raises(ImageError, match=f"{len(data) - 1:,} bytes are not accepted"):
         prepare_image(path, max_bytes=len(data) - 1)
+    assert read_image_file(path) == data  # what front ends that store the file itself use
+    with pytest.raises(ImageError, match="it is a device"):
+        read_image_file(Path("/dev/zero"))
     pasted = ImageSource(data=data, name="pasted.png")
     assert prepare_image(pasted, max_bytes=len(data)).width == 40
     with pytest.raises(ImageError, match=r"Cannot use the image pasted.png: it is .* bytes; images larger"):
