@@ -6,6 +6,8 @@ injected on demand, and it counts the bytes it serves.
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import os
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from visiondesk.models.errors import DownloadFailed, HubUnavailable
 from visiondesk.models.hub import HubClient
 from visiondesk.models.job import DownloadJob, plan_download
 from visiondesk.models.registry import ModelRegistry
+from visiondesk.models.retry import RetryPolicy, retry_after_seconds
 
 from tests.models.conftest import FAST_RETRY, MMPROJ, MODEL_Q4, REPO
 from tests.models.hf_server import FakeHub
@@ -132,3 +135,15 @@ def test_matching_pair_is_checked_from_headers_then_downloaded(fake_hub: FakeHub
     assert 1024 < fake_hub.probed[MODEL_Q4] < len(files[MODEL_Q4]) // 10
     cdn = [p for m, p in fake_hub.requests if m == "GET" and p.startswith("/cdn-lfs/") and p.endswith(MODEL_Q4)]
     assert len(cdn) >= 3  # 1 KiB, 2 KiB, 4 KiB... then the transfer
+
+
+def test_retry_after_forms_and_bound() -> None:
+    policy = RetryPolicy(base_delay=0.5, max_delay=4.0, max_retry_after=60.0)
+    assert retry_after_seconds({"Retry-After": "7"}) == 7.0
+    in_ten = email.utils.format_datetime(datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=10),
+                                         usegmt=True)
+    assert 8.0 <= (retry_after_seconds({"retry-after": in_ten}) or 0) <= 10.0
+    assert retry_after_seconds({}) is None and retry_after_seconds({"Retry-After": "soon"}) is None
+    assert policy.wait_before(1, 7.0) == 7.0
+    assert policy.wait_before(1, 3600.0) == 60.0  # a wild value cannot stall a pull for an hour
+    assert 0.375 <= policy.wait_before(1, None) <= 0.625 and policy.wait_before(9, None) <= 5.0
