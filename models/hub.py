@@ -174,10 +174,11 @@ class HubClient:
                                   follow_redirects=True) as response:
             yield response
 
-    def read_range(self, url: str, start: int, length: int) -> bytes:
+    def read_range(self, url: str, start: int, length: int, wait: Callable[[float], None] = time.sleep) -> bytes:
         """Bytes ``start`` to ``start + length`` of a file (fewer at its end), retried like metadata.
 
         Reads no more than asked even from a server that ignores the Range and sends the whole file.
+        ``wait(seconds)`` waits between tries; a download job passes one that ends early on cancel.
         """
         def once() -> bytes:
             with self.stream(url, start, start + length - 1) as r:
@@ -195,7 +196,7 @@ class HubClient:
                 return bytes(out[skip:skip + length])
 
         with self._translate_errors(None):
-            return self._retrying(once)
+            return self._retrying(once, wait)
 
     def ensure_online(self) -> None:
         """Raise ``HubUnavailable`` when HF_HUB_OFFLINE is set (now or when huggingface_hub was imported)."""
@@ -203,7 +204,7 @@ class HubClient:
             raise HubUnavailable("Offline mode is on (HF_HUB_OFFLINE), so nothing can be downloaded. Unset "
                                  "HF_HUB_OFFLINE to download, or import a GGUF file you already have.")
 
-    def _retrying(self, call: Callable[[], T]) -> T:
+    def _retrying(self, call: Callable[[], T], wait: Callable[[float], None] = time.sleep) -> T:
         """``call()``, again after a 429/5xx answer or a cut connection; ``HubUnavailable`` once retries run out."""
         attempt = 0
         while True:
@@ -218,14 +219,14 @@ class HubClient:
                     raise HubUnavailable(
                         f"The Hub at {self.endpoint} answered {_status_words(status)} {attempt} times in a row. "
                         "It is probably busy or down for maintenance: try again in a few minutes.") from exc
-                wait = self.retry.wait_before(attempt, retry_after_seconds(exc.response.headers))
+                seconds = self.retry.wait_before(attempt, retry_after_seconds(exc.response.headers))
                 what = _status_words(status)
             except httpx2.TransportError as exc:
                 if attempt >= self.retry.max_attempts:
                     raise
-                wait, what = self.retry.delay(attempt), exc.__class__.__name__
-            logger.warning("the Hub answered %s; retry %d in %.2f s", what, attempt, wait)
-            time.sleep(wait)
+                seconds, what = self.retry.delay(attempt), exc.__class__.__name__
+            logger.warning("a request to the Hub failed (%s); retry %d in %.2f s", what, attempt, seconds)
+            wait(seconds)
 
     @contextlib.contextmanager
     def _translate_errors(self, repo_id: str | None) -> Iterator[None]:

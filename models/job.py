@@ -192,6 +192,7 @@ class DownloadJob:
         except DownloadCancelled as exc:
             for t in self.transfers:
                 t.discard()
+            self.registry.prune_empty(self.plan.folder)
             self.error = exc
             self._set_state(JobState.CANCELLED, "Cancelled; the partial files were deleted.")
         except Exception as exc:  # every failure is reported to the listener, never lost on a thread
@@ -253,13 +254,21 @@ class DownloadJob:
             return  # both on disk already: checked after verification, as usual
         try:
             early = check_remote_pair(self.hub, self.plan.model, self.plan.mmproj,
-                                      probe_bytes=self.header_probe_bytes)
+                                      probe_bytes=self.header_probe_bytes, wait=self._wait_unless_cancelled)
         except HubUnavailable as exc:  # the transfer has its own retries, and the pair is checked after it
             logger.warning("could not read the headers before downloading: %s", exc)
             return
         if early is not None and not early.ok:
             raise InputError(early.message + " Nothing was downloaded: this repository's files do not belong "
                                              "together.")
+
+    def _wait_unless_cancelled(self, seconds: float) -> None:
+        """Sleep between header-read retries, but stop at once on cancel (a pause waits for the transfer)."""
+        deadline = time.monotonic() + seconds
+        while not self.control.cancelled and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.1))
+        if self.control.cancelled:
+            raise DownloadCancelled("The download was cancelled.")
 
     def _already_installed(self) -> InstalledModel | None:
         for m in self.registry.list():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from visiondesk.engine.errors import InputError, NotAProjector, ProjectorMismatch
@@ -44,28 +46,31 @@ def check_model_pair(model_path: Path, mmproj_path: Path | None) -> PairCheck:
 
 
 def check_remote_pair(hub: HubClient, model: RemoteFile, mmproj: RemoteFile, *,
-                      probe_bytes: int = HEADER_PROBE_BYTES, limit_bytes: int = HEADER_LIMIT_BYTES) -> PairCheck | None:
+                      probe_bytes: int = HEADER_PROBE_BYTES, limit_bytes: int = HEADER_LIMIT_BYTES,
+                      wait: Callable[[float], None] = time.sleep) -> PairCheck | None:
     """Check a pair on the Hub from the files' first bytes (Range requests), before downloading them.
 
     Reads ``probe_bytes`` of each file, and more (doubling) while its header goes on, up to
     ``limit_bytes``; None when a header is longer than that (the check then waits for the download).
     Raises the engine's ``NotAGGUF`` or ``TruncatedGGUF`` when a file's first bytes show it is unusable.
+    ``wait`` waits between retries (see ``HubClient.read_range``).
     """
-    model_info = remote_gguf_info(hub, model, probe_bytes, limit_bytes)
-    mmproj_info = remote_gguf_info(hub, mmproj, probe_bytes, limit_bytes)
+    model_info = remote_gguf_info(hub, model, probe_bytes, limit_bytes, wait)
+    mmproj_info = remote_gguf_info(hub, mmproj, probe_bytes, limit_bytes, wait)
     if model_info is None or mmproj_info is None:
         return None
     return _judge(model_info, mmproj_info)
 
 
 def remote_gguf_info(hub: HubClient, remote: RemoteFile, probe_bytes: int = HEADER_PROBE_BYTES,
-                     limit_bytes: int = HEADER_LIMIT_BYTES) -> GGUFInfo | None:
+                     limit_bytes: int = HEADER_LIMIT_BYTES,
+                     wait: Callable[[float], None] = time.sleep) -> GGUFInfo | None:
     """The header of a file on the Hub, read from its first bytes; None if longer than ``limit_bytes``."""
     prefix = b""
     want = probe_bytes
     while True:
         asked = want - len(prefix)
-        piece = hub.read_range(remote.url, len(prefix), asked)
+        piece = hub.read_range(remote.url, len(prefix), asked, wait)
         prefix += piece
         size = remote.size if remote.size is not None else len(prefix) if len(piece) < asked else None
         info = gguf_info_from_prefix(prefix, remote.name, size)

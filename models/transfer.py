@@ -124,6 +124,8 @@ class ResumableDownload:
     def discard(self) -> None:
         """Delete the partial file and its sidecar, unless another transfer of the file is running now."""
         borrowed = not self._lock.held  # called from run() it holds the lock already
+        if borrowed and not self.part.parent.is_dir():
+            return  # cancelled before the first transfer made the folder: nothing to delete
         if borrowed and not self._lock.acquire():
             logger.info("not deleting %s: another transfer of it is running", self.part)
             return

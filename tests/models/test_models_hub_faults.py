@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from visiondesk.engine.errors import InputError
 from visiondesk.models.errors import DownloadFailed, HubUnavailable
+from visiondesk.models.events import JobState
 from visiondesk.models.hub import HubClient
 from visiondesk.models.job import DownloadJob, plan_download
 from visiondesk.models.registry import ModelRegistry
@@ -147,3 +148,19 @@ def test_retry_after_forms_and_bound() -> None:
     assert policy.wait_before(1, 7.0) == 7.0
     assert policy.wait_before(1, 3600.0) == 60.0  # a wild value cannot stall a pull for an hour
     assert 0.375 <= policy.wait_before(1, None) <= 0.625 and policy.wait_before(9, None) <= 5.0
+
+
+def test_cancel_during_a_header_read_retry_stops_at_once(fake_hub: FakeHub, registry: ModelRegistry) -> None:
+    slow = HubClient(endpoint=fake_hub.url, retry=RetryPolicy(max_attempts=5, base_delay=5.0, max_delay=5.0))
+    job = DownloadJob(plan_download(slow, registry, REPO), slow, registry, retry=FAST_RETRY)
+    fake_hub.faults.fail_next = 1000  # every file GET, the header reads first: 500, then a wait of ~5 s
+    job.start()
+    deadline = time.monotonic() + 10
+    while not any(p.startswith("/cdn-lfs/") for _, p in fake_hub.requests):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    t0 = time.monotonic()
+    job.cancel()
+    assert job.wait(3) and time.monotonic() - t0 < 1.5
+    assert job.state is JobState.CANCELLED
+    assert _files_under(registry.models_dir) == []
