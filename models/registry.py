@@ -122,7 +122,7 @@ class ModelRegistry:
                 if f is not None and f.path not in in_use and f.path.exists() and self._inside_models_dir(f.path):
                     freed += f.path.stat().st_size
                     f.path.unlink()
-            self._prune_empty(model.model.path.parent)
+            self.prune_empty(model.model.path.parent)
         logger.info("removed %s, freed %d bytes", name, freed)
         return freed
 
@@ -145,7 +145,8 @@ class ModelRegistry:
             return False
         return True
 
-    def _prune_empty(self, folder: Path) -> None:
+    def prune_empty(self, folder: Path) -> None:
+        """Remove ``folder`` and its parents up to the models folder while they are empty."""
         top = self.models_dir.resolve()
         p = folder.resolve()
         while p != top and top in p.parents:

@@ -72,7 +72,7 @@ def fake_hub(gguf_files: object, big_files: dict[str, Path],
 
 @pytest.fixture
 def hub_client(fake_hub: FakeHub) -> HubClient:
-    return HubClient(endpoint=fake_hub.url, timeouts=Timeouts(connect=2.0, read=1.0))
+    return HubClient(endpoint=fake_hub.url, timeouts=Timeouts(connect=2.0, read=1.0), retry=FAST_RETRY)
 
 
 @pytest.fixture
