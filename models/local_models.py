@@ -37,7 +37,7 @@ def import_local_model(registry: ModelRegistry, model_path: Path, mmproj_path: P
     check = require_pair(model_path, mmproj_path)
     name = registry.unique_name(name or model_path.stem)
     if copy:
-        folder = model_folder(name, registry.root)
+        folder = model_folder(name, registry.models_dir)
         folder.mkdir(parents=True, exist_ok=True)
         model_path = _copy_into(model_path, folder)
         if mmproj_path is not None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QEventLoop, QTimer
+from visiondesk.core.settings import Settings, SettingsRepository
 from visiondesk.desktop.app import make_application
-from visiondesk.desktop.settings import Settings, SettingsRepository
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 ANSWER = """Here is the chart as a table:
@@ -103,7 +103,7 @@ def main() -> int:
     models = write_test_models(work / "models")
     data = work / "chat"
     data.mkdir()
-    from visiondesk.desktop.store import ConversationStore
+    from visiondesk.core.store import ConversationStore
 
     store = ConversationStore(data / "conversations.sqlite3", data / "attachments")
     for title in ("Kitchen receipt", "Holiday photos", "Lab notebook page"):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from visiondesk.desktop.store import ConversationStore
+from visiondesk.core.store import ConversationStore
 
 
 class Clock:
