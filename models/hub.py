@@ -12,7 +12,6 @@ import dataclasses
 import logging
 import os
 from collections.abc import Iterator
-from typing import Any
 
 import httpx2
 from huggingface_hub import HfApi, constants, get_hf_file_metadata, get_session, hf_hub_url
@@ -191,9 +190,3 @@ class HubClient:
         except httpx2.TransportError as exc:
             raise HubUnavailable(f"Cannot reach the Hub at {self.endpoint} ({exc.__class__.__name__}: {exc}). "
                                  "Check the connection, proxy settings or HF_ENDPOINT.") from exc
-
-
-def describe_remote(repo: RemoteRepo) -> dict[str, Any]:
-    """A plain summary of a repository for display (quantizations and projector files)."""
-    return {"repo": repo.repo_id, "commit": repo.commit, "quantizations": repo.quantizations(),
-            "mmproj": [n for n in repo.gguf_names() if is_mmproj_name(n)]}

@@ -1,30 +1,27 @@
 """``ModelManager``: the one entry point of the desktop app and the command line into the model manager.
 
-Catalog, search, fit, downloads, imports, verify, remove. Blocking methods (``search``, ``plan``,
-``verify``, ``import_local``, ``remove``, ``fit_for_files``) do network or disk work: a UI calls them off
-its main thread. ``download`` returns a ``DownloadJob`` to ``start()`` (or ``run()``) when the caller is ready.
-Every fit verdict is computed here, from the catalog's figures or a GGUF header.
+Catalog, search, fit, downloads, imports, verify, remove. Blocking methods (``machine_memory``, ``search``,
+``plan``, ``verify``, ``import_local``, ``remove``) do network or disk work: a UI calls them off its main
+thread. ``download`` returns a ``DownloadJob`` to ``start()`` (or ``run()``) when the caller is ready.
+Every fit verdict is computed here, from the catalog's figures or a download plan's sizes.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from visiondesk.engine import defaults
 from visiondesk.engine.errors import InputError
-from visiondesk.engine.gguf_header import read_gguf_info
 
 from .catalog import CatalogEntry, ModelCatalog
-from .fit import FitEstimate, MachineMemory, estimate_fit, kv_cache_bytes, probe_machine
+from .fit import FitEstimate, MachineMemory, estimate_fit, probe_machine
 from .hub import HubClient, SearchHit
 from .job import DownloadJob, DownloadPlan, plan_download
 from .local_models import VerifyReport, import_local_model, verify_installed
 from .registry import InstalledModel, ModelRegistry
 from .transfer import RetryPolicy
 
-logger = logging.getLogger(__name__)
 TYPICAL_KV_BYTES_PER_TOKEN = 131072  # when neither the catalog nor a GGUF header knows better
 
 
@@ -90,14 +87,6 @@ class ModelManager:
         per_token = entry.kv_bytes_per_token if entry is not None else TYPICAL_KV_BYTES_PER_TOKEN
         return estimate_fit(plan.model.size or 0, plan.mmproj.size or 0, per_token * n_ctx,
                             memory or self._memory())
-
-    def fit_for_files(self, model: Path, mmproj: Path | None, n_ctx: int = defaults.CONTEXT_TOKENS,
-                      memory: MachineMemory | None = None) -> FitEstimate:
-        """Will local files run here? Weights and KV cache come from the GGUF headers."""
-        info = read_gguf_info(model)
-        kv = kv_cache_bytes(info.kv_bytes_per_token_per_layer(), info.n_layers, n_ctx)
-        proj = mmproj.stat().st_size if mmproj is not None else 0
-        return estimate_fit(info.tensor_bytes, proj, kv, memory or self._memory())
 
     def download(self, plan: DownloadPlan, chunk_size: int | None = None) -> DownloadJob:
         """A job that downloads, verifies and installs ``plan`` (not started; ``start()`` or ``run()`` it).

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from visiondesk.models.events import Finished, JobState, Progress, StateChanged
 from visiondesk.models.fit import GIB, Fit, MachineMemory
 from visiondesk.models.hub import HubClient
@@ -35,14 +33,6 @@ def test_plan_fit_and_download_as_a_generator(fake_hub: FakeHub, hub_client: Hub
     assert mgr.disk_use() == finished[0].model.size
     assert mgr.verify(finished[0].model.name).ok
     assert mgr.remove(finished[0].model.name) == finished[0].model.size
-
-
-def test_fit_for_local_files_reads_headers(gguf_files: object, hub_client: HubClient) -> None:
-    g = gguf_files
-    est = _manager(hub_client).fit_for_files(g.model, g.mmproj, n_ctx=2048)  # type: ignore[attr-defined]
-    assert est.kv_bytes == 256 * 2 * 2048  # from the header: 256 B per token per layer, 2 layers
-    assert est.projector_bytes == Path(g.mmproj).stat().st_size  # type: ignore[attr-defined]
-    assert est.fit is Fit.GPU
 
 
 def test_cancel_from_another_thread_while_iterating(fake_hub: FakeHub, hub_client: HubClient) -> None:
