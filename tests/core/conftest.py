@@ -1,4 +1,4 @@
-"""Fixtures for the desktop data layer: isolated data dirs, real images, a deterministic clock."""
+"""Fixtures for the core (store, export, settings, paths): isolated data dirs, real images, a deterministic clock."""
 
 from __future__ import annotations
 
