@@ -53,6 +53,7 @@ class DownloadQueue(QObject):
         self.dialog, self.models = dialog, models
         self._installed, self.chunk_size = installed, chunk_size
         self.items: list[QueuedDownload] = []
+        self.closed = False  # after close() a finished look-up starts nothing
 
     def download(self, repo_id: str, quant: str | None) -> QueuedDownload:
         """Look the files up (in the background), then queue the job; shows the Downloads tab."""
@@ -67,8 +68,8 @@ class DownloadQueue(QObject):
         d.downloads_empty.hide()
         d.tabs.setCurrentWidget(d.downloads_page)
         BackgroundJob(op=lambda: self.models.plan(repo_id, quant),
-                      success=lambda plan: self._planned(item, plan),
-                      failure=lambda exc: self._on_event(item, Failed(exc, False))).start()
+                      success=lambda plan: None if self.closed else self._planned(item, plan),
+                      failure=lambda exc: None if self.closed else self._on_event(item, Failed(exc, False))).start()
         return item
 
     def _planned(self, item: QueuedDownload, plan: DownloadPlan) -> None:
@@ -146,6 +147,7 @@ class DownloadQueue(QObject):
 
     def close(self) -> None:
         """At shutdown: pause running downloads so their partial files stay for the next session."""
+        self.closed = True
         for q in self.items:
             if q.job is not None and q.started and not q.state.finished:
                 q.job.pause()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -27,6 +28,7 @@ from .gguf_choice import GGUF_FILTER, split_gguf_choice
 
 log = logging.getLogger(__name__)
 UseModel = Callable[[Path, Path | None], None]
+T = TypeVar("T")
 FIT_COLOURS = {Fit.GPU: "#2e8b57", Fit.PARTIAL_GPU: "#2f7fb8", Fit.CPU_ONLY: "#c07a12", Fit.TOO_BIG: "#d64545"}
 
 
@@ -45,6 +47,7 @@ class ModelManagerController(QObject):
         self.context_size, self.chunk_size = context_size, chunk_size
         self.memory: MachineMemory | None = None
         self.installed: list[InstalledModel] = []
+        self.closed = False
         self._quant: dict[str, str] = {e.id: e.default_quant for e in self.catalog.entries}
         d = dialog
         d.search.textChanged.connect(self.apply_filters)
@@ -62,8 +65,7 @@ class ModelManagerController(QObject):
         d.import_button.clicked.connect(self.pick_import_files)
         self.downloads = DownloadQueue(dialog, models, self.refresh_installed, chunk_size, parent=self)
         self._fill_catalog()
-        BackgroundJob(op=models.machine_memory, success=self._got_memory,
-                      failure=lambda exc: log.warning("probe: %s", exc)).start()
+        self._in_background(models.machine_memory, self._got_memory, lambda exc: log.warning("probe: %s", exc))
         self.refresh_installed()
 
     # -- catalog -----------------------------------------------------------------------------------
@@ -191,14 +193,21 @@ class ModelManagerController(QObject):
 
     def close(self) -> None:
         """At shutdown: pause running downloads so their partial files stay for the next session."""
+        self.closed = True
         self.downloads.close()
+
+    def _in_background(self, op: Callable[[], T], success: Callable[[T], None],
+                       failure: Callable[[BaseException], None]) -> None:
+        """Run ``op`` off the UI thread; a result that arrives after ``close()`` finds no dialog and is dropped."""
+        BackgroundJob(op=op, success=lambda result: None if self.closed else success(result),
+                      failure=lambda exc: None if self.closed else failure(exc)).start()
 
     # -- installed ---------------------------------------------------------------------------------
     def refresh_installed(self) -> None:
         """Re-read the registry in the background and show it."""
         models = self.models
-        BackgroundJob(op=lambda: (models.installed(), models.disk_use()), success=self._show_installed,
-                      failure=self._installed_error).start()
+        self._in_background(lambda: (models.installed(), models.disk_use()), self._show_installed,
+                            self._installed_error)
 
     def _show_installed(self, result: tuple[list[InstalledModel], int]) -> None:
         models, disk = result
@@ -245,8 +254,7 @@ class ModelManagerController(QObject):
         if m is None:
             return
         self.dialog.installed_status.setText(self.tr("Verifying %1…").replace("%1", m.name))
-        BackgroundJob(op=lambda: self.models.verify(m.name), success=self._verified,
-                      failure=self._installed_error).start()
+        self._in_background(lambda: self.models.verify(m.name), self._verified, self._installed_error)
 
     def _verified(self, report: VerifyReport) -> None:
         text = (self.tr("%1: all files match.") if report.ok else self.tr("%1 is damaged: %2"))
@@ -276,7 +284,7 @@ class ModelManagerController(QObject):
                 self.tr("Removed %1; %2 freed.").replace("%1", m.name).replace("%2", format_size(freed)))
             self.refresh_installed()
 
-        BackgroundJob(op=lambda: self.models.remove(m.name), success=done, failure=self._installed_error).start()
+        self._in_background(lambda: self.models.remove(m.name), done, self._installed_error)
 
     def pick_import_files(self) -> None:
         """Ask for a GGUF model (and optionally its projector) to import (non-blocking)."""
@@ -300,5 +308,4 @@ class ModelManagerController(QObject):
             status.setText(self.tr("Imported %1.").replace("%1", m.name))
             self.refresh_installed()
 
-        BackgroundJob(op=lambda: self.models.import_local(model, mmproj), success=done,
-                      failure=self._installed_error).start()
+        self._in_background(lambda: self.models.import_local(model, mmproj), done, self._installed_error)

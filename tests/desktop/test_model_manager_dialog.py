@@ -265,3 +265,27 @@ def test_chinese_translation_is_live(qtbot, manager, data_dir: Path) -> None:
         install_language("en", data_dir / "i18n")
     qtbot.waitUntil(lambda: d.windowTitle() == "Models")
     assert d.tabs.tabText(0) == "&Catalog"
+
+
+def test_results_arriving_after_close_are_dropped(qtbot, data_dir: Path) -> None:
+    """A background result that comes back after shutdown finds no dialog: it is dropped, not an error."""
+    import threading
+
+    import shiboken6
+    from visiondesk.desktop.controllers.model_manager import ModelManagerController
+    from visiondesk.desktop.views.model_manager_dialog import ModelManagerDialog
+
+    gate = threading.Event()
+
+    def slow_probe() -> MachineMemory:
+        gate.wait(20)
+        return LAPTOP
+
+    dialog = ModelManagerDialog()
+    ctl = ModelManagerController(dialog, ModelManager(registry_in(data_dir), memory=slow_probe), lambda m, p: None)
+    qtbot.waitUntil(lambda: pending_jobs() == 1)  # the installed list is in; the machine probe still runs
+    ctl.close()
+    shiboken6.delete(dialog)
+    gate.set()
+    qtbot.waitUntil(lambda: pending_jobs() == 0)
+    assert ctl.memory is None
