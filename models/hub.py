@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx2
 from huggingface_hub import HfApi, constants, get_hf_file_metadata, get_session, hf_hub_url, hf_raise_for_status
@@ -258,9 +258,3 @@ def _status_words(status: int | None) -> str:
         return f"HTTP {status} ({http.HTTPStatus(status).phrase})"
     except ValueError:
         return f"HTTP {status}"
-
-
-def describe_remote(repo: RemoteRepo) -> dict[str, Any]:
-    """A plain summary of a repository for display (quantizations and projector files)."""
-    return {"repo": repo.repo_id, "commit": repo.commit, "quantizations": repo.quantizations(),
-            "mmproj": [n for n in repo.gguf_names() if is_mmproj_name(n)]}

@@ -74,7 +74,7 @@ def plan_download(hub: HubClient, registry: ModelRegistry, repo_id: str, quant: 
     base = entry.id if entry is not None else repo_id.rsplit("/", 1)[-1]
     return DownloadPlan(name=f"{base}-{q}".lower() if entry is None else f"{base}-{q.lower()}",
                         repo_id=repo_id, commit=remote.commit, quant=q, model=model, mmproj=mmproj,
-                        folder=model_folder(repo_id, registry.root))
+                        folder=model_folder(repo_id, registry.models_dir))
 
 
 class _SpeedMeter:
