@@ -7,6 +7,7 @@ events and the errors). The local llama.cpp backend is ``visiondesk.engine.llama
 from .cancel import CancelToken
 from .backend import Backend, BackendInfo
 from .errors import (
+    AnswerInvalid,
     ContextOverflow,
     EngineCrashed,
     ImageError,
@@ -18,13 +19,15 @@ from .errors import (
     ProjectorMismatch,
     TruncatedGGUF,
     UnknownArchitecture,
+    UnsupportedSchema,
     VisionDeskError,
 )
 from .events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
 from .images import PreparedImage, prepare_image
-from .requests import ImageSource, Message, ModelSpec, SamplingParams
+from .requests import ImageSource, Message, ModelSpec, ResponseFormat, SamplingParams
 
 __all__ = [
+    "AnswerInvalid", "ResponseFormat", "UnsupportedSchema",
     "Backend", "BackendInfo", "CancelToken", "ContextOverflow", "EngineCrashed", "EngineEvent", "Finished", "ImageError",
     "ImageSource", "ImagesNeedProjector", "InputError", "Message", "ModelFileMissing",
     "ModelSpec", "NoChatTemplate", "NotAGGUF", "PreparedImage", "ProjectorMismatch", "SamplingParams",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant"]
 GpuLayers = int | Literal["auto"]
@@ -52,6 +54,47 @@ class Message:
         return cls("system", text)
 
 
+ResponseKind = Literal["json_object", "json_schema"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ResponseFormat:
+    """The answer must be JSON: any object (``json_object``) or one that validates against ``schema``.
+
+    ``schema`` is the JSON Schema as JSON text (kept as text so the request stays hashable; key order
+    is the order the answer writes the properties in). Building one converts the schema into the
+    grammar the local engine samples under (llama.cpp's converter, see ``structured.py``), so a schema
+    the converter cannot enforce is refused here, with the construct named, before anything runs.
+    """
+
+    kind: ResponseKind
+    schema: str | None = None
+    name: str = "answer"  # what the OpenAI API calls ``json_schema.name``
+    grammar: str = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        from .structured import grammar_for  # structured imports this module
+
+        object.__setattr__(self, "grammar", grammar_for(self.kind, self.schema))
+
+    @classmethod
+    def json_object(cls) -> ResponseFormat:
+        """Any JSON object."""
+        return cls("json_object")
+
+    @classmethod
+    def json_schema(cls, schema: Mapping[str, Any], name: str = "answer") -> ResponseFormat:
+        """A JSON object that validates against ``schema``; raises ``UnsupportedSchema``."""
+        return cls("json_schema", json.dumps(schema, ensure_ascii=False), name)
+
+    def schema_dict(self) -> dict[str, Any]:
+        """The schema as a dict (``{"type": "object"}`` for ``json_object``)."""
+        if self.schema is None:
+            return {"type": "object"}
+        loaded: dict[str, Any] = json.loads(self.schema)
+        return loaded
+
+
 @dataclasses.dataclass(frozen=True)
 class SamplingParams:
     """How to pick tokens. ``temperature == 0`` is greedy and deterministic."""
@@ -65,6 +108,7 @@ class SamplingParams:
     seed: int = 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: random
     max_tokens: int = 512
     stop: tuple[str, ...] = ()
+    response_format: ResponseFormat | None = None  # None: free text
 
 
 def physical_cores() -> int:

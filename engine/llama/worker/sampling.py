@@ -7,6 +7,11 @@ build a candidate array of the whole vocabulary per token — 262k entries for G
 take the same argmax (the first highest logit, as NumPy's). Every other setting, and sampling on the
 device, goes through the native chain. ``VISIONDESK_NATIVE_GREEDY=1`` sends greedy through it too
 (the tests compare both).
+
+A structured answer (``SamplingParams.response_format``) puts llama.cpp's grammar sampler first in
+the chain, so every later sampler only sees tokens the grammar allows, and ``llama_sampler_sample``
+advances the grammar with each token it picks. The grammar runs on the host: such a chain is never
+attached to the device, nor replaced by the host argmax.
 """
 
 from __future__ import annotations
@@ -30,12 +35,17 @@ def has_repeat_penalty(params: SamplingParams) -> bool:
     return bool(params.repeat_penalty) and params.repeat_penalty != 1.0
 
 
-def build_sampler(params: SamplingParams, n_vocab: int) -> Any:
-    """A sampler chain (caller frees it with ``llama_sampler_free``); temperature 0 is greedy."""
+def build_sampler(params: SamplingParams, n_vocab: int, ctx: Any = None) -> Any:
+    """A sampler chain (caller frees it with ``llama_sampler_free``); temperature 0 is greedy.
+
+    ``ctx`` is needed for a structured answer (the grammar reads the model's vocabulary).
+    """
     sparams = llama_cpp.llama_sampler_chain_default_params()
     sparams.no_perf = True
     chain = llama_cpp.llama_sampler_chain_init(sparams)
     add = llama_cpp.llama_sampler_chain_add
+    if params.response_format is not None:
+        add(chain, _grammar_sampler(params.response_format.grammar, ctx, chain))
     if has_repeat_penalty(params):
         add(chain, llama_cpp.llama_sampler_init_penalties(
             n_vocab, params.repeat_last_n, params.repeat_penalty, 0.0, 0.0))
@@ -51,6 +61,15 @@ def build_sampler(params: SamplingParams, n_vocab: int) -> Any:
     add(chain, llama_cpp.llama_sampler_init_temp(params.temperature))
     add(chain, llama_cpp.llama_sampler_init_dist(params.seed & 0xFFFFFFFF))
     return chain
+
+
+def _grammar_sampler(grammar: str, ctx: Any, chain: Any) -> Any:
+    vocab = llama_cpp.llama_model_get_vocab(llama_cpp.llama_get_model(ctx))
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+    if not sampler:
+        llama_cpp.llama_sampler_free(chain)
+        raise EngineFailure("llama.cpp could not parse the grammar made from the JSON schema; simplify the schema.")
+    return sampler
 
 
 class SamplerSlot:
@@ -74,9 +93,9 @@ class SamplerSlot:
             llama_cpp.llama_sampler_reset(self._sampler)
             return self._sampler
         self.drop()
-        self._sampler = build_sampler(params, n_vocab)
+        self._sampler = build_sampler(params, n_vocab, ctx)
         self._key = key
-        if on_device and llama_cpp.llama_set_sampler(ctx, 0, self._sampler):
+        if on_device and params.response_format is None and llama_cpp.llama_set_sampler(ctx, 0, self._sampler):
             self._ctx = ctx
         return self._sampler
 
@@ -91,8 +110,8 @@ class SamplerSlot:
 
 
 def is_plain_greedy(params: SamplingParams) -> bool:
-    """Temperature 0 and no repetition penalty: the chain is llama.cpp's greedy sampler alone."""
-    return params.temperature <= 0.0 and not has_repeat_penalty(params)
+    """Temperature 0, no repetition penalty, no grammar: the chain is llama.cpp's greedy sampler alone."""
+    return params.temperature <= 0.0 and not has_repeat_penalty(params) and params.response_format is None
 
 
 class GreedyArgmax:
