@@ -44,8 +44,11 @@ _UNENFORCED_WHY = ("is not enforced by llama.cpp's JSON-schema grammar converter
 _CLASS_ESCAPE = re.compile(r"\\[dDwWsSbB]")
 # This converter's string characters admit raw control characters (and its "." admits quotes), which
 # JSON forbids inside strings; llama.cpp's current converter excludes them, as these replacements do.
+# The grammar reads code points decoded leniently from token bytes: surrogates and values past U+10FFFF
+# come only from broken UTF-8 and are excluded too. (Overlong encodings cannot be told apart from the
+# code points they spell; a model that writes one gets an answer that fails validation, see the README.)
 # Its exponents take up to 16 digits (1E920 is no double any reader can hold): two are plenty.
-_JSON_SAFE_CHAR = r'[^"\\\x7F\x00-\x1F]'
+_JSON_SAFE_CHAR = r'[^"\\\x7F\x00-\x1F\uD800-\uDFFF\U00110000-\U001FFFFF]'
 _RULE_FIXES = ((re.compile(r'^char ::= \[\^"\\\\\]', re.M), "char ::= " + _JSON_SAFE_CHAR),
                (re.compile(r"^dot ::= .*$", re.M), "dot ::= " + _JSON_SAFE_CHAR),
                (re.compile(r"\[eE\] \[-\+\]\? integral-part"), "[eE] [-+]? [0-9] [0-9]?"))
@@ -231,8 +234,7 @@ def parse_answer(fmt: ResponseFormat, text: str) -> Any:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        cut = " (it ends early: was it cut at max_tokens?)" if exc.pos >= len(text.rstrip()) else ""
-        raise AnswerInvalid(f"it is not JSON: {exc.msg} at character {exc.pos}{cut}.") from None
+        raise AnswerInvalid(f"it is not JSON: {exc.msg} at character {exc.pos}.") from None
     if fmt.kind == "json_object" or fmt.schema is None:
         if not isinstance(value, dict):
             raise AnswerInvalid(f"a JSON object was asked for, the answer is a {type(value).__name__}.")

@@ -136,7 +136,8 @@ def write_text_model(path: Path, *, seed: int = 0, shape: TextShape = TINY_TEXT,
     ``script`` (whose bytes must all differ) in a loop, or once followed by EOS if ``script_ends``.
     With ``favour`` the chatty model's logits are small and random, except that the byte tokens of
     ``favour`` and EOS score high wherever they are allowed: a grammar-constrained answer (with
-    ``favour=b'"]}'``) closes its strings, arrays and objects within a few tokens, yet varies by seed.
+    ``favour=b'"]}'``) closes its strings, arrays and objects within a few tokens, yet varies by seed;
+    it writes no bytes above 0x7F (random byte tokens would make broken UTF-8, which real models do not).
     """
     rng = np.random.default_rng(seed)
     tokens, scores, types = vocabulary(shape.extra_vocab)
@@ -167,6 +168,8 @@ def write_text_model(path: Path, *, seed: int = 0, shape: TextShape = TINY_TEXT,
             out = rand(n_vocab, e, scale=0.05).astype(np.float32)
             for t in [EOS, *(byte_token(b) for b in favour)]:
                 out[t] = common * 0.4
+            # Like a real model, it never starts a broken UTF-8 sequence: no bytes above 0x7F.
+            out[[byte_token(b) for b in range(0x80, 0x100)]] = common * -4.0
             layer_scale = 1e-4
     else:
         ids = [byte_token(b) for b in script]
