@@ -11,7 +11,6 @@ failure, 130 stopped by Ctrl-C (every finished row is kept).
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import time
@@ -31,6 +30,7 @@ from visiondesk.engine import (
     VisionDeskError,
 )
 from visiondesk.engine.data_dir import data_dir
+from visiondesk.engine.structured import schema_file_format
 
 from .inputs import collect_images
 from .presets import LANGUAGES, Preset, all_presets, find_preset, read_preset, user_presets_dir
@@ -96,13 +96,7 @@ def build_task(args: argparse.Namespace) -> tuple[BatchTask, Preset | None]:
         prompt = args.prompt
         fmt = ResponseFormat.json_object() if args.json else None
         if args.json_schema:
-            try:
-                schema = json.loads(args.json_schema.read_text(encoding="utf-8"))
-            except OSError as exc:
-                raise InputError(f"Cannot read the schema {args.json_schema}: {exc.strerror or exc}.") from None
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise InputError(f"The schema {args.json_schema} is not valid JSON: {exc}.") from None
-            fmt = ResponseFormat.json_schema(schema)
+            fmt = schema_file_format(args.json_schema)
     else:
         raise InputError("Say what to ask: --preset NAME, --preset-file FILE or --prompt TEXT.")
     sampling = SamplingParams(temperature=args.temperature, seed=args.seed, max_tokens=args.max_tokens,

@@ -18,12 +18,13 @@ import importlib.util
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import jsonschema
 
-from .errors import AnswerInvalid, UnsupportedSchema
+from .errors import AnswerInvalid, InputError, UnsupportedSchema
 from .requests import ResponseFormat, ResponseKind
 
 ANNOTATIONS = frozenset({"title", "description", "$schema", "$id", "$comment", "default", "examples", "$defs",
@@ -243,3 +244,41 @@ def parse_answer(fmt: ResponseFormat, text: str) -> Any:
     if error is not None:
         raise AnswerInvalid(f"{error.message} (at {_pointer(list(error.absolute_path))}).")
     return value
+
+
+def schema_file_format(path: Path) -> ResponseFormat:
+    """The response format for a schema file (``--json-schema FILE``); raises ``InputError`` saying what is wrong."""
+    try:
+        schema = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"Cannot read the schema {path}: {exc.strerror or exc}.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"The schema {path} is not valid JSON: {exc}.") from None
+    return ResponseFormat.json_schema(schema, Path(path).stem)
+
+
+def from_openai(payload: Mapping[str, Any] | None) -> ResponseFormat | None:
+    """An OpenAI-style ``response_format`` (``text``, ``json_object``, ``json_schema``) as a ``ResponseFormat``.
+
+    The local engine always enforces the schema, so ``strict`` is accepted either way. Raises
+    ``UnsupportedSchema`` (an ``InputError``: the API answers 400) for anything it cannot honour.
+    """
+    if payload is None or payload.get("type") in (None, "text"):
+        return None
+    if payload.get("type") == "json_object":
+        return ResponseFormat.json_object()
+    if payload.get("type") == "json_schema":
+        spec = payload.get("json_schema")
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("schema"), Mapping):
+            raise UnsupportedSchema("/json_schema", "the response format", 'needs "json_schema": {"name": ..., '
+                                    '"schema": {...}}.')
+        return ResponseFormat.json_schema(spec["schema"], str(spec.get("name") or "answer"))
+    raise UnsupportedSchema("/type", f"the response format type {payload.get('type')!r}", "is unknown: use text, "
+                            "json_object or json_schema.")
+
+
+def to_openai(fmt: ResponseFormat) -> dict[str, Any]:
+    """The ``response_format`` to send an OpenAI-compatible server (a remote backend passes the schema on)."""
+    if fmt.kind == "json_object":
+        return {"type": "json_object"}
+    return {"type": "json_schema", "json_schema": {"name": fmt.name, "schema": fmt.schema_dict(), "strict": True}}

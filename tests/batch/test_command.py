@@ -90,3 +90,11 @@ def test_bad_inputs_are_named(json_models: tuple[Path, Path], tmp_path: Path,
     assert "no preset named 'nope'" in capsys.readouterr().err
     assert run(json_models, "--preset", "receipt", str(tmp_path), "--out", str(tmp_path / "r.xlsx")) == 2
     assert ".jsonl or .csv" in capsys.readouterr().err
+
+
+def test_a_prompt_with_json_gives_objects(json_models: tuple[Path, Path], tmp_path: Path) -> None:
+    make_images(tmp_path / "in", 3)
+    out = tmp_path / "r.jsonl"
+    assert run(json_models, "--prompt", "Anything as JSON.", "--json", str(tmp_path / "in"), "--out", str(out)) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 3 and all(isinstance(r["answer"], dict) for r in rows)

@@ -175,3 +175,21 @@ def test_the_request_stays_hashable_and_comparable() -> None:
     assert a == b and hash(a) == hash(b)
     assert a != SamplingParams(response_format=ResponseFormat.json_object())
     assert "root ::=" in a.response_format.grammar  # type: ignore[union-attr]
+
+
+def test_openai_response_formats_round_trip() -> None:
+    """What the API server accepts and what a remote backend sends: OpenAI's ``response_format`` shapes."""
+    from visiondesk.engine.structured import from_openai, to_openai
+
+    assert from_openai(None) is None and from_openai({"type": "text"}) is None
+    assert from_openai({"type": "json_object"}) == ResponseFormat.json_object()
+    payload = {"type": "json_schema", "json_schema": {"name": "receipt", "schema": RICH_SCHEMA, "strict": True}}
+    fmt = from_openai(payload)
+    assert fmt == ResponseFormat.json_schema(RICH_SCHEMA, "receipt")
+    assert to_openai(fmt) == payload  # type: ignore[arg-type]
+    assert to_openai(ResponseFormat.json_object()) == {"type": "json_object"}
+    with pytest.raises(UnsupportedSchema, match='"minimum" at /properties/n'):
+        from_openai({"type": "json_schema", "json_schema": {"name": "x", "schema": {
+            "type": "object", "properties": {"n": {"type": "number", "minimum": 1}}}}})
+    with pytest.raises(UnsupportedSchema, match="type 'yaml' at /type is unknown"):
+        from_openai({"type": "yaml"})
