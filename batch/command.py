@@ -110,8 +110,10 @@ def run_command(args: argparse.Namespace, make_backend: BackendFactory = local_b
     err = Console(stderr=True, highlight=False)
     if args.list_presets:
         for name, listed in sorted(all_presets().items()):
-            err.print(f"{name:12} {listed.titles.get(args.language) or listed.titles.get('en', '')}  ({listed.source})")
-        err.print(f"Your own presets: {user_presets_dir()} (copy a built-in one there and edit it)")
+            title = listed.titles.get(args.language) or listed.titles.get("en", "")
+            err.print(f"{name:12} {title}  ({listed.source})", soft_wrap=True, markup=False)
+        err.print(f"Your own presets: {user_presets_dir()} (copy a built-in one there and edit it)", soft_wrap=True,
+                  markup=False)
         return 0
     cancel = CancelToken()
     try:

@@ -83,7 +83,7 @@ def builtin_presets() -> dict[str, Preset]:
     out: dict[str, Preset] = {}
     for entry in sorted(resources.files(__package__).joinpath("presets").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".json"):
-            preset = _parse(json.loads(entry.read_text(encoding="utf-8")), f"built-in {entry.name}")
+            preset = _parse(json.loads(entry.read_text(encoding="utf-8")), str(entry))
             out[preset.name] = preset
     return out
 
