@@ -64,6 +64,8 @@ def register(sub: Any) -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     p.add_argument("--gpu-layers", default="auto", help="auto (default) or a number")
+    p.add_argument("--parallel", type=int, default=1, metavar="N",
+                   help="answer N images at once, with N model processes (each holds the whole model in memory)")
     p.add_argument("--retry-failed", action="store_true", help="answer again the images whose last row is an error")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_command)
@@ -119,19 +121,24 @@ def run_command(args: argparse.Namespace, make_backend: BackendFactory = local_b
     try:
         if args.out is None or args.model is None or not args.inputs:
             raise InputError("visiondesk batch needs --model, --out and at least one INPUT (see --help).")
+        if args.parallel < 1:
+            raise InputError("--parallel must be at least 1.")
         if args.out.suffix.lower() not in (".jsonl", ".csv"):
             raise InputError(f"--out {args.out}: the result file must end in .jsonl or .csv.")
         task, preset = build_task(args)
         images = collect_images(args.inputs)
         with ResultFile(args.out, task.task_id, task.answer_columns()) as results:
             err.print(f"{len(images)} images; {len(results.answered)} already in {args.out}")
-            backend = make_backend(args)
+            backends: list[Backend[Any]] = []
             previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
             try:
-                summary = _run(backend, task, images, results, preset, cancel, err, args.no_progress)
+                for _ in range(args.parallel):
+                    backends.append(make_backend(args))
+                summary = _run(backends, task, images, results, preset, cancel, err, args.no_progress)
             finally:
                 signal.signal(signal.SIGINT, previous)
-                backend.close()
+                for backend in backends:
+                    backend.close()
     except VisionDeskError as exc:
         err.print(f"visiondesk batch: {exc}", markup=False)
         return 2 if isinstance(exc, InputError) else 1
@@ -144,7 +151,7 @@ def run_command(args: argparse.Namespace, make_backend: BackendFactory = local_b
     return 130 if summary.cancelled else 0
 
 
-def _run(backend: Backend[Any], task: BatchTask, images: list[Path], results: ResultFile, preset: Preset | None,
+def _run(backends: list[Backend[Any]], task: BatchTask, images: list[Path], results: ResultFile, preset: Preset | None,
          cancel: CancelToken, err: Console, quiet: bool) -> BatchSummary:
     summary = BatchSummary()
     t0 = time.monotonic()
@@ -153,7 +160,7 @@ def _run(backend: Backend[Any], task: BatchTask, images: list[Path], results: Re
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
         bar = progress.add_task("images", total=len(images), rate="")
-        for outcome in run_batch(backend, task, images, results, cancel):
+        for outcome in run_batch(backends, task, images, results, cancel):
             summary.add(outcome)
             if outcome.row and outcome.status == "ok" and preset and preset.export == "table":
                 write_table_csv(outcome.row.answer, tables / f"{outcome.path.stem}-{outcome.row.sha256[:8]}.csv")

@@ -13,8 +13,10 @@ import dataclasses
 import hashlib
 import json
 import logging
+import queue
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -111,10 +113,44 @@ class _Cancelled(Exception):
     pass
 
 
-def run_batch(backend: Backend[Any], task: BatchTask, images: Iterable[Path], results: ResultFile,
-              cancel: CancelToken | None = None) -> Iterator[ImageOutcome]:
-    """Answer every image not yet in ``results``, appending one row each; yields as rows are written."""
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    path: Path
+    sha: str
+    data: bytes
+    t0: float
+
+    def source(self) -> ImageSource:
+        return ImageSource(data=self.data, name=str(self.path))
+
+
+def run_batch(backends: Backend[Any] | Sequence[Backend[Any]], task: BatchTask, images: Iterable[Path],
+              results: ResultFile, cancel: CancelToken | None = None) -> Iterator[ImageOutcome]:
+    """Answer every image not yet in ``results``, appending one row each; yields as rows are written.
+
+    Given several backends, as many images are in flight at once, one thread per backend (each backend
+    is used from its own thread only); rows are then written in the order answers finish. Stopping the
+    iteration early cancels the requests still running.
+    """
     cancel = cancel or CancelToken()
+    pool: list[Backend[Any]] = list(backends) if isinstance(backends, Sequence) else [backends]
+    if len(pool) > 1:
+        yield from _run_parallel(pool, task, images, results, cancel)
+        return
+    for item in _jobs(task, images, results, cancel):
+        if isinstance(item, ImageOutcome):
+            yield item
+            continue
+        try:
+            answer, error = _ask(pool[0], task, item.source(), cancel)
+        except _Cancelled:
+            return
+        yield _record(results, task, item, answer, error)
+
+
+def _jobs(task: BatchTask, images: Iterable[Path], results: ResultFile,
+          cancel: CancelToken) -> Iterator[ImageOutcome | _Job]:
+    """Each image read and hashed: an outcome already (unreadable, duplicate, answered before) or a job."""
     seen: set[str] = set()
     for path in images:
         if cancel.cancelled:
@@ -137,14 +173,65 @@ def run_batch(backend: Backend[Any], task: BatchTask, images: Iterable[Path], re
         if previous == "ok" or (previous == "error" and not task.retry_failed):
             yield ImageOutcome(path, "skipped")
             continue
-        try:
-            answer, error = _ask(backend, task, ImageSource(data=data, name=str(path)), cancel)
-        except _Cancelled:
-            return
-        row = ResultRow(str(path), sha, "error" if error else "ok", error, task.task_id,
-                        round(time.monotonic() - t0, 3), answer)
-        results.append(row)
-        yield ImageOutcome(path, row.status, row)  # type: ignore[arg-type]
+        yield _Job(path, sha, data, t0)
+
+
+def _record(results: ResultFile, task: BatchTask, job: _Job, answer: Any, error: str) -> ImageOutcome:
+    row = ResultRow(str(job.path), job.sha, "error" if error else "ok", error, task.task_id,
+                    round(time.monotonic() - job.t0, 3), answer)
+    results.append(row)
+    return ImageOutcome(job.path, "error" if error else "ok", row)
+
+
+_Answered = tuple[_Job, Any, str, bool]  # job, answer, error, cancelled
+
+
+def _run_parallel(pool: list[Backend[Any]], task: BatchTask, images: Iterable[Path], results: ResultFile,
+                  cancel: CancelToken) -> Iterator[ImageOutcome]:
+    jobs: queue.Queue[_Job | None] = queue.Queue()
+    answered: queue.Queue[_Answered] = queue.Queue()
+
+    def work(backend: Backend[Any]) -> None:
+        while (job := jobs.get()) is not None:
+            try:
+                answer, error = _ask(backend, task, job.source(), cancel)
+                answered.put((job, answer, error, False))
+            except _Cancelled:
+                answered.put((job, None, "", True))
+            except Exception as exc:  # a row says so and the batch goes on, as for any failed image
+                log.exception("answering %s failed", job.path)
+                answered.put((job, None, f"unexpected failure: {exc}", False))
+
+    threads = [threading.Thread(target=work, args=(b,), name=f"batch-{i}", daemon=True) for i, b in enumerate(pool)]
+    for t in threads:
+        t.start()
+    in_flight = 0
+    try:
+        for item in _jobs(task, images, results, cancel):
+            if isinstance(item, ImageOutcome):
+                yield item
+                continue
+            while in_flight >= len(pool):
+                in_flight -= 1
+                yield from _finish(results, task, answered.get())
+            jobs.put(item)
+            in_flight += 1
+        while in_flight:
+            in_flight -= 1
+            yield from _finish(results, task, answered.get())
+    finally:
+        if in_flight:  # the caller stopped iterating: stop what still runs
+            cancel.cancel()
+        for _ in threads:
+            jobs.put(None)
+        for t in threads:
+            t.join()
+
+
+def _finish(results: ResultFile, task: BatchTask, done: _Answered) -> Iterator[ImageOutcome]:
+    job, answer, error, cancelled = done
+    if not cancelled:
+        yield _record(results, task, job, answer, error)
 
 
 def _ask(backend: Backend[Any], task: BatchTask, image: ImageSource, cancel: CancelToken) -> tuple[Any, str]:

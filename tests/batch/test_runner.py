@@ -115,3 +115,30 @@ def test_free_text_answers_and_a_list_of_paths(json_engine: LocalEngine, tmp_pat
     out = tmp_path / "results.csv"
     assert run_all(json_engine, task, [listing], out).done == 2
     assert task.answer_columns() == ("answer",)
+
+
+def test_parallel_backends_answer_each_image_once(json_models: tuple[Path, Path], tmp_path: Path) -> None:
+    """Three engines, three images in flight: same rows as sequential; stopping midway and resuming loses nothing."""
+    from tests.batch.conftest import json_spec
+
+    make_images(tmp_path / "in", 30, broken=3)
+    out = tmp_path / "results.jsonl"
+    engines = [LocalEngine() for _ in range(3)]
+    try:
+        for e in engines:
+            e.load(json_spec(json_models))
+        with ResultFile(out, TASK.task_id) as results:
+            stream = run_batch(engines, TASK, collect_images([tmp_path / "in"]), results)
+            for n, _ in enumerate(stream, 1):
+                if n == 10:
+                    break
+            stream.close()  # stops the requests still running
+        assert 10 <= len(rows(out)) < 30
+        summary = run_all(engines, TASK, [tmp_path / "in"], out)
+        assert summary.skipped == len(rows(out)) - summary.done - summary.failed
+    finally:
+        for e in engines:
+            e.close()
+    written = rows(out)
+    assert sorted(r["image"] for r in written) == sorted(str(p) for p in (tmp_path / "in").iterdir())
+    assert sorted(r["status"] for r in written).count("error") == 3
