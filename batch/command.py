@@ -109,12 +109,12 @@ def build_task(args: argparse.Namespace) -> tuple[BatchTask, Preset | None]:
 
 def run_command(args: argparse.Namespace, make_backend: BackendFactory = local_backend) -> int:
     """Run ``visiondesk batch``."""
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)  # paths in messages stay whole
     if args.list_presets:
         for name, listed in sorted(all_presets().items()):
             title = listed.titles.get(args.language) or listed.titles.get("en", "")
-            err.print(f"{name:12} {title}  ({listed.source})", soft_wrap=True, markup=False)
-        err.print(f"Your own presets: {user_presets_dir()} (copy a built-in one there and edit it)", soft_wrap=True,
+            err.print(f"{name:12} {title}  ({listed.source})", markup=False)
+        err.print(f"Your own presets: {user_presets_dir()} (copy a built-in one there and edit it)",
                   markup=False)
         return 0
     cancel = CancelToken()
