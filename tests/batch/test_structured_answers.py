@@ -8,6 +8,7 @@ every preset's schema.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from visiondesk.engine import (
     AnswerInvalid,
     Finished,
     Message,
+    ModelSpec,
     ResponseFormat,
     SamplingParams,
     StopReason,
@@ -29,6 +31,7 @@ from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.structured import parse_answer
 
 from tests.batch.conftest import make_images
+from tests.model_factory import TextShape, write_text_model
 
 RICH_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -193,3 +196,25 @@ def test_openai_response_formats_round_trip() -> None:
             "type": "object", "properties": {"n": {"type": "number", "minimum": 1}}}}})
     with pytest.raises(UnsupportedSchema, match="type 'yaml' at /type is unknown"):
         from_openai({"type": "yaml"})
+
+
+def test_the_grammar_checks_the_pick_instead_of_the_whole_vocabulary(tmp_path: Path) -> None:
+    """With 32k tokens, filtering every candidate through the grammar made each token ~24x slower here (10 ms
+    against 0.4); checking the chain's pick first keeps a structured answer about as fast as free text."""
+    model = write_text_model(tmp_path / "wide-vocab.gguf", shape=TextShape(extra_vocab=31_700))
+    fmt = ResponseFormat.json_schema({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]})
+
+    def ms_per_token(engine: LocalEngine, sampling: SamplingParams) -> float:
+        best = math.inf
+        for _ in range(3):
+            final = list(engine.chat([Message.user("Say something.")], sampling))[-1]
+            assert isinstance(final, Finished) and final.usage.completion_tokens > 20
+            best = min(best, final.timings.decode_ms / (final.usage.completion_tokens - 1))
+        return best
+
+    with LocalEngine() as engine:
+        engine.load(ModelSpec(model=model, n_ctx=1024, threads=1))
+        free = ms_per_token(engine, SamplingParams(temperature=1.0, seed=1, max_tokens=150))
+        structured = ms_per_token(engine, SamplingParams(temperature=1.0, seed=1, max_tokens=150,
+                                                         response_format=fmt))
+    assert structured < 4 * free + 0.5, (structured, free)

@@ -8,10 +8,9 @@ take the same argmax (the first highest logit, as NumPy's). Every other setting,
 device, goes through the native chain. ``VISIONDESK_NATIVE_GREEDY=1`` sends greedy through it too
 (the tests compare both).
 
-A structured answer (``SamplingParams.response_format``) puts llama.cpp's grammar sampler first in
-the chain, so every later sampler only sees tokens the grammar allows, and ``llama_sampler_sample``
-advances the grammar with each token it picks. The grammar runs on the host: such a chain is never
-attached to the device, nor replaced by the host argmax.
+A structured answer (``SamplingParams.response_format``) samples under llama.cpp's grammar sampler,
+on the host, checking the chain's pick against the grammar (``grammar_sampling.py``): such sampling is
+never attached to the device, nor replaced by the host argmax.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ import numpy as np
 
 from ...errors import EngineFailure
 from ...requests import SamplingParams
+from .grammar_sampling import GrammarSampling
 
 
 def has_repeat_penalty(params: SamplingParams) -> bool:
@@ -35,17 +35,12 @@ def has_repeat_penalty(params: SamplingParams) -> bool:
     return bool(params.repeat_penalty) and params.repeat_penalty != 1.0
 
 
-def build_sampler(params: SamplingParams, n_vocab: int, ctx: Any = None) -> Any:
-    """A sampler chain (caller frees it with ``llama_sampler_free``); temperature 0 is greedy.
-
-    ``ctx`` is needed for a structured answer (the grammar reads the model's vocabulary).
-    """
+def build_sampler(params: SamplingParams, n_vocab: int) -> Any:
+    """A sampler chain (caller frees it with ``llama_sampler_free``); temperature 0 is greedy."""
     sparams = llama_cpp.llama_sampler_chain_default_params()
     sparams.no_perf = True
     chain = llama_cpp.llama_sampler_chain_init(sparams)
     add = llama_cpp.llama_sampler_chain_add
-    if params.response_format is not None:
-        add(chain, _grammar_sampler(params.response_format.grammar, ctx, chain))
     if has_repeat_penalty(params):
         add(chain, llama_cpp.llama_sampler_init_penalties(
             n_vocab, params.repeat_last_n, params.repeat_penalty, 0.0, 0.0))
@@ -61,15 +56,6 @@ def build_sampler(params: SamplingParams, n_vocab: int, ctx: Any = None) -> Any:
     add(chain, llama_cpp.llama_sampler_init_temp(params.temperature))
     add(chain, llama_cpp.llama_sampler_init_dist(params.seed & 0xFFFFFFFF))
     return chain
-
-
-def _grammar_sampler(grammar: str, ctx: Any, chain: Any) -> Any:
-    vocab = llama_cpp.llama_model_get_vocab(llama_cpp.llama_get_model(ctx))
-    sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
-    if not sampler:
-        llama_cpp.llama_sampler_free(chain)
-        raise EngineFailure("llama.cpp could not parse the grammar made from the JSON schema; simplify the schema.")
-    return sampler
 
 
 class SamplerSlot:
@@ -90,12 +76,17 @@ class SamplerSlot:
         """A sampler for ``params``, reset for a new answer."""
         key = dataclasses.replace(params, stop=(), max_tokens=0)
         if self._sampler is not None and self._key == key:
-            llama_cpp.llama_sampler_reset(self._sampler)
+            if isinstance(self._sampler, GrammarSampling):
+                self._sampler.reset()
+            else:
+                llama_cpp.llama_sampler_reset(self._sampler)
             return self._sampler
         self.drop()
-        self._sampler = build_sampler(params, n_vocab, ctx)
+        fmt = params.response_format
+        chain = build_sampler(dataclasses.replace(params, response_format=None), n_vocab)
+        self._sampler = GrammarSampling(chain, fmt.grammar, ctx, n_vocab) if fmt else chain
         self._key = key
-        if on_device and params.response_format is None and llama_cpp.llama_set_sampler(ctx, 0, self._sampler):
+        if on_device and fmt is None and llama_cpp.llama_set_sampler(ctx, 0, self._sampler):
             self._ctx = ctx
         return self._sampler
 
@@ -105,13 +96,16 @@ class SamplerSlot:
             return
         if self._ctx is not None:
             llama_cpp.llama_set_sampler(self._ctx, 0, None)
-        llama_cpp.llama_sampler_free(self._sampler)
+        if isinstance(self._sampler, GrammarSampling):
+            self._sampler.free()
+        else:
+            llama_cpp.llama_sampler_free(self._sampler)
         self._sampler = self._key = self._ctx = None
 
 
 def is_plain_greedy(params: SamplingParams) -> bool:
-    """Temperature 0, no repetition penalty, no grammar: the chain is llama.cpp's greedy sampler alone."""
-    return params.temperature <= 0.0 and not has_repeat_penalty(params) and params.response_format is None
+    """Temperature 0 and no repetition penalty: the chain is llama.cpp's greedy sampler alone."""
+    return params.temperature <= 0.0 and not has_repeat_penalty(params)
 
 
 class GreedyArgmax:
@@ -132,6 +126,8 @@ class GreedyArgmax:
 
 def token_picker(params: SamplingParams, sampler: Any, ctx: Any, n_vocab: int, on_device: bool) -> Callable[[], int]:
     """What ``generate`` calls once per token: the argmax for plain greedy on the host, else the chain."""
+    if isinstance(sampler, GrammarSampling):
+        return sampler.pick
     if not on_device and is_plain_greedy(params) and os.environ.get("VISIONDESK_NATIVE_GREEDY") != "1":
         return GreedyArgmax(ctx, n_vocab)
     return functools.partial(llama_cpp.llama_sampler_sample, sampler, ctx, -1)
