@@ -91,3 +91,21 @@ def test_csv_with_other_columns_is_refused(tmp_path: Path) -> None:
     ResultFile(out, "task1", ("merchant",)).close()
     with pytest.raises(InputError, match="columns"):
         ResultFile(out, "task1", ("total",))
+
+
+def test_jsonl_exports_to_csv_keeping_the_last_row_per_image(tmp_path: Path) -> None:
+    from visiondesk.batch.export import export_csv
+
+    src = tmp_path / "r.jsonl"
+    with ResultFile(src, "task1") as f:
+        f.append(row(1, "error"))
+        f.append(row(2))
+        f.append(row(1))  # a later retry answered it
+    dst = tmp_path / "r.csv"
+    assert export_csv(src, dst, ("merchant", "total")) == 2
+    with open(dst, encoding="utf-8-sig", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    assert [(r["image"], r["status"], r["total"]) for r in records] == [("/photos/1.jpg", "ok", "1"),
+                                                                        ("/photos/2.jpg", "ok", "2")]
+    with pytest.raises(InputError, match="already exists"):
+        export_csv(src, dst)
