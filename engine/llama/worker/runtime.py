@@ -286,9 +286,12 @@ class Runtime:
                     steps.append(pending[-1])
                 else:
                     steps.append(t)
-            prompt_total = pos + new_text_tokens + sum(p.n_pos() for p in pending)
-            if prompt_total + 1 > m.n_ctx:
-                raise ContextOverflow(prompt_total, m.n_ctx)
+            # The context is a number of KV cells: one per token, even where an image takes fewer positions
+            # than tokens (M-RoPE).
+            prompt_cells = (pos + self._cells_beyond_positions() + new_text_tokens
+                            + sum(p.n_tokens() for p in pending))
+            if prompt_cells + 1 > m.n_ctx:
+                raise ContextOverflow(prompt_cells, m.n_ctx)
             counter = {"to_encode_index": 0, "encode_ms": 0, "encoded": 0,
                        "reused": sum(1 for s in self.cache if isinstance(s, ImageSegment)),
                        "to_encode_total": sum(1 for p in pending
@@ -344,6 +347,10 @@ class Runtime:
                 return False
         return bool(llama_cpp.llama_memory_seq_rm(m.memory, 0, keep_pos, -1))
 
+    def _cells_beyond_positions(self) -> int:
+        """KV cells the cached images take beyond their positions (M-RoPE: an image's tokens share positions)."""
+        return sum(s.n_tokens - s.n_pos for s in self.cache if isinstance(s, ImageSegment))
+
     def _append_text(self, seg: TextSegment) -> None:
         if self.cache and isinstance(self.cache[-1], TextSegment):
             self.cache[-1].tokens.extend(seg.tokens)
@@ -369,7 +376,7 @@ class Runtime:
         assert isinstance(tail, TextSegment)
         self._send(("stage", Stage.GENERATING.value, None, None))
         run = generate(m, pick, params.max_tokens, pos, stream, tail.tokens, self._flag, self._send,
-                       self._token_infos, self._token_info)
+                       self._token_infos, self._token_info, end_pos=m.n_ctx - self._cells_beyond_positions())
         reason, n_out, t_first = run.reason, run.n_out, run.t_first
         t_end = time.perf_counter()
         first = t_first or t_end
