@@ -53,6 +53,8 @@ SMOLVLM = (
     "<|im_start|>{% for message in messages %}{{ message['role'] | capitalize }}: {{ message['content'] }}"
     "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}"
 )
+# LFM2-VL: ChatML after a BOS.
+LFM2 = "{{ bos_token }}" + CHATML
 # Pixtral (Mistral): [INST] ... [/INST], answers end with </s>.
 PIXTRAL = (
     "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}[INST]{{ message['content'] }}"
@@ -71,11 +73,17 @@ class Family:
     text: TextSpec
     vision: VisionSpec
     exercises: str  # what this family's path through libmtmd adds (for the README table)
+    slices: bool = False  # cuts a 64x48 picture into tiles (plus an overview)
 
     @property
     def sliding_window(self) -> bool:
         """Whether the decoder has sliding-window layers."""
         return self.text.sliding_window > 0
+
+    @property
+    def recurrent(self) -> bool:
+        """Whether part of the decoder keeps a recurrent state (which cannot be cut back to a position)."""
+        return bool(self.text.conv_layers)
 
     def write(self, folder: Path, seed: int = 0) -> tuple[Path, Path]:
         """Write (text model, mmproj) into ``folder``."""
@@ -114,6 +122,7 @@ FAMILIES = (
                    keys=((V + "projector.scale_factor", 2), (V + "preproc_image_size", 32),
                          ("clip.use_gelu", True))),
         "slices: a global image plus a grid of tiles, each wrapped in <row_r_col_c> text",
+        slices=True,
     ),
     Family(
         "minicpm-v",
@@ -124,6 +133,7 @@ FAMILIES = (
                    keys=(("clip.minicpmv_version", Int32(3)), ("clip.minicpmv_query_num", 8),
                          ("clip.use_gelu", True))),
         "perceiver resampler (fixed tokens per slice); overview plus slices in <image>/<slice> markers",
+        slices=True,
     ),
     Family(
         "internvl",
@@ -133,6 +143,7 @@ FAMILIES = (
                    keys=((V + "projector.scale_factor", 2), (V + "preproc_max_tiles", 4),
                          ("clip.use_gelu", True))),
         "dynamic tiles (aspect-ratio grid) then a thumbnail; CJK system prompt in the template",
+        slices=True,
     ),
     Family(
         "pixtral",
@@ -140,6 +151,17 @@ FAMILIES = (
         VisionSpec("pixtral", image_size=64, patch_size=8, mean_std=CLIP_MEAN_STD,
                    keys=(("clip.use_silu", True),)),
         "native resolution with 2D RoPE; an [IMG_BREAK] embedding after every row",
+    ),
+    Family(
+        "lfm2-vl",
+        TextSpec("lfm2", LFM2, bos="<|startoftext|>", eos="<|im_end|>",
+                 specials=("<|im_start|>", "<|image_start|>", "<|image_end|>", "<|img_thumbnail|>",
+                           *(f"<|img_row_{r}_col_{c}|>" for r in range(1, 5) for c in range(1, 5))),
+                 conv_layers=(0,)),
+        VisionSpec("lfm2", image_size=32, patch_size=4, mean_std=SIGLIP_MEAN_STD,
+                   keys=((V + "projector.scale_factor", 2), ("clip.use_gelu", True))),
+        "hybrid decoder: short-convolution layers keep a recurrent state that cannot be cut back, so an edit "
+        "or a regenerate reads the prompt again; at least 64 tokens per image",
     ),
 )
 

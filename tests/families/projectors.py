@@ -181,6 +181,15 @@ def _pixtral(x: _Writer, e: int) -> None:
     x.add("v.token_embd.img_break", x.rand(e, scale=0.5))
 
 
+def _lfm2(x: _Writer, e: int) -> None:
+    s = x.spec
+    dm = s.n_embd * 4  # 2x2 patches merged
+    x.tower(pos_rows=(s.image_size // s.patch_size) ** 2)  # resized to each image's grid
+    x.norm("mm.input_norm", dm)
+    x.linear("mm.1", e, dm, scale=0.2)
+    x.linear("mm.2", e, e, scale=0.2)
+
+
 _TENSORS: dict[str, Callable[[_Writer, int], None]] = {
     "gemma3": _gemma3,
     "qwen2.5vl_merger": _qwen25vl,
@@ -188,6 +197,7 @@ _TENSORS: dict[str, Callable[[_Writer, int], None]] = {
     "resampler": _minicpmv,
     "internvl": _internvl,
     "pixtral": _pixtral,
+    "lfm2": _lfm2,
 }
 
 

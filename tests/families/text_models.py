@@ -7,7 +7,8 @@ the architecture, the special tokens and the chat template are the family's:
 * ``llama`` (SmolVLM's SmolLM2, Pixtral's Mistral decoder),
 * ``qwen2`` (MiniCPM-V 2.6, InternVL 3): biased Q/K/V,
 * ``qwen2vl`` (Qwen2-VL, Qwen2.5-VL): biased Q/K/V and M-RoPE (``rope.dimension_sections``),
-* ``gemma3``: Q/K norms, post-attention and post-FFN norms, sliding-window layers.
+* ``gemma3``: Q/K norms, post-attention and post-FFN norms, sliding-window layers,
+* ``lfm2`` (LFM2-VL): a hybrid of short-convolution layers (recurrent state) and attention layers.
 
 The tokenizer is SentencePiece-style (``tokenizer.ggml.model = "llama"``) for every family: libmtmd
 looks marker tokens up by their text, which any vocabulary holding them satisfies.
@@ -41,6 +42,7 @@ class TextSpec:
     rope_sections: tuple[int, int, int, int] | None = None  # M-RoPE, in pairs of head dimensions
     sliding_window: int = 0  # gemma3: window of the sliding-window layers
     swa_pattern: int = 2  # gemma3: every n-th layer attends globally
+    conv_layers: tuple[int, ...] = ()  # lfm2: layers that are short convolutions, not attention
 
 
 UNK, BOS, EOS = 0, 1, 2
@@ -80,7 +82,12 @@ def write_family_text_model(path: Path, spec: TextSpec, seed: int = 0) -> Path:
     w.add_uint32(f"{a}.block_count", spec.n_layer)
     w.add_uint32(f"{a}.feed_forward_length", ff)
     w.add_uint32(f"{a}.attention.head_count", spec.n_head)
-    w.add_uint32(f"{a}.attention.head_count_kv", spec.n_head)
+    if spec.conv_layers:
+        w.add_array(f"{a}.attention.head_count_kv",
+                    [0 if n in spec.conv_layers else spec.n_head for n in range(spec.n_layer)])
+        w.add_uint32(f"{a}.shortconv.l_cache", 3)
+    else:
+        w.add_uint32(f"{a}.attention.head_count_kv", spec.n_head)
     w.add_uint32(f"{a}.rope.dimension_count", head_dim)
     w.add_float32(f"{a}.rope.freq_base", 10000.0)
     w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", 1e-6)
@@ -106,24 +113,31 @@ def write_family_text_model(path: Path, spec: TextSpec, seed: int = 0) -> Path:
     # tokenize back to the tokens generated, so follow-ups can reuse them.
     out[[i for i in range(n_vocab) if types[i] != gguf.TokenType.NORMAL or len(tokens[i]) != 1]] = 0.0
     w.add_tensor("token_embd.weight", rand(n_vocab, e, scale=1.0))
-    w.add_tensor("output_norm.weight", ones(e))
+    # LFM2's final norm is stored under llama.cpp's (historically wrong) name "token_embd_norm".
+    w.add_tensor("token_embd_norm.weight" if a == "lfm2" else "output_norm.weight", ones(e))
     w.add_tensor("output.weight", out)
     biased = a in ("qwen2", "qwen2vl")
     for n in range(spec.n_layer):
         p = f"blk.{n}."
         w.add_tensor(p + "attn_norm.weight", ones(e))
+        w.add_tensor(p + "ffn_norm.weight", ones(e))
+        w.add_tensor(p + "ffn_gate.weight", rand(ff, e))
+        w.add_tensor(p + "ffn_up.weight", rand(ff, e))
+        w.add_tensor(p + "ffn_down.weight", rand(e, ff))
+        if n in spec.conv_layers:
+            w.add_tensor(p + "shortconv.conv.weight", rand(e, 3))
+            w.add_tensor(p + "shortconv.in_proj.weight", rand(3 * e, e))
+            w.add_tensor(p + "shortconv.out_proj.weight", rand(e, e))
+            continue
         for name in ("attn_q", "attn_k", "attn_v"):
             w.add_tensor(p + name + ".weight", rand(e, e))
             if biased:
                 w.add_tensor(p + name + ".bias", rand(e, scale=0.02))
         w.add_tensor(p + "attn_output.weight", rand(e, e))
-        w.add_tensor(p + "ffn_norm.weight", ones(e))
-        w.add_tensor(p + "ffn_gate.weight", rand(ff, e))
-        w.add_tensor(p + "ffn_up.weight", rand(ff, e))
-        w.add_tensor(p + "ffn_down.weight", rand(e, ff))
-        if a == "gemma3":
+        if a in ("gemma3", "lfm2"):
             w.add_tensor(p + "attn_q_norm.weight", ones(head_dim))
             w.add_tensor(p + "attn_k_norm.weight", ones(head_dim))
+        if a == "gemma3":
             w.add_tensor(p + "post_attention_norm.weight", ones(e))
             w.add_tensor(p + "post_ffw_norm.weight", ones(e))
     w.write_header_to_file()
