@@ -92,6 +92,16 @@ def test_regenerate_matches_cold_start(fresh: LocalEngine, family: tuple[Family,
         assert f.usage.prompt_tokens_evaluated == 1
 
 
+def test_regenerate_after_an_answer_of_one_token(fresh: LocalEngine, family: tuple[Family, ModelSpec],
+                                                photos: dict[str, Path]) -> None:
+    """One token sampled and never fed back: the cache ends exactly at the prompt's end."""
+    q = [Message.user("Describe it.", photos["red"])]
+    _, one, _ = run(fresh, q, SamplingParams(temperature=0, max_tokens=1, repeat_penalty=1.0))
+    assert one.usage.completion_tokens == 1
+    again, f, _ = run(fresh, q)
+    assert f.error is None and again == cold(family[1], q)
+
+
 def test_edit_rolls_back_to_the_edited_turn(fresh: LocalEngine, family: tuple[Family, ModelSpec],
                                             photos: dict[str, Path]) -> None:
     q1 = Message.user("What is this?", photos["tall"])

@@ -272,9 +272,13 @@ class Runtime:
             assert isinstance(last, TextSegment) and last.tokens
             tok = last.tokens.pop()
             pos -= 1
-            llama_cpp.llama_memory_seq_rm(m.memory, 0, pos, -1)
-            todo = [TextSegment([tok])]
-            new_text_tokens = 1
+            if self._trim_to(pos):
+                todo = [TextSegment([tok])]
+                new_text_tokens = 1
+            else:  # a recurrent state (LFM2, Mamba...) cannot step back one token: read everything again
+                llama_cpp.llama_memory_clear(m.memory, True)
+                self.cache, pos, todo = [], 0, plan_reuse([], items).todo
+                new_text_tokens = sum(len(t.tokens) for t in todo if isinstance(t, TextSegment))
         self._pixels = self._fetch_pixels([t.index for t in todo if isinstance(t, ImagePart)])
         pending: list[PendingImage] = []
         try:
