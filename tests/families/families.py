@@ -113,6 +113,15 @@ FAMILIES = (
         "M-RoPE: an image takes fewer positions than tokens; native resolution (tokens follow the size)",
     ),
     Family(
+        "qwen3-vl",
+        TextSpec("qwen3vl", QWEN_VL, eos="<|endoftext|>",
+                 specials=(*CHATML_TOKENS, "<|vision_start|>", "<|vision_end|>", "<|image_pad|>"),
+                 rope_sections=(4, 2, 2, 0), deepstack_layers=1),
+        VisionSpec("qwen3vl_merger", image_size=32, patch_size=4, mean_std=SIGLIP_MEAN_STD,
+                   keys=(("clip.use_gelu", True),)),
+        "interleaved M-RoPE; deepstack: image embeddings twice as wide as the text's (n_embd_inp)",
+    ),
+    Family(
         "smolvlm",
         TextSpec("llama", SMOLVLM, bos="<|im_start|>", eos="<end_of_utterance>",
                  specials=("<|endoftext|>", "<fake_token_around_image>", "<global-img>",

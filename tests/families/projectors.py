@@ -95,8 +95,8 @@ class _Writer:
                 assert isinstance(value, int)
                 w.add_uint32(key, value)
 
-    def tower(self, *, pos_rows: int | None, norm_bias: bool = True, gated: bool = False,
-              second_patch: bool = False, patch_bias: bool = True, post_ln: bool = True) -> None:
+    def tower(self, *, pos_rows: int | None, norm_bias: bool = True, gated: bool = False, second_patch: bool = False,
+              patch_bias: bool = True, post_ln: bool = True, fused_qkv: bool = False) -> None:
         """Patch embedding, optional learned positions, ``n_layer`` ViT blocks, optional post-norm."""
         s = self.spec
         d, p = s.n_embd, s.patch_size
@@ -109,7 +109,9 @@ class _Writer:
             self.add("v.position_embd.weight", self.rand(pos_rows, d))
         for n in range(s.n_layer):
             b = f"v.blk.{n}."
-            for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            if fused_qkv:
+                self.linear(b + "attn_qkv", 3 * d, d)
+            for name in ("attn_out",) if fused_qkv else ("attn_q", "attn_k", "attn_v", "attn_out"):
                 self.linear(b + name, d, d)
             self.norm(b + "ln1", d, norm_bias)
             self.norm(b + "ln2", d, norm_bias)
@@ -139,6 +141,18 @@ def _qwen25vl(x: _Writer, e: int) -> None:
     x.tower(pos_rows=None, norm_bias=False, gated=True, second_patch=True, patch_bias=False)
     x.linear("mm.0", d4, d4, scale=0.2)
     x.linear("mm.2", e, d4, scale=0.2)
+
+
+def _qwen3vl(x: _Writer, e: int) -> None:
+    s = x.spec
+    d4 = s.n_embd * 4  # 2x2 patches merged
+    x.tower(pos_rows=(s.image_size // s.patch_size) ** 2, second_patch=True, fused_qkv=True)
+    x.linear("mm.0", d4, d4, scale=0.2)
+    x.linear("mm.2", e, d4, scale=0.2)
+    # One deepstack layer: the first block's features, merged and projected, ride along with each image token.
+    x.norm("v.deepstack.0.norm", d4)
+    x.linear("v.deepstack.0.fc1", d4, d4, scale=0.2)
+    x.linear("v.deepstack.0.fc2", e, d4, scale=0.2)
 
 
 def _idefics3(x: _Writer, e: int) -> None:
@@ -193,6 +207,7 @@ def _lfm2(x: _Writer, e: int) -> None:
 _TENSORS: dict[str, Callable[[_Writer, int], None]] = {
     "gemma3": _gemma3,
     "qwen2.5vl_merger": _qwen25vl,
+    "qwen3vl_merger": _qwen3vl,
     "idefics3": _idefics3,
     "resampler": _minicpmv,
     "internvl": _internvl,

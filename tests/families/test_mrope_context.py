@@ -1,6 +1,6 @@
-"""M-RoPE (Qwen2.5-VL): an image takes fewer positions than KV cells, and the context is counted in cells.
+"""M-RoPE (Qwen2.5-VL, Qwen3-VL): an image takes fewer positions than KV cells; the context is counted in cells.
 
-A 160x160 image is 400 tokens in 20 positions for the generated Qwen2.5-VL pair: the prompt's last
+A 160x160 image is 400 tokens in 20 positions for the generated Qwen pairs: the prompt's last
 position says ~80, the KV cache holds ~460 entries. The context limit is a number of cells.
 """
 
@@ -17,10 +17,12 @@ from tests.engine.conftest import run
 from tests.families.families import FAMILIES_BY_NAME
 from tests.families.projectors import VisionSpec
 
+QWEN = ("qwen2.5-vl", "qwen3-vl")
 
-@pytest.fixture(scope="module")
-def qwen(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return FAMILIES_BY_NAME["qwen2.5-vl"].write(tmp_path_factory.mktemp("qwen"))
+
+@pytest.fixture(scope="module", params=QWEN)
+def qwen(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return FAMILIES_BY_NAME[request.param].write(tmp_path_factory.mktemp("qwen"))
 
 
 def picture(folder: Path, w: int, h: int) -> Path:
@@ -31,8 +33,9 @@ def picture(folder: Path, w: int, h: int) -> Path:
     return folder / f"{w}x{h}.png"
 
 
-def test_the_image_geometry_is_what_the_test_assumes() -> None:
-    v: VisionSpec = FAMILIES_BY_NAME["qwen2.5-vl"].vision
+@pytest.mark.parametrize("name", QWEN)
+def test_the_image_geometry_is_what_the_test_assumes(name: str) -> None:
+    v: VisionSpec = FAMILIES_BY_NAME[name].vision
     assert v.patch_size * 2 == 8  # one token per 8x8 pixels: 160x160 -> 400 tokens, 20 positions
 
 

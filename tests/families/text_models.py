@@ -7,6 +7,8 @@ the architecture, the special tokens and the chat template are the family's:
 * ``llama`` (SmolVLM's SmolLM2, Pixtral's Mistral decoder),
 * ``qwen2`` (MiniCPM-V 2.6, InternVL 3): biased Q/K/V,
 * ``qwen2vl`` (Qwen2-VL, Qwen2.5-VL): biased Q/K/V and M-RoPE (``rope.dimension_sections``),
+* ``qwen3vl`` (Qwen3-VL): Q/K norms, interleaved M-RoPE, and "deepstack" image features: the image
+  embeddings are wider than the text's (``n_embd_inp`` = n_embd x (1 + deepstack layers)),
 * ``gemma3``: Q/K norms, post-attention and post-FFN norms, sliding-window layers,
 * ``lfm2`` (LFM2-VL): a hybrid of short-convolution layers (recurrent state) and attention layers.
 
@@ -43,6 +45,7 @@ class TextSpec:
     sliding_window: int = 0  # gemma3: window of the sliding-window layers
     swa_pattern: int = 2  # gemma3: every n-th layer attends globally
     conv_layers: tuple[int, ...] = ()  # lfm2: layers that are short convolutions, not attention
+    deepstack_layers: int = 0  # qwen3vl: vision layers whose features are added to the first decoder layers
 
 
 UNK, BOS, EOS = 0, 1, 2
@@ -94,6 +97,8 @@ def write_family_text_model(path: Path, spec: TextSpec, seed: int = 0) -> Path:
     w.add_uint32(f"{a}.vocab_size", n_vocab)
     if spec.rope_sections is not None:
         w.add_array(f"{a}.rope.dimension_sections", list(spec.rope_sections))
+    if spec.deepstack_layers:
+        w.add_uint32(f"{a}.n_deepstack_layers", spec.deepstack_layers)
     if spec.sliding_window:
         w.add_uint32(f"{a}.attention.sliding_window", spec.sliding_window)
         w.add_uint32(f"{a}.attention.sliding_window_pattern", spec.swa_pattern)
@@ -134,7 +139,7 @@ def write_family_text_model(path: Path, spec: TextSpec, seed: int = 0) -> Path:
             if biased:
                 w.add_tensor(p + name + ".bias", rand(e, scale=0.02))
         w.add_tensor(p + "attn_output.weight", rand(e, e))
-        if a in ("gemma3", "lfm2"):
+        if a in ("gemma3", "lfm2", "qwen3vl"):
             w.add_tensor(p + "attn_q_norm.weight", ones(head_dim))
             w.add_tensor(p + "attn_k_norm.weight", ones(head_dim))
         if a == "gemma3":
