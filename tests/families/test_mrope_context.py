@@ -61,3 +61,8 @@ def test_generation_stops_at_the_end_of_the_context(qwen: tuple[Path, Path], tmp
         assert fin.error is None, fin.error
         assert fin.stop_reason is StopReason.LENGTH
         assert 0 < fin.usage.completion_tokens < 200
+        # Usage counts tokens: the prompt and the answer fill the context's cells, although the last position
+        # is far lower.
+        assert fin.usage.prompt_tokens > 180
+        assert fin.usage.prompt_tokens + fin.usage.completion_tokens == 256
+        assert fin.usage.prompt_tokens_evaluated == fin.usage.prompt_tokens

@@ -300,7 +300,7 @@ class Runtime:
                        "reused": sum(1 for s in self.cache if isinstance(s, ImageSegment)),
                        "to_encode_total": sum(1 for p in pending
                                               if (job.images[p.part.index].digest, 0) not in self.embeddings)}
-            evaluated_from = pos
+            cells_from = pos + self._cells_beyond_positions()  # Usage counts tokens (KV cells), not positions
             llama_cpp.llama_set_abort_callback(m.ctx, self._abort_cb, None)
             try:
                 self._send(("stage", Stage.READING_PROMPT.value, None, None))
@@ -311,8 +311,8 @@ class Runtime:
                     pos = self._decode_tokens(step.tokens, pos, want_logits=i == len(steps) - 1)
                     self._append_text(step)
             except Cancelled:
-                self._send(("done", StopReason.CANCELLED.value,
-                            self._usage(pos, pos - evaluated_from, 0, counter),
+                cells = pos + self._cells_beyond_positions()
+                self._send(("done", StopReason.CANCELLED.value, self._usage(cells, cells - cells_from, 0, counter),
                             {"encode_ms": counter["encode_ms"]}))
                 return
             finally:
@@ -324,7 +324,7 @@ class Runtime:
         # first sample would wait here anyway).
         llama_cpp.llama_synchronize(m.ctx)
         t_prompt_done = time.perf_counter()
-        prompt_evaluated = pos - evaluated_from
+        prompt_evaluated = pos + self._cells_beyond_positions() - cells_from
         self._generate(job, pick, pos, prompt_evaluated, counter, t_start, t_prompt_done)
 
     def _fetch_pixels(self, indices: list[int]) -> dict[int, bytes]:
@@ -373,7 +373,7 @@ class Runtime:
         assert m is not None
         params = job.sampling
         stream = TextStream(params.stop)
-        prompt_tokens = pos
+        prompt_tokens = pos + self._cells_beyond_positions()
         if not self.cache or not isinstance(self.cache[-1], TextSegment):
             self.cache.append(TextSegment())
         tail = self.cache[-1]
