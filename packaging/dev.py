@@ -60,8 +60,8 @@ def app(qt_args: list[str]) -> int:
 def checks(fast: bool) -> int:
     """Lint, type checks, the Qt-free contract, then the test suite."""
     setup("test,dev" if fast else "test,dev,realmodel")
-    run(PY, "-m", "ruff", "check", "engine", "models", "desktop", "packaging", "tests", "bench")
-    run(PY, "-m", "mypy", "engine", "models")
+    run(PY, "-m", "ruff", "check", "engine", "models", "api", "desktop", "packaging", "tests", "bench")
+    run(PY, "-m", "mypy", "engine", "models", "api")
     with tempfile.TemporaryDirectory() as plain:
         # import-linter reads packages from disk; the editable install maps folders through a hook
         # it cannot follow, so check a regular install of the same tree.

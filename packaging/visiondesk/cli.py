@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.set_defaults(func=_run_app)
     engine_cli.register(sub)
     models_cli.register(sub)
+    __import__("visiondesk.api.command").api.command.register(sub)  # api/command.py; re-wired after cli/ moves
     return parser
 
 
