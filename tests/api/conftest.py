@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import openai
@@ -15,7 +16,7 @@ from visiondesk.engine import ModelSpec
 from visiondesk.engine.llama import LocalEngine
 
 from tests.api.server_thread import ServerThread
-from tests.model_factory import GeneratedModels
+from tests.model_factory import GeneratedModels, TextShape, write_mmproj, write_text_model
 
 API_KEY = "test-key-0123456789"
 
@@ -86,3 +87,25 @@ def server(engine: LocalEngine, request_log: RequestLog) -> Iterator[ServerThrea
 def client(server: ServerThread) -> Iterator[openai.OpenAI]:
     with openai.OpenAI(base_url=server.base_url, api_key="unused", max_retries=0, timeout=60) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def slow_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A wider text model (~100 tok/s on one shared core) so answers last long enough to be cut mid-stream."""
+    d = tmp_path_factory.mktemp("slow")
+    model = write_text_model(d / "slow-chat.gguf", shape=TextShape(n_embd=320, n_layer=4, n_head=4, n_ff=960))
+    return model, write_mmproj(d / "slow-mmproj.gguf", projection_dim=320)
+
+
+@pytest.fixture(scope="module")
+def slow_engine(slow_models: tuple[Path, Path]) -> Iterator[LocalEngine]:
+    with LocalEngine() as e:
+        e.load(ModelSpec(model=slow_models[0], mmproj=slow_models[1], n_ctx=2048, threads=1))
+        yield e
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.005)
