@@ -7,6 +7,7 @@ a clean stop, 2 for bad input (a setting, a model file; a message, no traceback)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -92,7 +93,8 @@ def run_serve(args: argparse.Namespace) -> int:
             sys.stderr.flush()
             server = uvicorn.Server(uvicorn.Config(create_app(engine, config), host=config.host, port=config.port,
                                                    log_level="info", timeout_graceful_shutdown=5))
-            server.run()
+            with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its clean shutdown
+                server.run()
             if not server.started:
                 sys.stderr.write(f"visiondesk: could not listen on {config.host}:{config.port} (see above).\n")
                 return 1
