@@ -55,6 +55,8 @@ def parse_json(body: bytes) -> dict[str, Any]:
                           f"{exc.colno}.", code="invalid_json") from None
     except RecursionError:
         raise bad_request("The request body nests JSON too deeply.", code="invalid_json") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise bad_request(f"The request body is not usable JSON: {exc}.", code="invalid_json") from None
     if not isinstance(value, dict):
         raise bad_request(f"The request body must be a JSON object, not {_kind(value)}.", code="invalid_json")
     return value
@@ -173,7 +175,7 @@ def _message(item: object, where: str, images_before: int, limits: Limits,
     if content is None and role == "assistant" and "content" in item:
         return Message("assistant", "")
     if isinstance(content, str):
-        return Message(_ROLES[role], content)
+        return Message(_ROLES[role], _text(content, f"{where}.content"))
     if not isinstance(content, list):
         what = "missing" if content is None else f"{_kind(content)}, not a string or a list of parts"
         raise bad_request(f"{where}.content is {what}.", code="invalid_type", param=f"{where}.content")
@@ -186,7 +188,7 @@ def _message(item: object, where: str, images_before: int, limits: Limits,
             text = part.get("text")
             if not isinstance(text, str):
                 raise bad_request(f"{at}.text must be a string.", code="invalid_type", param=f"{at}.text")
-            texts.append(text)
+            texts.append(_text(text, f"{at}.text"))
         elif kind == "image_url":
             if role != "user":
                 raise bad_request(f"{at}: only user messages may carry images.", code="invalid_value", param=at)
@@ -201,6 +203,15 @@ def _message(item: object, where: str, images_before: int, limits: Limits,
                               "{'type': 'image_url', 'image_url': {'url': 'data:image/...;base64,...'}}.",
                               code="invalid_value", param=at)
     return Message(_ROLES[role], "\n".join(texts), tuple(sources))
+
+
+def _text(text: str, where: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (\ud800) is valid JSON but not text
+        raise bad_request(f"{where} is not valid Unicode text (it holds a lone surrogate).", code="invalid_text",
+                          param=where) from None
+    return text
 
 
 def _image_url(part: Mapping[str, Any], at: str) -> str:
@@ -250,6 +261,8 @@ def _stop(value: object, limits: Limits) -> tuple[str, ...]:
     if not isinstance(stops, list) or not all(isinstance(s, str) and s for s in stops):
         raise bad_request("'stop' must be a non-empty string or a list of non-empty strings.", code="invalid_type",
                           param="stop")
+    for stop in stops:
+        _text(stop, "stop")
     if len(stops) > limits.max_stop_strings:
         raise bad_request(f"'stop' has {len(stops)} strings; at most {limits.max_stop_strings} are allowed.",
                           code="invalid_value", param="stop")

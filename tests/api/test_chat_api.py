@@ -177,3 +177,23 @@ def test_allowed_file_dir_serves_its_images_only(engine: LocalEngine, file_dir: 
                     {"type": "text", "text": "What is it?"}, image_part(url)]}], **GREEDY)
             assert refused.value.code == "file_path_refused"
             assert "outside the folder" in refused.value.message
+
+
+def test_engine_refusals_keep_the_engine_s_words(test_models: object) -> None:
+    """A model without a projector: the engine's own refusal comes back as a 400 with its plain message."""
+    from visiondesk.api import ServerConfig, create_app
+    from visiondesk.engine import ModelSpec
+
+    models = test_models
+    with LocalEngine() as text_only:
+        text_only.load(ModelSpec(model=models.model, n_ctx=512, threads=1))  # type: ignore[attr-defined]
+        with ServerThread(create_app(text_only, ServerConfig())) as s, \
+                openai.OpenAI(base_url=s.base_url, api_key="unused", max_retries=0) as c:
+            assert c.models.list().data[0].model_extra["vision"] is False  # type: ignore[index]
+            with pytest.raises(openai.BadRequestError) as refused:
+                c.chat.completions.create(model="x", messages=[{"role": "user", "content": [
+                    {"type": "text", "text": "What is it?"}, image_part(data_url(png_bytes((5, 5, 5))))]}], **GREEDY)
+            assert refused.value.code == "invalid_input"
+            assert "without a vision projector, so it cannot see images" in refused.value.message
+            assert c.chat.completions.create(model="x", messages=[{"role": "user", "content": "hi"}],
+                                             **GREEDY).usage.completion_tokens == 12  # type: ignore[union-attr]
