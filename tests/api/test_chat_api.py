@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 
@@ -197,3 +198,36 @@ def test_engine_refusals_keep_the_engine_s_words(test_models: object) -> None:
             assert "without a vision projector, so it cannot see images" in refused.value.message
             assert c.chat.completions.create(model="x", messages=[{"role": "user", "content": "hi"}],
                                              **GREEDY).usage.completion_tokens == 12  # type: ignore[union-attr]
+
+
+def test_base64_as_clients_write_it(client: openai.OpenAI) -> None:
+    """Line-wrapped (MIME), URL-safe and unpadded base64 all carry the same image."""
+    png = png_bytes((123, 45, 67), size=(61, 47))  # odd sizes: the base64 needs padding
+    standard = base64.b64encode(png).decode()
+    assert standard.endswith("=")
+    forms = [standard, "\n".join(standard[i:i + 76] for i in range(0, len(standard), 76)),
+             base64.urlsafe_b64encode(png).decode().rstrip("="), "data:image/png;base64," + standard.rstrip("=")]
+    answers = set()
+    for i, form in enumerate(forms):
+        r = client.chat.completions.create(model="x", messages=[{"role": "user", "content": [
+            {"type": "text", "text": "What is it?"}, {"type": "image_url", "image_url": form}]}], **GREEDY)
+        answers.add(r.choices[0].message.content)
+        extra = r.usage.model_extra["x_visiondesk"]  # type: ignore[union-attr,index]
+        assert (extra["images_encoded"], extra["images_reused"]) == ((1, 0) if i == 0 else (0, 1))  # same bytes
+    assert len(answers) == 1
+
+
+def test_without_a_model_health_says_so() -> None:
+    from visiondesk.api import ServerConfig, create_app
+
+    with LocalEngine() as idle, ServerThread(create_app(idle, ServerConfig())) as s, \
+            openai.OpenAI(base_url=s.base_url, api_key="unused", max_retries=0) as c:
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        conn.request("GET", "/health")
+        response = conn.getresponse()
+        assert response.status == 503 and json.loads(response.read()) == {"status": "no_model"}
+        conn.close()
+        assert c.models.list().data == []
+        with pytest.raises(openai.InternalServerError) as refused:
+            c.chat.completions.create(model="x", messages=[{"role": "user", "content": "hi"}], max_tokens=2)
+        assert refused.value.status_code == 503 and refused.value.code == "model_not_loaded"
