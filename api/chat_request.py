@@ -196,7 +196,8 @@ def _message(item: object, where: str, images_before: int, limits: Limits,
                 raise bad_request(f"The request has more than {limits.max_images} images; send at most "
                                   f"{limits.max_images}.", code="too_many_images", param=at)
             sources.append(image_source(_image_url(part, at), f"image {images_before + len(sources) + 1} ({at})",
-                                        allow_file_dir=allow_file_dir, max_pixels=limits.max_image_pixels))
+                                        allow_file_dir=allow_file_dir, max_pixels=limits.max_image_pixels,
+                                        max_file_bytes=limits.max_body_bytes))
         else:
             shown = "not an object" if not isinstance(part, dict) else f"of type {str(kind)[:40]!r}"
             raise bad_request(f"{at} is {shown}; parts are {{'type': 'text', 'text': ...}} or "

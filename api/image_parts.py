@@ -24,22 +24,22 @@ from .errors import ApiError, bad_request
 _DATA_URL = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+(=[\w.+-]+)?)*),", re.ASCII)
 _WHITESPACE = re.compile(rb"\s+")
 _BASE64 = re.compile(rb"[A-Za-z0-9+/_-]*={0,2}")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _PATH_LIKE = re.compile(r"(file:|/|~|\.{1,2}[/\\]|[A-Za-z]:[/\\])")
 
 
-def image_source(url: str, name: str, *, allow_file_dir: Path | None, max_pixels: int) -> ImageSource:
+def image_source(url: str, name: str, *, allow_file_dir: Path | None, max_pixels: int,
+                 max_file_bytes: int) -> ImageSource:
     """The image behind ``url`` as bytes for the engine, or an ``ApiError`` saying what to send instead."""
-    scheme = urllib.parse.urlsplit(url[:64]).scheme.lower() if ":" in url[:64] else ""
-    if len(scheme) == 1:  # a Windows drive letter, not a scheme
-        scheme = ""
+    match = _SCHEME.match(url)
+    scheme = match[1].lower() if match and len(match[1]) > 1 else ""  # one letter: a Windows drive
     if scheme in ("http", "https", "ftp", "ftps"):
         raise bad_request(f"{name}: the server does not download images ({url[:80]}). Send the image itself "
                           "as a data URL: data:image/png;base64,...", code="remote_image_url")
     if scheme == "data":
         data = _data_url_bytes(url, name)
     elif scheme == "file":
-        data = _file_bytes(Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path)), name,
-                           allow_file_dir)
+        data = _file_bytes(_file_url_path(url, name), name, allow_file_dir, max_file_bytes)
     elif scheme:
         raise bad_request(f"{name}: '{scheme}:' URLs are not supported; send a data URL "
                           "(data:image/png;base64,...).", code="invalid_image_url")
@@ -48,13 +48,20 @@ def image_source(url: str, name: str, *, allow_file_dir: Path | None, max_pixels
         if decoded is not None and _is_image(decoded):
             data = decoded
         elif _PATH_LIKE.match(url) or allow_file_dir is not None:
-            data = _file_bytes(Path(url).expanduser(), name, allow_file_dir)
+            data = _file_bytes(Path(url), name, allow_file_dir, max_file_bytes)
         else:
             raise bad_request(f"{name}: not a data URL, base64 image or file path. Send "
                               "data:image/png;base64,... (or the bare base64 of the image).",
                               code="invalid_image_url")
     check_header(data, name, max_pixels)
     return ImageSource(data=data, name=name)
+
+
+def _file_url_path(url: str, name: str) -> Path:
+    try:
+        return Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+    except ValueError as exc:
+        raise bad_request(f"{name}: a malformed file URL ({exc}).", code="invalid_image_url") from None
 
 
 def _data_url_bytes(url: str, name: str) -> bytes:
@@ -99,20 +106,27 @@ def _is_image(data: bytes) -> bool:
         return False
 
 
-def _file_bytes(path: Path, name: str, allow_file_dir: Path | None) -> bytes:
+def _file_bytes(path: Path, name: str, allow_file_dir: Path | None, max_bytes: int) -> bytes:
     if allow_file_dir is None:
         raise bad_request(f"{name}: the server does not read image files by path ({str(path)[:80]}). Send the "
                           "image as a data URL, or start the server with --allow-file-dir FOLDER.",
                           code="file_path_refused")
     folder = allow_file_dir.resolve()
-    target = (folder / path).resolve() if not path.is_absolute() else path.resolve()
+    try:
+        target = (folder / path.expanduser()).resolve()  # an absolute path replaces the folder
+    except (OSError, ValueError) as exc:  # a NUL byte, a lone surrogate, a loop of links
+        raise bad_request(f"{name}: not a usable file path ({exc}).", code="invalid_image_url") from None
     if not target.is_relative_to(folder):
         raise bad_request(f"{name}: {path} is outside the folder the server may read images from ({folder}).",
                           code="file_path_refused")
     try:
+        if not target.is_file():  # a folder, a pipe or a device would block or mislead
+            raise bad_request(f"{name}: there is no file {target}.", code="invalid_image_url")
+        size = target.stat().st_size
+        if size > max_bytes:
+            raise ApiError(413, f"{name}: {target.name} is {size:,} bytes; the limit is {max_bytes:,}.",
+                           code="image_too_large", param="messages")
         return target.read_bytes()
-    except FileNotFoundError:
-        raise bad_request(f"{name}: there is no file {target}.", code="invalid_image_url") from None
     except OSError as exc:
         raise bad_request(f"{name}: {target} cannot be read ({exc.strerror or exc}).",
                           code="invalid_image_url") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 
 import openai
 import pytest
@@ -170,6 +171,14 @@ def test_allowed_file_dir_serves_its_images_only(engine: LocalEngine, file_dir: 
                 {"type": "text", "text": "What is it?"}, image_part(url)]}], **GREEDY)
             extra = r.usage.model_extra["x_visiondesk"]  # type: ignore[union-attr,index]
             assert extra["images_encoded"] + extra["images_reused"] == 1
+        (folder / "a-folder.png").mkdir(exist_ok=True)
+        if not (folder / "a-pipe.png").exists():
+            os.mkfifo(folder / "a-pipe.png")  # reading it would block the server for ever
+        for url in ("a-folder.png", "a-pipe.png", "missing.png"):
+            with pytest.raises(openai.BadRequestError) as refused:
+                c.chat.completions.create(model="x", messages=[{"role": "user", "content": [
+                    {"type": "text", "text": "What is it?"}, image_part(url)]}], **GREEDY)
+            assert refused.value.code == "invalid_image_url" and "there is no file" in refused.value.message
         outside = folder.parent / "outside.png"
         outside.write_bytes(png_bytes((1, 2, 3)))
         for url in (str(outside), "../outside.png", outside.as_uri()):
