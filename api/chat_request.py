@@ -30,6 +30,9 @@ _UNSUPPORTED = {"tools", "tool_choice", "functions", "function_call", "logit_bia
 _HANDLED = {"messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p",
             "seed", "stop", "n", "response_format", "frequency_penalty", "presence_penalty", "logprobs",
             "top_logprobs", "top_k", "min_p", "repeat_penalty"}
+# libmtmd's media marker: the local engine splits the prompt on it, so in text it would stand for an image
+# that is not there (the engine then fails instead of refusing).
+RESERVED_MARKER = "<__media__>"
 MAX_SEED = 2**32 - 2  # 2**32 - 1 is llama.cpp's "random"
 
 
@@ -212,6 +215,9 @@ def _text(text: str, where: str) -> str:
     except UnicodeEncodeError:  # a lone surrogate (\ud800) is valid JSON but not text
         raise bad_request(f"{where} is not valid Unicode text (it holds a lone surrogate).", code="invalid_text",
                           param=where) from None
+    if RESERVED_MARKER in text:
+        raise bad_request(f"{where} contains {RESERVED_MARKER}, which marks where images go; remove it from the "
+                          "text.", code="invalid_text", param=where)
     return text
 
 

@@ -60,6 +60,7 @@ CASES: list[tuple[str, bytes, int, str]] = [
     ("lone surrogate", msgs({"role": "user", "content": "bad \ud800 text"}), 400, "invalid_text"),
     ("lone surrogate in a part", msgs({"role": "user", "content": [{"type": "text", "text": "\udfff"}]}), 400,
      "invalid_text"),
+    ("image marker in text", msgs({"role": "user", "content": "look <__media__> here"}), 400, "invalid_text"),
     ("lone surrogate stop", body(stop="\ud800"), 400, "invalid_text"),
     ("infinite temperature", body(temperature=0).replace(b'"temperature": 0', b'"temperature": 1e999'), 400,
      "invalid_value"),
