@@ -78,10 +78,10 @@ def run_serve(args: argparse.Namespace) -> int:
     """Load the model, then serve until interrupted."""
     try:
         config = _config(args)
-    except ValueError as exc:
+        template = args.chat_template.read_text(encoding="utf-8") if args.chat_template else None
+    except (ValueError, OSError) as exc:
         sys.stderr.write(f"visiondesk: {exc}\n")
         return 2
-    template = args.chat_template.read_text(encoding="utf-8") if args.chat_template else None
     spec = ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
                      gpu_layers=args.gpu_layers, chat_template=template)
     try:

@@ -41,6 +41,12 @@ class ServerConfig:
                              "--api-key-env VAR, or listen on 127.0.0.1.")
         if self.api_key is not None and len(self.api_key) < 8:
             raise ValueError("The API key is shorter than 8 characters; use a long random key.")
+        limits = self.limits
+        if min(limits.max_body_bytes, limits.max_messages, limits.max_image_pixels, limits.max_stop_strings) < 1 \
+                or min(limits.max_images, limits.max_queue) < 0:
+            raise ValueError(f"The limits must be positive (images and queue may be 0): {limits}.")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"The port {self.port} is not between 1 and 65535.")
         if self.allow_file_dir is not None and not self.allow_file_dir.is_dir():
             raise ValueError(f"--allow-file-dir {self.allow_file_dir} is not a folder.")
         for origin in self.cors_origins:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openai
 import pytest
-from visiondesk.api import RequestLog, ServerConfig, create_app
+from visiondesk.api import Limits, RequestLog, ServerConfig, create_app
 from visiondesk.engine.llama import LocalEngine
 
 from tests.api.conftest import API_KEY, wait_for
@@ -65,6 +65,10 @@ def test_bad_settings_are_refused() -> None:
         ServerConfig(cors_origins=("*",)).check()
     with pytest.raises(ValueError, match="not a folder"):
         ServerConfig(allow_file_dir=Path("/no/such/folder")).check()
+    with pytest.raises(ValueError, match="limits must be positive"):
+        ServerConfig(limits=Limits(max_queue=-1)).check()
+    with pytest.raises(ValueError, match="not between 1 and 65535"):
+        ServerConfig(port=70000).check()
 
 
 def test_the_key_is_required_and_checked(keyed: ServerThread, log: RequestLog) -> None:
@@ -132,7 +136,10 @@ def test_command_refuses_unsafe_settings(test_models: GeneratedModels) -> None:
     for args, env, words in (
             (["--host", "0.0.0.0"], {}, "without an API key"),
             (["--host", "0.0.0.0", "--api-key-env", "VD_TEST_NO_SUCH_VAR"], {}, "not set or empty"),
-            (["--cors-origin", "*"], {}, "no wildcards")):
+            (["--cors-origin", "*"], {}, "no wildcards"),
+            (["--max-queue", "-1"], {}, "limits must be positive"),
+            (["--chat-template", "/no/such/template.jinja"], {}, "No such file"),
+            (["--allow-file-dir", "/no/such/folder"], {}, "not a folder")):
         proc = serve("--model", model, *args, env=env)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 2, err
