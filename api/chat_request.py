@@ -49,8 +49,10 @@ class ChatRequest:
 
 def parse_json(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or a 400 that says where it broke."""
+    if not body.strip():
+        raise bad_request("The request body is empty: send the request as a JSON object.", code="invalid_json")
     try:
-        value = json.loads(body)
+        value = json.loads(body.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise bad_request("The request body is not UTF-8 text.", code="invalid_json") from None
     except json.JSONDecodeError as exc:
@@ -58,8 +60,9 @@ def parse_json(body: bytes) -> dict[str, Any]:
                           f"{exc.colno}.", code="invalid_json") from None
     except RecursionError:
         raise bad_request("The request body nests JSON too deeply.", code="invalid_json") from None
-    except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise bad_request(f"The request body is not usable JSON: {exc}.", code="invalid_json") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise bad_request(f"The request body is not usable JSON: {str(exc).split(':')[0]}.",
+                          code="invalid_json") from None
     if not isinstance(value, dict):
         raise bad_request(f"The request body must be a JSON object, not {_kind(value)}.", code="invalid_json")
     return value
@@ -198,7 +201,7 @@ def _message(item: object, where: str, images_before: int, limits: Limits,
             if images_before + len(sources) >= limits.max_images:
                 raise bad_request(f"The request has more than {limits.max_images} images; send at most "
                                   f"{limits.max_images}.", code="too_many_images", param=at)
-            sources.append(image_source(_image_url(part, at), f"image {images_before + len(sources) + 1} ({at})",
+            sources.append(image_source(_image_url(part, at), f"#{images_before + len(sources) + 1} at {at}",
                                         allow_file_dir=allow_file_dir, max_pixels=limits.max_image_pixels,
                                         max_file_bytes=limits.max_body_bytes))
         else:
