@@ -14,6 +14,7 @@ one direct ``LocalEngine.chat`` call, in alternating order, each with a fresh pr
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import statistics
 import sys
@@ -82,6 +83,33 @@ def via_server(client: openai.OpenAI, prompt: str, tokens: int) -> dict[str, flo
             "queued_ms": extra["queued_ms"]}
 
 
+def via_raw_http(port: int, prompt: str) -> dict[str, float]:
+    """A short streamed request over a bare ``http.client`` connection: the server's share of the TTFT without
+    the ``openai`` client's own parsing."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    body = json.dumps({"model": "x", "messages": [{"role": "user", "content": prompt}], "max_tokens": 4,
+                       "temperature": 0, "repeat_penalty": 1.0, "stream": True,
+                       "stream_options": {"include_usage": True}})
+    t0 = time.perf_counter()
+    conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    first = None
+    usage: dict[str, Any] = {}
+    for raw in response:
+        line = raw.decode().strip()
+        if not line.startswith("data: {"):
+            continue
+        chunk = json.loads(line[6:])
+        if first is None and chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
+            first = time.perf_counter()
+        usage = chunk.get("usage") or usage
+    conn.close()
+    assert first is not None and usage
+    engine_ttft = usage["x_visiondesk"]["ttft_ms"]
+    return {"raw_ttft_ms": (first - t0) * 1000, "engine_ttft_ms": engine_ttft,
+            "added_ms": (first - t0) * 1000 - engine_ttft}
+
+
 def direct(engine: LocalEngine, prompt: str, tokens: int) -> dict[str, float]:
     """The same kind of request straight from the engine, consumed in this process."""
     t0 = time.monotonic()
@@ -118,7 +146,7 @@ def main() -> int:
                 openai.OpenAI(base_url=server.base_url, api_key="unused", max_retries=0, timeout=600) as client:
             via_server(client, "Warm-up: " + STORY, 8)
             direct(engine, "Warm-up again: " + STORY, 8)
-            served, plain = [], []
+            served, plain, bare = [], [], []
             for i in range(args.reps):
                 order = [("server", i), ("direct", i)] if i % 2 == 0 else [("direct", i), ("server", i)]
                 for side, rep in order:
@@ -127,19 +155,22 @@ def main() -> int:
                         served.append(via_server(client, prompt, args.tokens))
                     else:
                         plain.append(direct(engine, prompt, args.tokens))
+                bare.append(via_raw_http(server.port, f"Story {i + 1} over bare HTTP. {STORY}"))
                 log(f"rep {i + 1}: client {served[-1]['client_tok_s']:.1f} tok/s vs engine "
                     f"{served[-1]['engine_tok_s']:.1f}; TTFT client {served[-1]['client_ttft_ms']:.1f} ms, "
-                    f"engine {served[-1]['engine_ttft_ms']:.1f} ms")
-    figures = summarize(served, plain)
+                    f"engine {served[-1]['engine_ttft_ms']:.1f} ms; bare HTTP adds {bare[-1]['added_ms']:.2f} ms")
+    figures = summarize(served, plain, bare)
     figures.update(model=loaded.model_name, backend=loaded.backend, threads=loaded.threads, reps=args.reps,
                    tokens=args.tokens)
     print(report(figures))
     if args.json:
-        args.json.write_text(json.dumps({"figures": figures, "served": served, "direct": plain}, indent=2))
+        args.json.write_text(json.dumps({"figures": figures, "served": served, "direct": plain, "bare_http": bare},
+                                        indent=2))
     return 0
 
 
-def summarize(served: list[dict[str, float]], plain: list[dict[str, float]]) -> dict[str, Any]:
+def summarize(served: list[dict[str, float]], plain: list[dict[str, float]],
+              bare: list[dict[str, float]]) -> dict[str, Any]:
     med = statistics.median
     return {
         "client_tok_s": med(s["client_tok_s"] for s in served),
@@ -152,6 +183,7 @@ def summarize(served: list[dict[str, float]], plain: list[dict[str, float]]) -> 
         "engine_ttft_ms": med(s["engine_ttft_ms"] for s in served),
         "server_added_ttft_ms": med(s["client_ttft_ms"] - s["engine_ttft_ms"] for s in served),
         "queued_ms": med(s["queued_ms"] for s in served),
+        "server_added_ttft_bare_http_ms": med(b["added_ms"] for b in bare),
         "direct_ttft_ms": med(p["ttft_ms"] for p in plain),
         "completion_tokens": med(s["tokens"] for s in served),
     }
@@ -173,6 +205,8 @@ def report(f: dict[str, Any]) -> str:
         f"| TTFT, engine (chat() called → first token) | {f['engine_ttft_ms']:.1f} ms |",
         f"| TTFT added by the server (median of per-request differences) | {f['server_added_ttft_ms']:.2f} ms |",
         f"| of which waiting in the queue | {f['queued_ms']:.2f} ms |",
+        f"| TTFT added by the server, seen by a bare http.client (4-token requests) | "
+        f"{f['server_added_ttft_bare_http_ms']:.2f} ms |",
         f"| TTFT, direct LocalEngine consumer | {f['direct_ttft_ms']:.1f} ms |",
     ])
 
