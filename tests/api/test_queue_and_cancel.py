@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -119,3 +121,41 @@ def test_fifo_order_429_past_the_queue_and_a_waiting_client_that_leaves(
 def _in_flight(client: openai.OpenAI) -> int:
     health = client.with_options(base_url=str(client.base_url).removesuffix("v1/")).get("/health", cast_to=object)
     return int(health["in_flight"])  # type: ignore[index]
+
+
+def test_an_engine_crash_is_a_503_and_the_next_request_restarts_it(client: openai.OpenAI,
+                                                                   slow_engine: LocalEngine) -> None:
+    """The engine process killed mid-answer (as the kernel's OOM killer would): whole answers get a 503 with
+    Retry-After, a stream that has started gets an error event; the next request loads the model again."""
+    failures: list[openai.APIError] = []
+
+    def long_answer() -> None:
+        try:
+            ask(client, LONG)
+        except openai.APIError as exc:
+            failures.append(exc)
+
+    for streamed in (False, True):
+        pid = slow_engine.pid
+        assert pid is not None
+        if streamed:
+            stream = start_long_stream(client)
+        else:
+            waiter = threading.Thread(target=long_answer)
+            waiter.start()
+            wait_for(lambda: _in_flight(client) == 1)
+            time.sleep(0.3)  # reading the prompt, then generating
+        os.kill(pid, signal.SIGKILL)
+        if streamed:
+            with pytest.raises(openai.APIError) as in_stream:
+                for _ in stream:
+                    pass
+            assert "was killed by signal SIGKILL" in in_stream.value.message
+        else:
+            waiter.join(60)
+            assert isinstance(failures[0], openai.InternalServerError)
+            assert failures[0].status_code == 503 and failures[0].code == "engine_crashed"
+            assert failures[0].response.headers["retry-after"] == "1"
+            assert "was killed by signal SIGKILL" in failures[0].message
+        assert ask(client, 3).usage.completion_tokens == 3  # type: ignore[attr-defined]
+        assert slow_engine.pid not in (None, pid)  # a new engine process, the model loaded again
