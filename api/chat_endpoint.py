@@ -35,7 +35,7 @@ SSE_PING_S = 15
 
 
 async def chat_completions(request: Request) -> Response:
-    """The endpoint."""
+    """``POST /v1/chat/completions``: a whole answer, or SSE chunks with ``stream: true``."""
     state: ServerState = request.app.state.visiondesk
     arrived, client = time.time(), _client(request)
     try:
