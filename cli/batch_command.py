@@ -24,7 +24,6 @@ from visiondesk.batch.presets import LANGUAGES, Preset, all_presets, find_preset
 from visiondesk.batch.result_file import ResultFile
 from visiondesk.batch.runner import BatchSummary, BatchTask, run_batch
 from visiondesk.batch.tables import write_table_csv
-from visiondesk.core.paths import DataPaths
 from visiondesk.engine import (
     Backend,
     CancelToken,
@@ -39,7 +38,7 @@ from visiondesk.engine.structured import schema_file_format
 BackendFactory = Callable[[argparse.Namespace], Backend[Any]]
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, make_backend: Callable[[], Backend[ModelSpec]]) -> None:
     """Add ``batch`` to the top-level parser."""
     p = sub.add_parser("batch", help="ask the same question about many images; results to JSON Lines or CSV")
     p.add_argument("inputs", nargs="*", type=Path, metavar="INPUT",
@@ -66,14 +65,12 @@ def register(sub: Any) -> None:
                    help="answer N images at once, with N model processes (each holds the whole model in memory)")
     p.add_argument("--retry-failed", action="store_true", help="answer again the images whose last row is an error")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_command)
+    p.set_defaults(func=lambda args: run_command(args, lambda a: loaded_backend(a, make_backend)))
 
 
-def local_backend(args: argparse.Namespace) -> Backend[Any]:
-    """The one place a batch constructs a concrete backend: the local llama.cpp engine, loaded."""
-    from visiondesk.engine.llama import LocalEngine
-
-    engine = LocalEngine(log_dir=DataPaths.default().logs)
+def loaded_backend(args: argparse.Namespace, make_backend: Callable[[], Backend[ModelSpec]]) -> Backend[Any]:
+    """A backend from ``make_backend`` with the options' model loaded (one per parallel slot)."""
+    engine = make_backend()
     try:
         gpu: int | str = args.gpu_layers if args.gpu_layers == "auto" else int(args.gpu_layers)
         engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
@@ -105,7 +102,7 @@ def build_task(args: argparse.Namespace) -> tuple[BatchTask, Preset | None]:
     return BatchTask(prompt, sampling, args.system, model_name, args.retry_failed), preset
 
 
-def run_command(args: argparse.Namespace, make_backend: BackendFactory = local_backend) -> int:
+def run_command(args: argparse.Namespace, make_backend: BackendFactory) -> int:
     """Run ``visiondesk batch``."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)  # paths in messages stay whole
     if args.list_presets:
