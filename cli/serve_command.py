@@ -74,7 +74,6 @@ def _config(args: argparse.Namespace) -> ServerConfig:
 def run_serve(args: argparse.Namespace, make_backend: BackendFactory) -> int:
     """Load the model, then serve until interrupted."""
     import uvicorn  # the ASGI stack loads only for this command: the other commands start faster without it
-
     from visiondesk.api.app import create_app
 
     try:
