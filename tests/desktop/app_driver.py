@@ -1,12 +1,15 @@
 """Runs the real app offscreen, sends one long question, prints SAVED once the partial answer is on disk.
 
-Used by test_desktop_sigkill.py, which kills this process with SIGKILL at that point.
+Used by test_desktop_sigkill.py, which kills this process with SIGKILL at that point. With
+``VISIONDESK_DRIVER_SEND_ONLY=1`` it prints ``SENT`` the moment Send returns instead (the kill comes
+then), after attaching ``VISIONDESK_DRIVER_IMAGE`` if set, whose check is then still running.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -24,8 +27,13 @@ def main() -> int:
         conv = os.environ.get("VISIONDESK_OPEN_CONVERSATION")
         if conv:
             shell.conversations.select(int(conv))
+        image = os.environ.get("VISIONDESK_DRIVER_IMAGE")
+        if image:
+            shell.composer.add_files([Path(image)])
         shell.window.composer.edit.setPlainText("second question, answered forever")
         shell.composer.submit()
+        if os.environ.get("VISIONDESK_DRIVER_SEND_ONLY"):
+            print("SENT", flush=True)
 
     def check() -> None:
         a = shell.chat.active
