@@ -22,12 +22,12 @@ from .errors import (
 )
 from .events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
 from .images import PreparedImage, prepare_image
-from .requests import ImageSource, Message, ModelSpec, SamplingParams
+from .requests import ImageSource, Message, ModelSpec, SamplingParams, Tuning
 
 __all__ = [
     "Backend", "BackendInfo", "CancelToken", "ContextOverflow", "EngineCrashed", "EngineEvent", "Finished",
     "ImageError", "ImageSource", "ImagesNeedProjector", "InputError", "Message", "ModelFileMissing",
     "ModelSpec", "NoChatTemplate", "NotAGGUF", "PreparedImage", "ProjectorMismatch", "SamplingParams",
     "Stage", "StageChanged", "StopReason", "TextDelta", "Timings", "TruncatedGGUF", "UnknownArchitecture",
-    "Usage", "VisionDeskError", "prepare_image",
+    "Tuning", "Usage", "VisionDeskError", "prepare_image",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,8 +18,8 @@ from typing import Any
 import llama_cpp
 from llama_cpp import mtmd_cpp
 
-from ...errors import ContextOverflow, EngineFailure, ImagesNeedProjector
-from ...events import Stage, StopReason
+from ...errors import ContextOverflow, EngineFailure, EngineProtocolError, ImagesNeedProjector
+from ...events import Stage, StopReason, Timings, Usage
 from ...requests import ModelSpec
 from ...text_stream import TextStream
 from .embedding_store import EmbeddingStore
@@ -40,12 +39,12 @@ from .prompt_cache import (
     split_prompt,
     widen_small_batch,
 )
-from .protocol import ChatJob
+from .protocol import ChatJob, ChildMessage, Done, Loaded, NeedPixels, ParentMessage, Pixels, StageReport
 from .sampling import SamplerSlot, sample_on_device, token_picker
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[tuple[Any, ...]], None]
+Send = Callable[[ChildMessage], None]
 
 
 _NO_ABORT = llama_cpp.ggml_abort_callback(0)
@@ -59,7 +58,7 @@ class Cancelled(Exception):
 class Runtime:
     """Holds one loaded model and serves chat requests."""
 
-    def __init__(self, cancel_flag: Any, send: Send, recv: Callable[[], tuple[Any, ...]]) -> None:
+    def __init__(self, cancel_flag: Any, send: Send, recv: Callable[[], ParentMessage]) -> None:
         self._flag = cancel_flag
         self._send = send
         self._recv = recv
@@ -77,12 +76,13 @@ class Runtime:
 
     # ---- loading -------------------------------------------------------------------------------
 
-    def load(self, spec: ModelSpec) -> dict[str, Any]:
-        """Load ``spec`` (replacing any loaded model); returns the LoadResult fields."""
+    def load(self, spec: ModelSpec) -> Loaded:
+        """Load ``spec`` (replacing any loaded model); returns the reply for the parent."""
         self.unload()
         self.embeddings = EmbeddingStore(spec.embedding_cache_images)
         self.model = load_model(spec, self.native_log, self._eval_cb)
-        return self.model.result
+        assert self.model.result is not None
+        return Loaded(self.model.result, self.model.bos_token, self.model.eos_token)
 
     def unload(self) -> None:
         """Free everything llama.cpp holds."""
@@ -196,8 +196,8 @@ class Runtime:
             if embd is None:
                 if not encoded_here:
                     counter["to_encode_index"] += 1
-                    self._send(("stage", Stage.ENCODING_IMAGE.value, counter["to_encode_index"],
-                                counter["to_encode_total"]))
+                    self._send(StageReport(Stage.ENCODING_IMAGE, counter["to_encode_index"],
+                                           counter["to_encode_total"]))
                 t0 = time.perf_counter()
                 self._eval_nodes = 0
                 rc = mtmd_cpp.mtmd_encode_chunk(m.mtmd, chunk)
@@ -230,10 +230,11 @@ class Runtime:
         m = self.model
         if m is None:
             raise EngineFailure("No model is loaded.")
-        on_device = sample_on_device(int(m.result.get("gpu_layers", 0)), int(m.result.get("n_layers", 0)))
+        tuning = m.spec.tuning
+        on_device = sample_on_device(m.gpu_layers, m.n_layers, tuning.device_sampling)
         sampler = self._samplers.get(job.sampling, m.ctx, m.n_vocab, on_device)
         try:
-            self._chat(job, token_picker(job.sampling, sampler, m.ctx, m.n_vocab, on_device))
+            self._chat(job, token_picker(job.sampling, sampler, m.ctx, m.n_vocab, on_device, tuning.host_greedy))
         except BaseException:
             self.reset()
             raise
@@ -252,9 +253,9 @@ class Runtime:
                              for p in parts]
         plan = plan_reuse(self.cache, items)
         # On the CPU a short batch deep in the cache is widened (see prompt_cache.widen_small_batch;
-        # VISIONDESK_WIDEN_BATCHES=0 turns it off, for the benchmark's A/B).
-        cpu = int(m.result.get("gpu_layers", 0)) == 0
-        wide = widen_small_batch(plan) if cpu and os.environ.get("VISIONDESK_WIDEN_BATCHES") != "0" else plan
+        # Tuning(widen_batches=False) turns it off, for the benchmark's A/B).
+        cpu = m.gpu_layers == 0
+        wide = widen_small_batch(plan) if cpu and m.spec.tuning.widen_batches else plan
         if wide is not plan and self._trim_to(wide.keep_pos):
             plan = wide
         elif not self._trim_to(plan.keep_pos):
@@ -296,7 +297,7 @@ class Runtime:
             evaluated_from = pos
             llama_cpp.llama_set_abort_callback(m.ctx, self._abort_cb, None)
             try:
-                self._send(("stage", Stage.READING_PROMPT.value, None, None))
+                self._send(StageReport(Stage.READING_PROMPT))
                 for i, step in enumerate(steps):
                     if isinstance(step, PendingImage):
                         pos = self._eval_image(job, step, pos, counter)
@@ -304,9 +305,8 @@ class Runtime:
                     pos = self._decode_tokens(step.tokens, pos, want_logits=i == len(steps) - 1)
                     self._append_text(step)
             except Cancelled:
-                self._send(("done", StopReason.CANCELLED.value,
-                            self._usage(pos, pos - evaluated_from, 0, counter),
-                            {"encode_ms": counter["encode_ms"]}))
+                self._send(Done(StopReason.CANCELLED, self._usage(pos, pos - evaluated_from, 0, counter),
+                                Timings(encode_ms=counter["encode_ms"])))
                 return
             finally:
                 llama_cpp.llama_set_abort_callback(m.ctx, _NO_ABORT, None)
@@ -324,12 +324,14 @@ class Runtime:
         """Ask the parent for the pixels of the images that must be evaluated."""
         if not indices:
             return {}
-        self._send(("need_pixels", indices))
-        reply = self._recv()
-        if reply[0] != "pixels" or reply[1] is None:  # the parent could not read an image and said so
-            raise EngineFailure("an image of this request could not be read")
-        pixels: dict[int, bytes] = reply[1]
-        return pixels
+        self._send(NeedPixels(tuple(indices)))
+        match self._recv():
+            case Pixels(images=dict() as pixels):
+                return pixels
+            case Pixels(images=None):  # the parent could not read an image and says so itself
+                raise EngineFailure("an image of this request could not be read")
+            case other:
+                raise EngineProtocolError(f"{type(other).__name__} instead of the pixels asked for")
 
     def _trim_to(self, keep_pos: int) -> bool:
         """Drop KV entries from ``keep_pos`` on; False if what is left cannot be continued from."""
@@ -350,11 +352,9 @@ class Runtime:
         else:
             self.cache.append(TextSegment(list(seg.tokens)))
 
-    def _usage(self, prompt_tokens: int, evaluated: int, completion: int,
-               counter: dict[str, int]) -> dict[str, int]:
-        return {"prompt_tokens": prompt_tokens, "prompt_tokens_evaluated": evaluated,
-                "completion_tokens": completion, "images_encoded": counter["encoded"],
-                "images_reused": counter["reused"]}
+    def _usage(self, prompt_tokens: int, evaluated: int, completion: int, counter: dict[str, int]) -> Usage:
+        return Usage(prompt_tokens=prompt_tokens, prompt_tokens_evaluated=evaluated, completion_tokens=completion,
+                     images_encoded=counter["encoded"], images_reused=counter["reused"])
 
     def _generate(self, job: ChatJob, pick: Callable[[], int], pos: int, prompt_evaluated: int, counter: dict[str, int],
                   t_start: float, t_prompt_done: float) -> None:
@@ -367,7 +367,7 @@ class Runtime:
             self.cache.append(TextSegment())
         tail = self.cache[-1]
         assert isinstance(tail, TextSegment)
-        self._send(("stage", Stage.GENERATING.value, None, None))
+        self._send(StageReport(Stage.GENERATING))
         run = generate(m, pick, params.max_tokens, pos, stream, tail.tokens, self._flag, self._send,
                        self._token_infos, self._token_info)
         reason, n_out, t_first = run.reason, run.n_out, run.t_first
@@ -375,15 +375,15 @@ class Runtime:
         first = t_first or t_end
         decode_s = t_end - first
         prompt_s = t_prompt_done - t_start
-        timings = {
-            "encode_ms": counter["encode_ms"],
-            "prompt_ms": prompt_s * 1000.0,
-            "decode_ms": decode_s * 1000.0,
-            "prompt_tok_s": prompt_evaluated / prompt_s if prompt_s > 0 else 0.0,
-            "decode_tok_s": (n_out - 1) / decode_s if n_out > 1 and decode_s > 0 else 0.0,
-            "child_ttft_ms": (first - t_start) * 1000.0,
-        }
-        self._send(("done", reason.value, self._usage(prompt_tokens, prompt_evaluated, n_out, counter), timings))
+        timings = Timings(
+            ttft_ms=(first - t_start) * 1000.0,  # the child's; the parent measures its own
+            encode_ms=counter["encode_ms"],
+            prompt_ms=prompt_s * 1000.0,
+            decode_ms=decode_s * 1000.0,
+            prompt_tok_s=prompt_evaluated / prompt_s if prompt_s > 0 else 0.0,
+            decode_tok_s=(n_out - 1) / decode_s if n_out > 1 and decode_s > 0 else 0.0,
+        )
+        self._send(Done(reason, self._usage(prompt_tokens, prompt_evaluated, n_out, counter), timings))
 
     def _token_info(self, token: int) -> tuple[bool, bytes]:
         """(ends generation, bytes shown) for a generated token; control tokens show nothing."""
