@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QFileDialog
+from visiondesk.engine.llama import LocalEngine
 
 from . import paths
 from .background import set_error_sink
@@ -47,7 +48,7 @@ class AppShell(QObject):
         self.language = install_language(language, self.data_dir / "i18n")
         apply_theme(app, self.settings.theme)
         self.store = ConversationStore(self.data_dir / "conversations.sqlite3", self.data_dir / "attachments")
-        self.engine = EngineThread(log_dir=self.data_dir / "logs")
+        self.engine = EngineThread(lambda: LocalEngine(log_dir=self.data_dir / "logs"))
         self.window = w = MainWindow()
         self.notice_error = self._show_error
         set_error_sink(self._show_error)
