@@ -66,7 +66,8 @@ class EngineWorker(QObject):
             result = self._get_engine().load(target)
         except VisionDeskError as exc:
             log.warning("model load failed: %s", exc)
-            self.load_failed.emit(str(exc))
+            if not self.stopping:  # closed for shutdown: nobody is waiting for this load any more
+                self.load_failed.emit(str(exc))
         except Exception as exc:  # an engine bug must not kill the thread silently
             log.exception("unexpected error while loading %s", target)
             self.load_failed.emit(f"{type(exc).__name__}: {exc}")

@@ -153,7 +153,7 @@ class ModelSpec:
     # back. False keeps only the window (less memory on long contexts, as llama-server does); an edit
     # further back than the window then reads the whole prompt again.
     full_swa_cache: bool = True
-    tuning: Tuning = Tuning()
+    tuning: Tuning = Tuning()  # switches of the engine's speed paths and the test seam; the defaults are the product
 
     def resolved_threads(self) -> tuple[int, int]:
         """Threads for generation and for prompt reading."""

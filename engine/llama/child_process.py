@@ -16,12 +16,13 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from typing import Any
 
 from .worker.cancel_flag import CancelFlag
-from .worker.protocol import ChildMessage, ParentMessage
+from .worker.protocol import ChildMessage, Done, ErrorReply, NeedPixels, ParentMessage, Pixels
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,11 @@ class Deadlines:
     # During an answer: the longest silence between two messages of the process. Encoding an image or
     # reading a long prompt batch on a slow CPU sends nothing for a while.
     silence_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        for name, value in dataclasses.asdict(self).items():
+            if not value > 0:
+                raise ValueError(f"the deadline {name} must be a positive number of seconds, not {value!r}")
 
 
 class ChildGone(Exception):
@@ -196,6 +202,21 @@ class ChildProcess:
             except (OSError, EOFError, ValueError):
                 pass
         raise ChildGone(self.exit_code())
+
+    def drain(self, silence_s: float) -> None:
+        """Read on until the request the caller abandoned ends; raises ``ChildGone`` or ``ChildHung``."""
+        until = time.monotonic() + silence_s
+        while self.draining:
+            match self.receive(0.05):
+                case None:
+                    if time.monotonic() > until:
+                        raise ChildHung(silence_s)
+                    continue
+                case Done() | ErrorReply():
+                    self.draining = self.busy = False
+                case NeedPixels():  # it waits for pixels nobody will use: let it fail
+                    self.send(Pixels(None))
+            until = time.monotonic() + silence_s
 
     def cancel(self, value: bool = True) -> None:
         """Set (or clear) the shared cancel flag; harmless once discarded."""

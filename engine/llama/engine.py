@@ -181,18 +181,7 @@ class LocalEngine:
         if child is None or not child.draining:
             return
         try:
-            until = time.monotonic() + self._deadlines.silence_s
-            while child.draining:
-                match child.receive(0.05):
-                    case None:
-                        if time.monotonic() > until:
-                            raise ChildHung(self._deadlines.silence_s)
-                        continue
-                    case Done() | ErrorReply():
-                        child.draining = child.busy = False
-                    case NeedPixels():  # it waits for pixels nobody will use: let it fail
-                        child.send(Pixels(None))
-                until = time.monotonic() + self._deadlines.silence_s
+            child.drain(self._deadlines.silence_s)
         except (ChildGone, ChildHung) as lost:
             log.warning("the engine process did not finish an abandoned request: %r", lost)
             self._discard_child()
@@ -216,12 +205,16 @@ class LocalEngine:
         child = self._live_child()
         if child is None or child.flushes_denormals != spec.tuning.flush_denormals:
             child = self._start(spec.tuning)
+        loaded = self._load_in(child, spec)
+        self._spec, self._template, self._bos, self._eos = spec, template, loaded.bos_token, loaded.eos_token
+        self._loaded = loaded.result
+        return loaded.result
+
+    def _load_in(self, child: ChildProcess, spec: ModelSpec) -> Loaded:
         request = LoadRequest(spec)
         match self._request(child, request, _STAGE_WORDS[Stage.LOADING], self._deadlines.load_s):
-            case Loaded(result=result, bos_token=bos, eos_token=eos):
-                self._spec, self._template, self._bos, self._eos = spec, template, bos, eos
-                self._loaded = result
-                return result
+            case Loaded() as loaded:
+                return loaded
             case other:
                 raise self._unexpected(other, request)
 
@@ -276,7 +269,7 @@ class LocalEngine:
                 stage = Stage.LOADING
                 yield StageChanged(Stage.LOADING, time.monotonic())
                 child = self._start(spec.tuning)
-                self._request(child, LoadRequest(spec), _STAGE_WORDS[Stage.LOADING], self._deadlines.load_s)
+                self._load_in(child, spec)
         except VisionDeskError as exc:
             yield self._finished(StopReason.CANCELLED if isinstance(exc, EngineClosed) else StopReason.ERROR,
                                  None if isinstance(exc, EngineClosed) else exc)

@@ -45,8 +45,6 @@ from .sampling import SamplerSlot, sample_on_device, token_picker
 log = logging.getLogger(__name__)
 
 Send = Callable[[ChildMessage], None]
-
-
 _NO_ABORT = llama_cpp.ggml_abort_callback(0)
 _NO_POST_DECODE = mtmd_cpp.mtmd_helper_post_decode_callback(0)
 
