@@ -21,6 +21,7 @@ from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from typing import Any
 
+from ..requests import ModelSpec
 from .worker.cancel_flag import CancelFlag
 from .worker.protocol import ChildMessage, Done, ErrorReply, NeedPixels, ParentMessage, Pixels
 
@@ -111,6 +112,7 @@ class ChildProcess:
         self._discarded = False
         self.busy = False  # a request was sent and its last reply has not been read yet
         self.draining = False  # the caller abandoned a request that still runs in the process
+        self.model: ModelSpec | None = None  # what it has loaded
 
     @classmethod
     def spawn(cls, log_dir: Path | None, flush_denormals: bool) -> ChildProcess:

@@ -115,6 +115,13 @@ class LocalEngine:
         child = self._child
         return child if child is not None and child.alive() else None
 
+    def _child_for(self, tuning: Tuning) -> ChildProcess:
+        """The running child if it was started with ``tuning``'s process settings, else a new one."""
+        child = self._live_child()
+        if child is None or child.flushes_denormals != tuning.flush_denormals:
+            child = self._start(tuning)
+        return child
+
     def _start(self, tuning: Tuning) -> ChildProcess:
         """Start a child (replacing any) and connect to it; raises ``VisionDeskError``."""
         self._discard_child()
@@ -202,18 +209,17 @@ class LocalEngine:
         with self._lock:
             self._closed = False  # an explicit load after close() starts over
         self._settle()
-        child = self._live_child()
-        if child is None or child.flushes_denormals != spec.tuning.flush_denormals:
-            child = self._start(spec.tuning)
-        loaded = self._load_in(child, spec)
+        loaded = self._load_in(self._child_for(spec.tuning), spec)
         self._spec, self._template, self._bos, self._eos = spec, template, loaded.bos_token, loaded.eos_token
         self._loaded = loaded.result
         return loaded.result
 
     def _load_in(self, child: ChildProcess, spec: ModelSpec) -> Loaded:
         request = LoadRequest(spec)
+        child.model = None  # the child unloads first; a failed load leaves none
         match self._request(child, request, _STAGE_WORDS[Stage.LOADING], self._deadlines.load_s):
             case Loaded() as loaded:
+                child.model = spec
                 return loaded
             case other:
                 raise self._unexpected(other, request)
@@ -233,7 +239,7 @@ class LocalEngine:
         """Forget the cached conversation (image embeddings stay cached)."""
         self._settle()
         child = self._live_child()
-        if child is None or self._spec is None:
+        if child is None or child.model is None:
             return
         request = ResetRequest()
         match self._request(child, request, "resetting", self._deadlines.request_s):
@@ -265,10 +271,10 @@ class LocalEngine:
             prompt = render_prompt(self._template, messages, bos_token=self._bos, eos_token=self._eos)
             self._settle()
             child = self._live_child()
-            if child is None:
+            if child is None or child.model != spec:  # restarted, or started without the model (system_info)
                 stage = Stage.LOADING
                 yield StageChanged(Stage.LOADING, time.monotonic())
-                child = self._start(spec.tuning)
+                child = self._child_for(spec.tuning)
                 self._load_in(child, spec)
         except VisionDeskError as exc:
             yield self._finished(StopReason.CANCELLED if isinstance(exc, EngineClosed) else StopReason.ERROR,

@@ -6,8 +6,10 @@ import dataclasses
 import importlib
 import pickle
 
-from visiondesk.engine import Stage, StopReason, Timings, Usage
+import pytest
+from visiondesk.engine import Message, Stage, StageChanged, StopReason, Timings, Usage
 from visiondesk.engine.errors import ContextOverflow, EngineProtocolError
+from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.llama.child_process import ChildProcess
 from visiondesk.engine.llama.worker.protocol import (
     Done,
@@ -15,12 +17,14 @@ from visiondesk.engine.llama.worker.protocol import (
     InfoRequest,
     Pixels,
     Quit,
+    ResetRequest,
     StageReport,
     SystemInfo,
     Text,
 )
 
-from tests.engine.conftest import wait_gone
+from tests.engine.conftest import run, spec, wait_gone
+from tests.model_factory import GeneratedModels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,3 +73,31 @@ def test_messages_carry_the_real_types() -> None:
     assert isinstance(back, ContextOverflow) and back.n_ctx == 8
     # Text goes per token: it pickles as small as the tuple it replaced, give or take its class name.
     assert len(pickle.dumps(Text("é"))) <= len(pickle.dumps(("text", "é"))) + len(f"{Text.__module__}Text") + 8
+
+
+def out_of_turn(e: LocalEngine) -> int:
+    """Slip a request past the engine into its real pipe: the child's ``Ok`` then answers the next request."""
+    pid = e.pid
+    assert pid is not None and e._child is not None
+    e._child.send(ResetRequest())
+    return pid
+
+
+def test_an_unexpected_reply_is_an_error_and_the_process_is_replaced(test_models: GeneratedModels) -> None:
+    with LocalEngine() as e:
+        e.load(spec(test_models))
+        pid = out_of_turn(e)
+        with pytest.raises(EngineProtocolError, match="Ok in answer to InfoRequest"):
+            e.system_info()
+        assert wait_gone(pid, 2) and e.pid is None
+        assert e.system_info()["llama_cpp_python"] and e.pid != pid
+        text, fin, events = run(e, [Message.user("Hello?")])  # that new process had no model yet: loaded now
+        assert fin.error is None and text
+        assert isinstance(events[0], StageChanged) and events[0].stage is Stage.LOADING
+        pid = out_of_turn(e)
+        text, fin, _ = run(e, [Message.user("Hello?")])
+        assert fin.stop_reason is StopReason.ERROR and isinstance(fin.error, EngineProtocolError)
+        assert "Ok in answer to ChatJob" in str(fin.error) and not text
+        assert wait_gone(pid, 2)
+        text, fin, _ = run(e, [Message.user("Hello?")])  # a fresh process, the model loaded again
+        assert fin.error is None and text
