@@ -45,7 +45,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="vd-bench-ui-"))
     models = _model_factory().write_test_models(work / "models")
     os.environ["VISIONDESK_DATA_DIR"] = str(work / "data")
-    from visiondesk.desktop.settings import Settings, SettingsRepository
+    from visiondesk.core.settings import Settings, SettingsRepository
     from visiondesk.desktop.shell import AppShell
 
     s = Settings(model_path=str(models.model), mmproj_path=str(models.mmproj), language="en",

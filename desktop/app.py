@@ -8,9 +8,8 @@ import sys
 
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
-
-from . import paths
-from .logging_setup import setup_logging
+from visiondesk.core.logging_setup import setup_logging
+from visiondesk.core.paths import DataPaths
 
 log = logging.getLogger(__name__)
 _qt_log = logging.getLogger("qt")
@@ -40,12 +39,13 @@ def make_application(qt_args: list[str]) -> QApplication:
 
 def run_app(qt_args: list[str]) -> int:
     """Start the desktop app; returns the exit code."""
-    setup_logging(paths.log_dir())
+    paths = DataPaths.default().create()
+    setup_logging(paths.logs)
     qInstallMessageHandler(qt_message_handler)
     app = make_application(qt_args)
     from .shell import AppShell  # after the QApplication exists
 
-    shell = AppShell(paths.data_dir())
+    shell = AppShell(paths.root)
     shell.window.show()
     # Ctrl+C in a terminal: close like the window's close button (clean engine shutdown).
     signal.signal(signal.SIGINT, lambda *_: shell.window.close())

@@ -21,15 +21,7 @@ from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 log = logging.getLogger(__name__)
 
 I18N_DIR = Path(__file__).with_name("i18n")
-LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
 _installed: list[QTranslator] = []
-
-
-def resolve_language(setting: str | None) -> str:
-    """The language to use: the setting, or on first run the system locale's (Chinese → zh_CN)."""
-    if setting in LANGUAGES:
-        return setting
-    return "zh_CN" if QLocale.system().name().lower().startswith("zh") else "en"
 
 
 class TsTranslator(QTranslator):

@@ -10,9 +10,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QFileDialog
+from visiondesk.core.export import export_json, export_markdown
+from visiondesk.core.paths import DataPaths
+from visiondesk.core.settings import SettingsRepository, resolve_language
+from visiondesk.core.store import ConversationStore
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.models.manager import ModelManager
+from visiondesk.models.registry import ModelRegistry
 
-from . import paths
 from .background import set_error_sink
 from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
@@ -21,8 +26,6 @@ from .controllers.model import ModelController
 from .controllers.settings import SettingsController
 from .controllers.transcript import TranscriptPresenter
 from .i18n import install_language
-from .settings import SettingsRepository, resolve_language
-from .store import ConversationStore
 from .theme import apply_theme
 from .views.main_window import MainWindow
 from .worker import EngineThread
@@ -38,17 +41,18 @@ class AppShell(QObject):
         app = QApplication.instance()
         assert isinstance(app, QApplication), "create the QApplication first"
         self.app = app
-        self.data_dir = data_dir or paths.data_dir()
-        self.repository = SettingsRepository(self.data_dir / "settings.json")
+        self.paths = DataPaths.at(data_dir) if data_dir is not None else DataPaths.default()
+        self.data_dir = self.paths.root
+        self.repository = SettingsRepository(self.paths.settings)
         self.settings = self.repository.load()
         first_language = self.settings.language is None
         language = resolve_language(self.settings, install_language_probe())
         if first_language:
             self.repository.save(self.settings)
-        self.language = install_language(language, self.data_dir / "i18n")
+        self.language = install_language(language, self.paths.translations)
         apply_theme(app, self.settings.theme)
-        self.store = ConversationStore(self.data_dir / "conversations.sqlite3", self.data_dir / "attachments")
-        self.engine = EngineThread(lambda: LocalEngine(log_dir=self.data_dir / "logs"))
+        self.store = ConversationStore(self.paths.conversations_db, self.paths.attachments)
+        self.engine = EngineThread(lambda: LocalEngine(log_dir=self.paths.logs))
         self.window = w = MainWindow()
         self.notice_error = self._show_error
         set_error_sink(self._show_error)
@@ -58,8 +62,8 @@ class AppShell(QObject):
         self.chat = ChatController(self.store, self.engine, self.settings, self.presenter, self.composer, self)
         self.conversations = ConversationsController(self.store, w.sidebar, w.notice, self)
         self.model = ModelController(self.engine.worker, self.engine.load, self.settings, self.repository,
-                                     w.first_run, w.show_chat, self._show_stage, self)
-        self.model.models_root = self.data_dir
+                                     w.first_run, w.show_chat, self._show_stage,
+                                     ModelManager(ModelRegistry(self.paths.model_registry, self.paths.models)), self)
         self.settings_controller = SettingsController(
             self.settings, self.repository, w, self.set_theme, self.set_language,
             lambda: self.model.load(first_run=False), self)
@@ -107,7 +111,7 @@ class AppShell(QObject):
 
     def set_language(self, language: str) -> None:
         """Switch the UI language live."""
-        self.language = install_language(language, self.data_dir / "i18n")
+        self.language = install_language(language, self.paths.translations)
         self.window.retranslate()  # now; Qt's LanguageChange events follow for the other widgets
         self.presenter.retranslate()
         self.conversations.refresh()
@@ -118,13 +122,13 @@ class AppShell(QObject):
         """Export the open conversation as Markdown with its images into ``folder``."""
         if self.chat.conversation_id is None:
             return None
-        return self.store.export_markdown(self.chat.conversation_id, folder)
+        return export_markdown(self.store, self.chat.conversation_id, folder)
 
     def export_json(self, path: Path) -> Path | None:
         """Export the open conversation as JSON to ``path``."""
         if self.chat.conversation_id is None:
             return None
-        return self.store.export_json(self.chat.conversation_id, path)
+        return export_json(self.store, self.chat.conversation_id, path)
 
     def export_markdown_dialog(self) -> None:
         """Ask for a folder, then export (the dialog does not block the event loop)."""

@@ -27,6 +27,16 @@ class ModelFileMissing(InputError):
                          "from the model manager.")
 
 
+class NotAModelFile(InputError):
+    """A model or projector path exists but leads to no file: a folder, a link loop, a pipe or a device."""
+
+    def __init__(self, path: Path, what: str, kind: str) -> None:
+        self.path, self.kind = path, kind
+        fix = ("choose the .gguf file inside it" if kind == "a folder"
+               else "point it at the .gguf file itself" if "link" in kind else "choose a .gguf file")
+        super().__init__(f"The {what} path {path} is {kind}, not a GGUF file: {fix}.")
+
+
 class NotAGGUF(InputError):
     """The file does not start with the GGUF magic."""
 
@@ -60,8 +70,14 @@ class NotAProjector(InputError):
 
     def __init__(self, path: Path, architecture: str) -> None:
         self.path = path
-        super().__init__(f"{path} is a '{architecture}' model, not a vision projector (mmproj). Pass the "
-                         "file whose name usually contains 'mmproj' as the projector.")
+        # A file whose architecture is "clip" *is* a projector: then it was given where the model belongs.
+        if architecture == "clip" or architecture.startswith(("clip:", "clip ")):
+            message = (f"{path} is a vision projector (mmproj), not a model. Pass it as the mmproj, and the "
+                       "model file of the same repository as the model.")
+        else:
+            message = (f"{path} is a '{architecture}' model, not a vision projector (mmproj). Pass the file "
+                       "whose name usually contains 'mmproj' as the projector.")
+        super().__init__(message)
 
 
 class ProjectorMismatch(InputError):
@@ -180,7 +196,7 @@ def rebuild(kind: str, message: str, attrs: dict[str, object] | None = None) -> 
 
 _BY_NAME: dict[str, type[VisionDeskError]] = {
     c.__name__: c for c in (
-        InputError, ModelFileMissing, NotAGGUF, TruncatedGGUF, UnknownArchitecture, NotAProjector,
+        InputError, ModelFileMissing, NotAModelFile, NotAGGUF, TruncatedGGUF, UnknownArchitecture, NotAProjector,
         ProjectorMismatch, ImagesNeedProjector, ContextOverflow, NoChatTemplate, ImageError,
         EngineCrashed, EngineHung, EngineProtocolError, EngineClosed, ModelLoadFailed, EngineFailure,
     )

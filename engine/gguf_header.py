@@ -7,13 +7,15 @@ layer-fit arithmetic (tensor sizes per layer) and by the model manager (pairing,
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import re
 import struct
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelFileMissing, NotAGGUF, NotAProjector, ProjectorMismatch, TruncatedGGUF
+from .errors import ModelFileMissing, NotAGGUF, NotAModelFile, NotAProjector, ProjectorMismatch, TruncatedGGUF
+from .file_kind import path_problem
 
 GGUF_MAGIC = b"GGUF"
 _LAYER = re.compile(r"^(?:blk|v\.blk|mm\.blk)\.(\d+)\.")
@@ -148,48 +150,53 @@ class _Header:
         return _SKIPPED
 
 
-def _read_header(path: Path) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:
+def _read_header(f: Any) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:
     """The metadata (arrays longer than ``BIG_ARRAY`` left out) and, per tensor, (name, bytes, data offset).
 
-    Read directly rather than with ``gguf.GGUFReader``, which makes numpy views of every element of
-    every array: ~6–12 s for Gemma 3's 262,144-token vocabulary, which the engine reads on each load.
+    ``f`` is a seekable binary file positioned at byte 0. Read directly rather than with
+    ``gguf.GGUFReader``, which makes numpy views of every element of every array: ~6–12 s for Gemma 3's
+    262,144-token vocabulary, which the engine reads on each load. Raises ``EOFError`` when the header
+    goes on past the end of ``f``.
     """
     import gguf  # deferred: numpy import cost only when needed
 
-    with path.open("rb", buffering=1 << 20) as f:
-        h = _Header(f)
-        if h.take(4) != GGUF_MAGIC:
-            raise ValueError("not a GGUF file")
-        version = h.unpack("I")
-        if version not in (2, 3):
-            raise ValueError(f"GGUF version {version} (a big-endian or unknown file)")
-        n_tensors, n_kv = h.unpack("Q"), h.unpack("Q")
-        metadata: dict[str, Any] = {}
-        for _ in range(n_kv):
-            key = h.string()
-            value = h.value(h.unpack("I"))
-            if value is not _SKIPPED:
-                metadata[key] = value
-        infos = []
-        for _ in range(n_tensors):
-            name = h.string()
-            dims = [h.unpack("Q") for _ in range(h.unpack("I"))]
-            ttype, offset = h.unpack("I"), h.unpack("Q")
-            block, size = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(ttype)]
-            infos.append((name, math.prod(dims) // block * size, offset))
-        align = int(metadata.get("general.alignment", 32) or 32)
-        start = -(-f.tell() // align) * align
+    h = _Header(f)
+    if h.take(4) != GGUF_MAGIC:
+        raise ValueError("not a GGUF file")
+    version = h.unpack("I")
+    if version not in (2, 3):
+        raise ValueError(f"GGUF version {version} (a big-endian or unknown file)")
+    n_tensors, n_kv = h.unpack("Q"), h.unpack("Q")
+    metadata: dict[str, Any] = {}
+    for _ in range(n_kv):
+        key = h.string()
+        value = h.value(h.unpack("I"))
+        if value is not _SKIPPED:
+            metadata[key] = value
+    infos = []
+    for _ in range(n_tensors):
+        name = h.string()
+        dims = [h.unpack("Q") for _ in range(h.unpack("I"))]
+        ttype, offset = h.unpack("I"), h.unpack("Q")
+        block, size = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(ttype)]
+        infos.append((name, math.prod(dims) // block * size, offset))
+    align = int(metadata.get("general.alignment", 32) or 32)
+    start = -(-f.tell() // align) * align
     return metadata, [(name, n, start + offset) for name, n, offset in infos]
 
 
 def read_gguf_info(path: Path, *, what: str = "model") -> GGUFInfo:
     """Read and sanity-check a GGUF file's header and tensor table.
 
-    Raises ``ModelFileMissing``, ``NotAGGUF`` or ``TruncatedGGUF`` with a message naming the file.
+    Raises ``ModelFileMissing``, ``NotAModelFile`` (a folder, a link loop, a pipe...), ``NotAGGUF`` or
+    ``TruncatedGGUF`` with a message naming the file.
     """
     path = Path(path)
-    if not path.is_file():
+    problem = path_problem(path)
+    if problem == "missing":
         raise ModelFileMissing(path, what)
+    if problem is not None:
+        raise NotAModelFile(path, what, problem)
     size = path.stat().st_size
     if size == 0:
         raise TruncatedGGUF(path, "the file is empty")
@@ -201,10 +208,37 @@ def read_gguf_info(path: Path, *, what: str = "model") -> GGUFInfo:
         raise NotAGGUF(path)
 
     try:
-        metadata, tensors = _read_header(path)
+        with path.open("rb", buffering=1 << 20) as f:
+            metadata, tensors = _read_header(f)
     except Exception as exc:  # a cut-off or damaged header fails in many ways
         raise TruncatedGGUF(path, f"the header cannot be read: {exc}") from exc
+    return _info(path, size, metadata, tensors)
 
+
+def gguf_info_from_prefix(prefix: bytes, name: str, file_size: int | None) -> GGUFInfo | None:
+    """The header of a file known only by its first bytes (a Range request); None if it goes on past them.
+
+    ``file_size`` is the whole file's size, when known. Raises ``NotAGGUF`` or ``TruncatedGGUF`` (naming
+    ``name``) when the bytes show the file is not a usable GGUF.
+    """
+    path = Path(name)
+    complete = file_size is not None and len(prefix) >= file_size
+    if prefix[:4] != GGUF_MAGIC[: len(prefix[:4])]:
+        raise NotAGGUF(path)
+    try:
+        metadata, tensors = _read_header(io.BytesIO(prefix))
+    except EOFError as exc:
+        if complete:
+            raise TruncatedGGUF(path, f"the header cannot be read: {exc}") from exc
+        return None
+    except Exception as exc:
+        raise TruncatedGGUF(path, f"the header cannot be read: {exc}") from exc
+    return _info(path, file_size, metadata, tensors)
+
+
+def _info(path: Path, size: int | None, metadata: dict[str, Any],
+          tensors: list[tuple[str, int, int]]) -> GGUFInfo:
+    """Sum the tensor table up by layer; ``TruncatedGGUF`` if the tensors reach past ``size``."""
     layer_bytes: dict[int, int] = {}
     non_layer = 0
     data_end = 0
@@ -217,14 +251,14 @@ def read_gguf_info(path: Path, *, what: str = "model") -> GGUFInfo:
             layer_bytes[int(m.group(1))] = layer_bytes.get(int(m.group(1)), 0) + n
         else:
             non_layer += n
-    if data_end > size:
+    if size is not None and data_end > size:
         raise TruncatedGGUF(path, f"tensor data needs {data_end} bytes, the file has {size}")
 
     arch = str(metadata.get("general.architecture", "") or "")
     layers = tuple(layer_bytes.get(i, 0) for i in range(max(layer_bytes) + 1)) if layer_bytes else ()
     return GGUFInfo(path=path, architecture=arch, name=str(metadata.get("general.name", "") or path.stem),
-                    file_size=size, tensor_bytes=total, n_tensors=len(tensors), metadata=metadata,
-                    layer_bytes=layers, non_layer_bytes=non_layer)
+                    file_size=size if size is not None else data_end, tensor_bytes=total, n_tensors=len(tensors),
+                    metadata=metadata, layer_bytes=layers, non_layer_bytes=non_layer)
 
 
 def check_pair(model: GGUFInfo, mmproj: GGUFInfo) -> None:
@@ -232,7 +266,7 @@ def check_pair(model: GGUFInfo, mmproj: GGUFInfo) -> None:
     if not mmproj.is_projector:
         raise NotAProjector(mmproj.path, mmproj.architecture or "unknown")
     if model.is_projector:
-        raise NotAProjector(model.path, "clip (a projector was given as the model)")
+        raise NotAProjector(model.path, model.architecture)
     proj, embd = mmproj.projection_dim, model.n_embd
     # Qwen3-VL style "deepstack" projectors hand over several layers' features side by side.
     deepstack = int(model.arch_get("n_deepstack_layers", 0) or 0)

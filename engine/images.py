@@ -11,15 +11,19 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import os
+import stat
 import warnings
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
+from .file_kind import path_problem
 from .requests import ImageSource
 
 DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_BYTES = 200_000_000  # far above any photo or screenshot; a file or paste beyond it is refused unread
 MIN_SIDE = 2
 
 
@@ -51,20 +55,59 @@ def _looks_like_image(data: bytes) -> bool:
     return data.startswith(_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
 
 
-def _read_bytes(source: ImageSource) -> bytes:
+def check_image_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """The size of the image file at ``path``, or ``ImageError`` if it is no regular file or too large.
+
+    Only ``stat`` is used: a pipe, a device or a folder is named as such without being opened. Front
+    ends that accept a path before the engine sees it (the chat's ``/image``) call this to say why.
+    """
+    problem = path_problem(path)
+    if problem == "missing":
+        raise ImageError(str(path), "the file does not exist.")
+    if problem is not None:
+        raise ImageError(str(path), f"it is {problem}, not an image file.")
+    size = path.stat().st_size
+    _check_size(str(path), size, max_bytes)
+    return size
+
+
+def _check_size(label: str, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise ImageError(label, f"it is {_megabytes(size)}; images larger than {_megabytes(max_bytes)} are "
+                                "not accepted. Scale it down or save it in a compressed format (JPEG, PNG).")
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n:,} bytes"
+
+
+def read_image_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of an image file, read only once it is known to be a regular file of at most ``max_bytes``.
+
+    Raises ``ImageError`` otherwise. For every front end that stores or sends an image file.
+    """
+    check_image_file(path, max_bytes)
+    try:
+        # O_NONBLOCK: should the path have become a pipe since the check, opening it must not wait for
+        # a writer; fstat then sees it. The read stays bounded whatever the file turned into.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ImageError(str(path), "it stopped being a regular file while it was being opened.")
+            data = f.read(max_bytes + 1)
+    except OSError as exc:
+        raise ImageError(str(path), f"it cannot be read ({exc.strerror or exc}).") from exc
+    _check_size(str(path), len(data), max_bytes)
+    return data
+
+
+def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
     if source.data is not None:
+        _check_size(source.label, len(source.data), max_bytes)
         return source.data
     if source.path is None:
         raise ImageError(source.label, "no file or data was given.")
-    path = Path(source.path)
-    if not path.exists():
-        raise ImageError(str(path), "the file does not exist.")
-    if path.is_dir():
-        raise ImageError(str(path), "it is a folder, not an image file.")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ImageError(str(path), f"it cannot be read ({exc.strerror or exc}).") from exc
+    return read_image_file(Path(source.path), max_bytes)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -93,12 +136,17 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def prepare_image(source: ImageSource | Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> PreparedImage:
-    """Read, check and convert one image; raise ``ImageError`` naming the file and the problem."""
+def prepare_image(source: ImageSource | Path | str, max_pixels: int = DEFAULT_MAX_PIXELS,
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> PreparedImage:
+    """Read, check and convert one image; raise ``ImageError`` naming the file and the problem.
+
+    A path must lead to a regular file of at most ``max_bytes`` (checked before reading); bytes
+    given directly (a paste, an API request) are held to the same limit.
+    """
     if not isinstance(source, ImageSource):
         source = ImageSource(path=Path(source))
     label = source.label
-    data = _read_bytes(source)
+    data = _read_bytes(source, max_bytes)
     if not data:
         raise ImageError(label, "the file is empty (0 bytes).")
     with warnings.catch_warnings():

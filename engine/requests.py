@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from . import defaults
+
 Role = Literal["system", "user", "assistant"]
 GpuLayers = int | Literal["auto"]
 
@@ -56,14 +58,14 @@ class Message:
 class SamplingParams:
     """How to pick tokens. ``temperature == 0`` is greedy and deterministic."""
 
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 40
-    min_p: float = 0.05
-    repeat_penalty: float = 1.1
-    repeat_last_n: int = 64
-    seed: int = 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: random
-    max_tokens: int = 512
+    temperature: float = defaults.TEMPERATURE
+    top_p: float = defaults.TOP_P
+    top_k: int = defaults.TOP_K
+    min_p: float = defaults.MIN_P
+    repeat_penalty: float = defaults.REPEAT_PENALTY
+    repeat_last_n: int = defaults.REPEAT_LAST_N
+    seed: int = defaults.RANDOM_SEED
+    max_tokens: int = defaults.MAX_TOKENS
     stop: tuple[str, ...] = ()
 
 
@@ -141,11 +143,11 @@ class ModelSpec:
 
     model: Path
     mmproj: Path | None = None
-    n_ctx: int = 4096
+    n_ctx: int = defaults.CONTEXT_TOKENS
     n_batch: int = 2048  # tokens per llama_decode call (llama.cpp splits them into micro-batches of 512)
     threads: int | None = None  # None: chosen by measurement at load (physical cores first)
     threads_batch: int | None = None  # None: same as threads
-    gpu_layers: GpuLayers = "auto"
+    gpu_layers: GpuLayers = defaults.GPU_LAYERS
     chat_template: str | None = None  # overrides the GGUF's template
     image_max_pixels: int = 40_000_000
     embedding_cache_images: int = 16

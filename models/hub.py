@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http
 import logging
 import os
-from collections.abc import Iterator
-from typing import Any
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import httpx2
-from huggingface_hub import HfApi, constants, get_hf_file_metadata, get_session, hf_hub_url
+from huggingface_hub import HfApi, constants, get_hf_file_metadata, get_session, hf_hub_url, hf_raise_for_status
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -27,8 +29,10 @@ from huggingface_hub.utils._headers import build_hf_headers
 
 from .errors import HubUnavailable, NoVisionFiles, RepositoryNotFound
 from .naming import is_gguf, is_mmproj_name, pick_mmproj_file, pick_model_file, quant_from_filename
+from .retry import METADATA_RETRY, TRANSIENT_STATUS, RetryPolicy, retry_after_seconds
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 _TRUE = {"1", "on", "yes", "true"}
 
 
@@ -101,17 +105,18 @@ class HubClient:
     """Talks to the Hub (or a mirror): metadata through ``HfApi``, file bytes through the hub's session."""
 
     def __init__(self, endpoint: str | None = None, token: str | None = None,
-                 timeouts: Timeouts = Timeouts()) -> None:
+                 timeouts: Timeouts = Timeouts(), retry: RetryPolicy = METADATA_RETRY) -> None:
         self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
         self.token = token
         self.timeouts = timeouts
+        self.retry = retry
         self._api = HfApi(endpoint=self.endpoint, token=token)
 
     def repo(self, repo_id: str, revision: str | None = None) -> RemoteRepo:
         """Files of ``repo_id`` with sizes and LFS SHA-256, pinned to the commit the Hub answers with."""
         with self._translate_errors(repo_id):
-            info = self._api.model_info(repo_id, revision=revision, files_metadata=True,
-                                        timeout=self.timeouts.read)
+            info = self._retrying(lambda: self._api.model_info(repo_id, revision=revision, files_metadata=True,
+                                                               timeout=self.timeouts.read))
         commit = info.sha or revision or "main"
         files: dict[str, RemoteFile] = {}
         for s in info.siblings or []:
@@ -139,8 +144,9 @@ class HubClient:
         """GGUF repositories matching ``query`` that contain an mmproj file, most downloaded first."""
         hits: list[SearchHit] = []
         with self._translate_errors(None):
-            found = self._api.list_models(search=query, filter="gguf", sort="downloads", limit=max(limit * 5, 50),
-                                          expand=["siblings", "downloads", "likes"])
+            found = self._retrying(lambda: list(self._api.list_models(
+                search=query, filter="gguf", sort="downloads", limit=max(limit * 5, 50),
+                expand=["siblings", "downloads", "likes"])))
             for m in found:
                 names = [s.rfilename for s in (m.siblings or [])]
                 projs = tuple(n for n in names if is_mmproj_name(n))
@@ -158,21 +164,69 @@ class HubClient:
         return headers
 
     @contextlib.contextmanager
-    def stream(self, url: str, start: int = 0) -> Iterator[httpx2.Response]:
-        """GET ``url`` from byte ``start`` on, streaming, through huggingface_hub's shared session."""
+    def stream(self, url: str, start: int = 0, end: int | None = None) -> Iterator[httpx2.Response]:
+        """GET ``url`` from byte ``start`` on (to ``end``, inclusive), streaming, through huggingface_hub's session."""
         self.ensure_online()
         headers = self.request_headers()
-        if start:
-            headers["Range"] = f"bytes={start}-"
+        if start or end is not None:
+            headers["Range"] = f"bytes={start}-{'' if end is None else end}"
         with get_session().stream("GET", url, headers=headers, timeout=self.timeouts.httpx(),
                                   follow_redirects=True) as response:
             yield response
+
+    def read_range(self, url: str, start: int, length: int, wait: Callable[[float], None] = time.sleep) -> bytes:
+        """Bytes ``start`` to ``start + length`` of a file (fewer at its end), retried like metadata.
+
+        Reads no more than asked even from a server that ignores the Range and sends the whole file.
+        ``wait(seconds)`` waits between tries; a download job passes one that ends early on cancel.
+        """
+        def once() -> bytes:
+            with self.stream(url, start, start + length - 1) as r:
+                if r.status_code == 416:
+                    return b""
+                if r.status_code >= 400:
+                    r.read()
+                    hf_raise_for_status(r)
+                skip = start if r.status_code == 200 else 0
+                out = bytearray()
+                for piece in r.iter_bytes():
+                    out += piece
+                    if len(out) >= skip + length:
+                        break
+                return bytes(out[skip:skip + length])
+
+        with self._translate_errors(None):
+            return self._retrying(once, wait)
 
     def ensure_online(self) -> None:
         """Raise ``HubUnavailable`` when HF_HUB_OFFLINE is set (now or when huggingface_hub was imported)."""
         if constants.is_offline_mode() or os.environ.get("HF_HUB_OFFLINE", "").lower() in _TRUE:
             raise HubUnavailable("Offline mode is on (HF_HUB_OFFLINE), so nothing can be downloaded. Unset "
                                  "HF_HUB_OFFLINE to download, or import a GGUF file you already have.")
+
+    def _retrying(self, call: Callable[[], T], wait: Callable[[float], None] = time.sleep) -> T:
+        """``call()``, again after a 429/5xx answer or a cut connection; ``HubUnavailable`` once retries run out."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return call()
+            except HfHubHTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else None
+                if status not in TRANSIENT_STATUS:
+                    raise
+                if attempt >= self.retry.max_attempts:
+                    raise HubUnavailable(
+                        f"The Hub at {self.endpoint} answered {_status_words(status)} {attempt} times in a row. "
+                        "It is probably busy or down for maintenance: try again in a few minutes.") from exc
+                seconds = self.retry.wait_before(attempt, retry_after_seconds(exc.response.headers))
+                what = _status_words(status)
+            except httpx2.TransportError as exc:
+                if attempt >= self.retry.max_attempts:
+                    raise
+                seconds, what = self.retry.delay(attempt), exc.__class__.__name__
+            logger.warning("a request to the Hub failed (%s); retry %d in %.2f s", what, attempt, seconds)
+            wait(seconds)
 
     @contextlib.contextmanager
     def _translate_errors(self, repo_id: str | None) -> Iterator[None]:
@@ -181,19 +235,26 @@ class HubClient:
             yield
         except GatedRepoError as exc:
             raise HubUnavailable(f"{repo_id} is gated: accept its license on the Hub and set HF_TOKEN "
-                                 f"to a token of that account ({exc}).") from exc
+                                 "to a token of that account.") from exc
         except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
             raise RepositoryNotFound(repo_id or "?") from exc
         except OfflineModeIsEnabled as exc:
             raise HubUnavailable(str(exc)) from exc
         except HfHubHTTPError as exc:
-            raise HubUnavailable(f"The Hub at {self.endpoint} answered with an error: {exc}") from exc
+            status = exc.response.status_code if exc.response is not None else None
+            said = f" It said: {exc.server_message.strip()}" if exc.server_message else ""
+            raise HubUnavailable(f"The Hub at {self.endpoint} refused the request with {_status_words(status)}."
+                                 f"{said}") from exc
         except httpx2.TransportError as exc:
             raise HubUnavailable(f"Cannot reach the Hub at {self.endpoint} ({exc.__class__.__name__}: {exc}). "
                                  "Check the connection, proxy settings or HF_ENDPOINT.") from exc
 
 
-def describe_remote(repo: RemoteRepo) -> dict[str, Any]:
-    """A plain summary of a repository for display (quantizations and projector files)."""
-    return {"repo": repo.repo_id, "commit": repo.commit, "quantizations": repo.quantizations(),
-            "mmproj": [n for n in repo.gguf_names() if is_mmproj_name(n)]}
+def _status_words(status: int | None) -> str:
+    """``HTTP 503 (Service Unavailable)``: the number for searching, the words for reading."""
+    if status is None:
+        return "an error"
+    try:
+        return f"HTTP {status} ({http.HTTPStatus(status).phrase})"
+    except ValueError:
+        return f"HTTP {status}"

@@ -20,13 +20,13 @@ from pathlib import Path
 from visiondesk.engine.errors import InputError
 
 from .catalog import ModelCatalog
-from .errors import DownloadCancelled, ModelManagerError, NotEnoughDiskSpace
+from .errors import DownloadCancelled, HubUnavailable, ModelManagerError, NotEnoughDiskSpace
 from .events import Failed, FileVerified, Finished, JobEvent, JobState, Progress, StateChanged
 from .fit import DISK_MARGIN, disk_needed, free_disk_bytes
 from .hashing import sha256_file
 from .hub import HubClient, RemoteFile
 from .naming import quant_from_filename
-from .pairing import check_model_pair
+from .pairing import HEADER_PROBE_BYTES, check_model_pair, check_remote_pair
 from .paths import model_folder
 from .registry import InstalledFile, InstalledModel, ModelRegistry, utc_now
 from .transfer import Paused, ResumableDownload, RetryPolicy, TransferControl
@@ -74,7 +74,7 @@ def plan_download(hub: HubClient, registry: ModelRegistry, repo_id: str, quant: 
     base = entry.id if entry is not None else repo_id.rsplit("/", 1)[-1]
     return DownloadPlan(name=f"{base}-{q}".lower() if entry is None else f"{base}-{q.lower()}",
                         repo_id=repo_id, commit=remote.commit, quant=q, model=model, mmproj=mmproj,
-                        folder=model_folder(repo_id, registry.root))
+                        folder=model_folder(repo_id, registry.models_dir))
 
 
 class _SpeedMeter:
@@ -98,8 +98,10 @@ class DownloadJob:
 
     def __init__(self, plan: DownloadPlan, hub: HubClient, registry: ModelRegistry, *,
                  retry: RetryPolicy = RetryPolicy(), chunk_size: int = 1 << 20, check_disk: bool = True,
-                 disk_margin: int = DISK_MARGIN, progress_interval_s: float = 0.2) -> None:
+                 disk_margin: int = DISK_MARGIN, progress_interval_s: float = 0.2,
+                 header_probe_bytes: int = HEADER_PROBE_BYTES) -> None:
         self.plan, self.hub, self.registry = plan, hub, registry
+        self.header_probe_bytes = header_probe_bytes
         self.control = TransferControl()
         self.check_disk, self.disk_margin = check_disk, disk_margin
         self.progress_interval = progress_interval_s
@@ -190,6 +192,7 @@ class DownloadJob:
         except DownloadCancelled as exc:
             for t in self.transfers:
                 t.discard()
+            self.registry.prune_empty(self.plan.folder)
             self.error = exc
             self._set_state(JobState.CANCELLED, "Cancelled; the partial files were deleted.")
         except Exception as exc:  # every failure is reported to the listener, never lost on a thread
@@ -199,6 +202,7 @@ class DownloadJob:
                 logger.exception("download of %s failed", self.plan.name)
             self.error = exc
             kept = any(t.part.exists() and t.part.stat().st_size > 0 for t in self.transfers)
+            self.registry.prune_empty(self.plan.folder)
             self._set_state(JobState.FAILED, str(exc))
             self._emit(Failed(exc, kept))
         finally:
@@ -209,6 +213,7 @@ class DownloadJob:
         existing = self._already_installed()
         if existing is not None:
             return existing
+        self._check_headers_first()
         if self.check_disk:
             self._check_disk()
         digests: dict[str, str] = {}
@@ -242,6 +247,28 @@ class DownloadJob:
             owned=True, architecture=pair.model.architecture)
         self.registry.add(installed)
         return installed
+
+    def _check_headers_first(self) -> None:
+        """Read both headers with Range requests and refuse a pair that does not fit before the weights come."""
+        if all(t.dest.exists() and not t.part.exists() for t in self.transfers):
+            return  # both on disk already: checked after verification, as usual
+        try:
+            early = check_remote_pair(self.hub, self.plan.model, self.plan.mmproj,
+                                      probe_bytes=self.header_probe_bytes, wait=self._wait_unless_cancelled)
+        except HubUnavailable as exc:  # the transfer has its own retries, and the pair is checked after it
+            logger.warning("could not read the headers before downloading: %s", exc)
+            return
+        if early is not None and not early.ok:
+            raise InputError(early.message + " Nothing was downloaded: this repository's files do not belong "
+                                             "together.")
+
+    def _wait_unless_cancelled(self, seconds: float) -> None:
+        """Sleep between header-read retries, but stop at once on cancel (a pause waits for the transfer)."""
+        deadline = time.monotonic() + seconds
+        while not self.control.cancelled and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.1))
+        if self.control.cancelled:
+            raise DownloadCancelled("The download was cancelled.")
 
     def _already_installed(self) -> InstalledModel | None:
         for m in self.registry.list():

@@ -8,11 +8,12 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from visiondesk.engine.errors import InputError, ModelFileMissing
+from visiondesk.engine.errors import InputError, ModelFileMissing, NotAModelFile
+from visiondesk.engine.file_kind import path_problem
 
 from .hashing import sha256_file
+from .naming import safe_folder_name
 from .pairing import describe_quant, find_mmproj_beside, require_pair
-from .paths import model_folder
 from .registry import InstalledFile, InstalledModel, ModelRegistry, utc_now
 
 logger = logging.getLogger(__name__)
@@ -25,23 +26,24 @@ def import_local_model(registry: ModelRegistry, model_path: Path, mmproj_path: P
     Without ``mmproj_path`` a fitting projector in the same folder is attached when there is one; a
     projector that does not fit the model raises ``InputError`` with the reason.
     """
-    model_path = Path(model_path).expanduser().resolve()
-    if not model_path.is_file():
-        raise ModelFileMissing(model_path)
+    model_path = _regular_file(Path(model_path).expanduser(), "model")
     if mmproj_path is None and find_mmproj:
         mmproj_path = find_mmproj_beside(model_path)
         if mmproj_path is not None:
             logger.info("found projector %s beside %s", mmproj_path.name, model_path.name)
     if mmproj_path is not None:
-        mmproj_path = Path(mmproj_path).expanduser().resolve()
+        mmproj_path = _regular_file(Path(mmproj_path).expanduser(), "projector")
     check = require_pair(model_path, mmproj_path)
     name = registry.unique_name(name or model_path.stem)
     if copy:
-        folder = model_folder(name, registry.root)
-        folder.mkdir(parents=True, exist_ok=True)
-        model_path = _copy_into(model_path, folder)
-        if mmproj_path is not None:
-            mmproj_path = _copy_into(mmproj_path, folder)
+        folder = _new_folder(registry.models_dir, safe_folder_name(name))
+        try:
+            model_path = _copy_into(model_path, folder)
+            if mmproj_path is not None:
+                mmproj_path = _copy_into(mmproj_path, folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # made for this import a moment ago: nothing else is in it
+            raise
     installed = InstalledModel(
         name=name, model=_installed_file(model_path),
         mmproj=_installed_file(mmproj_path) if mmproj_path is not None else None,
@@ -87,6 +89,28 @@ def verify_installed(registry: ModelRegistry, name: str, *,
 
 def _installed_file(path: Path) -> InstalledFile:
     return InstalledFile(path, path.stat().st_size, sha256_file(path))
+
+
+def _regular_file(path: Path, what: str) -> Path:
+    """``path`` resolved, once it is known to lead to a regular file (resolving a link loop would raise)."""
+    problem = path_problem(path)
+    if problem == "missing":
+        raise ModelFileMissing(path, what)
+    if problem is not None:
+        raise NotAModelFile(path, what, problem)
+    return path.resolve()
+
+
+def _new_folder(models_dir: Path, base: str) -> Path:
+    """A new folder ``base`` (or ``base-2``, ``base-3``...): two names may map to one safe name."""
+    n = 1
+    while True:
+        folder = models_dir / (base if n == 1 else f"{base}-{n}")
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            n += 1
 
 
 def _copy_into(src: Path, folder: Path) -> Path:

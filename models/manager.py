@@ -1,38 +1,43 @@
-"""``ModelManager``: the one object a UI needs — catalog, search, fit, downloads, imports, verify, remove.
+"""``ModelManager``: the one entry point of the desktop app and the command line into the model manager.
 
-Blocking methods (``search``, ``plan``, ``verify``, ``import_local``, ``remove``) do network or disk work:
-a UI calls them off its main thread. ``start_download`` returns a running ``DownloadJob`` at once.
+Catalog, search, fit, downloads, imports, verify, remove. Blocking methods (``machine_memory``, ``search``,
+``plan``, ``verify``, ``import_local``, ``remove``) do network or disk work: a UI calls them off its main
+thread. ``download`` returns a ``DownloadJob`` to ``start()`` (or ``run()``) when the caller is ready.
+Every fit verdict is computed here, from the catalog's figures or a download plan's sizes.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from visiondesk.engine.gguf_header import read_gguf_info
+from visiondesk.engine import defaults
+from visiondesk.engine.errors import InputError
 
 from .catalog import CatalogEntry, ModelCatalog
-from .fit import FitEstimate, MachineMemory, estimate_fit, kv_cache_bytes, probe_machine
+from .fit import FitEstimate, MachineMemory, estimate_fit, probe_machine
 from .hub import HubClient, SearchHit
-from .job import DownloadJob, DownloadPlan, Listener, plan_download
+from .job import DownloadJob, DownloadPlan, plan_download
 from .local_models import VerifyReport, import_local_model, verify_installed
 from .registry import InstalledModel, ModelRegistry
 from .transfer import RetryPolicy
 
-logger = logging.getLogger(__name__)
 TYPICAL_KV_BYTES_PER_TOKEN = 131072  # when neither the catalog nor a GGUF header knows better
 
 
 class ModelManager:
-    """Facade over the catalog, the Hub, the registry and download jobs."""
+    """Facade over the catalog, the Hub, the registry and download jobs.
 
-    def __init__(self, hub: HubClient | None = None, registry: ModelRegistry | None = None,
+    ``hub`` makes a Hub client for each lookup or download (it reads the endpoint and token then);
+    ``memory`` probes this machine when a fit is asked for without a ``MachineMemory``.
+    """
+
+    def __init__(self, registry: ModelRegistry, *, hub: Callable[[], HubClient] = HubClient,
                  catalog: ModelCatalog | None = None, memory: Callable[[], MachineMemory] = probe_machine,
                  retry: RetryPolicy = RetryPolicy()) -> None:
-        self.hub = hub or HubClient()
-        self.registry = registry or ModelRegistry()
+        self.registry = registry
         self.catalog = catalog or ModelCatalog.load()
+        self._hub = hub
         self._memory = memory
         self._retry = retry
 
@@ -48,36 +53,49 @@ class ModelManager:
         """Bytes taken by models VisionDesk owns."""
         return self.registry.total_disk_use()
 
+    def machine_memory(self) -> MachineMemory:
+        """RAM and VRAM of this machine (probes; off the UI thread)."""
+        return self._memory()
+
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Hub repositories with GGUF files and an mmproj (network)."""
-        return self.hub.search_vision_repos(query, limit)
+        return self._hub().search_vision_repos(query, limit)
 
-    def plan(self, repo_or_catalog_id: str, quant: str | None = None) -> DownloadPlan:
-        """Resolve what a download would fetch (network: the repository listing with hashes)."""
+    def plan(self, repo_or_catalog_id: str, quant: str | None = None, revision: str | None = None) -> DownloadPlan:
+        """Resolve what a download would fetch (network: the repository listing with hashes).
+
+        Raises ``InputError`` for something that is neither an owner/name repository nor a catalog id.
+        """
         entry = self.catalog.find(repo_or_catalog_id)
         repo = entry.repo if entry is not None else repo_or_catalog_id
-        return plan_download(self.hub, self.registry, repo, quant, catalog=self.catalog)
+        if "/" not in repo:
+            raise InputError(f"'{repo_or_catalog_id}' is neither an owner/name repository nor a catalog id "
+                             f"({', '.join(e.id for e in self.catalog.entries)}).")
+        return plan_download(self._hub(), self.registry, repo, quant, revision=revision, catalog=self.catalog)
 
-    def fit_for_plan(self, plan: DownloadPlan, n_ctx: int = 4096) -> FitEstimate:
+    def fit_for_entry(self, entry: CatalogEntry, quant: str | None = None, n_ctx: int = defaults.CONTEXT_TOKENS,
+                      memory: MachineMemory | None = None) -> FitEstimate:
+        """Will a catalog model (in ``quant``, else its default) run here? Sizes and KV figure from the catalog."""
+        f = entry.model_file(quant)
+        return estimate_fit(f.approx_size, entry.mmproj.approx_size, entry.kv_bytes_per_token * n_ctx,
+                            memory or self._memory())
+
+    def fit_for_plan(self, plan: DownloadPlan, n_ctx: int = defaults.CONTEXT_TOKENS,
+                     memory: MachineMemory | None = None) -> FitEstimate:
         """Will the planned model run here? Uses the catalog's KV figure, else a typical one."""
         entry = self.catalog.find(plan.repo_id)
         per_token = entry.kv_bytes_per_token if entry is not None else TYPICAL_KV_BYTES_PER_TOKEN
-        return estimate_fit(plan.model.size or 0, plan.mmproj.size or 0, per_token * n_ctx, self._memory())
+        return estimate_fit(plan.model.size or 0, plan.mmproj.size or 0, per_token * n_ctx,
+                            memory or self._memory())
 
-    def fit_for_files(self, model: Path, mmproj: Path | None, n_ctx: int = 4096) -> FitEstimate:
-        """Will local files run here? Weights and KV cache come from the GGUF headers."""
-        info = read_gguf_info(model)
-        kv = kv_cache_bytes(info.kv_bytes_per_token_per_layer(), info.n_layers, n_ctx)
-        proj = mmproj.stat().st_size if mmproj is not None else 0
-        return estimate_fit(info.tensor_bytes, proj, kv, self._memory())
+    def download(self, plan: DownloadPlan, chunk_size: int | None = None) -> DownloadJob:
+        """A job that downloads, verifies and installs ``plan`` (not started; ``start()`` or ``run()`` it).
 
-    def start_download(self, plan: DownloadPlan, listener: Listener | None = None) -> DownloadJob:
-        """Start downloading on a worker thread; the returned job can be paused, resumed and cancelled."""
-        job = DownloadJob(plan, self.hub, self.registry, retry=self._retry)
-        if listener is not None:
-            job.add_listener(listener)
-        job.start()
-        return job
+        Making a new job for the same plan resumes from the partial files a failed one left.
+        """
+        if chunk_size is None:
+            return DownloadJob(plan, self._hub(), self.registry, retry=self._retry)
+        return DownloadJob(plan, self._hub(), self.registry, retry=self._retry, chunk_size=chunk_size)
 
     def import_local(self, model: Path, mmproj: Path | None = None, *, copy: bool = False,
                      name: str | None = None) -> InstalledModel:

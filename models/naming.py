@@ -8,6 +8,7 @@ GGUF header is checked after the download anyway.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 DEFAULT_QUANT = "Q4_K_M"
@@ -17,6 +18,10 @@ QUANT_PREFERENCE = ("Q4_K_M", "Q4_K", "Q4_K_S", "Q5_K_M", "Q5_K", "Q4_0", "Q6_K"
 _QUANT = re.compile(
     r"(?<![A-Za-z0-9])(I?Q[1-8](?:_[0-9A-Z]+)*(?:_[SMLX]+)?|BF16|F16|F32|FP16)(?![A-Za-z0-9])", re.IGNORECASE)
 _SPLIT = re.compile(r"-\d{5}-of-(\d{5})\.gguf$", re.IGNORECASE)
+# Characters no folder name may hold on some platform: Windows' reserved ones and control characters.
+_UNSAFE_IN_FOLDER = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f-\x9f]')
+_WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])(\.|$)", re.IGNORECASE)
+MAX_FOLDER_NAME_BYTES = 200  # file systems allow 255 bytes per name; room left for a "-2" suffix
 
 
 def is_gguf(name: str) -> bool:
@@ -75,3 +80,20 @@ def pick_mmproj_file(names: Iterable[str]) -> str | None:
             if quant_from_filename(n) == q:
                 return n
     return projs[0]
+
+
+def safe_folder_name(name: str) -> str:
+    """A folder name for ``name`` that works on every platform, keeping its letters (Chinese stays Chinese).
+
+    NFC-normalised (macOS would otherwise store decomposed accents); characters Windows forbids and
+    control characters become ``_``; dots and spaces at either end go (Windows drops trailing ones,
+    Unix hides leading dots); reserved device
+    names (``CON``, ``NUL``, ``COM1``...) get a ``_``; at most ``MAX_FOLDER_NAME_BYTES`` bytes of UTF-8.
+    """
+    safe = _UNSAFE_IN_FOLDER.sub("_", unicodedata.normalize("NFC", name)).strip(". ")
+    if _WINDOWS_RESERVED.match(safe):
+        safe = "_" + safe
+    encoded = safe.encode("utf-8")
+    if len(encoded) > MAX_FOLDER_NAME_BYTES:
+        safe = encoded[:MAX_FOLDER_NAME_BYTES].decode("utf-8", "ignore").rstrip(". ")
+    return safe if safe.strip("._") else "unnamed"

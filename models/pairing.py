@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from visiondesk.engine.errors import InputError, NotAProjector, ProjectorMismatch
-from visiondesk.engine.gguf_header import GGUFInfo, check_pair, read_gguf_info
+from visiondesk.engine.gguf_header import GGUFInfo, check_pair, gguf_info_from_prefix, read_gguf_info
 
+from .hub import HubClient, RemoteFile
 from .naming import is_mmproj_name, quant_from_filename
+
+logger = logging.getLogger(__name__)
+HEADER_PROBE_BYTES = 2 << 20  # most GGUF headers fit; a big vocabulary (Gemma 3: ~5 MB) takes a second read
+HEADER_LIMIT_BYTES = 64 << 20  # past this, leave the check to after the download
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,19 +41,61 @@ def check_model_pair(model_path: Path, mmproj_path: Path | None) -> PairCheck:
     Files that are not GGUF at all, or truncated, raise the engine's ``InputError`` subclasses.
     """
     model = read_gguf_info(model_path, what="model")
+    mmproj = read_gguf_info(mmproj_path, what="projector") if mmproj_path is not None else None
+    return _judge(model, mmproj)
+
+
+def check_remote_pair(hub: HubClient, model: RemoteFile, mmproj: RemoteFile, *,
+                      probe_bytes: int = HEADER_PROBE_BYTES, limit_bytes: int = HEADER_LIMIT_BYTES,
+                      wait: Callable[[float], None] = time.sleep) -> PairCheck | None:
+    """Check a pair on the Hub from the files' first bytes (Range requests), before downloading them.
+
+    Reads ``probe_bytes`` of each file, and more (doubling) while its header goes on, up to
+    ``limit_bytes``; None when a header is longer than that (the check then waits for the download).
+    Raises the engine's ``NotAGGUF`` or ``TruncatedGGUF`` when a file's first bytes show it is unusable.
+    ``wait`` waits between retries (see ``HubClient.read_range``).
+    """
+    model_info = remote_gguf_info(hub, model, probe_bytes, limit_bytes, wait)
+    mmproj_info = remote_gguf_info(hub, mmproj, probe_bytes, limit_bytes, wait)
+    if model_info is None or mmproj_info is None:
+        return None
+    return _judge(model_info, mmproj_info)
+
+
+def remote_gguf_info(hub: HubClient, remote: RemoteFile, probe_bytes: int = HEADER_PROBE_BYTES,
+                     limit_bytes: int = HEADER_LIMIT_BYTES,
+                     wait: Callable[[float], None] = time.sleep) -> GGUFInfo | None:
+    """The header of a file on the Hub, read from its first bytes; None if longer than ``limit_bytes``."""
+    prefix = b""
+    want = probe_bytes
+    while True:
+        asked = want - len(prefix)
+        piece = hub.read_range(remote.url, len(prefix), asked, wait)
+        prefix += piece
+        size = remote.size if remote.size is not None else len(prefix) if len(piece) < asked else None
+        info = gguf_info_from_prefix(prefix, remote.name, size)
+        if info is not None:
+            return info
+        if want >= limit_bytes:
+            logger.info("the header of %s is longer than %d bytes; checking it after the download",
+                        remote.name, limit_bytes)
+            return None
+        want = min(want * 2, limit_bytes)
+
+
+def _judge(model: GGUFInfo, mmproj: GGUFInfo | None) -> PairCheck:
     if model.is_projector:
-        raise NotAProjector(model.path, "clip (a projector was given as the model)")
-    if mmproj_path is None:
-        return PairCheck(model, None, True, f"{model_path.name} is a text-only model: it cannot see images "
+        raise NotAProjector(model.path, model.architecture)
+    if mmproj is None:
+        return PairCheck(model, None, True, f"{model.path.name} is a text-only model: it cannot see images "
                                             "until a matching mmproj file is added.")
-    mmproj = read_gguf_info(mmproj_path, what="projector")
     try:
         check_pair(model, mmproj)
     except (ProjectorMismatch, NotAProjector) as exc:
         return PairCheck(model, mmproj, False, str(exc))
     kind = mmproj.projector_type or "unknown type"
-    return PairCheck(model, mmproj, True, f"{mmproj_path.name} ({kind} projector, {mmproj.projection_dim} wide) "
-                                          f"fits {model_path.name} ({model.architecture}, {model.n_embd} wide).")
+    return PairCheck(model, mmproj, True, f"{mmproj.path.name} ({kind} projector, {mmproj.projection_dim} wide) "
+                                          f"fits {model.path.name} ({model.architecture}, {model.n_embd} wide).")
 
 
 def require_pair(model_path: Path, mmproj_path: Path | None) -> PairCheck:

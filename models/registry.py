@@ -1,4 +1,4 @@
-"""The installed models: a JSON file in the data directory, written atomically (tmp + os.replace)."""
+"""The installed models: a JSON index beside the models folder, written atomically (tmp + os.replace)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelNotInstalled
-from .paths import data_dir, models_dir
 
 logger = logging.getLogger(__name__)
 REGISTRY_SCHEMA_VERSION = 1
@@ -59,21 +58,16 @@ def utc_now() -> str:
 
 
 class ModelRegistry:
-    """Reads and writes ``<data>/registry.json``, thread-safe.
+    """Reads and writes the index ``path`` of the models kept in ``models_dir``, thread-safe.
 
     Every change re-reads the file first (another process may have changed it) and replaces it
     atomically, so a crash never leaves half a registry.
     """
 
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = Path(root) if root is not None else data_dir()
-        self.path = self.root / "registry.json"
+    def __init__(self, path: Path, models_dir: Path) -> None:
+        self.path = Path(path)
+        self.models_dir = Path(models_dir)  # where downloaded and copied models live
         self._lock = threading.RLock()
-
-    @property
-    def models_dir(self) -> Path:
-        """Where downloaded and copied models live."""
-        return models_dir(self.root)
 
     def list(self) -> list[InstalledModel]:
         """Installed models, sorted by name."""
@@ -122,7 +116,7 @@ class ModelRegistry:
                 if f is not None and f.path not in in_use and f.path.exists() and self._inside_models_dir(f.path):
                     freed += f.path.stat().st_size
                     f.path.unlink()
-            self._prune_empty(model.model.path.parent)
+            self.prune_empty(model.model.path.parent)
         logger.info("removed %s, freed %d bytes", name, freed)
         return freed
 
@@ -145,7 +139,8 @@ class ModelRegistry:
             return False
         return True
 
-    def _prune_empty(self, folder: Path) -> None:
+    def prune_empty(self, folder: Path) -> None:
+        """Remove ``folder`` and its parents up to the models folder while they are empty."""
         top = self.models_dir.resolve()
         p = folder.resolve()
         while p != top and top in p.parents:
@@ -168,10 +163,10 @@ class ModelRegistry:
         return {m["name"]: _from_json(m) for m in raw.get("models", [])}
 
     def _write(self, models: dict[str, InstalledModel]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"schema_version": REGISTRY_SCHEMA_VERSION,
                 "models": [_to_json(m) for m in sorted(models.values(), key=lambda m: m.name)]}
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".registry-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".registry-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(data, f, indent=2)

@@ -10,13 +10,11 @@ transfer of the same file (another window, the command line) away from the ``.pa
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import hashlib
 import json
 import logging
 import os
-import random
 import threading
 from collections.abc import Callable
 from io import FileIO
@@ -30,22 +28,10 @@ from .file_lock import FileLock
 from .fit import free_disk_bytes
 from .hashing import FileFollower
 from .hub import HubClient, RemoteFile
+from .retry import TRANSIENT_STATUS, retry_after_seconds
+from .retry import RetryPolicy as RetryPolicy  # re-exported: the job, the manager and tests import it from here
 
 logger = logging.getLogger(__name__)
-_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
-
-
-@dataclasses.dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter; the count resets whenever bytes arrive."""
-
-    max_attempts: int = 8
-    base_delay: float = 1.0
-    max_delay: float = 30.0
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based)."""
-        return float(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * random.uniform(0.75, 1.25))
 
 
 class Paused(Exception):
@@ -138,6 +124,8 @@ class ResumableDownload:
     def discard(self) -> None:
         """Delete the partial file and its sidecar, unless another transfer of the file is running now."""
         borrowed = not self._lock.held  # called from run() it holds the lock already
+        if borrowed and not self.part.parent.is_dir():
+            return  # cancelled before the first transfer made the folder: nothing to delete
         if borrowed and not self._lock.acquire():
             logger.info("not deleting %s: another transfer of it is running", self.part)
             return
@@ -162,7 +150,19 @@ class ResumableDownload:
         try:
             return self._run_locked()
         finally:
+            self._drop_empty_part()
             self._lock.release(delete=not self.part.exists())
+
+    def _drop_empty_part(self) -> None:
+        """A failure before the first byte leaves nothing worth resuming: no 0-byte .part or sidecar."""
+        try:
+            empty = self.part.stat().st_size == 0
+        except OSError:
+            return
+        if empty:
+            self.part.unlink(missing_ok=True)
+            self.sidecar.unlink(missing_ok=True)
+            self._hash, self._hashed = None, 0
 
     def _run_locked(self) -> str:
         self._offset = self._prepare_part()
@@ -223,10 +223,12 @@ class ResumableDownload:
             except (httpx2.TransportError, _RetryableStatus) as exc:
                 failures = 1 if self._offset > before else failures + 1
                 if failures >= self.retry.max_attempts:
+                    kept = (f"{self._offset} bytes are kept: run the download again later to continue from there."
+                            if self._offset else "Nothing was kept; try again later.")
                     raise DownloadFailed(
-                        f"Downloading {self.remote.name} failed {failures} times in a row ({exc}). "
-                        f"{self._offset} bytes are kept; resume later to continue from there.") from exc
-                delay = self.retry.delay(failures)
+                        f"Downloading {self.remote.name} failed {failures} times in a row ({exc}). {kept}") from exc
+                delay = self.retry.wait_before(failures, exc.retry_after if isinstance(exc, _RetryableStatus)
+                                               else None)
                 logger.warning("%s: %s at byte %d; retry %d in %.2fs", self.remote.name,
                                exc.__class__.__name__, self._offset, failures, delay)
                 self.control.sleep(delay)
@@ -236,8 +238,8 @@ class ResumableDownload:
         self.requests_made += 1
         size = self.remote.size
         with self.hub.stream(self.remote.url, self._offset) as r:
-            if r.status_code in _RETRY_STATUS:
-                raise _RetryableStatus(f"HTTP {r.status_code}")
+            if r.status_code in TRANSIENT_STATUS:
+                raise _RetryableStatus(f"HTTP {r.status_code}", retry_after_seconds(r.headers))
             if r.status_code == 416 and size is not None and self._offset >= size:
                 return True
             hf_raise_for_status(r)
@@ -306,4 +308,8 @@ class ResumableDownload:
 
 
 class _RetryableStatus(Exception):
-    """A 5xx/429 answer or an inconsistent one: worth another try."""
+    """A 5xx/429 answer or an inconsistent one: worth another try (after ``retry_after`` s, if the server said)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

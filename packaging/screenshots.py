@@ -15,8 +15,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QEventLoop, QTimer
+from visiondesk.core.paths import DataPaths
+from visiondesk.core.settings import Settings, SettingsRepository
 from visiondesk.desktop.app import make_application
-from visiondesk.desktop.settings import Settings, SettingsRepository
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 ANSWER = """Here is the chart as a table:
@@ -73,7 +74,7 @@ def open_shell(data: Path, **settings: object):
     s = Settings(language="en", theme="light")
     for k, v in settings.items():
         setattr(s, k, v)
-    SettingsRepository(data / "settings.json").save(s)
+    SettingsRepository(DataPaths.at(data).settings).save(s)
     shell = AppShell(data)
     shell.window.resize(1100, 720)
     shell.window.show()
@@ -103,9 +104,10 @@ def main() -> int:
     models = write_test_models(work / "models")
     data = work / "chat"
     data.mkdir()
-    from visiondesk.desktop.store import ConversationStore
+    from visiondesk.core.store import ConversationStore
 
-    store = ConversationStore(data / "conversations.sqlite3", data / "attachments")
+    paths = DataPaths.at(data)
+    store = ConversationStore(paths.conversations_db, paths.attachments)
     for title in ("Kitchen receipt", "Holiday photos", "Lab notebook page"):
         store.create_conversation(title)
     conv = store.create_conversation("Q1 sales chart")

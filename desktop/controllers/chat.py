@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from visiondesk.core.settings import Settings
+from visiondesk.core.store import ConversationStore
+from visiondesk.core.store_models import StoredMessage
 from visiondesk.engine import Finished, ImageSource, Message, SamplingParams, Stage, StopReason
 
 from ..background import BackgroundJob
-from ..settings import Settings
-from ..store import ConversationStore
-from ..store_models import StoredMessage
 from ..worker import EngineThread
 from .composer import ComposerController
 from .transcript import TranscriptPresenter

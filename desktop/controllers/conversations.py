@@ -6,8 +6,8 @@ import logging
 
 from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QListWidgetItem, QMenu
+from visiondesk.core.store import ConversationStore
 
-from ..store import ConversationStore
 from ..views.main_window import NoticeBar
 from ..views.sidebar import SidebarView
 

@@ -10,11 +10,9 @@ import dataclasses
 from collections.abc import Callable
 
 from PySide6.QtCore import QLocale, QObject, Qt, Signal, Slot
-from visiondesk.models.catalog import ModelCatalog
 from visiondesk.models.events import Failed, Finished, JobEvent, JobState, Progress, StateChanged
-from visiondesk.models.hub import HubClient
-from visiondesk.models.job import DownloadJob, DownloadPlan, plan_download
-from visiondesk.models.registry import ModelRegistry
+from visiondesk.models.job import DownloadJob, DownloadPlan
+from visiondesk.models.manager import ModelManager
 
 from ..background import BackgroundJob
 from ..views.model_manager_dialog import DownloadRow, ModelManagerDialog
@@ -49,13 +47,13 @@ class QueuedDownload:
 class DownloadQueue(QObject):
     """The Downloads tab of ``ModelManagerDialog``; ``installed()`` is called after each finished download."""
 
-    def __init__(self, dialog: ModelManagerDialog, registry: ModelRegistry, catalog: ModelCatalog,
-                 hub: Callable[[], HubClient], installed: Callable[[], None], chunk_size: int,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, dialog: ModelManagerDialog, models: ModelManager, installed: Callable[[], None],
+                 chunk_size: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.dialog, self.registry, self.catalog = dialog, registry, catalog
-        self._hub, self._installed, self.chunk_size = hub, installed, chunk_size
+        self.dialog, self.models = dialog, models
+        self._installed, self.chunk_size = installed, chunk_size
         self.items: list[QueuedDownload] = []
+        self.closed = False  # after close() a finished look-up starts nothing
 
     def download(self, repo_id: str, quant: str | None) -> QueuedDownload:
         """Look the files up (in the background), then queue the job; shows the Downloads tab."""
@@ -69,18 +67,17 @@ class DownloadQueue(QObject):
         row.cancel_button.clicked.connect(lambda: self._cancel(item))
         d.downloads_empty.hide()
         d.tabs.setCurrentWidget(d.downloads_page)
-        hub = self._hub()
-        BackgroundJob(op=lambda: plan_download(hub, self.registry, repo_id, quant, catalog=self.catalog),
-                      success=lambda plan: self._planned(item, hub, plan),
-                      failure=lambda exc: self._on_event(item, Failed(exc, False))).start()
+        BackgroundJob(op=lambda: self.models.plan(repo_id, quant),
+                      success=lambda plan: None if self.closed else self._planned(item, plan),
+                      failure=lambda exc: None if self.closed else self._on_event(item, Failed(exc, False))).start()
         return item
 
-    def _planned(self, item: QueuedDownload, hub: HubClient, plan: DownloadPlan) -> None:
+    def _planned(self, item: QueuedDownload, plan: DownloadPlan) -> None:
         if item.state is JobState.CANCELLED:
             return
         item.row.title.setText(f"{plan.name} — {format_size(plan.total_bytes)}")
         item.row.retranslate()
-        item.job = DownloadJob(plan, hub, self.registry, chunk_size=self.chunk_size)
+        item.job = self.models.download(plan, self.chunk_size)
         item.job.add_listener(item.events.event.emit)
         item.row.state.setText(self.tr("Waiting"))
         self._start_next()
@@ -98,7 +95,7 @@ class DownloadQueue(QObject):
         if item.job is None:
             return
         if item.state is JobState.FAILED:  # a new job continues from the .part files
-            item.job = DownloadJob(item.job.plan, item.job.hub, self.registry, chunk_size=self.chunk_size)
+            item.job = self.models.download(item.job.plan, self.chunk_size)
             item.job.add_listener(item.events.event.emit)
             item.started, item.state = False, JobState.PENDING
             item.row.error.hide()
@@ -150,6 +147,7 @@ class DownloadQueue(QObject):
 
     def close(self) -> None:
         """At shutdown: pause running downloads so their partial files stay for the next session."""
+        self.closed = True
         for q in self.items:
             if q.job is not None and q.started and not q.state.finished:
                 q.job.pause()

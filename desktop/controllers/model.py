@@ -5,21 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog
+from visiondesk.core.settings import Settings, SettingsRepository, apply_preset
 from visiondesk.engine import ModelSpec
 from visiondesk.engine.llama import LoadResult
+from visiondesk.models.manager import ModelManager
 
-from ..settings import Settings, SettingsRepository, apply_preset
 from ..views.first_run import FirstRunView
-
-if TYPE_CHECKING:
-    from .model_manager import ModelManagerController
+from ..views.model_manager_dialog import ModelManagerDialog
+from .gguf_choice import GGUF_FILTER, split_gguf_choice
+from .model_manager import ModelManagerController
 
 log = logging.getLogger(__name__)
-GGUF_FILTER = "GGUF models (*.gguf);;All files (*)"
 
 
 def spec_from_settings(s: Settings) -> ModelSpec:
@@ -30,13 +29,6 @@ def spec_from_settings(s: Settings) -> ModelSpec:
                      n_ctx=s.context_size, threads=s.threads, gpu_layers=layers)  # type: ignore[arg-type]
 
 
-def split_gguf_choice(paths: list[Path]) -> tuple[Path | None, Path | None]:
-    """From picked files, the model and the projector (its name contains "mmproj")."""
-    mmproj = next((p for p in paths if "mmproj" in p.name.lower()), None)
-    model = next((p for p in paths if p != mmproj), None)
-    return model, mmproj
-
-
 class ModelController(QObject):
     """Loads the configured model on the engine thread and shows where that stands."""
 
@@ -45,7 +37,7 @@ class ModelController(QObject):
 
     def __init__(self, engine_worker: QObject, load: Callable[[ModelSpec], None], settings: Settings,
                  repository: SettingsRepository, first_run: FirstRunView,
-                 show_chat: Callable[[bool], None], show_stage: Callable[[str], None],
+                 show_chat: Callable[[bool], None], show_stage: Callable[[str], None], models: ModelManager,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._load, self.settings, self.repository = load, settings, repository
@@ -53,7 +45,7 @@ class ModelController(QObject):
         self.state = "none"
         self.result: LoadResult | None = None
         self.open_model_manager: Callable[[], None] = self._open_model_manager
-        self.models_root: Path | None = None  # the model registry's folder (None: the default data dir)
+        self.models = models
         self.model_manager: ModelManagerController | None = None  # made on first use
         engine_worker.loaded.connect(self._on_loaded)  # type: ignore[attr-defined]
         engine_worker.load_failed.connect(self._on_failed)  # type: ignore[attr-defined]
@@ -132,13 +124,8 @@ class ModelController(QObject):
     def _open_model_manager(self) -> None:
         """Show the model manager (made once and kept, so downloads go on while it is closed)."""
         if self.model_manager is None:
-            from visiondesk.models.registry import ModelRegistry
-
-            from ..views.model_manager_dialog import ModelManagerDialog
-            from .model_manager import ModelManagerController
-
             dialog = ModelManagerDialog(self.first_run.window())
-            self.model_manager = ModelManagerController(dialog, ModelRegistry(self.models_root), self.use_files,
+            self.model_manager = ModelManagerController(dialog, self.models, self.use_files,
                                                         context_size=self.settings.context_size, parent=self)
         dialog = self.model_manager.dialog
         dialog.show()

@@ -9,23 +9,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QTableWidgetItem
-from visiondesk.models.catalog import CatalogEntry, ModelCatalog
-from visiondesk.models.fit import Fit, FitEstimate, MachineMemory, estimate_fit, probe_machine
-from visiondesk.models.hub import HubClient
-from visiondesk.models.local_models import VerifyReport, import_local_model, verify_installed
-from visiondesk.models.registry import InstalledModel, ModelRegistry
+from visiondesk.engine import defaults
+from visiondesk.models.catalog import CatalogEntry
+from visiondesk.models.fit import Fit, FitEstimate, MachineMemory
+from visiondesk.models.local_models import VerifyReport
+from visiondesk.models.manager import ModelManager
+from visiondesk.models.registry import InstalledModel
 
 from ..background import BackgroundJob
 from ..views.model_manager_dialog import ModelManagerDialog
 from .download_queue import DownloadQueue, QueuedDownload, format_size
-from .model import GGUF_FILTER, split_gguf_choice
+from .gguf_choice import GGUF_FILTER, split_gguf_choice
 
 log = logging.getLogger(__name__)
 UseModel = Callable[[Path, Path | None], None]
+T = TypeVar("T")
 FIT_COLOURS = {Fit.GPU: "#2e8b57", Fit.PARTIAL_GPU: "#2f7fb8", Fit.CPU_ONLY: "#c07a12", Fit.TOO_BIG: "#d64545"}
 
 
@@ -35,16 +38,16 @@ class ModelManagerController(QObject):
     installed_changed = Signal(list)  # list[InstalledModel], after every refresh
     model_chosen = Signal(object)  # InstalledModel
 
-    def __init__(self, dialog: ModelManagerDialog, registry: ModelRegistry, use_model: UseModel, *,
-                 catalog: ModelCatalog | None = None, hub: Callable[[], HubClient] = HubClient,
-                 probe: Callable[[], MachineMemory] = probe_machine, context_size: int = 4096,
-                 chunk_size: int = 1 << 20, parent: QObject | None = None) -> None:
+    def __init__(self, dialog: ModelManagerDialog, models: ModelManager, use_model: UseModel, *,
+                 context_size: int = defaults.CONTEXT_TOKENS, chunk_size: int = 1 << 20,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.dialog, self.registry, self._use_model = dialog, registry, use_model
-        self.catalog = catalog or ModelCatalog.load()
-        self._hub, self.context_size, self.chunk_size = hub, context_size, chunk_size
+        self.dialog, self.models, self._use_model = dialog, models, use_model
+        self.catalog = models.catalog
+        self.context_size, self.chunk_size = context_size, chunk_size
         self.memory: MachineMemory | None = None
         self.installed: list[InstalledModel] = []
+        self.closed = False
         self._quant: dict[str, str] = {e.id: e.default_quant for e in self.catalog.entries}
         d = dialog
         d.search.textChanged.connect(self.apply_filters)
@@ -60,10 +63,9 @@ class ModelManagerController(QObject):
         d.verify_button.clicked.connect(self.verify_selected)
         d.remove_button.clicked.connect(self.remove_selected)
         d.import_button.clicked.connect(self.pick_import_files)
-        self.downloads = DownloadQueue(dialog, registry, self.catalog, hub, self.refresh_installed, chunk_size,
-                                       parent=self)
+        self.downloads = DownloadQueue(dialog, models, self.refresh_installed, chunk_size, parent=self)
         self._fill_catalog()
-        BackgroundJob(op=probe, success=self._got_memory, failure=lambda exc: log.warning("probe: %s", exc)).start()
+        self._in_background(models.machine_memory, self._got_memory, lambda exc: log.warning("probe: %s", exc))
         self.refresh_installed()
 
     # -- catalog -----------------------------------------------------------------------------------
@@ -82,9 +84,7 @@ class ModelManagerController(QObject):
         """The fit of ``entry`` in its chosen quantization (None until the machine was probed)."""
         if self.memory is None:
             return None
-        f = entry.model_file(self._quant[entry.id])
-        return estimate_fit(f.approx_size, entry.mmproj.approx_size, entry.kv_bytes_per_token * self.context_size,
-                            self.memory)
+        return self.models.fit_for_entry(entry, self._quant[entry.id], self.context_size, self.memory)
 
     def _fill_catalog(self) -> None:
         d = self.dialog
@@ -193,14 +193,21 @@ class ModelManagerController(QObject):
 
     def close(self) -> None:
         """At shutdown: pause running downloads so their partial files stay for the next session."""
+        self.closed = True
         self.downloads.close()
+
+    def _in_background(self, op: Callable[[], T], success: Callable[[T], None],
+                       failure: Callable[[BaseException], None]) -> None:
+        """Run ``op`` off the UI thread; a result that arrives after ``close()`` finds no dialog and is dropped."""
+        BackgroundJob(op=op, success=lambda result: None if self.closed else success(result),
+                      failure=lambda exc: None if self.closed else failure(exc)).start()
 
     # -- installed ---------------------------------------------------------------------------------
     def refresh_installed(self) -> None:
         """Re-read the registry in the background and show it."""
-        reg = self.registry
-        BackgroundJob(op=lambda: (reg.list(), reg.total_disk_use()), success=self._show_installed,
-                      failure=self._installed_error).start()
+        models = self.models
+        self._in_background(lambda: (models.installed(), models.disk_use()), self._show_installed,
+                            self._installed_error)
 
     def _show_installed(self, result: tuple[list[InstalledModel], int]) -> None:
         models, disk = result
@@ -247,8 +254,7 @@ class ModelManagerController(QObject):
         if m is None:
             return
         self.dialog.installed_status.setText(self.tr("Verifying %1…").replace("%1", m.name))
-        BackgroundJob(op=lambda: verify_installed(self.registry, m.name), success=self._verified,
-                      failure=self._installed_error).start()
+        self._in_background(lambda: self.models.verify(m.name), self._verified, self._installed_error)
 
     def _verified(self, report: VerifyReport) -> None:
         text = (self.tr("%1: all files match.") if report.ok else self.tr("%1 is damaged: %2"))
@@ -278,7 +284,7 @@ class ModelManagerController(QObject):
                 self.tr("Removed %1; %2 freed.").replace("%1", m.name).replace("%2", format_size(freed)))
             self.refresh_installed()
 
-        BackgroundJob(op=lambda: self.registry.remove(m.name), success=done, failure=self._installed_error).start()
+        self._in_background(lambda: self.models.remove(m.name), done, self._installed_error)
 
     def pick_import_files(self) -> None:
         """Ask for a GGUF model (and optionally its projector) to import (non-blocking)."""
@@ -302,5 +308,4 @@ class ModelManagerController(QObject):
             status.setText(self.tr("Imported %1.").replace("%1", m.name))
             self.refresh_installed()
 
-        BackgroundJob(op=lambda: import_local_model(self.registry, model, mmproj), success=done,
-                      failure=self._installed_error).start()
+        self._in_background(lambda: self.models.import_local(model, mmproj), done, self._installed_error)

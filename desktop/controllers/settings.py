@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
+from visiondesk.core.settings import Settings, SettingsError, SettingsRepository, apply_preset, save_preset
 
-from ..settings import Settings, SettingsError, SettingsRepository, apply_preset, save_preset
 from ..views.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)

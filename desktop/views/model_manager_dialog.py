@@ -201,11 +201,6 @@ class ModelManagerDialog(QDialog):
         self.downloads_layout.insertWidget(self.downloads_layout.count() - 1, row)
         return row
 
-    def download_rows(self) -> list[DownloadRow]:
-        """The queue's rows, in order."""
-        lay = self.downloads_layout
-        return [w for i in range(lay.count()) if isinstance(w := lay.itemAt(i).widget(), DownloadRow)]
-
     def changeEvent(self, event: QEvent) -> None:
         """Follow a language switch."""
         if event.type() == QEvent.Type.LanguageChange:

@@ -27,7 +27,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def write_settings(data_dir: Path, **values) -> None:
-    from visiondesk.desktop.settings import Settings, SettingsRepository
+    from visiondesk.core.settings import Settings, SettingsRepository
 
     s = Settings(language="en", theme="light", temperature=0.0, max_tokens=24, context_size=2048)
     for k, v in values.items():

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from visiondesk.desktop.store_models import StoredMessage
+from visiondesk.core.store_models import StoredMessage
 
 
 def test_send_streams_and_saves(qtbot, shell, images):

@@ -10,10 +10,12 @@ import pytest
 from huggingface_hub import constants as hf_constants
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from visiondesk.core.paths import DataPaths
 from visiondesk.desktop.background import pending_jobs
 from visiondesk.models.catalog import CatalogFile, ModelCatalog
 from visiondesk.models.events import JobState
 from visiondesk.models.fit import GIB, MachineMemory
+from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import ModelRegistry
 
 from tests.desktop.conftest import open_shell
@@ -39,6 +41,11 @@ def hub(test_models, monkeypatch: pytest.MonkeyPatch):
         yield fake
 
 
+def registry_in(data_dir: Path) -> ModelRegistry:
+    paths = DataPaths.at(data_dir)
+    return ModelRegistry(paths.model_registry, paths.models)
+
+
 def tiny_catalog() -> ModelCatalog:
     shipped = ModelCatalog.load().entries
     tiny = dataclasses.replace(
@@ -56,8 +63,8 @@ def manager(qtbot, data_dir: Path):
     used: list[tuple[Path, Path | None]] = []
     dialog = ModelManagerDialog()
     qtbot.addWidget(dialog)
-    ctl = ModelManagerController(dialog, ModelRegistry(data_dir), lambda m, p: used.append((m, p)),
-                                 catalog=tiny_catalog(), probe=lambda: LAPTOP, chunk_size=64 * 1024)
+    models = ModelManager(registry_in(data_dir), catalog=tiny_catalog(), memory=lambda: LAPTOP)
+    ctl = ModelManagerController(dialog, models, lambda m, p: used.append((m, p)), chunk_size=64 * 1024)
     ctl.used = used  # type: ignore[attr-defined]
     dialog.show()
     qtbot.waitUntil(lambda: ctl.memory is not None)
@@ -106,7 +113,7 @@ def test_real_machine_probe_gives_every_entry_a_verdict(qtbot, data_dir: Path) -
 
     dialog = ModelManagerDialog()
     qtbot.addWidget(dialog)
-    ctl = ModelManagerController(dialog, ModelRegistry(data_dir), lambda m, p: None)
+    ctl = ModelManagerController(dialog, ModelManager(registry_in(data_dir)), lambda m, p: None)
     qtbot.waitUntil(lambda: ctl.memory is not None, timeout=20_000)
     labels = [dialog.catalog_table.item(r, 4).text() for r in range(dialog.catalog_table.rowCount())]
     assert labels and all(t in {"Fits on the GPU", "Partly on the GPU", "CPU only", "Too big"} for t in labels)
@@ -164,7 +171,7 @@ def test_cancel_removes_partial_files(qtbot, hub, manager, data_dir: Path) -> No
     folder = item.job.plan.folder
     assert not list(folder.glob("*.part*")) and not (folder / MODEL_Q4).exists()
     assert "deleted" in item.row.detail.text()
-    assert ModelRegistry(data_dir).list() == []
+    assert registry_in(data_dir).list() == []
 
 
 def test_remove_asks_then_frees_the_disk(qtbot, hub, manager, data_dir: Path) -> None:
@@ -183,7 +190,7 @@ def test_remove_asks_then_frees_the_disk(qtbot, hub, manager, data_dir: Path) ->
     qtbot.waitUntil(box.isVisible)
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: manager.installed == [] and "freed" in manager.dialog.installed_status.text())
-    assert not any(f.exists() for f in files) and ModelRegistry(data_dir).total_disk_use() == 0
+    assert not any(f.exists() for f in files) and registry_in(data_dir).total_disk_use() == 0
 
 
 def test_import_registers_local_files_and_verify_again(qtbot, manager, test_models, tmp_path: Path) -> None:
@@ -222,7 +229,7 @@ def test_first_run_get_a_model_downloads_uses_and_chats(qtbot, hub, data_dir: Pa
         assert shell.window.stack.currentWidget() is shell.window.first_run
         qtbot.mouseClick(shell.window.first_run.get_model_button, Qt.MouseButton.LeftButton)
         ctl = shell.model.model_manager
-        assert ctl is not None and ctl.dialog.isVisible() and ctl.registry.root == data_dir
+        assert ctl is not None and ctl.dialog.isVisible() and ctl.models.registry.path.parent == data_dir
         ctl.dialog.repo_edit.setText(REPO)
         qtbot.mouseClick(ctl.dialog.repo_download_button, Qt.MouseButton.LeftButton)
         wait_state(qtbot, ctl.queue[-1], JobState.DONE)
@@ -258,3 +265,27 @@ def test_chinese_translation_is_live(qtbot, manager, data_dir: Path) -> None:
         install_language("en", data_dir / "i18n")
     qtbot.waitUntil(lambda: d.windowTitle() == "Models")
     assert d.tabs.tabText(0) == "&Catalog"
+
+
+def test_results_arriving_after_close_are_dropped(qtbot, data_dir: Path) -> None:
+    """A background result that comes back after shutdown finds no dialog: it is dropped, not an error."""
+    import threading
+
+    import shiboken6
+    from visiondesk.desktop.controllers.model_manager import ModelManagerController
+    from visiondesk.desktop.views.model_manager_dialog import ModelManagerDialog
+
+    gate = threading.Event()
+
+    def slow_probe() -> MachineMemory:
+        gate.wait(20)
+        return LAPTOP
+
+    dialog = ModelManagerDialog()
+    ctl = ModelManagerController(dialog, ModelManager(registry_in(data_dir), memory=slow_probe), lambda m, p: None)
+    qtbot.waitUntil(lambda: pending_jobs() == 1)  # the installed list is in; the machine probe still runs
+    ctl.close()
+    shiboken6.delete(dialog)
+    gate.set()
+    qtbot.waitUntil(lambda: pending_jobs() == 0)
+    assert ctl.memory is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from visiondesk.engine import (
     TruncatedGGUF,
     UnknownArchitecture,
 )
-from visiondesk.engine.errors import NotAProjector
+from visiondesk.engine.errors import NotAModelFile, NotAProjector
 from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import run, spec
@@ -122,3 +124,57 @@ def test_corrupt_projector_crashing_llama_is_reported(tmp_path: Path, test_model
 def test_sampling_params_reach_the_sampler(engine: LocalEngine) -> None:
     a = run(engine, [Message.user("x")], SamplingParams(temperature=0, max_tokens=3))[1]
     assert a.usage.completion_tokens == 3
+
+
+def test_projector_given_as_model_reads_as_one_sentence(test_models: GeneratedModels) -> None:
+    with LocalEngine() as e, pytest.raises(NotAProjector) as info:
+        e.load(spec_for(test_models.mmproj))
+    assert str(info.value) == (f"{test_models.mmproj} is a vision projector (mmproj), not a model. Pass it as the "
+                               "mmproj, and the model file of the same repository as the model.")
+
+
+@pytest.mark.parametrize("slot", ["model", "projector"])
+def test_folder_given_as_model_or_projector(slot: str, test_models: GeneratedModels, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    model, mmproj = (folder, test_models.mmproj) if slot == "model" else (test_models.model, folder)
+    with LocalEngine() as e, pytest.raises(NotAModelFile) as info:
+        e.load(spec_for(model, mmproj))
+    assert str(info.value) == (f"The {slot} path {folder} is a folder, not a GGUF file: choose the .gguf file "
+                               "inside it.")
+
+
+def test_symlink_loop_given_as_model(tmp_path: Path) -> None:
+    loop = tmp_path / "model.gguf"
+    loop.symlink_to(loop)
+    with LocalEngine() as e, pytest.raises(NotAModelFile) as info:
+        e.load(spec_for(loop))
+    assert str(info.value) == (f"The model path {loop} is a symbolic link that leads back to itself (a link loop), "
+                               "not a GGUF file: point it at the .gguf file itself.")
+
+
+def _ask(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "visiondesk", "ask", *args, "hello"], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_ask_names_each_wrong_path_for_what_it_is(test_models: GeneratedModels, tmp_path: Path) -> None:
+    loop = tmp_path / "loop.gguf"
+    loop.symlink_to(loop)
+    cases = {
+        ("--model", str(test_models.mmproj)): f"{test_models.mmproj} is a vision projector (mmproj), not a model.",
+        ("--model", str(tmp_path)): f"The model path {tmp_path} is a folder, not a GGUF file",
+        ("--model", str(test_models.model), "--mmproj", str(tmp_path)):
+            f"The projector path {tmp_path} is a folder, not a GGUF file",
+        ("--model", str(loop)): f"The model path {loop} is a symbolic link that leads back to itself (a link loop)",
+        ("--model", str(test_models.model), "--mmproj", str(test_models.mmproj), "--image", str(tmp_path)):
+            f"Cannot use the image {tmp_path}: it is a folder, not an image file.",
+        ("--model", str(test_models.model), "--mmproj", str(test_models.mmproj), "--image", str(loop)):
+            f"Cannot use the image {loop}: it is a symbolic link that leads back to itself (a link loop)",
+    }
+    for args, sentence in cases.items():
+        r = _ask(*args, "--threads", "1", "--ctx", "512", "--max-tokens", "2")
+        messages = [line for line in r.stderr.splitlines() if line.startswith("visiondesk:")]
+        assert r.returncode == 2, (args, r.stderr)
+        assert len(messages) == 1 and messages[0].startswith(f"visiondesk: {sentence}"), (args, r.stderr)
+        assert "does not exist" not in r.stderr and "Traceback" not in r.stderr

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import stat
 import struct
+import subprocess
+import sys
+import threading
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -13,9 +19,11 @@ import numpy as np
 import pytest
 from PIL import Image
 from visiondesk.engine import ImageError, ImageSource, Message, prepare_image
+from visiondesk.engine.images import read_image_file
 from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import run
+from tests.model_factory import GeneratedModels
 
 
 def _save(img: Image.Image, fmt: str, **kw: object) -> bytes:
@@ -213,3 +221,110 @@ def test_unusable_image_in_a_chat_is_an_error_event(engine: LocalEngine, tmp_pat
     bad.write_bytes(truncated_png())
     _, fin, _ = run(engine, [Message.user("Total?", bad)])
     assert isinstance(fin.error, ImageError) and "receipt.jpg" in str(fin.error)
+
+
+# ---- paths that lead to no regular file, and sizes over the limit: refused before reading ----------------
+
+def _fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "pipe.png"
+    os.mkfifo(path)
+    return path
+
+
+def _sparse_3gb(tmp_path: Path) -> Path:
+    path = tmp_path / "huge.png"
+    with path.open("wb") as f:
+        f.write(rgb())
+    os.truncate(path, 3 * 10**9)  # sparse: no disk used, but reading it would take 3 GB of memory
+    return path
+
+
+def _link_loop(tmp_path: Path) -> Path:
+    path = tmp_path / "loop.png"
+    path.symlink_to(path)
+    return path
+
+
+NOT_A_FILE: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "fifo": (_fifo, "it is a named pipe (FIFO), not an image file."),
+    "/dev/zero": (lambda _: Path("/dev/zero"), "it is a device, not an image file."),
+    "folder": (lambda tmp: tmp, "it is a folder, not an image file."),
+    "3 GB sparse file": (_sparse_3gb, "it is 3.0 GB; images larger than 200.0 MB are not accepted"),
+    "symlink loop": (_link_loop, "it is a symbolic link that leads back to itself (a link loop)"),
+}
+
+
+def _prepare_within(path: Path, seconds: float) -> BaseException | None:
+    """prepare_image on a thread: a hang is a failure here, not a stuck test run."""
+    outcome: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            prepare_image(path)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        if stat.S_ISFIFO(os.stat(path).st_mode):
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # let the blocked reader go
+        pytest.fail(f"prepare_image hung on {path}")
+    return outcome[0]
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_A_FILE))
+def test_path_that_is_no_regular_file_is_refused_unread(kind: str, tmp_path: Path) -> None:
+    make, sentence = NOT_A_FILE[kind]
+    path = make(tmp_path)
+    t0 = time.monotonic()
+    error = _prepare_within(path, 10)
+    assert isinstance(error, ImageError), error
+    assert time.monotonic() - t0 < 5
+    assert str(error).startswith(f"Cannot use the image {path}: {sentence}")
+    assert "does not exist" not in str(error)
+
+
+def test_byte_limit_holds_for_files_and_for_bytes_given_directly(tmp_path: Path) -> None:
+    data = rgb()
+    path = tmp_path / "small.png"
+    path.write_bytes(data)
+    assert prepare_image(path, max_bytes=len(data)).width == 40
+    with pytest.raises(ImageError, match=f"{len(data) - 1:,} bytes are not accepted"):
+        prepare_image(path, max_bytes=len(data) - 1)
+    assert read_image_file(path) == data  # what front ends that store the file itself use
+    with pytest.raises(ImageError, match="it is a device"):
+        read_image_file(Path("/dev/zero"))
+    pasted = ImageSource(data=data, name="pasted.png")
+    assert prepare_image(pasted, max_bytes=len(data)).width == 40
+    with pytest.raises(ImageError, match=r"Cannot use the image pasted.png: it is .* bytes; images larger"):
+        prepare_image(pasted, max_bytes=len(data) - 1)
+
+
+def test_dangling_link_says_where_it_points(tmp_path: Path) -> None:
+    link = tmp_path / "photo.png"
+    link.symlink_to(tmp_path / "moved-away.png")
+    with pytest.raises(ImageError, match="it is a symbolic link to .*moved-away.png, which does not exist"):
+        prepare_image(link)
+
+
+def _ask(models: GeneratedModels, image: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "visiondesk", "ask", "--model", str(models.model), "--mmproj",
+                        str(models.mmproj), "--threads", "1", "--ctx", "512", "--max-tokens", "4", "--image",
+                        str(image), "What is this?"], capture_output=True, text=True, timeout=120)
+    return r, time.monotonic() - t0
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "folder", "3 GB sparse file"])
+def test_ask_refuses_such_an_image_with_one_line(kind: str, test_models: GeneratedModels, tmp_path: Path) -> None:
+    make, sentence = NOT_A_FILE[kind]
+    path = make(tmp_path)
+    r, seconds = _ask(test_models, path)
+    assert r.returncode == 2, r.stderr
+    messages = [line for line in r.stderr.splitlines() if line.startswith("visiondesk:")]
+    assert len(messages) == 1 and messages[0].startswith(f"visiondesk: Cannot use the image {path}: {sentence}")
+    assert "Traceback" not in r.stderr
+    assert seconds < 60

@@ -12,6 +12,7 @@ import pytest
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
 
+from visiondesk.core.paths import DataPaths  # noqa: E402
 from visiondesk.models.hub import HubClient, Timeouts  # noqa: E402
 from visiondesk.models.registry import ModelRegistry  # noqa: E402
 from visiondesk.models.transfer import RetryPolicy  # noqa: E402
@@ -72,9 +73,15 @@ def fake_hub(gguf_files: object, big_files: dict[str, Path],
 
 @pytest.fixture
 def hub_client(fake_hub: FakeHub) -> HubClient:
-    return HubClient(endpoint=fake_hub.url, timeouts=Timeouts(connect=2.0, read=1.0))
+    return HubClient(endpoint=fake_hub.url, timeouts=Timeouts(connect=2.0, read=1.0), retry=FAST_RETRY)
+
+
+def open_registry() -> ModelRegistry:
+    """The registry of the (isolated) data directory, where the app and the command line open it."""
+    paths = DataPaths.default()
+    return ModelRegistry(paths.model_registry, paths.models)
 
 
 @pytest.fixture
 def registry(isolated_dirs: Path) -> ModelRegistry:
-    return ModelRegistry()
+    return open_registry()

@@ -3,7 +3,9 @@
 Serves ``/api/models`` (search), ``/api/models/{repo}[/revision/{rev}]`` (siblings with LFS sha256
 and sizes), ``HEAD``/``GET /{repo}/resolve/{rev}/{file}`` (ETag, X-Repo-Commit, X-Linked-Etag,
 X-Linked-Size, a 302 to a "CDN" path like the real Hub) and Range requests (206 + Content-Range).
-``FaultPlan`` injects cut connections, 5xx answers, stalls, flipped bytes and ignored Ranges.
+``FaultPlan`` injects cut connections, 5xx answers (on files and on the metadata endpoint, with
+Retry-After), stalls, flipped bytes and ignored Ranges. It is the named imitation of the Hub: the real
+one cannot be reached from the test machines, and its rare faults cannot be had on demand.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ class FaultPlan:
     flip_file: str | None = None
     ignore_range: bool = False
     throttle_bps: int | None = None  # slow the body down (for pause/close tests)
+    # The metadata endpoint (/api/models/{repo}): answer the next requests with these statuses, in order,
+    # each with this Retry-After header (when set), as a busy or rate-limiting Hub does.
+    info_errors: list[int] = dataclasses.field(default_factory=list)
+    info_retry_after: str | None = None
 
 
 @dataclasses.dataclass
@@ -49,8 +55,11 @@ class FakeHub:
     def __init__(self) -> None:
         self.repos: dict[str, RepoContent] = {}
         self.faults = FaultPlan()
-        self.served: dict[str, int] = {}  # body bytes sent per file name
-        self.range_starts: dict[str, list[int]] = {}  # start offset of each file GET
+        # Transfers ask for the rest of a file (an open Range, or none); header checks ask for a closed
+        # Range (bytes=a-b). They are counted apart, so resume tests still see every byte of a transfer once.
+        self.served: dict[str, int] = {}  # body bytes sent per file name, by transfers
+        self.range_starts: dict[str, list[int]] = {}  # start offset of each transfer GET
+        self.probed: dict[str, int] = {}  # body bytes sent per file name, by closed-Range reads
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         self._digests: dict[tuple[str, int], tuple[bytes, str]] = {}
@@ -85,6 +94,7 @@ class FakeHub:
         with self.lock:
             self.served.clear()
             self.range_starts.clear()
+            self.probed.clear()
             self.requests.clear()
 
     def __enter__(self) -> FakeHub:
@@ -165,6 +175,13 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self._json(200, out)
 
         def _info(self, repo_id: str, rev: str | None) -> None:
+            f = hub.faults
+            with hub.lock:
+                status = f.info_errors.pop(0) if f.info_errors else None
+            if status is not None:
+                after = {"Retry-After": f.info_retry_after} if f.info_retry_after is not None else {}
+                self._json(status, {"error": "the Hub is having a moment"}, after)
+                return
             repo = self._repo(repo_id)
             if repo is None:
                 return
@@ -212,11 +229,12 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             start, end = 0, len(data)
             rng = self.headers.get("Range")
             partial = False
+            probe = bool(rng and re.match(r"bytes=\d+-\d+$", rng))
             if rng and not f.ignore_range:
                 m = re.match(r"bytes=(\d+)-(\d*)$", rng)
                 if m:
                     start = int(m.group(1))
-                    end = int(m.group(2)) + 1 if m.group(2) else len(data)
+                    end = min(int(m.group(2)) + 1, len(data)) if m.group(2) else len(data)  # clamped, as RFC 9110 says
                     if start >= len(data):
                         self.send_response(416)
                         self.send_header("Content-Range", f"bytes */{len(data)}")
@@ -233,6 +251,9 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(end - start))
             self.end_headers()
             if head:
+                return
+            if probe:
+                self._send_body(name, data, start, end, hub.probed)
                 return
             with hub.lock:
                 hub.range_starts.setdefault(name, []).append(start)
@@ -260,7 +281,8 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             elif stop < end:
                 self._send_body(name, data, stop, end)
 
-        def _send_body(self, name: str, data: bytes, start: int, stop: int) -> None:
+        def _send_body(self, name: str, data: bytes, start: int, stop: int,
+                       counter: dict[str, int] | None = None) -> None:
             # Views, not copies, and big pieces unless throttled: the server shares this machine's CPU
             # with the client it serves, which a real Hub does not.
             view = memoryview(data)
@@ -269,7 +291,8 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 piece = view[pos:min(pos + step, stop)]
                 self.wfile.write(piece)
                 with hub.lock:
-                    hub.served[name] = hub.served.get(name, 0) + len(piece)
+                    counted = hub.served if counter is None else counter
+                    counted[name] = counted.get(name, 0) + len(piece)
                 bps = hub.faults.throttle_bps
                 if bps:
                     time.sleep(len(piece) / bps)

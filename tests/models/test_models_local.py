@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from visiondesk.core.paths import DataPaths
 from visiondesk.engine.errors import InputError
 from visiondesk.models.catalog import ModelCatalog
 from visiondesk.models.errors import ModelNotInstalled
@@ -14,13 +15,13 @@ from visiondesk.models.fit import GIB, Fit, MachineMemory, estimate_fit, kv_cach
 from visiondesk.models.local_models import import_local_model, verify_installed
 from visiondesk.models.naming import is_mmproj_name, pick_mmproj_file, pick_model_file, quant_from_filename
 from visiondesk.models.pairing import check_model_pair, find_mmproj_beside
-from visiondesk.models.paths import data_dir
-from visiondesk.models.registry import ModelRegistry
+
+from tests.models.conftest import open_registry
 
 
 def test_data_dir_follows_env(isolated_dirs: Path) -> None:
-    assert data_dir() == isolated_dirs
-    assert ModelRegistry().models_dir == isolated_dirs / "models"
+    assert DataPaths.default().root == isolated_dirs
+    assert open_registry().models_dir == isolated_dirs / "models"
 
 
 def test_pair_match_mismatch_and_text_only(gguf_files: object) -> None:
@@ -50,7 +51,7 @@ def test_import_reference_then_remove_keeps_user_files(gguf_files: object, tmp_p
     src.mkdir()
     model = Path(shutil.copy(g.model, src / "tiny-Q4_K_M.gguf"))  # type: ignore[attr-defined]
     Path(shutil.copy(g.mmproj, src / "mmproj-tiny.gguf"))  # type: ignore[attr-defined]
-    reg = ModelRegistry()
+    reg = open_registry()
     m = import_local_model(reg, model)
     assert m.mmproj is not None and m.mmproj.path.name == "mmproj-tiny.gguf"  # found beside the model
     assert m.quant == "Q4_K_M" and not m.owned and m.architecture == "llama"
@@ -61,7 +62,7 @@ def test_import_reference_then_remove_keeps_user_files(gguf_files: object, tmp_p
 
 def test_import_copy_remove_frees_disk(gguf_files: object, isolated_dirs: Path) -> None:
     g = gguf_files
-    reg = ModelRegistry()
+    reg = open_registry()
     m = import_local_model(reg, g.model, g.mmproj, copy=True, name="tiny")  # type: ignore[attr-defined]
     assert m.model.path.parent == isolated_dirs / "models" / "tiny"
     assert reg.total_disk_use() == m.size > 0
@@ -76,13 +77,13 @@ def test_import_copy_remove_frees_disk(gguf_files: object, isolated_dirs: Path) 
 def test_import_refuses_mismatched_projector(gguf_files: object) -> None:
     g = gguf_files
     with pytest.raises(InputError, match="does not belong"):
-        import_local_model(ModelRegistry(), g.model, g.mismatched_mmproj)  # type: ignore[attr-defined]
-    assert ModelRegistry().list() == []
+        import_local_model(open_registry(), g.model, g.mismatched_mmproj)  # type: ignore[attr-defined]
+    assert open_registry().list() == []
 
 
 def test_verify_again_detects_damage(gguf_files: object) -> None:
     g = gguf_files
-    reg = ModelRegistry()
+    reg = open_registry()
     m = import_local_model(reg, g.model, g.mmproj, copy=True, name="tiny")  # type: ignore[attr-defined]
     assert verify_installed(reg, "tiny").ok
     data = bytearray(m.model.path.read_bytes())
@@ -95,7 +96,7 @@ def test_verify_again_detects_damage(gguf_files: object) -> None:
 def test_registry_survives_a_broken_file(isolated_dirs: Path) -> None:
     isolated_dirs.mkdir(parents=True)
     (isolated_dirs / "registry.json").write_text("{not json")
-    assert ModelRegistry().list() == []
+    assert open_registry().list() == []
     assert (isolated_dirs / "registry.broken.json").exists()
 
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from visiondesk.models.events import Finished, JobState, Progress, StateChanged
 from visiondesk.models.fit import GIB, Fit, MachineMemory
 from visiondesk.models.hub import HubClient
 from visiondesk.models.manager import ModelManager
 
-from tests.models.conftest import FAST_RETRY, MMPROJ, MODEL_Q4, REPO
+from tests.models.conftest import FAST_RETRY, MMPROJ, MODEL_Q4, REPO, open_registry
 from tests.models.hf_server import FakeHub
 
 BIG_PC = MachineMemory(ram_total=64 * GIB, ram_available=48 * GIB, vram_total=24 * GIB, vram_free=24 * GIB)
 
 
 def _manager(hub_client: HubClient) -> ModelManager:
-    return ModelManager(hub=hub_client, memory=lambda: BIG_PC, retry=FAST_RETRY)
+    return ModelManager(open_registry(), hub=lambda: hub_client, memory=lambda: BIG_PC, retry=FAST_RETRY)
 
 
 def test_plan_fit_and_download_as_a_generator(fake_hub: FakeHub, hub_client: HubClient) -> None:
@@ -24,7 +22,8 @@ def test_plan_fit_and_download_as_a_generator(fake_hub: FakeHub, hub_client: Hub
     plan = mgr.plan(REPO)
     assert (plan.model.name, plan.mmproj.name) == (MODEL_Q4, MMPROJ)
     assert mgr.fit_for_plan(plan).fit is Fit.GPU
-    job = mgr.start_download(plan)
+    job = mgr.download(plan)
+    job.start()
     events = list(job.events())
     states = [e.state for e in events if isinstance(e, StateChanged)]
     assert states[-1] is JobState.DONE and JobState.DOWNLOADING in states
@@ -36,18 +35,11 @@ def test_plan_fit_and_download_as_a_generator(fake_hub: FakeHub, hub_client: Hub
     assert mgr.remove(finished[0].model.name) == finished[0].model.size
 
 
-def test_fit_for_local_files_reads_headers(gguf_files: object, hub_client: HubClient) -> None:
-    g = gguf_files
-    est = _manager(hub_client).fit_for_files(g.model, g.mmproj, n_ctx=2048)  # type: ignore[attr-defined]
-    assert est.kv_bytes == 256 * 2 * 2048  # from the header: 256 B per token per layer, 2 layers
-    assert est.projector_bytes == Path(g.mmproj).stat().st_size  # type: ignore[attr-defined]
-    assert est.fit is Fit.GPU
-
-
 def test_cancel_from_another_thread_while_iterating(fake_hub: FakeHub, hub_client: HubClient) -> None:
     fake_hub.faults.throttle_bps = 2_000_000
     mgr = _manager(hub_client)
-    job = mgr.start_download(mgr.plan(REPO))
+    job = mgr.download(mgr.plan(REPO))
+    job.start()
     for e in job.events():
         if isinstance(e, Progress) and e.done > 200_000:
             job.cancel()

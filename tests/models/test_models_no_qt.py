@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-MODULES = ["catalog", "cli", "errors", "events", "fit", "hashing", "hub", "job", "local_models", "manager", "naming",
+MODULES = ["catalog", "errors", "events", "fit", "hashing", "hub", "job", "local_models", "manager", "naming",
            "pairing", "paths", "registry", "transfer"]
 
 

@@ -14,10 +14,9 @@ import pytest
 from visiondesk.models.errors import DownloadBusy, NotEnoughDiskSpace
 from visiondesk.models.hub import HubClient
 from visiondesk.models.job import DownloadJob, plan_download
-from visiondesk.models.registry import ModelRegistry
 from visiondesk.models.transfer import ResumableDownload
 
-from tests.models.conftest import FAST_RETRY, MODEL_Q4, REPO
+from tests.models.conftest import FAST_RETRY, MODEL_Q4, REPO, open_registry
 from tests.models.hf_server import FakeHub
 
 
@@ -35,7 +34,7 @@ def test_process_killed_mid_download_then_resumed(fake_hub: FakeHub, hub_client:
         while not (part.exists() and part.stat().st_size > 1_000_000):
             assert proc.poll() is None and time.monotonic() < deadline, "the download never got going"
             time.sleep(0.05)
-        reg = ModelRegistry()
+        reg = open_registry()
         second = DownloadJob(plan_download(hub_client, reg, REPO), hub_client, reg, retry=FAST_RETRY)
         before = part.stat().st_size
         with pytest.raises(DownloadBusy, match="another VisionDesk window or command"):
@@ -52,7 +51,7 @@ def test_process_killed_mid_download_then_resumed(fake_hub: FakeHub, hub_client:
     fake_hub.faults.throttle_bps = None
     _wait_until_server_stops_sending(fake_hub)  # the dead client's server thread notices the broken pipe
     fake_hub.reset_counters()
-    reg = ModelRegistry()
+    reg = open_registry()
     assert reg.list() == []  # nothing half-downloaded is listed
     installed = DownloadJob(plan_download(hub_client, reg, REPO), hub_client, reg, retry=FAST_RETRY).run()
     size = len(fake_hub.repos[REPO].files[MODEL_Q4])
@@ -87,7 +86,7 @@ def small_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 def test_disk_too_small_is_refused_before_downloading(small_disk: Path, fake_hub: FakeHub,
                                                       hub_client: HubClient) -> None:
-    reg = ModelRegistry()
+    reg = open_registry()
     job = DownloadJob(plan_download(hub_client, reg, REPO), hub_client, reg, retry=FAST_RETRY,
                       disk_margin=2**20)
     with pytest.raises(NotEnoughDiskSpace, match="Not enough free disk space"):
@@ -97,7 +96,7 @@ def test_disk_too_small_is_refused_before_downloading(small_disk: Path, fake_hub
 
 def test_disk_filling_up_mid_download_keeps_part_and_resumes(small_disk: Path, fake_hub: FakeHub,
                                                              hub_client: HubClient) -> None:
-    reg = ModelRegistry()
+    reg = open_registry()
     job = DownloadJob(plan_download(hub_client, reg, REPO), hub_client, reg, retry=FAST_RETRY,
                       check_disk=False)
     with pytest.raises(NotEnoughDiskSpace, match="filled up during the download"):

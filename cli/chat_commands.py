@@ -1,25 +1,25 @@
-"""``visiondesk ask``, ``visiondesk chat`` and ``visiondesk doctor``.
+"""``visiondesk ask`` and ``visiondesk chat``: a question or a conversation on the terminal.
 
 Answers stream to stdout, stages to stderr; ``--stats`` adds one JSON line to stderr per answer.
-Exit codes: 0 success, 2 bad input (a message, no traceback), 1 any other failure.
+Exit codes: 0 success, 2 bad input (a message, no traceback), 130 cancelled (``ask``), 1 any other failure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any, TextIO
 
-from .cancel import CancelToken
-from .data_dir import data_dir
-from .errors import ContextOverflow, InputError, VisionDeskError
-from .events import Finished, Stage, StageChanged, StopReason, TextDelta
-from .llama import LoadResult, LocalEngine
-from .requests import Message, ModelSpec, SamplingParams, physical_cores
+from visiondesk.engine import Backend, BackendInfo, CancelToken, ContextOverflow, InputError, VisionDeskError, defaults
+from visiondesk.engine.events import Finished, Stage, StageChanged, StopReason, TextDelta
+from visiondesk.engine.llama import LoadResult
+from visiondesk.engine.requests import Message, ModelSpec, SamplingParams, physical_cores
+
+from .backends import BackendFactory
 
 _STAGE_TEXT = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding image",
                Stage.READING_PROMPT: "reading the prompt", Stage.GENERATING: "writing"}
@@ -41,34 +41,28 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=Path, help="the model GGUF file")
     p.add_argument("--mmproj", type=Path, help="the vision projector GGUF file (mmproj)")
     p.add_argument("--image", action="append", default=[], type=Path, help="an image (repeatable)")
-    p.add_argument("--max-tokens", type=int, default=512)
-    p.add_argument("--temperature", type=float, default=0.7)
-    p.add_argument("--top-p", type=float, default=0.95)
-    p.add_argument("--seed", type=int, default=0xFFFFFFFF)
+    p.add_argument("--max-tokens", type=int, default=defaults.MAX_TOKENS)
+    p.add_argument("--temperature", type=float, default=defaults.TEMPERATURE)
+    p.add_argument("--top-p", type=float, default=defaults.TOP_P)
+    p.add_argument("--seed", type=int, default=defaults.RANDOM_SEED)
     p.add_argument("--threads", type=int, default=None,
                    help=f"default: measured at load, starting from physical cores ({physical_cores()})")
-    p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
-    p.add_argument("--gpu-layers", type=_gpu_layers, default="auto", help="auto (default) or a number")
+    p.add_argument("--ctx", type=int, default=defaults.CONTEXT_TOKENS, help="context size in tokens")
+    p.add_argument("--gpu-layers", type=_gpu_layers, default=defaults.GPU_LAYERS, help="auto (default) or a number")
     p.add_argument("--system", default="", help="a system prompt")
     p.add_argument("--chat-template", type=Path, help="a Jinja chat template file for models without one")
     p.add_argument("--stats", action="store_true", help="print a JSON line of figures to stderr")
 
 
-def register(sub: Any) -> None:
-    """Add the engine's subcommands to the top-level parser."""
+def register(sub: Any, make_backend: BackendFactory) -> None:
+    """Add ``ask`` and ``chat`` to the top-level parser; they answer with a backend from ``make_backend``."""
     ask = sub.add_parser("ask", help="ask one question (about images) and stream the answer")
     _model_options(ask)
     ask.add_argument("question")
-    ask.set_defaults(func=run_ask)
+    ask.set_defaults(func=lambda args: run_ask(args, make_backend))
     chat = sub.add_parser("chat", help="a conversation on the terminal (/image PATH, /reset)")
     _model_options(chat)
-    chat.set_defaults(func=run_chat)
-    doctor = sub.add_parser("doctor", help="what llama.cpp and this machine can do")
-    doctor.add_argument("--json", action="store_true", help="machine-readable output")
-    doctor.add_argument("--model", type=Path, help="also load this model and report where its layers went")
-    doctor.add_argument("--mmproj", type=Path, help="the model's projector, with --model")
-    doctor.add_argument("--ctx", type=int, default=4096, help="context size for the --model check")
-    doctor.set_defaults(func=run_doctor)
+    chat.set_defaults(func=lambda args: run_chat(args, make_backend))
 
 
 def _spec(args: argparse.Namespace) -> ModelSpec:
@@ -82,8 +76,9 @@ def _sampling(args: argparse.Namespace) -> SamplingParams:
                           max_tokens=args.max_tokens)
 
 
-def _stats(fin: Finished, load: LoadResult | None) -> dict[str, Any]:
+def _stats(fin: Finished, info: BackendInfo | None) -> dict[str, Any]:
     u, t = fin.usage, fin.timings
+    load = info if isinstance(info, LoadResult) else None
     return {"ttft_ms": round(t.ttft_ms, 2), "prompt_tokens": u.prompt_tokens,
             "prompt_tokens_evaluated": u.prompt_tokens_evaluated, "completion_tokens": u.completion_tokens,
             "prompt_tok_s": round(t.prompt_tok_s, 2), "decode_tok_s": round(t.decode_tok_s, 2),
@@ -93,7 +88,7 @@ def _stats(fin: Finished, load: LoadResult | None) -> dict[str, Any]:
             "threads": load.threads if load else 0, "threads_batch": load.threads_batch if load else 0}
 
 
-def _answer(engine: LocalEngine, messages: list[Message], args: argparse.Namespace, out: TextIO,
+def _answer(engine: Backend[ModelSpec], messages: list[Message], args: argparse.Namespace, out: TextIO,
             err: TextIO) -> tuple[Finished, str]:
     cancel = CancelToken()
     parts: list[str] = []
@@ -117,7 +112,7 @@ def _answer(engine: LocalEngine, messages: list[Message], args: argparse.Namespa
     out.write("\n")
     out.flush()
     if args.stats:
-        err.write(json.dumps(_stats(fin, engine.loaded)) + "\n")
+        err.write(json.dumps(_stats(fin, engine.info)) + "\n")
         err.flush()
     return fin, "".join(parts)
 
@@ -127,18 +122,21 @@ def _fail(exc: BaseException, err: TextIO) -> int:
     return 2 if isinstance(exc, InputError) else 1
 
 
-def _load(engine: LocalEngine, args: argparse.Namespace, err: TextIO) -> None:
+def _load(engine: Backend[ModelSpec], args: argparse.Namespace, err: TextIO) -> None:
     err.write("[loading the model]\n")
     result = engine.load(_spec(args))
+    if not isinstance(result, LoadResult):
+        err.write(f"[loaded: {result.model_name} on {result.runs_on}]\n")
+        return
     err.write(f"[loaded: {result.backend}, {result.gpu_layers} GPU layers"
               f"{'; ' + result.fallback_reason if result.fallback_reason else ''}; threads {result.threads}/"
               f"{result.threads_batch}, {result.threads_note}]\n")
 
 
-def run_ask(args: argparse.Namespace) -> int:
+def run_ask(args: argparse.Namespace, make_backend: BackendFactory) -> int:
     """One question, streamed."""
     try:
-        with LocalEngine(log_dir=_log_dir()) as engine:
+        with closing(make_backend()) as engine:
             _load(engine, args, sys.stderr)
             messages = [Message.system(args.system)] if args.system else []
             messages.append(Message.user(args.question, *args.image))
@@ -150,13 +148,13 @@ def run_ask(args: argparse.Namespace) -> int:
         return _fail(exc, sys.stderr)
 
 
-def run_chat(args: argparse.Namespace) -> int:
+def run_chat(args: argparse.Namespace, make_backend: BackendFactory) -> int:
     """Each stdin line is a user message; /image PATH attaches, /reset starts over."""
     history: list[Message] = [Message.system(args.system)] if args.system else []
     pending: list[Path] = list(args.image)
     status = 0
     try:
-        with LocalEngine(log_dir=_log_dir()) as engine:
+        with closing(make_backend()) as engine:
             _load(engine, args, sys.stderr)
             for raw in sys.stdin:
                 line = raw.rstrip("\n")
@@ -196,56 +194,3 @@ def _drop_oldest(history: list[Message]) -> list[Message]:
     system = [m for m in history[:1] if m.role == "system"]
     rest = history[len(system):]
     return system + rest[len(rest) // 2:] if len(rest) > 2 else system
-
-
-def run_doctor(args: argparse.Namespace) -> int:
-    """Print the llama.cpp build, cores, RAM and GPUs."""
-    try:
-        with LocalEngine(log_dir=_log_dir()) as engine:
-            info = engine.system_info()
-            if args.model:
-                r = engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx))
-                info["model_check"] = {"model": str(r.model), "backend": r.backend, "gpu_layers": r.gpu_layers,
-                                       "n_layers": r.n_layers, "n_ctx": r.n_ctx, "vision": r.vision,
-                                       "why": r.fallback_reason, "load_ms": round(r.load_ms, 1),
-                                       "threads": r.threads, "threads_batch": r.threads_batch,
-                                       "threads_note": r.threads_note}
-    except VisionDeskError as exc:
-        return _fail(exc, sys.stderr)
-    info["physical_cores"] = physical_cores()
-    info["logical_cpus"] = os.cpu_count()
-    info["ram_bytes"] = _ram_bytes()
-    if args.json:
-        print(json.dumps(info, indent=2))
-        return 0
-    offload = "yes" if info["gpu_offload"] else "no (CPU-only build)"
-    print(f"llama-cpp-python {info['llama_cpp_python']}; GPU offload: {offload}; backend: {info['backend']}")
-    print(f"CPU: {info['physical_cores']} physical cores, {info['logical_cpus']} logical CPUs")
-    print(f"RAM: {info['ram_bytes'] / 2**30:.1f} GiB")
-    gpus = [d for d in info["devices"] if d["kind"] != "CPU"]
-    for d in gpus:
-        print(f"GPU {d['name']}: {d['description']}, {d['free_bytes'] / 2**30:.1f} GiB free of "
-              f"{d['total_bytes'] / 2**30:.1f} GiB")
-    if not gpus:
-        print("GPU: none usable by this build")
-    print(f"llama.cpp: {info['system_info']}")
-    print("denormal floats: " + ("flushed to zero (faster CPU decode)" if info.get("denormals_flushed")
-                                 else "IEEE (not flushed)"))
-    check = info.get("model_check")
-    if check:
-        print(f"{Path(check['model']).name}: {check['backend']}, {check['gpu_layers']} of {check['n_layers'] + 1} "
-              f"layers offloaded ({check['why']}); context {check['n_ctx']}; vision: {check['vision']}")
-        print(f"threads: {check['threads']} for generation, {check['threads_batch']} for prompts "
-              f"({check['threads_note']})")
-    return 0
-
-
-def _ram_bytes() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
-def _log_dir() -> Path:
-    return data_dir() / "logs"

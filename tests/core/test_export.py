@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
-from visiondesk.desktop.export import read_json, safe_filename
-from visiondesk.desktop.store import ConversationStore
+from visiondesk.core.export import export_json, export_markdown, import_json, read_json, safe_filename
+from visiondesk.core.store import ConversationStore
 
 from .images import jpeg_bytes, png_bytes
 
@@ -29,7 +29,7 @@ def _populate(store: ConversationStore) -> int:
 def test_export_markdown_links_resolve(store: ConversationStore, tmp_path: Path) -> None:
     conv_id = _populate(store)
     out = tmp_path / "export"
-    md = store.export_markdown(conv_id, out)
+    md = export_markdown(store, conv_id, out)
     assert md.parent == out and md.suffix == ".md"
     assert md.name == "Cats _ dogs_ a comparison_.md"
     text = md.read_text(encoding="utf-8")
@@ -52,7 +52,7 @@ def test_export_markdown_links_resolve(store: ConversationStore, tmp_path: Path)
 def test_export_markdown_untitled_uses_fallback(store: ConversationStore, tmp_path: Path) -> None:
     conv = store.create_conversation()
     store.add_message(conv.id, "user", "hi")
-    md = store.export_markdown(conv.id, tmp_path)
+    md = export_markdown(store, conv.id, tmp_path)
     assert md.name == f"Conversation {conv.id}.md"
     assert not (tmp_path / "images").exists()
 
@@ -66,7 +66,7 @@ def test_safe_filename(title: str, expected: str) -> None:
 
 def test_export_json_round_trips(store: ConversationStore, tmp_path: Path) -> None:
     conv_id = _populate(store)
-    path = store.export_json(conv_id, tmp_path / "out" / "chat.json")
+    path = export_json(store, conv_id, tmp_path / "out" / "chat.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data == read_json(path)
     assert data["conversation"]["title"] == "Cats / dogs: a comparison?"
@@ -80,7 +80,7 @@ def test_export_json_round_trips(store: ConversationStore, tmp_path: Path) -> No
     ]
     assert data["messages"][4]["complete"] is False
 
-    copy = store.import_json(path)
+    copy = import_json(store, path)
     assert copy.id != conv_id and copy.title == "Cats / dogs: a comparison?"
     assert copy.model == "/models/qwen-vl.gguf"
     assert copy.deleted_at is None
@@ -89,7 +89,7 @@ def test_export_json_round_trips(store: ConversationStore, tmp_path: Path) -> No
         (m.role, m.text, m.complete, m.stats, m.attachments) for m in original
     ]
     # Exporting the copy gives the same document apart from ids and timestamps.
-    again = json.loads(store.export_json(copy.id, tmp_path / "again.json").read_text(encoding="utf-8"))
+    again = json.loads(export_json(store, copy.id, tmp_path / "again.json").read_text(encoding="utf-8"))
 
     def strip(doc: dict) -> list:
         return [{k: v for k, v in m.items() if k not in ("id", "created_at")} for m in doc["messages"]]
@@ -101,13 +101,13 @@ def test_import_rejects_foreign_files(store: ConversationStore, tmp_path: Path) 
     bogus = tmp_path / "x.json"
     bogus.write_text('{"hello": 1}', encoding="utf-8")
     with pytest.raises(ValueError, match="not a VisionDesk"):
-        store.import_json(bogus)
+        import_json(store, bogus)
     conv_id = _populate(store)
-    path = store.export_json(conv_id, tmp_path / "chat.json")
+    path = export_json(store, conv_id, tmp_path / "chat.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     data["messages"][1]["attachments"][0]["sha256"] = "0" * 64
     path.write_text(json.dumps(data), encoding="utf-8")
     before = len(store.list_conversations())
     with pytest.raises(ValueError, match="not in the store"):
-        store.import_json(path)
+        import_json(store, path)
     assert len(store.list_conversations()) == before

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import platformdirs
 import pytest
-from visiondesk.desktop import paths
-from visiondesk.desktop.logging_setup import setup_logging
+from visiondesk.core.logging_setup import setup_logging
+from visiondesk.core.paths import DataPaths
 
 
 def test_env_override_creates_dirs(_isolated_data_dir: Path) -> None:
     assert not _isolated_data_dir.exists()
-    assert paths.data_dir() == _isolated_data_dir and _isolated_data_dir.is_dir()
-    assert paths.attachments_dir().is_dir() and paths.attachments_dir().parent == _isolated_data_dir
-    assert paths.log_dir().is_dir() and paths.log_dir().parent == _isolated_data_dir
-    assert paths.db_path().parent == _isolated_data_dir and not paths.db_path().exists()
+    paths = DataPaths.default().create()
+    assert paths.root == _isolated_data_dir and _isolated_data_dir.is_dir()
+    assert paths.attachments.is_dir() and paths.attachments.parent == _isolated_data_dir
+    assert paths.logs.is_dir() and paths.logs.parent == _isolated_data_dir
+    assert paths.conversations_db.parent == _isolated_data_dir and not paths.conversations_db.exists()
 
 
 def test_platformdirs_used_without_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -28,12 +29,11 @@ def test_platformdirs_used_without_env(monkeypatch: pytest.MonkeyPatch, tmp_path
 
     monkeypatch.delenv("VISIONDESK_DATA_DIR")
     monkeypatch.setattr(platformdirs, "user_data_dir", fake_user_data_dir)
-    assert paths.data_dir() == tmp_path / "platform" / "VisionDesk"
+    paths = DataPaths.default()
+    assert paths.root == tmp_path / "platform" / "VisionDesk"
     assert calls == [("VisionDesk", False)]
-    # The model manager and the engine's logs use the same folder (one rule, in the engine).
-    from visiondesk.models.paths import data_dir as models_data_dir
-
-    assert models_data_dir() == paths.data_dir()
+    # The model manager and the engine's logs use the same folder (one rule, in core.paths).
+    assert paths.models.parent == paths.model_registry.parent == paths.logs.parent == paths.root
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures for the desktop data layer: isolated data dirs, real images, a deterministic clock."""
+"""Fixtures for the core (store, export, settings, paths): isolated data dirs, real images, a deterministic clock."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from visiondesk.desktop.store import ConversationStore
+from visiondesk.core.store import ConversationStore
 
 
 class Clock:

@@ -1,6 +1,6 @@
 """The app's settings: one typed object, versioned, saved atomically as JSON.
 
-``Settings`` is plain data. ``SettingsRepository`` reads and writes ``<data_dir>/settings.json``:
+``Settings`` is plain data. ``SettingsRepository`` reads and writes ``settings.json`` (``DataPaths.settings``):
 a missing or corrupt file gives defaults (a corrupt one is kept aside as ``settings.json.corrupt``),
 and saving never leaves a half-written file. Older files are upgraded by ``MIGRATIONS``.
 """
@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
+
+from visiondesk.engine import defaults
 
 from .store_files import write_atomically
 
@@ -49,11 +51,11 @@ class Settings:
     model_path: str | None = None
     mmproj_path: str | None = None
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    temperature: float = 0.7
-    top_p: float = 0.95
-    max_tokens: int = 1024
-    context_size: int = 4096
-    gpu_layers: str = "auto"  # "auto", "cpu", or a layer count such as "32"
+    temperature: float = defaults.TEMPERATURE
+    top_p: float = defaults.TOP_P
+    max_tokens: int = defaults.APP_MAX_TOKENS
+    context_size: int = defaults.CONTEXT_TOKENS
+    gpu_layers: str = defaults.GPU_LAYERS  # "auto", "cpu", or a layer count such as "32"
     threads: int | None = None  # None: let the engine decide
     theme: str = "system"
     language: str | None = None  # None until resolved from the system locale on first run
@@ -280,13 +282,6 @@ class SettingsRepository:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-
-    @classmethod
-    def default(cls) -> SettingsRepository:
-        """The repository for ``<data_dir>/settings.json``."""
-        from .paths import settings_path
-
-        return cls(settings_path())
 
     @property
     def corrupt_path(self) -> Path:

@@ -11,13 +11,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from visiondesk.desktop.store import ConversationStore
+from visiondesk.core.store import ConversationStore
 
 CHILD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from visiondesk.desktop.store import ConversationStore
+    from visiondesk.core.store import ConversationStore
 
     store = ConversationStore(Path(sys.argv[1]), Path(sys.argv[2]))
     conv = store.create_conversation("crash")

@@ -5,8 +5,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from visiondesk.desktop import paths
-from visiondesk.desktop.settings import (
+from visiondesk.core.paths import DataPaths
+from visiondesk.core.settings import (
     Settings,
     SettingsError,
     SettingsRepository,
@@ -51,11 +51,11 @@ def test_round_trip_through_repository(tmp_path: Path) -> None:
 
 
 def test_default_repository_lives_in_data_dir(_isolated_data_dir: Path) -> None:
-    repo = SettingsRepository.default()
+    repo = SettingsRepository(DataPaths.default().settings)
     assert repo.path == _isolated_data_dir / "settings.json"
-    assert paths.data_dir() == _isolated_data_dir
+    assert DataPaths.default().root == _isolated_data_dir
     repo.save(Settings(theme="light"))
-    assert SettingsRepository.default().load().theme == "light"
+    assert SettingsRepository(DataPaths.default().settings).load().theme == "light"
 
 
 def test_validate_clamps_with_messages() -> None:

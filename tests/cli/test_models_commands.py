@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 from visiondesk.cli import main
-from visiondesk.models.registry import ModelRegistry
 
-from tests.models.conftest import MMPROJ, REPO
+from tests.models.conftest import MMPROJ, REPO, open_registry
 from tests.models.hf_server import FakeHub
 
 
@@ -24,10 +23,10 @@ def test_pull_list_verify_remove(fake_hub: FakeHub, capsys: pytest.CaptureFixtur
     assert name in out and "vision" in out and "Total disk use" in err
     assert main(["models", "verify"]) == 0
     assert f"{name}\tok" in capsys.readouterr().out
-    folder = ModelRegistry().models_dir / REPO
+    folder = open_registry().models_dir / REPO
     assert (folder / MMPROJ).exists()
     assert main(["models", "remove", name, "--yes"]) == 0
-    assert not folder.exists() and ModelRegistry().list() == []
+    assert not folder.exists() and open_registry().list() == []
 
 
 def test_bad_input_exits_2_without_traceback(fake_hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,7 +53,7 @@ def test_import_with_mismatched_projector_exits_2(gguf_files: object, tmp_path: 
 def test_verify_reports_damage_with_exit_1(gguf_files: object, capsys: pytest.CaptureFixture[str]) -> None:
     g = gguf_files
     assert main(["models", "import", str(g.model), "--mmproj", str(g.mmproj), "--copy", "--name", "t"]) == 0  # type: ignore[attr-defined]
-    path = ModelRegistry().get("t").model.path
+    path = open_registry().get("t").model.path
     path.write_bytes(path.read_bytes()[:-1] + b"\x00")
     assert main(["models", "verify", "t"]) == 1
     assert "DAMAGED" in capsys.readouterr().out

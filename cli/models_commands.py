@@ -11,60 +11,55 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from visiondesk.engine import defaults
 from visiondesk.engine.errors import InputError, VisionDeskError
+from visiondesk.models.events import Failed, JobEvent, Progress, StateChanged
+from visiondesk.models.manager import ModelManager
 
-from .catalog import ModelCatalog
-from .events import Failed, JobEvent, Progress, StateChanged
-from .fit import estimate_fit, probe_machine
-from .hub import HubClient
-from .job import DownloadJob, DownloadPlan, plan_download
-from .local_models import import_local_model, verify_installed
-from .manager import TYPICAL_KV_BYTES_PER_TOKEN
-from .registry import ModelRegistry
-
-DEFAULT_CONTEXT = 4096
+ManagerFactory = Callable[[], ModelManager]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the ``models`` command and its subcommands."""
+def register(subparsers: argparse._SubParsersAction, make_manager: ManagerFactory) -> None:  # type: ignore[type-arg]
+    """Add the ``models`` command and its subcommands, which work through a manager from ``make_manager``."""
     p = subparsers.add_parser("models", help="find, download, verify and manage vision models")
     sub = p.add_subparsers(dest="models_command", metavar="ACTION")
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
-    sub.add_parser("list", help="installed models and disk use").set_defaults(func=_guard(cmd_list))
+    sub.add_parser("list", help="installed models and disk use").set_defaults(func=_guard(cmd_list, make_manager))
     cat = sub.add_parser("catalog", help="the curated vision models and whether they fit this machine")
-    cat.add_argument("--context", type=int, default=DEFAULT_CONTEXT, help="context size for the estimate")
-    cat.set_defaults(func=_guard(cmd_catalog))
+    cat.add_argument("--context", type=int, default=defaults.CONTEXT_TOKENS, help="context size for the estimate")
+    cat.set_defaults(func=_guard(cmd_catalog, make_manager))
     s = sub.add_parser("search", help="search Hugging Face for GGUF repositories with an mmproj file")
     s.add_argument("query")
     s.add_argument("--limit", type=int, default=20)
-    s.set_defaults(func=_guard(cmd_search))
+    s.set_defaults(func=_guard(cmd_search, make_manager))
     pull = sub.add_parser("pull", help="download a model with its projector, verify and install it")
     pull.add_argument("repo", help="a Hugging Face repository (owner/name) or a catalog id")
     pull.add_argument("--quant", help="quantization, e.g. Q4_K_M (default: the catalog's or Q4_K_M)")
     pull.add_argument("--revision", help="branch, tag or commit (default: main)")
-    pull.add_argument("--context", type=int, default=DEFAULT_CONTEXT, help="context size for the fit estimate")
-    pull.set_defaults(func=_guard(cmd_pull))
+    pull.add_argument("--context", type=int, default=defaults.CONTEXT_TOKENS, help="context size for the fit estimate")
+    pull.set_defaults(func=_guard(cmd_pull, make_manager))
     imp = sub.add_parser("import", help="register a local GGUF model (and its mmproj)")
     imp.add_argument("model", type=Path)
     imp.add_argument("--mmproj", type=Path, help="projector file (default: a fitting one in the same folder)")
     imp.add_argument("--copy", action="store_true", help="copy into the data folder instead of referencing")
     imp.add_argument("--name")
-    imp.set_defaults(func=_guard(cmd_import))
+    imp.set_defaults(func=_guard(cmd_import, make_manager))
     ver = sub.add_parser("verify", help="check installed files against their SHA-256 again")
     ver.add_argument("name", nargs="?")
-    ver.set_defaults(func=_guard(cmd_verify))
+    ver.set_defaults(func=_guard(cmd_verify, make_manager))
     rm = sub.add_parser("remove", help="uninstall a model and free its disk space")
     rm.add_argument("name")
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    rm.set_defaults(func=_guard(cmd_remove))
+    rm.set_defaults(func=_guard(cmd_remove, make_manager))
 
 
-def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn errors into a message and an exit code (2 for bad input, 1 otherwise)."""
+def _guard(fn: Callable[[argparse.Namespace, ModelManager], int],
+           make_manager: ManagerFactory) -> Callable[[argparse.Namespace], int]:
+    """Give the command a manager; turn errors into a message and an exit code (2 for bad input, 1 otherwise)."""
     def run(args: argparse.Namespace) -> int:
         try:
-            return fn(args)
+            return fn(args, make_manager())
         except InputError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -78,10 +73,9 @@ def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
     return run
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def cmd_list(args: argparse.Namespace, manager: ModelManager) -> int:
     """Print installed models."""
-    reg = ModelRegistry()
-    models = reg.list()
+    models = manager.installed()
     if not models:
         print("No models installed. Try: visiondesk models catalog", file=sys.stderr)
         return 0
@@ -89,24 +83,24 @@ def cmd_list(args: argparse.Namespace) -> int:
         vision = "vision" if m.has_vision else "text only"
         where = "" if m.owned else " (referenced in place)"
         print(f"{m.name}\t{m.quant}\t{_size(m.size)}\t{vision}\tverified {m.verified_at}\t{m.source}{where}")
-    print(f"Total disk use: {_size(reg.total_disk_use())}", file=sys.stderr)
+    print(f"Total disk use: {_size(manager.disk_use())}", file=sys.stderr)
     return 0
 
 
-def cmd_catalog(args: argparse.Namespace) -> int:
+def cmd_catalog(args: argparse.Namespace, manager: ModelManager) -> int:
     """Print the curated models with a fit verdict for this machine."""
-    memory = probe_machine()
-    for e in ModelCatalog.load().entries:
+    memory = manager.machine_memory()
+    for e in manager.catalog_entries():
         f = e.model_file()
-        fit = estimate_fit(f.approx_size, e.mmproj.approx_size, e.kv_bytes_per_token * args.context, memory)
+        fit = manager.fit_for_entry(e, n_ctx=args.context, memory=memory)
         print(f"{e.id}\t{e.repo}\t{e.default_quant}\t~{_size(f.approx_size + e.mmproj.approx_size)}\t"
               f"{fit.fit.value}\t{', '.join(e.good_at)}\t{e.license}")
     return 0
 
 
-def cmd_search(args: argparse.Namespace) -> int:
+def cmd_search(args: argparse.Namespace, manager: ModelManager) -> int:
     """Search the Hub for vision GGUF repositories."""
-    hits = HubClient().search_vision_repos(args.query, limit=args.limit)
+    hits = manager.search(args.query, limit=args.limit)
     if not hits:
         print(f"No GGUF repository with an mmproj file matches '{args.query}'.", file=sys.stderr)
     for h in hits:
@@ -115,18 +109,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_pull(args: argparse.Namespace) -> int:
+def cmd_pull(args: argparse.Namespace, manager: ModelManager) -> int:
     """Download, verify and register a model with its projector."""
-    catalog = ModelCatalog.load()
-    entry = catalog.find(args.repo)
-    repo = entry.repo if entry is not None else args.repo
-    if "/" not in repo:
-        raise InputError(f"'{args.repo}' is neither an owner/name repository nor a catalog id "
-                         f"({', '.join(e.id for e in catalog.entries)}).")
-    hub, reg = HubClient(), ModelRegistry()
-    plan = plan_download(hub, reg, repo, args.quant, revision=args.revision, catalog=catalog)
-    _print_fit(plan, entry.kv_bytes_per_token if entry else TYPICAL_KV_BYTES_PER_TOKEN, args.context)
-    job = DownloadJob(plan, hub, reg)
+    plan = manager.plan(args.repo, args.quant, revision=args.revision)
+    fit = manager.fit_for_plan(plan, n_ctx=args.context)
+    print(f"{plan.repo_id}: {plan.model.name} + {plan.mmproj.name} ({_size(plan.total_bytes)}). "
+          f"On this machine: {fit.fit.value}. {fit.explanation}", file=sys.stderr)
+    job = manager.download(plan)
     job.add_listener(_ProgressPrinter())
     installed = job.run()
     print(installed.name)
@@ -136,22 +125,21 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def cmd_import(args: argparse.Namespace, manager: ModelManager) -> int:
     """Register a local model file (with its projector)."""
-    m = import_local_model(ModelRegistry(), args.model, args.mmproj, copy=args.copy, name=args.name)
+    m = manager.import_local(args.model, args.mmproj, copy=args.copy, name=args.name)
     print(m.name)
     proj = m.mmproj.path.name if m.mmproj else "no projector: text only"
     print(f"Imported {m.name} ({m.quant}, {proj}).", file=sys.stderr)
     return 0
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def cmd_verify(args: argparse.Namespace, manager: ModelManager) -> int:
     """Verify one or all installed models again."""
-    reg = ModelRegistry()
-    names = [args.name] if args.name else [m.name for m in reg.list()]
+    names = [args.name] if args.name else [m.name for m in manager.installed()]
     bad = 0
     for name in names:
-        report = verify_installed(reg, name)
+        report = manager.verify(name)
         print(f"{name}\t{'ok' if report.ok else 'DAMAGED: ' + '; '.join(report.problems)}")
         bad += not report.ok
     if bad:
@@ -159,10 +147,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def cmd_remove(args: argparse.Namespace) -> int:
+def cmd_remove(args: argparse.Namespace, manager: ModelManager) -> int:
     """Remove a model (asks unless --yes)."""
-    reg = ModelRegistry()
-    m = reg.get(args.name)
+    m = manager.registry.get(args.name)
     if not args.yes:
         if not sys.stdin.isatty():
             raise InputError("Refusing to remove without confirmation; pass --yes.")
@@ -170,15 +157,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
         if input(f"Remove {m.name} and {what}? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing removed.", file=sys.stderr)
             return 0
-    freed = reg.remove(args.name)
+    freed = manager.remove(args.name)
     print(f"Removed {args.name}; freed {_size(freed)}.", file=sys.stderr)
     return 0
-
-
-def _print_fit(plan: DownloadPlan, kv_per_token: int, context: int) -> None:
-    fit = estimate_fit(plan.model.size or 0, plan.mmproj.size or 0, kv_per_token * context, probe_machine())
-    print(f"{plan.repo_id}: {plan.model.name} + {plan.mmproj.name} ({_size(plan.total_bytes)}). "
-          f"On this machine: {fit.fit.value}. {fit.explanation}", file=sys.stderr)
 
 
 class _ProgressPrinter:

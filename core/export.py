@@ -1,4 +1,4 @@
-"""Export a conversation to Markdown (with its images) or to JSON."""
+"""Export a conversation from the store to Markdown (with its images) or to JSON, and import JSON back."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .store import ConversationStore
 from .store_files import write_atomically
 from .store_models import Conversation, StoredMessage
-
-if TYPE_CHECKING:
-    from .store import ConversationStore
 
 JSON_FORMAT = "visiondesk.conversation"
 JSON_VERSION = 1
@@ -69,6 +67,16 @@ def write_markdown(conversation: Conversation, messages: Sequence[StoredMessage]
     path = folder / f"{safe_filename(title, f'conversation-{conversation.id}')}.md"
     write_atomically(path, "\n".join(lines).encode("utf-8"))
     return path
+
+
+def export_markdown(store: ConversationStore, conversation_id: int, folder: Path) -> Path:
+    """Write the conversation as ``<title>.md`` and an ``images/`` folder into ``folder``; return the .md path."""
+    return write_markdown(store.get_conversation(conversation_id), store.messages(conversation_id), folder)
+
+
+def export_json(store: ConversationStore, conversation_id: int, path: Path) -> Path:
+    """Write the conversation as JSON to ``path``; return it."""
+    return write_json(store.get_conversation(conversation_id), store.messages(conversation_id), path)
 
 
 def conversation_to_dict(conversation: Conversation, messages: Sequence[StoredMessage]) -> dict[str, Any]:

@@ -151,11 +151,6 @@ class ConversationStore:
         with self._write() as conn:
             self._touch(conn, id, "title = ?, title_source = 'user'", (title,))
 
-    def set_model(self, id: int, model: str | None) -> None:
-        """Remember which model the conversation uses."""
-        with self._write() as conn:
-            self._touch(conn, id, "model = ?", (model,), bump=False)
-
     def auto_title(self, conversation_id: int, first_user_text: str) -> str:
         """Title the conversation from its first user message (about 40 characters).
 
@@ -299,25 +294,7 @@ class ConversationStore:
             )
         return message_from_row(row, by_message.get(message_id, ()))
 
-    # -- export ----------------------------------------------------------------------------------
-
-    def export_markdown(self, conversation_id: int, folder: Path) -> Path:
-        """Write ``<title>.md`` and an ``images/`` folder into ``folder``; return the .md path."""
-        from .export import write_markdown
-
-        return write_markdown(self.get_conversation(conversation_id), self.messages(conversation_id), folder)
-
-    def export_json(self, conversation_id: int, path: Path) -> Path:
-        """Write the conversation as JSON to ``path``; return it."""
-        from .export import write_json
-
-        return write_json(self.get_conversation(conversation_id), self.messages(conversation_id), path)
-
-    def import_json(self, path: Path) -> Conversation:
-        """Recreate a conversation from ``export_json`` output (images found by SHA-256 here)."""
-        from .export import import_json
-
-        return import_json(self, path)
+    # -- attachments -----------------------------------------------------------------------------
 
     def attachment_path(self, sha256: str) -> Path | None:
         """The stored file for an image hash, or ``None`` if this store does not have it."""

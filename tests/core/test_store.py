@@ -5,8 +5,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from visiondesk.desktop.store import ConversationStore, NotFoundError
-from visiondesk.desktop.store_schema import SCHEMA_VERSION
+from visiondesk.core.store import ConversationStore, NotFoundError
+from visiondesk.core.store_schema import SCHEMA_VERSION
 
 from .images import jpeg_bytes, png_bytes
 

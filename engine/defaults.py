@@ -1,0 +1,22 @@
+"""The one table of defaults: how to sample and how to load, for every front end.
+
+The engine's request types take their defaults from here, and so do the command line's options and
+the app's settings, so a default changes in one place. Numbers only; no imports.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+TEMPERATURE: Final = 0.7
+TOP_P: Final = 0.95
+TOP_K: Final = 40
+MIN_P: Final = 0.05
+REPEAT_PENALTY: Final = 1.1
+REPEAT_LAST_N: Final = 64
+RANDOM_SEED: Final = 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: a different seed every time
+MAX_TOKENS: Final = 512  # a one-shot answer (``ask``, ``chat``, the engine's requests)
+APP_MAX_TOKENS: Final = 1024  # the desktop app allows longer answers by default
+
+CONTEXT_TOKENS: Final = 4096  # context size when loading a model
+GPU_LAYERS: Final[Literal["auto"]] = "auto"  # as many layers as fit on the GPU
