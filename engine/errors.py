@@ -154,8 +154,8 @@ class EngineHung(VisionDeskError):
         self.during, self.waited_s = during, waited_s
         super().__init__(
             f"The model process stopped answering while {during} (nothing for {waited_s:g} s), so it was "
-            "stopped. Your conversation is kept; the next message restarts the model. If the model is very "
-            "large or the computer very slow, allow it more time (the engine's deadlines).")
+            "stopped. Your conversation is kept; try again. If it happens again, the model may be too large or "
+            "too slow for this computer: choose a smaller model or a smaller context size.")
 
 
 class EngineProtocolError(VisionDeskError):
