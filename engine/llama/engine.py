@@ -276,9 +276,8 @@ class LocalEngine:
                 yield StageChanged(Stage.LOADING, time.monotonic())
                 child = self._child_for(spec.tuning)
                 self._load_in(child, spec)
-        except VisionDeskError as exc:
-            yield self._finished(StopReason.CANCELLED if isinstance(exc, EngineClosed) else StopReason.ERROR,
-                                 None if isinstance(exc, EngineClosed) else exc)
+        except VisionDeskError as exc:  # EngineClosed too: a request after close() is an error, not a cancel
+            yield self._finished(StopReason.ERROR, exc)
             return
         self._next_id += 1
         job = ChatJob(self._next_id, prompt, tuple(refs), sampling)
@@ -372,8 +371,9 @@ class LocalEngine:
         """Stop any request and the child process. Safe from any thread, also while a request runs.
 
         An idle child is asked to quit; a busy one is killed by its pid (never through the pipe a
-        running request reads). The running request then ends with a cancelled ``Finished`` event, or
-        ``load`` raises ``EngineClosed``. A later ``load`` starts a new child.
+        running request reads). A streaming answer then ends with a cancelled ``Finished`` event; a
+        ``load`` raises ``EngineClosed``, and so do requests made after ``close`` (a chat as an error
+        event), until a ``load`` starts a new child.
         """
         with self._lock:
             self._closed = True

@@ -52,6 +52,9 @@ def test_close_from_another_thread_while_an_answer_streams(test_models: Generate
     assert isinstance(fin, Finished) and fin.stop_reason is StopReason.CANCELLED and fin.error is None
     assert sum(isinstance(ev, Finished) for ev in events) == 1
     assert wait_gone(pid, 2) and e.pid is None
+    _, refused, _ = run(e, [Message.user("Still there?")])  # closed means closed, until the next load
+    assert refused.stop_reason is StopReason.ERROR and isinstance(refused.error, EngineClosed)
+    assert e.pid is None
     e.load(spec(test_models))  # an explicit load after close starts over
     assert run(e, [Message.user("Back?")])[1].error is None
     e.close()
