@@ -23,7 +23,7 @@ from typing import Any
 
 from ..requests import ModelSpec
 from .worker.cancel_flag import CancelFlag
-from .worker.protocol import ChildMessage, Done, ErrorReply, NeedPixels, ParentMessage, Pixels
+from .worker.protocol import Alive, ChildMessage, Done, ErrorReply, NeedPixels, ParentMessage, Pixels
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,9 @@ class Deadlines:
 
     load_s: float = 600.0  # loading a model: a large one from a slow disk takes minutes
     request_s: float = 30.0  # starting the process, system information, resetting the conversation
-    # During an answer: the longest silence between two messages of the process. Encoding an image or
-    # reading a long prompt batch on a slow CPU sends nothing for a while.
+    # During an answer: the longest silence between two messages of the process. Long native work (an
+    # image encode, a prompt batch on a slow CPU) reports its progress a few times a second (``Alive``),
+    # so silence means stuck; generous all the same, for native steps that report nothing.
     silence_s: float = 300.0
 
     def __post_init__(self) -> None:
@@ -204,6 +205,19 @@ class ChildProcess:
             except (OSError, EOFError, ValueError):
                 pass
         raise ChildGone(self.exit_code())
+
+    def reply(self, deadline_s: float) -> ChildMessage:
+        """The answer to a request, within ``deadline_s``; raises ``ChildGone`` or ``ChildHung``."""
+        until = time.monotonic() + deadline_s
+        while True:
+            match self.receive(0.05):
+                case None:
+                    if time.monotonic() > until:
+                        raise ChildHung(deadline_s)
+                case Alive():  # a late one from an answer that just ended
+                    pass
+                case msg:
+                    return msg
 
     def drain(self, silence_s: float) -> None:
         """Read on until the request the caller abandoned ends; raises ``ChildGone`` or ``ChildHung``."""

@@ -40,6 +40,7 @@ from .child_process import ChildGone, ChildHung, ChildProcess, Deadlines
 from .image_cache import ImageIdentityCache, ImageRef
 from .load_result import LoadResult
 from .worker.protocol import (
+    Alive,
     ChatJob,
     ChildMessage,
     Done,
@@ -158,21 +159,13 @@ class LocalEngine:
         log.error("engine process answered %r to %s", reply, type(request).__name__)
         return EngineProtocolError(f"{type(reply).__name__} in answer to {type(request).__name__}")
 
-    def _wait(self, child: ChildProcess, deadline_s: float) -> ChildMessage:
-        """The next message, within ``deadline_s``; raises ``ChildGone`` or ``ChildHung``."""
-        until = time.monotonic() + deadline_s
-        while (msg := child.receive(0.05)) is None:
-            if time.monotonic() > until:
-                raise ChildHung(deadline_s)
-        return msg
-
     def _request(self, child: ChildProcess, message: ParentMessage, during: str, deadline_s: float) -> ChildMessage:
         """Send a request and wait for its single reply; an error reply is raised."""
         child.cancel(False)
         child.busy = True
         try:
             child.send(message)
-            reply = self._wait(child, deadline_s)
+            reply = child.reply(deadline_s)
         except (ChildGone, ChildHung) as lost:
             raise self._lost(lost, during) from None
         child.busy = False
@@ -305,6 +298,8 @@ class LocalEngine:
                         raise ChildHung(silence_s)
                     continue
                 match msg:
+                    case Alive():  # long native work goes on: the silence counts from here
+                        pass
                     case Text(text=text):
                         if first_text is None:
                             first_text = now

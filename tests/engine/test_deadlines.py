@@ -10,9 +10,10 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
-from visiondesk.engine import EngineCrashed, Finished, Message, SamplingParams, StopReason, TextDelta
+from visiondesk.engine import EngineCrashed, Finished, Message, ModelSpec, SamplingParams, StopReason, TextDelta
 from visiondesk.engine.errors import EngineHung
 from visiondesk.engine.llama import Deadlines, LocalEngine
 
@@ -86,3 +87,16 @@ def test_killed_while_loading_then_the_next_load_works(test_models: GeneratedMod
         assert e.pid not in (None, pid)
         _, fin, _ = run(e, [Message.user("Hello again")])
         assert fin.error is None
+
+
+def test_long_native_work_is_not_silence(medium_models: tuple[Path, Path]) -> None:
+    """Reading a long prompt is one native call per 2048 tokens, with no message of its own. The process says
+    it is still working (``Alive``, from llama.cpp's callbacks), so a silence deadline shorter than the read
+    does not stop it, while a frozen process is still caught (above)."""
+    model, _ = medium_models
+    deadlines = Deadlines(silence_s=0.6)
+    with LocalEngine(deadlines=deadlines) as e:
+        e.load(ModelSpec(model=model, n_ctx=4096, threads=1))
+        _, fin, _ = run(e, [Message.user("the " * 950)], SamplingParams(temperature=0, max_tokens=2))
+        assert fin.error is None and fin.stop_reason is StopReason.LENGTH
+        assert fin.timings.prompt_ms > 2 * 1000 * deadlines.silence_s  # the read outlasted the deadline

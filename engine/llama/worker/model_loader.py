@@ -27,6 +27,7 @@ from .devices import Device, backend_name, gpu_devices
 from .gpu_fit import FitInput, fallback_steps, plan_layers
 from .native_log import NativeLog
 from .thread_tuning import tune_threads
+from .tokens import token_piece
 
 log = logging.getLogger(__name__)
 _backend_ready = False
@@ -136,11 +137,7 @@ def _simulated_device(gpu: SimulatedGpu | None) -> Device | None:
 
 
 def _token_text(vocab: Any, token: int) -> str:
-    if token < 0:
-        return ""
-    buf = ctypes.create_string_buffer(128)
-    n = llama_cpp.llama_token_to_piece(vocab, token, buf, 128, 0, True)
-    return buf.raw[:max(n, 0)].decode("utf-8", "replace")
+    return token_piece(vocab, token).decode("utf-8", "replace") if token >= 0 else ""
 
 
 def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, backend: str, native_log: NativeLog,

@@ -5,7 +5,7 @@ A request from the parent gets exactly one reply (``ChatJob`` gets a stream that
 the child answers it with ``ErrorReply`` (kind ``EngineProtocolError``), the parent treats an
 unexpected reply as an error and starts a new child.
 
-Parent -> child: ``LoadRequest`` -> ``Loaded``; ``ChatJob`` -> ``StageReport``/``Text``/``NeedPixels``...
+Parent -> child: ``LoadRequest`` -> ``Loaded``; ``ChatJob`` -> ``StageReport``/``Text``/``Alive``/``NeedPixels``...
 then ``Done``; ``NeedPixels`` -> ``Pixels``; ``InfoRequest`` -> ``SystemInfo``; ``ResetRequest`` -> ``Ok``;
 ``Quit``. Any request may be answered with ``ErrorReply``.
 """
@@ -100,6 +100,11 @@ class Text:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Alive:
+    """Long native work (an image encode, a prompt batch) is still making progress; at most a few a second."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class NeedPixels:
     """The child must evaluate these images (indices into ``ChatJob.images``); the parent answers ``Pixels``."""
 
@@ -150,4 +155,4 @@ class ErrorReply:
         return rebuild(self.kind, self.message, self.attrs)
 
 
-ChildMessage = Loaded | StageReport | Text | NeedPixels | Done | SystemInfo | Ok | ErrorReply
+ChildMessage = Loaded | StageReport | Text | Alive | NeedPixels | Done | SystemInfo | Ok | ErrorReply

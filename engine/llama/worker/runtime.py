@@ -39,12 +39,14 @@ from .prompt_cache import (
     split_prompt,
     widen_small_batch,
 )
-from .protocol import ChatJob, ChildMessage, Done, Loaded, NeedPixels, ParentMessage, Pixels, StageReport
+from .protocol import Alive, ChatJob, ChildMessage, Done, Loaded, NeedPixels, ParentMessage, Pixels, StageReport
 from .sampling import SamplerSlot, sample_on_device, token_picker
+from .tokens import token_piece, tokenize
 
 log = logging.getLogger(__name__)
 
 Send = Callable[[ChildMessage], None]
+ALIVE_EVERY_S = 0.25  # at most this often during long native work
 _NO_ABORT = llama_cpp.ggml_abort_callback(0)
 _NO_POST_DECODE = mtmd_cpp.mtmd_helper_post_decode_callback(0)
 
@@ -65,12 +67,12 @@ class Runtime:
         self.model: LoadedModel | None = None
         self.cache: list[Segment] = []
         self.embeddings = EmbeddingStore(16)
-        self._pieces: dict[int, bytes] = {}
         self._token_infos: dict[int, tuple[bool, bytes]] = {}  # per generated token, looked up per step
         self._samplers = SamplerSlot()
-        self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._flag.value))
+        self._abort_cb = llama_cpp.ggml_abort_callback(self._on_abort_check)
         self._eval_nodes = 0
         self._eval_cb = llama_cpp.ggml_backend_sched_eval_callback(self._on_graph_node)
+        self._last_alive = 0.0
 
     # ---- loading -------------------------------------------------------------------------------
 
@@ -89,49 +91,39 @@ class Runtime:
             self.model.free()
         self.model = None
         self.cache = []
-        self._pieces.clear()
         self._token_infos.clear()
 
-    # ---- cancel plumbing -----------------------------------------------------------------------
+    # ---- cancel and progress plumbing ----------------------------------------------------------
 
     def _on_graph_node(self, _tensor: Any, ask: bool, _data: Any) -> bool:
         """Libmtmd's scheduler callback: every 64 nodes ask to stop, then stop if cancelled."""
         if ask:
             self._eval_nodes += 1
             return self._eval_nodes % 64 == 0 or bool(self._flag.value)
+        self._pulse()
         return not self._flag.value
+
+    def _on_abort_check(self, _data: Any) -> bool:
+        """llama.cpp's abort callback, between graph nodes while a prompt is read: stop if cancelled."""
+        self._pulse()
+        return bool(self._flag.value)
+
+    def _pulse(self) -> None:
+        """Native work goes on (called back from inside it): tell the parent now and then.
+
+        Its silence deadline would otherwise run out during a long image encode or prompt batch on a slow CPU.
+        """
+        now = time.monotonic()
+        if now - self._last_alive >= ALIVE_EVERY_S:
+            self._last_alive = now
+            try:
+                self._send(Alive())
+            except OSError:  # the parent is gone; this process follows it (parent_watch)
+                pass
 
     def _check_cancel(self) -> None:
         if self._flag.value:
             raise Cancelled
-
-    # ---- tokens --------------------------------------------------------------------------------
-
-    def _piece(self, token: int) -> bytes:
-        p = self._pieces.get(token)
-        if p is None:
-            assert self.model is not None
-            buf = ctypes.create_string_buffer(64)
-            n = llama_cpp.llama_token_to_piece(self.model.vocab, token, buf, 64, 0, True)
-            if n < 0:
-                buf = ctypes.create_string_buffer(-n)
-                n = llama_cpp.llama_token_to_piece(self.model.vocab, token, buf, -n, 0, True)
-            p = buf.raw[:n]
-            self._pieces[token] = p
-        return p
-
-    def _tokenize(self, text: bytes, add_special: bool) -> list[int]:
-        assert self.model is not None
-        if not text and not add_special:
-            return []
-        cap = len(text) + 16
-        arr = (llama_cpp.llama_token * cap)()
-        n = llama_cpp.llama_tokenize(self.model.vocab, text, len(text), arr, cap, add_special, True)
-        if n < 0:
-            cap = -n
-            arr = (llama_cpp.llama_token * cap)()
-            n = llama_cpp.llama_tokenize(self.model.vocab, text, len(text), arr, cap, add_special, True)
-        return list(arr[:n])
 
     # ---- evaluation ----------------------------------------------------------------------------
 
@@ -247,7 +239,7 @@ class Runtime:
             raise ImagesNeedProjector(m.spec.model)
         t_start = time.perf_counter()
         parts = split_prompt(job.prompt, m.marker.decode(), [i.digest for i in job.images])
-        items: list[Item] = [TextSegment(self._tokenize(p.text, p.first)) if isinstance(p, TextPart) else p
+        items: list[Item] = [TextSegment(tokenize(m.vocab, p.text, p.first)) if isinstance(p, TextPart) else p
                              for p in parts]
         plan = plan_reuse(self.cache, items)
         # On the CPU a short batch deep in the cache is widened (see prompt_cache.widen_small_batch;
@@ -389,7 +381,7 @@ class Runtime:
         vocab = self.model.vocab
         if llama_cpp.llama_vocab_is_eog(vocab, token):
             return True, b""
-        return False, b"" if llama_cpp.llama_vocab_is_control(vocab, token) else self._piece(token)
+        return False, b"" if llama_cpp.llama_vocab_is_control(vocab, token) else token_piece(vocab, token)
 
     def reset(self) -> None:
         """Forget the cached conversation (the embedding store stays)."""
