@@ -6,19 +6,17 @@ Used by ``run_engine_bench.py`` (the table) and ``profile_engine.py``; see ``ben
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
 import random
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from peers import llama_bench
-from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta
+from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta, Tuning
 from visiondesk.engine.llama import LocalEngine
 
 RAW_TEMPLATE = "{% for m in messages %}{{ m['content'] }}{% endfor %}"  # Gemma 3 270M base has none
@@ -125,11 +123,11 @@ def engine_request(eng: LocalEngine, messages: list[Message], max_tokens: int, s
 
 
 def engine_load(model: Path, mmproj: Path | None, threads: int, ngl: int | str, n_ctx: int = 4096,
-                chat_template: str | None = None) -> tuple[LocalEngine, Any]:
+                chat_template: str | None = None, tuning: Tuning = Tuning()) -> tuple[LocalEngine, Any]:
     eng = LocalEngine()
     t = time.perf_counter()
     res = eng.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=n_ctx, threads=threads, gpu_layers=ngl,
-                             chat_template=chat_template))
+                             chat_template=chat_template, tuning=tuning))
     log(f"engine loaded {model.name} in {time.perf_counter() - t:.1f} s: backend={res.backend} "
         f"gpu_layers={res.gpu_layers}/{res.n_layers} {res.fallback_reason}; warm-up batch {res.warmup_tokens}")
     return eng, res
@@ -257,30 +255,15 @@ def fresh_engine_rounds(bench_bin: Path, model: Path, mmproj: Path | None, threa
     return out
 
 
-@contextlib.contextmanager
-def env_var(key: str, value: str) -> Iterator[None]:
-    """``os.environ[key] = value`` for the block (engines started in it inherit it), then as before."""
-    before = os.environ.get(key)
-    os.environ[key] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = before
-
-
 def sampling_ab(model: Path, threads: int, ngl: int, reps: int) -> dict[str, Any]:
     """Decode and prompt reading with the sampler chain on the device (1) and on the host (0)."""
     out: dict[str, Any] = {}
     for mode in ("0", "1", "0", "1"):  # interleaved, twice
-        with env_var("VISIONDESK_BACKEND_SAMPLING", mode):  # a restarted child would read it again
-            eng, _ = engine_load(model, None, threads, ngl)
-            try:
-                f = text_figures(eng, reps, f"backend sampling {mode}")
-            finally:
-                engine_close(eng)
+        eng, _ = engine_load(model, None, threads, ngl, tuning=Tuning(device_sampling=mode == "1"))
+        try:
+            f = text_figures(eng, reps, f"backend sampling {mode}")
+        finally:
+            engine_close(eng)
         got = out.setdefault(mode, {"decode": [], "prompt": []})
         got["decode"] += f["decode"]
         got["prompt"] += f["prompt"]

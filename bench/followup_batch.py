@@ -2,7 +2,7 @@
 
     python bench/followup_batch.py [--threads 1] [--reps 5]
 
-Two engines on the realistic VLM (``bench/bench_models.py``), one with ``VISIONDESK_WIDEN_BATCHES=0``,
+Two engines on the realistic VLM (``bench/bench_models.py``), one with ``Tuning(widen_batches=False)``,
 each answer the same image question; then the same follow-ups go to both in turn (the benchmark's
 follow-up with a different opening word each time, so each is read afresh: ~62 new tokens at depth
 ~640). Prints the engine's own prompt time per follow-up and the median ratio. Not a test; figures
@@ -24,9 +24,9 @@ from shim import ensure_visiondesk  # noqa: E402
 ensure_visiondesk()
 
 from bench_models import bench_models  # noqa: E402
-from engine_figures import Q1, Q2, engine_close, engine_load, engine_request, env_var, make_images  # noqa: E402
+from engine_figures import Q1, Q2, engine_close, engine_load, engine_request, make_images  # noqa: E402
 from llama_tools import build_cpu_tools, find_tools  # noqa: E402
-from visiondesk.engine import Message  # noqa: E402
+from visiondesk.engine import Message, Tuning  # noqa: E402
 
 WORDS = ["Now", "Then", "Also", "Next", "Please", "Finally", "Again", "So", "And", "Well"]
 
@@ -41,8 +41,7 @@ def main() -> None:
     image = make_images(BENCH / ".cache" / "images", 1)[0]
     engines = {}
     for mode in ("1", "0"):
-        with env_var("VISIONDESK_WIDEN_BATCHES", mode):
-            engines[mode] = engine_load(m.model, m.mmproj, a.threads, 0)[0]
+        engines[mode] = engine_load(m.model, m.mmproj, a.threads, 0, tuning=Tuning(widen_batches=mode == "1"))[0]
     try:
         q1 = [Message.user(Q1, image)]
         answers = {k: engine_request(e, q1, 16)["text"] for k, e in engines.items()}

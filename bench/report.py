@@ -122,7 +122,7 @@ def _ab_rows(ab: dict[str, Any]) -> list[str]:
         f = ab.get(mode) or {}
         dec = _med([x.get("decode_tok_s") for x in f.get("decode", [])])
         pro = _med([x.get("eng_prompt_tok_s") for x in f.get("prompt", [])])
-        rows.append(f"| sampler chain {name} (`VISIONDESK_BACKEND_SAMPLING={mode}`) | {_f(dec)} | {_f(pro)} | "
+        rows.append(f"| sampler chain {name} (`Tuning(device_sampling={mode == '1'})`) | {_f(dec)} | {_f(pro)} | "
                     f"{len(f.get('decode', []))} |")
     return rows
 
@@ -147,7 +147,7 @@ def _legacy_text_rows(r: dict[str, Any], et: dict[str, Any], pe: dict[str, Any],
         if il_kept:
             k = _med(il_kept)
             L.append(f"| decode tok/s, same rounds, engine process keeping IEEE denormals "
-                     f"(`VISIONDESK_FLUSH_DENORMALS=0`) | {_f(k)} (rounds: {', '.join(_f(x) for x in il_kept)}) | "
+                     f"(`Tuning(flush_denormals=False)`) | {_f(k)} (rounds: {', '.join(_f(x) for x in il_kept)}) | "
                      f"tg128 {_f(il_t)} | | (no target: the A/B for flushing) | "
                      f"{_f(k / il_t if il_t else math.nan, 3)} | |")
         L.append(f"| decode tok/s, 128 tokens, as a block (requests: {len(dec)}; greedy, no repetition penalty) | "

@@ -14,6 +14,7 @@ from visiondesk.core.export import export_json, export_markdown
 from visiondesk.core.paths import DataPaths
 from visiondesk.core.settings import SettingsRepository, resolve_language
 from visiondesk.core.store import ConversationStore
+from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import ModelRegistry
@@ -52,13 +53,13 @@ class AppShell(QObject):
         self.language = install_language(language, self.paths.translations)
         apply_theme(app, self.settings.theme)
         self.store = ConversationStore(self.paths.conversations_db, self.paths.attachments)
-        self.engine = EngineThread(log_dir=self.data_dir / "logs")
+        self.pixels = PixelCache(self.paths.pixels)
+        self.engine = EngineThread(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels))
         self.window = w = MainWindow()
         self.notice_error = self._show_error
         set_error_sink(self._show_error)
 
         self.presenter = TranscriptPresenter(w.transcript, self.store.attachments_dir, self)
-        self.pixels = PixelCache(self.paths.pixels)
         self.composer = ComposerController(w.composer, lambda source: self.store.attach(source, self.pixels), self)
         self.chat = ChatController(self.store, self.engine, self.settings, self.presenter, self.composer, self)
         self.conversations = ConversationsController(self.store, w.sidebar, w.notice, self)

@@ -1,36 +1,39 @@
-"""The one long-lived worker that owns the engine, on its own QThread.
+"""The one long-lived worker that owns the backend, on its own QThread.
 
-Every call into the worker is a queued signal, every result comes back as a queued signal: the UI
-thread never waits for the engine. Cancelling does not go through the queue (the worker is busy in
-the stream then): the caller keeps the request's ``CancelToken`` and sets it from the UI thread.
-Shutdown is flag → cancel → queued ``shutdown`` (closes the engine on its own thread) → quit → wait.
+The worker is handed a factory of its backend (the local llama.cpp engine, or another ``Backend``) and
+never constructs one itself. Every call into the worker is a queued signal, every result comes back as
+a queued signal: the UI thread never waits for the engine. Cancelling does not go through the queue
+(the worker is busy in the stream then): the caller keeps the request's ``CancelToken`` and sets it
+from the UI thread. Shutdown is flag → cancel → close the backend (``Backend.close`` is safe from any
+thread: a running request ends at once) → queued ``shutdown`` → quit → wait.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from visiondesk.engine import (
+    Backend,
     CancelToken,
     EngineCrashed,
     Finished,
     Message,
-    ModelSpec,
     SamplingParams,
     StageChanged,
     StopReason,
     TextDelta,
     VisionDeskError,
 )
-from visiondesk.engine.llama import LocalEngine
 
 log = logging.getLogger(__name__)
 
 TEXT_BATCH_S = 0.03  # coalesce fast tokens so the UI thread gets ~30 text signals a second at most
+
+BackendFactory = Callable[[], Backend[Any]]  # e.g. ``lambda: LocalEngine(log_dir=...)``
 
 
 class EngineWorker(QObject):
@@ -43,29 +46,30 @@ class EngineWorker(QObject):
     finished = Signal(int, object)  # request id, Finished
     stopped = Signal()
 
-    def __init__(self, log_dir: Path | None) -> None:
+    def __init__(self, make_backend: BackendFactory) -> None:
         super().__init__()
-        self._log_dir = log_dir
-        self._engine: LocalEngine | None = None
+        self._make_backend = make_backend
+        self._engine: Backend[Any] | None = None  # made on first use, on the engine thread
         self.stopping = False  # set from the UI thread at shutdown; checked before each job
 
-    def _get_engine(self) -> LocalEngine:
+    def _get_engine(self) -> Backend[Any]:
         if self._engine is None:
-            self._engine = LocalEngine(log_dir=self._log_dir)
+            self._engine = self._make_backend()
         return self._engine
 
     @Slot(object)
-    def load(self, spec: ModelSpec) -> None:
-        """Load a model (blocking here, never on the UI thread)."""
+    def load(self, target: object) -> None:
+        """Load a model (a ``ModelSpec`` for the local engine), blocking here, never on the UI thread."""
         if self.stopping:
             return
         try:
-            result = self._get_engine().load(spec)
+            result = self._get_engine().load(target)
         except VisionDeskError as exc:
             log.warning("model load failed: %s", exc)
-            self.load_failed.emit(str(exc))
+            if not self.stopping:  # closed for shutdown: nobody is waiting for this load any more
+                self.load_failed.emit(str(exc))
         except Exception as exc:  # an engine bug must not kill the thread silently
-            log.exception("unexpected error while loading %s", spec.model)
+            log.exception("unexpected error while loading %s", target)
             self.load_failed.emit(f"{type(exc).__name__}: {exc}")
         else:
             self.loaded.emit(result)
@@ -117,22 +121,23 @@ class EngineWorker(QObject):
 
     @Slot()
     def shutdown(self) -> None:
-        """Stop the engine's child process, then end this thread's event loop."""
+        """Close the backend, then end this thread's event loop."""
         self.stopping = True
-        if self._engine is not None:
-            try:
-                self._engine.close()
-            except Exception:
-                log.exception("engine close failed")
-            self._engine = None
+        self.close_backend()
+        self._engine = None
         self.stopped.emit()
         thread = self.thread()
         thread.quit()
 
-    def close_from_outside(self) -> None:
-        """Last resort when the thread did not stop in time (e.g. blocked in a load)."""
-        if self._engine is not None:
-            self._engine.close()
+    def close_backend(self) -> None:
+        """Close the backend; safe from any thread (``Backend.close``): a load or answer running here ends now."""
+        engine = self._engine
+        if engine is None:
+            return
+        try:
+            engine.close()
+        except Exception:
+            log.exception("engine close failed")
 
 
 class EngineThread(QObject):
@@ -142,11 +147,11 @@ class EngineThread(QObject):
     _chat_requested = Signal(int, object, object, object)
     _shutdown_requested = Signal()
 
-    def __init__(self, log_dir: Path | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, make_backend: BackendFactory, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.thread = QThread()
         self.thread.setObjectName("engine")
-        self.worker = EngineWorker(log_dir)
+        self.worker = EngineWorker(make_backend)
         self.worker.moveToThread(self.thread)
         queued = Qt.ConnectionType.QueuedConnection
         self._load_requested.connect(self.worker.load, queued)
@@ -157,9 +162,9 @@ class EngineThread(QObject):
         self.worker.finished.connect(self._forget, queued)
         self.thread.start()
 
-    def load(self, spec: ModelSpec) -> None:
-        """Ask the worker to load ``spec``; answers with ``worker.loaded`` or ``worker.load_failed``."""
-        self._load_requested.emit(spec)
+    def load(self, target: object) -> None:
+        """Ask the worker to load ``target``; answers with ``worker.loaded`` or ``worker.load_failed``."""
+        self._load_requested.emit(target)
 
     def chat(self, messages: Sequence[Message], params: SamplingParams) -> int:
         """Start a request; returns its id. Its events come back through the worker's signals."""
@@ -180,16 +185,20 @@ class EngineThread(QObject):
         self._tokens.pop(request_id, None)
 
     def stop(self, timeout_ms: int = 10_000) -> bool:
-        """Flag → cancel → shutdown (engine closes on its thread) → quit → wait. True if it stopped."""
+        """Flag → cancel → close the backend from here → shutdown → quit → wait. True if it stopped.
+
+        Closing from this thread is what makes it prompt: a load of a large model or an answer in
+        progress on the engine thread ends at once instead of running to its end.
+        """
         if not self.thread.isRunning():
             return True
         self.worker.stopping = True
         self.cancel()
+        self.worker.close_backend()
         self._shutdown_requested.emit()
         stopped = self.thread.wait(timeout_ms)
         if not stopped:
-            log.warning("engine thread did not stop within %d ms; closing the engine from here", timeout_ms)
-            self.worker.close_from_outside()
+            log.warning("engine thread did not stop within %d ms", timeout_ms)
             self.thread.quit()
             stopped = self.thread.wait(2000)
         return stopped

@@ -24,7 +24,7 @@ from .errors import (
 )
 from .events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
 from .images import PreparedImage, prepare_image
-from .requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams
+from .requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams, Tuning
 from .structured import ResponseFormat
 
 __all__ = [
@@ -34,5 +34,5 @@ __all__ = [
     "ResponseFormat", "UnsupportedSchema",
     "ModelSpec", "NoChatTemplate", "NotAGGUF", "PreparedImage", "ProjectorMismatch", "SamplingParams",
     "Stage", "StageChanged", "StopReason", "TextDelta", "Timings", "TruncatedGGUF", "UnknownArchitecture",
-    "Usage", "VisionDeskError", "prepare_image",
+    "Tuning", "Usage", "VisionDeskError", "prepare_image",
 ]

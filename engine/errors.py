@@ -163,6 +163,35 @@ class EngineCrashed(VisionDeskError):
                          "out. Your conversation is kept; the next message restarts the model.")
 
 
+class EngineHung(VisionDeskError):
+    """The engine's child process stopped answering within its deadline and was stopped."""
+
+    def __init__(self, during: str, waited_s: float) -> None:
+        self.during, self.waited_s = during, waited_s
+        super().__init__(
+            f"The model process stopped answering while {during} (nothing for {waited_s:g} s), so it was "
+            "stopped. Your conversation is kept; try again. If it happens again, the model may be too large or "
+            "too slow for this computer: choose a smaller model or a smaller context size.")
+
+
+class EngineProtocolError(VisionDeskError):
+    """The parent and the engine process did not understand each other: a bug, never the user's input."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"The model process and VisionDesk did not understand each other ({detail}). This is "
+                         "a bug in VisionDesk; the next message restarts the model.")
+
+
+class EngineClosed(VisionDeskError):
+    """The engine was closed (the app is stopping) while a request ran."""
+
+    def __init__(self, during: str = "") -> None:
+        self.during = during
+        where = f" while {during}" if during else ""
+        super().__init__(f"The model was closed{where}; load it again to continue.")
+
+
 class ModelLoadFailed(VisionDeskError):
     """llama.cpp refused to load the model for a reason not covered above."""
 
@@ -185,6 +214,7 @@ _BY_NAME: dict[str, type[VisionDeskError]] = {
     c.__name__: c for c in (
         InputError, ModelFileMissing, NotAModelFile, NotAGGUF, TruncatedGGUF, UnknownArchitecture, NotAProjector,
         ProjectorMismatch, ImagesNeedProjector, ContextOverflow, NoChatTemplate, ImageError,
-        UnsupportedSchema, AnswerInvalid, EngineCrashed, ModelLoadFailed, EngineFailure,
+        UnsupportedSchema, AnswerInvalid, EngineCrashed, EngineHung, EngineProtocolError, EngineClosed,
+        ModelLoadFailed, EngineFailure,
     )
 }

@@ -120,6 +120,43 @@ def physical_cores() -> int:
 
 
 @dataclasses.dataclass(frozen=True)
+class SimulatedGpu:
+    """TEST SEAM, never used by the product: a GPU that does not exist, for tests of the fit-and-fall-back path.
+
+    The layer planner sees one device with ``free_mib`` of free memory, and loading with more than
+    ``max_layers`` layers (None: no limit) fails as if memory ran out. Layers "on" it really run on the
+    CPU. Only tests set ``Tuning.simulated_gpu``.
+    """
+
+    free_mib: int
+    max_layers: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Tuning:
+    """Switches of the local engine's speed paths. The defaults are the product; tests and benchmarks flip them.
+
+    Each field names a path that has a plain alternative, so the two can be compared (A/B) and proven
+    to give the same answers.
+    """
+
+    # CPU only: a follow-up of a few tokens deep in a cached conversation is widened into one 64-token
+    # batch (see prompt_cache.widen_small_batch). False reads exactly the new tokens.
+    widen_batches: bool = True
+    # Plain greedy decoding on the host takes the argmax of llama.cpp's logits in place; False sends it
+    # through llama.cpp's native greedy sampler (the same pick, slower on large vocabularies).
+    host_greedy: bool = True
+    # Where the sampler chain runs: None samples inside the decode graph when the output layer is on a
+    # GPU, on the host otherwise; True or False forces one.
+    device_sampling: bool | None = None
+    # Flush denormal floats to zero in the engine process (see worker/denormals.py); False keeps IEEE
+    # arithmetic. It is fixed when the process starts, so changing it starts a new engine process.
+    flush_denormals: bool = True
+    # TEST SEAM: a simulated GPU; None (always, outside tests) uses the real devices.
+    simulated_gpu: SimulatedGpu | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class ModelSpec:
     """Which model to load and how."""
 
@@ -137,6 +174,7 @@ class ModelSpec:
     # back. False keeps only the window (less memory on long contexts, as llama-server does); an edit
     # further back than the window then reads the whole prompt again.
     full_swa_cache: bool = True
+    tuning: Tuning = Tuning()  # switches of the engine's speed paths and the test seam; the defaults are the product
 
     def resolved_threads(self) -> tuple[int, int]:
         """Threads for generation and for prompt reading."""

@@ -1,84 +1,103 @@
 """The local backend's public face: ``LocalEngine.load`` and ``LocalEngine.chat`` (a stream of typed events).
 
 The parent process never loads llama.cpp. It checks files and images, renders the chat template
-and talks to a child process over a pipe; the child owns llama.cpp. A native crash there (a bad
-GGUF can abort or segfault) becomes an ``EngineCrashed`` error event, and the next request starts
-a new child and loads the model again.
+and talks to a child process over a pipe in the typed messages of ``worker/protocol.py``; the child
+owns llama.cpp. A native crash there (a bad GGUF can abort or segfault) becomes an ``EngineCrashed``
+error event, a child silent past its deadline (``Deadlines``) is killed and reported as
+``EngineHung``, and the next request starts a new child and loads the model again.
 """
 
 from __future__ import annotations
 
-import ast
+import dataclasses
 import logging
-import os
-import subprocess
-import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from multiprocessing.connection import Client
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from ..cancel import CancelToken
 from ..errors import (
+    EngineClosed,
     EngineCrashed,
     EngineFailure,
+    EngineHung,
+    EngineProtocolError,
     ImageError,
     ImagesNeedProjector,
     NoChatTemplate,
     NotAProjector,
     VisionDeskError,
-    rebuild,
 )
-from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
+from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta
 from ..gguf_header import check_pair, read_gguf_info
 from ..images import PreparedImage, prepare_image
 from ..pixel_cache import PixelCache
-from ..requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams
+from ..requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams, Tuning
 from .chat_template import render_prompt
+from .child_process import ChildGone, ChildHung, ChildProcess, Deadlines
 from .image_cache import ImageIdentityCache, ImageRef, as_source
 from .load_result import LoadResult
-from .worker.cancel_flag import CancelFlag
-from .worker.protocol import ChatJob
+from .worker.protocol import (
+    Alive,
+    ChatJob,
+    ChildMessage,
+    Done,
+    ErrorReply,
+    InfoRequest,
+    Loaded,
+    LoadRequest,
+    NeedPixels,
+    Ok,
+    ParentMessage,
+    Pixels,
+    Quit,
+    ResetRequest,
+    StageReport,
+    SystemInfo,
+    Text,
+)
 
 log = logging.getLogger(__name__)
 
 PRIVATE_PIXEL_BYTES = 512 * 1024**2  # the private pixel folder of an engine given none (the command line)
 CANCEL_GRACE_S = 0.2  # after this, a cancelled request ends even if the child is still busy
+QUIT_WAIT_S = 3.0  # an idle child asked to quit gets this long before it is killed
 _STAGE_WORDS = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding an image",
                 Stage.READING_PROMPT: "reading the prompt", Stage.GENERATING: "writing the answer"}
 
 
-class _ChildDied(Exception):
-    def __init__(self, exitcode: int | None) -> None:
-        super().__init__(exitcode)
-        self.exitcode = exitcode
-
-
 class LocalEngine:
-    """The llama.cpp ``Backend``: loads one GGUF model at a time and answers chat requests; one thread at a time."""
+    """The llama.cpp ``Backend``: loads one GGUF model at a time and answers chat requests.
 
-    def __init__(self, log_dir: Path | None = None, pixels: PixelCache | None = None) -> None:
-        """An engine that logs its child process into ``log_dir``.
+    Requests come from one thread at a time. ``close`` may come from any thread, also while a request
+    runs: it kills the engine process by its pid, and the running request ends with a ``Finished``
+    event (cancelled) or, for ``load``, ``EngineClosed``. ``deadlines`` bound every wait for the process.
+    """
 
-        ``pixels``: where prepared pixels are shared with the engine process (the app's cache); by default a
-        private temporary folder, removed by ``close``.
+    def __init__(self, log_dir: Path | None = None, deadlines: Deadlines = Deadlines(),
+                 pixels: PixelCache | None = None) -> None:
+        """An engine logging its process into ``log_dir``.
+
+        ``pixels``: where prepared pixels are shared with the engine process (the app's cache); by default
+        a private temporary folder that ``close`` removes.
         """
-        self._log_dir = str(log_dir) if log_dir else None
+        self._log_dir = Path(log_dir) if log_dir else None
         self._own_pixels = tempfile.TemporaryDirectory(prefix="visiondesk-pixels-") if pixels is None else None
         self._pixel_cache = pixels or PixelCache(Path(self._own_pixels.name) if self._own_pixels else Path(),
                                                  PRIVATE_PIXEL_BYTES)
-        self._proc: Any = None
-        self._conn: Any = None
-        self._flag: Any = None
+        self._deadlines = deadlines
+        self._lock = threading.Lock()  # guards _child and _closed against close() from another thread
+        self._child: ChildProcess | None = None
+        self._closed = False
         self._spec: ModelSpec | None = None
         self._loaded: LoadResult | None = None
         self._template = ""
         self._bos = ""
         self._eos = ""
-        self._draining = False
         self._next_id = 0
         self._image_ids = ImageIdentityCache()
 
@@ -95,113 +114,95 @@ class LocalEngine:
         return self._loaded
 
     @property
+    def deadlines(self) -> Deadlines:
+        """How long each kind of request may keep the engine process silent."""
+        return self._deadlines
+
+    @property
     def pid(self) -> int | None:
         """The child process's id while it runs."""
-        return int(self._proc.pid) if self._alive() else None
+        child = self._child
+        return child.pid if child is not None and child.alive() else None
 
-    def _alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+    def _live_child(self) -> ChildProcess | None:
+        child = self._child
+        return child if child is not None and child.alive() else None
 
-    def _start(self) -> None:
-        """Start the child: it listens on a local socket and prints the address; we connect."""
-        self._discard_process()
-        self._flag = CancelFlag.create()
-        key = os.urandom(32)
-        env = {**os.environ, "VISIONDESK_ENGINE_AUTHKEY": key.hex()}
-        stderr: Any = subprocess.DEVNULL
-        if self._log_dir:
-            Path(self._log_dir).mkdir(parents=True, exist_ok=True)
-            stderr = open(Path(self._log_dir) / "engine-stderr.log", "ab")  # noqa: SIM115 - child owns it
-        child = ["--visiondesk-engine-child"] if getattr(sys, "frozen", False) else \
-            ["-m", "visiondesk.engine.llama.worker.child"]  # a frozen app re-runs itself (see visiondesk.cli)
-        cmd = [sys.executable, *child, str(self._flag.path), self._log_dir or ""]
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
-                                      env=env)
-        if stderr is not subprocess.DEVNULL:
-            stderr.close()
-        line = self._proc.stdout.readline()
-        if not line:
-            code = self._proc.wait(5)
-            raise EngineCrashed(code, "starting the model process")
-        self._conn = Client(ast.literal_eval(line.decode().strip()), authkey=key)
-        self._proc.stdout.close()
-        self._draining = False
-        log.info("engine process %s started", self._proc.pid)
+    def _child_for(self, tuning: Tuning) -> ChildProcess:
+        """The running child if it was started with ``tuning``'s process settings, else a new one."""
+        child = self._live_child()
+        if child is None or child.flushes_denormals != tuning.flush_denormals:
+            child = self._start(tuning)
+        return child
 
-    def _discard_process(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            try:
-                self._proc.wait(2)
-            except subprocess.TimeoutExpired:
-                log.warning("engine process %s did not exit", self._proc.pid)
-        if self._flag is not None:
-            self._flag.close()
-        self._proc = self._conn = self._flag = None
-
-    def _receive(self, timeout: float = 0.01) -> tuple[Any, ...] | None:
-        """A message if one arrives within ``timeout``; raises ``_ChildDied``."""
+    def _start(self, tuning: Tuning) -> ChildProcess:
+        """Start a child (replacing any) and connect to it; raises ``VisionDeskError``."""
+        self._discard_child()
+        with self._lock:
+            if self._closed:
+                raise EngineClosed("starting the model process")
+            child = self._child = ChildProcess.spawn(self._log_dir, tuning.flush_denormals)
         try:
-            if self._conn.poll(timeout):
-                msg: tuple[Any, ...] = self._conn.recv()
-                return msg
-        except (EOFError, OSError):
-            pass
-        else:
-            if self._proc.poll() is None:
-                return None
-        try:
-            code = self._proc.wait(2)
-        except subprocess.TimeoutExpired:
-            code = None
-        raise _ChildDied(code)
+            child.connect(self._deadlines.request_s)
+        except (ChildGone, ChildHung) as lost:
+            raise self._lost(lost, "starting the model process") from None
+        return child
 
-    def _send(self, message: tuple[Any, ...]) -> None:
-        """Send to the child; a broken pipe means it died (between requests, too)."""
-        try:
-            self._conn.send(message)
-        except (OSError, EOFError, ValueError):
-            try:
-                code = self._proc.wait(2)
-            except subprocess.TimeoutExpired:
-                code = None
-            raise _ChildDied(code) from None
+    def _discard_child(self) -> None:
+        with self._lock:
+            child, self._child = self._child, None
+        if child is not None:
+            child.discard()
 
-    def _request(self, message: tuple[Any, ...], during: str) -> tuple[Any, ...]:
-        """Send a request and wait for its single reply; errors are raised."""
-        self._drain()
-        self._flag.value = 0
-        try:
-            self._send(message)
-            while (reply := self._receive(0.05)) is None:
-                pass
-        except _ChildDied as died:
-            self._discard_process()
-            raise EngineCrashed(died.exitcode, during) from None
-        if reply[0] == "error":
-            raise rebuild(*reply[1:])
-        return reply
+    def _lost(self, lost: ChildGone | ChildHung, during: str) -> VisionDeskError:
+        """The error for a child that died, hung or was closed; the child is gone afterwards."""
+        self._discard_child()
+        if self._closed:
+            return EngineClosed(during)
+        if isinstance(lost, ChildHung):
+            log.error("engine process stopped answering for %.1f s while %s; killed", lost.waited_s, during)
+            return EngineHung(during, lost.waited_s)
+        log.error("engine process died (exit code %s) while %s", lost.exitcode, during)
+        return EngineCrashed(lost.exitcode, during)
 
-    def _drain(self) -> None:
-        """Wait for a request the caller abandoned to end in the child."""
-        while self._draining:
-            try:
-                msg = self._receive(0.05)
-            except _ChildDied:
-                self._discard_process()
-                return
-            if msg is not None and msg[0] in ("done", "error"):
-                self._draining = False
+    def _unexpected(self, reply: ChildMessage, request: ParentMessage) -> EngineProtocolError:
+        """An answer this side does not understand: the child's state is unknown, so it goes."""
+        self._discard_child()
+        log.error("engine process answered %r to %s", reply, type(request).__name__)
+        return EngineProtocolError(f"{type(reply).__name__} in answer to {type(request).__name__}")
+
+    def _request(self, child: ChildProcess, message: ParentMessage, during: str, deadline_s: float) -> ChildMessage:
+        """Send a request and wait for its single reply; an error reply is raised."""
+        child.cancel(False)
+        child.busy = True
+        try:
+            child.send(message)
+            reply = child.reply(deadline_s)
+        except (ChildGone, ChildHung) as lost:
+            raise self._lost(lost, during) from None
+        child.busy = False
+        match reply:
+            case ErrorReply():
+                raise reply.error()
+            case _:
+                return reply
+
+    def _settle(self) -> None:
+        """Let a request the caller abandoned end in the child; a child that cannot is replaced later."""
+        child = self._child
+        if child is None or not child.draining:
+            return
+        try:
+            child.drain(self._deadlines.silence_s)
+        except (ChildGone, ChildHung) as lost:
+            log.warning("the engine process did not finish an abandoned request: %r", lost)
+            self._discard_child()
 
     # ---- public API ----------------------------------------------------------------------------
 
     def load(self, spec: ModelSpec) -> LoadResult:
         """Check the files, then load them in the child process. Blocks; raises ``VisionDeskError``."""
-        spec = ModelSpec(**{**spec.__dict__, "model": Path(spec.model),
-                            "mmproj": Path(spec.mmproj) if spec.mmproj else None})
+        spec = dataclasses.replace(spec, model=Path(spec.model), mmproj=Path(spec.mmproj) if spec.mmproj else None)
         info = read_gguf_info(spec.model)
         if info.is_projector:
             raise NotAProjector(spec.model, "clip: this is a projector; pass it as the mmproj, not the model")
@@ -210,32 +211,47 @@ class LocalEngine:
         template = spec.chat_template or info.chat_template
         if not template:
             raise NoChatTemplate(spec.model)
-        if not self._alive():
-            self._start()
-        reply = self._request(("load", spec), _STAGE_WORDS[Stage.LOADING])
-        r = reply[1]
-        self._spec, self._template = spec, template
-        self._bos, self._eos = r["bos_token"], r["eos_token"]
-        self._loaded = LoadResult(model_name=spec.model.stem, runs_on=r["backend"],
-                                  model=spec.model, mmproj=spec.mmproj, backend=r["backend"],
-                                  gpu_layers=r["gpu_layers"], n_layers=r["n_layers"], n_ctx=r["n_ctx"],
-                                  vision=r["vision"], chat_template_source="configured" if spec.chat_template
-                                  else "gguf", fallback_reason=r["fallback_reason"], load_ms=r["load_ms"],
-                                  threads=r["threads"], threads_batch=r["threads_batch"],
-                                  threads_note=r["threads_note"], warmup_tokens=r["warmup_tokens"])
-        return self._loaded
+        with self._lock:
+            self._closed = False  # an explicit load after close() starts over
+        self._settle()
+        loaded = self._load_in(self._child_for(spec.tuning), spec)
+        self._spec, self._template, self._bos, self._eos = spec, template, loaded.bos_token, loaded.eos_token
+        self._loaded = loaded.result
+        return loaded.result
+
+    def _load_in(self, child: ChildProcess, spec: ModelSpec) -> Loaded:
+        request = LoadRequest(spec)
+        child.model = None  # the child unloads first; a failed load leaves none
+        match self._request(child, request, _STAGE_WORDS[Stage.LOADING], self._deadlines.load_s):
+            case Loaded() as loaded:
+                child.model = spec
+                return loaded
+            case other:
+                raise self._unexpected(other, request)
 
     def system_info(self) -> dict[str, Any]:
         """llama.cpp build and devices, as the child process sees them."""
-        if not self._alive():
-            self._start()
-        info: dict[str, Any] = self._request(("info",), "reading system information")[1]
-        return info
+        self._settle()
+        child = self._live_child() or self._start(self._spec.tuning if self._spec else Tuning())
+        request = InfoRequest()
+        match self._request(child, request, "reading system information", self._deadlines.request_s):
+            case SystemInfo(info=info):
+                return info
+            case other:
+                raise self._unexpected(other, request)
 
     def reset_conversation(self) -> None:
         """Forget the cached conversation (image embeddings stay cached)."""
-        if self._alive() and self._spec is not None:
-            self._request(("reset",), "resetting")
+        self._settle()
+        child = self._live_child()
+        if child is None or child.model is None:
+            return
+        request = ResetRequest()
+        match self._request(child, request, "resetting", self._deadlines.request_s):
+            case Ok():
+                return
+            case other:
+                raise self._unexpected(other, request)
 
     def chat(self, messages: Sequence[Message], sampling: SamplingParams = SamplingParams(),
              cancel: CancelToken | None = None) -> Iterator[EngineEvent]:
@@ -258,77 +274,89 @@ class LocalEngine:
                 if img is not None:
                     fresh[i] = img
             prompt = render_prompt(self._template, messages, bos_token=self._bos, eos_token=self._eos)
-            if not self._alive():
+            self._settle()
+            child = self._live_child()
+            if child is None or child.model != spec:  # restarted, or started without the model (system_info)
                 stage = Stage.LOADING
                 yield StageChanged(Stage.LOADING, time.monotonic())
-                self._start()
-                self._request(("load", spec), _STAGE_WORDS[Stage.LOADING])
-        except VisionDeskError as exc:
+                child = self._child_for(spec.tuning)
+                self._load_in(child, spec)
+        except VisionDeskError as exc:  # EngineClosed too: a request after close() is an error, not a cancel
             yield self._finished(StopReason.ERROR, exc)
             return
-        self._drain()
         self._next_id += 1
         job = ChatJob(self._next_id, prompt, tuple(refs), sampling)
-        self._flag.value = 0
+        child.cancel(False)
+        child.busy = True
         finished = False
         first_text: float | None = None
+        silence_s = self._deadlines.silence_s
         try:
-            self._send(("chat", job))
+            child.send(job)
+            heard = time.monotonic()  # the last message, or the caller handing control back
             while True:
                 if cancel.cancelled:
-                    self._flag.value = 1
+                    child.cancel()
                     asked = cancel.cancelled_at or time.monotonic()
                     if time.monotonic() - asked > CANCEL_GRACE_S:
-                        self._draining = True
+                        child.draining = True
                         finished = True
                         yield self._finished(StopReason.CANCELLED)
                         return
-                msg = self._receive(0.01)
-                if msg is None:
-                    continue
+                msg = child.receive(0.01)
                 now = time.monotonic()
-                kind = msg[0]
-                if kind == "text":
-                    if first_text is None:
-                        first_text = now
-                    yield TextDelta(msg[1], now)
-                elif kind == "need_pixels":
-                    try:
-                        pixels = {i: self._pixels(i, sources[i], refs[i], fresh, spec.image_max_pixels)
-                                  for i in msg[1]}
-                    except VisionDeskError as exc:
-                        self._send(("pixels", None))
-                        self._draining = True
+                if msg is None:
+                    if now - heard > silence_s:
+                        raise ChildHung(silence_s)
+                    continue
+                match msg:
+                    case Alive():  # long native work goes on: the silence counts from here
+                        pass
+                    case Text(text=text):
+                        if first_text is None:
+                            first_text = now
+                        yield TextDelta(text, now)
+                    case NeedPixels(indices=indices):
+                        try:
+                            pixels = {i: self._pixels(i, sources[i], refs[i], fresh, spec.image_max_pixels)
+                                      for i in indices}
+                        except VisionDeskError as exc:
+                            child.send(Pixels(None))
+                            child.draining = True
+                            finished = True
+                            yield self._finished(StopReason.ERROR, exc)
+                            return
+                        child.send(Pixels(pixels))
+                    case StageReport(stage=stage, index=index, total=total):
+                        yield StageChanged(stage, now, index, total)
+                    case Done(stop_reason=reason, usage=usage, timings=timings):
                         finished = True
-                        yield self._finished(StopReason.ERROR, exc)
+                        child.busy = False
+                        ttft = ((first_text or now) - t0) * 1000.0
+                        yield Finished(reason, now, usage=usage, timings=dataclasses.replace(timings, ttft_ms=ttft),
+                                       backend=self._backend(), gpu_layers=self._gpu_layers())
                         return
-                    self._send(("pixels", pixels))
-                elif kind == "stage":
-                    stage = Stage(msg[1])
-                    yield StageChanged(stage, now, msg[2], msg[3])
-                elif kind == "done":
-                    finished = True
-                    t = msg[3]
-                    ttft = ((first_text or now) - t0) * 1000.0
-                    yield Finished(StopReason(msg[1]), now, usage=Usage(**msg[2]), timings=Timings(
-                        ttft_ms=ttft, encode_ms=t.get("encode_ms", 0.0), prompt_ms=t.get("prompt_ms", 0.0),
-                        decode_ms=t.get("decode_ms", 0.0), prompt_tok_s=t.get("prompt_tok_s", 0.0),
-                        decode_tok_s=t.get("decode_tok_s", 0.0)), backend=self._backend(),
-                        gpu_layers=self._loaded.gpu_layers if self._loaded else 0)
-                    return
-                elif kind == "error":
-                    finished = True
-                    yield self._finished(StopReason.ERROR, rebuild(*msg[1:]))
-                    return
-        except _ChildDied as died:
+                    case ErrorReply():
+                        finished = True
+                        child.busy = False
+                        yield self._finished(StopReason.ERROR, msg.error())
+                        return
+                    case _:
+                        finished = True
+                        yield self._finished(StopReason.ERROR, self._unexpected(msg, job))
+                        return
+                heard = time.monotonic()
+        except (ChildGone, ChildHung) as lost:
             finished = True
-            self._discard_process()
-            log.error("engine process died (exit code %s) while %s", died.exitcode, _STAGE_WORDS[stage])
-            yield self._finished(StopReason.ERROR, EngineCrashed(died.exitcode, _STAGE_WORDS[stage]))
+            error = self._lost(lost, _STAGE_WORDS[stage])
+            if isinstance(error, EngineClosed):
+                yield self._finished(StopReason.CANCELLED)
+            else:
+                yield self._finished(StopReason.ERROR, error)
         finally:
-            if not finished and self._alive():  # the caller stopped iterating: let the child stop too
-                self._flag.value = 1
-                self._draining = True
+            if not finished and child is self._child and child.alive():  # the caller stopped iterating
+                child.cancel()
+                child.draining = True
 
     def _pixels(self, index: int, source: ImageSource | ImageAttachment, ref: ImageRef,
                 fresh: dict[int, PreparedImage], max_pixels: int) -> str:
@@ -344,27 +372,36 @@ class LocalEngine:
     def _backend(self) -> str:
         return self._loaded.backend if self._loaded else ""
 
+    def _gpu_layers(self) -> int:
+        return self._loaded.gpu_layers if self._loaded else 0
+
     def _finished(self, reason: StopReason, error: VisionDeskError | None = None) -> Finished:
-        return Finished(reason, time.monotonic(), error=error, backend=self._backend(),
-                        gpu_layers=self._loaded.gpu_layers if self._loaded else 0)
+        return Finished(reason, time.monotonic(), error=error, backend=self._backend(), gpu_layers=self._gpu_layers())
 
     def close(self) -> None:
-        """Stop any generation and the child process."""
+        """Stop any request and the child process. Safe from any thread, also while a request runs.
+
+        An idle child is asked to quit; a busy one is killed by its pid (never through the pipe a
+        running request reads). A streaming answer then ends with a cancelled ``Finished`` event; a
+        ``load`` raises ``EngineClosed``, and so do requests made after ``close`` (a chat as an error
+        event), until a ``load`` starts a new child.
+        """
+        with self._lock:
+            self._closed = True
+            child = self._child
         if self._own_pixels is not None:
             self._own_pixels.cleanup()
-        if self._proc is None:
+        if child is None:
             return
-        if self._alive():
-            self._flag.value = 1
-            try:
-                self._conn.send(("quit",))
-            except OSError:
-                pass
-            try:
-                self._proc.wait(3)
-            except subprocess.TimeoutExpired:
-                log.warning("engine process did not quit in time; killing it")
-        self._discard_process()
+        if child.busy or child.draining or not child.alive():
+            child.kill()
+        else:
+            child.cancel()
+            child.quit(Quit(), QUIT_WAIT_S)
+        with self._lock:
+            if self._child is child:
+                self._child = None
+        child.discard()
 
     def __enter__(self) -> LocalEngine:
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,3 +64,22 @@ def run(engine: LocalEngine, messages: list[Message], sampling: SamplingParams =
     final = events[-1]
     assert isinstance(final, Finished)
     return text, final, events
+
+
+def process_gone(pid: int) -> bool:
+    """Whether ``pid`` has exited: no such process, or a zombie nobody reaped yet (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def wait_gone(pid: int, within_s: float) -> bool:
+    """Poll until ``pid`` is gone; False if it still runs after ``within_s``."""
+    until = time.monotonic() + within_s
+    while not process_gone(pid):
+        if time.monotonic() > until:
+            return False
+        time.sleep(0.02)
+    return True

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from visiondesk.engine import Message
+from visiondesk.engine import Message, Tuning
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.llama.worker.prompt_cache import (
     FA_TILE,
@@ -221,3 +221,15 @@ def test_a_widened_follow_up_answers_like_a_cold_start(fresh: LocalEngine, image
     assert f2.usage.images_encoded == 0 and f2.usage.images_reused == 1
     assert f2.usage.prompt_tokens_evaluated == FA_TILE
     assert a2 == cold(test_models, follow)
+
+
+def test_widening_is_a_typed_switch_of_the_load_request(test_models: GeneratedModels,
+                                                        images: dict[str, Path]) -> None:
+    """``Tuning(widen_batches=False)`` (the benchmark's A/B) reads the same follow-up's new tokens alone."""
+    q1 = Message.user("Please look at this picture carefully. " * 6, images["green"])
+    with LocalEngine() as e:
+        e.load(spec(test_models, tuning=Tuning(widen_batches=False)))
+        a1, _, _ = run(e, [q1])
+        _, f2, _ = run(e, [q1, Message.assistant(a1), Message.user("More colours?")])
+    assert f2.usage.images_encoded == 0 and f2.usage.images_reused == 1
+    assert 0 < f2.usage.prompt_tokens_evaluated < FA_TILE

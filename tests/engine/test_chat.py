@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from visiondesk.engine import Message, SamplingParams, Stage, StageChanged, StopReason, TextDelta
+from visiondesk.engine import Message, SamplingParams, Stage, StageChanged, StopReason, TextDelta, Tuning
 from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import GREEDY, run, spec
@@ -136,14 +135,13 @@ def test_stop_reason_length_and_usage(engine: LocalEngine) -> None:
     assert fin.backend == "CPU"
 
 
-def image_turns_per_mode(test_models: GeneratedModels, image: Path, monkeypatch: pytest.MonkeyPatch, env: str,
-                         sampling: SamplingParams) -> dict[str, tuple[str, str]]:
-    """An image question and a follow-up, in a fresh engine with ``env`` set to "0" and to "1"."""
+def image_turns_per_mode(test_models: GeneratedModels, image: Path, switch: str,
+                         sampling: SamplingParams) -> dict[bool, tuple[str, str]]:
+    """An image question and a follow-up, in a fresh engine with the ``Tuning`` field ``switch`` off and on."""
     answers = {}
-    for mode in ("0", "1"):
-        monkeypatch.setenv(env, mode)
+    for mode in (False, True):
         with LocalEngine() as e:
-            e.load(spec(test_models))
+            e.load(spec(test_models, tuning=Tuning(**{switch: mode})))
             q = [Message.user("Describe.", image)]
             a, _, _ = run(e, q, sampling)
             b, _, _ = run(e, [*q, Message.assistant(a), Message.user("More?")], sampling)
@@ -151,34 +149,34 @@ def image_turns_per_mode(test_models: GeneratedModels, image: Path, monkeypatch:
     return answers
 
 
-def test_on_device_sampling_matches_host_sampling(test_models: GeneratedModels, images: dict[str, Path],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_device_sampling_matches_host_sampling(test_models: GeneratedModels, images: dict[str, Path]) -> None:
     """Sampling inside the decode graph (used when the output layer is on a GPU) changes nothing."""
-    answers = image_turns_per_mode(test_models, images["green"], monkeypatch, "VISIONDESK_BACKEND_SAMPLING",
+    answers = image_turns_per_mode(test_models, images["green"], "device_sampling",
                                    SamplingParams(temperature=0, max_tokens=24, repeat_penalty=1.0))
-    assert answers["0"] == answers["1"]
+    assert answers[False] == answers[True]
 
 
 def test_plain_greedy_picks_what_llama_cpps_greedy_sampler_picks(test_models: GeneratedModels,
-                                                                 images: dict[str, Path],
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                 images: dict[str, Path]) -> None:
     """Plain greedy on the host is an argmax over llama.cpp's logits; its native greedy sampler agrees."""
-    answers = image_turns_per_mode(test_models, images["blue"], monkeypatch, "VISIONDESK_NATIVE_GREEDY",
+    answers = image_turns_per_mode(test_models, images["blue"], "host_greedy",
                                    SamplingParams(temperature=0, max_tokens=32, repeat_penalty=1.0))
-    assert answers["0"] == answers["1"]
-    assert len(set(answers["0"][0])) > 3  # a varied answer, not one token over and over
+    assert answers[True] == answers[False]
+    assert len(set(answers[True][0])) > 3  # a varied answer, not one token over and over
 
 
-def test_only_plain_greedy_on_the_host_skips_the_native_chain(monkeypatch: pytest.MonkeyPatch) -> None:
-    from visiondesk.engine.llama.worker.sampling import GreedyArgmax, token_picker
+def test_only_plain_greedy_on_the_host_skips_the_native_chain() -> None:
+    from visiondesk.engine.llama.worker.sampling import GreedyArgmax, sample_on_device, token_picker
 
-    def fast(params: SamplingParams, on_device: bool = False) -> bool:
-        return isinstance(token_picker(params, None, None, 8, on_device), GreedyArgmax)
+    def fast(params: SamplingParams, on_device: bool = False, host_greedy: bool = True) -> bool:
+        return isinstance(token_picker(params, None, None, 8, on_device, host_greedy), GreedyArgmax)
 
     plain = SamplingParams(temperature=0, repeat_penalty=1.0)
     assert fast(plain)
     assert not fast(plain, on_device=True)  # the device samples in its graph
     assert not fast(SamplingParams(temperature=0, repeat_penalty=1.1))  # penalties need the chain
     assert not fast(SamplingParams(temperature=0.7, repeat_penalty=1.0))
-    monkeypatch.setenv("VISIONDESK_NATIVE_GREEDY", "1")
-    assert not fast(plain)
+    assert not fast(plain, host_greedy=False)  # Tuning(host_greedy=False)
+    # Tuning.device_sampling: None follows where the output layer runs; True/False force it.
+    assert sample_on_device(33, 32) and not sample_on_device(32, 32)
+    assert sample_on_device(0, 32, forced=True) and not sample_on_device(33, 32, forced=False)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from visiondesk.engine import Message
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.llama.worker.gpu_fit import FitInput, MiB, fallback_steps, plan_layers
+from visiondesk.engine.requests import SimulatedGpu, Tuning
 
 from tests.engine.conftest import run, spec
 from tests.model_factory import GeneratedModels
@@ -60,12 +60,15 @@ def test_fallback_steps_halve_then_cpu() -> None:
     assert fallback_steps(1) == [0]
 
 
-def test_simulated_out_of_memory_falls_back_to_fewer_layers(test_models: GeneratedModels,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def simulated(free_mib: int, max_layers: int | None = None) -> Tuning:
+    """FAKE: the engine's test seam for a GPU that does not exist here."""
+    return Tuning(simulated_gpu=SimulatedGpu(free_mib, max_layers))
+
+
+def test_simulated_out_of_memory_falls_back_to_fewer_layers(test_models: GeneratedModels) -> None:
     """FAKE: a simulated 8 GiB GPU on which more than one layer "fails to allocate"."""
-    monkeypatch.setenv("VISIONDESK_FAKE_GPU", "8192:1")
     with LocalEngine() as e:
-        result = e.load(spec(test_models, gpu_layers="auto"))
+        result = e.load(spec(test_models, gpu_layers="auto", tuning=simulated(8192, 1)))
         assert result.gpu_layers == 1 and result.warmup_tokens == 0  # partly on the "GPU": no warm-up
         assert result.backend == "FakeGPU"
         assert "out of GPU memory" in result.fallback_reason and "simulated" in result.fallback_reason
@@ -74,15 +77,13 @@ def test_simulated_out_of_memory_falls_back_to_fewer_layers(test_models: Generat
 
 
 def test_full_offload_warms_up_with_a_full_batch_and_leaves_no_trace(test_models: GeneratedModels,
-                                                                      engine: LocalEngine,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                      engine: LocalEngine) -> None:
     """FAKE: a simulated GPU with room for every layer (they run on the CPU). The load runs one full
     micro-batch (what llama-bench's warm-up pays for on a real GPU), and answers stay those of a CPU load."""
     assert engine.loaded is not None and engine.loaded.warmup_tokens == 0  # CPU: no full-batch warm-up
     cpu_text, _, _ = run(engine, [Message.user("warm or cold, the same answer")])
-    monkeypatch.setenv("VISIONDESK_FAKE_GPU", "8192")
     with LocalEngine() as e:
-        result = e.load(spec(test_models, gpu_layers="auto"))
+        result = e.load(spec(test_models, gpu_layers="auto", tuning=simulated(8192)))
         assert result.gpu_layers > result.n_layers  # every layer and the output "on the GPU"
         assert result.warmup_tokens == min(512, result.n_ctx - 1)
         text, fin, _ = run(e, [Message.user("warm or cold, the same answer")])
@@ -90,12 +91,10 @@ def test_full_offload_warms_up_with_a_full_batch_and_leaves_no_trace(test_models
         assert text == cpu_text
 
 
-def test_simulated_out_of_memory_ends_on_the_cpu(test_models: GeneratedModels,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_simulated_out_of_memory_ends_on_the_cpu(test_models: GeneratedModels) -> None:
     """FAKE: a simulated GPU on which no layer fits."""
-    monkeypatch.setenv("VISIONDESK_FAKE_GPU", "8192:0")
     with LocalEngine() as e:
-        result = e.load(spec(test_models, gpu_layers=3))
+        result = e.load(spec(test_models, gpu_layers=3, tuning=simulated(8192, 0)))
         assert result.gpu_layers == 0 and result.backend == "CPU"
         assert "now 0 layers" in result.fallback_reason
 

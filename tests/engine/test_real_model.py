@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from visiondesk.engine import Message, ModelSpec, SamplingParams, StopReason, TextDelta
+from visiondesk.engine import Message, ModelSpec, SamplingParams, StopReason, TextDelta, Tuning
 from visiondesk.engine.llama import LocalEngine
 
 from tests.engine.conftest import run
@@ -97,16 +97,15 @@ def test_edit_beyond_a_trimmed_sliding_window_reads_everything_again_like_a_cold
     assert warm == cold and warm.strip()
 
 
-def test_plain_greedy_argmax_matches_the_native_greedy_sampler_on_a_262k_vocabulary(
-        gemma: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plain_greedy_argmax_matches_the_native_greedy_sampler_on_a_262k_vocabulary(gemma: Path) -> None:
     """The engine's argmax over Gemma's 262,144 logits picks what llama.cpp's greedy sampler picks."""
     prompts = ["Question: What is the capital of France?\nAnswer:", "北京是中国的", "Once upon a time"]
     plain = SamplingParams(temperature=0, max_tokens=40, repeat_penalty=1.0)
     answers = {}
-    for mode in ("0", "1"):
-        monkeypatch.setenv("VISIONDESK_NATIVE_GREEDY", mode)
+    for host_greedy in (True, False):
         with LocalEngine() as e:
-            e.load(ModelSpec(model=gemma, n_ctx=1024, chat_template=PLAIN, threads=2))
-            answers[mode] = [run(e, [Message.user(p)], plain)[0] for p in prompts]
-    assert answers["0"] == answers["1"]
-    assert all(len(a) > 20 for a in answers["0"])
+            e.load(ModelSpec(model=gemma, n_ctx=1024, chat_template=PLAIN, threads=2,
+                             tuning=Tuning(host_greedy=host_greedy)))
+            answers[host_greedy] = [run(e, [Message.user(p)], plain)[0] for p in prompts]
+    assert answers[True] == answers[False]
+    assert all(len(a) > 20 for a in answers[True])

@@ -46,17 +46,22 @@ def system_info() -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m visiondesk.engine.worker.child FLAG_PATH [LOG_DIR]``: listen, print the address, serve."""
+    """``python -m visiondesk.engine.llama.worker.child PARENT_PID FLUSH FLAG_PATH [LOG_DIR]``: listen, serve.
+
+    FLUSH is 1 to flush denormal floats (``Tuning.flush_denormals``), 0 to keep IEEE arithmetic.
+    """
     from multiprocessing.connection import Listener
 
     from .cancel_flag import CancelFlag
     from .denormals import flush_denormals
+    from .parent_watch import exit_with_parent
 
-    flush_denormals()  # first: the threads llama.cpp starts later inherit it
+    exit_with_parent(int(argv[0]))
+    flush_denormals(argv[1] == "1")  # before llama.cpp starts its threads: they inherit it
 
     key = bytes.fromhex(os.environ.pop("VISIONDESK_ENGINE_AUTHKEY", ""))
-    flag = CancelFlag.attach(argv[0])
-    log_dir = argv[1] if len(argv) > 1 and argv[1] else None
+    flag = CancelFlag.attach(argv[2])
+    log_dir = argv[3] if len(argv) > 3 and argv[3] else None
     with Listener(authkey=key) as listener:
         sys.stdout.write(repr(listener.address) + "\n")
         sys.stdout.flush()
@@ -73,10 +78,11 @@ def main(argv: list[str]) -> int:
 
 
 def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
-    """Serve load/chat/info requests until the pipe closes or "quit" arrives."""
+    """Serve requests until the pipe closes or ``Quit`` arrives; an unknown message gets an error reply."""
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
-    from ...errors import VisionDeskError
+    from ...errors import EngineProtocolError, VisionDeskError
+    from .protocol import ChatJob, ErrorReply, InfoRequest, LoadRequest, Ok, Quit, ResetRequest, SystemInfo
     from .runtime import Runtime
 
     runtime = Runtime(cancel_flag, conn.send, conn.recv)
@@ -85,24 +91,31 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
             msg = conn.recv()
         except (EOFError, OSError):
             break
-        kind = msg[0]
+        except Exception as exc:  # a message that does not unpickle here (e.g. a class this side lacks)
+            log.error("unreadable message: %r", exc)
+            conn.send(ErrorReply.of(EngineProtocolError(f"a message could not be read: {exc}")))
+            continue
         try:
-            if kind == "load":
-                conn.send(("loaded", runtime.load(msg[1])))
-            elif kind == "chat":
-                runtime.chat(msg[1])
-            elif kind == "info":
-                conn.send(("info", system_info()))
-            elif kind == "reset":
-                runtime.reset()
-                conn.send(("ok",))
-            elif kind == "quit":
-                break
+            match msg:
+                case LoadRequest(spec=spec):
+                    conn.send(runtime.load(spec))
+                case ChatJob() as job:
+                    runtime.chat(job)
+                case InfoRequest():
+                    conn.send(SystemInfo(system_info()))
+                case ResetRequest():
+                    runtime.reset()
+                    conn.send(Ok())
+                case Quit():
+                    break
+                case _:
+                    log.error("unknown message %r", type(msg).__name__)
+                    conn.send(ErrorReply.unknown(msg))
         except VisionDeskError as exc:
-            conn.send(("error", type(exc).__name__, str(exc), dict(vars(exc))))
+            conn.send(ErrorReply.of(exc))
         except Exception as exc:
-            log.exception("request %s failed", kind)
-            conn.send(("error", "EngineFailure", f"The engine failed unexpectedly: {exc}"))
+            log.exception("request %s failed", type(msg).__name__)
+            conn.send(ErrorReply("EngineFailure", f"The engine failed unexpectedly: {exc}"))
     runtime.unload()
     log.info("engine process %d exits", os.getpid())
 

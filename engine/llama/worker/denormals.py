@@ -8,9 +8,10 @@ same switch (``torch.set_flush_denormal``) and GPU kernels flush by default; num
 not change a token.
 
 The setting is per thread and inherited by threads created afterwards (POSIX), so the engine's child
-sets it first thing, before llama.cpp starts its OpenMP workers. ``VISIONDESK_FLUSH_DENORMALS=0``
-keeps IEEE behaviour (the benchmark's A/B uses it). Done through the C library's
-``fegetenv``/``fesetenv`` (``_controlfp_s`` on Windows), so no compiled helper is needed.
+sets it first thing, before llama.cpp starts its OpenMP workers. ``Tuning(flush_denormals=False)``
+keeps IEEE behaviour (the benchmark's A/B uses it; the parent passes it on the child's command line).
+Done through the C library's ``fegetenv``/``fesetenv`` (``_controlfp_s`` on Windows), so no compiled
+helper is needed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-import os
 import platform
 import sys
 
@@ -60,9 +60,9 @@ def _flush_windows() -> bool:
     return bool(crt._controlfp_s(ctypes.byref(current), dn_flush, mcw_dn) == 0)
 
 
-def flush_denormals() -> bool:
-    """Turn on flushing for this thread (and threads it starts later); False where not possible."""
-    if os.environ.get("VISIONDESK_FLUSH_DENORMALS", "1") == "0":
+def flush_denormals(enabled: bool = True) -> bool:
+    """Turn on flushing for this thread (and threads it starts later); False if not ``enabled`` or not possible."""
+    if not enabled:
         return False
     try:
         if sys.platform == "win32":

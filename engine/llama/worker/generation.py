@@ -19,6 +19,7 @@ import llama_cpp
 from ...errors import EngineFailure
 from ...events import StopReason
 from ...text_stream import TextStream
+from .protocol import ChildMessage, Text
 
 TEXT_FLUSH_S = 0.008  # coalesce text messages to the parent; the first token goes at once
 
@@ -33,7 +34,7 @@ class Generated:
 
 
 def generate(m: Any, pick: Callable[[], int], max_tokens: int, pos: int, stream: TextStream, evaluated: list[int],
-             flag: Any, send: Callable[[tuple[Any, ...]], None], token_info: dict[int, tuple[bool, bytes]],
+             flag: Any, send: Callable[[ChildMessage], None], token_info: dict[int, tuple[bool, bytes]],
              describe: Callable[[int], tuple[bool, bytes]], end_pos: int | None = None) -> Generated:
     """Generate from position ``pos``; tokens fed back into the model are appended to ``evaluated``.
 
@@ -87,7 +88,7 @@ def generate(m: Any, pick: Callable[[], int], max_tokens: int, pos: int, stream:
             reason = StopReason.STOP_STRING
             break
         if pending and (now - last_flush >= TEXT_FLUSH_S or last_flush == 0.0):
-            send(("text", pending))
+            send(Text(pending))
             pending = ""
             last_flush = now
         if not go_on:
@@ -97,5 +98,5 @@ def generate(m: Any, pick: Callable[[], int], max_tokens: int, pos: int, stream:
             advance(tok)
     pending += stream.finish()
     if pending:
-        send(("text", pending))
+        send(Text(pending))
     return Generated(reason, n_out, t_first)

@@ -21,11 +21,13 @@ from llama_cpp import mtmd_cpp
 
 from ...errors import ModelLoadFailed, ProjectorMismatch, UnknownArchitecture
 from ...gguf_header import read_gguf_info
-from ...requests import ModelSpec, physical_cores
+from ...requests import ModelSpec, SimulatedGpu, physical_cores
+from ..load_result import LoadResult
 from .devices import Device, backend_name, gpu_devices
 from .gpu_fit import FitInput, fallback_steps, plan_layers
 from .native_log import NativeLog
 from .thread_tuning import tune_threads
+from .tokens import token_piece
 
 log = logging.getLogger(__name__)
 _backend_ready = False
@@ -52,7 +54,9 @@ class LoadedModel:
     n_embd_inp: int
     batch: Any
     one_batch: Any
-    result: dict[str, Any]
+    result: LoadResult | None = None  # set once loading succeeded
+    bos_token: str = ""
+    eos_token: str = ""
     batch_tokens: Any = None  # numpy views of the batch arrays, for filling a batch in one step
     batch_pos: Any = None
     batch_logits: Any = None
@@ -63,6 +67,16 @@ class LoadedModel:
         self.batch_pos = np.ctypeslib.as_array(self.batch.pos, shape=(n,))
         self.batch_logits = np.ctypeslib.as_array(ctypes.cast(self.batch.logits, ctypes.POINTER(ctypes.c_int8)),
                                                   shape=(n,))
+
+    @property
+    def gpu_layers(self) -> int:
+        """Layers offloaded to the GPU (0: all on the CPU)."""
+        return self.result.gpu_layers if self.result else 0
+
+    @property
+    def n_layers(self) -> int:
+        """The model's layer count."""
+        return self.result.n_layers if self.result else 0
 
     def fill_batch(self, tokens: Sequence[int] | int, n: int, pos: int, last_logits: bool) -> None:
         """Put ``n`` tokens (a sequence, or one token repeated) into ``batch`` from position ``pos``.
@@ -95,7 +109,7 @@ def _plan(spec: ModelSpec) -> tuple[int, bool, str, str]:
     """(layers to offload, projector on GPU, backend name, reason)."""
     info = read_gguf_info(spec.model)
     n_layers = info.n_layers
-    fake = _fake_gpu()
+    fake = _simulated_device(spec.tuning.simulated_gpu)
     if not llama_cpp.llama_supports_gpu_offload() and fake is None:
         why = "this build of llama.cpp has no GPU offload" if spec.gpu_layers != 0 else "CPU only was asked for"
         return 0, False, "CPU", why
@@ -114,38 +128,23 @@ def _plan(spec: ModelSpec) -> tuple[int, bool, str, str]:
     return plan.gpu_layers, plan.projector_on_gpu, backend if plan.gpu_layers else "CPU", plan.reason
 
 
-def _fake_gpu() -> Device | None:
-    """A simulated GPU for tests of the fit-and-fall-back path on machines without one.
-
-    ``VISIONDESK_FAKE_GPU=FREE_MIB[:MAX_LAYERS]``: the planner sees a device with that much free
-    memory, and loading with more than MAX_LAYERS layers fails as if out of memory. Layers "on" it
-    really run on the CPU. Never set outside tests.
-    """
-    value = os.environ.get("VISIONDESK_FAKE_GPU")
-    if not value:
+def _simulated_device(gpu: SimulatedGpu | None) -> Device | None:
+    """TEST SEAM: the device a ``SimulatedGpu`` stands for (see ``engine/requests.py``); None without one."""
+    if gpu is None:
         return None
-    free_mib = int(value.split(":")[0])
-    return Device("FakeGPU0", "simulated GPU (tests only)", "GPU", free_mib * 1024 * 1024, free_mib * 1024 * 1024)
-
-
-def _fake_gpu_limit() -> int | None:
-    value = os.environ.get("VISIONDESK_FAKE_GPU", "")
-    return int(value.split(":")[1]) if value.count(":") == 1 else None
+    free = gpu.free_mib * 1024 * 1024
+    return Device("FakeGPU0", "simulated GPU (tests only)", "GPU", free, free)
 
 
 def _token_text(vocab: Any, token: int) -> str:
-    if token < 0:
-        return ""
-    buf = ctypes.create_string_buffer(128)
-    n = llama_cpp.llama_token_to_piece(vocab, token, buf, 128, 0, True)
-    return buf.raw[:max(n, 0)].decode("utf-8", "replace")
+    return token_piece(vocab, token).decode("utf-8", "replace") if token >= 0 else ""
 
 
-def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, native_log: NativeLog,
+def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, backend: str, native_log: NativeLog,
               eval_cb: Any) -> LoadedModel:
-    limit = _fake_gpu_limit()
-    if limit is not None and layers > limit:
-        raise OutOfMemory(f"simulated allocation failure above {limit} layers")
+    simulated = spec.tuning.simulated_gpu
+    if simulated is not None and simulated.max_layers is not None and layers > simulated.max_layers:
+        raise OutOfMemory(f"simulated allocation failure above {simulated.max_layers} layers")
     mparams = llama_cpp.llama_model_default_params()
     mparams.n_gpu_layers = layers
     model = llama_cpp.llama_model_load_from_file(str(spec.model).encode(), mparams)
@@ -190,7 +189,8 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, native_log: Nat
                          mtmd=None, marker=mtmd_cpp.mtmd_default_marker(), n_ctx=llama_cpp.llama_n_ctx(ctx),
                          n_batch=n_batch, n_vocab=llama_cpp.llama_vocab_n_tokens(vocab),
                          n_embd_inp=llama_cpp.llama_model_n_embd_inp(model), batch=batch, one_batch=one,
-                         result={})
+                         bos_token=_token_text(vocab, llama_cpp.llama_vocab_bos(vocab)),
+                         eos_token=_token_text(vocab, llama_cpp.llama_vocab_eos(vocab)))
     try:
         if spec.mmproj:
             mp = mtmd_cpp.mtmd_context_params_default()
@@ -229,12 +229,13 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, native_log: Nat
         threads_note = f"measured at load (generation tok/s by threads: {rates})"
     elif spec.threads is None:
         threads_note = "physical cores (the model runs on the GPU)"
-    loaded.result = {"threads": threads, "threads_batch": threads_batch, "threads_note": threads_note,
-                     "bos_token": _token_text(vocab, llama_cpp.llama_vocab_bos(vocab)),
-                     "eos_token": _token_text(vocab, llama_cpp.llama_vocab_eos(vocab)),
-                     "n_layers": llama_cpp.llama_model_n_layer(model), "n_ctx": loaded.n_ctx,
-                     "vision": bool(loaded.mtmd) and mtmd_cpp.mtmd_support_vision(loaded.mtmd),
-                     "warmup_tokens": warmed}
+    runs_on = backend if layers else "CPU"
+    loaded.result = LoadResult(
+        model_name=spec.model.stem, runs_on=runs_on, model=spec.model, mmproj=spec.mmproj, backend=runs_on,
+        gpu_layers=layers, n_layers=llama_cpp.llama_model_n_layer(model), n_ctx=loaded.n_ctx,
+        vision=bool(loaded.mtmd) and bool(mtmd_cpp.mtmd_support_vision(loaded.mtmd)),
+        chat_template_source="configured" if spec.chat_template else "gguf", threads=threads,
+        threads_batch=threads_batch, threads_note=threads_note, warmup_tokens=warmed)
     return loaded
 
 
@@ -273,15 +274,16 @@ def load_model(spec: ModelSpec, native_log: NativeLog, eval_cb: Any) -> LoadedMo
     failures: list[str] = []
     for n in attempts:
         try:
-            loaded = _try_load(spec, n, projector_gpu and n > 0, native_log, eval_cb)
+            loaded = _try_load(spec, n, projector_gpu and n > 0, backend, native_log, eval_cb)
         except OutOfMemory as exc:
             log.warning("loading with %d GPU layers failed: %s", n, exc)
             failures.append(f"{n} layers: {exc}")
             continue
         if failures:
             reason = f"out of GPU memory with {'; '.join(failures)}; now {n} layers"
-        loaded.result.update(backend=backend if n else "CPU", gpu_layers=n, fallback_reason=reason,
-                             load_ms=(time.perf_counter() - t0) * 1000.0)
-        log.info("loaded %s: %s, %d GPU layers (%s)", spec.model.name, loaded.result["backend"], n, reason)
+        assert loaded.result is not None
+        loaded.result = dataclasses.replace(loaded.result, fallback_reason=reason,
+                                            load_ms=(time.perf_counter() - t0) * 1000.0)
+        log.info("loaded %s: %s, %d GPU layers (%s)", spec.model.name, loaded.result.backend, n, reason)
         return loaded
     raise ModelLoadFailed(f"{spec.model.name} could not be loaded even on the CPU: {'; '.join(failures)}")

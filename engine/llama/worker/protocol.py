@@ -1,14 +1,37 @@
-"""Messages between the engine (parent) and its child process; all picklable."""
+"""Every message between the engine (parent) and its child process: frozen dataclasses, dispatched with ``match``.
+
+A request from the parent gets exactly one reply (``ChatJob`` gets a stream that ends in ``Done`` or
+``ErrorReply``, and may ask for pixels on the way). A message the receiver does not know is a bug:
+the child answers it with ``ErrorReply`` (kind ``EngineProtocolError``), the parent treats an
+unexpected reply as an error and starts a new child.
+
+Parent -> child: ``LoadRequest`` -> ``Loaded``; ``ChatJob`` -> ``StageReport``/``Text``/``Alive``/``NeedPixels``...
+then ``Done``; ``NeedPixels`` -> ``Pixels``; ``InfoRequest`` -> ``SystemInfo``; ``ResetRequest`` -> ``Ok``;
+``Quit``. Any request may be answered with ``ErrorReply``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
-from ...requests import SamplingParams
+from ...errors import EngineProtocolError, VisionDeskError, rebuild
+from ...events import Stage, StopReason, Timings, Usage
+from ...requests import ModelSpec, SamplingParams
 from ..image_cache import ImageRef
+from ..load_result import LoadResult
+
+# ---- parent -> child ----------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoadRequest:
+    """Load ``spec``, replacing any loaded model."""
+
+    spec: ModelSpec
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ChatJob:
     """One chat request: the rendered prompt (images as media markers) and the images in order.
 
@@ -21,8 +44,118 @@ class ChatJob:
     sampling: SamplingParams
 
 
-# Parent -> child: ("load", ModelSpec) | ("chat", ChatJob) | ("info",) | ("reset",) | ("quit",)
-# Child -> parent: ("loaded", dict) | ("stage", stage, index, total) | ("text", str)
-#                | ("done", stop_reason, usage dict, timings dict) | ("info", dict) | ("ok",)
-#                | ("error", error class name, message, attributes)
-#                | ("need_pixels", [image index, ...])  -> parent answers ("pixels", {index: rgb} | None)
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pixels:
+    """The answer to ``NeedPixels``: by image index, the file of its prepared pixels, or None.
+
+    The files are raw RGB in the parent's ``PixelCache``; None when the parent could not read an image.
+    """
+
+    images: dict[int, str] | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InfoRequest:
+    """Describe llama.cpp's build and devices."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ResetRequest:
+    """Forget the cached conversation."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Quit:
+    """Free the model and exit."""
+
+
+ParentMessage = LoadRequest | ChatJob | Pixels | InfoRequest | ResetRequest | Quit
+
+# ---- child -> parent ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Loaded:
+    """The model is loaded; the chat template needs its BOS and EOS texts."""
+
+    result: LoadResult
+    bos_token: str
+    eos_token: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StageReport:
+    """The request entered ``stage``; for images, ``index`` (1-based) of ``total``."""
+
+    stage: Stage
+    index: int | None = None
+    total: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Text:
+    """Newly generated text (whole characters). Sent per token, so it pickles as small as a tuple would."""
+
+    text: str
+
+    def __reduce__(self) -> tuple[type[Text], tuple[str]]:
+        return Text, (self.text,)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Alive:
+    """Long native work (an image encode, a prompt batch) is still making progress; at most a few a second."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NeedPixels:
+    """The child must evaluate these images (indices into ``ChatJob.images``); the parent answers ``Pixels``."""
+
+    indices: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Done:
+    """The chat request ended. ``timings.ttft_ms`` is the child's; the parent puts its own in its place."""
+
+    stop_reason: StopReason
+    usage: Usage
+    timings: Timings
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SystemInfo:
+    """What ``visiondesk doctor`` shows about llama.cpp and the devices (free-form by nature)."""
+
+    info: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ok:
+    """The request succeeded and has nothing to say."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ErrorReply:
+    """A request failed: a ``VisionDeskError`` as (class name, message, attributes)."""
+
+    kind: str
+    message: str
+    attrs: dict[str, object] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, exc: VisionDeskError) -> ErrorReply:
+        """The reply that carries ``exc`` across."""
+        return cls(type(exc).__name__, str(exc), dict(vars(exc)))
+
+    @classmethod
+    def unknown(cls, message: object) -> ErrorReply:
+        """The reply to a message the receiver does not know."""
+        return cls.of(EngineProtocolError(f"unknown message {type(message).__name__}"))
+
+    def error(self) -> VisionDeskError:
+        """The error again, as its own class."""
+        return rebuild(self.kind, self.message, self.attrs)
+
+
+ChildMessage = Loaded | StageReport | Text | Alive | NeedPixels | Done | SystemInfo | Ok | ErrorReply

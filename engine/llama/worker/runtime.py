@@ -2,16 +2,15 @@
 
 One request at a time. ``chat`` evaluates only what the prefix cache does not already hold, then
 generates with the native sampler chain (plain greedy on the host: the argmax of llama.cpp's logits,
-see ``sampling.py``), one ``llama_decode`` per token, sending events through
-``send``. Cancel arrives through a shared flag that llama.cpp's abort callback, libmtmd's graph
-callback and the loops here all read.
+see ``sampling.py``), one ``llama_decode`` per token, sending typed messages through ``send``.
+Cancel arrives through a shared flag that llama.cpp's abort callback, libmtmd's graph callback and
+the loops here all read; the same callbacks tell the parent that long native work goes on (``Alive``).
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,8 +18,8 @@ from typing import Any
 import llama_cpp
 from llama_cpp import mtmd_cpp
 
-from ...errors import ContextOverflow, EngineFailure, ImagesNeedProjector
-from ...events import Stage, StopReason
+from ...errors import ContextOverflow, EngineFailure, EngineProtocolError, ImagesNeedProjector
+from ...events import Stage, StopReason, Timings, Usage
 from ...requests import ModelSpec
 from ...text_stream import TextStream
 from .embedding_store import EmbeddingStore
@@ -40,14 +39,14 @@ from .prompt_cache import (
     split_prompt,
     widen_small_batch,
 )
-from .protocol import ChatJob
+from .protocol import Alive, ChatJob, ChildMessage, Done, Loaded, NeedPixels, ParentMessage, Pixels, StageReport
 from .sampling import SamplerSlot, sample_on_device, token_picker
+from .tokens import token_piece, tokenize
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[tuple[Any, ...]], None]
-
-
+Send = Callable[[ChildMessage], None]
+ALIVE_EVERY_S = 0.25  # at most this often during long native work
 _NO_ABORT = llama_cpp.ggml_abort_callback(0)
 _NO_POST_DECODE = mtmd_cpp.mtmd_helper_post_decode_callback(0)
 
@@ -59,7 +58,7 @@ class Cancelled(Exception):
 class Runtime:
     """Holds one loaded model and serves chat requests."""
 
-    def __init__(self, cancel_flag: Any, send: Send, recv: Callable[[], tuple[Any, ...]]) -> None:
+    def __init__(self, cancel_flag: Any, send: Send, recv: Callable[[], ParentMessage]) -> None:
         self._flag = cancel_flag
         self._send = send
         self._recv = recv
@@ -68,21 +67,22 @@ class Runtime:
         self.model: LoadedModel | None = None
         self.cache: list[Segment] = []
         self.embeddings = EmbeddingStore(16)
-        self._pieces: dict[int, bytes] = {}
         self._token_infos: dict[int, tuple[bool, bytes]] = {}  # per generated token, looked up per step
         self._samplers = SamplerSlot()
-        self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._flag.value))
+        self._abort_cb = llama_cpp.ggml_abort_callback(self._on_abort_check)
         self._eval_nodes = 0
         self._eval_cb = llama_cpp.ggml_backend_sched_eval_callback(self._on_graph_node)
+        self._last_alive = 0.0
 
     # ---- loading -------------------------------------------------------------------------------
 
-    def load(self, spec: ModelSpec) -> dict[str, Any]:
-        """Load ``spec`` (replacing any loaded model); returns the LoadResult fields."""
+    def load(self, spec: ModelSpec) -> Loaded:
+        """Load ``spec`` (replacing any loaded model); returns the reply for the parent."""
         self.unload()
         self.embeddings = EmbeddingStore(spec.embedding_cache_images)
         self.model = load_model(spec, self.native_log, self._eval_cb)
-        return self.model.result
+        assert self.model.result is not None
+        return Loaded(self.model.result, self.model.bos_token, self.model.eos_token)
 
     def unload(self) -> None:
         """Free everything llama.cpp holds."""
@@ -91,49 +91,36 @@ class Runtime:
             self.model.free()
         self.model = None
         self.cache = []
-        self._pieces.clear()
         self._token_infos.clear()
 
-    # ---- cancel plumbing -----------------------------------------------------------------------
+    # ---- cancel and progress plumbing ----------------------------------------------------------
 
     def _on_graph_node(self, _tensor: Any, ask: bool, _data: Any) -> bool:
         """Libmtmd's scheduler callback: every 64 nodes ask to stop, then stop if cancelled."""
         if ask:
             self._eval_nodes += 1
             return self._eval_nodes % 64 == 0 or bool(self._flag.value)
+        self._pulse()
         return not self._flag.value
+
+    def _on_abort_check(self, _data: Any) -> bool:
+        """llama.cpp's abort callback, between graph nodes while a prompt is read: stop if cancelled."""
+        self._pulse()
+        return bool(self._flag.value)
+
+    def _pulse(self) -> None:
+        """Called back from long native work (an image encode, a prompt batch): tell the parent it goes on."""
+        now = time.monotonic()
+        if now - self._last_alive >= ALIVE_EVERY_S:
+            self._last_alive = now
+            try:
+                self._send(Alive())
+            except OSError:  # the parent is gone; this process follows it (parent_watch)
+                pass
 
     def _check_cancel(self) -> None:
         if self._flag.value:
             raise Cancelled
-
-    # ---- tokens --------------------------------------------------------------------------------
-
-    def _piece(self, token: int) -> bytes:
-        p = self._pieces.get(token)
-        if p is None:
-            assert self.model is not None
-            buf = ctypes.create_string_buffer(64)
-            n = llama_cpp.llama_token_to_piece(self.model.vocab, token, buf, 64, 0, True)
-            if n < 0:
-                buf = ctypes.create_string_buffer(-n)
-                n = llama_cpp.llama_token_to_piece(self.model.vocab, token, buf, -n, 0, True)
-            p = buf.raw[:n]
-            self._pieces[token] = p
-        return p
-
-    def _tokenize(self, text: bytes, add_special: bool) -> list[int]:
-        assert self.model is not None
-        if not text and not add_special:
-            return []
-        cap = len(text) + 16
-        arr = (llama_cpp.llama_token * cap)()
-        n = llama_cpp.llama_tokenize(self.model.vocab, text, len(text), arr, cap, add_special, True)
-        if n < 0:
-            cap = -n
-            arr = (llama_cpp.llama_token * cap)()
-            n = llama_cpp.llama_tokenize(self.model.vocab, text, len(text), arr, cap, add_special, True)
-        return list(arr[:n])
 
     # ---- evaluation ----------------------------------------------------------------------------
 
@@ -196,8 +183,8 @@ class Runtime:
             if embd is None:
                 if not encoded_here:
                     counter["to_encode_index"] += 1
-                    self._send(("stage", Stage.ENCODING_IMAGE.value, counter["to_encode_index"],
-                                counter["to_encode_total"]))
+                    self._send(StageReport(Stage.ENCODING_IMAGE, counter["to_encode_index"],
+                                           counter["to_encode_total"]))
                 t0 = time.perf_counter()
                 self._eval_nodes = 0
                 rc = mtmd_cpp.mtmd_encode_chunk(m.mtmd, chunk)
@@ -230,10 +217,11 @@ class Runtime:
         m = self.model
         if m is None:
             raise EngineFailure("No model is loaded.")
-        on_device = sample_on_device(int(m.result.get("gpu_layers", 0)), int(m.result.get("n_layers", 0)))
+        tuning = m.spec.tuning
+        on_device = sample_on_device(m.gpu_layers, m.n_layers, tuning.device_sampling)
         sampler = self._samplers.get(job.sampling, m.ctx, m.n_vocab, on_device)
         try:
-            self._chat(job, token_picker(job.sampling, sampler, m.ctx, m.n_vocab, on_device))
+            self._chat(job, token_picker(job.sampling, sampler, m.ctx, m.n_vocab, on_device, tuning.host_greedy))
         except BaseException:
             self.reset()
             raise
@@ -248,13 +236,13 @@ class Runtime:
             raise ImagesNeedProjector(m.spec.model)
         t_start = time.perf_counter()
         parts = split_prompt(job.prompt, m.marker.decode(), [i.digest for i in job.images])
-        items: list[Item] = [TextSegment(self._tokenize(p.text, p.first)) if isinstance(p, TextPart) else p
+        items: list[Item] = [TextSegment(tokenize(m.vocab, p.text, p.first)) if isinstance(p, TextPart) else p
                              for p in parts]
         plan = plan_reuse(self.cache, items)
         # On the CPU a short batch deep in the cache is widened (see prompt_cache.widen_small_batch;
-        # VISIONDESK_WIDEN_BATCHES=0 turns it off, for the benchmark's A/B).
-        cpu = int(m.result.get("gpu_layers", 0)) == 0
-        wide = widen_small_batch(plan) if cpu and os.environ.get("VISIONDESK_WIDEN_BATCHES") != "0" else plan
+        # Tuning(widen_batches=False) turns it off, for the benchmark's A/B).
+        cpu = m.gpu_layers == 0
+        wide = widen_small_batch(plan) if cpu and m.spec.tuning.widen_batches else plan
         if wide is not plan and self._trim_to(wide.keep_pos):
             plan = wide
         elif not self._trim_to(plan.keep_pos):
@@ -303,7 +291,7 @@ class Runtime:
             cells_from = pos + self._cells_beyond_positions()  # Usage counts tokens (KV cells), not positions
             llama_cpp.llama_set_abort_callback(m.ctx, self._abort_cb, None)
             try:
-                self._send(("stage", Stage.READING_PROMPT.value, None, None))
+                self._send(StageReport(Stage.READING_PROMPT))
                 for i, step in enumerate(steps):
                     if isinstance(step, PendingImage):
                         pos = self._eval_image(job, step, pos, counter)
@@ -312,8 +300,8 @@ class Runtime:
                     self._append_text(step)
             except Cancelled:
                 cells = pos + self._cells_beyond_positions()
-                self._send(("done", StopReason.CANCELLED.value, self._usage(cells, cells - cells_from, 0, counter),
-                            {"encode_ms": counter["encode_ms"]}))
+                self._send(Done(StopReason.CANCELLED, self._usage(cells, cells - cells_from, 0, counter),
+                                Timings(encode_ms=counter["encode_ms"])))
                 return
             finally:
                 llama_cpp.llama_set_abort_callback(m.ctx, _NO_ABORT, None)
@@ -331,12 +319,14 @@ class Runtime:
         """Ask the parent for the files of the prepared pixels of the images that must be evaluated."""
         if not indices:
             return {}
-        self._send(("need_pixels", indices))
-        reply = self._recv()
-        if reply[0] != "pixels" or reply[1] is None:  # the parent could not read an image and said so
-            raise EngineFailure("an image of this request could not be read")
-        pixels: dict[int, str] = reply[1]
-        return pixels
+        self._send(NeedPixels(tuple(indices)))
+        match self._recv():
+            case Pixels(images=dict() as pixels):
+                return pixels
+            case Pixels(images=None):  # the parent could not read an image and says so itself
+                raise EngineFailure("an image of this request could not be read")
+            case other:
+                raise EngineProtocolError(f"{type(other).__name__} instead of the pixels asked for")
 
     def _trim_to(self, keep_pos: int) -> bool:
         """Drop KV entries from ``keep_pos`` on; False if what is left cannot be continued from."""
@@ -361,11 +351,9 @@ class Runtime:
         else:
             self.cache.append(TextSegment(list(seg.tokens)))
 
-    def _usage(self, prompt_tokens: int, evaluated: int, completion: int,
-               counter: dict[str, int]) -> dict[str, int]:
-        return {"prompt_tokens": prompt_tokens, "prompt_tokens_evaluated": evaluated,
-                "completion_tokens": completion, "images_encoded": counter["encoded"],
-                "images_reused": counter["reused"]}
+    def _usage(self, prompt_tokens: int, evaluated: int, completion: int, counter: dict[str, int]) -> Usage:
+        return Usage(prompt_tokens=prompt_tokens, prompt_tokens_evaluated=evaluated, completion_tokens=completion,
+                     images_encoded=counter["encoded"], images_reused=counter["reused"])
 
     def _generate(self, job: ChatJob, pick: Callable[[], int], pos: int, prompt_evaluated: int, counter: dict[str, int],
                   t_start: float, t_prompt_done: float) -> None:
@@ -378,7 +366,7 @@ class Runtime:
             self.cache.append(TextSegment())
         tail = self.cache[-1]
         assert isinstance(tail, TextSegment)
-        self._send(("stage", Stage.GENERATING.value, None, None))
+        self._send(StageReport(Stage.GENERATING))
         run = generate(m, pick, params.max_tokens, pos, stream, tail.tokens, self._flag, self._send,
                        self._token_infos, self._token_info, end_pos=m.n_ctx - self._cells_beyond_positions())
         reason, n_out, t_first = run.reason, run.n_out, run.t_first
@@ -386,15 +374,15 @@ class Runtime:
         first = t_first or t_end
         decode_s = t_end - first
         prompt_s = t_prompt_done - t_start
-        timings = {
-            "encode_ms": counter["encode_ms"],
-            "prompt_ms": prompt_s * 1000.0,
-            "decode_ms": decode_s * 1000.0,
-            "prompt_tok_s": prompt_evaluated / prompt_s if prompt_s > 0 else 0.0,
-            "decode_tok_s": (n_out - 1) / decode_s if n_out > 1 and decode_s > 0 else 0.0,
-            "child_ttft_ms": (first - t_start) * 1000.0,
-        }
-        self._send(("done", reason.value, self._usage(prompt_tokens, prompt_evaluated, n_out, counter), timings))
+        timings = Timings(
+            ttft_ms=(first - t_start) * 1000.0,  # the child's; the parent measures its own
+            encode_ms=counter["encode_ms"],
+            prompt_ms=prompt_s * 1000.0,
+            decode_ms=decode_s * 1000.0,
+            prompt_tok_s=prompt_evaluated / prompt_s if prompt_s > 0 else 0.0,
+            decode_tok_s=(n_out - 1) / decode_s if n_out > 1 and decode_s > 0 else 0.0,
+        )
+        self._send(Done(reason, self._usage(prompt_tokens, prompt_evaluated, n_out, counter), timings))
 
     def _token_info(self, token: int) -> tuple[bool, bytes]:
         """(ends generation, bytes shown) for a generated token; control tokens show nothing."""
@@ -402,7 +390,7 @@ class Runtime:
         vocab = self.model.vocab
         if llama_cpp.llama_vocab_is_eog(vocab, token):
             return True, b""
-        return False, b"" if llama_cpp.llama_vocab_is_control(vocab, token) else self._piece(token)
+        return False, b"" if llama_cpp.llama_vocab_is_control(vocab, token) else token_piece(vocab, token)
 
     def reset(self) -> None:
         """Forget the cached conversation (the embedding store stays)."""

@@ -5,7 +5,7 @@ logits where llama.cpp left them (a NumPy view of its buffer: no copy). The nati
 build a candidate array of the whole vocabulary per token — 262k entries for Gemma 3, ~1.1 ms of a
 ~6 ms token on a 16-core Xeon and ~0.4 ms of ~24 ms on one core of the development VM — and then
 take the same argmax (the first highest logit, as NumPy's). Every other setting, and sampling on the
-device, goes through the native chain. ``VISIONDESK_NATIVE_GREEDY=1`` sends greedy through it too
+device, goes through the native chain. ``Tuning(host_greedy=False)`` sends greedy through it too
 (the tests compare both).
 
 A structured answer (``SamplingParams.response_format``) samples under llama.cpp's grammar sampler,
@@ -18,7 +18,6 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import functools
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -124,18 +123,21 @@ class GreedyArgmax:
         return int(np.frombuffer(memoryview(row), dtype=np.float32).argmax())
 
 
-def token_picker(params: SamplingParams, sampler: Any, ctx: Any, n_vocab: int, on_device: bool) -> Callable[[], int]:
-    """What ``generate`` calls once per token: the argmax for plain greedy on the host, else the chain."""
+def token_picker(params: SamplingParams, sampler: Any, ctx: Any, n_vocab: int, on_device: bool,
+                 host_greedy: bool = True) -> Callable[[], int]:
+    """What ``generate`` calls once per token: the argmax for plain greedy on the host, else the chain.
+
+    ``host_greedy=False`` (``Tuning.host_greedy``) sends plain greedy through the chain too.
+    """
     if isinstance(sampler, GrammarSampling):
         return sampler.pick
-    if not on_device and is_plain_greedy(params) and os.environ.get("VISIONDESK_NATIVE_GREEDY") != "1":
+    if host_greedy and not on_device and is_plain_greedy(params):
         return GreedyArgmax(ctx, n_vocab)
     return functools.partial(llama_cpp.llama_sampler_sample, sampler, ctx, -1)
 
 
-def sample_on_device(gpu_layers: int, n_layers: int) -> bool:
-    """Sample on the device when the output layer is offloaded (VISIONDESK_BACKEND_SAMPLING=0/1 forces)."""
-    forced = os.environ.get("VISIONDESK_BACKEND_SAMPLING")
+def sample_on_device(gpu_layers: int, n_layers: int, forced: bool | None = None) -> bool:
+    """Sample on the device when the output layer is offloaded; ``forced`` (``Tuning.device_sampling``) decides."""
     if forced is not None:
-        return forced == "1"
+        return forced
     return gpu_layers > n_layers
