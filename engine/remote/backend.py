@@ -1,0 +1,340 @@
+"""``RemoteBackend``: the ``Backend`` for OpenAI-compatible servers (vLLM, Ollama, llama-server, LM Studio...).
+
+It sends only to servers in the ``ServerStore`` (``ServerNotAdded`` otherwise), streams with the ``openai``
+client, and yields the same events as the local engine. Retries (with backoff) happen only before the
+first token: after it, a retry would repeat text the user has already seen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import time
+from collections.abc import Generator, Iterator, Sequence
+
+import openai
+
+from ..backend import BackendInfo
+from ..cancel import CancelToken
+from ..errors import InputError, VisionDeskError
+from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
+from ..requests import Message, SamplingParams
+from .connection import Connection, error_detail, map_error
+from .errors import (
+    MalformedChunk,
+    ModelNotFound,
+    OneImagePerPrompt,
+    RateLimited,
+    RequestRejected,
+    ServerFailed,
+    ServerTimeout,
+    ServerUnreachable,
+    StreamCutOff,
+    VisionNotSupported,
+)
+from .keys import KeyStore
+from .payload import chat_messages, image_positions, sampling_kwargs
+from .privacy import host_of, remote_host
+from .probe import RemoteModel, ServerKind, describe_server
+from .servers import ServerStore
+from .stream_reader import Arrived, Ended, StreamReader
+from .target import KeyRef, RemoteTarget
+from .upload_images import UploadCache, UploadImage
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.02  # how often the stream loop looks at the cancel token
+BACKOFF_S = 0.5  # first retry delay; doubles each attempt
+MAX_RETRY_WAIT_S = 30.0  # a 429 asking for longer is reported, not waited for
+
+_FINISH = {"stop": StopReason.END, "length": StopReason.LENGTH, "tool_calls": StopReason.END,
+           "function_call": StopReason.END, "content_filter": StopReason.ERROR}
+
+
+class RemoteBackend:
+    """Connect to a model on a server the user added; chat with it as with the local engine."""
+
+    def __init__(self, servers: ServerStore, keys: KeyStore | None = None) -> None:
+        self._servers = servers
+        self._keys = keys or servers.keys
+        self._conn: Connection | None = None
+        self._info: BackendInfo | None = None
+        self._model: RemoteModel | None = None
+        self._kind: ServerKind | None = None
+        self._uploads = UploadCache()
+
+    @property
+    def info(self) -> BackendInfo | None:
+        """What is connected now, or None."""
+        return self._info
+
+    @property
+    def server_kind(self) -> ServerKind | None:
+        """Which server program answers (vLLM, Ollama...), once connected."""
+        return self._kind
+
+    def load(self, target: RemoteTarget) -> BackendInfo:
+        """Connect to ``target``: the server must be added, reachable, accept the key and have the model."""
+        self._servers.require(target.base_url)
+        conn = Connection(target, self._api_key(target.key))
+        try:
+            kind, models = describe_server(conn)
+        except openai.APIError as exc:
+            conn.close()
+            raise map_error(exc, target, conn.has_key, 0) from exc
+        by_id = {m.id: m for m in models}
+        model = by_id.get(target.model) or by_id.get(f"{target.model}:latest")  # Ollama's default tag
+        if model is None:
+            conn.close()
+            raise ModelNotFound(target.model, target.api_url, [m.id for m in models])
+        self.close()
+        self._conn, self._model, self._kind = conn, model, kind
+        host = remote_host(target.api_url)
+        where = f"remote: {host}" if host else f"this computer: {host_of(target.api_url)}"
+        self._info = BackendInfo(model_name=model.id, vision=model.vision, n_ctx=model.n_ctx,
+                                 runs_on=f"{where} ({kind})", remote_host=host)
+        log.info("connected to %s on %s (%s, vision %s)", model.id, target.api_url, kind, model.vision)
+        return self._info
+
+    def _api_key(self, ref: KeyRef | None) -> str | None:
+        if ref is None:
+            return None
+        if ref.source == "env":
+            value = os.environ.get(ref.name)
+            if not value:
+                raise InputError(f"The environment variable {ref.name} that should hold the API key is not set.")
+            return value
+        key = self._keys.get(ref.name)
+        if not key:
+            raise InputError("The API key of this server is not in the credential store any more; enter it again "
+                             "in the server's settings.")
+        return key
+
+    def reset_conversation(self) -> None:
+        """Nothing to forget: servers keep no conversation between requests (encoded images stay cached)."""
+
+    def close(self) -> None:
+        """Cut any running request and close the connection (any thread)."""
+        conn, self._conn = self._conn, None
+        self._info = None
+        if conn is not None:
+            conn.close()
+
+    def chat(self, messages: Sequence[Message], sampling: SamplingParams = SamplingParams(),
+             cancel: CancelToken | None = None) -> Iterator[EngineEvent]:
+        """Answer the conversation's last user message as a stream of events ending in ``Finished``."""
+        t0 = time.monotonic()
+        cancel = cancel or CancelToken()
+        conn, model = self._conn, self._model
+        try:
+            if conn is None or model is None:
+                raise InputError("No server model is connected: choose a model first.")
+            target = conn.target
+            self._servers.require(target.base_url)  # it may have been removed since load
+            positions = image_positions(messages)
+            if positions and model.vision is False:
+                raise VisionNotSupported(model.id, target.api_url)
+            if target.newest_image_only:
+                positions = positions[-1:]
+            elif model.one_image_per_prompt and len(positions) > 1:
+                raise OneImagePerPrompt(model.id, len(positions))
+            uploads: dict[tuple[int, int], UploadImage] = {}
+            for n, (i, j) in enumerate(positions, 1):
+                if cancel.cancelled:
+                    yield Finished(StopReason.CANCELLED, time.monotonic(), backend="remote")
+                    return
+                upload, cached = self._uploads.get(messages[i].images[j], target.image_long_side)
+                if not cached:
+                    yield StageChanged(Stage.ENCODING_IMAGE, time.monotonic(), n, len(positions))
+                uploads[(i, j)] = upload
+            kwargs = {"model": model.id, "messages": chat_messages(messages, uploads),
+                      **sampling_kwargs(sampling, self._kind)}
+        except VisionDeskError as exc:
+            yield Finished(StopReason.ERROR, time.monotonic(), error=exc, backend="remote")
+            return
+        encode_ms = (time.monotonic() - t0) * 1000.0
+        yield StageChanged(Stage.READING_PROMPT, time.monotonic())
+        attempt = 0
+        while True:
+            outcome = yield from self._stream(conn, kwargs, len(uploads), t0, encode_ms, cancel)
+            if isinstance(outcome, Finished):
+                self._learn_vision(uploads, outcome)
+                yield outcome
+                return
+            wait = self._retry_wait(outcome, attempt, target.retries)
+            if wait is None:
+                yield Finished(StopReason.ERROR, time.monotonic(), error=outcome, backend="remote")
+                return
+            attempt += 1
+            log.info("retrying %s in %.1f s (attempt %d): %s", target.api_url, wait, attempt + 1, outcome)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                if cancel.cancelled:
+                    yield Finished(StopReason.CANCELLED, time.monotonic(), backend="remote")
+                    return
+                time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+
+    def _learn_vision(self, uploads: dict[tuple[int, int], UploadImage], finished: Finished) -> None:
+        """Where the server did not say whether the model sees images, the first image tells."""
+        model, info = self._model, self._info
+        if not uploads or model is None or info is None or model.vision is not None:
+            return
+        if finished.stop_reason in (StopReason.END, StopReason.LENGTH):
+            vision = True
+        elif isinstance(finished.error, VisionNotSupported):
+            vision = False
+        else:
+            return
+        self._model = dataclasses.replace(model, vision=vision)
+        self._info = dataclasses.replace(info, vision=vision)
+
+    @staticmethod
+    def _retry_wait(error: VisionDeskError, attempt: int, retries: int) -> float | None:
+        """Seconds to wait before retrying after ``error`` (which came before any token), or None: do not."""
+        if attempt >= retries:
+            return None
+        backoff = BACKOFF_S * float(2 ** attempt)
+        if isinstance(error, RateLimited):
+            asked: float | None = error.retry_after_s
+            wait = asked if asked is not None else backoff
+            return wait if wait <= MAX_RETRY_WAIT_S else None
+        if isinstance(error, ServerFailed) and error.status in (None, 500, 502, 503, 504):
+            return backoff
+        if isinstance(error, ServerUnreachable | StreamCutOff):
+            return backoff
+        return None
+
+    def _stream(self, conn: Connection, kwargs: dict[str, object], n_images: int, t0: float, encode_ms: float,
+                cancel: CancelToken) -> Generator[EngineEvent, None, Finished | VisionDeskError]:
+        """One attempt. Yields events; returns a ``Finished`` to end with, or an error that came before any token."""
+        target = conn.target
+        timeouts = target.timeouts
+        reader = StreamReader(conn, kwargs)
+        reader.start()
+        first_chunk: float | None = None
+        first_text: float | None = None
+        last = reader.sent_at
+        chars = 0
+        finish: str | None = None
+        usage = None
+        done = False
+        err: VisionDeskError
+        try:
+            while True:
+                if cancel.cancelled:
+                    reader.abort()
+                    done = True
+                    return self._finished(StopReason.CANCELLED, None, usage, first_chunk, first_text, last,
+                                          reader.sent_at, t0, encode_ms, n_images, chars)
+                limit, phase = ((timeouts.first_byte_s, "waiting for the first token") if first_chunk is None
+                                else (timeouts.between_chunks_s, "in the middle of the answer"))
+                remaining = last + limit - time.monotonic()
+                if remaining <= 0:
+                    reader.abort()
+                    done = True
+                    err = ServerTimeout(target.api_url, phase, limit)
+                    return self._finished(StopReason.ERROR, err, usage, first_chunk, first_text, last,
+                                          reader.sent_at, t0, encode_ms, n_images, chars)
+                item = reader.next(min(POLL_S, remaining))
+                if item is None:
+                    continue
+                if isinstance(item, Ended):
+                    done = True
+                    if finish is None:
+                        err = StreamCutOff(target.api_url, chars)
+                        if first_text is None:
+                            return err
+                        return self._finished(StopReason.ERROR, err, usage, first_chunk, first_text, last,
+                                              reader.sent_at, t0, encode_ms, n_images, chars)
+                    return self._finished(_FINISH.get(finish, StopReason.END), None, usage, first_chunk, first_text,
+                                          last, reader.sent_at, t0, encode_ms, n_images, chars)
+                if not isinstance(item, Arrived):
+                    done = True
+                    reader.abort()
+                    if finish is not None:  # the answer was complete; only the usage chunk was lost
+                        return self._finished(_FINISH.get(finish, StopReason.END), None, usage, first_chunk,
+                                              first_text, last, reader.sent_at, t0, encode_ms, n_images, chars)
+                    if isinstance(item.error, openai.NotFoundError):
+                        err = self._not_found(conn, item.error)
+                    else:
+                        err = map_error(item.error, target, conn.has_key, n_images)
+                    if first_text is None and not isinstance(err, MalformedChunk):
+                        return err
+                    return self._finished(StopReason.ERROR, err, usage, first_chunk, first_text, last,
+                                          reader.sent_at, t0, encode_ms, n_images, chars)
+                last = item.t
+                if first_chunk is None:
+                    first_chunk = item.t
+                    yield StageChanged(Stage.GENERATING, item.t)
+                text, reason, chunk_usage = _read_chunk(item.chunk, target.api_url)
+                if chunk_usage is not None:
+                    usage = chunk_usage
+                if reason:
+                    finish = reason
+                if text:
+                    if first_text is None:
+                        first_text = item.t
+                    chars += len(text)
+                    yield TextDelta(text, item.t)
+        except MalformedChunk as exc:
+            reader.abort()
+            done = True
+            return self._finished(StopReason.ERROR, exc, usage, first_chunk, first_text, last, reader.sent_at,
+                                  t0, encode_ms, n_images, chars)
+        finally:
+            if not done:  # the caller stopped iterating: stop the server too
+                reader.abort()
+
+    @staticmethod
+    def _not_found(conn: Connection, exc: openai.NotFoundError) -> VisionDeskError:
+        """A 404 while chatting: the model went away (the list says what the server has now), or the address."""
+        try:
+            _, models = describe_server(conn)
+        except openai.APIError:
+            models = []
+        ids = [m.id for m in models]
+        if conn.target.model in ids:
+            return RequestRejected(conn.target.api_url, 404, f"{error_detail(exc)}. The server has no chat endpoint "
+                                   f"at {conn.target.api_url}/chat/completions; check the address (it usually "
+                                   "ends in /v1).")
+        return ModelNotFound(conn.target.model, conn.target.api_url, ids)
+
+    @staticmethod
+    def _finished(reason: StopReason, error: VisionDeskError | None, usage: object, first_chunk: float | None,
+                  first_text: float | None, last: float, sent_at: float, t0: float, encode_ms: float, n_images: int,
+                  chars: int) -> Finished:
+        now = time.monotonic()
+        prompt_tokens = getattr(usage, "prompt_tokens", 0) or 0
+        completion = getattr(usage, "completion_tokens", None)
+        details = getattr(usage, "prompt_tokens_details", None)
+        cached = getattr(details, "cached_tokens", 0) or 0
+        if completion is None:
+            completion = 0
+        prompt_s = ((first_chunk or now) - sent_at)
+        decode_s = (last - first_text) if first_text is not None else 0.0
+        evaluated = max(0, prompt_tokens - cached)
+        timings = Timings(
+            ttft_ms=((first_text or now) - t0) * 1000.0, encode_ms=encode_ms, prompt_ms=prompt_s * 1000.0,
+            decode_ms=decode_s * 1000.0, prompt_tok_s=evaluated / prompt_s if evaluated and prompt_s > 0 else 0.0,
+            decode_tok_s=(completion - 1) / decode_s if completion > 1 and decode_s > 0 else 0.0)
+        return Finished(reason, now, usage=Usage(prompt_tokens=prompt_tokens, prompt_tokens_evaluated=evaluated,
+                                                 completion_tokens=completion, images_encoded=n_images),
+                        timings=timings, error=error, backend="remote")
+
+
+def _read_chunk(chunk: object, url: str) -> tuple[str, str | None, object | None]:
+    """(text, finish reason, usage) of one chunk; ``MalformedChunk`` when it is not a chat-completion chunk."""
+    choices = getattr(chunk, "choices", None)
+    usage = getattr(chunk, "usage", None)
+    if not isinstance(choices, list):
+        raise MalformedChunk(url, "a chunk without 'choices'")
+    text, reason = "", None
+    for choice in choices[:1]:
+        delta = getattr(choice, "delta", None)
+        content = getattr(delta, "content", None) if delta is not None else None
+        if content is not None and not isinstance(content, str):
+            raise MalformedChunk(url, f"'content' is {type(content).__name__}, not text")
+        text = content or ""
+        reason = getattr(choice, "finish_reason", None)
+    return text, reason, usage
