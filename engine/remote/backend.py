@@ -259,6 +259,8 @@ class RemoteBackend:
                         err = self._not_found(conn, item.error)
                     else:
                         err = map_error(item.error, target, conn.has_key, n_images)
+                    if first_chunk is not None and isinstance(err, ServerUnreachable):
+                        err = StreamCutOff(target.api_url, chars)  # it was reached: the answer broke off
                     if first_text is None and not isinstance(err, MalformedChunk):
                         return err
                     return self._finished(StopReason.ERROR, err, usage, first_chunk, first_text, last,
