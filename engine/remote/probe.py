@@ -22,7 +22,9 @@ import openai
 
 from ..errors import VisionDeskError
 from .connection import Connection, map_error
+from .keys import KeyStore
 from .privacy import remote_host
+from .servers import ServerEntry
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +98,25 @@ def describe_server(conn: Connection) -> tuple[ServerKind, list[RemoteModel]]:
     return ServerKind.OTHER, [RemoteModel(_model_id(d), None, _int(d.get("max_model_len"))) for d in raw]
 
 
-def test_server(conn: Connection) -> ServerReport:
-    """Reach the server, list its models and what they see; failures become the report's ``error``."""
+def test_server(entry: ServerEntry, keys: KeyStore | None = None, api_key: str | None = None) -> ServerReport:
+    """The Servers page's "Test": reachable, which server, its models and which see images.
+
+    The key is ``api_key`` when given (a key typed but not saved yet), else the one kept for ``entry``.
+    Failures become the report's ``error`` (typed, with the fix); nothing is raised for them.
+    """
+    key = api_key or (keys.get(entry.id) if keys is not None and entry.has_key else None)
+    try:
+        conn = Connection(entry.target(""), key)
+    except VisionDeskError as exc:
+        return ServerReport(entry.base_url, False, error=exc, remote_host=remote_host(entry.base_url))
+    try:
+        return report(conn)
+    finally:
+        conn.close()
+
+
+def report(conn: Connection) -> ServerReport:
+    """``test_server`` on an open connection."""
     url = conn.target.api_url
     try:
         kind, models = describe_server(conn)

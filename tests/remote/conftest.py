@@ -66,7 +66,8 @@ def _start(binary: Path, models: GeneratedModels, folder: Path, api_key: str | N
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"llama-server exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+            tail = log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"llama-server exited with {proc.returncode}:\n{tail}")
         try:
             with urllib.request.urlopen(url + "/health", timeout=2) as r:
                 if json.load(r).get("status") == "ok":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -187,16 +188,20 @@ class _Handler(BaseHTTPRequestHandler):
 class ImitationServer:
     """Runs an ``Imitation`` on 127.0.0.1 in a thread; use as a context manager."""
 
-    def __init__(self, imitation: Imitation) -> None:
+    def __init__(self, imitation: Imitation, tls: ssl.SSLContext | None = None) -> None:
         self.imitation = imitation
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
+        self._scheme = "http"
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+            self._scheme = "https"
         self._httpd.imitation = imitation  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"{self._scheme}://127.0.0.1:{self._httpd.server_address[1]}"
 
     def __enter__(self) -> ImitationServer:
         self._thread.start()

@@ -31,8 +31,8 @@ def test_loopback_hosts_are_local(host: str) -> None:
     assert is_loopback_host(host)
 
 
-@pytest.mark.parametrize("host", ["192.168.1.20", "10.0.0.5", "gpu.example.org", "0.0.0.0", "::", "localhost.example.org",
-                                  "::ffff:10.0.0.1", "fe80::1", ""])
+@pytest.mark.parametrize("host", ["192.168.1.20", "10.0.0.5", "gpu.example.org", "0.0.0.0", "::",
+                                  "localhost.example.org", "::ffff:10.0.0.1", "fe80::1", ""])
 def test_everything_else_is_remote(host: str) -> None:
     assert not is_loopback_host(host)
 
