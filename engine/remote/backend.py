@@ -18,7 +18,7 @@ import openai
 from ..backend import BackendInfo
 from ..cancel import CancelToken
 from ..errors import InputError, VisionDeskError
-from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
+from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta
 from ..requests import Message, SamplingParams
 from .connection import Connection, error_detail, map_error
 from .errors import (
@@ -37,8 +37,9 @@ from .keys import KeyStore
 from .payload import chat_messages, image_positions, sampling_kwargs
 from .privacy import host_of, remote_host
 from .probe import RemoteModel, ServerKind, describe_server
+from .progress import Progress
 from .servers import ServerStore
-from .stream_reader import Arrived, Ended, StreamReader
+from .stream_reader import Ended, Failed, StreamReader
 from .target import KeyRef, RemoteTarget
 from .upload_images import UploadCache, UploadImage
 
@@ -47,10 +48,6 @@ log = logging.getLogger(__name__)
 POLL_S = 0.02  # how often the stream loop looks at the cancel token
 BACKOFF_S = 0.5  # first retry delay; doubles each attempt
 MAX_RETRY_WAIT_S = 30.0  # a 429 asking for longer is reported, not waited for
-
-_FINISH = {"stop": StopReason.END, "length": StopReason.LENGTH, "tool_calls": StopReason.END,
-           "function_call": StopReason.END, "content_filter": StopReason.ERROR}
-
 
 class RemoteBackend:
     """Connect to a model on a server the user added; chat with it as with the local engine."""
@@ -212,81 +209,61 @@ class RemoteBackend:
         timeouts = target.timeouts
         reader = StreamReader(conn, kwargs)
         reader.start()
-        first_chunk: float | None = None
-        first_text: float | None = None
-        last = reader.sent_at
-        chars = 0
-        finish: str | None = None
-        usage = None
+        p = Progress(target.api_url, t0, reader.sent_at, encode_ms, n_images, last=reader.sent_at)
         done = False
-        err: VisionDeskError
         try:
             while True:
                 if cancel.cancelled:
                     reader.abort()
                     done = True
-                    return self._finished(StopReason.CANCELLED, None, usage, first_chunk, first_text, last,
-                                          reader.sent_at, t0, encode_ms, n_images, chars)
-                limit, phase = ((timeouts.first_byte_s, "waiting for the first token") if first_chunk is None
+                    return p.finished(StopReason.CANCELLED)
+                limit, phase = ((timeouts.first_byte_s, "waiting for the first token") if p.first_chunk is None
                                 else (timeouts.between_chunks_s, "in the middle of the answer"))
-                remaining = last + limit - time.monotonic()
+                remaining = p.last + limit - time.monotonic()
                 if remaining <= 0:
                     reader.abort()
                     done = True
-                    err = ServerTimeout(target.api_url, phase, limit)
-                    return self._finished(StopReason.ERROR, err, usage, first_chunk, first_text, last,
-                                          reader.sent_at, t0, encode_ms, n_images, chars)
+                    return p.finished(StopReason.ERROR, ServerTimeout(target.api_url, phase, limit))
                 item = reader.next(min(POLL_S, remaining))
                 if item is None:
                     continue
                 if isinstance(item, Ended):
                     done = True
-                    if finish is None:
-                        err = StreamCutOff(target.api_url, chars)
-                        if first_text is None:
-                            return err
-                        return self._finished(StopReason.ERROR, err, usage, first_chunk, first_text, last,
-                                              reader.sent_at, t0, encode_ms, n_images, chars)
-                    return self._finished(_FINISH.get(finish, StopReason.END), None, usage, first_chunk, first_text,
-                                          last, reader.sent_at, t0, encode_ms, n_images, chars)
-                if not isinstance(item, Arrived):
+                    if p.finish is not None:
+                        return p.finished()
+                    cut = StreamCutOff(target.api_url, p.chars)
+                    return cut if p.first_text is None else p.finished(StopReason.ERROR, cut)
+                if isinstance(item, Failed):
                     done = True
                     reader.abort()
-                    if finish is not None:  # the answer was complete; only the usage chunk was lost
-                        return self._finished(_FINISH.get(finish, StopReason.END), None, usage, first_chunk,
-                                              first_text, last, reader.sent_at, t0, encode_ms, n_images, chars)
-                    if isinstance(item.error, openai.NotFoundError):
-                        err = self._not_found(conn, item.error)
-                    else:
-                        err = map_error(item.error, target, conn.has_key, n_images)
-                    if first_chunk is not None and isinstance(err, ServerUnreachable):
-                        err = StreamCutOff(target.api_url, chars)  # it was reached: the answer broke off
-                    if first_text is None and not isinstance(err, MalformedChunk):
+                    if p.finish is not None:  # the answer was complete; only the usage chunk was lost
+                        return p.finished()
+                    err = self._failure(conn, item.error, p)
+                    if p.first_text is None and not isinstance(err, MalformedChunk):
                         return err
-                    return self._finished(StopReason.ERROR, err, usage, first_chunk, first_text, last,
-                                          reader.sent_at, t0, encode_ms, n_images, chars)
-                last = item.t
-                if first_chunk is None:
-                    first_chunk = item.t
+                    return p.finished(StopReason.ERROR, err)
+                had_chunk = p.first_chunk is not None
+                text = p.read(item.chunk, item.t)
+                if not had_chunk:
                     yield StageChanged(Stage.GENERATING, item.t)
-                text, reason, chunk_usage = _read_chunk(item.chunk, target.api_url)
-                if chunk_usage is not None:
-                    usage = chunk_usage
-                if reason:
-                    finish = reason
                 if text:
-                    if first_text is None:
-                        first_text = item.t
-                    chars += len(text)
                     yield TextDelta(text, item.t)
         except MalformedChunk as exc:
             reader.abort()
             done = True
-            return self._finished(StopReason.ERROR, exc, usage, first_chunk, first_text, last, reader.sent_at,
-                                  t0, encode_ms, n_images, chars)
+            return p.finished(StopReason.ERROR, exc)
         finally:
             if not done:  # the caller stopped iterating: stop the server too
                 reader.abort()
+
+    def _failure(self, conn: Connection, error: BaseException, p: Progress) -> VisionDeskError:
+        """The typed error for what the request or the stream raised."""
+        if isinstance(error, openai.NotFoundError):
+            return self._not_found(conn, error)
+        err = map_error(error, conn.target, conn.has_key, p.n_images)
+        if p.first_chunk is not None and isinstance(err, ServerUnreachable):
+            return StreamCutOff(conn.target.api_url, p.chars)  # it was reached: the answer broke off
+        return err
 
     @staticmethod
     def _not_found(conn: Connection, exc: openai.NotFoundError) -> VisionDeskError:
@@ -301,42 +278,3 @@ class RemoteBackend:
                                    f"at {conn.target.api_url}/chat/completions; check the address (it usually "
                                    "ends in /v1).")
         return ModelNotFound(conn.target.model, conn.target.api_url, ids)
-
-    @staticmethod
-    def _finished(reason: StopReason, error: VisionDeskError | None, usage: object, first_chunk: float | None,
-                  first_text: float | None, last: float, sent_at: float, t0: float, encode_ms: float, n_images: int,
-                  chars: int) -> Finished:
-        now = time.monotonic()
-        prompt_tokens = getattr(usage, "prompt_tokens", 0) or 0
-        completion = getattr(usage, "completion_tokens", None)
-        details = getattr(usage, "prompt_tokens_details", None)
-        cached = getattr(details, "cached_tokens", 0) or 0
-        if completion is None:
-            completion = 0
-        prompt_s = ((first_chunk or now) - sent_at)
-        decode_s = (last - first_text) if first_text is not None else 0.0
-        evaluated = max(0, prompt_tokens - cached)
-        timings = Timings(
-            ttft_ms=((first_text or now) - t0) * 1000.0, encode_ms=encode_ms, prompt_ms=prompt_s * 1000.0,
-            decode_ms=decode_s * 1000.0, prompt_tok_s=evaluated / prompt_s if evaluated and prompt_s > 0 else 0.0,
-            decode_tok_s=(completion - 1) / decode_s if completion > 1 and decode_s > 0 else 0.0)
-        return Finished(reason, now, usage=Usage(prompt_tokens=prompt_tokens, prompt_tokens_evaluated=evaluated,
-                                                 completion_tokens=completion, images_encoded=n_images),
-                        timings=timings, error=error, backend="remote")
-
-
-def _read_chunk(chunk: object, url: str) -> tuple[str, str | None, object | None]:
-    """(text, finish reason, usage) of one chunk; ``MalformedChunk`` when it is not a chat-completion chunk."""
-    choices = getattr(chunk, "choices", None)
-    usage = getattr(chunk, "usage", None)
-    if not isinstance(choices, list):
-        raise MalformedChunk(url, "a chunk without 'choices'")
-    text, reason = "", None
-    for choice in choices[:1]:
-        delta = getattr(choice, "delta", None)
-        content = getattr(delta, "content", None) if delta is not None else None
-        if content is not None and not isinstance(content, str):
-            raise MalformedChunk(url, f"'content' is {type(content).__name__}, not text")
-        text = content or ""
-        reason = getattr(choice, "finish_reason", None)
-    return text, reason, usage

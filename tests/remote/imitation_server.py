@@ -197,7 +197,7 @@ class ImitationServer:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
             self._scheme = "https"
         self._httpd.imitation = imitation  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:

@@ -298,3 +298,34 @@ def test_sampling_and_images_reach_the_server_as_sent(servers: ServerStore, vllm
     fin = events[-1]
     assert fin.usage.prompt_tokens == 21 and fin.usage.completion_tokens == 3  # type: ignore[union-attr]
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello there."
+
+
+def test_without_usage_from_the_server_tokens_are_counted_from_the_stream(servers: ServerStore,
+                                                                         vllm: ImitationServer) -> None:
+    backend = connect(servers, vllm.url, MLLAMA)
+    vllm.imitation.script = [stream(TOKENS, usage=False, delay=0.01)]
+    text, fin, _ = run(backend, ask())
+    assert fin.stop_reason is StopReason.END and fin.usage.completion_tokens == len(TOKENS)
+    assert fin.usage.prompt_tokens == 0, "unknown, not invented"
+    assert 0 < fin.timings.decode_tok_s < 1000 and fin.timings.ttft_ms > 0
+
+
+def test_a_content_filter_stop_is_an_error_with_words(servers: ServerStore, vllm: ImitationServer) -> None:
+    backend = connect(servers, vllm.url, MLLAMA)
+    vllm.imitation.script = [stream(TOKENS[:2], finish="content_filter")]
+    _, fin, _ = run(backend, ask())
+    assert fin.stop_reason is StopReason.ERROR and "content filter" in str(fin.error)
+
+
+def test_the_servers_page_report_for_vllm_and_a_wrong_key(servers: ServerStore, vllm: ImitationServer) -> None:
+    from visiondesk.engine.remote import KeyRejected, probe
+
+    report = probe.test_server(servers.add(vllm.url), servers.keys)
+    assert report.reachable and report.kind is ServerKind.VLLM and report.remote_host is None
+    mllama = report.model(MLLAMA)
+    assert mllama is not None and mllama.vision is True and mllama.one_image_per_prompt
+    qwen = "Qwen/Qwen2.5-VL-72B-Instruct"
+    assert report.model(qwen) == probe.RemoteModel(qwen, None, 32768)
+    vllm.imitation.api_key = "right"
+    report = probe.test_server(servers.require(vllm.url), servers.keys, api_key="wrong")
+    assert report.reachable and isinstance(report.error, KeyRejected) and report.models == ()
