@@ -55,6 +55,7 @@ class Connection:
         self.has_key = bool(api_key)
         self._lock = threading.Lock()
         self._streams: list[Any] = []  # httpcore network streams this client opened
+        self._cut = threading.Event()  # set by abort() until the next begin(): no request may go out
         t = target.timeouts
         verify: ssl.SSLContext | bool = True
         if target.ca_bundle is not None:
@@ -73,7 +74,13 @@ class Connection:
         self.client = openai.OpenAI(api_key=api_key or "none", base_url=target.api_url, max_retries=0,
                                     timeout=timeout, http_client=self.http)
 
+    def begin(self) -> None:
+        """Allow requests again after an ``abort()``; call it before starting a request, on the caller's thread."""
+        self._cut.clear()
+
     def _on_request(self, request: Any) -> None:
+        if self._cut.is_set():
+            raise ConnectionAbortedError("the request was cancelled before it was sent")
         request.extensions["trace"] = self._trace
         for name in _DROPPED_HEADERS:
             request.headers.pop(name, None)
@@ -84,9 +91,13 @@ class Connection:
         if event.endswith(("connect_tcp.complete", "start_tls.complete")) and info.get("return_value") is not None:
             with self._lock:
                 self._streams = [s for s in self._streams if _socket_of(s) is not None] + [info["return_value"]]
+            if self._cut.is_set():  # aborted while this connection was being opened
+                self.abort()
 
     def abort(self) -> None:
-        """Cut every connection of this client now (any thread): blocked reads fail at once."""
+        """Cut every connection of this client now (any thread): blocked reads fail at once, and no request goes
+        out until ``begin()``."""
+        self._cut.set()
         with self._lock:
             streams, self._streams = self._streams, []
         for stream in streams:
@@ -100,10 +111,12 @@ class Connection:
 
     def get_json(self, url: str, timeout: float | None = None) -> Any:
         """GET ``url`` (absolute, or relative to the API root) through the openai client; raises openai errors."""
+        self.begin()
         return self.client.get(url, cast_to=object, options={"timeout": timeout} if timeout else {})
 
     def post_json(self, url: str, body: dict[str, Any], timeout: float | None = None) -> Any:
         """POST JSON to ``url`` through the openai client; raises openai errors."""
+        self.begin()
         return self.client.post(url, cast_to=object, body=body, options={"timeout": timeout} if timeout else {})
 
     def close(self) -> None:

@@ -59,10 +59,13 @@ class StreamReader:
     def start(self) -> None:
         """Send the request."""
         self.sent_at = time.monotonic()
+        self._conn.begin()  # here, not on the thread: an abort() that comes before the thread runs must win
         self._thread.start()
 
     def _run(self) -> None:
         try:
+            if self._aborted.is_set():
+                return
             stream = self._conn.client.chat.completions.create(stream=True, **self._kwargs)
             try:
                 for chunk in stream:

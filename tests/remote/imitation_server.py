@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import select
+import socket
 import ssl
 import threading
 import time
@@ -60,6 +62,28 @@ def _end_stream(h: Handler) -> None:
     h.wfile.flush()
 
 
+def wait_for_disconnect(h: Handler, seconds: float) -> None:
+    """Hold the request (a server busy reading a prompt, or stalled) for up to ``seconds``; note when the client
+    closes the connection in ``Imitation.disconnected_at``."""
+    sock = h.connection
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select([sock], [], [], 0.01)
+        if readable:
+            try:
+                closed = sock.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                closed = True
+            if closed:
+                h.server.imitation.disconnected_at = time.monotonic()  # type: ignore[attr-defined]
+                return
+
+
+def hold(seconds: float) -> Act:
+    """Send nothing for ``seconds`` (no headers either), watching for the client to go away."""
+    return lambda h: wait_for_disconnect(h, seconds)
+
+
 def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Act:
     """Answer with ``status`` and a JSON ``body``."""
     def act(h: Handler) -> None:
@@ -84,7 +108,7 @@ def stream(tokens: list[str], finish: str | None = "stop", usage: bool = True, d
                 h.connection.shutdown(2)  # the connection drops: no last chunk, no [DONE]
                 return
             if stall_after is not None and i == stall_after:
-                time.sleep(stall_s)
+                wait_for_disconnect(h, stall_s)
             if malformed_after is not None and i == malformed_after:
                 _event(h, '{"choices": [{"delta": {"content": "x"')  # truncated JSON
             if error_after is not None and i == error_after:
@@ -113,6 +137,7 @@ class Imitation:
     headers: list[dict[str, str]] = dataclasses.field(default_factory=list)
     paths: list[str] = dataclasses.field(default_factory=list)
     last_model: str = ""
+    disconnected_at: float | None = None  # when a held request's client closed the connection
     default: Act = dataclasses.field(default_factory=lambda: stream(["Hello", " there", "."]))
 
 
@@ -185,13 +210,23 @@ class _Handler(BaseHTTPRequestHandler):
         act(self)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (cancel, timeout) is what several tests do on purpose.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | BrokenPipeError):
+            super().handle_error(request, client_address)
+
+
 class ImitationServer:
     """Runs an ``Imitation`` on 127.0.0.1 in a thread; use as a context manager."""
 
     def __init__(self, imitation: Imitation, tls: ssl.SSLContext | None = None) -> None:
         self.imitation = imitation
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self._scheme = "http"
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)

@@ -36,6 +36,7 @@ from tests.remote.imitation_server import (
     VLLM_ONE_IMAGE_ERROR,
     Imitation,
     ImitationServer,
+    hold,
     json_reply,
     stream,
 )
@@ -66,6 +67,12 @@ def connect(servers: ServerStore, url: str, model: str, **kw: object) -> RemoteB
     backend = RemoteBackend(servers)
     backend.load(RemoteTarget(base_url=url, model=model, timeouts=kw.pop("timeouts", FAST), **kw))  # type: ignore[arg-type]
     return backend
+
+
+def _wait_for_disconnect(server: ImitationServer) -> None:
+    deadline = time.monotonic() + 3
+    while server.imitation.disconnected_at is None and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def ask(*images: Path) -> list[Message]:
@@ -140,11 +147,14 @@ def test_a_stalled_stream_ends_at_the_between_chunk_timeout(servers: ServerStore
     assert isinstance(fin.error, ServerTimeout) and "middle of the answer" in str(fin.error)
     assert text == "".join(TOKENS[:3])
     assert time.monotonic() - t0 < FAST.between_chunks_s + 1.5
+    _wait_for_disconnect(vllm)
+    assert vllm.imitation.disconnected_at is not None and vllm.imitation.disconnected_at - fin.t < 0.5, \
+        "the connection was closed, so the server stops too"
 
 
 def test_no_first_token_in_time_is_a_timeout_not_a_retry(servers: ServerStore, vllm: ImitationServer) -> None:
     backend = connect(servers, vllm.url, MLLAMA, timeouts=Timeouts(connect_s=2, first_byte_s=0.5, between_chunks_s=5))
-    vllm.imitation.script = [lambda h: time.sleep(5)]
+    vllm.imitation.script = [hold(5)]
     t0 = time.monotonic()
     _, fin, _ = run(backend, ask())
     assert isinstance(fin.error, ServerTimeout) and "first token" in str(fin.error)
@@ -154,7 +164,7 @@ def test_no_first_token_in_time_is_a_timeout_not_a_retry(servers: ServerStore, v
 
 def test_cancel_while_the_server_reads_the_prompt_returns_at_once(servers: ServerStore, vllm: ImitationServer) -> None:
     backend = connect(servers, vllm.url, MLLAMA)
-    vllm.imitation.script = [lambda h: time.sleep(5)]  # no headers yet, as llama-server while it reads the prompt
+    vllm.imitation.script = [hold(5)]  # no headers yet, as llama-server while it reads the prompt
     cancel = CancelToken()
     events = backend.chat(ask(), cancel=cancel)
     next(events)  # READING_PROMPT: the request is on its way
@@ -163,6 +173,9 @@ def test_cancel_while_the_server_reads_the_prompt_returns_at_once(servers: Serve
     rest = list(events)
     assert rest[-1].stop_reason is StopReason.CANCELLED  # type: ignore[union-attr]
     assert cancel.cancelled_at is not None and rest[-1].t - cancel.cancelled_at < 0.25
+    _wait_for_disconnect(vllm)
+    assert vllm.imitation.disconnected_at is not None and vllm.imitation.disconnected_at - cancel.cancelled_at < 0.5, \
+        "the connection was cut before any answer came: the server can stop reading the prompt"
 
 
 def test_a_malformed_chunk_is_reported_and_the_text_kept(servers: ServerStore, vllm: ImitationServer) -> None:
@@ -329,3 +342,12 @@ def test_the_servers_page_report_for_vllm_and_a_wrong_key(servers: ServerStore, 
     vllm.imitation.api_key = "right"
     report = probe.test_server(servers.require(vllm.url), servers.keys, api_key="wrong")
     assert report.reachable and isinstance(report.error, KeyRejected) and report.models == ()
+
+
+def test_an_image_url_is_never_fetched_or_sent(servers: ServerStore, vllm: ImitationServer) -> None:
+    from visiondesk.engine import ImageError
+
+    backend = connect(servers, vllm.url, "Qwen/Qwen2.5-VL-72B-Instruct")
+    _, fin, _ = run(backend, [Message.user("What is this?", "https://example.org/cat.jpg")])
+    assert isinstance(fin.error, ImageError) and "does not exist" in str(fin.error)
+    assert vllm.imitation.requests == []
