@@ -4,8 +4,8 @@ The shared vocabulary of every backend (``Backend``, ``Message``, ``SamplingPara
 events and the errors). The local llama.cpp backend is ``visiondesk.engine.llama.LocalEngine``.
 """
 
-from .cancel import CancelToken
 from .backend import Backend, BackendInfo
+from .cancel import CancelToken
 from .errors import (
     ContextOverflow,
     EngineCrashed,

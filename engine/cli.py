@@ -16,9 +16,9 @@ from typing import Any, TextIO
 
 from .cancel import CancelToken
 from .data_dir import data_dir
-from .llama import LoadResult, LocalEngine
 from .errors import ContextOverflow, InputError, VisionDeskError
 from .events import Finished, Stage, StageChanged, StopReason, TextDelta
+from .llama import LoadResult, LocalEngine
 from .requests import Message, ModelSpec, SamplingParams, physical_cores
 
 _STAGE_TEXT = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding image",

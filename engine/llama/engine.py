@@ -21,7 +21,6 @@ from types import TracebackType
 from typing import Any
 
 from ..cancel import CancelToken
-from .chat_template import render_prompt
 from ..errors import (
     EngineCrashed,
     EngineFailure,
@@ -34,9 +33,10 @@ from ..errors import (
 )
 from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
 from ..gguf_header import check_pair, read_gguf_info
-from .image_cache import ImageIdentityCache, ImageRef
 from ..images import PreparedImage, prepare_image
 from ..requests import Message, ModelSpec, SamplingParams
+from .chat_template import render_prompt
+from .image_cache import ImageIdentityCache, ImageRef
 from .load_result import LoadResult
 from .worker.cancel_flag import CancelFlag
 from .worker.protocol import ChatJob

@@ -95,8 +95,10 @@ class Connection:
                 self.abort()
 
     def abort(self) -> None:
-        """Cut every connection of this client now (any thread): blocked reads fail at once, and no request goes
-        out until ``begin()``."""
+        """Cut every connection of this client now (any thread): blocked reads fail at once.
+
+        No request goes out until ``begin()``.
+        """
         self._cut.set()
         with self._lock:
             streams, self._streams = self._streams, []

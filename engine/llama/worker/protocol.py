@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..image_cache import ImageRef
 from ...requests import SamplingParams
+from ..image_cache import ImageRef
 
 
 @dataclasses.dataclass(frozen=True)
