@@ -39,13 +39,13 @@ from .privacy import host_of, remote_host
 from .probe import RemoteModel, ServerKind, describe_server
 from .progress import Progress
 from .servers import ServerStore
-from .stream_reader import Ended, Failed, StreamReader
 from .target import KeyRef, RemoteTarget
 from .upload_images import UploadCache, UploadImage
+from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.02  # how often the stream loop looks at the cancel token
+POLL_S = 0.02  # how often a retry's wait looks at the cancel token
 BACKOFF_S = 0.5  # first retry delay; doubles each attempt
 MAX_RETRY_WAIT_S = 30.0  # a 429 asking for longer is reported, not waited for
 
@@ -206,55 +206,58 @@ class RemoteBackend:
                 cancel: CancelToken) -> Generator[EngineEvent, None, Finished | VisionDeskError]:
         """One attempt. Yields events; returns a ``Finished`` to end with, or an error that came before any token."""
         target = conn.target
-        timeouts = target.timeouts
-        reader = StreamReader(conn, kwargs)
-        reader.start()
-        p = Progress(target.api_url, t0, reader.sent_at, encode_ms, n_images, last=reader.sent_at)
+        dog = Watchdog(conn, cancel, target.timeouts)
+        dog.start()
+        p = Progress(target.api_url, t0, dog.started_at, encode_ms, n_images, last=dog.started_at)
+        stream = None
         done = False
         try:
-            while True:
+            stream = conn.client.chat.completions.create(stream=True, **kwargs)  # type: ignore[call-overload]
+            for chunk in stream:
+                now = time.monotonic()
+                dog.chunk(now)
                 if cancel.cancelled:
-                    reader.abort()
-                    done = True
-                    return p.finished(StopReason.CANCELLED)
-                limit, phase = ((timeouts.first_byte_s, "waiting for the first token") if p.first_chunk is None
-                                else (timeouts.between_chunks_s, "in the middle of the answer"))
-                remaining = p.last + limit - time.monotonic()
-                if remaining <= 0:
-                    reader.abort()
-                    done = True
-                    return p.finished(StopReason.ERROR, ServerTimeout(target.api_url, phase, limit))
-                item = reader.next(min(POLL_S, remaining))
-                if item is None:
-                    continue
-                if isinstance(item, Ended):
-                    done = True
-                    if p.finish is not None:
-                        return p.finished()
-                    cut = StreamCutOff(target.api_url, p.chars)
-                    return cut if p.first_text is None else p.finished(StopReason.ERROR, cut)
-                if isinstance(item, Failed):
-                    done = True
-                    reader.abort()
-                    if p.finish is not None:  # the answer was complete; only the usage chunk was lost
-                        return p.finished()
-                    err = self._failure(conn, item.error, p)
-                    if p.first_text is None and not isinstance(err, MalformedChunk):
-                        return err
-                    return p.finished(StopReason.ERROR, err)
+                    break
                 had_chunk = p.first_chunk is not None
-                text = p.read(item.chunk, item.t)
+                text = p.read(chunk, now)
+                dog.paused = True
                 if not had_chunk:
-                    yield StageChanged(Stage.GENERATING, item.t)
+                    yield StageChanged(Stage.GENERATING, now)
                 if text:
-                    yield TextDelta(text, item.t)
-        except MalformedChunk as exc:
-            reader.abort()
+                    yield TextDelta(text, now)
+                dog.resume()
             done = True
+            if cancel.cancelled:
+                conn.abort()  # the server stops generating when it sees the connection close
+                return p.finished(StopReason.CANCELLED)
+            if p.finish is not None:
+                return p.finished()
+            cut = StreamCutOff(target.api_url, p.chars)
+            return cut if p.first_text is None else p.finished(StopReason.ERROR, cut)
+        except MalformedChunk as exc:
+            done = True
+            conn.abort()
             return p.finished(StopReason.ERROR, exc)
+        except Exception as exc:  # noqa: BLE001 - whatever the client raised is typed below
+            done = True
+            if dog.reason == "cancelled" or cancel.cancelled:
+                return p.finished(StopReason.CANCELLED)
+            if dog.reason is not None:
+                phase = "waiting for the first token" if dog.reason == "first byte" else "in the middle of the answer"
+                return p.finished(StopReason.ERROR, ServerTimeout(target.api_url, phase, dog.limit))
+            conn.abort()
+            if p.finish is not None:  # the answer was complete; only the usage chunk was lost
+                return p.finished()
+            err = self._failure(conn, exc, p)
+            if p.first_text is None and not isinstance(err, MalformedChunk):
+                return err
+            return p.finished(StopReason.ERROR, err)
         finally:
+            dog.stop()
             if not done:  # the caller stopped iterating: stop the server too
-                reader.abort()
+                conn.abort()
+            if stream is not None:
+                stream.close()
 
     def _failure(self, conn: Connection, error: BaseException, p: Progress) -> VisionDeskError:
         """The typed error for what the request or the stream raised."""
