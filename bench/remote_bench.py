@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -98,7 +99,7 @@ def run_backend(backend: RemoteBackend, messages: list[Message], sampling: Sampl
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pairs", type=int, default=20)
+    ap.add_argument("--pairs", type=int, default=30)
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--tiny", action="store_true", help="the tests' tiny model (smoke test; figures meaningless)")
@@ -112,8 +113,13 @@ def main() -> None:
         model = write_text_model(tmp / "text.gguf", shape=text_shape)
         mmproj = write_mmproj(tmp / "mmproj.gguf", projection_dim=text_shape.n_embd, shape=vision_shape)
         photo = tmp / "photo.jpg"
+        # A photo-like picture (smooth gradients, mild grain): it encodes to a realistic ~0.3 MB JPEG, where pure
+        # noise would make a 2 MB upload whose decoding on the server adds noise to every TTFT.
         rng = np.random.default_rng(3)
-        Image.fromarray(rng.integers(0, 255, (1200, 1600, 3), dtype=np.uint8), "RGB").save(photo, quality=90)
+        yy, xx = np.mgrid[0:1200, 0:1600]
+        base = np.stack([xx / 1600 * 255, yy / 1200 * 255, (xx + yy) / 2800 * 255], axis=-1)
+        grain = rng.normal(0, 6, base.shape)
+        Image.fromarray(np.clip(base + grain, 0, 255).astype(np.uint8), "RGB").save(photo, quality=90)
         proc, url = start_server(binary, model, mmproj, tmp, args.threads)
         try:
             servers = ServerStore(KeyStore(fallback_path=tmp / "keys.json"), path=None)
@@ -142,19 +148,43 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(10)
+        # The server's own decode speed for each request, in the order sent (two warm-ups, then the pairs):
+        # where the two sides differ here too, the difference is the machine's, not the client path's.
+        server_rates = [float(m) for m in re.findall(r"\|\s+eval time =.*?([\d.]+) tokens per second",
+                                                      (tmp / "llama-server.log").read_text())][2:]
+    server_direct = [r for i, r in enumerate(server_rates) if (i % 2 == 0) == bool((i // 2) % 2)]
+    server_remote = [r for i, r in enumerate(server_rates) if (i % 2 == 0) != bool((i // 2) % 2)]
 
     d_ttft, r_ttft = statistics.median(t for t, _ in direct), statistics.median(t for t, _ in remote)
     d_tps, r_tps = statistics.median(s for _, s in direct), statistics.median(s for _, s in remote)
     paired = statistics.median(r[0] - d[0] for r, d in zip(remote, direct, strict=True))
-    overhead_ok, speed_ok = paired <= 5.0, r_tps / d_tps >= 0.98
+    paired_ratio = statistics.median(r[1] / d[1] for r, d in zip(remote, direct, strict=True))
+    overhead_ok = paired <= 5.0
     print(f"llama-server {url}, {args.pairs} interleaved pairs, {args.max_tokens} tokens, {args.threads} thread(s)")
     print(f"{'':28}{'direct openai':>16}{'RemoteBackend':>16}")
     print(f"{'TTFT, median (ms)':28}{d_ttft:16.2f}{r_ttft:16.2f}")
     print(f"{'tokens/s, median':28}{d_tps:16.1f}{r_tps:16.1f}")
+    delivered = None
+    if len(server_rates) == 2 * args.pairs:
+        # How much of the server's own speed reaches the caller, per request: the shared machine's load moves the
+        # server's speed by tens of percent from one request to the next, and this ratio cancels it out.
+        got_d = statistics.median(c[1] / s for c, s in zip(direct, server_direct, strict=True))
+        got_r = statistics.median(c[1] / s for c, s in zip(remote, server_remote, strict=True))
+        delivered = got_r / got_d
+        print(f"{'server decode tok/s, median':28}{statistics.median(server_direct):16.1f}"
+              f"{statistics.median(server_remote):16.1f}")
+        print(f"{'delivered / server tok/s':28}{got_d:16.4f}{got_r:16.4f}")
     print(f"TTFT overhead, median of pairs: {paired:+.2f} ms (target <= 5 ms): {'met' if overhead_ok else 'MISSED'}")
-    print(f"tokens/s ratio: {r_tps / d_tps:.3f} (target >= 0.98): {'met' if speed_ok else 'MISSED'}")
+    print(f"tokens/s ratio, median of pairs: {paired_ratio:.3f} (ratio of the medians {r_tps / d_tps:.3f}): "
+          "the server's own speed, load-driven")
+    if delivered is not None:
+        speed_ok = delivered >= 0.98
+        print(f"tokens/s ratio, server speed factored out: {delivered:.4f} (target >= 0.98): "
+              f"{'met' if speed_ok else 'MISSED'}")
     if args.json:
         args.json.write_text(json.dumps({"direct": direct, "remote": remote, "pairs": args.pairs,
+                                         "server_direct": server_direct, "server_remote": server_remote,
+                                         "delivered_ratio": delivered,
                                          "max_tokens": args.max_tokens}, indent=1))
 
 
