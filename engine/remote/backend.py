@@ -159,6 +159,9 @@ class RemoteBackend:
                 self._learn_vision(uploads, outcome)
                 yield outcome
                 return
+            if self._conn is not conn:  # closed (or switched) from another thread meanwhile
+                yield Finished(StopReason.CANCELLED, time.monotonic(), backend="remote")
+                return
             wait = self._retry_wait(outcome, attempt, target.retries)
             if wait is None:
                 yield Finished(StopReason.ERROR, time.monotonic(), error=outcome, backend="remote")
@@ -240,8 +243,8 @@ class RemoteBackend:
             return p.finished(StopReason.ERROR, exc)
         except Exception as exc:  # noqa: BLE001 - whatever the client raised is typed below
             done = True
-            if dog.reason == "cancelled" or cancel.cancelled:
-                return p.finished(StopReason.CANCELLED)
+            if dog.reason == "cancelled" or cancel.cancelled or self._conn is not conn:
+                return p.finished(StopReason.CANCELLED)  # cancelled, or the backend closed from another thread
             if dog.reason is not None:
                 phase = "waiting for the first token" if dog.reason == "first byte" else "in the middle of the answer"
                 return p.finished(StopReason.ERROR, ServerTimeout(target.api_url, phase, dog.limit))

@@ -60,13 +60,18 @@ def _entry_from_json(raw: dict[str, Any]) -> ServerEntry:
 class ServerStore:
     """Add, edit, remove and look up servers; keys go to ``keys``."""
 
-    def __init__(self, keys: KeyStore, path: Path | None | bool = True) -> None:
-        """``path``: the JSON file; True (default) for ``servers.json`` in the data directory; None: memory only."""
+    def __init__(self, keys: KeyStore, path: Path | None) -> None:
+        """``path``: the JSON file (created on the first change); None keeps the servers in memory only."""
         self.keys = keys
-        self._path: Path | None = data_dir() / STORE_FILE if path is True else (path or None)  # type: ignore[assignment]
+        self._path = path
         self._entries: dict[str, ServerEntry] = {}
         if self._path is not None:
             self._load()
+
+    @classmethod
+    def in_data_dir(cls, keys: KeyStore | None = None) -> ServerStore:
+        """The user's servers: ``servers.json`` in the data directory, keys in the system's credential store."""
+        return cls(keys or KeyStore(), data_dir() / STORE_FILE)
 
     def list(self) -> list[ServerEntry]:
         """The servers, in the order they were added."""

@@ -170,3 +170,10 @@ def test_a_damaged_server_list_is_kept_aside_not_lost(keys: KeyStore, tmp_path: 
     assert (tmp_path / "servers.json.damaged").read_text() == "{not json"
     store.add("http://10.0.0.2:8000")
     assert json.loads(path.read_text())["schema_version"] == 1
+
+
+def test_the_users_server_list_lives_in_the_data_directory(isolated_data_dir: Path, keys: KeyStore) -> None:
+    store = ServerStore.in_data_dir(keys)
+    store.add("http://10.0.0.7:8000", name="lab")
+    assert [e["name"] for e in json.loads((isolated_data_dir / "servers.json").read_text())["servers"]] == ["lab"]
+    assert ServerStore.in_data_dir(keys).find("10.0.0.7:8000") is not None

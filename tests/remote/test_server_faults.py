@@ -351,3 +351,25 @@ def test_an_image_url_is_never_fetched_or_sent(servers: ServerStore, vllm: Imita
     _, fin, _ = run(backend, [Message.user("What is this?", "https://example.org/cat.jpg")])
     assert isinstance(fin.error, ImageError) and "does not exist" in str(fin.error)
     assert vllm.imitation.requests == []
+
+
+def test_closing_the_backend_from_another_thread_ends_the_answer_as_cancelled(servers: ServerStore,
+                                                                             vllm: ImitationServer) -> None:
+    import threading
+
+    backend = connect(servers, vllm.url, MLLAMA)
+    vllm.imitation.script = [stream(["word "] * 200, delay=0.02)]
+    events = []
+    closed_at: list[float] = []
+    for event in backend.chat(ask()):
+        events.append(event)
+        if isinstance(event, TextDelta) and len(events) == 5:
+            def close_now() -> None:
+                closed_at.append(time.monotonic())
+                backend.close()
+            threading.Thread(target=close_now).start()
+    fin = events[-1]
+    assert fin.stop_reason is StopReason.CANCELLED  # type: ignore[union-attr]
+    assert fin.t - closed_at[0] < 0.25  # type: ignore[union-attr]
+    assert len(vllm.imitation.requests) == 1, "not retried after close"
+    assert backend.info is None
