@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 Handler = BaseHTTPRequestHandler
 Act = Callable[[Handler], None]
@@ -138,6 +139,7 @@ class Imitation:
     paths: list[str] = dataclasses.field(default_factory=list)
     last_model: str = ""
     disconnected_at: float | None = None  # when a held request's client closed the connection
+    proxied_for: list[str] = dataclasses.field(default_factory=list)  # hosts of requests it got as a proxy
     default: Act = dataclasses.field(default_factory=lambda: stream(["Hello", " there", "."]))
 
 
@@ -146,6 +148,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        if ok and self.path.startswith("http://"):  # absolute form: we are being used as an HTTP proxy
+            parts = urlsplit(self.path)
+            self.imitation.proxied_for.append(parts.netloc)
+            self.path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return ok
 
     @property
     def imitation(self) -> Imitation:

@@ -373,3 +373,17 @@ def test_closing_the_backend_from_another_thread_ends_the_answer_as_cancelled(se
     assert fin.t - closed_at[0] < 0.25  # type: ignore[union-attr]
     assert len(vllm.imitation.requests) == 1, "not retried after close"
     assert backend.info is None
+
+
+def test_a_proxy_from_the_environment_is_used_and_the_far_host_is_remote(servers: ServerStore,
+                                                                         vllm: ImitationServer,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # The imitation server doubles as the HTTP proxy: the only way to reach "gpu.lab.invalid" here.
+    monkeypatch.setenv("HTTP_PROXY", vllm.url)
+    far = "http://gpu.lab.invalid:8000"
+    backend = connect(servers, far, MLLAMA)
+    assert backend.info and backend.info.remote_host == "gpu.lab.invalid:8000"
+    assert backend.info.runs_on == "remote: gpu.lab.invalid:8000 (vLLM)"
+    text, fin, _ = run(backend, ask())
+    assert fin.stop_reason is StopReason.END and text == "Hello there."
+    assert set(vllm.imitation.proxied_for) == {"gpu.lab.invalid:8000"}
