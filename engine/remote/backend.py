@@ -164,7 +164,9 @@ class RemoteBackend:
                 return
             wait = self._retry_wait(outcome, attempt, target.retries)
             if wait is None:
-                yield Finished(StopReason.ERROR, time.monotonic(), error=outcome, backend="remote")
+                final = Finished(StopReason.ERROR, time.monotonic(), error=outcome, backend="remote")
+                self._learn_vision(uploads, final)
+                yield final
                 return
             attempt += 1
             log.info("retrying %s in %.1f s (attempt %d): %s", target.api_url, wait, attempt + 1, outcome)

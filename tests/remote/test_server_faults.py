@@ -259,6 +259,14 @@ def test_any_other_server_learns_vision_from_the_first_image(servers: ServerStor
         assert backend.server_kind is ServerKind.OTHER and backend.info and backend.info.vision is None
         _, fin, _ = run(backend, ask(pictures["photo"]))
         assert fin.stop_reason is StopReason.END and backend.info.vision is True
+        blind = RemoteBackend(servers)
+        blind.load(servers.require(s.url).target("my-vlm"))
+        s.imitation.script = [json_reply(400, {"error": {"message": "This model does not support image input"}})]
+        _, fin, _ = run(blind, ask(pictures["photo"]))
+        assert isinstance(fin.error, VisionNotSupported) and blind.info and blind.info.vision is False
+        _, fin, _ = run(blind, ask(pictures["logo"]))
+        assert isinstance(fin.error, VisionNotSupported), "said at once, without sending"
+        assert len(s.imitation.requests) == 2
 
 
 def test_nothing_goes_to_a_server_that_was_not_added(servers: ServerStore, vllm: ImitationServer) -> None:
