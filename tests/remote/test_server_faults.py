@@ -395,3 +395,23 @@ def test_a_proxy_from_the_environment_is_used_and_the_far_host_is_remote(servers
     text, fin, _ = run(backend, ask())
     assert fin.stop_reason is StopReason.END and text == "Hello there."
     assert set(vllm.imitation.proxied_for) == {"gpu.lab.invalid:8000"}
+
+
+@pytest.mark.parametrize(("status", "body", "kind", "words"), [
+    (413, {"detail": "Request Entity Too Large"}, "ImageTooLarge", "1500 px"),
+    (400, {"object": "error", "message": "image size 9000x9000 exceeds the maximum", "code": 400}, "ImageTooLarge",
+     "Lower 'image size sent'"),
+    (400, {"object": "error", "message": "This model's maximum context length is 8192 tokens.", "code": 400},
+     "RequestRejected", "maximum context length is 8192"),
+    (403, {"error": {"message": "key not allowed for this model"}}, "KeyRejected", "needs an API key"),
+    (503, {"error": "model is loading"}, "ServerFailed", "model is loading"),
+])
+def test_error_answers_become_typed_errors_with_the_fix(servers: ServerStore, vllm: ImitationServer,
+                                                       pictures: dict[str, Path], status: int, body: dict[str, object],
+                                                       kind: str, words: str) -> None:
+    import visiondesk.engine.remote as remote
+
+    backend = connect(servers, vllm.url, "Qwen/Qwen2.5-VL-72B-Instruct", retries=0)
+    vllm.imitation.script = [json_reply(status, body)]
+    _, fin, _ = run(backend, ask(pictures["photo"]))
+    assert isinstance(fin.error, getattr(remote, kind)) and words in str(fin.error), fin.error
