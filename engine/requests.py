@@ -46,6 +46,10 @@ class ImageAttachment:
         """How messages name this image."""
         return self.name or str(self.path)
 
+    def as_source(self) -> ImageSource:
+        """The file behind the attachment, for whatever must read it again."""
+        return ImageSource(path=self.path, name=self.name)
+
 
 @dataclasses.dataclass(frozen=True)
 class Message:

@@ -39,7 +39,7 @@ from ..pixel_cache import PixelCache
 from ..requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams, Tuning
 from .chat_template import render_prompt
 from .child_process import ChildGone, ChildHung, ChildProcess, Deadlines
-from .image_cache import ImageIdentityCache, ImageRef, as_source
+from .image_cache import ImageIdentityCache, ImageRef
 from .load_result import LoadResult
 from .worker.protocol import (
     Alive,
@@ -364,7 +364,8 @@ class LocalEngine:
         found = self._pixel_cache.find(ref.digest, ref.width, ref.height)
         if found is not None:
             return str(found)
-        img = fresh.get(index) or prepare_image(as_source(source), max_pixels)
+        if (img := fresh.get(index)) is None:
+            img = prepare_image(source.as_source() if isinstance(source, ImageAttachment) else source, max_pixels)
         if img.digest != ref.digest:
             raise ImageError(img.label, "it changed while the answer was being prepared; send it again.")
         return str(self._pixel_cache.put(img))

@@ -54,7 +54,7 @@ class ImageIdentityCache:
         if isinstance(source, ImageAttachment):
             if source.digest:
                 return ImageRef(source.digest, source.width, source.height, source.label), None
-            source = as_source(source)
+            source = source.as_source()
         key = _key(source)
         if key is not None and key in self._refs:
             self._refs.move_to_end(key)
@@ -66,8 +66,3 @@ class ImageIdentityCache:
             while len(self._refs) > self._capacity:
                 self._refs.popitem(last=False)
         return ref, img
-
-
-def as_source(image: ImageSource | ImageAttachment) -> ImageSource:
-    """The file behind an image, to decode it."""
-    return ImageSource(path=image.path, name=image.name) if isinstance(image, ImageAttachment) else image
