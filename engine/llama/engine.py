@@ -33,6 +33,7 @@ from ..errors import (
 )
 from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
 from ..gguf_header import check_pair, read_gguf_info
+from ..image_fit import DEFAULT_TARGET, ImageTarget, target_for
 from ..images import PreparedImage, prepare_image
 from ..requests import Message, ModelSpec, SamplingParams
 from .chat_template import render_prompt
@@ -70,6 +71,7 @@ class LocalEngine:
         self._draining = False
         self._next_id = 0
         self._image_ids = ImageIdentityCache()
+        self._image_target: ImageTarget = DEFAULT_TARGET  # how large the loaded projector needs images
 
     # ---- process management --------------------------------------------------------------------
 
@@ -194,8 +196,9 @@ class LocalEngine:
         info = read_gguf_info(spec.model)
         if info.is_projector:
             raise NotAProjector(spec.model, "clip: this is a projector; pass it as the mmproj, not the model")
-        if spec.mmproj:
-            check_pair(info, read_gguf_info(spec.mmproj, what="projector"))
+        projector = read_gguf_info(spec.mmproj, what="projector") if spec.mmproj else None
+        if projector is not None:
+            check_pair(info, projector)
         template = spec.chat_template or info.chat_template
         if not template:
             raise NoChatTemplate(spec.model)
@@ -204,6 +207,7 @@ class LocalEngine:
         reply = self._request(("load", spec), _STAGE_WORDS[Stage.LOADING])
         r = reply[1]
         self._spec, self._template = spec, template
+        self._image_target = target_for(projector, spec.image_max_tokens or None)
         self._bos, self._eos = r["bos_token"], r["eos_token"]
         self._loaded = LoadResult(model_name=spec.model.stem, runs_on=r["backend"],
                                   model=spec.model, mmproj=spec.mmproj, backend=r["backend"],
@@ -242,7 +246,7 @@ class LocalEngine:
             refs: list[ImageRef] = []
             fresh: dict[int, PreparedImage] = {}  # images decoded for this request
             for i, src in enumerate(sources):
-                ref, img = self._image_ids.identify(src, spec.image_max_pixels)
+                ref, img = self._image_ids.identify(src, spec.image_max_pixels, self._image_target)
                 refs.append(ref)
                 if img is not None:
                     fresh[i] = img
@@ -283,8 +287,8 @@ class LocalEngine:
                     yield TextDelta(msg[1], now)
                 elif kind == "need_pixels":
                     try:
-                        pixels = {i: self._pixels(i, sources[i], refs[i], fresh, spec.image_max_pixels)
-                                  for i in msg[1]}
+                        pixels = {i: self._pixels(i, sources[i], refs[i], fresh, spec.image_max_pixels,
+                                                  self._image_target) for i in msg[1]}
                     except VisionDeskError as exc:
                         self._send(("pixels", None))
                         self._draining = True
@@ -320,8 +324,9 @@ class LocalEngine:
                 self._draining = True
 
     @staticmethod
-    def _pixels(index: int, source: Any, ref: ImageRef, fresh: dict[int, PreparedImage], max_pixels: int) -> bytes:
-        img = fresh.get(index) or prepare_image(source, max_pixels)
+    def _pixels(index: int, source: Any, ref: ImageRef, fresh: dict[int, PreparedImage], max_pixels: int,
+                target: ImageTarget) -> bytes:
+        img = fresh.get(index) or prepare_image(source, max_pixels, target=target)
         if img.digest != ref.digest:
             raise ImageError(img.label, "it changed while the answer was being prepared; send it again.")
         return img.rgb

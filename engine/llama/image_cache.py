@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+from ..image_fit import DEFAULT_TARGET, ImageTarget
 from ..images import PreparedImage, prepare_image
 from ..requests import ImageSource
 
@@ -46,13 +47,16 @@ class ImageIdentityCache:
         self._refs: collections.OrderedDict[tuple[object, ...], ImageRef] = collections.OrderedDict()
         self._capacity = capacity
 
-    def identify(self, source: ImageSource, max_pixels: int) -> tuple[ImageRef, PreparedImage | None]:
-        """The image's identity, plus its pixels if it had to be decoded now."""
+    def identify(self, source: ImageSource, max_pixels: int,
+                 target: ImageTarget = DEFAULT_TARGET) -> tuple[ImageRef, PreparedImage | None]:
+        """The image's identity (prepared for ``target``), plus its pixels if it had to be decoded now."""
         key = _key(source)
+        if key is not None:
+            key = (*key, target)  # another model may need another size, hence other pixels
         if key is not None and key in self._refs:
             self._refs.move_to_end(key)
             return self._refs[key], None
-        img = prepare_image(source, max_pixels)
+        img = prepare_image(source, max_pixels, target=target)
         ref = ImageRef(img.digest, img.width, img.height, img.label)
         if key is not None:
             self._refs[key] = ref
