@@ -32,10 +32,11 @@ from ..errors import (
     rebuild,
 )
 from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
-from ..gguf_header import check_pair, read_gguf_info
+from ..gguf_header import GGUFInfo, check_pair, read_gguf_info
 from ..image_fit import DEFAULT_TARGET, ImageTarget, target_for
+from ..image_plan import ImagePlan, PromptPlan, image_plan
 from ..images import PreparedImage, prepare_image
-from ..requests import Message, ModelSpec, SamplingParams
+from ..requests import ImageSource, Message, ModelSpec, SamplingParams
 from .chat_template import render_prompt
 from .image_cache import ImageIdentityCache, ImageRef
 from .load_result import LoadResult
@@ -72,6 +73,7 @@ class LocalEngine:
         self._next_id = 0
         self._image_ids = ImageIdentityCache()
         self._image_target: ImageTarget = DEFAULT_TARGET  # how large the loaded projector needs images
+        self._projector: GGUFInfo | None = None
 
     # ---- process management --------------------------------------------------------------------
 
@@ -208,6 +210,7 @@ class LocalEngine:
         r = reply[1]
         self._spec, self._template = spec, template
         self._image_target = target_for(projector, spec.image_max_tokens or None)
+        self._projector = projector
         self._bos, self._eos = r["bos_token"], r["eos_token"]
         self._loaded = LoadResult(model_name=spec.model.stem, runs_on=r["backend"],
                                   model=spec.model, mmproj=spec.mmproj, backend=r["backend"],
@@ -224,6 +227,33 @@ class LocalEngine:
             self._start()
         info: dict[str, Any] = self._request(("info",), "reading system information")[1]
         return info
+
+    def plan(self, messages: Sequence[Message]) -> PromptPlan:
+        """What ``messages`` will take in the context, and how each image will be read, without evaluating.
+
+        libmtmd tokenizes each image as a chat would (resize, tiles, markers) but encodes nothing.
+        Raises ``VisionDeskError``.
+        """
+        if self._spec is None:
+            raise EngineFailure("No model is loaded: choose a model first.")
+        spec = self._spec
+        sources = [src for m in messages for src in m.images]
+        if sources and spec.mmproj is None:
+            raise ImagesNeedProjector(spec.model)
+        images = [prepare_image(src, spec.image_max_pixels, target=self._image_target) for src in sources]
+        prompt = render_prompt(self._template, messages, bos_token=self._bos, eos_token=self._eos)
+        if not self._alive():
+            self._start()
+            self._request(("load", spec), _STAGE_WORDS[Stage.LOADING])
+        refs = tuple(ImageRef(i.digest, i.width, i.height, i.label) for i in images)
+        r = self._request(("measure", prompt, refs, tuple(i.rgb for i in images)), "measuring the prompt")[1]
+        plans = tuple(image_plan(self._projector, i.label, i.width, i.height, i.rgb, v)
+                      for i, v in zip(images, r["images"], strict=True))
+        return PromptPlan(r["prompt_tokens"], r["text_tokens"], r["n_ctx"], plans)
+
+    def image_plan(self, source: ImageSource) -> ImagePlan:
+        """How one image will be read by the loaded model: tokens, tiles and a preview."""
+        return self.plan([Message.user("", source)]).images[0]
 
     def reset_conversation(self) -> None:
         """Forget the cached conversation (image embeddings stay cached)."""

@@ -77,6 +77,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
     from ...errors import VisionDeskError
+    from .prompt_measure import measure_prompt
     from .runtime import Runtime
 
     runtime = Runtime(cancel_flag, conn.send, conn.recv)
@@ -91,6 +92,8 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                 conn.send(("loaded", runtime.load(msg[1])))
             elif kind == "chat":
                 runtime.chat(msg[1])
+            elif kind == "measure":  # ("measure", prompt, image refs, pixels): tokens, without evaluating
+                conn.send(("measured", measure_prompt(runtime.model, msg[1], msg[2], msg[3])))
             elif kind == "info":
                 conn.send(("info", system_info()))
             elif kind == "reset":

@@ -26,3 +26,4 @@ class ChatJob:
 #                | ("done", stop_reason, usage dict, timings dict) | ("info", dict) | ("ok",)
 #                | ("error", error class name, message, attributes)
 #                | ("need_pixels", [image index, ...])  -> parent answers ("pixels", {index: rgb} | None)
+# Parent -> child: ("measure", prompt, (ImageRef, ...), (rgb, ...)) -> ("measured", dict): prompt_measure.py
