@@ -27,7 +27,7 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer questions about the
 THEMES = ("system", "light", "dark")
 LANGUAGES = ("en", "zh_CN")
 GPU_LAYER_MODES = ("auto", "cpu")
-PRESET_KEYS = ("temperature", "top_p", "max_tokens", "context_size", "system_prompt")
+PRESET_KEYS = ("temperature", "top_p", "max_tokens", "context_size", "system_prompt", "image_max_tokens")
 # (minimum, maximum) for numeric settings; validate() clamps into these.
 LIMITS: dict[str, tuple[float, float]] = {
     "temperature": (0.0, 2.0),
@@ -35,6 +35,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "max_tokens": (1, 131072),
     "context_size": (256, 262144),
     "threads": (1, 256),
+    "image_max_tokens": (0, 16384),
 }
 
 
@@ -55,6 +56,7 @@ class Settings:
     top_p: float = defaults.TOP_P
     max_tokens: int = defaults.APP_MAX_TOKENS
     context_size: int = defaults.CONTEXT_TOKENS
+    image_max_tokens: int = defaults.IMAGE_MAX_TOKENS  # the image budget (0: the model's own); kept per model
     gpu_layers: str = defaults.GPU_LAYERS  # "auto", "cpu", or a layer count such as "32"
     threads: int | None = None  # None: let the engine decide
     theme: str = "system"
@@ -76,7 +78,7 @@ class Settings:
                 setattr(self, name, None)
         if not isinstance(self.system_prompt, str):
             raise SettingsError("system_prompt must be text")
-        for name in ("temperature", "top_p", "max_tokens", "context_size"):
+        for name in ("temperature", "top_p", "max_tokens", "context_size", "image_max_tokens"):
             setattr(self, name, _clamp(name, getattr(self, name), notes))
         if self.max_tokens > self.context_size:
             notes.append(f"max_tokens lowered from {self.max_tokens} to the context size {self.context_size}")

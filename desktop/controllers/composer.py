@@ -56,6 +56,7 @@ class ComposerController(QObject):
     """Turns what the user types, drops and pastes into one ``send_requested``."""
 
     send_requested = Signal(str, list, object)  # text, [ImageSource], message id being edited or None
+    images_changed = Signal(list)  # the pending [ImageSource], after each add or removal
     stop_requested = Signal()
 
     def __init__(self, view: ComposerView, parent: QObject | None = None) -> None:
@@ -111,6 +112,7 @@ class ComposerController(QObject):
         item.chip.remove_button.setAccessibleName(self.tr("Remove %1").replace("%1", item.name))
         item.chip.remove_clicked.connect(lambda: self.remove(item))
         self.pending.insert(index, item)
+        self.images_changed.emit([p.source for p in self.pending])
         self._maybe_send()
 
     def _rejected(self, exc: BaseException) -> None:
@@ -125,6 +127,7 @@ class ComposerController(QObject):
             self.pending.remove(item)
             if item.chip is not None:
                 self.view.remove_chip(item.chip)
+            self.images_changed.emit([p.source for p in self.pending])
 
     def pick_files(self) -> None:
         """The file picker (non-blocking)."""
