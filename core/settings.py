@@ -27,7 +27,7 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer questions about the
 THEMES = ("system", "light", "dark")
 LANGUAGES = ("en", "zh_CN")
 GPU_LAYER_MODES = ("auto", "cpu")
-PRESET_KEYS = ("temperature", "top_p", "max_tokens", "context_size", "system_prompt", "image_max_tokens")
+PRESET_KEYS = ("temperature", "top_p", "max_tokens", "context_size", "system_prompt")
 # (minimum, maximum) for numeric settings; validate() clamps into these.
 LIMITS: dict[str, tuple[float, float]] = {
     "temperature": (0.0, 2.0),
@@ -56,12 +56,13 @@ class Settings:
     top_p: float = defaults.TOP_P
     max_tokens: int = defaults.APP_MAX_TOKENS
     context_size: int = defaults.CONTEXT_TOKENS
-    image_max_tokens: int = defaults.IMAGE_MAX_TOKENS  # the image budget (0: the model's own); kept per model
     gpu_layers: str = defaults.GPU_LAYERS  # "auto", "cpu", or a layer count such as "32"
     threads: int | None = None  # None: let the engine decide
     theme: str = "system"
     language: str | None = None  # None until resolved from the system locale on first run
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # keyed by model path
+    # The image token budget per model path (libmtmd's image_max_tokens); a model not listed uses its own.
+    image_budgets: dict[str, int] = field(default_factory=dict)
 
     def validate(self) -> list[str]:
         """Normalize and clamp values in place; return a message for every change made.
@@ -78,7 +79,7 @@ class Settings:
                 setattr(self, name, None)
         if not isinstance(self.system_prompt, str):
             raise SettingsError("system_prompt must be text")
-        for name in ("temperature", "top_p", "max_tokens", "context_size", "image_max_tokens"):
+        for name in ("temperature", "top_p", "max_tokens", "context_size"):
             setattr(self, name, _clamp(name, getattr(self, name), notes))
         if self.max_tokens > self.context_size:
             notes.append(f"max_tokens lowered from {self.max_tokens} to the context size {self.context_size}")
@@ -96,7 +97,15 @@ class Settings:
             raise SettingsError("presets must be a mapping of model path to preset")
         for model, preset in list(self.presets.items()):
             self.presets[model] = _clean_preset(model, preset, notes)
+        if not isinstance(self.image_budgets, dict):
+            raise SettingsError("image_budgets must be a mapping of model path to a number of tokens")
+        self.image_budgets = {str(m): int(_clamp("image_max_tokens", n, notes)) for m, n in self.image_budgets.items()
+                              if int(n) > 0}
         return notes
+
+    def image_budget(self) -> int:
+        """The image token budget of the configured model (0: the model's own)."""
+        return self.image_budgets.get(self.model_path or "", 0)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, including ``schema_version``."""

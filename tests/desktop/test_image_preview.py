@@ -85,7 +85,7 @@ def test_preview_follows_the_image_budget(qtbot, qwen_app: Path, pictures: dict[
     shell.composer.add_files([pictures["mid"]])
     _cards(qtbot, shell, 1)
     before = shell.image_preview.pending_images()[0].n_tokens
-    shell.settings.image_max_tokens = 32
+    shell.settings.image_budgets[shell.settings.model_path] = 32  # kept per model
     shell.image_preview.plan = None
     shell.model.load(first_run=False)  # the budget applies at load; the preview is planned again
     card = _cards(qtbot, shell, 1)[0]
