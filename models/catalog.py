@@ -55,8 +55,11 @@ class CatalogEntry:
         return None if model is None or projector is None else model + projector
 
     def estimated_bytes(self, quant: str | None = None) -> tuple[int, int]:
-        """(model, projector) bytes for the fit estimate: the confirmed sizes, else estimates from the
-        parameter count and quantization, and a typical projector."""
+        """(model, projector) bytes for the fit estimate.
+
+        The confirmed sizes where known; else the parameter count times the quantization's bytes per
+        weight, and a typical projector.
+        """
         q = (quant or self.default_quant).upper()
         model = self.model_file(q).approx_size
         if model is None:
