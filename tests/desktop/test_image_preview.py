@@ -85,9 +85,12 @@ def test_preview_follows_the_image_budget(qtbot, qwen_app: Path, pictures: dict[
     shell.composer.add_files([pictures["mid"]])
     _cards(qtbot, shell, 1)
     before = shell.image_preview.pending_images()[0].n_tokens
-    shell.settings.image_budgets[shell.settings.model_path] = 32  # kept per model
+    dialog = shell.settings_controller.open()
+    assert dialog.image_budget.value() == 0 and dialog.image_budget.text() == "The model's own"
+    dialog.image_budget.setValue(32)
     shell.image_preview.plan = None
-    shell.model.load(first_run=False)  # the budget applies at load; the preview is planned again
+    dialog.accept()  # the budget applies at load: the model reloads and the preview is planned again
+    assert shell.settings.image_budgets == {shell.settings.model_path: 32}  # kept per model
     card = _cards(qtbot, shell, 1)[0]
     after = shell.image_preview.pending_images()[0].n_tokens
     assert after <= 32 + 2 < before
