@@ -41,7 +41,8 @@ class ImageTarget:
         scale = min(1.0, self.long_side / max(width, height), math.sqrt(self.max_pixels / (width * height)))
         if scale >= 1.0:
             return width, height
-        return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+        # The epsilon keeps 4096/w*w from flooring to 4095.
+        return max(1, math.floor(width * scale + 1e-6)), max(1, math.floor(height * scale + 1e-6))
 
 
 DEFAULT_TARGET = ImageTarget()
