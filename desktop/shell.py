@@ -76,6 +76,8 @@ class AppShell(QObject):
         self.image_preview = ImagePreviewController(preview_view, self.engine, self._history, self)
         self.composer.images_changed.connect(
             lambda sources: self.image_preview.set_images(sources, w.composer.edit.toPlainText().strip()))
+        w.composer.edit.textChanged.connect(
+            lambda: self.image_preview.set_text(w.composer.edit.toPlainText().strip()))
 
         self.conversations.open_requested.connect(self.chat.open_conversation)
         self.chat.conversation_created.connect(self.conversations.on_created)

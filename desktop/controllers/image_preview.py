@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QImage
 from visiondesk.engine import ImageSource, Message, VisionDeskError
 from visiondesk.engine.image_plan import ImagePlan, PromptPlan
@@ -19,6 +19,7 @@ from ..views.image_preview import ImagePreviewView
 from ..worker import EngineThread
 
 log = logging.getLogger(__name__)
+TYPING_PAUSE_MS = 400  # the text counts too: plan again once typing pauses, not at every key
 
 
 def preview_image(plan: ImagePlan) -> QImage:
@@ -41,6 +42,10 @@ class ImagePreviewController(QObject):
         self._latest = 0
         self.plan: PromptPlan | None = None  # the plan on show
         self.model_loaded = False
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(TYPING_PAUSE_MS)
+        self._typing.timeout.connect(self.refresh)
         engine.worker.planned.connect(self._on_planned, Qt.ConnectionType.QueuedConnection)
         engine.worker.loaded.connect(self._on_loaded, Qt.ConnectionType.QueuedConnection)
 
@@ -49,8 +54,16 @@ class ImagePreviewController(QObject):
         self._sources, self._text = list(sources), text
         self.refresh()
 
+    def set_text(self, text: str) -> None:
+        """The message text changed: plan again after a pause in typing (only while images are pending)."""
+        if text != self._text:
+            self._text = text
+            if self._sources:
+                self._typing.start()
+
     def refresh(self) -> None:
         """Plan the current images on the loaded model (the conversation so far included)."""
+        self._typing.stop()
         if not self._sources:
             self._latest = 0
             self.plan = None
@@ -62,7 +75,10 @@ class ImagePreviewController(QObject):
             return
         messages = [*self._history(), Message.user(self._text, *self._sources)]
         self._latest = self._engine.plan(messages)
-        self.view.show_note(self.tr("What the model sees"), self.tr("Measuring…"))
+        if self.view.cards() and self.view.isVisible():
+            self.view.set_context_line(self.tr("Measuring…"))  # no flicker while typing
+        else:
+            self.view.show_note(self.tr("What the model sees"), self.tr("Measuring…"))
 
     def pending_images(self) -> tuple[ImagePlan, ...]:
         """The plans of the composer's images (the plan also holds the conversation's earlier ones)."""

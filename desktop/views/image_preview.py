@@ -74,6 +74,10 @@ class ImagePreviewView(QFrame):
         self.context_label.setText(text)
         self.setVisible(True)
 
+    def set_context_line(self, text: str) -> None:
+        """Only the line under the cards (the cards stay while they are measured again)."""
+        self.context_label.setText(text)
+
     def clear(self) -> None:
         """Nothing to show."""
         self._clear_cards()

@@ -63,7 +63,13 @@ def test_preview_and_counts_before_sending(qtbot, qwen_app: Path, pictures: dict
     assert f"{mid.n_tokens:,} tokens" in cards[1].caption.text() and "read as 240×160" in cards[1].caption.text()
     assert cards[1].picture.pixmap().width() > cards[0].picture.pixmap().width() // 2
     assert f"{plan.prompt_tokens:,} of 2,048 tokens" in view.context_label.text()
-    fin = send(qtbot, shell, "What is written here?")
+    # Typing counts too: a longer question is planned again once typing pauses.
+    shell.window.composer.edit.setPlainText("What is written here, line by line, in the order it appears?")
+    qtbot.waitUntil(lambda: shell.image_preview.plan is not None
+                    and shell.image_preview.plan.prompt_tokens > plan.prompt_tokens, timeout=30_000)
+    plan = shell.image_preview.plan
+    assert f"{plan.prompt_tokens:,} of 2,048 tokens" in view.context_label.text()
+    fin = send(qtbot, shell, "What is written here, line by line, in the order it appears?")
     assert fin.error is None
     assert fin.usage.prompt_tokens == plan.prompt_tokens  # what was shown is what the engine evaluated
     assert fin.usage.prompt_tokens_evaluated == plan.prompt_tokens
