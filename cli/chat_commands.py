@@ -20,6 +20,7 @@ from visiondesk.engine.llama import LoadResult
 from visiondesk.engine.requests import Message, ModelSpec, SamplingParams, physical_cores
 
 from .backends import BackendFactory
+from .dry_run import print_plan
 
 _STAGE_TEXT = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding image",
                Stage.READING_PROMPT: "reading the prompt", Stage.GENERATING: "writing"}
@@ -52,6 +53,8 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--system", default="", help="a system prompt")
     p.add_argument("--chat-template", type=Path, help="a Jinja chat template file for models without one")
     p.add_argument("--stats", action="store_true", help="print a JSON line of figures to stderr")
+    p.add_argument("--image-max-tokens", type=int, default=defaults.IMAGE_MAX_TOKENS,
+                   help="tokens an image may take, where the model reads images at their own size (0: its own)")
 
 
 def register(sub: Any, make_backend: BackendFactory) -> None:
@@ -59,6 +62,8 @@ def register(sub: Any, make_backend: BackendFactory) -> None:
     ask = sub.add_parser("ask", help="ask one question (about images) and stream the answer")
     _model_options(ask)
     ask.add_argument("question")
+    ask.add_argument("--dry-run", action="store_true", help="print what the model will see (tokens per image, "
+                     "context use) and exit without answering")
     ask.set_defaults(func=lambda args: run_ask(args, make_backend))
     chat = sub.add_parser("chat", help="a conversation on the terminal (/image PATH, /reset)")
     _model_options(chat)
@@ -68,7 +73,7 @@ def register(sub: Any, make_backend: BackendFactory) -> None:
 def _spec(args: argparse.Namespace) -> ModelSpec:
     template = args.chat_template.read_text(encoding="utf-8") if args.chat_template else None
     return ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
-                     gpu_layers=args.gpu_layers, chat_template=template)
+                     gpu_layers=args.gpu_layers, chat_template=template, image_max_tokens=args.image_max_tokens)
 
 
 def _sampling(args: argparse.Namespace) -> SamplingParams:
@@ -140,6 +145,8 @@ def run_ask(args: argparse.Namespace, make_backend: BackendFactory) -> int:
             _load(engine, args, sys.stderr)
             messages = [Message.system(args.system)] if args.system else []
             messages.append(Message.user(args.question, *args.image))
+            if args.dry_run:
+                return print_plan(engine, messages, sys.stdout)
             fin, _ = _answer(engine, messages, args, sys.stdout, sys.stderr)
             if fin.error is not None:
                 return _fail(fin.error, sys.stderr)

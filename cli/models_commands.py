@@ -91,10 +91,12 @@ def cmd_catalog(args: argparse.Namespace, manager: ModelManager) -> int:
     """Print the curated models with a fit verdict for this machine."""
     memory = manager.machine_memory()
     for e in manager.catalog_entries():
-        f = e.model_file()
         fit = manager.fit_for_entry(e, n_ctx=args.context, memory=memory)
-        print(f"{e.id}\t{e.repo}\t{e.default_quant}\t~{_size(f.approx_size + e.mmproj.approx_size)}\t"
+        size = e.approx_bytes()
+        print(f"{e.id}\t{e.repo}\t{e.default_quant}\t{'~' + _size(size) if size is not None else 'size unknown'}\t"
               f"{fit.fit.value}\t{', '.join(e.good_at)}\t{e.license}")
+    for e in manager.catalog.remote_entries:
+        print(f"{e.id}\tremote server\t{e.remote}")
     return 0
 
 

@@ -35,6 +35,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "max_tokens": (1, 131072),
     "context_size": (256, 262144),
     "threads": (1, 256),
+    "image_max_tokens": (0, 16384),
 }
 
 
@@ -60,6 +61,8 @@ class Settings:
     theme: str = "system"
     language: str | None = None  # None until resolved from the system locale on first run
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # keyed by model path
+    # The image token budget per model path (libmtmd's image_max_tokens); a model not listed uses its own.
+    image_budgets: dict[str, int] = field(default_factory=dict)
 
     def validate(self) -> list[str]:
         """Normalize and clamp values in place; return a message for every change made.
@@ -94,7 +97,15 @@ class Settings:
             raise SettingsError("presets must be a mapping of model path to preset")
         for model, preset in list(self.presets.items()):
             self.presets[model] = _clean_preset(model, preset, notes)
+        if not isinstance(self.image_budgets, dict):
+            raise SettingsError("image_budgets must be a mapping of model path to a number of tokens")
+        self.image_budgets = {str(m): int(_clamp("image_max_tokens", n, notes)) for m, n in self.image_budgets.items()
+                              if int(n) > 0}
         return notes
+
+    def image_budget(self) -> int:
+        """The image token budget of the configured model (0: the model's own)."""
+        return self.image_budgets.get(self.model_path or "", 0)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, including ``schema_version``."""

@@ -60,9 +60,9 @@ class Message:
     images: tuple[ImageSource | ImageAttachment, ...] = ()
 
     @classmethod
-    def user(cls, text: str, *images: str | os.PathLike[str] | ImageSource) -> Message:
-        """A user message with images given as paths or ``ImageSource``."""
-        return cls("user", text, tuple(i if isinstance(i, ImageSource) else ImageSource(path=Path(i))
+    def user(cls, text: str, *images: str | os.PathLike[str] | ImageSource | ImageAttachment) -> Message:
+        """A user message with images given as paths, ``ImageSource`` or ``ImageAttachment``."""
+        return cls("user", text, tuple(i if isinstance(i, ImageSource | ImageAttachment) else ImageSource(path=Path(i))
                                        for i in images))
 
     @classmethod
@@ -172,7 +172,10 @@ class ModelSpec:
     threads_batch: int | None = None  # None: same as threads
     gpu_layers: GpuLayers = defaults.GPU_LAYERS
     chat_template: str | None = None  # overrides the GGUF's template
-    image_max_pixels: int = 40_000_000
+    image_max_pixels: int = defaults.IMAGE_MAX_PIXELS  # refused beyond; larger images than needed are downscaled
+    # Tokens an image may take, for the families whose token count follows the image's size; 0: the model's own.
+    image_min_tokens: int = defaults.IMAGE_MIN_TOKENS
+    image_max_tokens: int = defaults.IMAGE_MAX_TOKENS
     embedding_cache_images: int = 16
     # Sliding-window layers (Gemma 3, ...) keep every position, so any edit or regenerate can cut the cache
     # back. False keeps only the window (less memory on long contexts, as llama-server does); an edit
