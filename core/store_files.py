@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
-
 from visiondesk.engine.images import DEFAULT_MAX_BYTES, read_image_file
 
 # Pillow format name -> extension, used when the original name has no usable extension.
