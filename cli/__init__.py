@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from visiondesk import __version__
 
-from . import chat_commands, doctor_command, models_commands
+from . import batch_command, chat_commands, doctor_command, models_commands, serve_command
 from .backends import CommandContext
 
 DESKTOP_APP = "visiondesk.desktop.app"
@@ -31,6 +31,8 @@ def build_parser(context: CommandContext | None = None) -> argparse.ArgumentPars
     chat_commands.register(sub, context.backend)
     doctor_command.register(sub, context.engine)
     models_commands.register(sub, context.models)
+    batch_command.register(sub, context.backend)
+    serve_command.register(sub, context.backend)
     return parser
 
 

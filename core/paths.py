@@ -40,6 +40,7 @@ class DataPaths:
     settings: Path  # settings.json
     logs: Path  # the rotating log files
     translations: Path  # compiled translations (.qm) when the install folder is read-only
+    presets: Path  # the user's own batch task presets (JSON), beside the built-in ones
 
     @classmethod
     def at(cls, root: Path) -> DataPaths:
@@ -47,7 +48,7 @@ class DataPaths:
         root = Path(root)
         return cls(root=root, conversations_db=root / "conversations.sqlite3", attachments=root / "attachments",
                    models=root / "models", model_registry=root / "registry.json", settings=root / "settings.json",
-                   logs=root / "logs", translations=root / "i18n")
+                   logs=root / "logs", translations=root / "i18n", presets=root / "presets")
 
     @classmethod
     def default(cls) -> DataPaths:

@@ -7,6 +7,7 @@ events and the errors). The local llama.cpp backend is ``visiondesk.engine.llama
 from .backend import Backend, BackendInfo
 from .cancel import CancelToken
 from .errors import (
+    AnswerInvalid,
     ContextOverflow,
     EngineCrashed,
     ImageError,
@@ -18,15 +19,18 @@ from .errors import (
     ProjectorMismatch,
     TruncatedGGUF,
     UnknownArchitecture,
+    UnsupportedSchema,
     VisionDeskError,
 )
 from .events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
 from .images import PreparedImage, prepare_image
 from .requests import ImageSource, Message, ModelSpec, SamplingParams
+from .structured import ResponseFormat
 
 __all__ = [
-    "Backend", "BackendInfo", "CancelToken", "ContextOverflow", "EngineCrashed", "EngineEvent", "Finished",
-    "ImageError", "ImageSource", "ImagesNeedProjector", "InputError", "Message", "ModelFileMissing",
+    "AnswerInvalid", "Backend", "BackendInfo", "CancelToken", "ContextOverflow", "EngineCrashed", "EngineEvent",
+    "Finished", "ImageError", "ImageSource", "ImagesNeedProjector", "InputError", "Message", "ModelFileMissing",
+    "ResponseFormat", "UnsupportedSchema",
     "ModelSpec", "NoChatTemplate", "NotAGGUF", "PreparedImage", "ProjectorMismatch", "SamplingParams",
     "Stage", "StageChanged", "StopReason", "TextDelta", "Timings", "TruncatedGGUF", "UnknownArchitecture",
     "Usage", "VisionDeskError", "prepare_image",

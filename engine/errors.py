@@ -128,6 +128,22 @@ class ImageError(InputError):
         super().__init__(f"Cannot use the image {source}: {reason}")
 
 
+class UnsupportedSchema(InputError):
+    """A JSON schema that constrained generation cannot enforce (or that is not a valid schema)."""
+
+    def __init__(self, where: str, construct: str, reason: str) -> None:
+        self.where, self.construct, self.reason = where, construct, reason
+        super().__init__(f"The JSON schema cannot be used: {construct} at {where} {reason}")
+
+
+class AnswerInvalid(VisionDeskError):
+    """An answer that should be JSON does not parse or does not validate against its schema."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"The answer is not valid: {reason}")
+
+
 class EngineCrashed(VisionDeskError):
     """The engine's child process died; the next request restarts it."""
 
@@ -169,6 +185,6 @@ _BY_NAME: dict[str, type[VisionDeskError]] = {
     c.__name__: c for c in (
         InputError, ModelFileMissing, NotAModelFile, NotAGGUF, TruncatedGGUF, UnknownArchitecture, NotAProjector,
         ProjectorMismatch, ImagesNeedProjector, ContextOverflow, NoChatTemplate, ImageError,
-        EngineCrashed, ModelLoadFailed, EngineFailure,
+        UnsupportedSchema, AnswerInvalid, EngineCrashed, ModelLoadFailed, EngineFailure,
     )
 }

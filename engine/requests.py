@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import defaults, number_rules
+from .structured import ResponseFormat
 
 Role = Literal["system", "user", "assistant"]
 GpuLayers = int | Literal["auto"]
@@ -67,6 +68,7 @@ class SamplingParams:
     seed: int = defaults.RANDOM_SEED
     max_tokens: int = defaults.MAX_TOKENS
     stop: tuple[str, ...] = ()
+    response_format: ResponseFormat | None = None  # None: free text
 
     def __post_init__(self) -> None:
         """Every front end builds one, so a bad number is refused here with a plain sentence (``InputError``)."""

@@ -129,11 +129,15 @@ def _write_text_kv(w: gguf.GGUFWriter, shape: TextShape, n_vocab: int, chat_temp
 def write_text_model(path: Path, *, seed: int = 0, shape: TextShape = TINY_TEXT,
                      script: bytes | None = None, script_ends: bool = False,
                      chat_template: str | None = CHATML_TEMPLATE, dtype: type = np.float32,
-                     architecture: str = "llama") -> Path:
+                     architecture: str = "llama", favour: bytes = b"") -> Path:
     """Write a llama-architecture text model.
 
     With ``script`` the model is *scripted*: greedy decoding emits the byte-fallback tokens of
     ``script`` (whose bytes must all differ) in a loop, or once followed by EOS if ``script_ends``.
+    With ``favour`` the chatty model's logits are small and random, except that the byte tokens of
+    ``favour`` and EOS score high wherever they are allowed: a grammar-constrained answer (with
+    ``favour=b'"]}'``) closes its strings, arrays and objects within a few tokens, yet varies by seed;
+    it writes no bytes above 0x7F (random byte tokens would make broken UTF-8, which real models do not).
     """
     rng = np.random.default_rng(seed)
     tokens, scores, types = vocabulary(shape.extra_vocab)
@@ -156,6 +160,17 @@ def write_text_model(path: Path, *, seed: int = 0, shape: TextShape = TINY_TEXT,
         silent = [i for i in range(n_vocab) if types[i] != gguf.TokenType.NORMAL or len(tokens[i]) != 1]
         out[silent] = 0.0
         layer_scale = 0.2
+        if favour:
+            # Every embedding shares one direction, which the near-zero layers carry to the output.
+            common = rng.standard_normal(e).astype(np.float32)
+            common /= np.linalg.norm(common)
+            embd = embd * 0.25 + common * 4.0
+            out = rand(n_vocab, e, scale=0.05).astype(np.float32)
+            for t in [EOS, *(byte_token(b) for b in favour)]:
+                out[t] = common * 0.4
+            # Like a real model, it never starts a broken UTF-8 sequence: no bytes above 0x7F.
+            out[[byte_token(b) for b in range(0x80, 0x100)]] = common * -4.0
+            layer_scale = 1e-4
     else:
         ids = [byte_token(b) for b in script]
         if len(set(ids)) != len(ids) or len(ids) + 2 > e:

@@ -11,7 +11,8 @@ from visiondesk.engine.errors import NotAModelFile, NotAProjector
 from visiondesk.models.local_models import import_local_model
 from visiondesk.models.naming import safe_folder_name
 from visiondesk.models.pairing import check_model_pair
-from visiondesk.models.registry import ModelRegistry
+
+from .conftest import open_registry
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def chinese_files(gguf_files: object, tmp_path: Path) -> tuple[Path, Path]:
 def test_chinese_names_imported_twice_under_two_display_names(chinese_files: tuple[Path, Path],
                                                               isolated_dirs: Path) -> None:
     model, mmproj = chinese_files
-    reg = ModelRegistry()
+    reg = open_registry()
     first = import_local_model(reg, model, mmproj, copy=True, name="视觉模型")
     second = import_local_model(reg, model, mmproj, copy=True, name="另一个视觉模型")
     models = isolated_dirs / "models"
@@ -34,7 +35,7 @@ def test_chinese_names_imported_twice_under_two_display_names(chinese_files: tup
     assert second.model.path == models / "另一个视觉模型" / "视觉模型-Q4_K_M.gguf"
     assert second.mmproj is not None and second.mmproj.path.parent == models / "另一个视觉模型"
     assert first.model.path.read_bytes() == second.model.path.read_bytes() == model.read_bytes()
-    assert {m.name for m in ModelRegistry().list()} == {"视觉模型", "另一个视觉模型"}
+    assert {m.name for m in open_registry().list()} == {"视觉模型", "另一个视觉模型"}
     # A third time without a name: the file's own name, made unique, in a folder of its own.
     third = import_local_model(reg, model, mmproj, copy=True)
     assert third.name == "视觉模型-Q4_K_M" and third.model.path.parent == models / "视觉模型-Q4_K_M"
@@ -44,7 +45,7 @@ def test_chinese_names_imported_twice_under_two_display_names(chinese_files: tup
 def test_names_that_make_the_same_folder_get_distinct_folders(chinese_files: tuple[Path, Path],
                                                               isolated_dirs: Path) -> None:
     model, mmproj = chinese_files
-    reg = ModelRegistry()
+    reg = open_registry()
     a = import_local_model(reg, model, mmproj, copy=True, name="模型:测试")
     b = import_local_model(reg, model, mmproj, copy=True, name="模型*测试")
     assert a.model.path.parent.name == "模型_测试" and b.model.path.parent.name == "模型_测试-2"
@@ -74,7 +75,7 @@ def test_safe_folder_name_fits_file_system_limits() -> None:
 
 
 def test_import_names_folders_and_link_loops(gguf_files: object, tmp_path: Path) -> None:
-    reg = ModelRegistry()
+    reg = open_registry()
     with pytest.raises(NotAModelFile, match=f"The model path {tmp_path} is a folder, not a GGUF file"):
         import_local_model(reg, tmp_path)
     loop = tmp_path / "loop.gguf"

@@ -10,11 +10,16 @@ import numpy as np
 
 
 class EmbeddingStore:
-    """Least-recently-used image embeddings; switching back to a conversation skips the encoder."""
+    """Least-recently-used image embeddings; switching back to a conversation skips the encoder.
+
+    ``capacity`` counts pictures: a sliced picture (SmolVLM, MiniCPM-V, InternVL...) is several
+    entries, kept and dropped together.
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = max(0, capacity)
         self._items: collections.OrderedDict[tuple[str, int], np.ndarray] = collections.OrderedDict()
+        self._pictures: collections.OrderedDict[str, None] = collections.OrderedDict()  # digests, least recent first
 
     def __contains__(self, key: tuple[str, int]) -> bool:
         return key in self._items
@@ -26,7 +31,7 @@ class EmbeddingStore:
         """The embedding for ``key``, marking it recently used."""
         value = self._items.get(key)
         if value is not None:
-            self._items.move_to_end(key)
+            self._pictures.move_to_end(key[0])
         return value
 
     def put(self, key: tuple[str, int], pointer: Any, n_floats: int) -> np.ndarray:
@@ -35,7 +40,10 @@ class EmbeddingStore:
                                       shape=(n_floats,)).copy()
         if self.capacity:
             self._items[key] = array
-            self._items.move_to_end(key)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
+            self._pictures[key[0]] = None
+            self._pictures.move_to_end(key[0])
+            while len(self._pictures) > self.capacity:
+                digest, _ = self._pictures.popitem(last=False)
+                for k in [k for k in self._items if k[0] == digest]:
+                    del self._items[k]
         return array

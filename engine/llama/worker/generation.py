@@ -34,8 +34,12 @@ class Generated:
 
 def generate(m: Any, pick: Callable[[], int], max_tokens: int, pos: int, stream: TextStream, evaluated: list[int],
              flag: Any, send: Callable[[tuple[Any, ...]], None], token_info: dict[int, tuple[bool, bytes]],
-             describe: Callable[[int], tuple[bool, bytes]]) -> Generated:
-    """Generate from position ``pos``; tokens fed back into the model are appended to ``evaluated``."""
+             describe: Callable[[int], tuple[bool, bytes]], end_pos: int | None = None) -> Generated:
+    """Generate from position ``pos``; tokens fed back into the model are appended to ``evaluated``.
+
+    Stops at ``end_pos`` (default: the context size), the position at which the KV cache is full.
+    """
+    end = m.n_ctx if end_pos is None else end_pos
     one = m.one_batch
     n_out = 0
     reason = StopReason.LENGTH
@@ -57,7 +61,7 @@ def generate(m: Any, pick: Callable[[], int], max_tokens: int, pos: int, stream:
         if flag.value:
             reason = StopReason.CANCELLED
             break
-        if n_out >= max_tokens or pos >= m.n_ctx:
+        if n_out >= max_tokens or pos >= end:
             reason = StopReason.LENGTH
             break
         tok = pick()

@@ -272,9 +272,13 @@ class Runtime:
             assert isinstance(last, TextSegment) and last.tokens
             tok = last.tokens.pop()
             pos -= 1
-            llama_cpp.llama_memory_seq_rm(m.memory, 0, pos, -1)
-            todo = [TextSegment([tok])]
-            new_text_tokens = 1
+            if self._trim_to(pos):
+                todo = [TextSegment([tok])]
+                new_text_tokens = 1
+            else:  # a recurrent state (LFM2, Mamba...) cannot step back one token: read everything again
+                llama_cpp.llama_memory_clear(m.memory, True)
+                self.cache, pos, todo = [], 0, plan_reuse([], items).todo
+                new_text_tokens = sum(len(t.tokens) for t in todo if isinstance(t, TextSegment))
         self._pixels = self._fetch_pixels([t.index for t in todo if isinstance(t, ImagePart)])
         pending: list[PendingImage] = []
         try:
@@ -286,14 +290,17 @@ class Runtime:
                     steps.append(pending[-1])
                 else:
                     steps.append(t)
-            prompt_total = pos + new_text_tokens + sum(p.n_pos() for p in pending)
-            if prompt_total + 1 > m.n_ctx:
-                raise ContextOverflow(prompt_total, m.n_ctx)
+            # The context is a number of KV cells: one per token, even where an image takes fewer positions
+            # than tokens (M-RoPE).
+            prompt_cells = (pos + self._cells_beyond_positions() + new_text_tokens
+                            + sum(p.n_tokens() for p in pending))
+            if prompt_cells + 1 > m.n_ctx:
+                raise ContextOverflow(prompt_cells, m.n_ctx)
             counter = {"to_encode_index": 0, "encode_ms": 0, "encoded": 0,
                        "reused": sum(1 for s in self.cache if isinstance(s, ImageSegment)),
                        "to_encode_total": sum(1 for p in pending
                                               if (job.images[p.part.index].digest, 0) not in self.embeddings)}
-            evaluated_from = pos
+            cells_from = pos + self._cells_beyond_positions()  # Usage counts tokens (KV cells), not positions
             llama_cpp.llama_set_abort_callback(m.ctx, self._abort_cb, None)
             try:
                 self._send(("stage", Stage.READING_PROMPT.value, None, None))
@@ -304,8 +311,8 @@ class Runtime:
                     pos = self._decode_tokens(step.tokens, pos, want_logits=i == len(steps) - 1)
                     self._append_text(step)
             except Cancelled:
-                self._send(("done", StopReason.CANCELLED.value,
-                            self._usage(pos, pos - evaluated_from, 0, counter),
+                cells = pos + self._cells_beyond_positions()
+                self._send(("done", StopReason.CANCELLED.value, self._usage(cells, cells - cells_from, 0, counter),
                             {"encode_ms": counter["encode_ms"]}))
                 return
             finally:
@@ -317,7 +324,7 @@ class Runtime:
         # first sample would wait here anyway).
         llama_cpp.llama_synchronize(m.ctx)
         t_prompt_done = time.perf_counter()
-        prompt_evaluated = pos - evaluated_from
+        prompt_evaluated = pos + self._cells_beyond_positions() - cells_from
         self._generate(job, pick, pos, prompt_evaluated, counter, t_start, t_prompt_done)
 
     def _fetch_pixels(self, indices: list[int]) -> dict[int, bytes]:
@@ -344,6 +351,10 @@ class Runtime:
                 return False
         return bool(llama_cpp.llama_memory_seq_rm(m.memory, 0, keep_pos, -1))
 
+    def _cells_beyond_positions(self) -> int:
+        """KV cells the cached images take beyond their positions (M-RoPE: an image's tokens share positions)."""
+        return sum(s.n_tokens - s.n_pos for s in self.cache if isinstance(s, ImageSegment))
+
     def _append_text(self, seg: TextSegment) -> None:
         if self.cache and isinstance(self.cache[-1], TextSegment):
             self.cache[-1].tokens.extend(seg.tokens)
@@ -362,14 +373,14 @@ class Runtime:
         assert m is not None
         params = job.sampling
         stream = TextStream(params.stop)
-        prompt_tokens = pos
+        prompt_tokens = pos + self._cells_beyond_positions()
         if not self.cache or not isinstance(self.cache[-1], TextSegment):
             self.cache.append(TextSegment())
         tail = self.cache[-1]
         assert isinstance(tail, TextSegment)
         self._send(("stage", Stage.GENERATING.value, None, None))
         run = generate(m, pick, params.max_tokens, pos, stream, tail.tokens, self._flag, self._send,
-                       self._token_infos, self._token_info)
+                       self._token_infos, self._token_info, end_pos=m.n_ctx - self._cells_beyond_positions())
         reason, n_out, t_first = run.reason, run.n_out, run.t_first
         t_end = time.perf_counter()
         first = t_first or t_end

@@ -7,6 +7,10 @@ build a candidate array of the whole vocabulary per token — 262k entries for G
 take the same argmax (the first highest logit, as NumPy's). Every other setting, and sampling on the
 device, goes through the native chain. ``VISIONDESK_NATIVE_GREEDY=1`` sends greedy through it too
 (the tests compare both).
+
+A structured answer (``SamplingParams.response_format``) samples under llama.cpp's grammar sampler,
+on the host, checking the chain's pick against the grammar (``grammar_sampling.py``): such sampling is
+never attached to the device, nor replaced by the host argmax.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 
 from ...errors import EngineFailure
 from ...requests import SamplingParams
+from .grammar_sampling import GrammarSampling
 
 
 def has_repeat_penalty(params: SamplingParams) -> bool:
@@ -71,12 +76,17 @@ class SamplerSlot:
         """A sampler for ``params``, reset for a new answer."""
         key = dataclasses.replace(params, stop=(), max_tokens=1)  # length and stop strings do not shape the sampler
         if self._sampler is not None and self._key == key:
-            llama_cpp.llama_sampler_reset(self._sampler)
+            if isinstance(self._sampler, GrammarSampling):
+                self._sampler.reset()
+            else:
+                llama_cpp.llama_sampler_reset(self._sampler)
             return self._sampler
         self.drop()
-        self._sampler = build_sampler(params, n_vocab)
+        fmt = params.response_format
+        chain = build_sampler(dataclasses.replace(params, response_format=None), n_vocab)
+        self._sampler = GrammarSampling(chain, fmt.grammar, ctx, n_vocab) if fmt else chain
         self._key = key
-        if on_device and llama_cpp.llama_set_sampler(ctx, 0, self._sampler):
+        if on_device and fmt is None and llama_cpp.llama_set_sampler(ctx, 0, self._sampler):
             self._ctx = ctx
         return self._sampler
 
@@ -86,7 +96,10 @@ class SamplerSlot:
             return
         if self._ctx is not None:
             llama_cpp.llama_set_sampler(self._ctx, 0, None)
-        llama_cpp.llama_sampler_free(self._sampler)
+        if isinstance(self._sampler, GrammarSampling):
+            self._sampler.free()
+        else:
+            llama_cpp.llama_sampler_free(self._sampler)
         self._sampler = self._key = self._ctx = None
 
 
@@ -113,6 +126,8 @@ class GreedyArgmax:
 
 def token_picker(params: SamplingParams, sampler: Any, ctx: Any, n_vocab: int, on_device: bool) -> Callable[[], int]:
     """What ``generate`` calls once per token: the argmax for plain greedy on the host, else the chain."""
+    if isinstance(sampler, GrammarSampling):
+        return sampler.pick
     if not on_device and is_plain_greedy(params) and os.environ.get("VISIONDESK_NATIVE_GREEDY") != "1":
         return GreedyArgmax(ctx, n_vocab)
     return functools.partial(llama_cpp.llama_sampler_sample, sampler, ctx, -1)
