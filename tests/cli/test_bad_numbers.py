@@ -48,6 +48,9 @@ CASES = [
     ("ask", "--gpu-layers", "1000000000000", GPU_LAYERS),
     ("ask", "--seed", "-5", SEED),
     ("ask", "--seed", "4294967296", SEED),
+    ("models catalog", "--context", "-5", CONTEXT),
+    ("models pull", "--context", "1000000000000", CONTEXT),
+    ("models search", "--limit", "-1", "the number of results must be a whole number from 1 to 1,000"),
 ]
 
 
@@ -55,10 +58,12 @@ CASES = [
                          ids=[f"{c}{o}={v}" for c, o, v, _ in CASES])
 def test_bad_number_is_a_usage_error_with_one_sentence(test_models: GeneratedModels, command: str, option: str,
                                                        value: str, sentence: str) -> None:
-    args = ["--model", str(test_models.model), "--mmproj", str(test_models.mmproj), option, value]
-    if command == "ask":
-        args.append("What is this?")
-    r = subprocess.run([sys.executable, "-m", "visiondesk", command, *args], capture_output=True, text=True,
+    args = [option, value]
+    if command in ("ask", "chat", "doctor"):
+        args += ["--model", str(test_models.model), "--mmproj", str(test_models.mmproj)]
+    if command in ("ask", "models pull", "models search"):
+        args.append("What is this?" if command == "ask" else "owner/repo")
+    r = subprocess.run([sys.executable, "-m", "visiondesk", *command.split(), *args], capture_output=True, text=True,
                        timeout=120, stdin=subprocess.DEVNULL)
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and r.stdout == ""
