@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -129,3 +130,12 @@ def test_small_context_says_what_was_asked_and_what_was_used(test_models: Genera
     assert "but the context holds 256 tokens (--ctx asked for 128; llama.cpp rounds the context up to a multiple " \
            "of 256). Raise --ctx" in said[0]
     assert len(stats_lines(r.stderr)) == 1
+
+
+def test_doctor_reports_the_context_asked_and_used(test_models: GeneratedModels) -> None:
+    r = visiondesk("doctor", "--model", str(test_models.model), "--ctx", "128")
+    assert r.returncode == 0, r.stderr
+    assert "context 256 tokens (128 asked; llama.cpp rounds up to a multiple of 256)" in r.stdout
+    r = visiondesk("doctor", "--json", "--model", str(test_models.model), "--ctx", "128")
+    check = json.loads(r.stdout)["model_check"]
+    assert (check["n_ctx"], check["n_ctx_asked"]) == (256, 128)
