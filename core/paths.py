@@ -41,6 +41,7 @@ class DataPaths:
     logs: Path  # the rotating log files
     translations: Path  # compiled translations (.qm) when the install folder is read-only
     presets: Path  # the user's own batch task presets (JSON), beside the built-in ones
+    pixels: Path  # prepared pixels of attached images, by digest (a bounded cache: deleting it loses nothing)
 
     @classmethod
     def at(cls, root: Path) -> DataPaths:
@@ -48,7 +49,8 @@ class DataPaths:
         root = Path(root)
         return cls(root=root, conversations_db=root / "conversations.sqlite3", attachments=root / "attachments",
                    models=root / "models", model_registry=root / "registry.json", settings=root / "settings.json",
-                   logs=root / "logs", translations=root / "i18n", presets=root / "presets")
+                   logs=root / "logs", translations=root / "i18n", presets=root / "presets",
+                   pixels=root / "cache" / "pixels")
 
     @classmethod
     def default(cls) -> DataPaths:

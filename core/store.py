@@ -17,11 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from visiondesk.engine.attachments import attach_image
+from visiondesk.engine.images import PreparedImage
+from visiondesk.engine.pixel_cache import PixelCache
+from visiondesk.engine.requests import ImageAttachment, ImageSource
+
 from . import store_attachments, store_files
 from .store_files import AttachmentSource
 from .store_models import (
     ROLES,
-    Attachment,
     Conversation,
     NotFoundError,
     StoredMessage,
@@ -34,7 +38,6 @@ from .store_schema import connect
 
 __all__ = [
     "ROLES",
-    "Attachment",
     "AttachmentSource",
     "Conversation",
     "ConversationStore",
@@ -196,11 +199,11 @@ class ConversationStore:
         conversation_id: int,
         role: str,
         text: str,
-        attachments: Sequence[AttachmentSource] = (),
+        attachments: Sequence[ImageAttachment | AttachmentSource] = (),
         complete: bool = True,
         stats: dict[str, Any] | None = None,
     ) -> StoredMessage:
-        """Append a message, copying its images into the attachments folder (deduplicated).
+        """Append a message with its images: attachments already kept are linked, others stored now (once per hash).
 
         Raises ``ValueError`` for an unknown role or an attachment that is not an image, and
         ``NotFoundError`` for an unknown conversation.
@@ -208,7 +211,7 @@ class ConversationStore:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; expected one of {sorted(ROLES)}")
         stats_json = dump_stats(stats)
-        images = [store_files.prepare_image(source) for source in attachments]
+        images = [a if isinstance(a, ImageAttachment) else store_files.read_image_bytes(a) for a in attachments]
         now = self._clock()
         with self._write() as conn:
             self._conversation_row(conn, conversation_id)
@@ -295,6 +298,25 @@ class ConversationStore:
         return message_from_row(row, by_message.get(message_id, ()))
 
     # -- attachments -----------------------------------------------------------------------------
+
+    def attach(self, source: ImageSource, pixels: PixelCache | None) -> tuple[ImageAttachment, PreparedImage]:
+        """Attach an image: read, check and decode it once (pixels into ``pixels``), then store its file."""
+        attachment, prepared = attach_image(source, pixels)
+        return self.keep_image(attachment, source.data), prepared
+
+    def keep_image(self, image: ImageAttachment, data: bytes | None = None) -> ImageAttachment:
+        """Store an attached image's file now, before any message uses it (so a Send cannot lose it).
+
+        Returns the attachment on the stored copy. Not linked to a message, the file is an orphan until
+        one is sent with it; ``purge_deleted`` sweeps orphans. ``data``: the bytes, for a paste.
+        """
+        with self._write() as conn:
+            return store_attachments.keep_image(conn, self.attachments_dir, image, data)
+
+    def set_attachment_identity(self, image: ImageAttachment) -> None:
+        """Record the pixel digest of a stored image whose check finished after it was sent."""
+        with self._write() as conn:
+            store_attachments.set_identity(conn, image.sha256, image.digest, image.width, image.height)
 
     def attachment_path(self, sha256: str) -> Path | None:
         """The stored file for an image hash, or ``None`` if this store does not have it."""

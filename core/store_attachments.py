@@ -6,43 +6,79 @@ transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from visiondesk.engine.requests import ImageAttachment
+
 from . import store_files
-from .store_files import PreparedImage
-from .store_models import Attachment
+from .store_files import ImageBytes
 
 _SELECT = (
-    "SELECT ma.message_id, ma.name, a.sha256, a.file_name, a.width, a.height"
+    "SELECT ma.message_id, ma.name, a.sha256, a.file_name, a.width, a.height, a.digest"
     " FROM message_attachments ma JOIN attachments a ON a.sha256 = ma.sha256"
     " JOIN messages m ON m.id = ma.message_id"
 )
 
 
+def keep_image(conn: sqlite3.Connection, folder: Path, image: ImageAttachment, data: bytes | None) -> ImageAttachment:
+    """Store an identified image's file once (by hash) with its pixel digest; the attachment on the stored copy.
+
+    ``data`` holds the bytes when the caller has them (a paste), otherwise they are read from ``image.path``.
+    """
+    row = conn.execute("SELECT file_name, digest FROM attachments WHERE sha256 = ?", (image.sha256,)).fetchone()
+    if row is not None and (folder / str(row["file_name"])).is_file():
+        if image.digest and row["digest"] != image.digest:
+            conn.execute("UPDATE attachments SET digest = ?, width = ?, height = ? WHERE sha256 = ?",
+                         (image.digest, image.width, image.height, image.sha256))
+        return dataclasses.replace(image, path=folder / str(row["file_name"]))
+    raw = store_files.read_image_bytes((data, image.name) if data is not None else image.path)
+    if raw.sha256 != image.sha256:
+        raise ValueError(f"attachment {image.name!r} changed since it was attached; attach it again")
+    file_name = raw.file_name if row is None else str(row["file_name"])
+    # The file is written before the commit: if the commit never happens it is an orphan that
+    # purge_deleted() sweeps, never a row pointing at a missing file.
+    path = store_files.ensure_file(folder, raw, file_name)
+    conn.execute("INSERT OR REPLACE INTO attachments (sha256, file_name, width, height, digest) VALUES (?, ?, ?, ?, ?)",
+                 (image.sha256, file_name, image.width, image.height, image.digest))
+    return dataclasses.replace(image, path=path)
+
+
+def _keep_bytes(conn: sqlite3.Connection, folder: Path, raw: ImageBytes) -> ImageAttachment:
+    """Store a not yet identified image (its digest unknown, its size from the file's header)."""
+    row = conn.execute("SELECT file_name, width, height, digest FROM attachments WHERE sha256 = ?",
+                       (raw.sha256,)).fetchone()
+    file_name = raw.file_name if row is None else str(row["file_name"])
+    path = store_files.ensure_file(folder, raw, file_name)
+    if row is None:
+        conn.execute("INSERT INTO attachments (sha256, file_name, width, height, digest) VALUES (?, ?, ?, ?, '')",
+                     (raw.sha256, file_name, raw.width, raw.height))
+        return ImageAttachment(raw.sha256, "", raw.width, raw.height, raw.name, path)
+    return ImageAttachment(raw.sha256, str(row["digest"]), int(row["width"]), int(row["height"]), raw.name, path)
+
+
 def link_images(
-    conn: sqlite3.Connection, folder: Path, message_id: int, images: Sequence[PreparedImage]
-) -> tuple[Attachment, ...]:
-    """Store each image's file once (by hash) and attach the images to the message, in order."""
-    stored: list[Attachment] = []
+    conn: sqlite3.Connection, folder: Path, message_id: int, images: Sequence[ImageAttachment | ImageBytes]
+) -> tuple[ImageAttachment, ...]:
+    """Attach the images to the message, in order, storing any not stored yet (once per hash)."""
+    stored: list[ImageAttachment] = []
     for position, image in enumerate(images):
-        row = conn.execute("SELECT file_name FROM attachments WHERE sha256 = ?", (image.sha256,)).fetchone()
-        file_name = image.file_name if row is None else str(row["file_name"])
-        # The file is written before the commit: if the commit never happens it is an orphan
-        # that purge_deleted() sweeps, never a row pointing at a missing file.
-        path = store_files.ensure_file(folder, image, file_name)
-        if row is None:
-            conn.execute(
-                "INSERT INTO attachments (sha256, file_name, width, height) VALUES (?, ?, ?, ?)",
-                (image.sha256, file_name, image.width, image.height),
-            )
+        kept = keep_image(conn, folder, image, None) if isinstance(image, ImageAttachment) else \
+            _keep_bytes(conn, folder, image)
         conn.execute(
             "INSERT INTO message_attachments (message_id, position, sha256, name) VALUES (?, ?, ?, ?)",
-            (message_id, position, image.sha256, image.name),
+            (message_id, position, kept.sha256, kept.name),
         )
-        stored.append(Attachment(image.sha256, path, image.name, image.width, image.height))
+        stored.append(kept)
     return tuple(stored)
+
+
+def set_identity(conn: sqlite3.Connection, sha256: str, digest: str, width: int, height: int) -> None:
+    """Record the pixel digest (and prepared size) of a stored image once its check has finished."""
+    conn.execute("UPDATE attachments SET digest = ?, width = ?, height = ? WHERE sha256 = ?",
+                 (digest, width, height, sha256))
 
 
 def attachments_by_message(
@@ -51,7 +87,7 @@ def attachments_by_message(
     *,
     conversation_id: int | None = None,
     message_id: int | None = None,
-) -> dict[int, tuple[Attachment, ...]]:
+) -> dict[int, tuple[ImageAttachment, ...]]:
     """Attachments of one conversation's messages (or of one message), keyed by message id."""
     if message_id is not None:
         rows = conn.execute(_SELECT + " WHERE ma.message_id = ? ORDER BY ma.position", (message_id,))
@@ -59,14 +95,15 @@ def attachments_by_message(
         rows = conn.execute(
             _SELECT + " WHERE m.conversation_id = ? ORDER BY ma.message_id, ma.position", (conversation_id,)
         )
-    result: dict[int, list[Attachment]] = {}
+    result: dict[int, list[ImageAttachment]] = {}
     for row in rows:
-        attachment = Attachment(
+        attachment = ImageAttachment(
             sha256=str(row["sha256"]),
-            path=folder / str(row["file_name"]),
-            name=str(row["name"]),
+            digest=str(row["digest"]),
             width=int(row["width"]),
             height=int(row["height"]),
+            name=str(row["name"]),
+            path=folder / str(row["file_name"]),
         )
         result.setdefault(int(row["message_id"]), []).append(attachment)
     return {key: tuple(value) for key, value in result.items()}

@@ -34,8 +34,8 @@ AttachmentSource = Path | tuple[bytes, str]
 
 
 @dataclass(frozen=True, slots=True)
-class PreparedImage:
-    """An image read into memory and identified, ready to be stored."""
+class ImageBytes:
+    """An image file's bytes, hashed and measured from its header (not decoded), ready to be stored."""
 
     data: bytes
     sha256: str
@@ -50,7 +50,7 @@ class PreparedImage:
         return self.sha256 + self.extension
 
 
-def prepare_image(source: AttachmentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> PreparedImage:
+def read_image_bytes(source: AttachmentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> ImageBytes:
     """Read an attachment (a file path, or ``(bytes, original_name)``), hash it and measure it.
 
     Raises ``ValueError`` when the bytes are not an image Pillow can read, and ``ImageError`` (an
@@ -75,7 +75,7 @@ def prepare_image(source: AttachmentSource, max_bytes: int = DEFAULT_MAX_BYTES) 
     extension = Path(name).suffix.lower()
     if not _EXTENSION_RE.match(extension):
         extension = _FORMAT_EXTENSIONS.get(image_format, "")
-    return PreparedImage(
+    return ImageBytes(
         data=data,
         sha256=hashlib.sha256(data).hexdigest(),
         name=name or f"image{extension}",
@@ -102,7 +102,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def ensure_file(folder: Path, image: PreparedImage, file_name: str) -> Path:
+def ensure_file(folder: Path, image: ImageBytes, file_name: str) -> Path:
     """Make sure ``folder/file_name`` holds the image's bytes; return its path."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / file_name

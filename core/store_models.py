@@ -6,8 +6,9 @@ import json
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from visiondesk.engine.requests import ImageAttachment
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +33,6 @@ class Conversation:
 
 
 @dataclass(frozen=True, slots=True)
-class Attachment:
-    """An image attached to a message; ``path`` is the stored copy, ``name`` the original name."""
-
-    sha256: str
-    path: Path
-    name: str
-    width: int
-    height: int
-
-
-@dataclass(frozen=True, slots=True)
 class StoredMessage:
     """One message of a conversation; ``complete`` is False while (or if) an answer was cut off."""
 
@@ -50,7 +40,7 @@ class StoredMessage:
     conversation_id: int
     role: str
     text: str
-    attachments: tuple[Attachment, ...]
+    attachments: tuple[ImageAttachment, ...]  # ``path`` is the stored copy, ``name`` the original name
     complete: bool
     created_at: float
     stats: dict[str, Any] = field(default_factory=dict)
@@ -89,7 +79,7 @@ def conversation_from_row(row: sqlite3.Row) -> Conversation:
     )
 
 
-def message_from_row(row: sqlite3.Row, attachments: tuple[Attachment, ...]) -> StoredMessage:
+def message_from_row(row: sqlite3.Row, attachments: tuple[ImageAttachment, ...]) -> StoredMessage:
     """Build a ``StoredMessage`` from a ``messages`` row and its attachments."""
     try:
         stats = json.loads(row["stats"] or "{}")

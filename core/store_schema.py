@@ -55,7 +55,14 @@ CREATE TABLE message_attachments (
 CREATE INDEX message_attachments_by_sha ON message_attachments (sha256);
 """
 
-MIGRATIONS: list[str] = [_V1]
+# Version 2: the digest of an image's prepared pixels, the engine's identity of it ('' where unknown:
+# images stored before, or sent before their check finished), so a reopened conversation re-identifies
+# its images without decoding them.
+_V2 = """
+ALTER TABLE attachments ADD COLUMN digest TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -14,6 +14,7 @@ from visiondesk.core.export import export_json, export_markdown
 from visiondesk.core.paths import DataPaths
 from visiondesk.core.settings import SettingsRepository, resolve_language
 from visiondesk.core.store import ConversationStore
+from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import ModelRegistry
 
@@ -57,7 +58,8 @@ class AppShell(QObject):
         set_error_sink(self._show_error)
 
         self.presenter = TranscriptPresenter(w.transcript, self.store.attachments_dir, self)
-        self.composer = ComposerController(w.composer, self)
+        self.pixels = PixelCache(self.paths.pixels)
+        self.composer = ComposerController(w.composer, lambda source: self.store.attach(source, self.pixels), self)
         self.chat = ChatController(self.store, self.engine, self.settings, self.presenter, self.composer, self)
         self.conversations = ConversationsController(self.store, w.sidebar, w.notice, self)
         self.model = ModelController(self.engine.worker, self.engine.load, self.settings, self.repository,

@@ -24,12 +24,13 @@ from .errors import (
 )
 from .events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
 from .images import PreparedImage, prepare_image
-from .requests import ImageSource, Message, ModelSpec, SamplingParams
+from .requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams
 from .structured import ResponseFormat
 
 __all__ = [
     "AnswerInvalid", "Backend", "BackendInfo", "CancelToken", "ContextOverflow", "EngineCrashed", "EngineEvent",
-    "Finished", "ImageError", "ImageSource", "ImagesNeedProjector", "InputError", "Message", "ModelFileMissing",
+    "Finished", "ImageAttachment", "ImageError", "ImageSource", "ImagesNeedProjector", "InputError", "Message",
+    "ModelFileMissing",
     "ResponseFormat", "UnsupportedSchema",
     "ModelSpec", "NoChatTemplate", "NotAGGUF", "PreparedImage", "ProjectorMismatch", "SamplingParams",
     "Stage", "StageChanged", "StopReason", "TextDelta", "Timings", "TruncatedGGUF", "UnknownArchitecture",

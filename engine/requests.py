@@ -31,12 +31,29 @@ class ImageSource:
 
 
 @dataclasses.dataclass(frozen=True)
+class ImageAttachment:
+    """An attached image, identified: by its bytes for storage and by its prepared pixels for the engine."""
+
+    sha256: str  # hash of the file's bytes: the store keeps one copy per hash
+    digest: str  # hash of the prepared pixels (size included): the engine's identity of the image
+    width: int  # prepared size, in pixels
+    height: int
+    name: str  # display name (the original file name, or "pasted-1.png")
+    path: Path  # a file holding the bytes: the user's file until stored, then the store's copy
+
+    @property
+    def label(self) -> str:
+        """How messages name this image."""
+        return self.name or str(self.path)
+
+
+@dataclasses.dataclass(frozen=True)
 class Message:
     """One turn of a conversation; a user message may carry any number of images."""
 
     role: Role
     text: str
-    images: tuple[ImageSource, ...] = ()
+    images: tuple[ImageSource | ImageAttachment, ...] = ()
 
     @classmethod
     def user(cls, text: str, *images: str | os.PathLike[str] | ImageSource) -> Message:

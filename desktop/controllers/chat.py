@@ -12,9 +12,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from visiondesk.core.settings import Settings
 from visiondesk.core.store import ConversationStore
 from visiondesk.core.store_models import StoredMessage
-from visiondesk.engine import Finished, ImageSource, Message, SamplingParams, Stage, StopReason
+from visiondesk.engine import Finished, ImageSource, Message, SamplingParams, Stage, StopReason, VisionDeskError
+from visiondesk.engine.requests import ImageAttachment
 
-from ..background import BackgroundJob
 from ..worker import EngineThread
 from .composer import ComposerController
 from .transcript import TranscriptPresenter
@@ -57,8 +57,6 @@ class ChatController(QObject):
         self.presenter, self.composer = presenter, composer
         self.conversation_id: int | None = None
         self.active: ActiveAnswer | None = None
-        self._sending = False  # the user message is being saved (off the UI thread)
-        self._stop_before_start = False
         self._repaint = QTimer(self)
         self._repaint.setInterval(REPAINT_MS)
         self._repaint.timeout.connect(self._flush)
@@ -74,7 +72,7 @@ class ChatController(QObject):
     @property
     def busy(self) -> bool:
         """Whether a message is being sent or answered."""
-        return self._sending or self.active is not None
+        return self.active is not None
 
     def _set_busy(self) -> None:
         self.composer.set_busy(self.busy)
@@ -113,8 +111,12 @@ class ChatController(QObject):
 
     # -- sending ---------------------------------------------------------------------------------
 
-    def send(self, text: str, images: list[ImageSource], replace_from: int | None = None) -> None:
-        """Save the user message (off the UI thread: images are copied), then ask for an answer."""
+    def send(self, text: str, images: list[ImageAttachment | ImageSource], replace_from: int | None = None) -> None:
+        """Save the user message before anything else (it is durable when this returns), then ask for an answer.
+
+        Attached images are already stored (at attach time), so saving is one short SQLite transaction here on
+        the UI thread; an image whose check had not finished at Send is stored as its bytes now.
+        """
         if self.busy:
             return
         if self.conversation_id is None:
@@ -126,25 +128,16 @@ class ChatController(QObject):
         if replace_from is not None:
             self.store.delete_messages_from(conv_id, replace_from)
             self.presenter.remove_from(replace_from)
-        attachments = [s.path if s.path is not None else (s.data or b"", s.name) for s in images]
-        self._sending, self._stop_before_start = True, False
-        self._set_busy()
-        BackgroundJob(op=lambda: self.store.add_message(conv_id, "user", text, attachments),
-                      success=self._user_saved, failure=self._user_failed).start()
-
-    def _user_saved(self, msg: StoredMessage) -> None:
-        self._sending = False
-        if msg.conversation_id == self.conversation_id:
-            self.presenter.add(msg.id, "user", msg.text, stored_attachments(msg))
-        if self._stop_before_start:
-            self._set_busy()
+        attachments = [i if isinstance(i, ImageAttachment) else i.path if i.path is not None else
+                       (i.data or b"", i.name) for i in images]
+        try:
+            msg = self.store.add_message(conv_id, "user", text, attachments)
+        except (OSError, ValueError, VisionDeskError) as exc:
+            log.warning("the message could not be saved: %s", exc)
+            self.composer.view.show_error(str(exc))
             return
-        self._start_answer(msg.conversation_id)
-
-    def _user_failed(self, exc: BaseException) -> None:
-        self._sending = False
-        self.composer.view.show_error(str(exc))
-        self._set_busy()
+        self.presenter.add(msg.id, "user", msg.text, stored_attachments(msg))
+        self._start_answer(conv_id)
 
     def _start_answer(self, conversation_id: int) -> None:
         history = self.history(conversation_id)
@@ -162,7 +155,7 @@ class ChatController(QObject):
         out = [Message.system(self.settings.system_prompt)] if self.settings.system_prompt else []
         for m in self.store.messages(conversation_id):
             if m.role == "user":
-                out.append(Message.user(m.text, *[a.path for a in m.attachments]))
+                out.append(Message("user", m.text, m.attachments))
             elif m.role == "assistant" and m.text and not (m.stats or {}).get("error"):
                 out.append(Message.assistant(m.text))
         return out
@@ -174,8 +167,6 @@ class ChatController(QObject):
 
     def stop(self) -> None:
         """Stop at whatever stage the answer is (Esc)."""
-        if self._sending:
-            self._stop_before_start = True
         if self.active is not None:
             self.engine.cancel(self.active.request_id)
 
@@ -195,7 +186,7 @@ class ChatController(QObject):
         if self.busy:
             return
         msg = self.store.get_message(message_id)
-        self.composer.begin_edit(message_id, msg.text, [a.path for a in msg.attachments])
+        self.composer.begin_edit(message_id, msg.text, list(msg.attachments))
 
     # -- the stream ------------------------------------------------------------------------------
 

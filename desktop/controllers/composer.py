@@ -1,4 +1,10 @@
-"""The composer's logic: pending images (checked off the UI thread), paste, drop, edit mode, submit."""
+"""The composer's logic: attached images (checked and stored off the UI thread), paste, drop, edit mode, submit.
+
+An image is read, decoded and stored once, when it is attached (``Attach``, built by the shell from the
+store and the pixel cache): from then on it is one ``ImageAttachment``, which the message, the store and
+the engine share. Send never waits for an image still being checked: such an image goes with the message
+as it is (stored as its bytes) and the engine checks it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,9 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
-from visiondesk.engine import ImageSource, prepare_image
+from visiondesk.engine import ImageSource
+from visiondesk.engine.images import PreparedImage
+from visiondesk.engine.requests import ImageAttachment
 
 from ..background import BackgroundJob
 from ..views.composer import THUMB, ComposerView, ThumbnailChip
@@ -19,11 +27,15 @@ log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
 
 
-@dataclasses.dataclass
-class PendingImage:
-    """An image accepted by the engine's checks, waiting to be sent."""
+Attach = Callable[[ImageSource], tuple[ImageAttachment, PreparedImage]]
+"""Reads, checks, decodes and stores one image; raises ``ImageError`` (or ``OSError``) with the reason."""
 
-    source: ImageSource
+
+@dataclasses.dataclass
+class ComposerImage:
+    """An attached image in the composer's strip, identified and stored, waiting to be sent."""
+
+    attachment: ImageAttachment
     thumbnail: QImage
     chip: ThumbnailChip | None = None
     order: int = 0  # images join the strip in the order they were given, not as checks finish
@@ -31,21 +43,33 @@ class PendingImage:
     @property
     def name(self) -> str:
         """Display name."""
-        return self.source.path.name if self.source.path else (self.source.name or "image.png")
+        return self.attachment.name
 
 
-def check_image(source: ImageSource) -> PendingImage:
-    """Runs on a pool thread: the engine's image checks plus a thumbnail (QImage, not QPixmap)."""
-    prepared = prepare_image(source)
+def thumbnail_of(prepared: PreparedImage) -> QImage:
+    """The strip's thumbnail from the prepared pixels (QImage, safe off the UI thread)."""
     w, h = prepared.width, prepared.height
     full = QImage(prepared.rgb, w, h, 3 * w, QImage.Format.Format_RGB888)
-    thumb = full.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation)
-    return PendingImage(source, thumb.copy())
+    return full.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                       Qt.TransformationMode.SmoothTransformation).copy()
+
+
+def attach_with_thumbnail(attach: Attach, source: ImageSource) -> ComposerImage:
+    """Runs on a pool thread: attach (check, decode once, store) and make the thumbnail."""
+    attachment, prepared = attach(source)
+    return ComposerImage(attachment, thumbnail_of(prepared))
+
+
+@dataclasses.dataclass(frozen=True)
+class PastedImage:
+    """Pasted pixels not yet encoded (encoding a large paste takes a while: it happens off the UI thread)."""
+
+    image: QImage
+    name: str
 
 
 def encode_png(image: QImage, name: str) -> ImageSource:
-    """Runs on a pool thread: pasted pixels → PNG bytes the store and the engine accept."""
+    """Pasted pixels → PNG bytes the store and the engine accept (a pool thread, or Send before the check)."""
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
@@ -55,19 +79,19 @@ def encode_png(image: QImage, name: str) -> ImageSource:
 class ComposerController(QObject):
     """Turns what the user types, drops and pastes into one ``send_requested``."""
 
-    send_requested = Signal(str, list, object)  # text, [ImageSource], message id being edited or None
+    send_requested = Signal(str, list, object)  # text, [ImageAttachment | ImageSource], message id edited or None
     stop_requested = Signal()
 
-    def __init__(self, view: ComposerView, parent: QObject | None = None) -> None:
+    def __init__(self, view: ComposerView, attach: Attach, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.view = view
-        self.pending: list[PendingImage] = []
+        self._attach = attach
+        self.pending: list[ComposerImage] = []
+        self._checks: dict[int, ImageSource | PastedImage] = {}  # order -> image still being checked
         self.editing: int | None = None
         self.busy = False
-        self._checking = 0
         self._paste_count = 0
         self._order = 0
-        self._send_when_ready = False
         view.edit.submit.connect(self.submit)
         view.send_button.clicked.connect(self.submit)
         view.stop_button.clicked.connect(self.stop_requested)
@@ -86,24 +110,30 @@ class ComposerController(QObject):
             self._check(ImageSource(path=Path(path)))
 
     def add_image(self, image: QImage) -> None:
-        """Pasted or dropped pixels: encode to PNG off the UI thread, then check like a file."""
+        """Pasted or dropped pixels: encoded to PNG off the UI thread, then checked like a file."""
         self.view.show_error("")
         self._paste_count += 1
         name = f"pasted-{self._paste_count}.png"
-        self._start_check(lambda: check_image(encode_png(image, name)))
+        self._start(PastedImage(image, name), lambda: attach_with_thumbnail(self._attach, encode_png(image, name)))
+
+    def add_attachments(self, attachments: list[ImageAttachment]) -> None:
+        """Images already attached and stored (an edited message's): into the strip without a new check."""
+        for attachment in attachments:
+            self._check(ImageSource(path=attachment.path, name=attachment.name))
 
     def _check(self, source: ImageSource) -> None:
-        self._start_check(lambda: check_image(source))
+        self._start(source, lambda: attach_with_thumbnail(self._attach, source))
 
-    def _start_check(self, op: Callable[[], PendingImage]) -> None:
-        self._checking += 1
+    def _start(self, given: ImageSource | PastedImage, op: Callable[[], ComposerImage]) -> None:
         self._order += 1
         order = self._order
+        self._checks[order] = given
         BackgroundJob(op=op, success=lambda item: self._accepted(item, order),
-                      failure=self._rejected).start()
+                      failure=lambda exc: self._rejected(exc, order)).start()
 
-    def _accepted(self, item: PendingImage, order: int) -> None:
-        self._checking -= 1
+    def _accepted(self, item: ComposerImage, order: int) -> None:
+        if self._checks.pop(order, None) is None:
+            return  # sent (or cleared) before its check finished
         item.order = order
         index = sum(1 for p in self.pending if p.order < order)
         item.chip = self.view.add_chip(item.name, index)
@@ -111,15 +141,14 @@ class ComposerController(QObject):
         item.chip.remove_button.setAccessibleName(self.tr("Remove %1").replace("%1", item.name))
         item.chip.remove_clicked.connect(lambda: self.remove(item))
         self.pending.insert(index, item)
-        self._maybe_send()
 
-    def _rejected(self, exc: BaseException) -> None:
-        self._checking -= 1
+    def _rejected(self, exc: BaseException, order: int) -> None:
+        if self._checks.pop(order, None) is None:
+            return
         log.info("image rejected: %s", exc)
         self.view.show_error(str(exc))
-        self._send_when_ready = False
 
-    def remove(self, item: PendingImage) -> None:
+    def remove(self, item: ComposerImage) -> None:
         """Drop one pending image."""
         if item in self.pending:
             self.pending.remove(item)
@@ -138,32 +167,31 @@ class ComposerController(QObject):
     @property
     def checking(self) -> int:
         """Images still being checked."""
-        return self._checking
+        return len(self._checks)
 
     # -- sending ---------------------------------------------------------------------------------
 
     def submit(self) -> None:
-        """Enter or Send: hand the message on (after images still being checked)."""
+        """Enter or Send: hand the message on at once, images still being checked included (as they are).
+
+        The message must be durable the moment Send is pressed; an image whose check has not finished goes
+        as its source, in the order it was given, and the engine checks it.
+        """
         if self.busy:
             return
-        if self._checking:
-            self._send_when_ready = True
-            return
         text = self.view.edit.toPlainText().strip()
-        if not text and not self.pending:
+        if not text and not self.pending and not self._checks:
             return
-        sources = [p.source for p in self.pending]
+        given: list[tuple[int, ImageAttachment | ImageSource]] = [(p.order, p.attachment) for p in self.pending]
+        given += [(order, encode_png(g.image, g.name) if isinstance(g, PastedImage) else g)
+                  for order, g in self._checks.items()]
         editing = self.editing
         self.clear()
-        self.send_requested.emit(text, sources, editing)
-
-    def _maybe_send(self) -> None:
-        if self._send_when_ready and not self._checking:
-            self._send_when_ready = False
-            self.submit()
+        self.send_requested.emit(text, [image for _, image in sorted(given, key=lambda g: g[0])], editing)
 
     def clear(self) -> None:
-        """Empty the composer after a send."""
+        """Empty the composer after a send (checks still running are forgotten)."""
+        self._checks.clear()
         self.view.edit.clear()
         for item in list(self.pending):
             self.remove(item)

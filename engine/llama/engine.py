@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Client
@@ -34,15 +35,17 @@ from ..errors import (
 from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta, Timings, Usage
 from ..gguf_header import check_pair, read_gguf_info
 from ..images import PreparedImage, prepare_image
-from ..requests import Message, ModelSpec, SamplingParams
+from ..pixel_cache import PixelCache
+from ..requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams
 from .chat_template import render_prompt
-from .image_cache import ImageIdentityCache, ImageRef
+from .image_cache import ImageIdentityCache, ImageRef, as_source
 from .load_result import LoadResult
 from .worker.cancel_flag import CancelFlag
 from .worker.protocol import ChatJob
 
 log = logging.getLogger(__name__)
 
+PRIVATE_PIXEL_BYTES = 512 * 1024**2  # the private pixel folder of an engine given none (the command line)
 CANCEL_GRACE_S = 0.2  # after this, a cancelled request ends even if the child is still busy
 _STAGE_WORDS = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding an image",
                 Stage.READING_PROMPT: "reading the prompt", Stage.GENERATING: "writing the answer"}
@@ -57,8 +60,16 @@ class _ChildDied(Exception):
 class LocalEngine:
     """The llama.cpp ``Backend``: loads one GGUF model at a time and answers chat requests; one thread at a time."""
 
-    def __init__(self, log_dir: Path | None = None) -> None:
+    def __init__(self, log_dir: Path | None = None, pixels: PixelCache | None = None) -> None:
+        """An engine that logs its child process into ``log_dir``.
+
+        ``pixels``: where prepared pixels are shared with the engine process (the app's cache); by default a
+        private temporary folder, removed by ``close``.
+        """
         self._log_dir = str(log_dir) if log_dir else None
+        self._own_pixels = tempfile.TemporaryDirectory(prefix="visiondesk-pixels-") if pixels is None else None
+        self._pixel_cache = pixels or PixelCache(Path(self._own_pixels.name) if self._own_pixels else Path(),
+                                                 PRIVATE_PIXEL_BYTES)
         self._proc: Any = None
         self._conn: Any = None
         self._flag: Any = None
@@ -319,12 +330,16 @@ class LocalEngine:
                 self._flag.value = 1
                 self._draining = True
 
-    @staticmethod
-    def _pixels(index: int, source: Any, ref: ImageRef, fresh: dict[int, PreparedImage], max_pixels: int) -> bytes:
-        img = fresh.get(index) or prepare_image(source, max_pixels)
+    def _pixels(self, index: int, source: ImageSource | ImageAttachment, ref: ImageRef,
+                fresh: dict[int, PreparedImage], max_pixels: int) -> str:
+        """The file of an image's prepared pixels for the engine process: from the cache, decoded only if gone."""
+        found = self._pixel_cache.find(ref.digest, ref.width, ref.height)
+        if found is not None:
+            return str(found)
+        img = fresh.get(index) or prepare_image(as_source(source), max_pixels)
         if img.digest != ref.digest:
             raise ImageError(img.label, "it changed while the answer was being prepared; send it again.")
-        return img.rgb
+        return str(self._pixel_cache.put(img))
 
     def _backend(self) -> str:
         return self._loaded.backend if self._loaded else ""
@@ -335,6 +350,8 @@ class LocalEngine:
 
     def close(self) -> None:
         """Stop any generation and the child process."""
+        if self._own_pixels is not None:
+            self._own_pixels.cleanup()
         if self._proc is None:
             return
         if self._alive():

@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path
 
 from ..images import PreparedImage, prepare_image
-from ..requests import ImageSource
+from ..requests import ImageAttachment, ImageSource
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,8 +46,15 @@ class ImageIdentityCache:
         self._refs: collections.OrderedDict[tuple[object, ...], ImageRef] = collections.OrderedDict()
         self._capacity = capacity
 
-    def identify(self, source: ImageSource, max_pixels: int) -> tuple[ImageRef, PreparedImage | None]:
-        """The image's identity, plus its pixels if it had to be decoded now."""
+    def identify(self, source: ImageSource | ImageAttachment, max_pixels: int) -> tuple[ImageRef, PreparedImage | None]:
+        """The image's identity, plus its pixels if it had to be decoded now.
+
+        An attachment carries its identity (its pixel digest, found when it was attached): nothing is read.
+        """
+        if isinstance(source, ImageAttachment):
+            if source.digest:
+                return ImageRef(source.digest, source.width, source.height, source.label), None
+            source = as_source(source)
         key = _key(source)
         if key is not None and key in self._refs:
             self._refs.move_to_end(key)
@@ -59,3 +66,8 @@ class ImageIdentityCache:
             while len(self._refs) > self._capacity:
                 self._refs.popitem(last=False)
         return ref, img
+
+
+def as_source(image: ImageSource | ImageAttachment) -> ImageSource:
+    """The file behind an image, to decode it."""
+    return ImageSource(path=image.path, name=image.name) if isinstance(image, ImageAttachment) else image

@@ -307,7 +307,7 @@ def test_attachment_over_the_byte_limit_is_refused_unread(tmp_path: Path) -> Non
         f.write(png_bytes())
         f.truncate(3_000_000_000)
     with pytest.raises(ImageError, match="3.0 GB"):
-        store_files.prepare_image(big)
+        store_files.read_image_bytes(big)
     small = tmp_path / "small.png"
     small.write_bytes(png_bytes())
-    assert store_files.prepare_image(small).data == png_bytes()
+    assert store_files.read_image_bytes(small).data == png_bytes()

@@ -42,8 +42,8 @@ def test_paste_image_data_from_the_clipboard(qtbot, shell):
     shell.window.composer.edit.setFocus()
     qtbot.keyClick(shell.window.composer.edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(shell.composer.pending) == 1, timeout=10_000)
-    source = shell.composer.pending[0].source
-    assert source.data and source.data.startswith(b"\x89PNG") and source.name.endswith(".png")
+    attached = shell.composer.pending[0].attachment  # stored (as PNG bytes) the moment it was pasted
+    assert attached.path.read_bytes().startswith(b"\x89PNG") and attached.name.endswith(".png")
     fin = send(qtbot, shell, "what colour?")
     assert fin.error is None
     stored = shell.store.messages(shell.chat.conversation_id)[0]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ctypes
+import mmap
 from typing import Any
 
+import numpy as np
 from llama_cpp import mtmd_cpp
 
 from ...errors import EngineFailure
@@ -36,16 +38,24 @@ class PendingImage:
             self.bitmap = 0
 
 
-def tokenize_image(mtmd: Any, marker: bytes, part: ImagePart, ref: ImageRef, rgb: bytes) -> PendingImage:
+def tokenize_image(mtmd: Any, marker: bytes, part: ImagePart, ref: ImageRef, pixel_file: str) -> PendingImage:
     """Bitmap and libmtmd chunks of one image (preprocessed, not yet encoded).
 
-    The image is tokenized alone (its marker without text), so the chunks are exactly what libmtmd
-    makes of this image: any begin/end marker tokens of the model plus the image (or its slices).
+    The prepared pixels are memory-mapped from ``pixel_file`` (the parent's pixel cache) and copied once,
+    by libmtmd, into its bitmap. The image is tokenized alone (its marker without text), so the chunks are
+    exactly what libmtmd makes of this image: any begin/end marker tokens of the model plus the image (or
+    its slices).
     """
-    if len(rgb) != ref.width * ref.height * 3:
-        raise EngineFailure(f"the pixels of {ref.label} do not match its size.")
-    buf = (ctypes.c_ubyte * len(rgb)).from_buffer_copy(rgb)
-    bitmap = mtmd_cpp.mtmd_bitmap_init(ref.width, ref.height, buf)
+    try:
+        with open(pixel_file, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            if len(mapped) != ref.width * ref.height * 3:
+                raise EngineFailure(f"the pixels of {ref.label} do not match its size.")
+            view = np.frombuffer(mapped, dtype=np.uint8)
+            bitmap = mtmd_cpp.mtmd_bitmap_init(ref.width, ref.height, view.ctypes.data_as(
+                ctypes.POINTER(ctypes.c_ubyte)))
+            del view  # the map cannot close while an array still exports its buffer
+    except (OSError, ValueError) as exc:
+        raise EngineFailure(f"the prepared pixels of {ref.label} could not be read ({exc}).") from exc
     if not bitmap:
         raise EngineFailure(f"libmtmd could not take the image {ref.label}.")
     mtmd_cpp.mtmd_bitmap_set_id(bitmap, ref.digest.encode())

@@ -63,7 +63,7 @@ class Runtime:
         self._flag = cancel_flag
         self._send = send
         self._recv = recv
-        self._pixels: dict[int, bytes] = {}
+        self._pixels: dict[int, str] = {}  # image index -> file of its prepared pixels
         self.native_log = NativeLog()
         self.model: LoadedModel | None = None
         self.cache: list[Segment] = []
@@ -327,15 +327,15 @@ class Runtime:
         prompt_evaluated = pos + self._cells_beyond_positions() - cells_from
         self._generate(job, pick, pos, prompt_evaluated, counter, t_start, t_prompt_done)
 
-    def _fetch_pixels(self, indices: list[int]) -> dict[int, bytes]:
-        """Ask the parent for the pixels of the images that must be evaluated."""
+    def _fetch_pixels(self, indices: list[int]) -> dict[int, str]:
+        """Ask the parent for the files of the prepared pixels of the images that must be evaluated."""
         if not indices:
             return {}
         self._send(("need_pixels", indices))
         reply = self._recv()
         if reply[0] != "pixels" or reply[1] is None:  # the parent could not read an image and said so
             raise EngineFailure("an image of this request could not be read")
-        pixels: dict[int, bytes] = reply[1]
+        pixels: dict[int, str] = reply[1]
         return pixels
 
     def _trim_to(self, keep_pos: int) -> bool:
