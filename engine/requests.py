@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from . import defaults
+from . import defaults, number_rules
 from .structured import ResponseFormat
 
 Role = Literal["system", "user", "assistant"]
@@ -90,6 +90,22 @@ class SamplingParams:
     max_tokens: int = defaults.MAX_TOKENS
     stop: tuple[str, ...] = ()
     response_format: ResponseFormat | None = None  # None: free text
+
+    def __post_init__(self) -> None:
+        """Every front end builds one, so a bad number is refused here with a plain sentence (``InputError``)."""
+        _check_numbers(self, {"temperature": number_rules.TEMPERATURE, "top_p": number_rules.TOP_P,
+                              "top_k": number_rules.TOP_K, "min_p": number_rules.MIN_P,
+                              "repeat_penalty": number_rules.REPEAT_PENALTY,
+                              "repeat_last_n": number_rules.REPEAT_LAST_N, "seed": number_rules.SEED,
+                              "max_tokens": number_rules.MAX_TOKENS})
+
+
+def _check_numbers(request: object, rules: dict[str, number_rules.NumberRule]) -> None:
+    """Check each named field of a frozen request; whole numbers given as floats (JSON's 512.0) become ints."""
+    for name, rule in rules.items():
+        value = getattr(request, name)
+        if value is not None:
+            object.__setattr__(request, name, rule.check(value))
 
 
 def physical_cores() -> int:
@@ -182,6 +198,15 @@ class ModelSpec:
     # further back than the window then reads the whole prompt again.
     full_swa_cache: bool = True
     tuning: Tuning = Tuning()  # switches of the engine's speed paths and the test seam; the defaults are the product
+
+    def __post_init__(self) -> None:
+        """Refuse a bad number (a negative context, 10^12 GPU layers) with a plain sentence (``InputError``)."""
+        if self.gpu_layers != "auto":
+            object.__setattr__(self, "gpu_layers", number_rules.GPU_LAYERS.check(self.gpu_layers))
+        _check_numbers(self, {"n_ctx": number_rules.CONTEXT_TOKENS, "n_batch": number_rules.BATCH_TOKENS,
+                              "threads": number_rules.THREADS, "threads_batch": number_rules.THREADS,
+                              "image_max_pixels": number_rules.IMAGE_MAX_PIXELS,
+                              "embedding_cache_images": number_rules.CACHED_IMAGES})
 
     def resolved_threads(self) -> tuple[int, int]:
         """Threads for generation and for prompt reading."""
