@@ -36,6 +36,7 @@ RULES: dict[str, number_rules.NumberRule] = {
     "max_tokens": number_rules.MAX_TOKENS,
     "context_size": number_rules.CONTEXT_TOKENS,
     "threads": number_rules.THREADS,
+    "image_max_tokens": number_rules.IMAGE_TOKENS,
 }
 # (minimum, maximum) the app offers, inside the rules above; validate() clamps into these.
 LIMITS: dict[str, tuple[float, float]] = {

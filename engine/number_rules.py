@@ -95,4 +95,6 @@ SEED = NumberRule("the seed", f"a whole number from 0 to {MAX_SEED} ({MAX_SEED} 
                   0, MAX_SEED)
 IMAGE_MAX_PIXELS = NumberRule("the image pixel limit", "a positive number of pixels (at most 10,000,000,000)",
                               1, 10_000_000_000)
+IMAGE_TOKENS = NumberRule("the image token budget", "0 (the model's own) or a whole number of tokens up to 65,536",
+                          0, 65_536)
 CACHED_IMAGES = NumberRule("the number of cached images", "a whole number from 0 to 100,000", 0, 100_000)

@@ -206,6 +206,8 @@ class ModelSpec:
         _check_numbers(self, {"n_ctx": number_rules.CONTEXT_TOKENS, "n_batch": number_rules.BATCH_TOKENS,
                               "threads": number_rules.THREADS, "threads_batch": number_rules.THREADS,
                               "image_max_pixels": number_rules.IMAGE_MAX_PIXELS,
+                              "image_min_tokens": number_rules.IMAGE_TOKENS,
+                              "image_max_tokens": number_rules.IMAGE_TOKENS,
                               "embedding_cache_images": number_rules.CACHED_IMAGES})
 
     def resolved_threads(self) -> tuple[int, int]:

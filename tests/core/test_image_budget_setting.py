@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from visiondesk.core.settings import Settings
+import pytest
+from visiondesk.core.settings import Settings, SettingsError
 
 
 def test_image_budget_is_per_model_and_round_trips() -> None:
@@ -17,9 +18,11 @@ def test_image_budget_is_per_model_and_round_trips() -> None:
 
 
 def test_bad_budgets_are_clamped_or_dropped() -> None:
-    s = Settings(image_budgets={"/a.gguf": 10**9})
+    s = Settings(image_budgets={"/a.gguf": 20_000})
     notes = s.validate()
     assert s.image_budgets == {"/a.gguf": 16384} and notes
+    with pytest.raises(SettingsError, match="image token budget"):  # absurd: refused, as every number is
+        Settings(image_budgets={"/a.gguf": 10**9}).validate()
     loaded = Settings.from_dict({**Settings().to_dict(), "image_budgets": {"/a.gguf": "many"}})
     assert loaded.image_budgets == {}
     loaded = Settings.from_dict({**Settings().to_dict(), "image_budgets": ["not", "a", "mapping"]})
