@@ -11,10 +11,11 @@ source .gpu/build-cuda.sh > /tmp/build.log 2>&1 || { tail -20 /tmp/build.log; ex
 M=$(python3 -c "import sys, shutil; sys.path.insert(0, 'bench'); import bench_models as b; from pathlib import Path
 print(b._text_model('llama1b-chatml', Path(shutil.which('llama-quantize')), 16))" 2>/tmp/models.log | tail -1)
 echo "model: $M"; export M
-timeout 300 python3 bench/decode_ab.py "$M" --old .gpu/old --rounds "${AB_ROUNDS:-5}" --json "$OUT/ab.json" 2>&1 | tail -8
+[ "${AB_ROUNDS:-5}" = 0 ] || timeout 300 python3 bench/decode_ab.py "$M" --old .gpu/old --rounds "${AB_ROUNDS:-5}" \
+  --json "$OUT/ab.json" 2>&1 | tail -8
 python3 -c "import torch, time; x = torch.empty(110 * 2**30, dtype=torch.uint8, device='cuda'); print('holding', flush=True); time.sleep(240)" &
 sleep 20; nvidia-smi --query-gpu=memory.used,memory.total --format=csv
-timeout 150 python3 - <<'PY' 2>&1 | tail -6
+timeout 150 python3 - <<'PY' 2>&1 | tee "$OUT/oom.log" | tail -6
 import os, sys
 sys.path.insert(0, "bench")
 import shim
