@@ -1,0 +1,104 @@
+"""Issue 18, defects 1 and 4: a model that fails to load never costs the user the working one or their history;
+"Open GGUF files…" pairs the projector beside the model and says plainly when a model cannot see images."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.desktop.conftest import open_shell, write_settings
+from tests.desktop.test_desktop_chat import send
+
+
+def truncated_copy(model: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    bad = folder / "truncated-model.gguf"
+    bad.write_bytes(model.read_bytes()[:4096])
+    return bad
+
+
+def test_failed_load_keeps_the_working_model_and_the_saved_choice(qtbot, configured, test_models, tmp_path):
+    """Defect 1: Ctrl+O on a truncated GGUF while a model works; the chat, the model and the settings stay."""
+    shell = open_shell(qtbot, configured)
+    try:
+        send(qtbot, shell, "hello before the bad file")
+        conv = shell.chat.conversation_id
+        bad = truncated_copy(test_models.model, tmp_path / "bad")
+        shell.model._picked([str(bad)])
+        qtbot.waitUntil(lambda: bool(shell.model.last_error), timeout=30_000)
+        w = shell.window
+        assert w.stack.currentWidget() is w.chat_page  # no welcome page over the conversation
+        assert "truncated-model.gguf" in w.notice.label.text() and w.notice.isVisible()
+        assert shell.model.state == "loaded" and shell.model.result is not None
+        assert shell.settings.model_path == str(test_models.model)
+        assert shell.repository.load().model_path == str(test_models.model)
+        assert test_models.model.stem in w.header.switcher.currentText()
+        answer = send(qtbot, shell, "still answering?")  # the working model still answers
+        assert answer.error is None and shell.chat.conversation_id == conv
+    finally:
+        shell.shutdown()
+    again = open_shell(qtbot, configured)  # a relaunch loads the working model, not the broken file
+    try:
+        assert again.model.result.model_name == test_models.model.stem
+    finally:
+        again.shutdown()
+
+
+def test_conversations_stay_readable_and_searchable_without_a_model(qtbot, configured, test_models, tmp_path):
+    """Defect 1: with no model that loads at all, the history opens and search finds it."""
+    shell = open_shell(qtbot, configured)
+    try:
+        send(qtbot, shell, "zebra crossing question")
+    finally:
+        shell.shutdown()
+    write_settings(configured, model_path=str(truncated_copy(test_models.model, tmp_path / "bad")))
+    shell = open_shell(qtbot, configured, wait_loaded=False)
+    try:
+        qtbot.waitUntil(lambda: shell.model.state == "failed", timeout=30_000)
+        w = shell.window
+        assert w.first_run.error.isVisible() and "truncated-model.gguf" in w.first_run.error.text().replace(
+            "\u200b", "")
+        w.sidebar.search.setText("zebra")
+        qtbot.waitUntil(lambda: w.sidebar.list.count() == 1, timeout=5_000)
+        w.sidebar.list.setCurrentRow(0)
+        assert w.stack.currentWidget() is w.chat_page
+        texts = [m.body.toPlainText() for m in w.transcript.messages()]
+        assert texts and "zebra crossing question" in texts[0]
+        assert w.header.vision.text() == "No model loaded"
+    finally:
+        shell.shutdown()
+
+
+def test_open_files_pairs_the_projector_beside_the_model(qtbot, data_dir, test_models, tmp_path):
+    """Defect 4: picking only the model file finds its projector in the same folder, as import does."""
+    folder = tmp_path / "pair"
+    folder.mkdir()
+    model = Path(shutil.copy(test_models.model, folder / "tiny-vision-Q8_0.gguf"))
+    mmproj = Path(shutil.copy(test_models.mmproj, folder / "mmproj-tiny-vision-f16.gguf"))
+    shell = open_shell(qtbot, data_dir)
+    try:
+        with qtbot.waitSignal(shell.model.loaded, timeout=30_000) as blocker:
+            shell.model._picked([str(model)])
+        assert blocker.args[0].vision is True
+        assert shell.repository.load().mmproj_path == str(mmproj)
+        assert shell.window.header.vision.text() == "Sees images"
+        assert not shell.window.notice.isVisible()
+    finally:
+        shell.shutdown()
+
+
+def test_a_text_only_model_says_it_cannot_see_images(qtbot, data_dir, test_models, tmp_path):
+    """Defect 4: a model without a projector loads, and the window says plainly that it cannot see images."""
+    folder = tmp_path / "alone"
+    folder.mkdir()
+    model = Path(shutil.copy(test_models.model, folder / "text-only.gguf"))
+    shell = open_shell(qtbot, data_dir)
+    try:
+        with qtbot.waitSignal(shell.model.loaded, timeout=30_000):
+            shell.model._picked([str(model)])
+        w = shell.window
+        assert w.notice.isVisible() and "cannot see images" in w.notice.label.text()
+        assert w.header.vision.text() == "Text only"
+        assert shell.repository.load().mmproj_path is None
+    finally:
+        shell.shutdown()
