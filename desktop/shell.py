@@ -58,7 +58,8 @@ class AppShell(QObject):
         self.notice_error = self._show_error
         set_error_sink(self._show_error)
 
-        self.presenter = TranscriptPresenter(w.transcript, self.store.attachments_dir, self)
+        self.presenter = TranscriptPresenter(w.transcript, self.store.attachments_dir, self,
+                                             time_of=lambda mid: self.store.get_message(mid).created_at)
         self.composer = ComposerController(w.composer, self)
         self.chat = ChatController(self.store, self.engine, self.settings, self.presenter, self.composer, self)
         self.conversations = ConversationsController(self.store, w.sidebar, w.notice, self)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QLocale, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QImageReader
 from PySide6.QtWidgets import QApplication, QToolButton
 
@@ -18,6 +20,7 @@ from ..views.message_view import THUMB, MessageView, SafeBrowser
 from ..views.transcript import TranscriptView
 
 log = logging.getLogger(__name__)
+COPIED_MS = 1500
 
 
 def load_scaled(path: Path, size: int) -> QImage:
@@ -40,9 +43,11 @@ class TranscriptPresenter(QObject):
     regenerate_requested = Signal()
     edit_requested = Signal(int)
 
-    def __init__(self, view: TranscriptView, attachments_dir: Path, parent: QObject | None = None) -> None:
+    def __init__(self, view: TranscriptView, attachments_dir: Path, parent: QObject | None = None,
+                 time_of: Callable[[int], float | None] | None = None) -> None:
         super().__init__(parent)
         self.view = view
+        self._time_of = time_of or (lambda _mid: None)
         SafeBrowser.allowed_roots = (attachments_dir.resolve(),)
         self.views: dict[int, MessageView] = {}
         self.texts: dict[int, str] = {}
@@ -80,7 +85,18 @@ class TranscriptPresenter(QObject):
             self.last_assistant = message_id
         self.set_text(message_id, text)
         self._label(message_id)
+        self._show_time(view, message_id)
         return view
+
+    def _show_time(self, view: MessageView, message_id: int) -> None:
+        try:
+            stamp = self._time_of(message_id)
+        except KeyError:  # not stored (yet): now
+            stamp = None
+        when = datetime.datetime.fromtimestamp(stamp) if stamp else datetime.datetime.now()
+        locale = QLocale()
+        view.set_time(locale.toString(when.time(), QLocale.FormatType.ShortFormat),
+                      locale.toString(when, QLocale.FormatType.LongFormat))
 
     def remove_from(self, message_id: int) -> None:
         """Drop the views of ``message_id`` and everything after it."""
@@ -155,6 +171,7 @@ class TranscriptPresenter(QObject):
         """Labels, stats and code-copy links in the current language."""
         for mid in list(self.views):
             self._label(mid)
+            self.views[mid].refresh_colors()
             self.set_text(mid, self.texts.get(mid, ""))
             if mid in self.stats:
                 self.set_stats(mid, self.stats[mid])
@@ -167,8 +184,22 @@ class TranscriptPresenter(QObject):
     # -- actions ---------------------------------------------------------------------------------
 
     def copy_text(self, message_id: int) -> None:
-        """Copy a whole message's text."""
+        """Copy a whole message's text; the button says "Copied" for a moment."""
         QGuiApplication.clipboard().setText(self.texts.get(message_id, ""))
+        view = self.views.get(message_id)
+        if view is not None:
+            self._flash_copied(view)
+
+    def _flash_copied(self, view: MessageView) -> None:
+        view.copy_button.setText(self.tr("Copied ✓"))
+
+        def back() -> None:
+            try:
+                view.copy_button.setText(self.tr("Copy"))
+            except RuntimeError:  # the message was closed meanwhile
+                pass
+
+        QTimer.singleShot(COPIED_MS, back)
 
     def _link(self, message_id: int, url: QUrl) -> None:
         if url.scheme() == COPY_SCHEME:
@@ -176,6 +207,8 @@ class TranscriptPresenter(QObject):
             index = int(url.path() or -1) if url.path().isdigit() else -1
             if 0 <= index < len(blocks):
                 QGuiApplication.clipboard().setText(blocks[index])
+                if message_id in self.views:
+                    self._flash_copied(self.views[message_id])
         else:
             log.info("not following link %s (VisionDesk stays offline)", url.toString())
 

@@ -1,0 +1,81 @@
+"""Issue 18, defect 2 and the finished look: theme switched live everywhere, message styles, copied feedback,
+date groups in the sidebar, elided titles, keyboard shortcuts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from PySide6.QtGui import QColor, QGuiApplication, QImage
+
+from tests.desktop.test_desktop_chat import send
+
+
+def luminance(c: QColor) -> float:
+    def channel(v: int) -> float:
+        x = v / 255
+        return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(c.red()) + 0.7152 * channel(c.green()) + 0.0722 * channel(c.blue())
+
+
+def contrast(image: QImage) -> tuple[float, QColor]:
+    """Contrast ratio between the most common colour (the background) and the colour farthest from it."""
+    counts = Counter(image.pixel(x, y) for x in range(0, image.width(), 2) for y in range(0, image.height(), 2))
+    background = QColor.fromRgb(counts.most_common(1)[0][0])
+    lb = luminance(background)
+    farthest = max((QColor.fromRgb(p) for p in counts), key=lambda c: abs(luminance(c) - lb))
+    lo, hi = sorted((lb, luminance(farthest)))
+    return (hi + 0.05) / (lo + 0.05), background
+
+
+def body_image(view) -> QImage:
+    return view.grab(view.body.geometry()).toImage()
+
+
+def set_theme_by_dialog(shell, index: int) -> None:
+    dialog = shell.settings_controller.open()
+    dialog.theme.setCurrentIndex(index)
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+
+
+def test_theme_switch_is_live_in_the_open_conversation(qtbot, shell):
+    """Defect 2: Dark then Light through the settings; the open answer stays readable, "+" follows."""
+    send(qtbot, shell, "some text to read")
+    view = shell.window.transcript.messages()[0]
+    plus = shell.window.composer.attach_button
+    ratio, background = contrast(body_image(view))
+    assert ratio > 4.5 and background.lightness() > 180
+    set_theme_by_dialog(shell, 2)  # Dark
+    qtbot.wait(50)
+    ratio, background = contrast(body_image(view))
+    assert ratio > 4.5, ratio
+    assert background.lightness() < 90
+    assert contrast(plus.grab().toImage())[1].lightness() < 90  # the "+" button is dark too
+    set_theme_by_dialog(shell, 1)  # Light again
+    qtbot.wait(50)
+    ratio, background = contrast(body_image(view))
+    assert ratio > 4.5 and background.lightness() > 180, ratio
+    assert contrast(plus.grab().toImage())[1].lightness() > 180
+
+
+def test_user_and_assistant_messages_look_different_and_copy_says_copied(qtbot, shell):
+    send(qtbot, shell, "who is who")
+    user, answer = shell.window.transcript.messages()[:2]
+    user_bg = contrast(user.grab().toImage())[1]
+    answer_bg = contrast(answer.grab().toImage())[1]
+    assert user_bg != answer_bg
+    assert user.mark.text() and answer.mark.text() and user.mark.text() != answer.mark.text()
+    assert user.time.text() and ":" in user.time.text()
+    answer.copy_button.click()
+    assert answer.copy_button.text().startswith("Copied")
+    assert QGuiApplication.clipboard().text() == shell.presenter.texts[shell.presenter.last_assistant]
+    qtbot.waitUntil(lambda: answer.copy_button.text() == "Copy", timeout=5_000)
+
+
+def test_ctrl_f_searches_and_settings_have_a_shortcut(qtbot, shell):
+    w = shell.window
+    assert "Ctrl+F" in [k.toString() for k in w.find_action.shortcuts()]
+    assert "Ctrl+," in [k.toString() for k in w.settings_action.shortcuts()]
+    w.activateWindow()
+    w.find_action.trigger()
+    qtbot.waitUntil(lambda: w.sidebar.search.hasFocus(), timeout=3_000)
