@@ -79,3 +79,28 @@ def test_ctrl_f_searches_and_settings_have_a_shortcut(qtbot, shell):
     w.activateWindow()
     w.find_action.trigger()
     qtbot.waitUntil(lambda: w.sidebar.search.hasFocus(), timeout=3_000)
+
+
+def test_sidebar_groups_by_date_and_elides_long_chinese_titles(qtbot, shell):
+    import datetime
+
+    from PySide6.QtCore import Qt
+    from visiondesk.desktop.controllers.conversations import date_group
+    from visiondesk.desktop.views.sidebar import GROUP_ROLE
+
+    wednesday = datetime.datetime(2026, 12, 2, 15, 0)
+    day = 86_400
+    ts = wednesday.timestamp()
+    assert [date_group(ts - d * day, wednesday) for d in (0, 1, 2, 9)] == ["today", "yesterday", "week", "older"]
+
+    long_title = "这是一个非常长的中文对话标题，用来检查侧边栏是否会在字符中间截断并出现水平滚动条" * 2
+    conv = shell.store.create_conversation(long_title)
+    shell.conversations.refresh()
+    lst = shell.window.sidebar.list
+    assert lst.item(0).data(GROUP_ROLE) == "Today"
+    assert lst.item(0).data(Qt.ItemDataRole.UserRole) == conv.id
+    assert lst.textElideMode() == Qt.TextElideMode.ElideRight
+    assert not lst.horizontalScrollBar().isVisible()
+    assert lst.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    elided = lst.fontMetrics().elidedText(long_title, Qt.TextElideMode.ElideRight, 200)
+    assert elided.endswith("…") and long_title.startswith(elided[:-1])  # cut between characters
