@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,8 +57,10 @@ def startup_failed(message: str) -> None:
 
 
 def open_main_window(data_dir: Path, error_closed: Callable[[], None] | None = None) -> AppShell | None:
-    """The window on ``data_dir``; on failure the reason goes to the terminal and to a dialog (closing it calls
-    ``error_closed``), and None."""
+    """The window on ``data_dir``, or None when it cannot be built.
+
+    Then the reason goes to the terminal and to a dialog; closing the dialog calls ``error_closed``.
+    """
     from .shell import AppShell  # after the QApplication exists
 
     try:

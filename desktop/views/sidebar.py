@@ -19,8 +19,10 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class GroupedDelegate(QStyledItemDelegate):
-    """Draws an item's date heading above it; the item itself keeps its own row (so the list's rows stay the
-    conversations, one each)."""
+    """Draws an item's date heading above it.
+
+    The heading belongs to the item's row, so the list's rows stay the conversations, one each.
+    """
 
     def _heading_height(self, option: QStyleOptionViewItem) -> int:
         return option.fontMetrics.height() + 10
