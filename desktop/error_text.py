@@ -13,65 +13,80 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 from visiondesk.engine.errors import VisionDeskError
 
-_CONTEXT = "EngineErrors"
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate(_CONTEXT, text)
+_T = QCoreApplication
 
 
 def _name(value: object) -> str:
     return Path(str(value)).name if value else ""
 
 
-def _sentence(code: str, e: VisionDeskError) -> str | None:
-    a = vars(e)
-    if code == "model_file_missing":
-        return _tr("The file %1 does not exist. Check the path, or download it again from the model manager.") \
-            .replace("%1", str(a["path"]))
-    if code == "not_a_model_file":
-        return _tr("%1 is not a GGUF file: choose the .gguf file itself.").replace("%1", str(a["path"]))
-    if code == "not_gguf":
-        return _tr("%1 is not a GGUF file. VisionDesk needs .gguf model files.").replace("%1", str(a["path"]))
-    if code == "truncated_gguf":
-        return _tr("%1 is truncated or damaged. The download probably stopped early: delete it and "
-                   "download it again.").replace("%1", str(a["path"]))
+def _template(code: str) -> str | None:
+    """The sentence for ``code`` in the current language, with %1, %2 for what the error names."""
+    templates = {
+        "model_file_missing": _T.translate(
+            "EngineErrors", "The file %1 does not exist. Check the path, or download it again from the model "
+            "manager."),
+        "not_a_model_file": _T.translate("EngineErrors", "%1 is not a GGUF file: choose the .gguf file itself."),
+        "not_gguf": _T.translate("EngineErrors", "%1 is not a GGUF file. VisionDesk needs .gguf model files."),
+        "truncated_gguf": _T.translate(
+            "EngineErrors", "%1 is truncated or damaged. The download probably stopped early: delete it and "
+            "download it again."),
+        "unknown_architecture": _T.translate(
+            "EngineErrors", "%1 uses the architecture '%2', which this version of VisionDesk does not support. "
+            "Choose another model."),
+        "not_a_projector": _T.translate(
+            "EngineErrors", "%1 is not the right kind of file here: pass the model as the model and the file whose "
+            "name contains 'mmproj' as the projector."),
+        "projector_mismatch": _T.translate(
+            "EngineErrors", "The projector %1 does not belong to the model %2. Use the mmproj file published with "
+            "this model."),
+        "images_need_projector": _T.translate(
+            "EngineErrors", "%1 was loaded without a vision projector, so it cannot see images. Load it together "
+            "with its mmproj file, or remove the images from the message."),
+        "context_overflow": _T.translate(
+            "EngineErrors", "The conversation is %1 tokens long, but the context holds %2. Start a new chat, or "
+            "raise the context size in the settings."),
+        "no_chat_template": _T.translate(
+            "EngineErrors", "%1 has no chat template (it may be a base model). Use an instruction-tuned model."),
+        "engine_crashed": _T.translate(
+            "EngineErrors", "The model process stopped unexpectedly. The model file may be damaged or memory ran "
+            "out. Your conversation is kept; the next message restarts the model."),
+        "image_error": _T.translate("EngineErrors", "Cannot use the image %1: %2"),
+    }
+    return templates.get(code)
+
+
+def _fill_ins(code: str, a: dict[str, object]) -> tuple[str, ...]:
+    """What %1, %2 stand for in ``code``'s sentence (a KeyError when the error lacks an attribute)."""
+    if code in ("model_file_missing", "not_a_model_file", "not_gguf", "truncated_gguf"):
+        return (str(a["path"]),)
     if code == "unknown_architecture":
-        return _tr("%1 uses the architecture '%2', which this version of VisionDesk does not support. "
-                   "Choose another model.").replace("%1", _name(a["path"])).replace("%2", str(a["architecture"]))
-    if code == "not_a_projector":
-        return _tr("%1 is not the right kind of file here: pass the model as the model and the file whose name "
-                   "contains 'mmproj' as the projector.").replace("%1", _name(a["path"]))
+        return _name(a["path"]), str(a["architecture"])
+    if code in ("not_a_projector", "no_chat_template"):
+        return (_name(a["path"]),)
     if code == "projector_mismatch":
-        return _tr("The projector %1 does not belong to the model %2. Use the mmproj file published with this "
-                   "model.").replace("%1", _name(a["mmproj"])).replace("%2", _name(a["model"]))
+        return _name(a["mmproj"]), _name(a["model"])
     if code == "images_need_projector":
-        return _tr("%1 was loaded without a vision projector, so it cannot see images. Load it together with "
-                   "its mmproj file, or remove the images from the message.").replace(
-            "%1", _name(a.get("model")) or _tr("The model"))
+        return (_name(a.get("model")) or _T.translate("EngineErrors", "The model"),)
     if code == "context_overflow":
-        return _tr("The conversation is %1 tokens long, but the context holds %2. Start a new chat, or raise "
-                   "the context size in the settings.").replace("%1", str(a["prompt_tokens"])).replace(
-            "%2", str(a["n_ctx"]))
-    if code == "no_chat_template":
-        return _tr("%1 has no chat template (it may be a base model). Use an instruction-tuned model.") \
-            .replace("%1", _name(a["path"]))
-    if code == "engine_crashed":
-        return _tr("The model process stopped unexpectedly. The model file may be damaged or memory ran out. "
-                   "Your conversation is kept; the next message restarts the model.")
+        return str(a["prompt_tokens"]), str(a["n_ctx"])
     if code == "image_error":
-        return _tr("Cannot use the image %1: %2").replace("%1", str(a["source"])).replace("%2", str(a["reason"]))
-    return None
+        return str(a["source"]), str(a["reason"])
+    return ()
 
 
 def error_text(error: BaseException) -> str:
     """``error`` as a sentence in the current UI language (its own message where no translation applies)."""
     code = getattr(error, "code", None)
-    if isinstance(error, VisionDeskError) and isinstance(code, str):
-        try:
-            sentence = _sentence(code, error)
-        except KeyError:  # rebuilt across processes without the attribute: its own words then
-            sentence = None
-        if sentence is not None:
-            return sentence
-    return str(error)
+    if not isinstance(error, VisionDeskError) or not isinstance(code, str):
+        return str(error)
+    template = _template(code)
+    try:
+        values = _fill_ins(code, vars(error))
+    except KeyError:  # rebuilt across processes without the attribute: its own words then
+        return str(error)
+    if template is None:
+        return str(error)
+    for i, value in enumerate(values, start=1):
+        template = template.replace(f"%{i}", value)
+    return template

@@ -157,7 +157,10 @@ class AppShell(QObject):
         """Export the open conversation as Markdown with its images into ``folder``."""
         if self.chat.conversation_id is None:
             return None
-        return export_markdown(self.store, self.chat.conversation_id, folder)
+        words = {"user": self.tr("You"), "assistant": self.tr("Assistant"), "system": self.tr("System"),
+                 "model": self.tr("Model: %1"), "incomplete": self.tr("(incomplete answer)"),
+                 "untitled": self.tr("Conversation %1")}
+        return export_markdown(self.store, self.chat.conversation_id, folder, words)
 
     def export_json(self, path: Path) -> Path | None:
         """Export the open conversation as JSON to ``path``."""
