@@ -55,8 +55,11 @@ class ModelHeader(QFrame):
     def set_badge(self, label: QLabel, text: str, color: str) -> None:
         """A small rounded mark in ``color`` (empty text hides it)."""
         label.setText(text)
+        if not text:
+            label.hide()
+            return
         label.setStyleSheet(f"QLabel {{ border: 1px solid {color}; color: {color}; border-radius: 8px; "
-                            "padding: 1px 8px; }}")
+                            "padding: 1px 8px; }")
         label.setVisible(bool(text))
 
     def set_context(self, used: int, total: int, text: str) -> None:

@@ -168,6 +168,12 @@ class MessageView(QFrame):
         self.time.setText(text)
         self.time.setToolTip(tooltip)
 
+    def prepare_width(self, width: int) -> None:
+        """Wrap the body for a message ``width`` wide before it is first laid out, so its height is right at once."""
+        margins = self.layout().contentsMargins()
+        self.body.document().setTextWidth(max(width - margins.left() - margins.right(), 50))
+        self.body._fit_height()
+
     def set_html(self, html: str) -> None:
         """Replace the body (called in batches while streaming, never per token)."""
         self.body.setHtml(html)

@@ -104,3 +104,36 @@ def test_sidebar_groups_by_date_and_elides_long_chinese_titles(qtbot, shell):
     assert lst.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     elided = lst.fontMetrics().elidedText(long_title, Qt.TextElideMode.ElideRight, 200)
     assert elided.endswith("…") and long_title.startswith(elided[:-1])  # cut between characters
+
+
+def test_a_long_conversation_opens_with_its_newest_messages_and_grows_upwards(qtbot, shell):
+    """Build 7: 500 messages open with views for the newest only; scrolling up brings earlier ones in
+    without moving what is on screen."""
+    from visiondesk.desktop.controllers.transcript import EARLIER_CHUNK, WINDOW
+
+    conv = shell.store.create_conversation("long")
+    for i in range(250):
+        shell.store.add_message(conv.id, "user", f"question {i}")
+        shell.store.add_message(conv.id, "assistant", f"answer **{i}**\n\n" + "words " * 40)
+    shell.conversations.select(conv.id)
+    views = shell.window.transcript.messages()
+    assert len(views) == WINDOW and len(shell.presenter.texts) == 500
+    assert views[-1].body.toPlainText().startswith("answer 249")
+    transcript = shell.window.transcript
+    qtbot.waitUntil(lambda: transcript.verticalScrollBar().maximum() > 0, timeout=3_000)
+    bar = transcript.verticalScrollBar()
+    first = views[0]
+    qtbot.wait(20)
+    before = first.mapTo(transcript.viewport(), first.rect().topLeft()).y()
+    shown = len(transcript.messages())
+    shell.presenter.show_earlier()
+    assert len(transcript.messages()) == shown + EARLIER_CHUNK
+    after = first.mapTo(transcript.viewport(), first.rect().topLeft()).y()
+    assert abs(after - before) <= 2  # the message on screen stayed where it was
+    for _ in range(2000):  # scrolling to the top keeps asking for more
+        if not shell.presenter.earlier_count():
+            break
+        bar.setValue(0)
+        qtbot.wait(1)
+    assert len(transcript.messages()) == 500
+    assert transcript.messages()[0].body.toPlainText() == "question 0"

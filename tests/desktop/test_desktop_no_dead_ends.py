@@ -102,3 +102,29 @@ def test_a_text_only_model_says_it_cannot_see_images(qtbot, data_dir, test_model
         assert shell.repository.load().mmproj_path is None
     finally:
         shell.shutdown()
+
+
+def test_header_shows_the_model_where_it_runs_and_the_context_meter(qtbot, shell, images):
+    """Build 1: the header names the loaded model, whether it sees images, where it runs, and how full the
+    open conversation's context is (an estimate before the first answer, the engine's count after)."""
+    from visiondesk.desktop.controllers.header import estimate_tokens
+
+    w, h = shell.window, shell.header
+    assert shell.model.result.model_name in w.header.switcher.currentText()
+    assert w.header.vision.text() == "Sees images"
+    assert w.header.runs_on.text() in ("CPU", f"GPU ({shell.model.result.runs_on})")
+    assert not w.header.context_meter.isVisibleTo(w)  # a new chat has nothing to measure yet
+    fin = send(qtbot, shell, "how full is it?", images=images[:1])
+    used = fin.usage.prompt_tokens + fin.usage.completion_tokens
+    assert h.used == used and h.exact
+    assert w.header.context_label.text() == f"{used:,} / {shell.model.result.n_ctx:,} tokens"
+    assert w.header.context_meter.value() == int(used / shell.model.result.n_ctx * 1000)
+    conv = shell.chat.conversation_id
+    shell.conversations.new_chat()
+    shell.conversations.select(conv)  # reopened: the stored count, not an estimate
+    assert h.used == used and h.exact
+    messages = shell.store.messages(conv)
+    guess, exact = estimate_tokens(messages[:1], "")  # before the first answer: a guess, marked with ≈
+    assert not exact and guess >= 256
+    labels = [w.header.switcher.itemText(i) for i in range(w.header.switcher.count())]
+    assert "Open GGUF files…" in labels and "Manage models…" in labels
