@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from visiondesk.core.settings import Settings
 from visiondesk.core.store import ConversationStore
 from visiondesk.core.store_models import StoredMessage
@@ -74,6 +75,20 @@ def estimate_tokens(messages: Sequence[StoredMessage], system_prompt: str) -> tu
     return text // CHARS_PER_TOKEN + images * IMAGE_TOKENS_GUESS, False
 
 
+def vision_dot(vision: bool | None) -> QIcon:
+    """A small green dot for a model that sees images, a hollow grey one for a text-only model."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = QColor("#2e8b57") if vision else QColor("#9aa0a6")
+    painter.setPen(color)
+    painter.setBrush(color if vision else QColor(0, 0, 0, 0))
+    painter.drawEllipse(2, 2, 8, 8)
+    painter.end()
+    return QIcon(pixmap)
+
+
 class HeaderController(QObject):
     """Keeps the header in step with the model controller and the open conversation."""
 
@@ -104,9 +119,10 @@ class HeaderController(QObject):
         combo.clear()
         current = -1
         for i, c in enumerate(self.choices):
-            mark = "  👁" if c.vision else ""
-            combo.addItem(c.label + mark)
+            combo.addItem(vision_dot(c.vision), c.label)
             combo.setItemData(i, c.key)
+            combo.setItemData(i, self.tr("Sees images") if c.vision else self.tr("Text only"),
+                              Qt.ItemDataRole.ToolTipRole)
             if c.key == (self.settings.model_path or ""):
                 current = i
         if not self.choices:
