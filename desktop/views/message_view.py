@@ -77,6 +77,26 @@ class SafeBrowser(QTextBrowser):
         self._fit_height()
 
 
+class ActionButton(QToolButton):
+    """A flat message action that shows a highlight ring while it has the keyboard focus.
+
+    Fusion draws no focus for auto-raised tool buttons, so Tab through a conversation would be invisible.
+    """
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The button, then the ring when focused."""
+        super().paintEvent(event)
+        if self.hasFocus():
+            painter = QPainter(self)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            pen = painter.pen()
+            pen.setColor(self.palette().color(QPalette.ColorRole.Highlight))
+            pen.setWidth(2)
+            painter.setPen(pen)
+            painter.drawRoundedRect(self.rect().adjusted(1, 1, -1, -1), 4, 4)
+            painter.end()
+
+
 class MessageView(QFrame):
     """Layout of one message; the transcript presenter fills it and reacts to its signals."""
 
@@ -130,7 +150,7 @@ class MessageView(QFrame):
         self.set_actions(copy=False, regenerate=False, edit=False)
 
     def _action(self, layout: QHBoxLayout, signal: Signal) -> QToolButton:
-        button = QToolButton(self)
+        button = ActionButton(self)
         button.setAutoRaise(True)
         button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         button.clicked.connect(signal)

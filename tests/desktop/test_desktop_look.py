@@ -137,3 +137,19 @@ def test_a_long_conversation_opens_with_its_newest_messages_and_grows_upwards(qt
         qtbot.wait(1)
     assert len(transcript.messages()) == 500
     assert transcript.messages()[0].body.toPlainText() == "question 0"
+
+
+def test_keyboard_focus_is_visible_on_message_actions(qtbot, shell):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+
+    send(qtbot, shell, "focus")
+    button = shell.window.transcript.messages()[-1].copy_button
+    unfocused = button.grab().toImage()
+    shell.window.activateWindow()
+    button.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(button.hasFocus, timeout=3_000)
+    focused = button.grab().toImage()
+    highlight = button.palette().color(QPalette.ColorRole.Highlight).rgb()
+    ring = sum(1 for x in range(focused.width()) for y in range(focused.height()) if focused.pixel(x, y) == highlight)
+    assert focused != unfocused and ring > 20
