@@ -117,3 +117,22 @@ def test_chinese_ui_has_no_untranslated_strings(qtbot, shell, data_dir: Path, tm
     assert "## 你" in text and "## 助手" in text and "## You" not in text
     settings.reject()
     shell.set_language("en")
+
+
+def test_error_text_uses_the_code_and_falls_back_to_the_message(qtbot, data_dir: Path) -> None:
+    from visiondesk.desktop.error_text import error_text
+    from visiondesk.desktop.i18n import install_language
+    from visiondesk.engine import errors
+
+    crash = errors.EngineCrashed(-9, "loading")
+    mismatch = errors.ProjectorMismatch(Path("/m/a.gguf"), Path("/m/mmproj-b.gguf"), 64, 96)
+    bare = errors.rebuild("ProjectorMismatch", "English only", {})  # no attributes came across: its own words
+    other = errors.ModelLoadFailed("llama.cpp said no")
+    assert "stopped unexpectedly" in error_text(crash)
+    try:
+        install_language("zh_CN", data_dir / "i18n")
+        assert error_text(crash).startswith("模型进程意外停止")
+        assert error_text(mismatch) == "投影器 mmproj-b.gguf 与模型 a.gguf 不匹配。请使用随该模型发布的 mmproj 文件。"
+        assert error_text(bare) == "English only" and error_text(other) == "llama.cpp said no"
+    finally:
+        install_language("en", data_dir / "i18n")
