@@ -128,3 +128,23 @@ def test_header_shows_the_model_where_it_runs_and_the_context_meter(qtbot, shell
     assert not exact and guess >= 256
     labels = [w.header.switcher.itemText(i) for i in range(w.header.switcher.count())]
     assert "Open GGUF files…" in labels and "Manage models…" in labels
+
+
+def test_switcher_lists_installed_models_and_switches(qtbot, shell, test_models, tmp_path):
+    """Build 1: the switcher offers the installed models (local today; remote ones join as another source)."""
+    folder = tmp_path / "other"
+    folder.mkdir()
+    other = Path(shutil.copy(test_models.model, folder / "other-chat.gguf"))
+    shell.model.models.import_local(other)  # text only: no projector beside it
+    switcher = shell.window.header.switcher
+    shell.header.refresh_choices()
+    labels = [switcher.itemText(i) for i in range(switcher.count())]
+    assert "other-chat" in labels
+    index = labels.index("other-chat")
+    assert shell.header.choices[index].kind == "local" and shell.header.choices[index].vision is False
+    with qtbot.waitSignal(shell.model.loaded, timeout=30_000) as blocker:
+        switcher.activated.emit(index)
+    assert blocker.args[0].model_name == "other-chat" and blocker.args[0].vision is False
+    assert shell.repository.load().model_path == str(other)
+    assert shell.window.header.vision.text() == "Text only"
+    assert switcher.currentText() == "other-chat"
