@@ -139,6 +139,7 @@ class AppShell(QObject):
         """Apply a theme and re-render the transcript's documents in its colours."""
         apply_theme(self.app, theme)
         self.presenter.retranslate()
+        self.window.sidebar.refresh_icons()
         self.window.update()
 
     def set_language(self, language: str) -> None:

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..icons import icon
+
 THUMB = 120
 ROLE_MARKS = {"user": "●", "assistant": "✦"}  # drawn in the bubble's accent colour before the name
 
@@ -152,6 +154,7 @@ class MessageView(QFrame):
     def _action(self, layout: QHBoxLayout, signal: Signal) -> QToolButton:
         button = ActionButton(self)
         button.setAutoRaise(True)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         button.clicked.connect(signal)
         layout.addWidget(button)
@@ -181,6 +184,10 @@ class MessageView(QFrame):
         """The name line in the current palette (called again after a theme switch)."""
         _fill, accent = bubble_colors(self.role, self.palette())
         self.mark.setStyleSheet(f"color: {accent.name()}; font-size: 12pt;")
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
+        for button, name in ((self.copy_button, "copy"), (self.edit_button, "edit"),
+                             (self.regenerate_button, "regenerate")):
+            button.setIcon(icon(name, muted))
         self.time.setStyleSheet("color: palette(placeholder-text); font-size: small;")
 
     def set_time(self, text: str, tooltip: str = "") -> None:

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..icons import icon
+
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1  # a date heading ("Today") drawn above the first item of its group
 Index = QModelIndex | QPersistentModelIndex
 
@@ -86,6 +88,7 @@ class SidebarView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 4, 8)
         self.new_button = QPushButton(self)
+        self.refresh_icons()
         layout.addWidget(self.new_button)
         self.search = QLineEdit(self)
         self.search.setClearButtonEnabled(True)
@@ -101,3 +104,7 @@ class SidebarView(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.list, 1)
         self.setMinimumWidth(180)
+
+    def refresh_icons(self) -> None:
+        """Icons in the current palette's colours (again after a theme switch)."""
+        self.new_button.setIcon(icon("new", self.palette().color(QPalette.ColorRole.ButtonText)))

@@ -66,6 +66,8 @@ def test_user_and_assistant_messages_look_different_and_copy_says_copied(qtbot, 
     assert user_bg != answer_bg
     assert user.mark.text() and answer.mark.text() and user.mark.text() != answer.mark.text()
     assert user.time.text() and ":" in user.time.text()
+    assert not answer.copy_button.icon().isNull() and not user.edit_button.icon().isNull()
+    assert not shell.window.sidebar.new_button.icon().isNull()
     answer.copy_button.click()
     assert answer.copy_button.text().startswith("Copied")
     assert QGuiApplication.clipboard().text() == shell.presenter.texts[shell.presenter.last_assistant]
