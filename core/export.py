@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,9 @@ from .store_models import Conversation, StoredMessage
 
 JSON_FORMAT = "visiondesk.conversation"
 JSON_VERSION = 1
-_ROLE_HEADINGS = {"user": "You", "assistant": "Assistant", "system": "System"}
+# The words a Markdown export is written with; a user interface passes its own language's (same keys).
+EXPORT_WORDS = {"user": "You", "assistant": "Assistant", "system": "System", "model": "Model: %1",
+                "incomplete": "(incomplete answer)", "untitled": "Conversation %1"}
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
 _RESERVED_WINDOWS = {
     "CON",
@@ -39,21 +41,23 @@ def _escape_alt(text: str) -> str:
     return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
-def write_markdown(conversation: Conversation, messages: Sequence[StoredMessage], folder: Path) -> Path:
+def write_markdown(conversation: Conversation, messages: Sequence[StoredMessage], folder: Path,
+                   words: Mapping[str, str] | None = None) -> Path:
     """Write ``folder/<title>.md`` plus ``folder/images/`` holding the referenced attachments.
 
-    Image links are relative (``images/<sha256><ext>``), so the folder can be moved or zipped.
-    Returns the path of the Markdown file.
+    Image links are relative (``images/<sha256><ext>``), so the folder can be moved or zipped. ``words``
+    replaces the headings of ``EXPORT_WORDS`` (a translation). Returns the path of the Markdown file.
     """
+    w = {**EXPORT_WORDS, **(words or {})}
     folder = Path(folder)
     images = folder / "images"
     folder.mkdir(parents=True, exist_ok=True)
-    title = conversation.title or f"Conversation {conversation.id}"
+    title = conversation.title or w["untitled"].replace("%1", str(conversation.id))
     lines = [f"# {title}", ""]
     if conversation.model:
-        lines += [f"*Model: {Path(conversation.model).name}*", ""]
+        lines += ["*" + w["model"].replace("%1", Path(conversation.model).name) + "*", ""]
     for message in messages:
-        lines += [f"## {_ROLE_HEADINGS.get(message.role, message.role.title())}", ""]
+        lines += [f"## {w.get(message.role, message.role.title())}", ""]
         if message.text:
             lines += [message.text.rstrip(), ""]
         for attachment in message.attachments:
@@ -63,15 +67,16 @@ def write_markdown(conversation: Conversation, messages: Sequence[StoredMessage]
                 shutil.copyfile(attachment.path, target)
             lines += [f"![{_escape_alt(attachment.name)}](images/{attachment.path.name})", ""]
         if not message.complete:
-            lines += ["*(incomplete answer)*", ""]
+            lines += ["*" + w["incomplete"] + "*", ""]
     path = folder / f"{safe_filename(title, f'conversation-{conversation.id}')}.md"
     write_atomically(path, "\n".join(lines).encode("utf-8"))
     return path
 
 
-def export_markdown(store: ConversationStore, conversation_id: int, folder: Path) -> Path:
+def export_markdown(store: ConversationStore, conversation_id: int, folder: Path,
+                    words: Mapping[str, str] | None = None) -> Path:
     """Write the conversation as ``<title>.md`` and an ``images/`` folder into ``folder``; return the .md path."""
-    return write_markdown(store.get_conversation(conversation_id), store.messages(conversation_id), folder)
+    return write_markdown(store.get_conversation(conversation_id), store.messages(conversation_id), folder, words)
 
 
 def export_json(store: ConversationStore, conversation_id: int, path: Path) -> Path:

@@ -28,6 +28,7 @@ THEMES = ("system", "light", "dark")
 LANGUAGES = ("en", "zh_CN")
 GPU_LAYER_MODES = ("auto", "cpu")
 PRESET_KEYS = ("temperature", "top_p", "max_tokens", "context_size", "system_prompt")
+PRESET_NAME = "name"  # a preset's optional label for people; not a setting
 # What the engine accepts at all: a value outside its rule (negative, absurd, NaN) is refused with the
 # rule's sentence, or replaced by the default when read from a file.
 RULES: dict[str, number_rules.NumberRule] = {
@@ -214,7 +215,9 @@ def _clean_preset(model: str, preset: object, notes: list[str]) -> dict[str, Any
         raise SettingsError(f"preset for {model!r} must be a mapping")
     cleaned: dict[str, Any] = {}
     for key, value in preset.items():
-        if key not in PRESET_KEYS:
+        if key == PRESET_NAME and isinstance(value, str):
+            cleaned[key] = value.strip()[:80]
+        elif key not in PRESET_KEYS:
             notes.append(f"preset for {model!r}: dropped unknown key {key!r}")
         elif key == "system_prompt":
             if not isinstance(value, str):
@@ -239,12 +242,19 @@ def apply_preset(settings: Settings, model_path: str | os.PathLike[str]) -> Sett
     return settings
 
 
-def save_preset(settings: Settings, model_path: str | os.PathLike[str]) -> Settings:
-    """Remember the current generation settings as the model's preset (in place); return them."""
-    settings.presets[os.fspath(model_path)] = {
-        key: copy.deepcopy(getattr(settings, key)) for key in PRESET_KEYS
-    }
+def save_preset(settings: Settings, model_path: str | os.PathLike[str], name: str | None = None) -> Settings:
+    """Remember the current generation settings as the model's preset (in place), named ``name``; return them."""
+    preset: dict[str, Any] = {key: copy.deepcopy(getattr(settings, key)) for key in PRESET_KEYS}
+    if name and name.strip():
+        preset[PRESET_NAME] = name.strip()[:80]
+    settings.presets[os.fspath(model_path)] = preset
     return settings
+
+
+def preset_name(settings: Settings, model_path: str) -> str:
+    """What a preset is called: its name, or the model file's name without ``.gguf``."""
+    preset = settings.presets.get(model_path) or {}
+    return str(preset.get(PRESET_NAME) or Path(model_path).stem)
 
 
 def language_for_locale(locale_name: str | None) -> str:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QMessageLogContext, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QMessageBox
 from visiondesk.core.logging_setup import setup_logging
 from visiondesk.core.paths import DataPaths
+
+from .startup_checks import platform_problem
+
+if TYPE_CHECKING:
+    from .shell import AppShell
 
 log = logging.getLogger(__name__)
 _qt_log = logging.getLogger("qt")
@@ -24,6 +32,9 @@ def qt_message_handler(kind: QtMsgType, context: QMessageLogContext, message: st
     """Qt's own warnings go to our log file, not to a console nobody sees."""
     where = f" ({context.file}:{context.line})" if context.file else ""
     _qt_log.log(_LEVELS.get(kind, logging.WARNING), "%s%s", message, where)
+    if kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):  # Qt is about to give up: say why, here too
+        sys.stderr.write(f"VisionDesk (Qt): {message}\n")
+        sys.stderr.flush()
 
 
 def make_application(qt_args: list[str]) -> QApplication:
@@ -37,16 +48,59 @@ def make_application(qt_args: list[str]) -> QApplication:
     return app
 
 
-def run_app(qt_args: list[str]) -> int:
-    """Start the desktop app; returns the exit code."""
-    paths = DataPaths.default().create()
-    setup_logging(paths.logs)
-    qInstallMessageHandler(qt_message_handler)
-    app = make_application(qt_args)
+def startup_failed(message: str) -> None:
+    """A start-up error on the terminal (always) and in the log (once there is one)."""
+    if logging.getLogger().handlers:
+        log.error("start-up failed: %s", message)
+    sys.stderr.write(message.rstrip() + "\n")
+    sys.stderr.flush()
+
+
+def open_main_window(data_dir: Path, error_closed: Callable[[], None] | None = None) -> AppShell | None:
+    """The window on ``data_dir``, or None when it cannot be built.
+
+    Then the reason goes to the terminal and to a dialog; closing the dialog calls ``error_closed``.
+    """
     from .shell import AppShell  # after the QApplication exists
 
-    shell = AppShell(paths.root)
+    try:
+        shell = AppShell(data_dir)
+    except Exception as exc:
+        log.exception("the main window could not be built")
+        text = QApplication.translate("StartupError", "VisionDesk could not start: %1").replace(
+            "%1", f"{exc}")
+        startup_failed(text)
+        box = QMessageBox(QMessageBox.Icon.Critical, "VisionDesk", text, QMessageBox.StandardButton.Close)
+        box.setObjectName("startupError")
+        box.setInformativeText(QApplication.translate(
+            "StartupError", "The log file in %1 has the details.").replace("%1", str(data_dir / "logs")))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if error_closed is not None:
+            box.finished.connect(lambda _r: error_closed())
+        box.open()
+        return None
     shell.window.show()
+    return shell
+
+
+def run_app(qt_args: list[str]) -> int:
+    """Start the desktop app; returns the exit code (1 with the reason on the terminal when it cannot)."""
+    problem = platform_problem()
+    if problem is not None:
+        startup_failed(problem)
+        return 1
+    try:
+        paths = DataPaths.default().create()
+        setup_logging(paths.logs)
+    except OSError as exc:
+        startup_failed(f"VisionDesk could not create its data folder: {exc}")
+        return 1
+    qInstallMessageHandler(qt_message_handler)
+    app = make_application(qt_args)
+    shell = open_main_window(paths.root, error_closed=app.quit)
+    if shell is None:
+        app.exec()  # until the error dialog is closed
+        return 1
     # Ctrl+C in a terminal: close like the window's close button (clean engine shutdown).
     signal.signal(signal.SIGINT, lambda *_: shell.window.close())
     log.info("VisionDesk started (Python %s)", sys.version.split()[0])

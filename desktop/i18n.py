@@ -3,8 +3,9 @@
 The source of the translations is ``i18n/visiondesk_<lang>.ts`` (Qt Linguist XML, committed). The
 compiled ``.qm`` is a build product: when it is missing or older than the ``.ts``, it is compiled on
 the fly with ``pyside6-lrelease``; where that tool is missing the ``.ts`` is read directly by
-``TsTranslator``. Installing a translator makes Qt send ``LanguageChange`` to every widget, and the
-views retranslate themselves in ``changeEvent``.
+``TsTranslator``. Qt's own strings (OK, Cancel, the file dialog) come from the ``qtbase_<lang>.qm`` that
+PySide6 ships in its translations folder. Installing a translator makes Qt send ``LanguageChange`` to every
+widget, and the views retranslate themselves in ``changeEvent``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,16 @@ def load_translator(lang: str, cache_dir: Path | None = None) -> QTranslator | N
     return None if fallback.isEmpty() else fallback
 
 
+def load_qt_translator(lang: str) -> QTranslator | None:
+    """Qt's own translation for ``lang`` (buttons, file dialogs), from PySide6's translations folder."""
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    translator = QTranslator()
+    if translator.load(f"qtbase_{lang}", folder):
+        return translator
+    log.warning("no Qt translation qtbase_%s in %s", lang, folder)
+    return None
+
+
 def install_language(lang: str, cache_dir: Path | None = None) -> str:
     """Replace the installed translator with ``lang``'s; returns the language now in use."""
     app = QCoreApplication.instance()
@@ -99,8 +110,11 @@ def install_language(lang: str, cache_dir: Path | None = None) -> str:
     _installed.clear()
     translator = load_translator(lang, cache_dir)
     if translator is not None:
-        QCoreApplication.installTranslator(translator)
-        _installed.append(translator)
+        qt_translator = load_qt_translator(lang)
+        for t in (qt_translator, translator):  # ours last: it is asked first
+            if t is not None:
+                QCoreApplication.installTranslator(t)
+                _installed.append(t)
     elif lang != "en":
         lang = "en"
     QLocale.setDefault(QLocale(lang))

@@ -24,10 +24,12 @@ from .background import set_error_sink
 from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
 from .controllers.conversations import ConversationsController
+from .controllers.header import HeaderController, local_choices
 from .controllers.image_preview import ImagePreviewController
 from .controllers.model import ModelController
 from .controllers.settings import SettingsController
 from .controllers.transcript import TranscriptPresenter
+from .error_text import error_text
 from .i18n import install_language
 from .theme import apply_theme
 from .views.image_preview import ImagePreviewView
@@ -62,13 +64,24 @@ class AppShell(QObject):
         self.notice_error = self._show_error
         set_error_sink(self._show_error)
 
-        self.presenter = TranscriptPresenter(w.transcript, self.store.attachments_dir, self)
+        self.presenter = TranscriptPresenter(w.transcript, self.store.attachments_dir, self,
+                                             time_of=lambda mid: self.store.get_message(mid).created_at)
         self.composer = ComposerController(w.composer, lambda source: self.store.attach(source, self.pixels), self)
         self.chat = ChatController(self.store, self.engine, self.settings, self.presenter, self.composer, self)
         self.conversations = ConversationsController(self.store, w.sidebar, w.notice, self)
         self.model = ModelController(self.engine.worker, self.engine.load, self.settings, self.repository,
-                                     w.first_run, w.show_chat, self._show_stage,
-                                     ModelManager(ModelRegistry(self.paths.model_registry, self.paths.models)), self)
+                                     w.first_run, self._show_pane, self._show_stage,
+                                     ModelManager(ModelRegistry(self.paths.model_registry, self.paths.models)), self,
+                                     show_notice=self.show_notice)
+        self.header = HeaderController(
+            w.header, self.store, self.settings,
+            [lambda: local_choices(self.model.models, self.settings, self.model.use_files)],
+            [(lambda: self.tr("Open GGUF files…"), self.model.pick_files),
+             (lambda: self.tr("Manage models…"), lambda: self.model.open_model_manager())], self)
+        self.model.state_changed.connect(lambda st: self.header.model_state(st, self.model.result))
+        self.conversations.open_requested.connect(self.header.conversation_opened)
+        self.chat.conversation_created.connect(self.header.conversation_opened)
+        self.chat.answer_finished.connect(self.header.answer_finished)
         self.settings_controller = SettingsController(
             self.settings, self.repository, w, self.set_theme, self.set_language,
             lambda: self.model.load(first_run=False), self)
@@ -83,6 +96,7 @@ class AppShell(QObject):
             lambda: self.image_preview.set_text(w.composer.edit.toPlainText().strip()))
 
         self.conversations.open_requested.connect(self.chat.open_conversation)
+        self.conversations.open_requested.connect(self._conversation_shown)
         self.chat.conversation_created.connect(self.conversations.on_created)
         self.chat.busy_changed.connect(self._busy)
         w.files_dropped.connect(self.composer.add_files)
@@ -91,6 +105,7 @@ class AppShell(QObject):
         w.open_files_action.triggered.connect(self.model.pick_files)
         w.model_manager_action.triggered.connect(lambda: self.model.open_model_manager())
         w.settings_action.triggered.connect(self.settings_controller.open)
+        w.find_action.triggered.connect(self.find)
         w.stop_action.triggered.connect(self.chat.stop)
         w.regenerate_action.triggered.connect(self.chat.regenerate)
         w.export_md_action.triggered.connect(self.export_markdown_dialog)
@@ -119,15 +134,34 @@ class AppShell(QObject):
         self.window.stage_label.setVisible(bool(text))
 
     def _show_error(self, exc: BaseException) -> None:
+        self.show_notice(error_text(exc))
+
+    def show_notice(self, text: str) -> None:
+        """A message in the bar above the window's content (no action button)."""
         notice = self.window.notice
-        notice.label.setText(str(exc))
+        notice.label.setText(text)
         notice.action_button.hide()
         notice.show()
+
+    def _show_pane(self, chat: bool) -> None:
+        """The first-run page only while there is no model and no conversation open: history stays reachable."""
+        self.window.show_chat(chat or self.chat.conversation_id is not None)
+
+    def _conversation_shown(self, conversation_id: int | None) -> None:
+        self.window.show_chat(conversation_id is not None or self.model.result is not None)
+
+    def find(self) -> None:
+        """Ctrl+F: search the conversations (titles and text)."""
+        search = self.window.sidebar.search
+        search.setFocus()
+        search.selectAll()
 
     def set_theme(self, theme: str) -> None:
         """Apply a theme and re-render the transcript's documents in its colours."""
         apply_theme(self.app, theme)
         self.presenter.retranslate()
+        self.window.sidebar.refresh_icons()
+        self.window.update()
 
     def set_language(self, language: str) -> None:
         """Switch the UI language live."""
@@ -135,6 +169,9 @@ class AppShell(QObject):
         self.window.retranslate()  # now; Qt's LanguageChange events follow for the other widgets
         self.presenter.retranslate()
         self.conversations.refresh()
+        self.header.refresh_choices()
+        self.header.show_model()
+        self.header.show_context()
 
     # -- export ------------------------------------------------------------------------------------
 
@@ -142,7 +179,10 @@ class AppShell(QObject):
         """Export the open conversation as Markdown with its images into ``folder``."""
         if self.chat.conversation_id is None:
             return None
-        return export_markdown(self.store, self.chat.conversation_id, folder)
+        words = {"user": self.tr("You"), "assistant": self.tr("Assistant"), "system": self.tr("System"),
+                 "model": self.tr("Model: %1"), "incomplete": self.tr("(incomplete answer)"),
+                 "untitled": self.tr("Conversation %1")}
+        return export_markdown(self.store, self.chat.conversation_id, folder, words)
 
     def export_json(self, path: Path) -> Path | None:
         """Export the open conversation as JSON to ``path``."""

@@ -53,6 +53,13 @@ def apply_theme(app: QApplication, theme: str) -> bool:
     dark = theme == "dark" or (theme == "system" and system_prefers_dark(app))
     app.setPalette(_dark_palette() if dark else _light_palette())
     app.setProperty("visiondesk_dark", dark)
+    # A widget with its own style sheet resolved palette(...) colours when it was polished: set the
+    # sheet again so it takes the new palette (the composer's "+" button, the transcript's bodies).
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet("")
+            widget.setStyleSheet(sheet)
     return dark
 
 

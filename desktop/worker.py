@@ -41,6 +41,7 @@ class EngineWorker(QObject):
 
     loaded = Signal(object)  # LoadResult
     load_failed = Signal(str)
+    load_error = Signal(object)  # the same failure as an exception, for a message chosen by its code
     stage = Signal(int, str, int, int)  # request id, Stage value, image index, image total (0 if none)
     text = Signal(int, str)  # request id, new text
     finished = Signal(int, object)  # request id, Finished
@@ -68,9 +69,11 @@ class EngineWorker(QObject):
         except VisionDeskError as exc:
             log.warning("model load failed: %s", exc)
             if not self.stopping:  # closed for shutdown: nobody is waiting for this load any more
+                self.load_error.emit(exc)
                 self.load_failed.emit(str(exc))
         except Exception as exc:  # an engine bug must not kill the thread silently
             log.exception("unexpected error while loading %s", target)
+            self.load_error.emit(exc)
             self.load_failed.emit(f"{type(exc).__name__}: {exc}")
         else:
             self.loaded.emit(result)

@@ -1,5 +1,8 @@
 """Typed errors the engine raises or reports; each message names the file and the fix.
 
+Each class has a stable ``code`` (``"truncated_gguf"``): a user interface translates a message by its code
+and the attributes the error keeps, never by parsing the English text.
+
 ``InputError`` and its subclasses are problems with what the user gave (a file, an image, a
 conversation): the command line exits with 2 for them. Everything else exits with 1.
 """
@@ -8,21 +11,28 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
+from typing import ClassVar
 
 
 class VisionDeskError(Exception):
     """Base of every error VisionDesk reports to a user."""
 
+    code: ClassVar[str] = "error"
+
 
 class InputError(VisionDeskError):
     """Something the user supplied cannot be used as it is."""
+
+    code: ClassVar[str] = "input"
 
 
 class ModelFileMissing(InputError):
     """A model or projector path does not exist."""
 
+    code: ClassVar[str] = "model_file_missing"
+
     def __init__(self, path: Path, what: str = "model") -> None:
-        self.path = path
+        self.path, self.what = path, what
         super().__init__(f"The {what} file {path} does not exist. Check the path, or download it again "
                          "from the model manager.")
 
@@ -30,8 +40,10 @@ class ModelFileMissing(InputError):
 class NotAModelFile(InputError):
     """A model or projector path exists but leads to no file: a folder, a link loop, a pipe or a device."""
 
+    code: ClassVar[str] = "not_a_model_file"
+
     def __init__(self, path: Path, what: str, kind: str) -> None:
-        self.path, self.kind = path, kind
+        self.path, self.what, self.kind = path, what, kind
         fix = ("choose the .gguf file inside it" if kind == "a folder"
                else "point it at the .gguf file itself" if "link" in kind else "choose a .gguf file")
         super().__init__(f"The {what} path {path} is {kind}, not a GGUF file: {fix}.")
@@ -39,6 +51,8 @@ class NotAModelFile(InputError):
 
 class NotAGGUF(InputError):
     """The file does not start with the GGUF magic."""
+
+    code: ClassVar[str] = "not_gguf"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -49,14 +63,18 @@ class NotAGGUF(InputError):
 class TruncatedGGUF(InputError):
     """The GGUF header or tensor data ends early."""
 
+    code: ClassVar[str] = "truncated_gguf"
+
     def __init__(self, path: Path, detail: str) -> None:
-        self.path = path
+        self.path, self.detail = path, detail
         super().__init__(f"{path} is truncated or damaged ({detail}). The download probably stopped "
                          "early: delete it and download it again.")
 
 
 class UnknownArchitecture(InputError):
     """llama.cpp in this build does not know the model's architecture."""
+
+    code: ClassVar[str] = "unknown_architecture"
 
     def __init__(self, path: Path, architecture: str) -> None:
         self.path = path
@@ -68,8 +86,10 @@ class UnknownArchitecture(InputError):
 class NotAProjector(InputError):
     """A file given as mmproj is not a CLIP/vision projector."""
 
+    code: ClassVar[str] = "not_a_projector"
+
     def __init__(self, path: Path, architecture: str) -> None:
-        self.path = path
+        self.path, self.architecture = path, architecture
         # A file whose architecture is "clip" *is* a projector: then it was given where the model belongs.
         if architecture == "clip" or architecture.startswith(("clip:", "clip ")):
             message = (f"{path} is a vision projector (mmproj), not a model. Pass it as the mmproj, and the "
@@ -83,6 +103,8 @@ class NotAProjector(InputError):
 class ProjectorMismatch(InputError):
     """The projector's output size differs from the text model's embedding size."""
 
+    code: ClassVar[str] = "projector_mismatch"
+
     def __init__(self, model: Path, mmproj: Path, model_embd: int, projector_embd: int) -> None:
         self.model, self.mmproj = model, mmproj
         self.model_embd, self.projector_embd = model_embd, projector_embd
@@ -95,7 +117,10 @@ class ProjectorMismatch(InputError):
 class ImagesNeedProjector(InputError):
     """Images were sent to a model loaded without an mmproj."""
 
+    code: ClassVar[str] = "images_need_projector"
+
     def __init__(self, model: Path | None) -> None:
+        self.model = model
         name = model.name if model else "the model"
         super().__init__(f"{name} was loaded without a vision projector, so it cannot see images. Load "
                          "it together with its mmproj file, or remove the images from the message.")
@@ -103,6 +128,8 @@ class ImagesNeedProjector(InputError):
 
 class ContextOverflow(InputError):
     """The conversation does not fit in the context window."""
+
+    code: ClassVar[str] = "context_overflow"
 
     def __init__(self, prompt_tokens: int, n_ctx: int) -> None:
         self.prompt_tokens, self.n_ctx = prompt_tokens, n_ctx
@@ -114,6 +141,8 @@ class ContextOverflow(InputError):
 class NoChatTemplate(InputError):
     """The model carries no chat template and none was configured."""
 
+    code: ClassVar[str] = "no_chat_template"
+
     def __init__(self, path: Path) -> None:
         self.path = path
         super().__init__(f"{path} has no chat template in its metadata (it may be a base model). Set a "
@@ -123,6 +152,8 @@ class NoChatTemplate(InputError):
 class ImageError(InputError):
     """An image cannot be read or is not acceptable."""
 
+    code: ClassVar[str] = "image_error"
+
     def __init__(self, source: str, reason: str) -> None:
         self.source, self.reason = source, reason
         super().__init__(f"Cannot use the image {source}: {reason}")
@@ -130,6 +161,8 @@ class ImageError(InputError):
 
 class UnsupportedSchema(InputError):
     """A JSON schema that constrained generation cannot enforce (or that is not a valid schema)."""
+
+    code: ClassVar[str] = "unsupported_schema"
 
     def __init__(self, where: str, construct: str, reason: str) -> None:
         self.where, self.construct, self.reason = where, construct, reason
@@ -139,6 +172,8 @@ class UnsupportedSchema(InputError):
 class AnswerInvalid(VisionDeskError):
     """An answer that should be JSON does not parse or does not validate against its schema."""
 
+    code: ClassVar[str] = "answer_invalid"
+
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"The answer is not valid: {reason}")
@@ -147,8 +182,10 @@ class AnswerInvalid(VisionDeskError):
 class EngineCrashed(VisionDeskError):
     """The engine's child process died; the next request restarts it."""
 
+    code: ClassVar[str] = "engine_crashed"
+
     def __init__(self, exitcode: int | None, during: str = "") -> None:
-        self.exitcode = exitcode
+        self.exitcode, self.during = exitcode, during
         if exitcode is not None and exitcode < 0:
             try:
                 how = f"was killed by signal {signal.Signals(-exitcode).name}"
@@ -195,9 +232,13 @@ class EngineClosed(VisionDeskError):
 class ModelLoadFailed(VisionDeskError):
     """llama.cpp refused to load the model for a reason not covered above."""
 
+    code: ClassVar[str] = "model_load_failed"
+
 
 class EngineFailure(VisionDeskError):
     """An unexpected failure inside the engine process."""
+
+    code: ClassVar[str] = "engine_failure"
 
 
 def rebuild(kind: str, message: str, attrs: dict[str, object] | None = None) -> VisionDeskError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
@@ -9,11 +10,24 @@ from PySide6.QtWidgets import QListWidgetItem, QMenu
 from visiondesk.core.store import ConversationStore
 
 from ..views.main_window import NoticeBar
-from ..views.sidebar import SidebarView
+from ..views.sidebar import GROUP_ROLE, SidebarView
 
 log = logging.getLogger(__name__)
 ID_ROLE = Qt.ItemDataRole.UserRole
 UNDO_MS = 10_000
+
+
+def date_group(updated_at: float, now: datetime.datetime) -> str:
+    """Which sidebar group a conversation last changed at ``updated_at`` belongs to (local time)."""
+    day = datetime.datetime.fromtimestamp(updated_at).date()
+    today = now.date()
+    if day >= today:
+        return "today"
+    if day == today - datetime.timedelta(days=1):
+        return "yesterday"
+    if day >= today - datetime.timedelta(days=today.weekday()):  # since Monday
+        return "week"
+    return "older"
 
 
 class ConversationsController(QObject):
@@ -49,8 +63,16 @@ class ConversationsController(QObject):
         lst = self.view.list
         lst.blockSignals(True)
         lst.clear()
+        names = {"today": self.tr("Today"), "yesterday": self.tr("Yesterday"),
+                 "week": self.tr("Earlier this week"), "older": self.tr("Older")}
+        now = datetime.datetime.now()
+        group = ""
         for conv in self.store.list_conversations(search=search):
             item = QListWidgetItem(conv.title or self.tr("New chat"))
+            g = date_group(conv.updated_at, now)
+            if g != group:  # the first of its group carries the heading (drawn above it by the delegate)
+                group = g
+                item.setData(GROUP_ROLE, names[g])
             item.setData(ID_ROLE, conv.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             item.setToolTip(conv.title)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QTableWidgetItem
 from visiondesk.engine import defaults
@@ -22,6 +22,7 @@ from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import InstalledModel
 
 from ..background import BackgroundJob
+from ..error_text import error_text
 from ..views.model_manager_dialog import ModelManagerDialog
 from .download_queue import DownloadQueue, QueuedDownload, format_size
 from .gguf_choice import GGUF_FILTER, split_gguf_choice
@@ -47,6 +48,7 @@ class ModelManagerController(QObject):
         self.context_size, self.chunk_size = context_size, chunk_size
         self.memory: MachineMemory | None = None
         self.installed: list[InstalledModel] = []
+        self._disk = 0
         self.closed = False
         self._quant: dict[str, str] = {e.id: e.default_quant for e in self.catalog.entries}
         d = dialog
@@ -65,6 +67,7 @@ class ModelManagerController(QObject):
         d.import_button.clicked.connect(self.pick_import_files)
         self.downloads = DownloadQueue(dialog, models, self.refresh_installed, chunk_size, parent=self)
         self._fill_catalog()
+        dialog.installEventFilter(self)  # a language switch re-fills the tables too, not only the labels
         self._in_background(models.machine_memory, self._got_memory, lambda exc: log.warning("probe: %s", exc))
         self.refresh_installed()
 
@@ -85,6 +88,28 @@ class ModelManagerController(QObject):
         if self.memory is None:
             return None
         return self.models.fit_for_entry(entry, self._quant[entry.id], self.context_size, self.memory)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """After a language switch, the words inside the tables follow the dialog's labels."""
+        if watched is self.dialog and event.type() == QEvent.Type.LanguageChange:
+            QTimer.singleShot(0, self.retranslate)
+        return False
+
+    def retranslate(self) -> None:
+        """Re-fill what this controller wrote into the dialog, in the current language."""
+        if self.closed:
+            return
+        d = self.dialog
+        category = d.category.currentData()
+        d.category.blockSignals(True)
+        d.category.clear()
+        self._fill_catalog()
+        d.category.setCurrentIndex(max(d.category.findData(category), 0))
+        d.category.blockSignals(False)
+        self.apply_filters()
+        self._catalog_selected()
+        if self.installed:
+            self._show_installed((self.installed, self._disk))
 
     def _fill_catalog(self) -> None:
         d = self.dialog
@@ -211,13 +236,14 @@ class ModelManagerController(QObject):
 
     def _show_installed(self, result: tuple[list[InstalledModel], int]) -> None:
         models, disk = result
-        self.installed = models
+        self.installed, self._disk = models, disk
         table = self.dialog.installed_table
         table.setRowCount(len(models))
         for row, m in enumerate(models):
             source = m.source.split("@", 1)[0].removeprefix("hf:").removeprefix("local:")
             verified = m.verified_at.replace("T", " ").replace("+00:00", " UTC")
-            texts = (m.name, format_size(m.size), m.quant, source, verified)
+            quant = self.tr("unknown") if m.quant == "unknown" else m.quant
+            texts = (m.name, format_size(m.size), quant, source, verified)
             for col, text in enumerate(texts):
                 table.setItem(row, col, QTableWidgetItem(text))
             table.item(row, 3).setToolTip(m.source)
@@ -227,7 +253,7 @@ class ModelManagerController(QObject):
         self.installed_changed.emit(models)
 
     def _installed_error(self, exc: BaseException) -> None:
-        self.dialog.installed_status.setText(str(exc))
+        self.dialog.installed_status.setText(error_text(exc))
 
     def selected_installed(self) -> InstalledModel | None:
         """The installed model selected in the list."""

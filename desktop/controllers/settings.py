@@ -10,7 +10,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
-from visiondesk.core.settings import Settings, SettingsError, SettingsRepository, apply_preset, save_preset
+from visiondesk.core.settings import (
+    Settings,
+    SettingsError,
+    SettingsRepository,
+    apply_preset,
+    preset_name,
+    save_preset,
+)
 
 from ..views.settings_dialog import SettingsDialog
 
@@ -41,7 +48,8 @@ class SettingsController(QObject):
         dialog.model.browse.clicked.connect(lambda: self._browse(dialog, dialog.model.edit))
         dialog.mmproj.browse.clicked.connect(lambda: self._browse(dialog, dialog.mmproj.edit))
         dialog.model.edit.editingFinished.connect(lambda: self._model_changed(dialog))
-        dialog.gpu_mode.currentIndexChanged.connect(lambda i: dialog.gpu_layers.setEnabled(i == 1))
+        dialog.gpu_mode.currentIndexChanged.connect(lambda i: dialog.gpu_layers.setVisible(i == 1))
+        dialog.preset_choice.activated.connect(lambda i: self._preset_chosen(dialog, i))
         dialog.save_preset.clicked.connect(lambda: self._save_preset(dialog))
         dialog.accepted.connect(lambda: self.accept(dialog))
         self.dialog = dialog
@@ -59,12 +67,29 @@ class SettingsController(QObject):
         mode = 0 if s.gpu_layers == "auto" else 2 if s.gpu_layers == "cpu" else 1
         d.gpu_mode.setCurrentIndex(mode)
         d.gpu_layers.setValue(int(s.gpu_layers) if mode == 1 else 0)
-        d.gpu_layers.setEnabled(mode == 1)
+        d.gpu_layers.setVisible(mode == 1)  # no "0" box beside "Automatic"
+        SettingsController.fill_presets(d, s)
         d.theme.setCurrentIndex(THEMES.index(s.theme) if s.theme in THEMES else 0)
         d.language.setCurrentIndex(LANGS.index(s.language) if s.language in LANGS else 0)
         d.preset_note.setText(QCoreApplication.translate(
             "SettingsDialog", "Temperature, top p, max tokens, context size and the system prompt can be "
             "remembered per model."))
+
+    @staticmethod
+    def fill_presets(d: SettingsDialog, s: Settings) -> None:
+        """The saved presets by name; the configured model's preset selected."""
+        d.preset_choice.clear()
+        for path in sorted(s.presets, key=lambda p: preset_name(s, p).casefold()):
+            d.preset_choice.addItem(f"{preset_name(s, path)} ({Path(path).name})", path)
+        d.preset_choice.setPlaceholderText(QCoreApplication.translate("SettingsDialog", "No presets yet"))
+        d.preset_choice.setCurrentIndex(d.preset_choice.findData(s.model_path) if s.model_path else -1)
+        d.preset_name.setText(preset_name(s, s.model_path) if s.model_path else "")
+
+    def _preset_chosen(self, dialog: SettingsDialog, index: int) -> None:
+        path = dialog.preset_choice.itemData(index)
+        if path in self.settings.presets:
+            self.fill_generation(dialog, apply_preset(copy.deepcopy(self.settings), path))
+            dialog.preset_name.setText(preset_name(self.settings, path))
 
     @staticmethod
     def fill_generation(d: SettingsDialog, s: Settings) -> None:
@@ -120,10 +145,14 @@ class SettingsController(QObject):
             dialog.preset_note.setText(QCoreApplication.translate("SettingsDialog", "Choose a model first."))
             return
         path = edited.model_path
-        self.settings.presets[path] = save_preset(edited, path).presets[path]
+        name = dialog.preset_name.text().strip() or Path(path).stem
+        self.settings.presets[path] = save_preset(edited, path, name).presets[path]
         self.repository.save(self.settings)
-        dialog.preset_note.setText(QCoreApplication.translate("SettingsDialog", "Saved as the preset for %1.").replace(
-            "%1", Path(edited.model_path).name))
+        self.fill_presets(dialog, self.settings)
+        dialog.preset_choice.setCurrentIndex(dialog.preset_choice.findData(path))
+        dialog.preset_name.setText(name)
+        dialog.preset_note.setText(QCoreApplication.translate(
+            "SettingsDialog", "Saved the preset “%1” for %2.").replace("%1", name).replace("%2", Path(path).name))
 
     def accept(self, dialog: SettingsDialog) -> None:
         """Apply the dialog's values."""

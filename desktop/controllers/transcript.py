@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QLocale, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QImageReader
 from PySide6.QtWidgets import QApplication, QToolButton
 
@@ -18,6 +21,9 @@ from ..views.message_view import THUMB, MessageView, SafeBrowser
 from ..views.transcript import TranscriptView
 
 log = logging.getLogger(__name__)
+COPIED_MS = 1500
+WINDOW = 40  # messages that get views when a conversation opens (the newest)
+EARLIER_CHUNK = 1  # views made per step while scrolling up (~6 ms each, plus the layout: within a frame)
 
 
 def load_scaled(path: Path, size: int) -> QImage:
@@ -34,63 +40,139 @@ def load_scaled(path: Path, size: int) -> QImage:
     return image
 
 
+@dataclasses.dataclass
+class MessageRecord:
+    """What the transcript knows of a message, whether or not it has a view yet."""
+
+    role: str
+    attachments: list[tuple[Path, str]]
+    status: tuple[str, str] = ("", "")
+
+
 class TranscriptPresenter(QObject):
-    """Owns the mapping message id → view, and everything the views show about a message."""
+    """Owns the messages of the open conversation and the views of those on screen.
+
+    A long conversation opens with views for its last ``WINDOW`` messages only; earlier ones get their views
+    a few at a time as the user scrolls up (``EARLIER_CHUNK``), so opening costs the same at 50 or 5,000
+    messages. Everything about a message (text, state, stats) is kept whether or not it has a view.
+    """
 
     regenerate_requested = Signal()
     edit_requested = Signal(int)
 
-    def __init__(self, view: TranscriptView, attachments_dir: Path, parent: QObject | None = None) -> None:
+    def __init__(self, view: TranscriptView, attachments_dir: Path, parent: QObject | None = None,
+                 time_of: Callable[[int], float | None] | None = None) -> None:
         super().__init__(parent)
         self.view = view
+        self._time_of = time_of or (lambda _mid: None)
         SafeBrowser.allowed_roots = (attachments_dir.resolve(),)
-        self.views: dict[int, MessageView] = {}
+        self.records: dict[int, MessageRecord] = {}  # every message, in order
+        self.views: dict[int, MessageView] = {}  # those with a view
         self.texts: dict[int, str] = {}
         self.code: dict[int, tuple[str, ...]] = {}
         self.stats: dict[int, dict[str, Any]] = {}
         self.last_user: int | None = None
         self.last_assistant: int | None = None
+        self._idle = True
+        self._bulk = False  # between clear() and the end of that event-loop turn: records only, views later
+        view.flush_pending = self.flush
+        view.near_top.connect(self.show_earlier)
 
     # -- building --------------------------------------------------------------------------------
 
     def clear(self) -> None:
-        """Empty the transcript."""
+        """Empty the transcript; messages added until control returns to the event loop get views together."""
         self.view.clear()
-        self.views.clear()
-        self.texts.clear()
-        self.code.clear()
-        self.stats.clear()
+        for store in (self.records, self.views, self.texts, self.code, self.stats):
+            store.clear()
         self.last_user = self.last_assistant = None
+        if not self._bulk:
+            self._bulk = True
+            QTimer.singleShot(0, self, self.flush)
 
-    def add(self, message_id: int, role: str, text: str, attachments: list[tuple[Path, str]]) -> MessageView:
-        """Append a message view for a stored message."""
-        view = self.view.add_message(role)
-        self.views[message_id] = view
-        for path, name in attachments:
-            button = view.add_thumbnail(str(path), name)
-            self._load_thumbnail(button, path)
-        view.image_clicked.connect(self.show_image)
-        view.link_activated.connect(lambda url, mid=message_id: self._link(mid, url))
-        view.copy_clicked.connect(lambda mid=message_id: self.copy_text(mid))
-        view.regenerate_clicked.connect(self.regenerate_requested)
-        view.edit_clicked.connect(lambda mid=message_id: self.edit_requested.emit(mid))
+    def add(self, message_id: int, role: str, text: str, attachments: list[tuple[Path, str]]) -> None:
+        """Append a stored message (its view is made now, or with the others of a conversation being opened)."""
+        self.records[message_id] = MessageRecord(role, list(attachments))
+        self.texts[message_id] = text
         if role == "user":
             self.last_user = message_id
         else:
             self.last_assistant = message_id
-        self.set_text(message_id, text)
-        self._label(message_id)
-        return view
+        if not self._bulk:
+            self._materialize([message_id], at_top=False)
+
+    def flush(self) -> None:
+        """Give views to the last ``WINDOW`` messages of a conversation just opened."""
+        if not self._bulk:
+            return
+        self._bulk = False
+        tail = [mid for mid in list(self.records)[-WINDOW:] if mid not in self.views]
+        self._materialize(tail, at_top=False)
+
+    def show_earlier(self) -> None:
+        """The user scrolled to the top: views for the next few earlier messages."""
+        self.flush()
+        if not self.views:
+            return
+        first = min(self.views)
+        earlier = [mid for mid in self.records if mid < first][-EARLIER_CHUNK:]
+        if earlier:
+            self._materialize(earlier, at_top=True)
+
+    def earlier_count(self) -> int:
+        """How many messages above the first view have none yet."""
+        first = min(self.views, default=None)
+        return 0 if first is None else sum(1 for mid in self.records if mid < first)
+
+    def _materialize(self, ids: list[int], at_top: bool) -> None:
+        made = []
+        for mid in ids:
+            record = self.records[mid]
+            view = MessageView(record.role, self.view.content)
+            self.views[mid] = view
+            made.append(view)
+            for path, name in record.attachments:
+                button = view.add_thumbnail(str(path), name)
+                self._load_thumbnail(button, path)
+            view.image_clicked.connect(self.show_image)
+            view.link_activated.connect(lambda url, m=mid: self._link(m, url))
+            view.copy_clicked.connect(lambda m=mid: self.copy_text(m))
+            view.regenerate_clicked.connect(self.regenerate_requested)
+            view.edit_clicked.connect(lambda m=mid: self.edit_requested.emit(m))
+            self.set_text(mid, self.texts.get(mid, ""))
+            self._label(mid)
+            self._show_time(view, mid)
+            if record.status[0]:
+                view.set_status(*record.status)
+            if mid in self.stats:
+                view.set_stats(self.format_stats(self.stats[mid]))
+        if made:
+            for mid in ids:  # before they are laid out: the buttons change their height
+                self._apply_actions(mid, self.views[mid])
+            self.view.insert_messages(made, at_top)
+
+    def _show_time(self, view: MessageView, message_id: int) -> None:
+        try:
+            stamp = self._time_of(message_id)
+        except (KeyError, RuntimeError):  # not stored (yet), or the store closed at shutdown: now
+            stamp = None
+        when = datetime.datetime.fromtimestamp(stamp) if stamp else datetime.datetime.now()
+        locale = QLocale()
+        view.set_time(locale.toString(when.time(), QLocale.FormatType.ShortFormat),
+                      locale.toString(when, QLocale.FormatType.LongFormat))
 
     def remove_from(self, message_id: int) -> None:
-        """Drop the views of ``message_id`` and everything after it."""
-        for mid in [m for m in self.views if m >= message_id]:
-            self.view.remove_message(self.views.pop(mid))
+        """Drop ``message_id`` and everything after it."""
+        self.flush()
+        for mid in [m for m in self.records if m >= message_id]:
+            self.records.pop(mid)
+            if mid in self.views:
+                self.view.remove_message(self.views.pop(mid))
             self.texts.pop(mid, None)
             self.code.pop(mid, None)
             self.stats.pop(mid, None)
-        users = [m for m, v in self.views.items() if v.role == "user"]
-        answers = [m for m, v in self.views.items() if v.role != "user"]
+        users = [m for m, r in self.records.items() if r.role == "user"]
+        answers = [m for m, r in self.records.items() if r.role != "user"]
         self.last_user = max(users, default=None)
         self.last_assistant = max(answers, default=None)
 
@@ -108,10 +190,10 @@ class TranscriptPresenter(QObject):
 
     def set_text(self, message_id: int, text: str) -> None:
         """Render ``text`` as Markdown into the message (the caller batches calls while streaming)."""
+        self.texts[message_id] = text
         view = self.views.get(message_id)
         if view is None:
             return
-        self.texts[message_id] = text
         if view.role == "user":
             rendered_html = "<p>" + _escape_lines(text) + "</p>" if text else ""
             self.code[message_id] = ()
@@ -123,6 +205,8 @@ class TranscriptPresenter(QObject):
 
     def set_status(self, message_id: int, text: str, kind: str = "") -> None:
         """The state line of a message (stage, stopped, incomplete, error)."""
+        if message_id in self.records:
+            self.records[message_id].status = (text, kind)
         if message_id in self.views:
             self.views[message_id].set_status(text, kind)
 
@@ -145,16 +229,22 @@ class TranscriptPresenter(QObject):
 
     def set_idle_actions(self, idle: bool) -> None:
         """Copy everywhere; Edit on the last question and Regenerate on the last answer when idle."""
+        self._idle = idle
         for mid, view in self.views.items():
-            last_answer = mid == self.last_assistant and mid > (self.last_user or 0)
-            view.set_actions(copy=view.role != "user" or bool(self.texts.get(mid)),
-                             regenerate=idle and last_answer,
-                             edit=idle and view.role == "user" and mid == self.last_user)
+            self._apply_actions(mid, view)
+
+    def _apply_actions(self, mid: int, view: MessageView) -> None:
+        idle = self._idle
+        last_answer = mid == self.last_assistant and mid > (self.last_user or 0)
+        view.set_actions(copy=view.role != "user" or bool(self.texts.get(mid)),
+                         regenerate=idle and last_answer,
+                         edit=idle and view.role == "user" and mid == self.last_user)
 
     def retranslate(self) -> None:
         """Labels, stats and code-copy links in the current language."""
         for mid in list(self.views):
             self._label(mid)
+            self.views[mid].refresh_colors()
             self.set_text(mid, self.texts.get(mid, ""))
             if mid in self.stats:
                 self.set_stats(mid, self.stats[mid])
@@ -167,8 +257,22 @@ class TranscriptPresenter(QObject):
     # -- actions ---------------------------------------------------------------------------------
 
     def copy_text(self, message_id: int) -> None:
-        """Copy a whole message's text."""
+        """Copy a whole message's text; the button says "Copied" for a moment."""
         QGuiApplication.clipboard().setText(self.texts.get(message_id, ""))
+        view = self.views.get(message_id)
+        if view is not None:
+            self._flash_copied(view)
+
+    def _flash_copied(self, view: MessageView) -> None:
+        view.copy_button.setText(self.tr("Copied ✓"))
+
+        def back() -> None:
+            try:
+                view.copy_button.setText(self.tr("Copy"))
+            except RuntimeError:  # the message was closed meanwhile
+                pass
+
+        QTimer.singleShot(COPIED_MS, back)
 
     def _link(self, message_id: int, url: QUrl) -> None:
         if url.scheme() == COPY_SCHEME:
@@ -176,6 +280,8 @@ class TranscriptPresenter(QObject):
             index = int(url.path() or -1) if url.path().isdigit() else -1
             if 0 <= index < len(blocks):
                 QGuiApplication.clipboard().setText(blocks[index])
+                if message_id in self.views:
+                    self._flash_copied(self.views[message_id])
         else:
             log.info("not following link %s (VisionDesk stays offline)", url.toString())
 

@@ -65,6 +65,11 @@ class FirstRunView(QWidget):
         self.open_files_button.setEnabled(not text)
 
     def set_error(self, text: str) -> None:
-        """Show why loading failed; empty hides it."""
-        self.error.setText(text)
+        """Show why loading failed; empty hides it. Long paths may wrap after any separator."""
+        self.error.setText(breakable(text))
         self.error.setVisible(bool(text))
+
+
+def breakable(text: str) -> str:
+    """``text`` with a zero-width space after path separators, so a long path wraps instead of being cut."""
+    return text.replace("/", "/\u200b").replace("\\", "\\\u200b")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from .composer import ComposerView, local_files
 from .first_run import FirstRunView
+from .header import ModelHeader
 from .sidebar import SidebarView
 from .transcript import TranscriptView
 
@@ -73,9 +74,16 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.first_run)
         self.stack.addWidget(chat)
+        self.header = ModelHeader(self)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        right_layout.addWidget(self.header)
+        right_layout.addWidget(self.stack, 1)
         self.splitter = QSplitter(self)
         self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([250, 850])
         central = QWidget(self)
@@ -106,6 +114,10 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action(Qt.Key.Key_Escape)
         self.stop_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.regenerate_action = self._action("Ctrl+R")
+        self.find_action = self._action(QKeySequence.StandardKey.Find)
+        # The platform's Preferences key is empty on Linux and Windows: Ctrl+, as in most editors.
+        self.settings_action.setShortcuts([k for k in (*QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences),
+                                                       QKeySequence("Ctrl+,")) if not k.isEmpty()])
         self.model_manager_action = self._action()
         self.file_menu = self.menuBar().addMenu("")
         for a in (self.new_chat_action, self.open_files_action, self.model_manager_action, None,
@@ -115,6 +127,8 @@ class MainWindow(QMainWindow):
         self.chat_menu = self.menuBar().addMenu("")
         self.chat_menu.addAction(self.stop_action)
         self.chat_menu.addAction(self.regenerate_action)
+        self.chat_menu.addSeparator()
+        self.chat_menu.addAction(self.find_action)
 
     def show_chat(self, chat: bool) -> None:
         """The chat pane (a model is loaded) or the first-run page."""
@@ -141,6 +155,7 @@ class MainWindow(QMainWindow):
             (self.quit_action, self.tr("&Quit")),
             (self.stop_action, self.tr("&Stop")),
             (self.regenerate_action, self.tr("&Regenerate")),
+            (self.find_action, self.tr("&Find in conversations")),
         ):
             action.setText(text)
         sb = self.sidebar
@@ -178,6 +193,9 @@ class MainWindow(QMainWindow):
         fr.open_files_button.setText(self.tr("Open GGUF files…"))
         fr.open_files_button.setAccessibleName(self.tr("Open GGUF files"))
         self.notice.close_button.setAccessibleName(self.tr("Dismiss"))
+        self.notice.close_button.setToolTip(self.tr("Dismiss"))
+        self.header.switcher.setAccessibleName(self.tr("Model"))
+        self.header.switcher.setToolTip(self.tr("The model that answers (click to switch)"))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept files and image data dropped anywhere on the window."""

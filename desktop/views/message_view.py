@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPaintEvent, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,7 +17,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..icons import icon
+
 THUMB = 120
+ROLE_MARKS = {"user": "●", "assistant": "✦"}  # drawn in the bubble's accent colour before the name
+
+
+def bubble_colors(role: str, palette: QPalette) -> tuple[QColor, QColor]:
+    """(fill, accent) of a message: the user's tinted with the highlight colour, the assistant's on the base."""
+    base = palette.color(QPalette.ColorRole.Base)
+    accent = palette.color(QPalette.ColorRole.Highlight)
+    dark = base.lightness() < 128
+    if role == "user":
+        mix = 0.28 if dark else 0.12
+        fill = QColor(round(base.red() * (1 - mix) + accent.red() * mix),
+                      round(base.green() * (1 - mix) + accent.green() * mix),
+                      round(base.blue() * (1 - mix) + accent.blue() * mix))
+        return fill, accent
+    return base, QColor("#2e8b57") if not dark else QColor("#5cc08a")
 
 
 class SafeBrowser(QTextBrowser):
@@ -62,6 +79,26 @@ class SafeBrowser(QTextBrowser):
         self._fit_height()
 
 
+class ActionButton(QToolButton):
+    """A flat message action that shows a highlight ring while it has the keyboard focus.
+
+    Fusion draws no focus for auto-raised tool buttons, so Tab through a conversation would be invisible.
+    """
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The button, then the ring when focused."""
+        super().paintEvent(event)
+        if self.hasFocus():
+            painter = QPainter(self)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            pen = painter.pen()
+            pen.setColor(self.palette().color(QPalette.ColorRole.Highlight))
+            pen.setWidth(2)
+            painter.setPen(pen)
+            painter.drawRoundedRect(self.rect().adjusted(1, 1, -1, -1), 4, 4)
+            painter.end()
+
+
 class MessageView(QFrame):
     """Layout of one message; the transcript presenter fills it and reacts to its signals."""
 
@@ -75,13 +112,21 @@ class MessageView(QFrame):
         super().__init__(parent)
         self.role = role
         self.setObjectName("userMessage" if role == "user" else "assistantMessage")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setContentsMargins(14, 8, 14, 8)
         layout.setSpacing(4)
+        head = QHBoxLayout()
+        self.mark = QLabel(ROLE_MARKS.get(role, ""), self)
+        head.addWidget(self.mark)
         self.who = QLabel(self)
         self.who.setStyleSheet("font-weight: bold;")
-        layout.addWidget(self.who)
+        head.addWidget(self.who)
+        head.addStretch(1)
+        self.time = QLabel(self)
+        self.time.setObjectName("messageTime")
+        head.addWidget(self.time)
+        layout.addLayout(head)
         self.thumbs = QWidget(self)
         self.thumbs_layout = QHBoxLayout(self.thumbs)
         self.thumbs_layout.setContentsMargins(0, 0, 0, 0)
@@ -107,21 +152,54 @@ class MessageView(QFrame):
         self.set_actions(copy=False, regenerate=False, edit=False)
 
     def _action(self, layout: QHBoxLayout, signal: Signal) -> QToolButton:
-        button = QToolButton(self)
+        button = ActionButton(self)
         button.setAutoRaise(True)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         button.clicked.connect(signal)
         layout.addWidget(button)
         return button
 
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """A rounded bubble in the current theme's colours (read at paint time, so a theme switch is live)."""
+        fill, _accent = bubble_colors(self.role, self.palette())
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(self.rect().adjusted(0, 0, -1, -1), 10, 10)
+        painter.end()
+
     def set_texts(self, who: str, copy: str, edit: str, regenerate: str) -> None:
         """Labels that depend on the UI language."""
         self.who.setText(who)
+        self.refresh_colors()
         for button, text in ((self.copy_button, copy), (self.edit_button, edit),
                              (self.regenerate_button, regenerate)):
             button.setText(text)
             button.setAccessibleName(f"{text} ({who})")
         self.body.setAccessibleName(who)
+
+    def refresh_colors(self) -> None:
+        """The name line in the current palette (called again after a theme switch)."""
+        _fill, accent = bubble_colors(self.role, self.palette())
+        self.mark.setStyleSheet(f"color: {accent.name()}; font-size: 12pt;")
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
+        for button, name in ((self.copy_button, "copy"), (self.edit_button, "edit"),
+                             (self.regenerate_button, "regenerate")):
+            button.setIcon(icon(name, muted))
+        self.time.setStyleSheet("color: palette(placeholder-text); font-size: small;")
+
+    def set_time(self, text: str, tooltip: str = "") -> None:
+        """When the message was written ("14:05"; the full date in the tooltip)."""
+        self.time.setText(text)
+        self.time.setToolTip(tooltip)
+
+    def prepare_width(self, width: int) -> None:
+        """Wrap the body for a message ``width`` wide before it is first laid out, so its height is right at once."""
+        margins = self.layout().contentsMargins()
+        self.body.document().setTextWidth(max(width - margins.left() - margins.right(), 50))
+        self.body._fit_height()
 
     def set_html(self, html: str) -> None:
         """Replace the body (called in batches while streaming, never per token)."""

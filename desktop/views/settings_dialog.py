@@ -1,19 +1,22 @@
-"""The settings form. Layout only: ``SettingsController`` fills it, reads it and applies it."""
+"""The settings form, in sections with a search box. Layout only: ``SettingsController`` fills and applies it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -34,14 +37,18 @@ class PathField(QWidget):
 
 
 class SettingsDialog(QDialog):
-    """Model, generation, performance and appearance settings."""
+    """Model, answers (with named presets), performance and appearance, each a titled section."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(600)
+        self.resize(680, 640)
         outer = QVBoxLayout(self)
-        self.form = QFormLayout()
+        self.search = QLineEdit(self)
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.filter)
+        outer.addWidget(self.search)
         self.model = PathField(self)
         self.mmproj = PathField(self)
         self.system_prompt = QPlainTextEdit(self)
@@ -65,7 +72,7 @@ class SettingsDialog(QDialog):
         gpu_row = QHBoxLayout(gpu)
         gpu_row.setContentsMargins(0, 0, 0, 0)
         self.gpu_mode = QComboBox(gpu)
-        self.gpu_layers = QSpinBox(gpu)
+        self.gpu_layers = QSpinBox(gpu)  # shown only for "Number of layers"
         self.gpu_layers.setRange(0, 999)
         gpu_row.addWidget(self.gpu_mode, 1)
         gpu_row.addWidget(self.gpu_layers)
@@ -74,28 +81,83 @@ class SettingsDialog(QDialog):
         self.threads.setRange(0, 256)  # 0 shows the special "automatic" text
         self.theme = QComboBox(self)
         self.language = QComboBox(self)
+        presets = QWidget(self)
+        preset_row = QHBoxLayout(presets)
+        preset_row.setContentsMargins(0, 0, 0, 0)
+        self.preset_choice = QComboBox(presets)  # saved presets by name; choosing one fills the answer settings
+        self.preset_name = QLineEdit(presets)
+        self.save_preset = QPushButton(presets)
+        preset_row.addWidget(self.preset_choice, 1)
+        preset_row.addWidget(self.preset_name, 1)
+        preset_row.addWidget(self.save_preset)
+        self.presets = presets
         self.preset_note = QLabel(self)
         self.preset_note.setWordWrap(True)
-        self.save_preset = QPushButton(self)
+        self.no_match = QLabel(self)
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match.hide()
+
+        content = QWidget()
+        column = QVBoxLayout(content)
         self.rows: list[tuple[QWidget, QWidget]] = []
-        for field in (self.model, self.mmproj, self.system_prompt, self.temperature, self.top_p,
-                      self.max_tokens, self.context_size, self.image_budget, self.gpu, self.threads, self.theme,
-                      self.language):
-            label = QLabel(self)
-            label.setBuddy(field)
-            self.form.addRow(label, field)
-            self.rows.append((label, field))
-        outer.addLayout(self.form)
-        preset_row = QHBoxLayout()
-        preset_row.addWidget(self.preset_note, 1)
-        preset_row.addWidget(self.save_preset)
-        outer.addLayout(preset_row)
+        self.sections: list[tuple[QGroupBox, QFormLayout, list[tuple[QLabel, QWidget]]]] = []
+        for fields in ((self.model, self.mmproj),
+                       (self.system_prompt, self.temperature, self.top_p, self.max_tokens, self.context_size),
+                       (self.image_budget, self.gpu, self.threads),
+                       (self.theme, self.language)):
+            self._section(column, fields)
+        answers_form = self.sections[1][1]
+        self.presets_label = QLabel(self)
+        self.presets_label.setBuddy(self.preset_choice)
+        answers_form.addRow(self.presets_label, self.presets)
+        answers_form.addRow(self.preset_note)
+        self.sections[1][2].append((self.presets_label, self.presets))
+        column.addWidget(self.no_match)
+        column.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        outer.addWidget(scroll, 1)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
         self.retranslate()
+
+    def _section(self, column: QVBoxLayout, fields: tuple[QWidget, ...]) -> None:
+        box = QGroupBox(self)
+        form = QFormLayout(box)
+        # Labels keep their full width; a row too narrow for both puts its field under the label instead.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        rows = []
+        for field in fields:
+            label = QLabel(self)
+            label.setBuddy(field)
+            form.addRow(label, field)
+            rows.append((label, field))
+            self.rows.append((label, field))
+        column.addWidget(box)
+        self.sections.append((box, form, rows))
+
+    def filter(self, text: str) -> None:
+        """Show only the settings whose label, section or description mentions ``text``."""
+        needle = text.strip().casefold()
+        any_shown = False
+        for box, form, rows in self.sections:
+            in_title = bool(needle) and needle in box.title().casefold()
+            shown = 0
+            for label, field in rows:
+                words = " ".join((label.text().replace("&", ""), field.accessibleName(), field.toolTip()))
+                visible = not needle or in_title or needle in words.casefold()
+                form.setRowVisible(label, visible)
+                shown += visible
+            box.setVisible(shown > 0)
+            any_shown = any_shown or shown > 0
+        self.no_match.setVisible(not any_shown)
 
     def changeEvent(self, event: QEvent) -> None:
         """Follow a language switch."""
@@ -106,6 +168,12 @@ class SettingsDialog(QDialog):
     def retranslate(self) -> None:
         """Every visible string, in the current language."""
         self.setWindowTitle(self.tr("Settings"))
+        self.search.setPlaceholderText(self.tr("Search settings"))
+        self.search.setAccessibleName(self.tr("Search settings"))
+        self.no_match.setText(self.tr("No setting matches."))
+        for (box, _form, _rows), title in zip(self.sections, (
+                self.tr("Model"), self.tr("Answers"), self.tr("Performance"), self.tr("Appearance")), strict=True):
+            box.setTitle(title)
         labels = [self.tr("&Model file"), self.tr("&Projector (mmproj)"), self.tr("S&ystem prompt"),
                   self.tr("&Temperature"), self.tr("Top &p"), self.tr("Ma&x tokens"),
                   self.tr("&Context size"), self.tr("Image token &budget"), self.tr("&GPU layers"), self.tr("T&hreads"),
@@ -113,6 +181,11 @@ class SettingsDialog(QDialog):
         for (label, field), text in zip(self.rows, labels, strict=True):
             label.setText(text)
             field.setAccessibleName(text.replace("&", ""))
+        self.temperature.setToolTip(self.tr("Higher is more varied, 0 always picks the likeliest word"))
+        self.top_p.setToolTip(self.tr("Sample only from the likeliest words that together reach this share"))
+        self.max_tokens.setToolTip(self.tr("The longest answer, in tokens"))
+        self.context_size.setToolTip(self.tr("How much of the conversation the model reads, in tokens"))
+        self.threads.setToolTip(self.tr("CPU threads for the model"))
         for path_field in (self.model, self.mmproj):
             path_field.browse.setText(self.tr("Browse…"))
         self.model.edit.setAccessibleName(self.tr("Model file"))
@@ -127,12 +200,20 @@ class SettingsDialog(QDialog):
                                              "costs time and context. Kept per model."))
         self.gpu_mode.setAccessibleName(self.tr("GPU offload mode"))
         self.gpu_layers.setAccessibleName(self.tr("Number of GPU layers"))
-        self.save_preset.setText(self.tr("Save as preset for this model"))
-        self.save_preset.setAccessibleName(self.save_preset.text())
+        self.presets_label.setText(self.tr("P&resets"))
+        self.presets.setAccessibleName(self.tr("Presets"))
+        self.preset_choice.setAccessibleName(self.tr("Saved presets"))
+        self.preset_choice.setToolTip(self.tr("Choose a saved preset to fill in the answer settings"))
+        self.preset_name.setPlaceholderText(self.tr("Preset name"))
+        self.preset_name.setAccessibleName(self.tr("Preset name"))
+        self.save_preset.setText(self.tr("Save preset"))
+        self.save_preset.setAccessibleName(self.tr("Save as preset for this model"))
+        self.save_preset.setToolTip(self.tr("Save as preset for this model"))
         self._set_items(self.gpu_mode, [self.tr("Automatic"), self.tr("Number of layers"),
                                         self.tr("CPU only")])
         self._set_items(self.theme, [self.tr("System"), self.tr("Light"), self.tr("Dark")])
         self._set_items(self.language, ["English", "简体中文"])
+        self.filter(self.search.text())
 
     @staticmethod
     def _set_items(combo: QComboBox, texts: list[str]) -> None:

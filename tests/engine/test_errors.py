@@ -178,3 +178,16 @@ def test_ask_names_each_wrong_path_for_what_it_is(test_models: GeneratedModels, 
         assert r.returncode == 2, (args, r.stderr)
         assert len(messages) == 1 and messages[0].startswith(f"visiondesk: {sentence}"), (args, r.stderr)
         assert "does not exist" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_every_error_has_a_stable_code_that_survives_the_process_boundary() -> None:
+    """A user interface translates an error by its code and attributes, never by its English text."""
+    from visiondesk.engine import errors
+
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.VisionDeskError)]
+    codes = [c.code for c in classes]
+    assert len(classes) >= 18 and len(set(codes)) == len(codes) and all(code.islower() for code in codes)
+    original = errors.TruncatedGGUF(Path("/m/x.gguf"), "the tensor data ends early")
+    rebuilt = errors.rebuild("TruncatedGGUF", str(original), dict(vars(original)))
+    assert rebuilt.code == "truncated_gguf" and rebuilt.detail == "the tensor data ends early"
+    assert rebuilt.path == Path("/m/x.gguf")

@@ -1,0 +1,224 @@
+"""The header's logic: which models the switcher offers, what the loaded one can do, how full the context is.
+
+The switcher lists ``ModelChoice``s from a list of sources. Local models (installed in the model manager, and the
+configured file) are the one source today; remote servers join as another source returning choices of
+``kind="remote"`` and a ``use`` that connects instead of loading, with nothing else here changing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from visiondesk.core.settings import Settings
+from visiondesk.core.store import ConversationStore
+from visiondesk.core.store_models import StoredMessage
+from visiondesk.engine.backend import BackendInfo
+from visiondesk.models.manager import ModelManager
+
+from ..views.header import ModelHeader
+
+log = logging.getLogger(__name__)
+IMAGE_TOKENS_GUESS = 256  # a typical projector's tokens per image, for the estimate before the first answer
+CHARS_PER_TOKEN = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelChoice:
+    """One entry of the model switcher."""
+
+    label: str
+    kind: str  # "local" today; "remote" when remote servers are added
+    vision: bool | None
+    use: Callable[[], None]  # make it the model in use
+    key: str  # identifies the entry (a model file's path for local ones)
+
+
+ChoiceSource = Callable[[], list[ModelChoice]]
+
+
+def local_choices(models: ModelManager, settings: Settings, use_files: Callable[[Path, Path | None], None]
+                  ) -> list[ModelChoice]:
+    """Installed models, plus the configured file when it is not one of them."""
+    out: list[ModelChoice] = []
+    try:
+        installed = models.installed()
+    except Exception as exc:  # a damaged registry must not take the header down
+        log.warning("cannot list installed models: %s", exc)
+        installed = []
+    for m in installed:
+        model, mmproj = m.model.path, m.mmproj.path if m.mmproj else None
+        out.append(ModelChoice(m.name, "local", m.has_vision,
+                               lambda a=model, b=mmproj: use_files(a, b), str(model)))
+    keys = {c.key for c in out}
+    if settings.model_path and settings.model_path not in keys:
+        model_path = Path(settings.model_path)
+        mmproj_path = Path(settings.mmproj_path) if settings.mmproj_path else None
+        out.append(ModelChoice(model_path.stem, "local", mmproj_path is not None,
+                               lambda: use_files(model_path, mmproj_path), str(model_path)))
+    return out
+
+
+def estimate_tokens(messages: Sequence[StoredMessage], system_prompt: str) -> tuple[int, bool]:
+    """Tokens the conversation takes: the last answer's count when there is one (exact), else a guess."""
+    for m in reversed(messages):
+        stats = m.stats or {}
+        if m.role == "assistant" and stats.get("prompt_tokens"):
+            later = sum(len(x.text) // CHARS_PER_TOKEN for x in messages if x.id > m.id)
+            return int(stats["prompt_tokens"]) + int(stats.get("completion_tokens") or 0) + later, later == 0
+    text = len(system_prompt) + sum(len(m.text) for m in messages)
+    images = sum(len(m.attachments) for m in messages)
+    return text // CHARS_PER_TOKEN + images * IMAGE_TOKENS_GUESS, False
+
+
+def vision_dot(vision: bool | None) -> QIcon:
+    """A small green dot for a model that sees images, a hollow grey one for a text-only model."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = QColor("#2e8b57") if vision else QColor("#9aa0a6")
+    painter.setPen(color)
+    painter.setBrush(color if vision else QColor(0, 0, 0, 0))
+    painter.drawEllipse(2, 2, 8, 8)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class HeaderController(QObject):
+    """Keeps the header in step with the model controller and the open conversation."""
+
+    def __init__(self, view: ModelHeader, store: ConversationStore, settings: Settings,
+                 sources: list[ChoiceSource], actions: list[tuple[Callable[[], str], Callable[[], None]]],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.view, self.store, self.settings = view, store, settings
+        self.sources, self.actions = sources, actions
+        self.info: BackendInfo | None = None
+        self.state = "none"
+        self.choices: list[ModelChoice] = []
+        self.conversation_id: int | None = None
+        self.used, self.exact = 0, False
+        view.switcher.about_to_show.connect(self.refresh_choices)
+        view.switcher.activated.connect(self._activated)
+        self.refresh_choices()
+        self.show_model()
+        self.show_context()
+
+    # -- the switcher -------------------------------------------------------------------------------
+
+    def refresh_choices(self) -> None:
+        """Rebuild the list (cheap: the model registry is a small JSON file)."""
+        self.choices = [c for source in self.sources for c in source()]
+        combo = self.view.switcher
+        combo.blockSignals(True)
+        combo.clear()
+        current = -1
+        for i, c in enumerate(self.choices):
+            combo.addItem(vision_dot(c.vision), c.label)
+            combo.setItemData(i, c.key)
+            combo.setItemData(i, self.tr("Sees images") if c.vision else self.tr("Text only"),
+                              Qt.ItemDataRole.ToolTipRole)
+            if c.key == (self.settings.model_path or ""):
+                current = i
+        if not self.choices:
+            combo.addItem(self.tr("No model"))
+            current = 0
+        combo.insertSeparator(combo.count())
+        for label, _run in self.actions:
+            combo.addItem(label())
+        combo.setCurrentIndex(current)
+        if current < 0:
+            combo.setCurrentIndex(-1)
+            combo.setPlaceholderText(self.tr("Choose a model"))
+        combo.blockSignals(False)
+
+    def _activated(self, index: int) -> None:
+        n = len(self.choices) or 1
+        if index < len(self.choices):
+            chosen = self.choices[index]
+            if chosen.key != self.settings.model_path or self.state == "failed":
+                chosen.use()
+        elif index > n:  # after the separator: an action
+            self.actions[index - n - 1][1]()
+        self.refresh_choices()
+
+    # -- the loaded model ---------------------------------------------------------------------------
+
+    def model_state(self, state: str, info: BackendInfo | None) -> None:
+        """The model controller's state changed."""
+        self.state, self.info = state, info
+        self.refresh_choices()
+        self.show_model()
+        self.show_context()
+
+    def show_model(self) -> None:
+        """The marks beside the switcher."""
+        v, info = self.view, self.info
+        if self.state in ("loading", "checking"):
+            v.set_badge(v.vision, self.tr("Loading…"), "palette(placeholder-text)")
+            v.set_badge(v.runs_on, "", "")
+            return
+        if info is None:
+            v.set_badge(v.vision, self.tr("No model loaded") if self.state == "failed" else "",
+                        "#d64545")
+            v.set_badge(v.runs_on, "", "")
+            return
+        if info.vision:
+            v.set_badge(v.vision, self.tr("Sees images"), "#2e8b57")
+            v.vision.setToolTip(self.tr("This model can answer questions about images."))
+        else:
+            v.set_badge(v.vision, self.tr("Text only"), "#c17d11")
+            v.vision.setToolTip(self.tr("This model cannot see images: it has no vision projector (mmproj)."))
+        where = info.runs_on or "CPU"
+        if info.remote_host:
+            text = self.tr("Remote: %1").replace("%1", info.remote_host)
+        elif where.upper() == "CPU":
+            text = self.tr("CPU")
+        else:
+            text = self.tr("GPU (%1)").replace("%1", where)
+        v.set_badge(v.runs_on, text, "palette(placeholder-text)")
+        v.runs_on.setToolTip(self.tr("Where the model runs"))
+
+    # -- the context meter --------------------------------------------------------------------------
+
+    def conversation_opened(self, conversation_id: int | None) -> None:
+        """Measure the conversation now shown."""
+        self.conversation_id = conversation_id
+        self.recount()
+
+    def recount(self) -> None:
+        """Re-read the open conversation's size (after an answer, or when it changes)."""
+        if self.conversation_id is None:
+            self.used, self.exact = 0, False
+        else:
+            self.used, self.exact = estimate_tokens(self.store.messages(self.conversation_id),
+                                                    self.settings.system_prompt)
+        self.show_context()
+
+    def answer_finished(self, finished: object) -> None:
+        """After each answer: the engine's own count (prompt and answer tokens)."""
+        usage = getattr(finished, "usage", None)
+        if usage is not None and usage.prompt_tokens:
+            self.used, self.exact = usage.prompt_tokens + usage.completion_tokens, True
+            self.show_context()
+        else:
+            self.recount()
+
+    def show_context(self) -> None:
+        """``used / n_ctx`` tokens, with ``≈`` while it is an estimate."""
+        total = self.info.n_ctx if self.info is not None and self.info.n_ctx else self.settings.context_size
+        if self.conversation_id is None and not self.used:
+            self.view.set_context(0, total, "")
+            self.view.context_meter.setVisible(False)
+            return
+        used = f"{self.used:,}" if self.exact else "≈" + f"{self.used:,}"
+        text = self.tr("%1 / %2 tokens").replace("%1", used).replace("%2", f"{total:,}")
+        self.view.set_context(self.used, total, text)
+        share = self.used / total if total else 0
+        self.view.context_meter.setToolTip(self.tr("Context used: %1%").replace("%1", f"{share * 100:.0f}"))
+        self.view.context_meter.setAccessibleName(self.tr("Context used"))

@@ -1,0 +1,73 @@
+"""Issue 18, defect 10: settings in sections with a search box, labels never clipped, no "0" box beside
+"Automatic", presets with names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def clipped_labels(dialog) -> list[str]:
+    rows = [label for label, _field in dialog.rows] + [dialog.presets_label]
+    return [label.text() for label in rows
+            if label.isVisibleTo(dialog) and label.width() < label.sizeHint().width()]
+
+
+def test_sections_search_and_unclipped_labels(qtbot, shell, data_dir: Path):
+    from visiondesk.desktop.i18n import install_language
+
+    d = shell.settings_controller.open()
+    qtbot.waitExposed(d)
+    assert [box.title() for box, _f, _r in d.sections] == ["Model", "Answers", "Performance", "Appearance"]
+    assert clipped_labels(d) == []
+    d.resize(d.minimumWidth(), d.height())  # the narrowest the dialog goes
+    qtbot.wait(20)
+    assert clipped_labels(d) == []
+    d.search.setText("temp")
+    form = d.sections[1][1]
+    assert form.isRowVisible(d.temperature) and not form.isRowVisible(d.top_p)
+    assert not d.sections[0][0].isVisibleTo(d) and not d.sections[3][0].isVisibleTo(d)
+    d.search.setText("appearance")  # a section's title shows all of it
+    assert d.sections[3][0].isVisibleTo(d) and d.sections[3][1].isRowVisible(d.language)
+    d.search.setText("no such setting")
+    assert d.no_match.isVisibleTo(d)
+    d.search.clear()
+    assert all(box.isVisibleTo(d) for box, _f, _r in d.sections) and not d.no_match.isVisibleTo(d)
+    try:
+        install_language("zh_CN", data_dir / "i18n")
+        qtbot.waitUntil(lambda: d.windowTitle() != "Settings", timeout=3_000)
+        qtbot.wait(20)
+        assert clipped_labels(d) == []
+    finally:
+        install_language("en", data_dir / "i18n")
+    d.reject()
+
+
+def test_gpu_layer_count_only_for_a_number_of_layers(qtbot, shell):
+    d = shell.settings_controller.open()
+    qtbot.waitExposed(d)
+    d.gpu_mode.setCurrentIndex(0)
+    assert not d.gpu_layers.isVisibleTo(d)  # "Automatic" has no "0" box beside it
+    d.gpu_mode.setCurrentIndex(1)
+    assert d.gpu_layers.isVisibleTo(d)
+    d.gpu_mode.setCurrentIndex(2)
+    assert not d.gpu_layers.isVisibleTo(d)
+    d.reject()
+
+
+def test_presets_have_names(qtbot, shell):
+    d = shell.settings_controller.open()
+    assert d.preset_choice.count() == 0 and d.preset_name.text() == Path(shell.settings.model_path).stem
+    d.temperature.setValue(0.15)
+    d.preset_name.setText("Receipts")
+    d.save_preset.click()
+    assert "Receipts" in d.preset_note.text()
+    saved = shell.repository.load()
+    assert saved.presets[saved.model_path]["name"] == "Receipts"
+    assert saved.presets[saved.model_path]["temperature"] == 0.15
+    d.reject()
+    again = shell.settings_controller.open()
+    assert again.preset_choice.currentText().startswith("Receipts")
+    again.temperature.setValue(1.0)
+    again.preset_choice.activated.emit(0)  # choosing the preset fills its values back in
+    assert again.temperature.value() == 0.15
+    again.reject()

@@ -1,0 +1,45 @@
+"""Issue 18, defect 5: start-up errors are shown on the terminal (and, where a window can open, in a dialog),
+not only "Aborted"."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+
+def test_broken_platform_plugin_prints_the_reason(tmp_path: Path) -> None:
+    """QT_QPA_PLATFORM=xcb with no display (and here, missing X11 libraries): the reason, not a core dump."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_LOGGING_RULES")}
+    env.update(QT_QPA_PLATFORM="xcb", VISIONDESK_DATA_DIR=str(tmp_path / "data"))
+    run = subprocess.run([sys.executable, "-m", "visiondesk"], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 1, (run.returncode, run.stderr)  # not 134 (SIGABRT)
+    assert "cannot open its window" in run.stderr
+    assert "DISPLAY" in run.stderr or "apt install" in run.stderr
+
+
+def test_platform_problem_names_the_missing_display() -> None:
+    from visiondesk.desktop import startup_checks
+
+    problem = startup_checks.platform_problem({"QT_QPA_PLATFORM": "xcb"})
+    assert problem is not None and ("DISPLAY" in problem or "libxcb" in problem)
+    assert startup_checks.platform_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
+    assert "WAYLAND_DISPLAY" in startup_checks.platform_problem({"QT_QPA_PLATFORM": "wayland"})
+
+
+def test_a_failure_after_qt_starts_is_shown_in_a_dialog_and_on_the_terminal(qtbot, data_dir: Path, capsys) -> None:
+    from visiondesk.core.paths import DataPaths
+    from visiondesk.desktop.app import open_main_window
+
+    paths = DataPaths.at(data_dir).create()
+    paths.conversations_db.mkdir(parents=True)  # a folder where the database belongs: the store cannot open
+    assert open_main_window(data_dir) is None
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    assert boxes and boxes[0].objectName() == "startupError"
+    assert "could not start" in boxes[0].text()
+    assert "could not start" in capsys.readouterr().err
+    boxes[0].close()
