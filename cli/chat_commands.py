@@ -17,9 +17,11 @@ from typing import Any, TextIO
 from visiondesk.engine import Backend, BackendInfo, CancelToken, ContextOverflow, InputError, VisionDeskError, defaults
 from visiondesk.engine.events import Finished, Stage, StageChanged, StopReason, TextDelta
 from visiondesk.engine.llama import LoadResult
+from visiondesk.engine.remote import RemoteTarget
 from visiondesk.engine.requests import Message, ModelSpec, SamplingParams, physical_cores
 
-from .backends import BackendFactory
+from . import backend_choice
+from .backend_choice import BackendChoice
 
 _STAGE_TEXT = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding image",
                Stage.READING_PROMPT: "reading the prompt", Stage.GENERATING: "writing"}
@@ -38,7 +40,8 @@ def _gpu_layers(value: str) -> int | str:
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, type=Path, help="the model GGUF file")
+    p.add_argument("--model", required=True, help="the model GGUF file (with --server: the model's name there)")
+    backend_choice.add_options(p)
     p.add_argument("--mmproj", type=Path, help="the vision projector GGUF file (mmproj)")
     p.add_argument("--image", action="append", default=[], type=Path, help="an image (repeatable)")
     p.add_argument("--max-tokens", type=int, default=defaults.MAX_TOKENS)
@@ -54,20 +57,20 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stats", action="store_true", help="print a JSON line of figures to stderr")
 
 
-def register(sub: Any, make_backend: BackendFactory) -> None:
-    """Add ``ask`` and ``chat`` to the top-level parser; they answer with a backend from ``make_backend``."""
+def register(sub: Any, backends: BackendChoice) -> None:
+    """Add ``ask`` and ``chat`` to the top-level parser; they answer with a backend chosen from ``backends``."""
     ask = sub.add_parser("ask", help="ask one question (about images) and stream the answer")
     _model_options(ask)
     ask.add_argument("question")
-    ask.set_defaults(func=lambda args: run_ask(args, make_backend))
+    ask.set_defaults(func=lambda args: run_ask(args, backends))
     chat = sub.add_parser("chat", help="a conversation on the terminal (/image PATH, /reset)")
     _model_options(chat)
-    chat.set_defaults(func=lambda args: run_chat(args, make_backend))
+    chat.set_defaults(func=lambda args: run_chat(args, backends))
 
 
 def _spec(args: argparse.Namespace) -> ModelSpec:
     template = args.chat_template.read_text(encoding="utf-8") if args.chat_template else None
-    return ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
+    return ModelSpec(model=Path(args.model), mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
                      gpu_layers=args.gpu_layers, chat_template=template)
 
 
@@ -122,9 +125,9 @@ def _fail(exc: BaseException, err: TextIO) -> int:
     return 2 if isinstance(exc, InputError) else 1
 
 
-def _load(engine: Backend[ModelSpec], args: argparse.Namespace, err: TextIO) -> None:
+def _load(engine: Backend[Any], target: ModelSpec | RemoteTarget, err: TextIO) -> None:
     err.write("[loading the model]\n")
-    result = engine.load(_spec(args))
+    result = engine.load(target)
     if not isinstance(result, LoadResult):
         err.write(f"[loaded: {result.model_name} on {result.runs_on}]\n")
         return
@@ -133,11 +136,12 @@ def _load(engine: Backend[ModelSpec], args: argparse.Namespace, err: TextIO) -> 
               f"{result.threads_batch}, {result.threads_note}]\n")
 
 
-def run_ask(args: argparse.Namespace, make_backend: BackendFactory) -> int:
+def run_ask(args: argparse.Namespace, backends: BackendChoice) -> int:
     """One question, streamed."""
     try:
-        with closing(make_backend()) as engine:
-            _load(engine, args, sys.stderr)
+        backend, target = backends.open(args, lambda: _spec(args), sys.stderr)
+        with closing(backend) as engine:
+            _load(engine, target, sys.stderr)
             messages = [Message.system(args.system)] if args.system else []
             messages.append(Message.user(args.question, *args.image))
             fin, _ = _answer(engine, messages, args, sys.stdout, sys.stderr)
@@ -148,14 +152,15 @@ def run_ask(args: argparse.Namespace, make_backend: BackendFactory) -> int:
         return _fail(exc, sys.stderr)
 
 
-def run_chat(args: argparse.Namespace, make_backend: BackendFactory) -> int:
+def run_chat(args: argparse.Namespace, backends: BackendChoice) -> int:
     """Each stdin line is a user message; /image PATH attaches, /reset starts over."""
     history: list[Message] = [Message.system(args.system)] if args.system else []
     pending: list[Path] = list(args.image)
     status = 0
     try:
-        with closing(make_backend()) as engine:
-            _load(engine, args, sys.stderr)
+        backend, target = backends.open(args, lambda: _spec(args), sys.stderr)
+        with closing(backend) as engine:
+            _load(engine, target, sys.stderr)
             for raw in sys.stdin:
                 line = raw.rstrip("\n")
                 if line.startswith("/image "):

@@ -1,8 +1,8 @@
 """The servers the user added: the only ones anything is ever sent to.
 
-Kept in ``servers.json`` in the data directory (schema-versioned, written atomically); API keys are not
-in it but in the ``KeyStore``, under the server's id. ``ServerStore(path=None)`` keeps servers in memory
-only (the command line's one-off ``--server URL``).
+Kept in ``servers.json`` in the data directory (schema-versioned, written atomically; the caller gives its
+path: core's ``DataPaths.servers``); API keys are not in it but in the ``KeyStore``, under the server's id.
+``ServerStore(path=None)`` keeps servers in memory only (the command line's one-off ``--server URL``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ..data_dir import data_dir
 from ..errors import InputError
 from .errors import ServerNotAdded
 from .keys import KeyStore
@@ -25,7 +24,6 @@ from .target import DEFAULT_IMAGE_LONG_SIDE, KeyRef, RemoteTarget, Timeouts, nor
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-STORE_FILE = "servers.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,11 +65,6 @@ class ServerStore:
         self._entries: dict[str, ServerEntry] = {}
         if self._path is not None:
             self._load()
-
-    @classmethod
-    def in_data_dir(cls, keys: KeyStore | None = None) -> ServerStore:
-        """The user's servers: ``servers.json`` in the data directory, keys in the system's credential store."""
-        return cls(keys or KeyStore(), data_dir() / STORE_FILE)
 
     def list(self) -> list[ServerEntry]:
         """The servers, in the order they were added."""
