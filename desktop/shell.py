@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog
 from visiondesk.core.export import export_json, export_markdown
 from visiondesk.core.paths import DataPaths
@@ -16,19 +17,24 @@ from visiondesk.core.settings import SettingsRepository, resolve_language
 from visiondesk.core.store import ConversationStore
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.pixel_cache import PixelCache
+from visiondesk.engine.remote import KeyStore, RemoteBackend, ServerStore
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import ModelRegistry
 
+from .backend_picker import BackendPicker
 from .background import set_error_sink
 from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
 from .controllers.conversations import ConversationsController
 from .controllers.model import ModelController
+from .controllers.remote_session import RemoteSessionController
+from .controllers.servers import ServersController
 from .controllers.settings import SettingsController
 from .controllers.transcript import TranscriptPresenter
 from .i18n import install_language
 from .theme import apply_theme
 from .views.main_window import MainWindow
+from .views.remote_banner import RemoteBanner
 from .worker import EngineThread
 
 log = logging.getLogger(__name__)
@@ -54,7 +60,9 @@ class AppShell(QObject):
         apply_theme(app, self.settings.theme)
         self.store = ConversationStore(self.paths.conversations_db, self.paths.attachments)
         self.pixels = PixelCache(self.paths.pixels)
-        self.engine = EngineThread(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels))
+        self.servers = ServerStore(KeyStore(fallback_path=self.paths.server_keys), self.paths.servers)
+        self.engine = EngineThread(BackendPicker(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels),
+                                                 lambda: RemoteBackend(self.servers)))
         self.window = w = MainWindow()
         self.notice_error = self._show_error
         set_error_sink(self._show_error)
@@ -70,7 +78,9 @@ class AppShell(QObject):
             self.settings, self.repository, w, self.set_theme, self.set_language,
             lambda: self.model.load(first_run=False), self)
 
+        self._wire_servers()
         self.conversations.open_requested.connect(self.chat.open_conversation)
+        self.conversations.open_requested.connect(self.remote.bind_conversation)
         self.chat.conversation_created.connect(self.conversations.on_created)
         self.chat.busy_changed.connect(self._busy)
         w.files_dropped.connect(self.composer.add_files)
@@ -89,6 +99,33 @@ class AppShell(QObject):
         self.conversations.refresh()
         self.chat.open_conversation(None)
         self.model.start()
+
+    def _wire_servers(self) -> None:
+        """The Servers page (File menu), the banner beside the model's name, and the conversation's binding."""
+        w = self.window
+        self.banner = RemoteBanner(w.chat_page)
+        w.chat_page.layout().insertWidget(0, self.banner)
+        self.servers_controller = ServersController(self.servers, lambda: self.window, self)
+        self.servers_action = QAction(w)
+        w.file_menu.insertAction(w.model_manager_action, self.servers_action)
+        self.servers_action.triggered.connect(self.servers_controller.open)
+        self.remote = RemoteSessionController(self.servers, self.store, self.model.load_target,
+                                              lambda: self.model.load(first_run=False),
+                                              lambda: self.settings.model_path, self.banner, self._notice, self)
+        self.servers_controller.model_chosen.connect(self.remote.use)
+        self.model.loaded.connect(self.remote.on_loaded)
+        self.engine.worker.load_failed.connect(self.remote.on_load_failed)
+        self.chat.before_answer = self.remote.before_answer
+        self._retranslate_servers()
+
+    def _retranslate_servers(self) -> None:
+        self.servers_action.setText(self.tr("Ser&vers…"))
+        self.servers_controller.retranslate()
+
+    def _notice(self, text: str) -> None:
+        self.window.notice.label.setText(text)
+        self.window.notice.action_button.hide()
+        self.window.notice.show()
 
     # -- window-level behaviour --------------------------------------------------------------------
 
@@ -115,6 +152,7 @@ class AppShell(QObject):
         """Switch the UI language live."""
         self.language = install_language(language, self.paths.translations)
         self.window.retranslate()  # now; Qt's LanguageChange events follow for the other widgets
+        self._retranslate_servers()
         self.presenter.retranslate()
         self.conversations.refresh()
 

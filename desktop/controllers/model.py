@@ -9,8 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog
 from visiondesk.core.settings import Settings, SettingsRepository, apply_preset
-from visiondesk.engine import ModelSpec
-from visiondesk.engine.llama import LoadResult
+from visiondesk.engine import BackendInfo, ModelSpec
 from visiondesk.models.manager import ModelManager
 
 from ..views.first_run import FirstRunView
@@ -32,10 +31,10 @@ def spec_from_settings(s: Settings) -> ModelSpec:
 class ModelController(QObject):
     """Loads the configured model on the engine thread and shows where that stands."""
 
-    loaded = Signal(object)  # LoadResult
+    loaded = Signal(object)  # BackendInfo (a LoadResult for a local model)
     state_changed = Signal(str)  # "none", "loading", "loaded", "failed"
 
-    def __init__(self, engine_worker: QObject, load: Callable[[ModelSpec], None], settings: Settings,
+    def __init__(self, engine_worker: QObject, load: Callable[[object], None], settings: Settings,
                  repository: SettingsRepository, first_run: FirstRunView,
                  show_chat: Callable[[bool], None], show_stage: Callable[[str], None], models: ModelManager,
                  parent: QObject | None = None) -> None:
@@ -43,7 +42,7 @@ class ModelController(QObject):
         self._load, self.settings, self.repository = load, settings, repository
         self.first_run, self._show_chat, self._show_stage = first_run, show_chat, show_stage
         self.state = "none"
-        self.result: LoadResult | None = None
+        self.result: BackendInfo | None = None  # a LoadResult for a local model
         self.open_model_manager: Callable[[], None] = self._open_model_manager
         self.models = models
         self.model_manager: ModelManagerController | None = None  # made on first use
@@ -80,6 +79,14 @@ class ModelController(QObject):
         except ValueError as exc:  # e.g. a bad GPU layer count
             self._on_failed(str(exc))
 
+    def load_target(self, target: object, label: str) -> None:
+        """Load another kind of target (a model on a server: ``RemoteTarget``) the same way, named ``label``."""
+        self.first_run.set_error("")
+        self._show_chat(self.result is not None)
+        self._show_stage(self.tr("Connecting to %1…").replace("%1", label))
+        self._set_state("loading")
+        self._load(target)
+
     def use_files(self, model: Path, mmproj: Path | None) -> None:
         """Make ``model`` (and ``mmproj``) the configured model and load it."""
         self.settings.model_path = str(model)
@@ -105,13 +112,13 @@ class ModelController(QObject):
             return
         self.use_files(model, mmproj)
 
-    def _on_loaded(self, result: LoadResult) -> None:
+    def _on_loaded(self, result: BackendInfo) -> None:
         self.result = result
         self.first_run.set_loading("")
         self._show_stage("")
         self._show_chat(True)
         self._set_state("loaded")
-        log.info("loaded %s on %s (%d GPU layers)", result.model.name, result.backend, result.gpu_layers)
+        log.info("loaded %s on %s", result.model_name, result.runs_on)
         self.loaded.emit(result)
 
     def _on_failed(self, message: str) -> None:
