@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
 from visiondesk.core.export import export_json, export_markdown
 from visiondesk.core.paths import DataPaths
 from visiondesk.core.settings import SettingsRepository, resolve_language
@@ -27,6 +27,7 @@ from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
 from .controllers.conversations import ConversationsController
 from .controllers.model import ModelController
+from .controllers.model_menu import ModelMenuController
 from .controllers.remote_session import RemoteSessionController
 from .controllers.servers import ServersController
 from .controllers.settings import SettingsController
@@ -101,7 +102,7 @@ class AppShell(QObject):
         self.model.start()
 
     def _wire_servers(self) -> None:
-        """The Servers page (File menu), the banner beside the model's name, and the conversation's binding."""
+        """The Servers page (File menu), the Model menu, the banner beside the model's name, conversations' bindings."""
         w = self.window
         self.banner = RemoteBanner(w.chat_page)
         w.chat_page.layout().insertWidget(0, self.banner)
@@ -113,6 +114,12 @@ class AppShell(QObject):
                                               lambda: self.model.load(first_run=False),
                                               lambda: self.settings.model_path, self.banner, self._notice, self)
         self.servers_controller.model_chosen.connect(self.remote.use)
+        self.model_menu = QMenu(w)
+        w.menuBar().insertMenu(w.chat_menu.menuAction(), self.model_menu)
+        self.model_menu_controller = ModelMenuController(
+            self.model_menu, self.model.models.installed, self.servers, self.model.use_files, self.remote.use,
+            lambda: self.remote.current, self.servers_controller.model_text, self)
+        self.servers_controller.tested.connect(self.model_menu_controller.remember)
         self.model.loaded.connect(self.remote.on_loaded)
         self.engine.worker.load_failed.connect(self.remote.on_load_failed)
         self.chat.before_answer = self.remote.before_answer
@@ -120,6 +127,7 @@ class AppShell(QObject):
 
     def _retranslate_servers(self) -> None:
         self.servers_action.setText(self.tr("Ser&vers…"))
+        self.model_menu.setTitle(self.tr("&Model"))
         self.servers_controller.retranslate()
 
     def _notice(self, text: str) -> None:

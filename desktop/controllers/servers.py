@@ -34,7 +34,7 @@ class ServersController(QObject):
     """Owns the Servers dialog (made on first use) and what it changes in the ``ServerStore``."""
 
     model_chosen = Signal(str, str)  # server id, model id
-    tested = Signal(object)  # ServerReport (after the page shows it)
+    tested = Signal(str, object)  # server id, ServerReport (after the page shows it)
 
     def __init__(self, store: ServerStore, parent_window: Callable[[], QWidget],
                  parent: QObject | None = None) -> None:
@@ -140,9 +140,10 @@ class ServersController(QObject):
         d.status_label.setText(self.tr("Testing %1…").replace("%1", e.base_url))
         d.test_button.setEnabled(False)
         keys = self.store.keys
-        BackgroundJob(op=lambda: test_server(e, keys), success=self._tested, failure=self._test_failed).start()
+        BackgroundJob(op=lambda: test_server(e, keys), success=lambda r: self._tested(e.id, r),
+                      failure=self._test_failed).start()
 
-    def _tested(self, report: ServerReport) -> None:
+    def _tested(self, server_id: str, report: ServerReport) -> None:
         d = self.dialog
         assert d is not None
         d.test_button.setEnabled(self.selected is not None)
@@ -161,7 +162,7 @@ class ServersController(QObject):
             if report.models:
                 d.models_list.setCurrentRow(0)
         d.use_button.setEnabled(bool(report.models))
-        self.tested.emit(report)
+        self.tested.emit(server_id, report)
 
     def _test_failed(self, exc: BaseException) -> None:
         log.warning("server test failed: %s", exc)

@@ -79,16 +79,29 @@ def test_add_a_server_pick_its_model_chat_with_an_image_and_reopen_after_a_resta
     assert dialog.servers_list.item(0).text() == f"lab (remote: {host})"
     with qtbot.waitSignal(pages.tested, timeout=30_000) as tested:
         qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
-    assert tested.args[0].error is None
+    server_id = shell.servers.list()[0].id
+    assert tested.args[0] == server_id and tested.args[1].error is None
     assert dialog.status_label.text() == f"Reachable: llama-server, 1 model(s), remote: {host}"
     assert dialog.models_list.item(0).text() == f"{MODEL} — sees images — remote: {host}"
 
-    # Pick its model: the engine thread switches to the remote backend; the banner says images leave.
+    assert dialog.use_button.isEnabled()
+
+    # The Model menu lists it beside the local models, marked remote; picking it switches the engine thread
+    # to the remote backend, and the banner says images leave.
+    picker = shell.model_menu_controller
+    picker.reports.clear()  # forget the Servers page's test: the menu asks the server itself
+    shell.model_menu.aboutToShow.emit()  # what opening the menu does
+    label = f"{MODEL} — sees images — remote: {host}"
+    qtbot.waitUntil(lambda: label in picker.entries(), timeout=30_000)
+    assert "lab" in picker.entries()
+    (action,) = [a for a in shell.model_menu.actions() if a.text() == label]
+    assert not action.isChecked()
     with qtbot.waitSignal(shell.model.loaded, timeout=30_000) as loaded:
-        qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+        action.trigger()
     assert loaded.args[0].remote_host == host
-    server_id = shell.servers.list()[0].id
     assert shell.remote.current == ServerModel(server_id, MODEL)
+    picker.rebuild()
+    assert [a.isChecked() for a in shell.model_menu.actions() if a.text() == label] == [True], "marked as chosen"
     assert shell.banner.isVisible() and shell.banner.model_label.text() == MODEL
     assert shell.banner.remote_label.isVisible()
     assert shell.banner.remote_label.text() == f"Remote: {host} — images you send leave this computer"
