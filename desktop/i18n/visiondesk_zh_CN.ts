@@ -17,6 +17,16 @@
       <source>Exported to %1</source>
       <translation>已导出到 %1</translation>
     </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/shell.py" line="129" />
+      <source>Ser&amp;vers…</source>
+      <translation>服务器(&amp;V)…</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/shell.py" line="130" />
+      <source>&amp;Model</source>
+      <translation>模型(&amp;M)</translation>
+    </message>
   </context>
   <context>
     <name>ChatController</name>
@@ -320,6 +330,11 @@
       <location filename="../controllers/model.py" line="105" />
       <source>Pick the model file too, not only the projector.</source>
       <translation>请同时选择模型文件，而不只是投影器。</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/model.py" line="86" />
+      <source>Connecting to %1…</source>
+      <translation>正在连接 %1…</translation>
     </message>
   </context>
   <context>
@@ -945,6 +960,176 @@
       <location filename="../controllers/transcript.py" line="165" />
       <source>Regenerate</source>
       <translation>重新生成</translation>
+    </message>
+  </context>
+  <context>
+    <name>ModelMenuController</name>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/model_menu.py" line="95" />
+      <source>No models yet: get one, open GGUF files, or add a server</source>
+      <translation>还没有模型：获取一个模型、打开 GGUF 文件，或添加服务器</translation>
+    </message>
+  </context>
+  <context>
+    <name>RemoteBanner</name>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/remote_banner.py" line="30" />
+      <source>Remote: %1 — images you send leave this computer</source>
+      <translation>远程：%1 — 你发送的图片会离开这台电脑</translation>
+    </message>
+  </context>
+  <context>
+    <name>RemoteSessionController</name>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/remote_session.py" line="77" />
+      <source>This server is no longer one of your servers, so nothing was sent to it.</source>
+      <translation>此服务器已不在你的服务器列表中，因此没有向它发送任何内容。</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/remote_session.py" line="83" />
+      <source>Not sent: you did not agree to send to %1. Regenerate to be asked again.</source>
+      <translation>未发送：你没有同意发送到 %1。点击“重新生成”可再次询问。</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/remote_session.py" line="105" />
+      <source>This conversation used a server that is no longer one of your servers; choose another model to go on.</source>
+      <translation>此对话使用的服务器已不在你的服务器列表中；请选择其他模型继续。</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/remote_session.py" line="111" />
+      <source>Send to a remote server?</source>
+      <translation>发送到远程服务器？</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/remote_session.py" line="112" />
+      <source>Messages and images you send in this chat go to %1 (%2) and leave this computer. Send them there? You will not be asked again for this server.</source>
+      <translation>你在此对话中发送的消息和图片会发往 %1（%2），并离开这台电脑。要发送到那里吗？对此服务器不会再次询问。</translation>
+    </message>
+  </context>
+  <context>
+    <name>ServersController</name>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="76" />
+      <source>remote: %1</source>
+      <translation>远程：%1</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="76" />
+      <source>this computer</source>
+      <translation>本机</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="93" />
+      <source>a key is kept; type a new one to replace it</source>
+      <translation>已保存密钥；输入新密钥可替换</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="94" />
+      <source>optional; kept in the system's credential store</source>
+      <translation>可选；保存在系统的凭据存储中</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="125" />
+      <source>Saved. Test it to see its models.</source>
+      <translation>已保存。测试后可查看其模型。</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="140" />
+      <source>Testing %1…</source>
+      <translation>正在测试 %1…</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="156" />
+      <source>on this computer</source>
+      <translation>在本机上</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="157" />
+      <source>Reachable: %1, %2 model(s), %3</source>
+      <translation>可连接：%1，%2 个模型，%3</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="175" />
+      <source>sees images</source>
+      <translation>可识图</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="175" />
+      <source>text only</source>
+      <translation>仅文本</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="176" />
+      <source>vision unknown until an image is tried</source>
+      <translation>是否识图未知（发送图片后可知）</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="177" />
+      <source>server on this computer</source>
+      <translation>本机上的服务器</translation>
+    </message>
+  </context>
+  <context>
+    <name>ServersDialog</name>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="81" />
+      <source>Servers</source>
+      <translation>服务器</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="82" />
+      <source>New server</source>
+      <translation>新建服务器</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="83" />
+      <source>Remove</source>
+      <translation>移除</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="84" />
+      <source>Name</source>
+      <translation>名称</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="85" />
+      <source>Address</source>
+      <translation>地址</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="86" />
+      <source>API key</source>
+      <translation>API 密钥</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="87" />
+      <source>e.g. GPU server</source>
+      <translation>例如：GPU 服务器</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="89" />
+      <source>optional; kept in the system's credential store</source>
+      <translation>可选；保存在系统的凭据存储中</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="90" />
+      <source>Save</source>
+      <translation>保存</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="91" />
+      <source>Test</source>
+      <translation>测试</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="92" />
+      <source>Use this model</source>
+      <translation>使用此模型</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="94" />
+      <source>Models on this server</source>
+      <translation>此服务器上的模型</translation>
     </message>
   </context>
 </TS>

@@ -176,6 +176,11 @@ def test_the_servers_page_refuses_a_bad_address_and_keeps_keys_out_of_the_list(q
     assert dialog.servers_list.item(0).text() == "gpu box (remote: 10.0.0.9:8000)"
     pages.remove_selected()
     assert shell.servers.list() == [] and shell.servers.keys.get(entry.id) is None
+    shell.set_language("zh_CN")
+    assert shell.servers_action.text() == "服务器(&V)…" and shell.model_menu.title() == "模型(&M)"
+    qtbot.waitUntil(lambda: dialog.windowTitle() == "服务器")  # Qt's LanguageChange event reaches the dialog
+    shell.banner.show_model("llava", "gpu.example.org")
+    assert shell.banner.remote_label.text() == "远程：gpu.example.org — 你发送的图片会离开这台电脑"
 
 
 @pytest.fixture(autouse=True)
