@@ -193,3 +193,54 @@ def _no_system_credential_store() -> Iterator[None]:
     keyring.set_keyring(keyring.backends.fail.Keyring())
     yield
     keyring.set_keyring(previous)
+
+
+def test_conversations_switch_between_the_local_model_and_a_server_and_a_removed_server_gets_nothing(
+        qtbot, shell, llama_server: LlamaServer) -> None:  # noqa: F811
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=60_000) as finished:
+        type_and_send(qtbot, shell, "Hello, local model")
+    assert finished.args[0].backend != "remote"
+    local_conversation = shell.chat.conversation_id
+    assert shell.store.get_conversation(local_conversation).model == shell.settings.model_path
+
+    # A server on loopback counts as local: no warning, no question. Picked with the page's "Use this model".
+    pages = shell.servers_controller
+    dialog = pages.open()
+    dialog.url_edit.setText(llama_server.url)
+    entry = pages.save()
+    assert entry is not None and dialog.servers_list.item(0).text().endswith("(this computer)")
+    with qtbot.waitSignal(pages.tested, timeout=30_000):
+        pages.test()
+    assert dialog.models_list.item(0).text() == f"{MODEL} — sees images — server on this computer"
+    with qtbot.waitSignal(shell.model.loaded, timeout=30_000) as loaded:
+        qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+    assert loaded.args[0].remote_host is None
+    assert shell.banner.model_label.text() == MODEL and not shell.banner.remote_label.isVisible()
+    shell.conversations.new_chat()
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=60_000) as finished:
+        type_and_send(qtbot, shell, "Hello, server")
+    assert finished.args[0].backend == "remote" and finished.args[0].error is None and shell.remote.asked == 0
+    server_conversation = shell.chat.conversation_id
+    assert shell.store.get_conversation(server_conversation).model == f"server:{entry.id}/{MODEL}"
+
+    # Opening each conversation brings its own backend back.
+    with qtbot.waitSignal(shell.model.loaded, timeout=30_000) as loaded:
+        shell.conversations.select(local_conversation)
+    assert loaded.args[0].remote_host is None and shell.remote.current is None
+    assert shell.banner.model_label.text() != MODEL
+    with qtbot.waitSignal(shell.model.loaded, timeout=30_000):
+        shell.conversations.select(server_conversation)
+    assert shell.remote.current == ServerModel(entry.id, MODEL)
+
+    # Removed while bound: the next message is kept, nothing is sent, and the answer says why.
+    seen_log = len(llama_server.log_text())
+    pages.remove_selected()
+    type_and_send(qtbot, shell, "Still there?")
+    qtbot.waitUntil(lambda: last_answer(shell).complete, timeout=10_000)
+    assert "no longer one of your servers, so nothing was sent" in last_answer(shell).stats["error"]
+    assert shell.store.messages(server_conversation)[-2].text == "Still there?"
+    assert "processing task" not in llama_server.log_text()[seen_log:]
+    shell.conversations.select(local_conversation)
+    qtbot.waitUntil(lambda: shell.model.state == "loaded" and shell.remote.current is None, timeout=30_000)
+    shell.conversations.select(server_conversation)
+    assert "no longer one of your servers" in shell.window.notice.label.text() and shell.window.notice.isVisible()
