@@ -42,7 +42,8 @@ class BackendChoice:
         if not args.server:
             if args.api_key_env:
                 raise InputError("--api-key-env is for a server: use it with --server URL.")
-            return self.local(), local_spec()
+            spec = local_spec()  # a bad option fails before any engine is made
+            return self.local(), spec
         for flag, value in (("--mmproj", args.mmproj), ("--chat-template", args.chat_template)):
             if value is not None:
                 raise InputError(f"{flag} is for a local model file; a server chooses its own.")

@@ -139,8 +139,8 @@ class ServersController(QObject):
             return
         d.status_label.setText(self.tr("Testing %1…").replace("%1", e.base_url))
         d.test_button.setEnabled(False)
-        keys = self.store.keys
-        BackgroundJob(op=lambda: test_server(e, keys), success=lambda r: self._tested(e.id, r),
+        keys, typed = self.store.keys, d.key_edit.text().strip() or None  # a key typed, not saved yet, is tried
+        BackgroundJob(op=lambda: test_server(e, keys, api_key=typed), success=lambda r: self._tested(e.id, r),
                       failure=self._test_failed).start()
 
     def _tested(self, server_id: str, report: ServerReport) -> None:

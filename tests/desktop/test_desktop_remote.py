@@ -20,7 +20,13 @@ from visiondesk.core.model_binding import ServerModel
 from visiondesk.engine import StopReason
 
 from tests.desktop.conftest import open_shell
-from tests.remote.conftest import LlamaServer, llama_server, llama_server_binary  # noqa: F401
+from tests.remote.conftest import (  # noqa: F401
+    API_KEY,
+    LlamaServer,
+    llama_server,
+    llama_server_binary,
+    llama_server_keyed,
+)
 
 MODEL = "tiny-vision"
 
@@ -244,3 +250,23 @@ def test_conversations_switch_between_the_local_model_and_a_server_and_a_removed
     qtbot.waitUntil(lambda: shell.model.state == "loaded" and shell.remote.current is None, timeout=30_000)
     shell.conversations.select(server_conversation)
     assert "no longer one of your servers" in shell.window.notice.label.text() and shell.window.notice.isVisible()
+
+
+def test_a_servers_key_typed_on_the_page_is_tried_then_kept(qtbot, shell, llama_server_keyed: LlamaServer) -> None:  # noqa: F811
+    pages = shell.servers_controller
+    dialog = pages.open()
+    dialog.url_edit.setText(llama_server_keyed.url)
+    entry = pages.save()
+    assert entry is not None and not entry.has_key
+    for typed, expected in (("", "It needs an API key"), ("wrong-key", "Check the API key"),
+                            (API_KEY, "Reachable: llama-server, 1 model(s), on this computer")):
+        dialog.key_edit.setText(typed)
+        with qtbot.waitSignal(pages.tested, timeout=30_000):
+            qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+        assert expected in dialog.status_label.text()
+    assert not shell.servers.get(entry.id).has_key, "testing a typed key does not keep it"
+    assert pages.save() is not None and shell.servers.get(entry.id).has_key
+    assert dialog.key_edit.text() == ""
+    with qtbot.waitSignal(pages.tested, timeout=30_000):
+        pages.test()
+    assert dialog.status_label.text().startswith("Reachable"), "the kept key is used"
