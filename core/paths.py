@@ -41,8 +41,8 @@ class DataPaths:
     logs: Path  # the rotating log files
     translations: Path  # compiled translations (.qm) when the install folder is read-only
     presets: Path  # the user's own batch task presets (JSON), beside the built-in ones
-    servers: Path  # the remote servers the user added (JSON; their API keys are not in it)
-    server_keys: Path  # API keys, only where the system has no credential store (a file only the user can read)
+    servers: Path  # the remote servers the user added (servers.json)
+    server_keys: Path  # their API keys, only where the system has no credential store (readable by the user only)
     pixels: Path  # prepared pixels of attached images, by digest (a bounded cache: deleting it loses nothing)
 
     @classmethod

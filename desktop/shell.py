@@ -15,6 +15,7 @@ from visiondesk.core.export import export_json, export_markdown
 from visiondesk.core.paths import DataPaths
 from visiondesk.core.settings import SettingsRepository, resolve_language
 from visiondesk.core.store import ConversationStore
+from visiondesk.engine import Message
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.engine.remote import KeyStore, RemoteBackend, ServerStore
@@ -26,6 +27,7 @@ from .background import set_error_sink
 from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
 from .controllers.conversations import ConversationsController
+from .controllers.image_preview import ImagePreviewController
 from .controllers.model import ModelController
 from .controllers.model_menu import ModelMenuController
 from .controllers.remote_session import RemoteSessionController
@@ -34,6 +36,7 @@ from .controllers.settings import SettingsController
 from .controllers.transcript import TranscriptPresenter
 from .i18n import install_language
 from .theme import apply_theme
+from .views.image_preview import ImagePreviewView
 from .views.main_window import MainWindow
 from .views.remote_banner import RemoteBanner
 from .worker import EngineThread
@@ -80,6 +83,15 @@ class AppShell(QObject):
             lambda: self.model.load(first_run=False), self)
 
         self._wire_servers()
+        # "What the model sees": under the composer's thumbnails, planned on the engine thread.
+        preview_view = ImagePreviewView(w.composer)
+        w.composer.layout().insertWidget(2, preview_view)
+        self.image_preview = ImagePreviewController(preview_view, self.engine, self._history, self)
+        self.composer.images_changed.connect(
+            lambda sources: self.image_preview.set_images(sources, w.composer.edit.toPlainText().strip()))
+        w.composer.edit.textChanged.connect(
+            lambda: self.image_preview.set_text(w.composer.edit.toPlainText().strip()))
+
         self.conversations.open_requested.connect(self.chat.open_conversation)
         self.conversations.open_requested.connect(self.remote.bind_conversation)
         self.chat.conversation_created.connect(self.conversations.on_created)
@@ -136,6 +148,12 @@ class AppShell(QObject):
         self.window.notice.show()
 
     # -- window-level behaviour --------------------------------------------------------------------
+
+    def _history(self) -> list[Message]:
+        """The open conversation as the engine will read it (a new chat: the system prompt alone)."""
+        if self.chat.conversation_id is not None:
+            return self.chat.history(self.chat.conversation_id)
+        return [Message.system(self.settings.system_prompt)] if self.settings.system_prompt else []
 
     def _busy(self, busy: bool) -> None:
         self.window.stop_action.setEnabled(busy)

@@ -47,6 +47,7 @@ class EngineWorker(QObject):
     stage = Signal(int, str, int, int)  # request id, Stage value, image index, image total (0 if none)
     text = Signal(int, str)  # request id, new text
     finished = Signal(int, object)  # request id, Finished
+    planned = Signal(int, object)  # plan request id, PromptPlan or the VisionDeskError that prevented it
     stopped = Signal()
 
     def __init__(self, make_backend: BackendFactory) -> None:
@@ -124,6 +125,24 @@ class EngineWorker(QObject):
             return
         self._fail(request_id, pending, VisionDeskError("The answer ended without a result."))
 
+    @Slot(int, object)
+    def plan(self, request_id: int, messages: Sequence[Message]) -> None:
+        """What ``messages`` will take and how each image will be read (nothing is evaluated)."""
+        if self.stopping:
+            return
+        plan = getattr(self._get_engine(), "plan", None)  # only the local engine can measure images beforehand
+        if plan is None:
+            self.planned.emit(request_id, VisionDeskError(self.tr(
+                "This model runs on a server, which decides how it reads images: they are measured there.")))
+            return
+        try:
+            self.planned.emit(request_id, plan(list(messages)))
+        except VisionDeskError as exc:
+            self.planned.emit(request_id, exc)
+        except Exception as exc:
+            log.exception("unexpected error in plan request %d", request_id)
+            self.planned.emit(request_id, VisionDeskError(f"{type(exc).__name__}: {exc}"))
+
     def _fail(self, request_id: int, pending: list[str], exc: VisionDeskError) -> None:
         if pending:
             self.text.emit(request_id, "".join(pending))
@@ -155,6 +174,7 @@ class EngineThread(QObject):
 
     _load_requested = Signal(object)
     _chat_requested = Signal(int, object, object, object)
+    _plan_requested = Signal(int, object)
     _shutdown_requested = Signal()
 
     def __init__(self, make_backend: BackendFactory, parent: QObject | None = None) -> None:
@@ -166,6 +186,7 @@ class EngineThread(QObject):
         queued = Qt.ConnectionType.QueuedConnection
         self._load_requested.connect(self.worker.load, queued)
         self._chat_requested.connect(self.worker.chat, queued)
+        self._plan_requested.connect(self.worker.plan, queued)
         self._shutdown_requested.connect(self.worker.shutdown, queued)
         self._next_id = 0
         self._tokens: dict[int, CancelToken] = {}
@@ -182,6 +203,12 @@ class EngineThread(QObject):
         token = CancelToken()
         self._tokens[self._next_id] = token
         self._chat_requested.emit(self._next_id, tuple(messages), params, token)
+        return self._next_id
+
+    def plan(self, messages: Sequence[Message]) -> int:
+        """Ask what ``messages`` will take; returns the request id ``worker.planned`` answers with."""
+        self._next_id += 1
+        self._plan_requested.emit(self._next_id, tuple(messages))
         return self._next_id
 
     def cancel(self, request_id: int | None = None) -> None:

@@ -1132,4 +1132,12 @@
       <translation>此服务器上的模型</translation>
     </message>
   </context>
+  <context>
+    <name>EngineWorker</name>
+    <message>
+      <location filename="../worker.py" line="136" />
+      <source>This model runs on a server, which decides how it reads images: they are measured there.</source>
+      <translation>此模型运行在服务器上，由服务器决定如何读取图片：图片在那里计量。</translation>
+    </message>
+  </context>
 </TS>

@@ -1,10 +1,9 @@
 """API keys of the servers the user added: in the operating system's credential store, through ``keyring``.
 
 Where no credential store exists (a headless Linux without a Secret Service, a minimal container), keys
-go to a fallback file in the data directory that only the user can read (mode 0600, in a 0700 folder; the
-caller gives its path: core's ``DataPaths.server_keys``), and ``KeyStore.notice`` says so in words the
-Servers page and the command line show; the log says it once too. A store that exists but refuses (a
-locked keychain) is an error, never a silent fallback.
+go to a fallback file in the data directory that only the user can read (mode 0600, in a 0700 folder),
+and ``KeyStore.notice`` says so in words the Servers page and the command line show; the log says it
+once too. A store that exists but refuses (a locked keychain) is an error, never a silent fallback.
 """
 
 from __future__ import annotations
@@ -39,8 +38,8 @@ def has_credential_store(backend: KeyringBackend) -> bool:
 class KeyStore:
     """Keeps one API key per server id; never logs a key."""
 
-    def __init__(self, backend: KeyringBackend | None = None, *, fallback_path: Path) -> None:
-        """``backend``: the credential store (default: keyring's choice); ``fallback_path``: the private file."""
+    def __init__(self, fallback_path: Path, backend: KeyringBackend | None = None) -> None:
+        """``fallback_path``: the file keys go to where no credential store exists (the data directory's)."""
         self._backend = backend or keyring.get_keyring()
         self._fallback_path = fallback_path
         self._use_file = not has_credential_store(self._backend)

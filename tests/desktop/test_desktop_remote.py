@@ -112,10 +112,14 @@ def test_add_a_server_pick_its_model_chat_with_an_image_and_reopen_after_a_resta
     assert shell.banner.remote_label.isVisible()
     assert shell.banner.remote_label.text() == f"Remote: {host} — images you send leave this computer"
 
+    # "What the model sees" cannot be measured here: the server reads the images.
+    shell.composer.add_files(images[:1])
+    qtbot.waitUntil(lambda: "measured there" in shell.image_preview.view.context_label.text(), timeout=10_000)
+
     # The first message asks; "No" sends nothing and keeps the question.
     seen_log = len(llama_server.log_text())
     question = answer_next_question(QMessageBox.StandardButton.No)
-    type_and_send(qtbot, shell, "What is in this picture?", images[:1])
+    type_and_send(qtbot, shell, "What is in this picture?")
     qtbot.waitUntil(lambda: shell.chat.conversation_id is not None and last_answer(shell).complete, timeout=10_000)
     assert question and host in question[0] and "leave this computer" in question[0]
     refused = last_answer(shell)

@@ -12,7 +12,7 @@ import keyring.backends.null
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
-from visiondesk.cli.backends import server_store
+from visiondesk.core.paths import DataPaths
 from visiondesk.engine import InputError
 from visiondesk.engine.remote import (
     CredentialStoreError,
@@ -173,9 +173,9 @@ def test_a_damaged_server_list_is_kept_aside_not_lost(keys: KeyStore, tmp_path: 
     assert json.loads(path.read_text())["schema_version"] == 1
 
 
-def test_the_users_server_list_lives_in_the_data_directory(isolated_data_dir: Path) -> None:
-    store = server_store()  # the command line's and the app's: paths from core's DataPaths
+def test_the_users_server_list_lives_in_the_data_directory(isolated_data_dir: Path, keys: KeyStore) -> None:
+    paths = DataPaths.default()
+    store = ServerStore(keys, paths.servers)
     store.add("http://10.0.0.7:8000", name="lab")
     assert [e["name"] for e in json.loads((isolated_data_dir / "servers.json").read_text())["servers"]] == ["lab"]
-    assert server_store().find("10.0.0.7:8000") is not None
-    assert store.keys.fallback_path == isolated_data_dir / "server-keys.json"
+    assert ServerStore(keys, paths.servers).find("10.0.0.7:8000") is not None
