@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from visiondesk.cli import main
-from visiondesk.cli.backends import CommandContext
+from visiondesk.cli.backends import CommandContext, server_store
 from visiondesk.engine.remote import KeyStore, ServerStore
 
 from tests.remote.conftest import API_KEY, LlamaServer, free_port
@@ -143,3 +143,14 @@ def test_exit_codes_without_a_server_to_talk_to(context: CommandContext, capsys:
     assert main(["servers", "add", "http://10.0.0.9:8000", "--api-key-env", "VD_UNSET_VAR"], context) == 2
     assert "VD_UNSET_VAR: that environment variable is not set" in out_err(capsys)[1]
     assert main(["servers", "remove", "ghost"], context) == 2
+
+
+def test_by_default_the_commands_keep_servers_in_the_data_directory(isolated_data_dir: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["servers", "add", "http://10.0.0.7:8000", "--name", "lab"]) == 0
+    assert "(http://10.0.0.7:8000/v1, remote: 10.0.0.7:8000)" in out_err(capsys)[0]
+    saved = json.loads((isolated_data_dir / "servers.json").read_text())["servers"]
+    assert [(s["name"], s["base_url"]) for s in saved] == [("lab", "http://10.0.0.7:8000/v1")]
+    assert server_store().keys.fallback_path == isolated_data_dir / "server-keys.json"
+    assert main(["servers", "list"]) == 0
+    assert out_err(capsys)[0].startswith("lab\thttp://10.0.0.7:8000/v1\tno key\tremote: 10.0.0.7:8000")
