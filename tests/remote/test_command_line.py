@@ -75,9 +75,10 @@ def test_servers_add_list_test_use_remove(context: CommandContext, llama_server:
                                           capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["servers", "list"], context) == 0
     assert "No servers yet" in out_err(capsys)[0]
-    assert main(["servers", "add", llama_server.url, "--name", "lab"], context) == 0
+    assert main(["servers", "add", llama_server.url, "--name", "lab", "--test"], context) == 0
     out, _ = out_err(capsys)
     assert out.startswith("Added lab (http://127.0.0.1:") and "this computer" in out
+    assert "reachable, llama-server, 1 model(s)" in out, "--test tests it once added"
     assert main(["servers", "add", llama_server.url + "/v1/"], context) == 2
     assert "already one of your servers" in out_err(capsys)[1]
     assert main(["servers", "list"], context) == 0
