@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QListWidgetItem, QWidget
@@ -90,6 +91,8 @@ class ServersController(QObject):
         d.name_edit.setText(e.name if e else "")
         d.url_edit.setText(e.base_url if e else "")
         d.key_edit.clear()
+        d.ca_edit.setText((e.ca_bundle or "") if e else "")
+        d.newest_image_only_check.setChecked(e.newest_image_only if e else False)
         d.key_edit.setPlaceholderText(self.tr("a key is kept; type a new one to replace it") if e and e.has_key
                                       else self.tr("optional; kept in the system's credential store"))
         d.remove_button.setEnabled(e is not None)
@@ -111,13 +114,19 @@ class ServersController(QObject):
         d = self.dialog
         assert d is not None
         name, url, key = d.name_edit.text().strip(), d.url_edit.text().strip(), d.key_edit.text().strip()
+        ca = d.ca_edit.text().strip()
+        if ca and not Path(ca).expanduser().is_file():
+            d.status_label.setText(self.tr("The CA bundle %1 is not a file.").replace("%1", ca))
+            return None
+        options = {"ca_bundle": str(Path(ca).expanduser()) if ca else None,
+                   "newest_image_only": d.newest_image_only_check.isChecked()}
         e = self.selected
         try:
             if e is None:
-                e = self.store.add(url, name=name, api_key=key or None)
+                e = self.store.add(url, name=name, api_key=key or None, **options)
             else:
                 moved = {"base_url": url} if normalize_base_url(url) != e.base_url else {}  # a new address asks again
-                e = self.store.update(e.id, api_key=key or None, name=name or e.name, **moved)
+                e = self.store.update(e.id, api_key=key or None, name=name or e.name, **moved, **options)
         except VisionDeskError as exc:
             d.status_label.setText(str(exc))
             return None

@@ -1068,6 +1068,11 @@
       <source>server on this computer</source>
       <translation>本机上的服务器</translation>
     </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="119" />
+      <source>The CA bundle %1 is not a file.</source>
+      <translation>CA 证书包 %1 不是文件。</translation>
+    </message>
   </context>
   <context>
     <name>ServersDialog</name>
@@ -1130,6 +1135,21 @@
       <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="94" />
       <source>Models on this server</source>
       <translation>此服务器上的模型</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="96" />
+      <source>CA bundle</source>
+      <translation>CA 证书包</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="97" />
+      <source>optional: a .pem file of your organisation's certificate authority</source>
+      <translation>可选：你所在组织的证书颁发机构 .pem 文件</translation>
+    </message>
+    <message>
+      <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="99" />
+      <source>Send only the newest image (for servers that take one image per prompt, such as vLLM with Llama 3.2 Vision)</source>
+      <translation>只发送最新的图片（适用于每次只接受一张图片的服务器，例如运行 Llama 3.2 Vision 的 vLLM）</translation>
     </message>
   </context>
   <context>

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -37,11 +38,16 @@ class ServersDialog(QDialog):
         self.url_edit = QLineEdit(self)
         self.key_edit = QLineEdit(self)
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.ca_edit = QLineEdit(self)
+        self.newest_image_only_check = QCheckBox(self)
         self.form = QFormLayout()
         self.name_label, self.url_label, self.key_label = QLabel(self), QLabel(self), QLabel(self)
+        self.ca_label = QLabel(self)
         self.form.addRow(self.name_label, self.name_edit)
         self.form.addRow(self.url_label, self.url_edit)
         self.form.addRow(self.key_label, self.key_edit)
+        self.form.addRow(self.ca_label, self.ca_edit)
+        self.form.addRow("", self.newest_image_only_check)
         self.save_button = QPushButton(self)
         self.test_button = QPushButton(self)
         buttons = QHBoxLayout()
@@ -87,6 +93,11 @@ class ServersDialog(QDialog):
         self.name_edit.setPlaceholderText(self.tr("e.g. GPU server"))
         self.url_edit.setPlaceholderText("http://192.168.1.20:8000")
         self.key_edit.setPlaceholderText(self.tr("optional; kept in the system's credential store"))
+        self.ca_label.setText(self.tr("CA bundle"))
+        self.ca_edit.setPlaceholderText(self.tr("optional: a .pem file of your organisation's certificate authority"))
+        self.newest_image_only_check.setText(self.tr(
+            "Send only the newest image (for servers that take one image per prompt, such as vLLM with Llama 3.2 "
+            "Vision)"))
         self.save_button.setText(self.tr("Save"))
         self.test_button.setText(self.tr("Test"))
         self.use_button.setText(self.tr("Use this model"))

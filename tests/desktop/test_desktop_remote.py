@@ -167,7 +167,7 @@ def test_add_a_server_pick_its_model_chat_with_an_image_and_reopen_after_a_resta
         again.shutdown()
 
 
-def test_the_servers_page_refuses_a_bad_address_and_keeps_keys_out_of_the_list(qtbot, shell) -> None:
+def test_the_servers_page_refuses_a_bad_address_and_keeps_keys_out_of_the_list(qtbot, shell, tmp_path: Path) -> None:
     pages = shell.servers_controller
     dialog = pages.open()
     dialog.url_edit.setText("ftp://gpu/v1")
@@ -182,7 +182,16 @@ def test_the_servers_page_refuses_a_bad_address_and_keeps_keys_out_of_the_list(q
     assert dialog.key_edit.text() == "" and "a key is kept" in dialog.key_edit.placeholderText()
     assert shell.servers.keys.notice is None or dialog.key_notice.text() == shell.servers.keys.notice
     dialog.name_edit.setText("gpu box")
+    dialog.ca_edit.setText(str(tmp_path / "missing.pem"))
+    assert pages.save() is None and "missing.pem is not a file" in dialog.status_label.text()
+    (tmp_path / "lab-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    dialog.ca_edit.setText(str(tmp_path / "lab-ca.pem"))
+    dialog.newest_image_only_check.setChecked(True)
     assert pages.save() is not None and [e.name for e in shell.servers.list()] == ["gpu box"]
+    edited = shell.servers.get(entry.id)
+    assert edited.ca_bundle == str(tmp_path / "lab-ca.pem") and edited.newest_image_only and edited.has_key
+    assert edited.target("m").ca_bundle == tmp_path / "lab-ca.pem" and edited.target("m").newest_image_only
+    assert dialog.ca_edit.text() == str(tmp_path / "lab-ca.pem") and dialog.newest_image_only_check.isChecked()
     assert dialog.servers_list.item(0).text() == "gpu box (remote: 10.0.0.9:8000)"
     pages.remove_selected()
     assert shell.servers.list() == [] and shell.servers.keys.get(entry.id) is None
