@@ -1,4 +1,4 @@
-"""The ``visiondesk`` command: dispatches to the chat, doctor and model-manager commands, or starts the app.
+"""The ``visiondesk`` command: dispatches to its sub-commands (ask, chat, models, servers...) or starts the app.
 
 Qt-free like the rest of the core: the desktop app is another front end, started by its module name
 only when asked for, so the command line (and a frozen app's engine child) never loads Qt.
@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 
 from visiondesk import __version__
 
-from . import batch_command, chat_commands, doctor_command, models_commands, serve_command
+from . import batch_command, chat_commands, doctor_command, models_commands, serve_command, servers_command
+from .backend_choice import BackendChoice
 from .backends import CommandContext
 
 DESKTOP_APP = "visiondesk.desktop.app"
@@ -28,11 +29,12 @@ def build_parser(context: CommandContext | None = None) -> argparse.ArgumentPars
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     app = sub.add_parser("app", help="start the desktop app (the default)")
     app.set_defaults(func=_run_app)
-    chat_commands.register(sub, context.backend)
+    chat_commands.register(sub, BackendChoice(context.backend, context.servers, context.remote))
     doctor_command.register(sub, context.engine)
     models_commands.register(sub, context.models)
     batch_command.register(sub, context.backend)
     serve_command.register(sub, context.backend)
+    servers_command.register(sub, context.servers)
     return parser
 
 

@@ -20,9 +20,11 @@ from visiondesk.engine.errors import EngineCrashed, ImageError
 from visiondesk.engine.events import Finished, Stage, StageChanged, StopReason, TextDelta
 from visiondesk.engine.images import check_image_file
 from visiondesk.engine.llama import LoadResult
+from visiondesk.engine.remote import RemoteTarget
 from visiondesk.engine.requests import Message, ModelSpec, SamplingParams, physical_cores
 
-from .backends import BackendFactory
+from . import backend_choice
+from .backend_choice import BackendChoice
 from .dry_run import print_plan
 from .number_options import gpu_layers_option, number_option
 
@@ -31,7 +33,8 @@ _STAGE_TEXT = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encodi
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, type=Path, help="the model GGUF file")
+    p.add_argument("--model", required=True, help="the model GGUF file (with --server: the model's name there)")
+    backend_choice.add_options(p)
     p.add_argument("--mmproj", type=Path, help="the vision projector GGUF file (mmproj)")
     p.add_argument("--image", action="append", default=[], type=Path, help="an image (repeatable)")
     p.add_argument("--max-tokens", type=number_option(rules.MAX_TOKENS), default=defaults.MAX_TOKENS)
@@ -51,22 +54,22 @@ def _model_options(p: argparse.ArgumentParser) -> None:
                    help="tokens an image may take, where the model reads images at their own size (0: its own)")
 
 
-def register(sub: Any, make_backend: BackendFactory) -> None:
-    """Add ``ask`` and ``chat`` to the top-level parser; they answer with a backend from ``make_backend``."""
+def register(sub: Any, backends: BackendChoice) -> None:
+    """Add ``ask`` and ``chat`` to the top-level parser; they answer with a backend chosen from ``backends``."""
     ask = sub.add_parser("ask", help="ask one question (about images) and stream the answer")
     _model_options(ask)
     ask.add_argument("question")
     ask.add_argument("--dry-run", action="store_true", help="print what the model will see (tokens per image, "
                      "context use) and exit without answering")
-    ask.set_defaults(func=lambda args: run_ask(args, make_backend))
+    ask.set_defaults(func=lambda args: run_ask(args, backends))
     chat = sub.add_parser("chat", help="a conversation on the terminal (/image PATH, /reset)")
     _model_options(chat)
-    chat.set_defaults(func=lambda args: run_chat(args, make_backend))
+    chat.set_defaults(func=lambda args: run_chat(args, backends))
 
 
 def _spec(args: argparse.Namespace) -> ModelSpec:
     template = args.chat_template.read_text(encoding="utf-8") if args.chat_template else None
-    return ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
+    return ModelSpec(model=Path(args.model), mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
                      gpu_layers=args.gpu_layers, chat_template=template, image_max_tokens=args.image_max_tokens)
 
 
@@ -144,24 +147,25 @@ def _fail(exc: BaseException, err: TextIO, args: argparse.Namespace, info: Backe
     return 2 if isinstance(exc, InputError) else 1
 
 
-def _load(engine: Backend[ModelSpec], args: argparse.Namespace, err: TextIO) -> None:
+def _load(engine: Backend[Any], target: ModelSpec | RemoteTarget, args: argparse.Namespace, err: TextIO) -> None:
     err.write("[loading the model]\n")
-    result = engine.load(_spec(args))
+    result = engine.load(target)
     if not isinstance(result, LoadResult):
         err.write(f"[loaded: {result.model_name} on {result.runs_on}]\n")
     else:
         err.write(f"[loaded: {result.backend}, {result.gpu_layers} GPU layers"
                   f"{'; ' + result.fallback_reason if result.fallback_reason else ''}; threads {result.threads}/"
                   f"{result.threads_batch}, {result.threads_note}]\n")
-    if result.n_ctx and result.n_ctx != args.ctx:
+    if isinstance(target, ModelSpec) and result.n_ctx and result.n_ctx != args.ctx:  # a server sets its own
         err.write(f"[context: {args.ctx} tokens asked, {result.n_ctx} used: {_why_resized(args.ctx, result.n_ctx)}]\n")
 
 
-def run_ask(args: argparse.Namespace, make_backend: BackendFactory) -> int:
+def run_ask(args: argparse.Namespace, backends: BackendChoice) -> int:
     """One question, streamed."""
     try:
-        with closing(make_backend()) as engine:
-            _load(engine, args, sys.stderr)
+        backend, target = backends.open(args, lambda: _spec(args), sys.stderr)
+        with closing(backend) as engine:
+            _load(engine, target, args, sys.stderr)
             messages = [Message.system(args.system)] if args.system else []
             messages.append(Message.user(args.question, *args.image))
             if args.dry_run:
@@ -178,14 +182,15 @@ def run_ask(args: argparse.Namespace, make_backend: BackendFactory) -> int:
 CUT_MARKER = "[answer cut off]"  # ends an answer the engine's crash interrupted, in the history the model reads
 
 
-def run_chat(args: argparse.Namespace, make_backend: BackendFactory) -> int:
+def run_chat(args: argparse.Namespace, backends: BackendChoice) -> int:
     """Each stdin line is a user message; /image PATH attaches, /reset starts over."""
     history: list[Message] = [Message.system(args.system)] if args.system else []
     pending: list[Path] = list(args.image)
     status = 0
     try:
-        with closing(make_backend()) as engine:
-            _load(engine, args, sys.stderr)
+        backend, target = backends.open(args, lambda: _spec(args), sys.stderr)
+        with closing(backend) as engine:
+            _load(engine, target, args, sys.stderr)
             for raw in sys.stdin:
                 line = raw.rstrip("\n")
                 if line.startswith("/image "):

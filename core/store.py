@@ -149,6 +149,11 @@ class ConversationStore:
             raise NotFoundError(f"no conversation with id {id}")
         return conversation_from_row(row)
 
+    def set_conversation_model(self, id: int, model: str | None) -> None:
+        """Bind the conversation to a model (a local file's path, or a server's model: ``core.model_binding``)."""
+        with self._write() as conn:
+            conn.execute("UPDATE conversations SET model = ? WHERE id = ?", (model, id))
+
     def rename_conversation(self, id: int, title: str) -> None:
         """Set a title chosen by the user; ``auto_title`` will not overwrite it afterwards."""
         with self._write() as conn:

@@ -9,7 +9,8 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
 from visiondesk.core.export import export_json, export_markdown
 from visiondesk.core.paths import DataPaths
 from visiondesk.core.settings import SettingsRepository, resolve_language
@@ -17,9 +18,11 @@ from visiondesk.core.store import ConversationStore
 from visiondesk.engine import Message
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.pixel_cache import PixelCache
+from visiondesk.engine.remote import KeyStore, RemoteBackend, ServerStore
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import ModelRegistry
 
+from .backend_picker import BackendPicker
 from .background import set_error_sink
 from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
@@ -27,6 +30,9 @@ from .controllers.conversations import ConversationsController
 from .controllers.header import HeaderController, local_choices
 from .controllers.image_preview import ImagePreviewController
 from .controllers.model import ModelController
+from .controllers.model_menu import ModelMenuController
+from .controllers.remote_session import RemoteSessionController
+from .controllers.servers import ServersController
 from .controllers.settings import SettingsController
 from .controllers.transcript import TranscriptPresenter
 from .error_text import error_text
@@ -34,6 +40,7 @@ from .i18n import install_language
 from .theme import apply_theme
 from .views.image_preview import ImagePreviewView
 from .views.main_window import MainWindow
+from .views.remote_banner import RemoteBanner
 from .worker import EngineThread
 
 log = logging.getLogger(__name__)
@@ -59,7 +66,9 @@ class AppShell(QObject):
         apply_theme(app, self.settings.theme)
         self.store = ConversationStore(self.paths.conversations_db, self.paths.attachments)
         self.pixels = PixelCache(self.paths.pixels)
-        self.engine = EngineThread(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels))
+        self.servers = ServerStore(KeyStore(fallback_path=self.paths.server_keys), self.paths.servers)
+        self.engine = EngineThread(BackendPicker(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels),
+                                                 lambda: RemoteBackend(self.servers)))
         self.window = w = MainWindow()
         self.notice_error = self._show_error
         set_error_sink(self._show_error)
@@ -86,6 +95,7 @@ class AppShell(QObject):
             self.settings, self.repository, w, self.set_theme, self.set_language,
             lambda: self.model.load(first_run=False), self)
 
+        self._wire_servers()
         # "What the model sees": under the composer's thumbnails, planned on the engine thread.
         preview_view = ImagePreviewView(w.composer)
         w.composer.layout().insertWidget(2, preview_view)
@@ -97,6 +107,7 @@ class AppShell(QObject):
 
         self.conversations.open_requested.connect(self.chat.open_conversation)
         self.conversations.open_requested.connect(self._conversation_shown)
+        self.conversations.open_requested.connect(self.remote.bind_conversation)
         self.chat.conversation_created.connect(self.conversations.on_created)
         self.chat.busy_changed.connect(self._busy)
         w.files_dropped.connect(self.composer.add_files)
@@ -116,6 +127,40 @@ class AppShell(QObject):
         self.conversations.refresh()
         self.chat.open_conversation(None)
         self.model.start()
+
+    def _wire_servers(self) -> None:
+        """The Servers page (File menu), the Model menu, the banner beside the model's name, conversations' bindings."""
+        w = self.window
+        self.banner = RemoteBanner(w.chat_page)
+        w.chat_page.layout().insertWidget(0, self.banner)
+        self.servers_controller = ServersController(self.servers, lambda: self.window, self)
+        self.servers_action = QAction(w)
+        w.file_menu.insertAction(w.model_manager_action, self.servers_action)
+        self.servers_action.triggered.connect(self.servers_controller.open)
+        self.remote = RemoteSessionController(self.servers, self.store, self.model.load_target,
+                                              lambda: self.model.load(first_run=False),
+                                              lambda: self.settings.model_path, self.banner, self._notice, self)
+        self.servers_controller.model_chosen.connect(self.remote.use)
+        self.model_menu = QMenu(w)
+        w.menuBar().insertMenu(w.chat_menu.menuAction(), self.model_menu)
+        self.model_menu_controller = ModelMenuController(
+            self.model_menu, self.model.models.installed, self.servers, self.model.use_files, self.remote.use,
+            lambda: self.remote.current, self.servers_controller.model_text, self)
+        self.servers_controller.tested.connect(self.model_menu_controller.remember)
+        self.model.loaded.connect(self.remote.on_loaded)
+        self.engine.worker.load_failed.connect(self.remote.on_load_failed)
+        self.chat.before_answer = self.remote.before_answer
+        self._retranslate_servers()
+
+    def _retranslate_servers(self) -> None:
+        self.servers_action.setText(self.tr("Ser&vers…"))
+        self.model_menu.setTitle(self.tr("&Model"))
+        self.servers_controller.retranslate()
+
+    def _notice(self, text: str) -> None:
+        self.window.notice.label.setText(text)
+        self.window.notice.action_button.hide()
+        self.window.notice.show()
 
     # -- window-level behaviour --------------------------------------------------------------------
 
@@ -167,6 +212,7 @@ class AppShell(QObject):
         """Switch the UI language live."""
         self.language = install_language(language, self.paths.translations)
         self.window.retranslate()  # now; Qt's LanguageChange events follow for the other widgets
+        self._retranslate_servers()
         self.presenter.retranslate()
         self.conversations.refresh()
         self.header.refresh_choices()

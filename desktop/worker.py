@@ -1,8 +1,11 @@
 """The one long-lived worker that owns the backend, on its own QThread.
 
-The worker is handed a factory of its backend (the local llama.cpp engine, or another ``Backend``) and
-never constructs one itself. Every call into the worker is a queued signal, every result comes back as
-a queued signal: the UI thread never waits for the engine. Cancelling does not go through the queue
+The worker is handed a factory of its backends and never constructs one itself: given what is to be
+loaded (a ``ModelSpec``, a ``RemoteTarget``), the factory returns the backend for it; switching between
+backends closes the one left behind (a local model's memory, a server connection).
+
+Every call into the worker is a queued signal, every result comes back as a queued signal: the UI
+thread never waits for the engine. Cancelling does not go through the queue
 (the worker is busy in the stream then): the caller keeps the request's ``CancelToken`` and sets it
 from the UI thread. Shutdown is flag → cancel → close the backend (``Backend.close`` is safe from any
 thread: a running request ends at once) → queued ``shutdown`` → quit → wait.
@@ -33,7 +36,7 @@ log = logging.getLogger(__name__)
 
 TEXT_BATCH_S = 0.03  # coalesce fast tokens so the UI thread gets ~30 text signals a second at most
 
-BackendFactory = Callable[[], Backend[Any]]  # e.g. ``lambda: LocalEngine(log_dir=...)``
+BackendFactory = Callable[[object], Backend[Any]]  # target to load (None: none yet) -> its backend
 
 
 class EngineWorker(QObject):
@@ -56,16 +59,23 @@ class EngineWorker(QObject):
 
     def _get_engine(self) -> Backend[Any]:
         if self._engine is None:
-            self._engine = self._make_backend()
+            self._engine = self._make_backend(None)
         return self._engine
+
+    def _engine_for(self, target: object) -> Backend[Any]:
+        engine = self._make_backend(target)
+        if self._engine is not None and engine is not self._engine:
+            self.close_backend()  # the backend left behind lets go of its model or connection
+        self._engine = engine
+        return engine
 
     @Slot(object)
     def load(self, target: object) -> None:
-        """Load a model (a ``ModelSpec`` for the local engine), blocking here, never on the UI thread."""
+        """Load a model (a ``ModelSpec``, a ``RemoteTarget``), blocking here, never on the UI thread."""
         if self.stopping:
             return
         try:
-            result = self._get_engine().load(target)
+            result = self._engine_for(target).load(target)
         except VisionDeskError as exc:
             log.warning("model load failed: %s", exc)
             if not self.stopping:  # closed for shutdown: nobody is waiting for this load any more
@@ -123,8 +133,13 @@ class EngineWorker(QObject):
         """What ``messages`` will take and how each image will be read (nothing is evaluated)."""
         if self.stopping:
             return
+        plan = getattr(self._get_engine(), "plan", None)  # only the local engine can measure images beforehand
+        if plan is None:
+            self.planned.emit(request_id, VisionDeskError(self.tr(
+                "This model runs on a server, which decides how it reads images: they are measured there.")))
+            return
         try:
-            self.planned.emit(request_id, self._get_engine().plan(list(messages)))
+            self.planned.emit(request_id, plan(list(messages)))
         except VisionDeskError as exc:
             self.planned.emit(request_id, exc)
         except Exception as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,9 @@ class ChatController(QObject):
         self.presenter, self.composer = presenter, composer
         self.conversation_id: int | None = None
         self.active: ActiveAnswer | None = None
+        # Asked before each answer is requested: None goes on, a text says why nothing was sent (a remote
+        # server the user did not agree to send to); the shell sets it (controllers/remote_session.py).
+        self.before_answer: Callable[[int], str | None] = lambda _conversation_id: None
         self._repaint = QTimer(self)
         self._repaint.setInterval(REPAINT_MS)
         self._repaint.timeout.connect(self._flush)
@@ -145,6 +149,13 @@ class ChatController(QObject):
         if conversation_id == self.conversation_id:
             self.presenter.add(msg.id, "assistant", "", [])
             self.presenter.set_status(msg.id, self.tr("Waiting for the model…"), "stage")
+        refusal = self.before_answer(conversation_id)
+        if refusal is not None:  # the question stays; the answer says why it was not sent
+            self.store.update_message(msg.id, "", complete=True, stats={"error": refusal, "error_kind": "NotSent"})
+            if conversation_id == self.conversation_id:
+                self.presenter.set_status(msg.id, "")
+                self._show_outcome(self.store.get_message(msg.id))
+            return
         request_id = self.engine.chat(history, self.sampling())
         self.active = ActiveAnswer(request_id, msg.id, conversation_id, saved_at=time.monotonic())
         self._repaint.start()

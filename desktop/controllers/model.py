@@ -15,8 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog
 from visiondesk.core.settings import Settings, SettingsRepository, apply_preset
-from visiondesk.engine import ModelSpec
-from visiondesk.engine.backend import BackendInfo
+from visiondesk.engine import BackendInfo, ModelSpec
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.pairing import PairCheck, check_model_pair, find_mmproj_beside
 
@@ -52,7 +51,7 @@ class ModelController(QObject):
     loaded = Signal(object)  # LoadResult (a BackendInfo)
     state_changed = Signal(str)  # "none", "checking", "loading", "loaded", "failed"
 
-    def __init__(self, engine_worker: QObject, load: Callable[[ModelSpec], None], settings: Settings,
+    def __init__(self, engine_worker: QObject, load: Callable[[object], None], settings: Settings,
                  repository: SettingsRepository, first_run: FirstRunView,
                  show_chat: Callable[[bool], None], show_stage: Callable[[str], None], models: ModelManager,
                  parent: QObject | None = None, show_notice: Callable[[str], None] | None = None) -> None:
@@ -109,6 +108,14 @@ class ModelController(QObject):
             self._load(spec_from_settings(spec_settings))
         except ValueError as exc:  # e.g. a bad GPU layer count
             self._on_failed(exc)
+
+    def load_target(self, target: object, label: str) -> None:
+        """Load another kind of target (a model on a server: ``RemoteTarget``) the same way, named ``label``."""
+        self.first_run.set_error("")
+        self._show_chat(self.result is not None)
+        self._show_stage(self.tr("Connecting to %1…").replace("%1", label))
+        self._set_state("loading")
+        self._load(target)
 
     def use_files(self, model: Path, mmproj: Path | None) -> None:
         """Try ``model`` (with ``mmproj``, or the projector found beside it); it is saved once it has loaded."""

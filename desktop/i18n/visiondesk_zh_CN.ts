@@ -1,1312 +1,1531 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
-<context>
-    <name>AppShell</name>
-    <message>
-        <location filename="../shell.py" line="73" />
-        <source>Open GGUF files…</source>
-        <translation>打开 GGUF 文件…</translation>
-    </message>
-    <message>
-        <location filename="../shell.py" line="74" />
-        <source>Manage models…</source>
-        <translation>管理模型…</translation>
-    </message>
-    <message>
-        <location filename="../shell.py" line="160" />
-        <source>You</source>
-        <translation>你</translation>
-    </message>
-    <message>
-        <location filename="../shell.py" line="160" />
-        <source>Assistant</source>
-        <translation>助手</translation>
-    </message>
-    <message>
-        <location filename="../shell.py" line="160" />
-        <source>System</source>
-        <translation>系统</translation>
-    </message>
-    <message>
-        <location filename="../shell.py" line="161" />
-        <source>Model: %1</source>
-        <translation>模型：%1</translation>
-    </message>
-    <message>
-        <location filename="../shell.py" line="161" />
-        <source>(incomplete answer)</source>
-        <translation>（回答不完整）</translation>
-    </message>
-    <message>
-        <location filename="../shell.py" line="162" />
-        <source>Conversation %1</source>
-        <translation>对话 %1</translation>
-    </message>
-    <message>
-        <location filename="../shell.py" line="175" />
-        <source>Export as Markdown into a folder</source>
-        <translation>导出为 Markdown（选择文件夹）</translation>
-    </message>
-    <message>
-        <location filename="../shell.py" line="184" />
-        <source>Export as JSON</source>
-        <translation>导出为 JSON</translation>
-    </message>
-    <message>
-        <location filename="../shell.py" line="193" />
-        <source>Exported to %1</source>
-        <translation>已导出到 %1</translation>
-    </message>
-</context>
-<context>
-    <name>ChatController</name>
-    <message>
-        <location filename="../controllers/chat.py" line="107" />
-        <source>Incomplete: VisionDesk closed while this answer was being written.</source>
-        <translation>未完成：生成此回答时 VisionDesk 已关闭。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/chat.py" line="111" />
-        <source>Stopped.</source>
-        <translation>已停止。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/chat.py" line="123" />
-        <source>Images</source>
-        <translation>图片</translation>
-    </message>
-    <message>
-        <location filename="../controllers/chat.py" line="154" />
-        <source>Waiting for the model…</source>
-        <translation>正在等待模型…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/chat.py" line="207" />
-        <source>Loading the model…</source>
-        <translation>正在加载模型…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/chat.py" line="208" />
-        <source>Looking at image %1 of %2…</source>
-        <translation>正在查看第 %1 张图片（共 %2 张）…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/chat.py" line="209" />
-        <source>Looking at the image…</source>
-        <translation>正在查看图片…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/chat.py" line="210" />
-        <source>Reading…</source>
-        <translation>正在阅读…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/chat.py" line="211" />
-        <source>Writing…</source>
-        <translation>正在书写…</translation>
-    </message>
-</context>
-<context>
-    <name>ComposerController</name>
-    <message>
-        <location filename="../controllers/composer.py" line="111" />
-        <source>Remove %1</source>
-        <translation>移除 %1</translation>
-    </message>
-    <message>
-        <location filename="../controllers/composer.py" line="131" />
-        <source>Attach images</source>
-        <translation>附加图片</translation>
-    </message>
-</context>
-<context>
-    <name>ConversationsController</name>
-    <message>
-        <location filename="../controllers/conversations.py" line="66" />
-        <source>Today</source>
-        <translation>今天</translation>
-    </message>
-    <message>
-        <location filename="../controllers/conversations.py" line="66" />
-        <source>Yesterday</source>
-        <translation>昨天</translation>
-    </message>
-    <message>
-        <location filename="../controllers/conversations.py" line="67" />
-        <source>Earlier this week</source>
-        <translation>本周早些时候</translation>
-    </message>
-    <message>
-        <location filename="../controllers/conversations.py" line="67" />
-        <source>Older</source>
-        <translation>更早</translation>
-    </message>
-    <message>
-        <location filename="../controllers/conversations.py" line="71" />
-        <source>New chat</source>
-        <translation>新对话</translation>
-    </message>
-    <message>
-        <location filename="../controllers/conversations.py" line="130" />
-        <source>Conversation deleted.</source>
-        <translation>对话已删除。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/conversations.py" line="131" />
-        <source>Undo</source>
-        <translation>撤销</translation>
-    </message>
-    <message>
-        <location filename="../controllers/conversations.py" line="132" />
-        <source>Undo delete</source>
-        <translation>撤销删除</translation>
-    </message>
-    <message>
-        <location filename="../controllers/conversations.py" line="164" />
-        <source>Rename</source>
-        <translation>重命名</translation>
-    </message>
-    <message>
-        <location filename="../controllers/conversations.py" line="165" />
-        <source>Delete</source>
-        <translation>删除</translation>
-    </message>
-</context>
-<context>
-    <name>DownloadQueue</name>
-    <message>
-        <location filename="../controllers/download_queue.py" line="113" />
-        <source>Checking…</source>
-        <translation>正在检查…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="64" />
-        <source>Looking up the files…</source>
-        <translation>正在查找文件…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="82" />
-        <location filename="../controllers/download_queue.py" line="113" />
-        <source>Waiting</source>
-        <translation>等待中</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="114" />
-        <source>Downloading</source>
-        <translation>正在下载</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="114" />
-        <source>Paused</source>
-        <translation>已暂停</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="115" />
-        <source>Verifying…</source>
-        <translation>正在校验…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="115" />
-        <source>Installed</source>
-        <translation>已安装</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="116" />
-        <source>Failed</source>
-        <translation>失败</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="116" />
-        <source>Cancelled</source>
-        <translation>已取消</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="122" />
-        <source>%1 of %2</source>
-        <translation>%1 / %2</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="125" />
-        <source>%1/s</source>
-        <translation>%1/秒</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="127" />
-        <source>%1 left</source>
-        <translation>剩余 %1</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="136" />
-        <source>Cancelled; the partial files were deleted.</source>
-        <translation>已取消；未下载完的文件已删除。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/download_queue.py" line="141" />
-        <source>Installed as %1.</source>
-        <translation>已安装为 %1。</translation>
-    </message>
-</context>
-<context>
-    <name>DownloadRow</name>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="89" />
-        <source>Pause</source>
-        <translation>暂停</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="89" />
-        <source>Resume</source>
-        <translation>继续</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="90" />
-        <source>Cancel</source>
-        <translation>取消</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="93" />
-        <source>Download progress of %1</source>
-        <translation>%1 的下载进度</translation>
-    </message>
-</context>
-<context>
-    <name>EngineErrors</name>
-    <message>
-        <location filename="../error_text.py" line="26" />
-        <source>The file %1 does not exist. Check the path, or download it again from the model manager.</source>
-        <translation>文件 %1 不存在。请检查路径，或在模型管理器中重新下载。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="29" />
-        <source>%1 is not a GGUF file: choose the .gguf file itself.</source>
-        <translation>%1 不是 GGUF 文件：请选择 .gguf 文件本身。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="30" />
-        <source>%1 is not a GGUF file. VisionDesk needs .gguf model files.</source>
-        <translation>%1 不是 GGUF 文件。VisionDesk 需要 .gguf 模型文件。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="31" />
-        <source>%1 is truncated or damaged. The download probably stopped early: delete it and download it again.</source>
-        <translation>%1 不完整或已损坏，可能是下载中途停止了：请删除后重新下载。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="34" />
-        <source>%1 uses the architecture '%2', which this version of VisionDesk does not support. Choose another model.</source>
-        <translation>%1 使用的架构“%2”不受此版本 VisionDesk 支持。请选择其他模型。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="37" />
-        <source>%1 is not the right kind of file here: pass the model as the model and the file whose name contains 'mmproj' as the projector.</source>
-        <translation>%1 放错了位置：模型文件应作为模型，名称中含“mmproj”的文件应作为投影器。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="40" />
-        <source>The projector %1 does not belong to the model %2. Use the mmproj file published with this model.</source>
-        <translation>投影器 %1 与模型 %2 不匹配。请使用随该模型发布的 mmproj 文件。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="43" />
-        <source>%1 was loaded without a vision projector, so it cannot see images. Load it together with its mmproj file, or remove the images from the message.</source>
-        <translation>%1 加载时没有视觉投影器，因此无法识别图片。请与其 mmproj 文件一起加载，或从消息中移除图片。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="46" />
-        <source>The conversation is %1 tokens long, but the context holds %2. Start a new chat, or raise the context size in the settings.</source>
-        <translation>对话长度为 %1 个 token，但上下文只能容纳 %2 个。请开始新对话，或在设置中增大上下文长度。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="49" />
-        <source>%1 has no chat template (it may be a base model). Use an instruction-tuned model.</source>
-        <translation>%1 没有对话模板（可能是基础模型）。请使用指令微调的模型。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="51" />
-        <source>The model process stopped unexpectedly. The model file may be damaged or memory ran out. Your conversation is kept; the next message restarts the model.</source>
-        <translation>模型进程意外停止，可能是模型文件损坏或内存不足。对话已保留；发送下一条消息时会重新启动模型。</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="54" />
-        <source>Cannot use the image %1: %2</source>
-        <translation>无法使用图片 %1：%2</translation>
-    </message>
-    <message>
-        <location filename="../error_text.py" line="70" />
-        <source>The model</source>
-        <translation>该模型</translation>
-    </message>
-</context>
-<context>
-    <name>HeaderController</name>
-    <message>
-        <location filename="../controllers/header.py" line="113" />
-        <source>No model</source>
-        <translation>没有模型</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="121" />
-        <source>Choose a model</source>
-        <translation>选择模型</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="147" />
-        <source>Loading…</source>
-        <translation>加载中…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="151" />
-        <source>No model loaded</source>
-        <translation>未加载模型</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="156" />
-        <source>Sees images</source>
-        <translation>可识别图片</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="157" />
-        <source>This model can answer questions about images.</source>
-        <translation>此模型可以回答关于图片的问题。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="159" />
-        <source>Text only</source>
-        <translation>仅文本</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="160" />
-        <source>This model cannot see images: it has no vision projector (mmproj).</source>
-        <translation>此模型无法识别图片：它没有视觉投影器（mmproj）。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="163" />
-        <source>Remote: %1</source>
-        <translation>远程：%1</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="165" />
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="167" />
-        <source>GPU (%1)</source>
-        <translation>GPU（%1）</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="169" />
-        <source>Where the model runs</source>
-        <translation>模型运行的位置</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="204" />
-        <source>%1 / %2 tokens</source>
-        <translation>%1 / %2 个 token</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="207" />
-        <source>Context used: %1%</source>
-        <translation>已用上下文：%1%</translation>
-    </message>
-    <message>
-        <location filename="../controllers/header.py" line="208" />
-        <source>Context used</source>
-        <translation>已用上下文</translation>
-    </message>
-</context>
-<context>
-    <name>MainWindow</name>
-    <message>
-        <location filename="../views/main_window.py" line="146" />
-        <source>&amp;File</source>
-        <translation>文件(&amp;F)</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="147" />
-        <source>&amp;Chat</source>
-        <translation>对话(&amp;C)</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="149" />
-        <source>&amp;New chat</source>
-        <translation>新对话(&amp;N)</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="150" />
-        <source>&amp;Open GGUF files…</source>
-        <translation>打开 GGUF 文件(&amp;O)…</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="151" />
-        <source>&amp;Models…</source>
-        <translation>模型(&amp;M)…</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="152" />
-        <source>Export as &amp;Markdown…</source>
-        <translation>导出为 Markdown(&amp;M)…</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="153" />
-        <source>Export as &amp;JSON…</source>
-        <translation>导出为 JSON(&amp;J)…</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="154" />
-        <source>&amp;Settings…</source>
-        <translation>设置(&amp;S)…</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="155" />
-        <source>&amp;Quit</source>
-        <translation>退出(&amp;Q)</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="156" />
-        <source>&amp;Stop</source>
-        <translation>停止(&amp;S)</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="157" />
-        <source>&amp;Regenerate</source>
-        <translation>重新生成(&amp;R)</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="158" />
-        <source>&amp;Find in conversations</source>
-        <translation>在对话中查找(&amp;F)</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="162" />
-        <location filename="../views/main_window.py" line="163" />
-        <source>New chat</source>
-        <translation>新对话</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="164" />
-        <source>New chat (Ctrl+N)</source>
-        <translation>新对话 (Ctrl+N)</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="165" />
-        <location filename="../views/main_window.py" line="166" />
-        <source>Search conversations</source>
-        <translation>搜索对话</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="167" />
-        <source>Conversations</source>
-        <translation>对话列表</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="169" />
-        <source>Ask about your images… (Enter sends, Shift+Enter for a new line)</source>
-        <translation>询问关于图片的问题…（Enter 发送，Shift+Enter 换行）</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="170" />
-        <source>Message</source>
-        <translation>消息</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="171" />
-        <location filename="../views/main_window.py" line="172" />
-        <source>Attach images</source>
-        <translation>附加图片</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="173" />
-        <location filename="../views/main_window.py" line="174" />
-        <source>Send</source>
-        <translation>发送</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="175" />
-        <location filename="../views/main_window.py" line="176" />
-        <source>Stop</source>
-        <translation>停止</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="177" />
-        <source>Stop (Esc)</source>
-        <translation>停止 (Esc)</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="178" />
-        <source>Editing your last message. Sending replaces it and the answer.</source>
-        <translation>正在编辑上一条消息。发送后将替换该消息及其回答。</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="179" />
-        <location filename="../views/main_window.py" line="180" />
-        <source>Cancel edit</source>
-        <translation>取消编辑</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="181" />
-        <source>Drop images here, paste them, or attach them, then ask a question.</source>
-        <translation>将图片拖到这里、粘贴或附加，然后提问。</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="183" />
-        <source>Conversation</source>
-        <translation>对话</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="185" />
-        <source>Welcome to VisionDesk</source>
-        <translation>欢迎使用 VisionDesk</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="187" />
-        <source>VisionDesk answers questions about your images with a vision-language model that runs entirely on this computer. To start, get a model or open GGUF files you already have (a model and, for images, its projector).</source>
-        <translation>VisionDesk 使用完全在本机运行的视觉语言模型回答关于图片的问题。开始前，请获取一个模型，或打开已有的 GGUF 文件（模型文件，以及用于图片的投影器文件）。</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="191" />
-        <source>Get a model…</source>
-        <translation>获取模型…</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="192" />
-        <source>Get a model</source>
-        <translation>获取模型</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="193" />
-        <source>Open GGUF files…</source>
-        <translation>打开 GGUF 文件…</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="194" />
-        <source>Open GGUF files</source>
-        <translation>打开 GGUF 文件</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="195" />
-        <location filename="../views/main_window.py" line="196" />
-        <source>Dismiss</source>
-        <translation>关闭提示</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="197" />
-        <source>Model</source>
-        <translation>模型</translation>
-    </message>
-    <message>
-        <location filename="../views/main_window.py" line="198" />
-        <source>The model that answers (click to switch)</source>
-        <translation>回答问题的模型（点击切换）</translation>
-    </message>
-</context>
-<context>
-    <name>ModelController</name>
-    <message>
-        <location filename="../controllers/model.py" line="96" />
-        <source>Loading %1…</source>
-        <translation>正在加载 %1…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model.py" line="115" />
-        <source>Checking %1…</source>
-        <translation>正在检查 %1…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model.py" line="134" />
-        <source>Open a GGUF model and, for images, its projector</source>
-        <translation>打开 GGUF 模型（如需识图，同时选择其投影器）</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model.py" line="144" />
-        <source>Pick the model file too, not only the projector.</source>
-        <translation>请同时选择模型文件，而不只是投影器。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model.py" line="166" />
-        <source>%1 cannot see images: it was opened without a vision projector (mmproj), and none that fits was found beside it. Text questions work; for images add its mmproj file (Open GGUF files… with both files, or the model manager).</source>
-        <translation>%1 无法识别图片：打开时没有视觉投影器（mmproj），同一文件夹中也没有找到匹配的投影器。文字提问可以正常使用；如需识别图片，请添加它的 mmproj 文件（用“打开 GGUF 文件…”同时选择两个文件，或使用模型管理器）。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model.py" line="177" />
-        <location filename="../controllers/model.py" line="189" />
-        <source>%1 could not be loaded, so %2 stays in use. %3</source>
-        <translation>无法加载 %1，继续使用 %2。%3</translation>
-    </message>
-</context>
-<context>
-    <name>ModelManagerController</name>
-    <message>
-        <location filename="../controllers/model_manager.py" line="76" />
-        <source>photos</source>
-        <translation>照片</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="76" />
-        <source>documents</source>
-        <translation>文档</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="76" />
-        <source>general</source>
-        <translation>通用</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="77" />
-        <source>charts</source>
-        <translation>图表</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="77" />
-        <source>text in images (OCR)</source>
-        <translation>图中文字（OCR）</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="78" />
-        <source>small laptops</source>
-        <translation>小型笔记本</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="83" />
-        <source>Fits on the GPU</source>
-        <translation>可完全在 GPU 上运行</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="83" />
-        <source>Partly on the GPU</source>
-        <translation>部分在 GPU 上运行</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="84" />
-        <source>CPU only</source>
-        <translation>仅 CPU</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="84" />
-        <source>Too big</source>
-        <translation>太大</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="116" />
-        <source>Good at anything</source>
-        <translation>全部用途</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="130" />
-        <source>Checking…</source>
-        <translation>正在检查…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="139" />
-        <source>Needs about %1 of memory; this machine has %2 of RAM and no usable GPU.</source>
-        <translation>约需 %1 内存；本机有 %2 内存，没有可用的 GPU。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="141" />
-        <source>Needs about %1 of memory; this machine has %2 of RAM and %3 free on the GPU.</source>
-        <translation>约需 %1 内存；本机有 %2 内存，GPU 可用 %3。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="204" />
-        <source>Type a repository as owner/name.</source>
-        <translation>请按“所有者/名称”格式输入仓库。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="245" />
-        <source>unknown</source>
-        <translation>未知</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="251" />
-        <source>Downloaded models use %1 of disk space.</source>
-        <translation>已下载的模型占用 %1 磁盘空间。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="282" />
-        <source>Verifying %1…</source>
-        <translation>正在校验 %1…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="286" />
-        <source>%1: all files match.</source>
-        <translation>%1：所有文件均完好。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="286" />
-        <source>%1 is damaged: %2</source>
-        <translation>%1 已损坏：%2</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="295" />
-        <source>Remove %1 and delete its files (%2)?</source>
-        <translation>移除 %1 并删除其文件（%2）？</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="296" />
-        <source>Remove %1 from the list? Its files (%2) stay where they are.</source>
-        <translation>从列表中移除 %1？其文件（%2）会保留在原处。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="298" />
-        <source>Remove model</source>
-        <translation>移除模型</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="310" />
-        <source>Removed %1; %2 freed.</source>
-        <translation>已移除 %1；释放了 %2。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="317" />
-        <source>Import a GGUF model and, optionally, its projector</source>
-        <translation>导入 GGUF 模型（可同时选择其投影器）</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="329" />
-        <source>Pick the model file too, not only the projector.</source>
-        <translation>请同时选择模型文件，而不只是投影器。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="331" />
-        <source>Importing %1…</source>
-        <translation>正在导入 %1…</translation>
-    </message>
-    <message>
-        <location filename="../controllers/model_manager.py" line="334" />
-        <source>Imported %1.</source>
-        <translation>已导入 %1。</translation>
-    </message>
-</context>
-<context>
-    <name>ModelManagerDialog</name>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="212" />
-        <source>Models</source>
-        <translation>模型</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="213" />
-        <source>&amp;Catalog</source>
-        <translation>模型目录(&amp;C)</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="213" />
-        <source>&amp;Downloads</source>
-        <translation>下载(&amp;D)</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="213" />
-        <source>&amp;Installed</source>
-        <translation>已安装(&amp;I)</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="215" />
-        <source>Model manager sections</source>
-        <translation>模型管理器分区</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="216" />
-        <location filename="../views/model_manager_dialog.py" line="217" />
-        <source>Search models</source>
-        <translation>搜索模型</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="218" />
-        <location filename="../views/model_manager_dialog.py" line="222" />
-        <source>Good at</source>
-        <translation>擅长</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="219" />
-        <source>&amp;Fits this machine</source>
-        <translation>适合本机(&amp;F)</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="220" />
-        <source>Show only models that fit this machine</source>
-        <translation>只显示适合本机的模型</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="222" />
-        <location filename="../views/model_manager_dialog.py" line="238" />
-        <source>Model</source>
-        <translation>模型</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="222" />
-        <source>Download size</source>
-        <translation>下载大小</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="222" />
-        <source>License</source>
-        <translation>许可证</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="223" />
-        <source>On this machine</source>
-        <translation>在本机上</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="224" />
-        <source>Catalog of vision models</source>
-        <translation>视觉模型目录</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="225" />
-        <source>About the selected model</source>
-        <translation>所选模型简介</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="226" />
-        <source>&amp;Quantization:</source>
-        <translation>量化(&amp;Q)：</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="227" />
-        <location filename="../views/model_manager_dialog.py" line="238" />
-        <source>Quantization</source>
-        <translation>量化</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="228" />
-        <source>Do&amp;wnload</source>
-        <translation>下载(&amp;W)</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="229" />
-        <source>Download the selected model</source>
-        <translation>下载所选模型</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="230" />
-        <source>Or a Hugging Face &amp;repository:</source>
-        <translation>或 Hugging Face 仓库(&amp;R)：</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="231" />
-        <source>owner/name</source>
-        <translation>所有者/名称</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="232" />
-        <source>Hugging Face repository</source>
-        <translation>Hugging Face 仓库</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="233" />
-        <source>Download from the &amp;Hub</source>
-        <translation>从 Hub 下载(&amp;H)</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="234" />
-        <source>Download from the Hugging Face repository</source>
-        <translation>从 Hugging Face 仓库下载</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="235" />
-        <source>Nothing is downloading. Pick a model in the catalog.</source>
-        <translation>当前没有下载。请在模型目录中选择一个模型。</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="236" />
-        <source>Download queue</source>
-        <translation>下载队列</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="238" />
-        <source>Size</source>
-        <translation>大小</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="238" />
-        <source>Source</source>
-        <translation>来源</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="238" />
-        <source>Verified</source>
-        <translation>校验时间</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="239" />
-        <source>Installed models</source>
-        <translation>已安装的模型</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="240" />
-        <source>&amp;Use this model</source>
-        <translation>使用此模型(&amp;U)</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="241" />
-        <source>Use this model</source>
-        <translation>使用此模型</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="242" />
-        <source>&amp;Verify again</source>
-        <translation>重新校验(&amp;V)</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="243" />
-        <source>Verify again</source>
-        <translation>重新校验</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="244" />
-        <source>&amp;Remove…</source>
-        <translation>移除(&amp;R)…</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="245" />
-        <source>Remove</source>
-        <translation>移除</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="246" />
-        <source>Import &amp;GGUF files…</source>
-        <translation>导入 GGUF 文件(&amp;G)…</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="247" />
-        <source>Import GGUF files</source>
-        <translation>导入 GGUF 文件</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="248" />
-        <source>Disk use</source>
-        <translation>磁盘占用</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="249" />
-        <location filename="../views/model_manager_dialog.py" line="250" />
-        <source>Status</source>
-        <translation>状态</translation>
-    </message>
-    <message>
-        <location filename="../views/model_manager_dialog.py" line="251" />
-        <location filename="../views/model_manager_dialog.py" line="252" />
-        <source>Close</source>
-        <translation>关闭</translation>
-    </message>
-</context>
-<context>
-    <name>SettingsController</name>
-    <message>
-        <location filename="../controllers/settings.py" line="121" />
-        <source>Choose a GGUF file</source>
-        <translation>选择 GGUF 文件</translation>
-    </message>
-</context>
-<context>
-    <name>SettingsDialog</name>
-    <message>
-        <location filename="../controllers/settings.py" line="73" />
-        <source>Temperature, top p, max tokens, context size and the system prompt can be remembered per model.</source>
-        <translation>温度、top p、最大 token 数、上下文长度和系统提示词可以按模型分别保存。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/settings.py" line="83" />
-        <source>No presets yet</source>
-        <translation>还没有预设</translation>
-    </message>
-    <message>
-        <location filename="../controllers/settings.py" line="141" />
-        <source>Choose a model first.</source>
-        <translation>请先选择模型。</translation>
-    </message>
-    <message>
-        <location filename="../controllers/settings.py" line="150" />
-        <source>Saved the preset “%1” for %2.</source>
-        <translation>已为 %2 保存预设“%1”。</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="167" />
-        <source>Settings</source>
-        <translation>设置</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="168" />
-        <location filename="../views/settings_dialog.py" line="169" />
-        <source>Search settings</source>
-        <translation>搜索设置</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="170" />
-        <source>No setting matches.</source>
-        <translation>没有匹配的设置。</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="172" />
-        <source>Model</source>
-        <translation>模型</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="172" />
-        <source>Answers</source>
-        <translation>回答</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="172" />
-        <source>Performance</source>
-        <translation>性能</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="172" />
-        <source>Appearance</source>
-        <translation>外观</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="174" />
-        <source>&amp;Model file</source>
-        <translation>模型文件(&amp;M)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="174" />
-        <source>&amp;Projector (mmproj)</source>
-        <translation>投影器 (mmproj)(&amp;P)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="174" />
-        <source>S&amp;ystem prompt</source>
-        <translation>系统提示词(&amp;Y)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="175" />
-        <source>&amp;Temperature</source>
-        <translation>温度(&amp;T)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="175" />
-        <source>Top &amp;p</source>
-        <translation>Top &amp;p</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="175" />
-        <source>Ma&amp;x tokens</source>
-        <translation>最大 token 数(&amp;X)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="176" />
-        <source>&amp;Context size</source>
-        <translation>上下文长度(&amp;C)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="176" />
-        <source>&amp;GPU layers</source>
-        <translation>GPU 层数(&amp;G)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="176" />
-        <source>T&amp;hreads</source>
-        <translation>线程数(&amp;H)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="177" />
-        <source>Th&amp;eme</source>
-        <translation>主题(&amp;E)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="177" />
-        <source>&amp;Language</source>
-        <translation>语言(&amp;L)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="181" />
-        <source>Higher is more varied, 0 always picks the likeliest word</source>
-        <translation>越高越多样，0 总是选择最可能的词</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="182" />
-        <source>Sample only from the likeliest words that together reach this share</source>
-        <translation>只从累计概率达到此比例的最可能的词中采样</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="183" />
-        <source>The longest answer, in tokens</source>
-        <translation>回答的最大长度（token）</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="184" />
-        <source>How much of the conversation the model reads, in tokens</source>
-        <translation>模型读取的对话长度（token）</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="185" />
-        <source>CPU threads for the model</source>
-        <translation>模型使用的 CPU 线程数</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="187" />
-        <source>Browse…</source>
-        <translation>浏览…</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="188" />
-        <source>Model file</source>
-        <translation>模型文件</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="189" />
-        <source>Browse for the model file</source>
-        <translation>浏览模型文件</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="190" />
-        <source>Projector file</source>
-        <translation>投影器文件</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="191" />
-        <source>Browse for the projector file</source>
-        <translation>浏览投影器文件</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="192" />
-        <source>None: text only</source>
-        <translation>无：仅文本</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="193" />
-        <location filename="../views/settings_dialog.py" line="205" />
-        <source>Automatic</source>
-        <translation>自动</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="194" />
-        <source>GPU offload mode</source>
-        <translation>GPU 卸载方式</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="195" />
-        <source>Number of GPU layers</source>
-        <translation>GPU 层数</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="196" />
-        <source>P&amp;resets</source>
-        <translation>预设(&amp;R)</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="197" />
-        <source>Presets</source>
-        <translation>预设</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="198" />
-        <source>Saved presets</source>
-        <translation>已保存的预设</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="199" />
-        <source>Choose a saved preset to fill in the answer settings</source>
-        <translation>选择一个已保存的预设来填入回答设置</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="200" />
-        <location filename="../views/settings_dialog.py" line="201" />
-        <source>Preset name</source>
-        <translation>预设名称</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="202" />
-        <source>Save preset</source>
-        <translation>保存预设</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="203" />
-        <location filename="../views/settings_dialog.py" line="204" />
-        <source>Save as preset for this model</source>
-        <translation>保存为此模型的预设</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="205" />
-        <source>Number of layers</source>
-        <translation>指定层数</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="206" />
-        <source>CPU only</source>
-        <translation>仅 CPU</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="207" />
-        <source>System</source>
-        <translation>跟随系统</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="207" />
-        <source>Light</source>
-        <translation>浅色</translation>
-    </message>
-    <message>
-        <location filename="../views/settings_dialog.py" line="207" />
-        <source>Dark</source>
-        <translation>深色</translation>
-    </message>
-</context>
-<context>
-    <name>StartupError</name>
-    <message>
-        <location filename="../app.py" line="70" />
-        <source>VisionDesk could not start: %1</source>
-        <translation>VisionDesk 无法启动：%1</translation>
-    </message>
-    <message>
-        <location filename="../app.py" line="75" />
-        <source>The log file in %1 has the details.</source>
-        <translation>详细信息见 %1 中的日志文件。</translation>
-    </message>
-</context>
-<context>
-    <name>TranscriptPresenter</name>
-    <message>
-        <location filename="../controllers/transcript.py" line="135" />
-        <location filename="../controllers/transcript.py" line="182" />
-        <location filename="../controllers/transcript.py" line="198" />
-        <source>Copy</source>
-        <translation>复制</translation>
-    </message>
-    <message>
-        <location filename="../controllers/transcript.py" line="155" />
-        <source>First token %1 ms</source>
-        <translation>首个 token %1 毫秒</translation>
-    </message>
-    <message>
-        <location filename="../controllers/transcript.py" line="157" />
-        <source>%1 tokens/s</source>
-        <translation>%1 token/秒</translation>
-    </message>
-    <message>
-        <location filename="../controllers/transcript.py" line="159" />
-        <source>%1 tokens</source>
-        <translation>%1 个 token</translation>
-    </message>
-    <message>
-        <location filename="../controllers/transcript.py" line="181" />
-        <source>You</source>
-        <translation>你</translation>
-    </message>
-    <message>
-        <location filename="../controllers/transcript.py" line="181" />
-        <source>Assistant</source>
-        <translation>助手</translation>
-    </message>
-    <message>
-        <location filename="../controllers/transcript.py" line="182" />
-        <source>Edit</source>
-        <translation>编辑</translation>
-    </message>
-    <message>
-        <location filename="../controllers/transcript.py" line="182" />
-        <source>Regenerate</source>
-        <translation>重新生成</translation>
-    </message>
-    <message>
-        <location filename="../controllers/transcript.py" line="194" />
-        <source>Copied ✓</source>
-        <translation>已复制 ✓</translation>
-    </message>
-</context>
+    <context>
+        <name>AppShell</name>
+        <message>
+            <location filename="../shell.py" line="73" />
+            <source>Open GGUF files…</source>
+            <translation>打开 GGUF 文件…</translation>
+        </message>
+        <message>
+            <location filename="../shell.py" line="74" />
+            <source>Manage models…</source>
+            <translation>管理模型…</translation>
+        </message>
+        <message>
+            <location filename="../shell.py" line="160" />
+            <source>You</source>
+            <translation>你</translation>
+        </message>
+        <message>
+            <location filename="../shell.py" line="160" />
+            <source>Assistant</source>
+            <translation>助手</translation>
+        </message>
+        <message>
+            <location filename="../shell.py" line="160" />
+            <source>System</source>
+            <translation>系统</translation>
+        </message>
+        <message>
+            <location filename="../shell.py" line="161" />
+            <source>Model: %1</source>
+            <translation>模型：%1</translation>
+        </message>
+        <message>
+            <location filename="../shell.py" line="161" />
+            <source>(incomplete answer)</source>
+            <translation>（回答不完整）</translation>
+        </message>
+        <message>
+            <location filename="../shell.py" line="162" />
+            <source>Conversation %1</source>
+            <translation>对话 %1</translation>
+        </message>
+        <message>
+            <location filename="../shell.py" line="175" />
+            <source>Export as Markdown into a folder</source>
+            <translation>导出为 Markdown（选择文件夹）</translation>
+        </message>
+        <message>
+            <location filename="../shell.py" line="184" />
+            <source>Export as JSON</source>
+            <translation>导出为 JSON</translation>
+        </message>
+        <message>
+            <location filename="../shell.py" line="193" />
+            <source>Exported to %1</source>
+            <translation>已导出到 %1</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/shell.py" line="129" />
+            <source>Ser&amp;vers…</source>
+            <translation>服务器(&amp;V)…</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/shell.py" line="130" />
+            <source>&amp;Model</source>
+            <translation>模型(&amp;M)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ChatController</name>
+        <message>
+            <location filename="../controllers/chat.py" line="107" />
+            <source>Incomplete: VisionDesk closed while this answer was being written.</source>
+            <translation>未完成：生成此回答时 VisionDesk 已关闭。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" line="111" />
+            <source>Stopped.</source>
+            <translation>已停止。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" line="123" />
+            <source>Images</source>
+            <translation>图片</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" line="154" />
+            <source>Waiting for the model…</source>
+            <translation>正在等待模型…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" line="207" />
+            <source>Loading the model…</source>
+            <translation>正在加载模型…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" line="208" />
+            <source>Looking at image %1 of %2…</source>
+            <translation>正在查看第 %1 张图片（共 %2 张）…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" line="209" />
+            <source>Looking at the image…</source>
+            <translation>正在查看图片…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" line="210" />
+            <source>Reading…</source>
+            <translation>正在阅读…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" line="211" />
+            <source>Writing…</source>
+            <translation>正在书写…</translation>
+        </message>
+    </context>
+    <context>
+        <name>ComposerController</name>
+        <message>
+            <location filename="../controllers/composer.py" line="111" />
+            <source>Remove %1</source>
+            <translation>移除 %1</translation>
+        </message>
+        <message>
+            <location filename="../controllers/composer.py" line="131" />
+            <source>Attach images</source>
+            <translation>附加图片</translation>
+        </message>
+    </context>
+    <context>
+        <name>ConversationsController</name>
+        <message>
+            <location filename="../controllers/conversations.py" line="66" />
+            <source>Today</source>
+            <translation>今天</translation>
+        </message>
+        <message>
+            <location filename="../controllers/conversations.py" line="66" />
+            <source>Yesterday</source>
+            <translation>昨天</translation>
+        </message>
+        <message>
+            <location filename="../controllers/conversations.py" line="67" />
+            <source>Earlier this week</source>
+            <translation>本周早些时候</translation>
+        </message>
+        <message>
+            <location filename="../controllers/conversations.py" line="67" />
+            <source>Older</source>
+            <translation>更早</translation>
+        </message>
+        <message>
+            <location filename="../controllers/conversations.py" line="71" />
+            <source>New chat</source>
+            <translation>新对话</translation>
+        </message>
+        <message>
+            <location filename="../controllers/conversations.py" line="130" />
+            <source>Conversation deleted.</source>
+            <translation>对话已删除。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/conversations.py" line="131" />
+            <source>Undo</source>
+            <translation>撤销</translation>
+        </message>
+        <message>
+            <location filename="../controllers/conversations.py" line="132" />
+            <source>Undo delete</source>
+            <translation>撤销删除</translation>
+        </message>
+        <message>
+            <location filename="../controllers/conversations.py" line="164" />
+            <source>Rename</source>
+            <translation>重命名</translation>
+        </message>
+        <message>
+            <location filename="../controllers/conversations.py" line="165" />
+            <source>Delete</source>
+            <translation>删除</translation>
+        </message>
+    </context>
+    <context>
+        <name>DownloadQueue</name>
+        <message>
+            <location filename="../controllers/download_queue.py" line="113" />
+            <source>Checking…</source>
+            <translation>正在检查…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="64" />
+            <source>Looking up the files…</source>
+            <translation>正在查找文件…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="82" />
+            <location filename="../controllers/download_queue.py" line="113" />
+            <source>Waiting</source>
+            <translation>等待中</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="114" />
+            <source>Downloading</source>
+            <translation>正在下载</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="114" />
+            <source>Paused</source>
+            <translation>已暂停</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="115" />
+            <source>Verifying…</source>
+            <translation>正在校验…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="115" />
+            <source>Installed</source>
+            <translation>已安装</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="116" />
+            <source>Failed</source>
+            <translation>失败</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="116" />
+            <source>Cancelled</source>
+            <translation>已取消</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="122" />
+            <source>%1 of %2</source>
+            <translation>%1 / %2</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="125" />
+            <source>%1/s</source>
+            <translation>%1/秒</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="127" />
+            <source>%1 left</source>
+            <translation>剩余 %1</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="136" />
+            <source>Cancelled; the partial files were deleted.</source>
+            <translation>已取消；未下载完的文件已删除。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/download_queue.py" line="141" />
+            <source>Installed as %1.</source>
+            <translation>已安装为 %1。</translation>
+        </message>
+    </context>
+    <context>
+        <name>DownloadRow</name>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="89" />
+            <source>Pause</source>
+            <translation>暂停</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="89" />
+            <source>Resume</source>
+            <translation>继续</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="90" />
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="93" />
+            <source>Download progress of %1</source>
+            <translation>%1 的下载进度</translation>
+        </message>
+    </context>
+    <context>
+        <name>EngineErrors</name>
+        <message>
+            <location filename="../error_text.py" line="26" />
+            <source>The file %1 does not exist. Check the path, or download it again from the model manager.</source>
+            <translation>文件 %1 不存在。请检查路径，或在模型管理器中重新下载。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="29" />
+            <source>%1 is not a GGUF file: choose the .gguf file itself.</source>
+            <translation>%1 不是 GGUF 文件：请选择 .gguf 文件本身。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="30" />
+            <source>%1 is not a GGUF file. VisionDesk needs .gguf model files.</source>
+            <translation>%1 不是 GGUF 文件。VisionDesk 需要 .gguf 模型文件。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="31" />
+            <source>%1 is truncated or damaged. The download probably stopped early: delete it and download it again.</source>
+            <translation>%1 不完整或已损坏，可能是下载中途停止了：请删除后重新下载。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="34" />
+            <source>%1 uses the architecture '%2', which this version of VisionDesk does not support. Choose another model.</source>
+            <translation>%1 使用的架构“%2”不受此版本 VisionDesk 支持。请选择其他模型。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="37" />
+            <source>%1 is not the right kind of file here: pass the model as the model and the file whose name contains 'mmproj' as the projector.</source>
+            <translation>%1 放错了位置：模型文件应作为模型，名称中含“mmproj”的文件应作为投影器。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="40" />
+            <source>The projector %1 does not belong to the model %2. Use the mmproj file published with this model.</source>
+            <translation>投影器 %1 与模型 %2 不匹配。请使用随该模型发布的 mmproj 文件。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="43" />
+            <source>%1 was loaded without a vision projector, so it cannot see images. Load it together with its mmproj file, or remove the images from the message.</source>
+            <translation>%1 加载时没有视觉投影器，因此无法识别图片。请与其 mmproj 文件一起加载，或从消息中移除图片。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="46" />
+            <source>The conversation is %1 tokens long, but the context holds %2. Start a new chat, or raise the context size in the settings.</source>
+            <translation>对话长度为 %1 个 token，但上下文只能容纳 %2 个。请开始新对话，或在设置中增大上下文长度。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="49" />
+            <source>%1 has no chat template (it may be a base model). Use an instruction-tuned model.</source>
+            <translation>%1 没有对话模板（可能是基础模型）。请使用指令微调的模型。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="51" />
+            <source>The model process stopped unexpectedly. The model file may be damaged or memory ran out. Your conversation is kept; the next message restarts the model.</source>
+            <translation>模型进程意外停止，可能是模型文件损坏或内存不足。对话已保留；发送下一条消息时会重新启动模型。</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="54" />
+            <source>Cannot use the image %1: %2</source>
+            <translation>无法使用图片 %1：%2</translation>
+        </message>
+        <message>
+            <location filename="../error_text.py" line="70" />
+            <source>The model</source>
+            <translation>该模型</translation>
+        </message>
+    </context>
+    <context>
+        <name>HeaderController</name>
+        <message>
+            <location filename="../controllers/header.py" line="113" />
+            <source>No model</source>
+            <translation>没有模型</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="121" />
+            <source>Choose a model</source>
+            <translation>选择模型</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="147" />
+            <source>Loading…</source>
+            <translation>加载中…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="151" />
+            <source>No model loaded</source>
+            <translation>未加载模型</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="156" />
+            <source>Sees images</source>
+            <translation>可识别图片</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="157" />
+            <source>This model can answer questions about images.</source>
+            <translation>此模型可以回答关于图片的问题。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="159" />
+            <source>Text only</source>
+            <translation>仅文本</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="160" />
+            <source>This model cannot see images: it has no vision projector (mmproj).</source>
+            <translation>此模型无法识别图片：它没有视觉投影器（mmproj）。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="163" />
+            <source>Remote: %1</source>
+            <translation>远程：%1</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="165" />
+            <source>CPU</source>
+            <translation>CPU</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="167" />
+            <source>GPU (%1)</source>
+            <translation>GPU（%1）</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="169" />
+            <source>Where the model runs</source>
+            <translation>模型运行的位置</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="204" />
+            <source>%1 / %2 tokens</source>
+            <translation>%1 / %2 个 token</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="207" />
+            <source>Context used: %1%</source>
+            <translation>已用上下文：%1%</translation>
+        </message>
+        <message>
+            <location filename="../controllers/header.py" line="208" />
+            <source>Context used</source>
+            <translation>已用上下文</translation>
+        </message>
+    </context>
+    <context>
+        <name>MainWindow</name>
+        <message>
+            <location filename="../views/main_window.py" line="146" />
+            <source>&amp;File</source>
+            <translation>文件(&amp;F)</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="147" />
+            <source>&amp;Chat</source>
+            <translation>对话(&amp;C)</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="149" />
+            <source>&amp;New chat</source>
+            <translation>新对话(&amp;N)</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="150" />
+            <source>&amp;Open GGUF files…</source>
+            <translation>打开 GGUF 文件(&amp;O)…</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="151" />
+            <source>&amp;Models…</source>
+            <translation>模型(&amp;M)…</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="152" />
+            <source>Export as &amp;Markdown…</source>
+            <translation>导出为 Markdown(&amp;M)…</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="153" />
+            <source>Export as &amp;JSON…</source>
+            <translation>导出为 JSON(&amp;J)…</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="154" />
+            <source>&amp;Settings…</source>
+            <translation>设置(&amp;S)…</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="155" />
+            <source>&amp;Quit</source>
+            <translation>退出(&amp;Q)</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="156" />
+            <source>&amp;Stop</source>
+            <translation>停止(&amp;S)</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="157" />
+            <source>&amp;Regenerate</source>
+            <translation>重新生成(&amp;R)</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="158" />
+            <source>&amp;Find in conversations</source>
+            <translation>在对话中查找(&amp;F)</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="162" />
+            <location filename="../views/main_window.py" line="163" />
+            <source>New chat</source>
+            <translation>新对话</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="164" />
+            <source>New chat (Ctrl+N)</source>
+            <translation>新对话 (Ctrl+N)</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="165" />
+            <location filename="../views/main_window.py" line="166" />
+            <source>Search conversations</source>
+            <translation>搜索对话</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="167" />
+            <source>Conversations</source>
+            <translation>对话列表</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="169" />
+            <source>Ask about your images… (Enter sends, Shift+Enter for a new line)</source>
+            <translation>询问关于图片的问题…（Enter 发送，Shift+Enter 换行）</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="170" />
+            <source>Message</source>
+            <translation>消息</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="171" />
+            <location filename="../views/main_window.py" line="172" />
+            <source>Attach images</source>
+            <translation>附加图片</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="173" />
+            <location filename="../views/main_window.py" line="174" />
+            <source>Send</source>
+            <translation>发送</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="175" />
+            <location filename="../views/main_window.py" line="176" />
+            <source>Stop</source>
+            <translation>停止</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="177" />
+            <source>Stop (Esc)</source>
+            <translation>停止 (Esc)</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="178" />
+            <source>Editing your last message. Sending replaces it and the answer.</source>
+            <translation>正在编辑上一条消息。发送后将替换该消息及其回答。</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="179" />
+            <location filename="../views/main_window.py" line="180" />
+            <source>Cancel edit</source>
+            <translation>取消编辑</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="181" />
+            <source>Drop images here, paste them, or attach them, then ask a question.</source>
+            <translation>将图片拖到这里、粘贴或附加，然后提问。</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="183" />
+            <source>Conversation</source>
+            <translation>对话</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="185" />
+            <source>Welcome to VisionDesk</source>
+            <translation>欢迎使用 VisionDesk</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="187" />
+            <source>VisionDesk answers questions about your images with a vision-language model that runs entirely on this computer. To start, get a model or open GGUF files you already have (a model and, for images, its projector).</source>
+            <translation>VisionDesk 使用完全在本机运行的视觉语言模型回答关于图片的问题。开始前，请获取一个模型，或打开已有的 GGUF 文件（模型文件，以及用于图片的投影器文件）。</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="191" />
+            <source>Get a model…</source>
+            <translation>获取模型…</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="192" />
+            <source>Get a model</source>
+            <translation>获取模型</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="193" />
+            <source>Open GGUF files…</source>
+            <translation>打开 GGUF 文件…</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="194" />
+            <source>Open GGUF files</source>
+            <translation>打开 GGUF 文件</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="195" />
+            <location filename="../views/main_window.py" line="196" />
+            <source>Dismiss</source>
+            <translation>关闭提示</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="197" />
+            <source>Model</source>
+            <translation>模型</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="198" />
+            <source>The model that answers (click to switch)</source>
+            <translation>回答问题的模型（点击切换）</translation>
+        </message>
+    </context>
+    <context>
+        <name>ModelController</name>
+        <message>
+            <location filename="../controllers/model.py" line="96" />
+            <source>Loading %1…</source>
+            <translation>正在加载 %1…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model.py" line="115" />
+            <source>Checking %1…</source>
+            <translation>正在检查 %1…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model.py" line="134" />
+            <source>Open a GGUF model and, for images, its projector</source>
+            <translation>打开 GGUF 模型（如需识图，同时选择其投影器）</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model.py" line="144" />
+            <source>Pick the model file too, not only the projector.</source>
+            <translation>请同时选择模型文件，而不只是投影器。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model.py" line="166" />
+            <source>%1 cannot see images: it was opened without a vision projector (mmproj), and none that fits was found beside it. Text questions work; for images add its mmproj file (Open GGUF files… with both files, or the model manager).</source>
+            <translation>%1 无法识别图片：打开时没有视觉投影器（mmproj），同一文件夹中也没有找到匹配的投影器。文字提问可以正常使用；如需识别图片，请添加它的 mmproj 文件（用“打开 GGUF 文件…”同时选择两个文件，或使用模型管理器）。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model.py" line="177" />
+            <location filename="../controllers/model.py" line="189" />
+            <source>%1 could not be loaded, so %2 stays in use. %3</source>
+            <translation>无法加载 %1，继续使用 %2。%3</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/model.py" line="86" />
+            <source>Connecting to %1…</source>
+            <translation>正在连接 %1…</translation>
+        </message>
+    </context>
+    <context>
+        <name>ModelManagerController</name>
+        <message>
+            <location filename="../controllers/model_manager.py" line="76" />
+            <source>photos</source>
+            <translation>照片</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="76" />
+            <source>documents</source>
+            <translation>文档</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="76" />
+            <source>general</source>
+            <translation>通用</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="77" />
+            <source>charts</source>
+            <translation>图表</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="77" />
+            <source>text in images (OCR)</source>
+            <translation>图中文字（OCR）</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="78" />
+            <source>small laptops</source>
+            <translation>小型笔记本</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="83" />
+            <source>Fits on the GPU</source>
+            <translation>可完全在 GPU 上运行</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="83" />
+            <source>Partly on the GPU</source>
+            <translation>部分在 GPU 上运行</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="84" />
+            <source>CPU only</source>
+            <translation>仅 CPU</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="84" />
+            <source>Too big</source>
+            <translation>太大</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="116" />
+            <source>Good at anything</source>
+            <translation>全部用途</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="130" />
+            <source>Checking…</source>
+            <translation>正在检查…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="139" />
+            <source>Needs about %1 of memory; this machine has %2 of RAM and no usable GPU.</source>
+            <translation>约需 %1 内存；本机有 %2 内存，没有可用的 GPU。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="141" />
+            <source>Needs about %1 of memory; this machine has %2 of RAM and %3 free on the GPU.</source>
+            <translation>约需 %1 内存；本机有 %2 内存，GPU 可用 %3。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="204" />
+            <source>Type a repository as owner/name.</source>
+            <translation>请按“所有者/名称”格式输入仓库。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="245" />
+            <source>unknown</source>
+            <translation>未知</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="251" />
+            <source>Downloaded models use %1 of disk space.</source>
+            <translation>已下载的模型占用 %1 磁盘空间。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="282" />
+            <source>Verifying %1…</source>
+            <translation>正在校验 %1…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="286" />
+            <source>%1: all files match.</source>
+            <translation>%1：所有文件均完好。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="286" />
+            <source>%1 is damaged: %2</source>
+            <translation>%1 已损坏：%2</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="295" />
+            <source>Remove %1 and delete its files (%2)?</source>
+            <translation>移除 %1 并删除其文件（%2）？</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="296" />
+            <source>Remove %1 from the list? Its files (%2) stay where they are.</source>
+            <translation>从列表中移除 %1？其文件（%2）会保留在原处。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="298" />
+            <source>Remove model</source>
+            <translation>移除模型</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="310" />
+            <source>Removed %1; %2 freed.</source>
+            <translation>已移除 %1；释放了 %2。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="317" />
+            <source>Import a GGUF model and, optionally, its projector</source>
+            <translation>导入 GGUF 模型（可同时选择其投影器）</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="329" />
+            <source>Pick the model file too, not only the projector.</source>
+            <translation>请同时选择模型文件，而不只是投影器。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="331" />
+            <source>Importing %1…</source>
+            <translation>正在导入 %1…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/model_manager.py" line="334" />
+            <source>Imported %1.</source>
+            <translation>已导入 %1。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ModelManagerDialog</name>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="212" />
+            <source>Models</source>
+            <translation>模型</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="213" />
+            <source>&amp;Catalog</source>
+            <translation>模型目录(&amp;C)</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="213" />
+            <source>&amp;Downloads</source>
+            <translation>下载(&amp;D)</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="213" />
+            <source>&amp;Installed</source>
+            <translation>已安装(&amp;I)</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="215" />
+            <source>Model manager sections</source>
+            <translation>模型管理器分区</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="216" />
+            <location filename="../views/model_manager_dialog.py" line="217" />
+            <source>Search models</source>
+            <translation>搜索模型</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="218" />
+            <location filename="../views/model_manager_dialog.py" line="222" />
+            <source>Good at</source>
+            <translation>擅长</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="219" />
+            <source>&amp;Fits this machine</source>
+            <translation>适合本机(&amp;F)</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="220" />
+            <source>Show only models that fit this machine</source>
+            <translation>只显示适合本机的模型</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="222" />
+            <location filename="../views/model_manager_dialog.py" line="238" />
+            <source>Model</source>
+            <translation>模型</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="222" />
+            <source>Download size</source>
+            <translation>下载大小</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="222" />
+            <source>License</source>
+            <translation>许可证</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="223" />
+            <source>On this machine</source>
+            <translation>在本机上</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="224" />
+            <source>Catalog of vision models</source>
+            <translation>视觉模型目录</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="225" />
+            <source>About the selected model</source>
+            <translation>所选模型简介</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="226" />
+            <source>&amp;Quantization:</source>
+            <translation>量化(&amp;Q)：</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="227" />
+            <location filename="../views/model_manager_dialog.py" line="238" />
+            <source>Quantization</source>
+            <translation>量化</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="228" />
+            <source>Do&amp;wnload</source>
+            <translation>下载(&amp;W)</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="229" />
+            <source>Download the selected model</source>
+            <translation>下载所选模型</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="230" />
+            <source>Or a Hugging Face &amp;repository:</source>
+            <translation>或 Hugging Face 仓库(&amp;R)：</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="231" />
+            <source>owner/name</source>
+            <translation>所有者/名称</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="232" />
+            <source>Hugging Face repository</source>
+            <translation>Hugging Face 仓库</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="233" />
+            <source>Download from the &amp;Hub</source>
+            <translation>从 Hub 下载(&amp;H)</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="234" />
+            <source>Download from the Hugging Face repository</source>
+            <translation>从 Hugging Face 仓库下载</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="235" />
+            <source>Nothing is downloading. Pick a model in the catalog.</source>
+            <translation>当前没有下载。请在模型目录中选择一个模型。</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="236" />
+            <source>Download queue</source>
+            <translation>下载队列</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="238" />
+            <source>Size</source>
+            <translation>大小</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="238" />
+            <source>Source</source>
+            <translation>来源</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="238" />
+            <source>Verified</source>
+            <translation>校验时间</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="239" />
+            <source>Installed models</source>
+            <translation>已安装的模型</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="240" />
+            <source>&amp;Use this model</source>
+            <translation>使用此模型(&amp;U)</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="241" />
+            <source>Use this model</source>
+            <translation>使用此模型</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="242" />
+            <source>&amp;Verify again</source>
+            <translation>重新校验(&amp;V)</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="243" />
+            <source>Verify again</source>
+            <translation>重新校验</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="244" />
+            <source>&amp;Remove…</source>
+            <translation>移除(&amp;R)…</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="245" />
+            <source>Remove</source>
+            <translation>移除</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="246" />
+            <source>Import &amp;GGUF files…</source>
+            <translation>导入 GGUF 文件(&amp;G)…</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="247" />
+            <source>Import GGUF files</source>
+            <translation>导入 GGUF 文件</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="248" />
+            <source>Disk use</source>
+            <translation>磁盘占用</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="249" />
+            <location filename="../views/model_manager_dialog.py" line="250" />
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <location filename="../views/model_manager_dialog.py" line="251" />
+            <location filename="../views/model_manager_dialog.py" line="252" />
+            <source>Close</source>
+            <translation>关闭</translation>
+        </message>
+    </context>
+    <context>
+        <name>SettingsController</name>
+        <message>
+            <location filename="../controllers/settings.py" line="121" />
+            <source>Choose a GGUF file</source>
+            <translation>选择 GGUF 文件</translation>
+        </message>
+    </context>
+    <context>
+        <name>SettingsDialog</name>
+        <message>
+            <location filename="../controllers/settings.py" line="73" />
+            <source>Temperature, top p, max tokens, context size and the system prompt can be remembered per model.</source>
+            <translation>温度、top p、最大 token 数、上下文长度和系统提示词可以按模型分别保存。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/settings.py" line="83" />
+            <source>No presets yet</source>
+            <translation>还没有预设</translation>
+        </message>
+        <message>
+            <location filename="../controllers/settings.py" line="141" />
+            <source>Choose a model first.</source>
+            <translation>请先选择模型。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/settings.py" line="150" />
+            <source>Saved the preset “%1” for %2.</source>
+            <translation>已为 %2 保存预设“%1”。</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="167" />
+            <source>Settings</source>
+            <translation>设置</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="168" />
+            <location filename="../views/settings_dialog.py" line="169" />
+            <source>Search settings</source>
+            <translation>搜索设置</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="170" />
+            <source>No setting matches.</source>
+            <translation>没有匹配的设置。</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="172" />
+            <source>Model</source>
+            <translation>模型</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="172" />
+            <source>Answers</source>
+            <translation>回答</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="172" />
+            <source>Performance</source>
+            <translation>性能</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="172" />
+            <source>Appearance</source>
+            <translation>外观</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="174" />
+            <source>&amp;Model file</source>
+            <translation>模型文件(&amp;M)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="174" />
+            <source>&amp;Projector (mmproj)</source>
+            <translation>投影器 (mmproj)(&amp;P)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="174" />
+            <source>S&amp;ystem prompt</source>
+            <translation>系统提示词(&amp;Y)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="175" />
+            <source>&amp;Temperature</source>
+            <translation>温度(&amp;T)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="175" />
+            <source>Top &amp;p</source>
+            <translation>Top &amp;p</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="175" />
+            <source>Ma&amp;x tokens</source>
+            <translation>最大 token 数(&amp;X)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="176" />
+            <source>&amp;Context size</source>
+            <translation>上下文长度(&amp;C)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="176" />
+            <source>&amp;GPU layers</source>
+            <translation>GPU 层数(&amp;G)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="176" />
+            <source>T&amp;hreads</source>
+            <translation>线程数(&amp;H)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="177" />
+            <source>Th&amp;eme</source>
+            <translation>主题(&amp;E)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="177" />
+            <source>&amp;Language</source>
+            <translation>语言(&amp;L)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="181" />
+            <source>Higher is more varied, 0 always picks the likeliest word</source>
+            <translation>越高越多样，0 总是选择最可能的词</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="182" />
+            <source>Sample only from the likeliest words that together reach this share</source>
+            <translation>只从累计概率达到此比例的最可能的词中采样</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="183" />
+            <source>The longest answer, in tokens</source>
+            <translation>回答的最大长度（token）</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="184" />
+            <source>How much of the conversation the model reads, in tokens</source>
+            <translation>模型读取的对话长度（token）</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="185" />
+            <source>CPU threads for the model</source>
+            <translation>模型使用的 CPU 线程数</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="187" />
+            <source>Browse…</source>
+            <translation>浏览…</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="188" />
+            <source>Model file</source>
+            <translation>模型文件</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="189" />
+            <source>Browse for the model file</source>
+            <translation>浏览模型文件</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="190" />
+            <source>Projector file</source>
+            <translation>投影器文件</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="191" />
+            <source>Browse for the projector file</source>
+            <translation>浏览投影器文件</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="192" />
+            <source>None: text only</source>
+            <translation>无：仅文本</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="193" />
+            <location filename="../views/settings_dialog.py" line="205" />
+            <source>Automatic</source>
+            <translation>自动</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="194" />
+            <source>GPU offload mode</source>
+            <translation>GPU 卸载方式</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="195" />
+            <source>Number of GPU layers</source>
+            <translation>GPU 层数</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="196" />
+            <source>P&amp;resets</source>
+            <translation>预设(&amp;R)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="197" />
+            <source>Presets</source>
+            <translation>预设</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="198" />
+            <source>Saved presets</source>
+            <translation>已保存的预设</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="199" />
+            <source>Choose a saved preset to fill in the answer settings</source>
+            <translation>选择一个已保存的预设来填入回答设置</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="200" />
+            <location filename="../views/settings_dialog.py" line="201" />
+            <source>Preset name</source>
+            <translation>预设名称</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="202" />
+            <source>Save preset</source>
+            <translation>保存预设</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="203" />
+            <location filename="../views/settings_dialog.py" line="204" />
+            <source>Save as preset for this model</source>
+            <translation>保存为此模型的预设</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="205" />
+            <source>Number of layers</source>
+            <translation>指定层数</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="206" />
+            <source>CPU only</source>
+            <translation>仅 CPU</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="207" />
+            <source>System</source>
+            <translation>跟随系统</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="207" />
+            <source>Light</source>
+            <translation>浅色</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="207" />
+            <source>Dark</source>
+            <translation>深色</translation>
+        </message>
+        <message>
+            <location filename="../controllers/settings.py" line="121" />
+            <source>Saved as the preset for %1.</source>
+            <translation>已保存为 %1 的预设。</translation>
+        </message>
+    </context>
+    <context>
+        <name>StartupError</name>
+        <message>
+            <location filename="../app.py" line="70" />
+            <source>VisionDesk could not start: %1</source>
+            <translation>VisionDesk 无法启动：%1</translation>
+        </message>
+        <message>
+            <location filename="../app.py" line="75" />
+            <source>The log file in %1 has the details.</source>
+            <translation>详细信息见 %1 中的日志文件。</translation>
+        </message>
+    </context>
+    <context>
+        <name>TranscriptPresenter</name>
+        <message>
+            <location filename="../controllers/transcript.py" line="135" />
+            <location filename="../controllers/transcript.py" line="182" />
+            <location filename="../controllers/transcript.py" line="198" />
+            <source>Copy</source>
+            <translation>复制</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" line="155" />
+            <source>First token %1 ms</source>
+            <translation>首个 token %1 毫秒</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" line="157" />
+            <source>%1 tokens/s</source>
+            <translation>%1 token/秒</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" line="159" />
+            <source>%1 tokens</source>
+            <translation>%1 个 token</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" line="181" />
+            <source>You</source>
+            <translation>你</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" line="181" />
+            <source>Assistant</source>
+            <translation>助手</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" line="182" />
+            <source>Edit</source>
+            <translation>编辑</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" line="182" />
+            <source>Regenerate</source>
+            <translation>重新生成</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" line="194" />
+            <source>Copied ✓</source>
+            <translation>已复制 ✓</translation>
+        </message>
+    </context>
+    <context>
+        <name>ModelMenuController</name>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/model_menu.py" line="95" />
+            <source>No models yet: get one, open GGUF files, or add a server</source>
+            <translation>还没有模型：获取一个模型、打开 GGUF 文件，或添加服务器</translation>
+        </message>
+    </context>
+    <context>
+        <name>RemoteBanner</name>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/remote_banner.py" line="30" />
+            <source>Remote: %1 — images you send leave this computer</source>
+            <translation>远程：%1 — 你发送的图片会离开这台电脑</translation>
+        </message>
+    </context>
+    <context>
+        <name>RemoteSessionController</name>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/remote_session.py" line="77" />
+            <source>This server is no longer one of your servers, so nothing was sent to it.</source>
+            <translation>此服务器已不在你的服务器列表中，因此没有向它发送任何内容。</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/remote_session.py" line="83" />
+            <source>Not sent: you did not agree to send to %1. Regenerate to be asked again.</source>
+            <translation>未发送：你没有同意发送到 %1。点击“重新生成”可再次询问。</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/remote_session.py" line="105" />
+            <source>This conversation used a server that is no longer one of your servers; choose another model to go on.</source>
+            <translation>此对话使用的服务器已不在你的服务器列表中；请选择其他模型继续。</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/remote_session.py" line="111" />
+            <source>Send to a remote server?</source>
+            <translation>发送到远程服务器？</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/remote_session.py" line="112" />
+            <source>Messages and images you send in this chat go to %1 (%2) and leave this computer. Send them there? You will not be asked again for this server.</source>
+            <translation>你在此对话中发送的消息和图片会发往 %1（%2），并离开这台电脑。要发送到那里吗？对此服务器不会再次询问。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ServersController</name>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="76" />
+            <source>remote: %1</source>
+            <translation>远程：%1</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="76" />
+            <source>this computer</source>
+            <translation>本机</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="93" />
+            <source>a key is kept; type a new one to replace it</source>
+            <translation>已保存密钥；输入新密钥可替换</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="94" />
+            <source>optional; kept in the system's credential store</source>
+            <translation>可选；保存在系统的凭据存储中</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="125" />
+            <source>Saved. Test it to see its models.</source>
+            <translation>已保存。测试后可查看其模型。</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="140" />
+            <source>Testing %1…</source>
+            <translation>正在测试 %1…</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="156" />
+            <source>on this computer</source>
+            <translation>在本机上</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="157" />
+            <source>Reachable: %1, %2 model(s), %3</source>
+            <translation>可连接：%1，%2 个模型，%3</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="175" />
+            <source>sees images</source>
+            <translation>可识图</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="175" />
+            <source>text only</source>
+            <translation>仅文本</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="176" />
+            <source>vision unknown until an image is tried</source>
+            <translation>是否识图未知（发送图片后可知）</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="177" />
+            <source>server on this computer</source>
+            <translation>本机上的服务器</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/controllers/servers.py" line="119" />
+            <source>The CA bundle %1 is not a file.</source>
+            <translation>CA 证书包 %1 不是文件。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ServersDialog</name>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="81" />
+            <source>Servers</source>
+            <translation>服务器</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="82" />
+            <source>New server</source>
+            <translation>新建服务器</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="83" />
+            <source>Remove</source>
+            <translation>移除</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="84" />
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="85" />
+            <source>Address</source>
+            <translation>地址</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="86" />
+            <source>API key</source>
+            <translation>API 密钥</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="87" />
+            <source>e.g. GPU server</source>
+            <translation>例如：GPU 服务器</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="89" />
+            <source>optional; kept in the system's credential store</source>
+            <translation>可选；保存在系统的凭据存储中</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="90" />
+            <source>Save</source>
+            <translation>保存</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="91" />
+            <source>Test</source>
+            <translation>测试</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="92" />
+            <source>Use this model</source>
+            <translation>使用此模型</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="94" />
+            <source>Models on this server</source>
+            <translation>此服务器上的模型</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="96" />
+            <source>CA bundle</source>
+            <translation>CA 证书包</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="97" />
+            <source>optional: a .pem file of your organisation's certificate authority</source>
+            <translation>可选：你所在组织的证书颁发机构 .pem 文件</translation>
+        </message>
+        <message>
+            <location filename="../work/wt/h-remote2/desktop/views/servers_dialog.py" line="99" />
+            <source>Send only the newest image (for servers that take one image per prompt, such as vLLM with Llama 3.2 Vision)</source>
+            <translation>只发送最新的图片（适用于每次只接受一张图片的服务器，例如运行 Llama 3.2 Vision 的 vLLM）</translation>
+        </message>
+    </context>
+    <context>
+        <name>EngineWorker</name>
+        <message>
+            <location filename="../worker.py" line="136" />
+            <source>This model runs on a server, which decides how it reads images: they are measured there.</source>
+            <translation>此模型运行在服务器上，由服务器决定如何读取图片：图片在那里计量。</translation>
+        </message>
+    </context>
 </TS>

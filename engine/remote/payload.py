@@ -54,7 +54,7 @@ def sampling_kwargs(sampling: SamplingParams, kind: ServerKind | None) -> dict[s
     if sampling.stop:
         kwargs["stop"] = list(sampling.stop)
     extra: dict[str, Any] = {}
-    if kind in (ServerKind.LLAMA_SERVER, ServerKind.LM_STUDIO):
+    if kind in (ServerKind.LLAMA_SERVER, ServerKind.LM_STUDIO, ServerKind.VISIONDESK):
         extra = {"top_k": sampling.top_k, "min_p": sampling.min_p, "repeat_penalty": sampling.repeat_penalty}
         if kind is ServerKind.LLAMA_SERVER:
             extra["repeat_last_n"] = sampling.repeat_last_n

@@ -5,6 +5,7 @@ Every server lists its models at ``/v1/models``; vision is then asked where the 
 - llama.cpp's ``llama-server`` (models ``owned_by: llamacpp``): ``/props`` ``modalities.vision``.
 - Ollama (``/api/version`` answers): ``/api/show`` ``capabilities`` contains ``vision``.
 - LM Studio (``/api/v0/models`` answers): ``type: vlm``.
+- VisionDesk's own ``visiondesk serve`` (``owned_by: visiondesk``): ``vision`` and ``context_length`` in the list.
 - vLLM (``owned_by: vllm``): it does not say; Llama 3.2 Vision (``mllama``) sees images and takes one
   image per prompt (vLLM's default for it), which the backend says before sending.
 - Any other OpenAI-compatible server: vision is unknown (None) until an image is tried.
@@ -38,6 +39,7 @@ class ServerKind(enum.StrEnum):
     OLLAMA = "Ollama"
     LLAMA_SERVER = "llama-server"
     LM_STUDIO = "LM Studio"
+    VISIONDESK = "VisionDesk"
     OTHER = "OpenAI-compatible"
 
 
@@ -87,6 +89,8 @@ def describe_server(conn: Connection) -> tuple[ServerKind, list[RemoteModel]]:
     root = conn.target.root_url
     if "llamacpp" in owners:
         return ServerKind.LLAMA_SERVER, _llama_server_models(conn, raw)
+    if "visiondesk" in owners:
+        return ServerKind.VISIONDESK, [_visiondesk_model(d) for d in raw]
     if "vllm" in owners:
         return ServerKind.VLLM, [_vllm_model(d) for d in raw]
     if _answers(conn, f"{root}/api/version"):
@@ -160,6 +164,11 @@ def _llama_server_models(conn: Connection, raw: list[dict[str, Any]]) -> list[Re
         meta = meta if isinstance(meta, dict) else {}
         models.append(RemoteModel(_model_id(d), vision, n_ctx or _int(meta.get("n_ctx"))))
     return models
+
+
+def _visiondesk_model(d: dict[str, Any]) -> RemoteModel:
+    vision = d.get("vision")
+    return RemoteModel(_model_id(d), vision if isinstance(vision, bool) else None, _int(d.get("context_length")))
 
 
 def _vllm_model(d: dict[str, Any]) -> RemoteModel:

@@ -1,8 +1,8 @@
 """The servers the user added: the only ones anything is ever sent to.
 
-Kept in ``servers.json`` in the data directory (schema-versioned, written atomically); API keys are not
-in it but in the ``KeyStore``, under the server's id. ``ServerStore(path=None)`` keeps servers in memory
-only (the command line's one-off ``--server URL``).
+Kept in ``servers.json`` in the data directory (schema-versioned, written atomically; the caller gives its
+path: core's ``DataPaths.servers``); API keys are not in it but in the ``KeyStore``, under the server's id.
+``ServerStore(path=None)`` keeps servers in memory only (the command line's one-off ``--server URL``).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""Fixtures for the remote backend: a real llama-server on loopback, key and server stores in a temp folder."""
+"""Fixtures for the remote backend: real servers on loopback (llama.cpp's llama-server, and VisionDesk's own
+``visiondesk serve``: its API app under uvicorn over the local engine), key and server stores in a temp folder."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,13 +18,17 @@ from pathlib import Path
 import keyring.backends.fail
 import pytest
 from PIL import Image
-from visiondesk.engine import Finished, Message, SamplingParams, TextDelta
+from visiondesk.api import RequestLog, ServerConfig, create_app
+from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta
+from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.remote import KeyStore, RemoteBackend, ServerStore
 
+from tests.api.server_thread import ServerThread
 from tests.model_factory import GeneratedModels
 from tests.remote.llama_server_build import build_server, find_server
 
 API_KEY = "test-key-5d1c"
+MODEL_ALIAS = "tiny-vision"  # the served model's name on both servers
 GREEDY = SamplingParams(temperature=0.0, max_tokens=16, repeat_penalty=1.0)
 
 
@@ -36,14 +42,20 @@ def clean_network_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @dataclasses.dataclass
 class LlamaServer:
-    """A running llama-server: its URL, its log file, and the key it wants (or None)."""
+    """A running server: its URL, the key it wants (or None), and what it records.
+
+    llama-server writes a log file (``log``); ``visiondesk serve`` keeps a ``RequestLog`` (``requests``).
+    """
 
     url: str
-    log: Path
+    log: Path | None
     api_key: str | None
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes] | None
+    program: str = "llama-server"
+    requests: RequestLog | None = None
 
     def log_text(self) -> str:
+        assert self.log is not None, f"{self.program} keeps no log file"
         return self.log.read_text(errors="replace")
 
 
@@ -57,7 +69,7 @@ def _start(binary: Path, models: GeneratedModels, folder: Path, api_key: str | N
     port = free_port()
     log = folder / f"llama-server-{port}.log"
     cmd = [str(binary), "-m", str(models.model), "--mmproj", str(models.mmproj), "--host", "127.0.0.1",
-           "--port", str(port), "-c", "4096", "-np", "1", "-t", "1", "-tb", "1", "--no-webui", "--alias", "tiny-vision",
+           "--port", str(port), "-c", "4096", "-np", "1", "-t", "1", "-tb", "1", "--no-webui", "--alias", MODEL_ALIAS,
            # The llama-server of llama-cpp-python 0.3.36 fails every request with "500 Chunk not found" once a
            # cached prompt [image A, image B, ...] is followed by one that diverges right after image A (e.g.
            # [image A, other text]): its prompt cache cuts between two image chunks. The tests share one server,
@@ -113,6 +125,49 @@ def llama_server_keyed(llama_server_binary: Path, test_models: GeneratedModels,
     yield server
     server.proc.terminate()
     server.proc.wait(10)
+
+
+def _visiondesk_serve(models: GeneratedModels, folder: Path, api_key: str | None) -> Iterator[LlamaServer]:
+    """``visiondesk serve``'s app (create_app under uvicorn, as the command runs it) over the local engine."""
+    model = folder / f"{MODEL_ALIAS}.gguf"  # the model's name is its file's stem: the same name as llama-server's
+    shutil.copy(models.model, model)
+    with LocalEngine(log_dir=folder) as engine:
+        engine.load(ModelSpec(model=model, mmproj=models.mmproj, n_ctx=4096, threads=1))
+        requests = RequestLog()
+        with ServerThread(create_app(engine, ServerConfig(api_key=api_key), requests)) as s:
+            yield LlamaServer(f"http://127.0.0.1:{s.port}", None, api_key, None, "visiondesk serve", requests)
+
+
+@pytest.fixture(scope="session")
+def visiondesk_server(test_models: GeneratedModels, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """``visiondesk serve`` without an API key."""
+    yield from _visiondesk_serve(test_models, tmp_path_factory.mktemp("visiondesk-serve"), None)
+
+
+@pytest.fixture(scope="session")
+def visiondesk_server_keyed(test_models: GeneratedModels,
+                            tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """``visiondesk serve`` with an API key."""
+    yield from _visiondesk_serve(test_models, tmp_path_factory.mktemp("visiondesk-serve-key"), API_KEY)
+
+
+SERVER_PROGRAMS = ["llama-server", "visiondesk serve"]
+
+
+@pytest.fixture(scope="session", params=SERVER_PROGRAMS)
+def openai_server(request: pytest.FixtureRequest) -> LlamaServer:
+    """Each real server in turn, without a key: the backend's suite runs against both."""
+    name = "llama_server" if request.param == "llama-server" else "visiondesk_server"
+    server: LlamaServer = request.getfixturevalue(name)
+    return server
+
+
+@pytest.fixture(scope="session", params=SERVER_PROGRAMS)
+def openai_server_keyed(request: pytest.FixtureRequest) -> LlamaServer:
+    """Each real server in turn, wanting ``API_KEY``."""
+    name = "llama_server_keyed" if request.param == "llama-server" else "visiondesk_server_keyed"
+    server: LlamaServer = request.getfixturevalue(name)
+    return server
 
 
 @pytest.fixture
