@@ -41,6 +41,8 @@ class DataPaths:
     logs: Path  # the rotating log files
     translations: Path  # compiled translations (.qm) when the install folder is read-only
     presets: Path  # the user's own batch task presets (JSON), beside the built-in ones
+    servers: Path  # the remote servers the user added (servers.json)
+    server_keys: Path  # their API keys, only where the system has no credential store (readable by the user only)
     pixels: Path  # prepared pixels of attached images, by digest (a bounded cache: deleting it loses nothing)
 
     @classmethod
@@ -50,6 +52,7 @@ class DataPaths:
         return cls(root=root, conversations_db=root / "conversations.sqlite3", attachments=root / "attachments",
                    models=root / "models", model_registry=root / "registry.json", settings=root / "settings.json",
                    logs=root / "logs", translations=root / "i18n", presets=root / "presets",
+                   servers=root / "servers.json", server_keys=root / "server-keys.json",
                    pixels=root / "cache" / "pixels")
 
     @classmethod

@@ -19,13 +19,11 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 
-from ..data_dir import data_dir
 from .errors import CredentialStoreError
 
 log = logging.getLogger(__name__)
 
 SERVICE = "VisionDesk"
-FALLBACK_FILE = "server-keys.json"
 
 
 def has_credential_store(backend: KeyringBackend) -> bool:
@@ -40,7 +38,8 @@ def has_credential_store(backend: KeyringBackend) -> bool:
 class KeyStore:
     """Keeps one API key per server id; never logs a key."""
 
-    def __init__(self, backend: KeyringBackend | None = None, fallback_path: Path | None = None) -> None:
+    def __init__(self, fallback_path: Path, backend: KeyringBackend | None = None) -> None:
+        """``fallback_path``: the file keys go to where no credential store exists (the data directory's)."""
         self._backend = backend or keyring.get_keyring()
         self._fallback_path = fallback_path
         self._use_file = not has_credential_store(self._backend)
@@ -49,7 +48,7 @@ class KeyStore:
     @property
     def fallback_path(self) -> Path:
         """The fallback file (used only where no credential store exists)."""
-        return self._fallback_path or data_dir() / FALLBACK_FILE
+        return self._fallback_path
 
     @property
     def uses_fallback_file(self) -> bool:

@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ..data_dir import data_dir
 from ..errors import InputError
 from .errors import ServerNotAdded
 from .keys import KeyStore
@@ -25,7 +24,6 @@ from .target import DEFAULT_IMAGE_LONG_SIDE, KeyRef, RemoteTarget, Timeouts, nor
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-STORE_FILE = "servers.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,11 +65,6 @@ class ServerStore:
         self._entries: dict[str, ServerEntry] = {}
         if self._path is not None:
             self._load()
-
-    @classmethod
-    def in_data_dir(cls, keys: KeyStore | None = None) -> ServerStore:
-        """The user's servers: ``servers.json`` in the data directory, keys in the system's credential store."""
-        return cls(keys or KeyStore(), data_dir() / STORE_FILE)
 
     def list(self) -> list[ServerEntry]:
         """The servers, in the order they were added."""

@@ -12,6 +12,7 @@ import keyring.backends.null
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
+from visiondesk.core.paths import DataPaths
 from visiondesk.engine import InputError
 from visiondesk.engine.remote import (
     CredentialStoreError,
@@ -173,7 +174,8 @@ def test_a_damaged_server_list_is_kept_aside_not_lost(keys: KeyStore, tmp_path: 
 
 
 def test_the_users_server_list_lives_in_the_data_directory(isolated_data_dir: Path, keys: KeyStore) -> None:
-    store = ServerStore.in_data_dir(keys)
+    paths = DataPaths.default()
+    store = ServerStore(keys, paths.servers)
     store.add("http://10.0.0.7:8000", name="lab")
     assert [e["name"] for e in json.loads((isolated_data_dir / "servers.json").read_text())["servers"]] == ["lab"]
-    assert ServerStore.in_data_dir(keys).find("10.0.0.7:8000") is not None
+    assert ServerStore(keys, paths.servers).find("10.0.0.7:8000") is not None
