@@ -19,6 +19,7 @@ from visiondesk.engine.events import Finished, Stage, StageChanged, StopReason, 
 from visiondesk.engine.llama import LoadResult
 from visiondesk.engine.requests import Message, ModelSpec, SamplingParams, physical_cores
 
+from .answer_format import add_format_options, check_answer, response_format
 from .backends import BackendFactory
 
 _STAGE_TEXT = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding image",
@@ -58,6 +59,7 @@ def register(sub: Any, make_backend: BackendFactory) -> None:
     """Add ``ask`` and ``chat`` to the top-level parser; they answer with a backend from ``make_backend``."""
     ask = sub.add_parser("ask", help="ask one question (about images) and stream the answer")
     _model_options(ask)
+    add_format_options(ask)
     ask.add_argument("question")
     ask.set_defaults(func=lambda args: run_ask(args, make_backend))
     chat = sub.add_parser("chat", help="a conversation on the terminal (/image PATH, /reset)")
@@ -73,7 +75,7 @@ def _spec(args: argparse.Namespace) -> ModelSpec:
 
 def _sampling(args: argparse.Namespace) -> SamplingParams:
     return SamplingParams(temperature=args.temperature, top_p=args.top_p, seed=args.seed,
-                          max_tokens=args.max_tokens)
+                          max_tokens=args.max_tokens, response_format=response_format(args))
 
 
 def _stats(fin: Finished, info: BackendInfo | None) -> dict[str, Any]:
@@ -136,14 +138,18 @@ def _load(engine: Backend[ModelSpec], args: argparse.Namespace, err: TextIO) -> 
 def run_ask(args: argparse.Namespace, make_backend: BackendFactory) -> int:
     """One question, streamed."""
     try:
+        fmt = response_format(args)  # a schema that cannot be enforced is refused before the model loads
         with closing(make_backend()) as engine:
             _load(engine, args, sys.stderr)
             messages = [Message.system(args.system)] if args.system else []
             messages.append(Message.user(args.question, *args.image))
-            fin, _ = _answer(engine, messages, args, sys.stdout, sys.stderr)
+            fin, text = _answer(engine, messages, args, sys.stdout, sys.stderr)
             if fin.error is not None:
                 return _fail(fin.error, sys.stderr)
-            return 130 if fin.stop_reason is StopReason.CANCELLED else 0
+            if fin.stop_reason is StopReason.CANCELLED:
+                return 130
+            check_answer(fmt, text)
+            return 0
     except VisionDeskError as exc:
         return _fail(exc, sys.stderr)
 
