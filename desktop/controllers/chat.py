@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from visiondesk.core.store import ConversationStore
 from visiondesk.core.store_models import StoredMessage
 from visiondesk.engine import Finished, ImageSource, Message, SamplingParams, Stage, StopReason, VisionDeskError
 from visiondesk.engine.requests import ImageAttachment
+from visiondesk.engine.structured import ResponseFormat
 
 from ..worker import EngineThread
 from .composer import ComposerController
@@ -57,6 +59,7 @@ class ChatController(QObject):
         self.presenter, self.composer = presenter, composer
         self.conversation_id: int | None = None
         self.active: ActiveAnswer | None = None
+        self.response_format: Callable[[], ResponseFormat | None] = lambda: None  # the conversation's answer format
         self._repaint = QTimer(self)
         self._repaint.setInterval(REPAINT_MS)
         self._repaint.timeout.connect(self._flush)
@@ -161,9 +164,10 @@ class ChatController(QObject):
         return out
 
     def sampling(self) -> SamplingParams:
-        """Sampling parameters from the settings."""
+        """Sampling parameters from the settings, with the conversation's answer format."""
         s = self.settings
-        return SamplingParams(temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens)
+        return SamplingParams(temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
+                              response_format=self.response_format())
 
     def stop(self) -> None:
         """Stop at whatever stage the answer is (Esc)."""
