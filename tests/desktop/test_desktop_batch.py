@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
-import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -20,27 +18,9 @@ from PySide6.QtWidgets import QApplication
 from visiondesk.batch import find_preset
 from visiondesk.engine import SamplingParams
 
-from tests.desktop.conftest import open_shell, write_settings
-from tests.model_factory import write_mmproj, write_text_model
-
 RECEIPT = find_preset("receipt")
 IMAGES = 8
 BROKEN = "img-05.png"
-
-
-@pytest.fixture(scope="session")
-def json_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    d = tmp_path_factory.mktemp("json-desktop")
-    return write_text_model(d / "json-chat.gguf", favour=b'"]}'), write_mmproj(d / "json-mmproj.gguf")
-
-
-@pytest.fixture
-def json_shell(qtbot, data_dir: Path, json_models: tuple[Path, Path]) -> Iterator:
-    write_settings(data_dir, model_path=str(json_models[0]), mmproj_path=str(json_models[1]), temperature=0.9,
-                   max_tokens=400)
-    shell = open_shell(qtbot, data_dir)
-    yield shell
-    shell.shutdown()
 
 
 def image_folder(folder: Path) -> Path:
