@@ -57,7 +57,8 @@ class ApiServerController(QObject):
     @property
     def base_url(self) -> str:
         """What OpenAI clients use as ``base_url``."""
-        return ServerConfig(port=self.port).base_url
+        url: str = ServerConfig(port=self.port).base_url
+        return url
 
     # -- switching -------------------------------------------------------------------------------
 

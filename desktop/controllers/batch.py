@@ -20,7 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QFileDialog, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QFileDialog, QWidget
 from visiondesk.batch import (
     BatchSummary,
     BatchTask,
@@ -141,12 +141,13 @@ class BatchController(QObject):
         page = self.page
         if page is not None:
             page.folder.setText(str(folder))
+            page.table.setRowCount(0)  # no thumbnail or answer of another folder stays behind
             page.table.setRowCount(len(images))
             for i, path in enumerate(images):
-                page.table.setItem(i, 0, QTableWidgetItem(path.name))
-                page.table.setItem(i, 1, QTableWidgetItem(self.tr("waiting")))
-                page.table.setItem(i, 2, QTableWidgetItem(""))
-                page.table.setItem(i, 3, QTableWidgetItem(""))
+                page.cell(i, 0).setText(path.name)
+                page.cell(i, 1).setText(self.tr("waiting"))
+                page.cell(i, 2).setText("")
+                page.cell(i, 3).setText("")
             BackgroundJob(op=lambda: _thumbnails(images), success=self._show_thumbnails).start()
         self._set_state("ready" if images else "empty")
         if not images:
@@ -156,9 +157,8 @@ class BatchController(QObject):
         page = self.page
         for path, image in thumbs:
             row = self._rows.get(path)
-            item = page.table.item(row, 0) if page is not None and row is not None else None
-            if item is not None and not image.isNull():
-                item.setIcon(QIcon(QPixmap.fromImage(image)))
+            if page is not None and row is not None and not image.isNull():
+                page.cell(row, 0).setIcon(QIcon(QPixmap.fromImage(image)))
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -243,14 +243,14 @@ class BatchController(QObject):
         if page is not None and row is not None:
             status = {"ok": self.tr("done"), "error": self.tr("error"), "skipped": self.tr("done before"),
                       "duplicate": self.tr("duplicate")}[outcome.status]
-            page.table.item(row, 1).setText(status)
+            page.cell(row, 1).setText(status)
             if outcome.row is not None:
                 r = outcome.row
                 answer = r.error if r.status == "error" else _shown(r.answer)
-                page.table.item(row, 2).setText(answer)
-                page.table.item(row, 2).setToolTip(answer[:2000])
-                page.table.item(row, 3).setText(f"{r.seconds:.1f}")
-            page.table.scrollToItem(page.table.item(row, 0))
+                page.cell(row, 2).setText(answer)
+                page.cell(row, 2).setToolTip(answer[:2000])
+                page.cell(row, 3).setText(f"{r.seconds:.1f}")
+            page.table.scrollToItem(page.cell(row, 0))
         self._show_progress()
         self.row_done.emit(outcome)
 
@@ -309,7 +309,7 @@ class BatchController(QObject):
             raise VisionDeskError("Run the batch first: there are no results to export.")
         path.unlink(missing_ok=True)  # the save dialog asked before replacing it
         if path.suffix.lower() == ".csv":
-            return export_csv(self.result_path, path, self.task.answer_columns())
+            return int(export_csv(self.result_path, path, self.task.answer_columns()))
         rows = read_rows(self.result_path)
         with open(path, "w", encoding="utf-8") as f:
             for row in rows:

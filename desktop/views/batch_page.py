@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -119,6 +120,14 @@ class BatchPage(QDialog):
         self.table.setHorizontalHeaderLabels([self.tr("Image"), self.tr("Status"), self.tr("Answer"),
                                               self.tr("Seconds")])
         self.table.setAccessibleName(self.tr("Results"))
+
+    def cell(self, row: int, column: int) -> QTableWidgetItem:
+        """The table's item at (row, column), made empty where there is none yet."""
+        item = self.table.item(row, column)
+        if item is None:
+            item = QTableWidgetItem()
+            self.table.setItem(row, column, item)
+        return item
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept a dropped folder."""
