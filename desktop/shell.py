@@ -81,7 +81,7 @@ class AppShell(QObject):
         self.conversations.open_requested.connect(self.chat.open_conversation)
         self.conversations.open_requested.connect(self.answer_format.show_conversation)
         self.chat.conversation_created.connect(self.answer_format.on_created)
-        self.model.loaded.connect(lambda _result: self.batch.fill_choices())
+        self.model.loaded.connect(lambda _result: (self.batch.fill_choices(), self.api_server.model_changed()))
         w.batch_action.triggered.connect(self.batch.open)
         w.api_server_action.triggered.connect(self.api_server.open)
         self.chat.conversation_created.connect(self.conversations.on_created)

@@ -137,6 +137,10 @@ class ApiServerController(QObject):
         self.page.raise_()
         return self.page
 
+    def model_changed(self) -> None:
+        """The window loaded another model: the page says which one is served now."""
+        self._update_page()
+
     def _switched(self, on: bool) -> None:
         page = self.page
         assert page is not None
