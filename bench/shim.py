@@ -26,7 +26,7 @@ def ensure_visiondesk() -> None:
     for f in (ROOT / "packaging" / "visiondesk").iterdir():
         if f.suffix == ".py" and not (pkg / f.name).exists():
             (pkg / f.name).symlink_to(f)
-    for sub in ("engine", "models"):
+    for sub in ("engine", "models", "core", "batch", "api", "cli"):
         if not (pkg / sub).exists():
             (pkg / sub).symlink_to(ROOT / sub)
     sys.path.insert(0, str(shim))

@@ -15,44 +15,41 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from visiondesk.engine import Backend, BackendInfo, CancelToken, ContextOverflow, InputError, VisionDeskError, defaults
+from visiondesk.engine import number_rules as rules
+from visiondesk.engine.errors import EngineCrashed, ImageError
 from visiondesk.engine.events import Finished, Stage, StageChanged, StopReason, TextDelta
+from visiondesk.engine.images import check_image_file
 from visiondesk.engine.llama import LoadResult
 from visiondesk.engine.requests import Message, ModelSpec, SamplingParams, physical_cores
 
 from .answer_format import add_format_options, check_answer, response_format
 from .backends import BackendFactory
+from .dry_run import print_plan
+from .number_options import gpu_layers_option, number_option
 
 _STAGE_TEXT = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding image",
                Stage.READING_PROMPT: "reading the prompt", Stage.GENERATING: "writing"}
-
-
-def _gpu_layers(value: str) -> int | str:
-    if value == "auto":
-        return "auto"
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError("use 'auto' or a number of layers") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError("the number of layers cannot be negative")
-    return n
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=Path, help="the model GGUF file")
     p.add_argument("--mmproj", type=Path, help="the vision projector GGUF file (mmproj)")
     p.add_argument("--image", action="append", default=[], type=Path, help="an image (repeatable)")
-    p.add_argument("--max-tokens", type=int, default=defaults.MAX_TOKENS)
-    p.add_argument("--temperature", type=float, default=defaults.TEMPERATURE)
-    p.add_argument("--top-p", type=float, default=defaults.TOP_P)
-    p.add_argument("--seed", type=int, default=defaults.RANDOM_SEED)
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--max-tokens", type=number_option(rules.MAX_TOKENS), default=defaults.MAX_TOKENS)
+    p.add_argument("--temperature", type=number_option(rules.TEMPERATURE), default=defaults.TEMPERATURE)
+    p.add_argument("--top-p", type=number_option(rules.TOP_P), default=defaults.TOP_P)
+    p.add_argument("--seed", type=number_option(rules.SEED), default=defaults.RANDOM_SEED)
+    p.add_argument("--threads", type=number_option(rules.THREADS), default=None,
                    help=f"default: measured at load, starting from physical cores ({physical_cores()})")
-    p.add_argument("--ctx", type=int, default=defaults.CONTEXT_TOKENS, help="context size in tokens")
-    p.add_argument("--gpu-layers", type=_gpu_layers, default=defaults.GPU_LAYERS, help="auto (default) or a number")
+    p.add_argument("--ctx", type=number_option(rules.CONTEXT_TOKENS), default=defaults.CONTEXT_TOKENS,
+                   help="context size in tokens (llama.cpp rounds it up to a multiple of 256)")
+    p.add_argument("--gpu-layers", type=gpu_layers_option, default=defaults.GPU_LAYERS,
+                   help="auto (default) or a number")
     p.add_argument("--system", default="", help="a system prompt")
     p.add_argument("--chat-template", type=Path, help="a Jinja chat template file for models without one")
     p.add_argument("--stats", action="store_true", help="print a JSON line of figures to stderr")
+    p.add_argument("--image-max-tokens", type=int, default=defaults.IMAGE_MAX_TOKENS,
+                   help="tokens an image may take, where the model reads images at their own size (0: its own)")
 
 
 def register(sub: Any, make_backend: BackendFactory) -> None:
@@ -61,6 +58,8 @@ def register(sub: Any, make_backend: BackendFactory) -> None:
     _model_options(ask)
     add_format_options(ask)
     ask.add_argument("question")
+    ask.add_argument("--dry-run", action="store_true", help="print what the model will see (tokens per image, "
+                     "context use) and exit without answering")
     ask.set_defaults(func=lambda args: run_ask(args, make_backend))
     chat = sub.add_parser("chat", help="a conversation on the terminal (/image PATH, /reset)")
     _model_options(chat)
@@ -70,7 +69,7 @@ def register(sub: Any, make_backend: BackendFactory) -> None:
 def _spec(args: argparse.Namespace) -> ModelSpec:
     template = args.chat_template.read_text(encoding="utf-8") if args.chat_template else None
     return ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
-                     gpu_layers=args.gpu_layers, chat_template=template)
+                     gpu_layers=args.gpu_layers, chat_template=template, image_max_tokens=args.image_max_tokens)
 
 
 def _sampling(args: argparse.Namespace) -> SamplingParams:
@@ -90,8 +89,9 @@ def _stats(fin: Finished, info: BackendInfo | None) -> dict[str, Any]:
             "threads": load.threads if load else 0, "threads_batch": load.threads_batch if load else 0}
 
 
-def _answer(engine: Backend[ModelSpec], messages: list[Message], args: argparse.Namespace, out: TextIO,
+def _stream(engine: Backend[ModelSpec], messages: list[Message], args: argparse.Namespace, out: TextIO,
             err: TextIO) -> tuple[Finished, str]:
+    """Stream one answer to ``out`` (stages to ``err``); Ctrl+C cancels it. The caller ends the answer."""
     cancel = CancelToken()
     parts: list[str] = []
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
@@ -111,16 +111,38 @@ def _answer(engine: Backend[ModelSpec], messages: list[Message], args: argparse.
     finally:
         signal.signal(signal.SIGINT, previous)
     assert fin is not None
+    return fin, "".join(parts)
+
+
+def _end_answer(fin: Finished, engine: Backend[ModelSpec], args: argparse.Namespace, out: TextIO,
+                err: TextIO) -> None:
+    """Close the answer's line and write its one ``--stats`` line."""
     out.write("\n")
     out.flush()
     if args.stats:
         err.write(json.dumps(_stats(fin, engine.info)) + "\n")
         err.flush()
-    return fin, "".join(parts)
 
 
-def _fail(exc: BaseException, err: TextIO) -> int:
-    err.write(f"visiondesk: {exc}\n")
+def _message(exc: BaseException, args: argparse.Namespace, info: BackendInfo | None) -> str:
+    """What to tell the user; a context overflow names the size asked for and the size llama.cpp used."""
+    if not isinstance(exc, ContextOverflow):
+        return str(exc)
+    asked = ""
+    if isinstance(info, LoadResult) and exc.n_ctx != args.ctx:  # --ctx is the local engine's; servers set their own
+        asked = f" (--ctx asked for {args.ctx}; {_why_resized(args.ctx, exc.n_ctx)})"
+    return (f"The conversation is {exc.prompt_tokens} tokens long, but the context holds {exc.n_ctx} tokens{asked}. "
+            "Raise --ctx, or shorten the question (or the system prompt).")
+
+
+def _why_resized(asked: int, used: int) -> str:
+    """Why llama.cpp's context differs from ``--ctx`` (llama_context pads n_ctx with GGML_PAD(n_ctx, 256))."""
+    return "llama.cpp rounds the context up to a multiple of 256" if used > asked and used % 256 == 0 \
+        else "llama.cpp chose another size"
+
+
+def _fail(exc: BaseException, err: TextIO, args: argparse.Namespace, info: BackendInfo | None = None) -> int:
+    err.write(f"visiondesk: {_message(exc, args, info)}\n")
     return 2 if isinstance(exc, InputError) else 1
 
 
@@ -129,10 +151,12 @@ def _load(engine: Backend[ModelSpec], args: argparse.Namespace, err: TextIO) -> 
     result = engine.load(_spec(args))
     if not isinstance(result, LoadResult):
         err.write(f"[loaded: {result.model_name} on {result.runs_on}]\n")
-        return
-    err.write(f"[loaded: {result.backend}, {result.gpu_layers} GPU layers"
-              f"{'; ' + result.fallback_reason if result.fallback_reason else ''}; threads {result.threads}/"
-              f"{result.threads_batch}, {result.threads_note}]\n")
+    else:
+        err.write(f"[loaded: {result.backend}, {result.gpu_layers} GPU layers"
+                  f"{'; ' + result.fallback_reason if result.fallback_reason else ''}; threads {result.threads}/"
+                  f"{result.threads_batch}, {result.threads_note}]\n")
+    if result.n_ctx and result.n_ctx != args.ctx:
+        err.write(f"[context: {args.ctx} tokens asked, {result.n_ctx} used: {_why_resized(args.ctx, result.n_ctx)}]\n")
 
 
 def run_ask(args: argparse.Namespace, make_backend: BackendFactory) -> int:
@@ -143,15 +167,21 @@ def run_ask(args: argparse.Namespace, make_backend: BackendFactory) -> int:
             _load(engine, args, sys.stderr)
             messages = [Message.system(args.system)] if args.system else []
             messages.append(Message.user(args.question, *args.image))
-            fin, text = _answer(engine, messages, args, sys.stdout, sys.stderr)
+            if args.dry_run:
+                return print_plan(engine, messages, sys.stdout)
+            fin, text = _stream(engine, messages, args, sys.stdout, sys.stderr)
+            _end_answer(fin, engine, args, sys.stdout, sys.stderr)
             if fin.error is not None:
-                return _fail(fin.error, sys.stderr)
+                return _fail(fin.error, sys.stderr, args, engine.info)
             if fin.stop_reason is StopReason.CANCELLED:
                 return 130
             check_answer(fmt, text)
             return 0
     except VisionDeskError as exc:
-        return _fail(exc, sys.stderr)
+        return _fail(exc, sys.stderr, args)
+
+
+CUT_MARKER = "[answer cut off]"  # ends an answer the engine's crash interrupted, in the history the model reads
 
 
 def run_chat(args: argparse.Namespace, make_backend: BackendFactory) -> int:
@@ -166,9 +196,10 @@ def run_chat(args: argparse.Namespace, make_backend: BackendFactory) -> int:
                 line = raw.rstrip("\n")
                 if line.startswith("/image "):
                     path = Path(line[7:].strip()).expanduser()
-                    if not path.is_file():
-                        sys.stderr.write(f"visiondesk: no such image: {path}\n")
-                        status = 2
+                    try:
+                        check_image_file(path)  # stat only: a folder, a pipe or /dev/zero is named, never read
+                    except ImageError as exc:
+                        status = _fail(exc, sys.stderr, args)
                         continue
                     pending.append(path)
                     sys.stderr.write(f"[attached {path.name}]\n")
@@ -182,21 +213,53 @@ def run_chat(args: argparse.Namespace, make_backend: BackendFactory) -> int:
                     continue
                 turn = Message.user(line, *pending)
                 pending = []
-                fin, text = _answer(engine, [*history, turn], args, sys.stdout, sys.stderr)
-                if isinstance(fin.error, ContextOverflow) and len(history) > 1:
-                    sys.stderr.write("[the conversation is too long: dropping the oldest turns]\n")
-                    history = _drop_oldest(history)
-                    fin, text = _answer(engine, [*history, turn], args, sys.stdout, sys.stderr)
+                fin, text, kept = _reply(engine, history, turn, args)
+                if isinstance(fin.error, EngineCrashed):
+                    # The question was asked and part of the answer shown: both stay, the answer marked cut,
+                    # so the next message continues this conversation (as the crash message promises).
+                    history = [*kept, turn, Message.assistant(f"{text} {CUT_MARKER}".lstrip())]
+                elif fin.error is None:
+                    history = [*kept, turn, Message.assistant(text)]
                 if fin.error is not None:
-                    status = _fail(fin.error, sys.stderr)
-                    continue
-                history += [turn, Message.assistant(text)]
+                    status = _fail(fin.error, sys.stderr, args, engine.info)
     except VisionDeskError as exc:
-        return _fail(exc, sys.stderr)
+        return _fail(exc, sys.stderr, args)
     return status
 
 
-def _drop_oldest(history: list[Message]) -> list[Message]:
-    system = [m for m in history[:1] if m.role == "system"]
-    rest = history[len(system):]
-    return system + rest[len(rest) // 2:] if len(rest) > 2 else system
+def _reply(engine: Backend[ModelSpec], history: list[Message], turn: Message,
+           args: argparse.Namespace) -> tuple[Finished, str, list[Message]]:
+    """Answer ``turn``; while the prompt overflows the context, drop the oldest exchange and ask again.
+
+    Returns the last outcome, its text and the history it was answered with (``history`` itself when
+    nothing was dropped). Only the last attempt counts as the answer: it alone ends with a stats line.
+    """
+    kept = history
+    while True:
+        fin, text = _stream(engine, [*kept, turn], args, sys.stdout, sys.stderr)
+        shorter = _without_oldest_exchange(kept)
+        if not isinstance(fin.error, ContextOverflow) or shorter is None:
+            break
+        if kept is history:
+            sys.stderr.write("[the conversation is too long for the context: dropping the oldest turns]\n")
+        kept = shorter
+    if kept is not history and fin.error is None:
+        dropped = _exchanges(history) - _exchanges(kept)
+        sys.stderr.write(f"[dropped the oldest {dropped} of {_exchanges(history)} exchanges to fit]\n")
+    _end_answer(fin, engine, args, sys.stdout, sys.stderr)
+    return fin, text, kept
+
+
+def _exchanges(history: list[Message]) -> int:
+    return sum(1 for m in history if m.role == "user")
+
+
+def _without_oldest_exchange(history: list[Message]) -> list[Message] | None:
+    """``history`` less its oldest question and the answer to it (the system prompt stays); None if none is left."""
+    start = 1 if history and history[0].role == "system" else 0
+    if len(history) == start:
+        return None
+    end = start + 1
+    while end < len(history) and history[end].role != "user":
+        end += 1
+    return history[:start] + history[end:]

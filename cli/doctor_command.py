@@ -15,7 +15,10 @@ from typing import Any
 
 from visiondesk.engine import InputError, ModelSpec, VisionDeskError, defaults
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.number_rules import CONTEXT_TOKENS
 from visiondesk.engine.requests import physical_cores
+
+from .number_options import number_option
 
 
 def register(sub: Any, make_engine: Callable[[], LocalEngine]) -> None:
@@ -24,7 +27,8 @@ def register(sub: Any, make_engine: Callable[[], LocalEngine]) -> None:
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.add_argument("--model", type=Path, help="also load this model and report where its layers went")
     doctor.add_argument("--mmproj", type=Path, help="the model's projector, with --model")
-    doctor.add_argument("--ctx", type=int, default=defaults.CONTEXT_TOKENS, help="context size for the --model check")
+    doctor.add_argument("--ctx", type=number_option(CONTEXT_TOKENS), default=defaults.CONTEXT_TOKENS,
+                        help="context size for the --model check")
     doctor.set_defaults(func=lambda args: run_doctor(args, make_engine))
 
 
@@ -36,7 +40,8 @@ def run_doctor(args: argparse.Namespace, make_engine: Callable[[], LocalEngine])
             if args.model:
                 r = engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx))
                 info["model_check"] = {"model": str(r.model), "backend": r.backend, "gpu_layers": r.gpu_layers,
-                                       "n_layers": r.n_layers, "n_ctx": r.n_ctx, "vision": r.vision,
+                                       "n_layers": r.n_layers, "n_ctx": r.n_ctx, "n_ctx_asked": args.ctx,
+                                       "vision": r.vision,
                                        "why": r.fallback_reason, "load_ms": round(r.load_ms, 1),
                                        "threads": r.threads, "threads_batch": r.threads_batch,
                                        "threads_note": r.threads_note}
@@ -65,10 +70,16 @@ def run_doctor(args: argparse.Namespace, make_engine: Callable[[], LocalEngine])
     check = info.get("model_check")
     if check:
         print(f"{Path(check['model']).name}: {check['backend']}, {check['gpu_layers']} of {check['n_layers'] + 1} "
-              f"layers offloaded ({check['why']}); context {check['n_ctx']}; vision: {check['vision']}")
+              f"layers offloaded ({check['why']}); context {_context(check)}; vision: {check['vision']}")
         print(f"threads: {check['threads']} for generation, {check['threads_batch']} for prompts "
               f"({check['threads_note']})")
     return 0
+
+
+def _context(check: dict[str, Any]) -> str:
+    """The context llama.cpp made, and the size asked for where it differs (it rounds up to a multiple of 256)."""
+    used, asked = check["n_ctx"], check["n_ctx_asked"]
+    return f"{used}" if used == asked else f"{used} tokens ({asked} asked; llama.cpp rounds up to a multiple of 256)"
 
 
 def _ram_bytes() -> int:

@@ -13,10 +13,14 @@ from pathlib import Path
 
 from visiondesk.engine import defaults
 from visiondesk.engine.errors import InputError, VisionDeskError
+from visiondesk.engine.number_rules import CONTEXT_TOKENS, NumberRule
 from visiondesk.models.events import Failed, JobEvent, Progress, StateChanged
 from visiondesk.models.manager import ModelManager
 
+from .number_options import number_option
+
 ManagerFactory = Callable[[], ModelManager]
+SEARCH_RESULTS = NumberRule("the number of results", "a whole number from 1 to 1,000", 1, 1000)
 
 
 def register(subparsers: argparse._SubParsersAction, make_manager: ManagerFactory) -> None:  # type: ignore[type-arg]
@@ -27,17 +31,19 @@ def register(subparsers: argparse._SubParsersAction, make_manager: ManagerFactor
 
     sub.add_parser("list", help="installed models and disk use").set_defaults(func=_guard(cmd_list, make_manager))
     cat = sub.add_parser("catalog", help="the curated vision models and whether they fit this machine")
-    cat.add_argument("--context", type=int, default=defaults.CONTEXT_TOKENS, help="context size for the estimate")
+    cat.add_argument("--context", type=number_option(CONTEXT_TOKENS), default=defaults.CONTEXT_TOKENS,
+                     help="context size for the estimate")
     cat.set_defaults(func=_guard(cmd_catalog, make_manager))
     s = sub.add_parser("search", help="search Hugging Face for GGUF repositories with an mmproj file")
     s.add_argument("query")
-    s.add_argument("--limit", type=int, default=20)
+    s.add_argument("--limit", type=number_option(SEARCH_RESULTS), default=20)
     s.set_defaults(func=_guard(cmd_search, make_manager))
     pull = sub.add_parser("pull", help="download a model with its projector, verify and install it")
     pull.add_argument("repo", help="a Hugging Face repository (owner/name) or a catalog id")
     pull.add_argument("--quant", help="quantization, e.g. Q4_K_M (default: the catalog's or Q4_K_M)")
     pull.add_argument("--revision", help="branch, tag or commit (default: main)")
-    pull.add_argument("--context", type=int, default=defaults.CONTEXT_TOKENS, help="context size for the fit estimate")
+    pull.add_argument("--context", type=number_option(CONTEXT_TOKENS), default=defaults.CONTEXT_TOKENS,
+                      help="context size for the fit estimate")
     pull.set_defaults(func=_guard(cmd_pull, make_manager))
     imp = sub.add_parser("import", help="register a local GGUF model (and its mmproj)")
     imp.add_argument("model", type=Path)
@@ -91,10 +97,12 @@ def cmd_catalog(args: argparse.Namespace, manager: ModelManager) -> int:
     """Print the curated models with a fit verdict for this machine."""
     memory = manager.machine_memory()
     for e in manager.catalog_entries():
-        f = e.model_file()
         fit = manager.fit_for_entry(e, n_ctx=args.context, memory=memory)
-        print(f"{e.id}\t{e.repo}\t{e.default_quant}\t~{_size(f.approx_size + e.mmproj.approx_size)}\t"
+        size = e.approx_bytes()
+        print(f"{e.id}\t{e.repo}\t{e.default_quant}\t{'~' + _size(size) if size is not None else 'size unknown'}\t"
               f"{fit.fit.value}\t{', '.join(e.good_at)}\t{e.license}")
+    for e in manager.catalog.remote_entries:
+        print(f"{e.id}\tremote server\t{e.remote}")
     return 0
 
 

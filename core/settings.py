@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
-from visiondesk.engine import defaults
+from visiondesk.engine import defaults, number_rules
 
 from .store_files import write_atomically
 
@@ -28,13 +28,24 @@ THEMES = ("system", "light", "dark")
 LANGUAGES = ("en", "zh_CN")
 GPU_LAYER_MODES = ("auto", "cpu")
 PRESET_KEYS = ("temperature", "top_p", "max_tokens", "context_size", "system_prompt")
-# (minimum, maximum) for numeric settings; validate() clamps into these.
+# What the engine accepts at all: a value outside its rule (negative, absurd, NaN) is refused with the
+# rule's sentence, or replaced by the default when read from a file.
+RULES: dict[str, number_rules.NumberRule] = {
+    "temperature": number_rules.TEMPERATURE,
+    "top_p": number_rules.TOP_P,
+    "max_tokens": number_rules.MAX_TOKENS,
+    "context_size": number_rules.CONTEXT_TOKENS,
+    "threads": number_rules.THREADS,
+    "image_max_tokens": number_rules.IMAGE_TOKENS,
+}
+# (minimum, maximum) the app offers, inside the rules above; validate() clamps into these.
 LIMITS: dict[str, tuple[float, float]] = {
     "temperature": (0.0, 2.0),
     "top_p": (0.0, 1.0),
     "max_tokens": (1, 131072),
     "context_size": (256, 262144),
     "threads": (1, 256),
+    "image_max_tokens": (0, 16384),
 }
 
 
@@ -60,6 +71,8 @@ class Settings:
     theme: str = "system"
     language: str | None = None  # None until resolved from the system locale on first run
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # keyed by model path
+    # The image token budget per model path (libmtmd's image_max_tokens); a model not listed uses its own.
+    image_budgets: dict[str, int] = field(default_factory=dict)
 
     def validate(self) -> list[str]:
         """Normalize and clamp values in place; return a message for every change made.
@@ -94,7 +107,15 @@ class Settings:
             raise SettingsError("presets must be a mapping of model path to preset")
         for model, preset in list(self.presets.items()):
             self.presets[model] = _clean_preset(model, preset, notes)
+        if not isinstance(self.image_budgets, dict):
+            raise SettingsError("image_budgets must be a mapping of model path to a number of tokens")
+        self.image_budgets = {str(m): int(_clamp("image_max_tokens", n, notes)) for m, n in self.image_budgets.items()
+                              if int(n) > 0}
         return notes
+
+    def image_budget(self) -> int:
+        """The image token budget of the configured model (0: the model's own)."""
+        return self.image_budgets.get(self.model_path or "", 0)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, including ``schema_version``."""
@@ -107,8 +128,10 @@ class Settings:
     def from_dict(cls, data: dict[str, Any]) -> Settings:
         """Build settings from a stored dict of any known schema version.
 
-        Unknown keys are ignored; a value of the wrong type or out of range falls back to its
-        default (logged) rather than failing, so a hand-edited file never stops the app starting.
+        Unknown keys are ignored; a value of the wrong type, or a number the engine would refuse
+        (negative, absurd, NaN), falls back to its default (logged) rather than failing, so a hand-edited
+        file never stops the app starting; a number merely outside the app's range is clamped (logged).
+        A bad number in a model's preset drops that number only, not the preset or the other presets.
         """
         if not isinstance(data, dict):
             raise SettingsError(f"settings must be a JSON object, not {type(data).__name__}")
@@ -118,6 +141,9 @@ class Settings:
         for f in fields(cls):
             if f.name in data:
                 setattr(settings, f.name, copy.deepcopy(data[f.name]))
+        if isinstance(settings.presets, dict):
+            settings.presets = {model: _without_bad_numbers(model, preset)
+                                for model, preset in settings.presets.items()}
         for f in fields(cls):
             # Check each value against defaults for the rest, so one bad value resets only itself.
             probe = copy.deepcopy(defaults)
@@ -142,6 +168,8 @@ def normalize_gpu_layers(value: object) -> str:
     if text in GPU_LAYER_MODES:
         return text
     if text.isdigit():
+        if not number_rules.GPU_LAYERS.follows(int(text)):
+            raise SettingsError(str(number_rules.GPU_LAYERS.error(int(text))))
         return str(int(text))
     raise SettingsError(f"gpu_layers must be 'auto', 'cpu' or a whole number of layers, not {value!r}")
 
@@ -155,12 +183,30 @@ def _clamp(name: str, value: object, notes: list[str]) -> float | int:
         raise SettingsError(f"{name} must be a finite number, not {value!r}")
     if integer and value != int(value):
         raise SettingsError(f"{name} must be a whole number, not {value!r}")
+    if not RULES[name].follows(value):
+        raise SettingsError(str(RULES[name].error(value)))
     number: float | int = int(value) if integer else float(value)
     clamped = min(max(number, low), high)
     clamped = int(clamped) if integer else float(clamped)
     if clamped != number:
         notes.append(f"{name} {number} is out of range [{low:g}, {high:g}]; using {clamped}")
     return clamped
+
+
+def _without_bad_numbers(model: str, preset: Any) -> Any:
+    """A stored preset less the numbers that cannot be used (logged); anything else is left to ``validate``."""
+    if not isinstance(preset, dict):
+        return preset
+    kept: dict[str, Any] = {}
+    for key, value in preset.items():
+        if key in LIMITS:
+            try:
+                _clamp(key, value, [])
+            except SettingsError as exc:
+                log.warning("settings: ignoring bad %s in the preset for %s (%s)", key, model, exc)
+                continue
+        kept[key] = value
+    return kept
 
 
 def _clean_preset(model: str, preset: object, notes: list[str]) -> dict[str, Any]:

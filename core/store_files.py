@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
+from visiondesk.engine.images import DEFAULT_MAX_BYTES, read_image_file
 
 # Pillow format name -> extension, used when the original name has no usable extension.
 _FORMAT_EXTENSIONS = {
@@ -49,11 +50,12 @@ class ImageBytes:
         return self.sha256 + self.extension
 
 
-def read_image_bytes(source: AttachmentSource) -> ImageBytes:
+def read_image_bytes(source: AttachmentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> ImageBytes:
     """Read an attachment (a file path, or ``(bytes, original_name)``), hash it and measure it.
 
-    Raises ``ValueError`` when the bytes are not an image Pillow can read, and ``OSError`` when
-    the path cannot be read.
+    Raises ``ValueError`` when the bytes are not an image Pillow can read, and ``ImageError`` (an
+    ``InputError``, with a sentence naming the file) when the path is no regular file (a folder, a
+    pipe, ``/dev/zero``), is larger than ``max_bytes`` or cannot be read: it is never read unbounded.
     """
     if isinstance(source, tuple):
         data, name = source
@@ -62,7 +64,7 @@ def read_image_bytes(source: AttachmentSource) -> ImageBytes:
         data = bytes(data)
     else:
         path = Path(source)
-        data = path.read_bytes()
+        data = read_image_file(path, max_bytes)
         name = path.name
     try:
         with Image.open(io.BytesIO(data)) as image:

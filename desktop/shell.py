@@ -14,6 +14,7 @@ from visiondesk.core.export import export_json, export_markdown
 from visiondesk.core.paths import DataPaths
 from visiondesk.core.settings import SettingsRepository, resolve_language
 from visiondesk.core.store import ConversationStore
+from visiondesk.engine import Message
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.models.manager import ModelManager
@@ -26,11 +27,13 @@ from .controllers.batch import BatchController
 from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
 from .controllers.conversations import ConversationsController
+from .controllers.image_preview import ImagePreviewController
 from .controllers.model import ModelController
 from .controllers.settings import SettingsController
 from .controllers.transcript import TranscriptPresenter
 from .i18n import install_language
 from .theme import apply_theme
+from .views.image_preview import ImagePreviewView
 from .views.main_window import MainWindow
 from .worker import EngineThread
 
@@ -73,6 +76,15 @@ class AppShell(QObject):
             self.settings, self.repository, w, self.set_theme, self.set_language,
             lambda: self.model.load(first_run=False), self)
 
+        # "What the model sees": under the composer's thumbnails, planned on the engine thread.
+        preview_view = ImagePreviewView(w.composer)
+        w.composer.layout().insertWidget(2, preview_view)
+        self.image_preview = ImagePreviewController(preview_view, self.engine, self._history, self)
+        self.composer.images_changed.connect(
+            lambda sources: self.image_preview.set_images(sources, w.composer.edit.toPlainText().strip()))
+        w.composer.edit.textChanged.connect(
+            lambda: self.image_preview.set_text(w.composer.edit.toPlainText().strip()))
+
         self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self)
         self.chat.response_format = self.answer_format.response_format
         self.batch = BatchController(self.engine, self.paths.batches, lambda: self.language, w, self)
@@ -104,6 +116,12 @@ class AppShell(QObject):
         self.model.start()
 
     # -- window-level behaviour --------------------------------------------------------------------
+
+    def _history(self) -> list[Message]:
+        """The open conversation as the engine will read it (a new chat: the system prompt alone)."""
+        if self.chat.conversation_id is not None:
+            return self.chat.history(self.chat.conversation_id)
+        return [Message.system(self.settings.system_prompt)] if self.settings.system_prompt else []
 
     def _busy(self, busy: bool) -> None:
         self.window.stop_action.setEnabled(busy)

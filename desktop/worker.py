@@ -64,6 +64,7 @@ class EngineWorker(QObject):
     stage = Signal(int, str, int, int)  # request id, Stage value, image index, image total (0 if none)
     text = Signal(int, str)  # request id, new text
     finished = Signal(int, object)  # request id, Finished
+    planned = Signal(int, object)  # plan request id, PromptPlan or the VisionDeskError that prevented it
     stopped = Signal()
 
     def __init__(self, make_backend: BackendFactory) -> None:
@@ -164,6 +165,19 @@ class EngineWorker(QObject):
             error = VisionDeskError(f"{type(exc).__name__}: {exc}")
         job.events.put(Finished(StopReason.ERROR, time.monotonic(), error=error))
 
+    @Slot(int, object)
+    def plan(self, request_id: int, messages: Sequence[Message]) -> None:
+        """What ``messages`` will take and how each image will be read (nothing is evaluated)."""
+        if self.stopping:
+            return
+        try:
+            self.planned.emit(request_id, self._get_engine().plan(list(messages)))
+        except VisionDeskError as exc:
+            self.planned.emit(request_id, exc)
+        except Exception as exc:
+            log.exception("unexpected error in plan request %d", request_id)
+            self.planned.emit(request_id, VisionDeskError(f"{type(exc).__name__}: {exc}"))
+
     def _fail(self, request_id: int, pending: list[str], exc: VisionDeskError) -> None:
         if pending:
             self.text.emit(request_id, "".join(pending))
@@ -196,6 +210,7 @@ class EngineThread(QObject):
     _load_requested = Signal(object)
     _chat_requested = Signal(int, object, object, object)
     _foreign_chat_requested = Signal(object)
+    _plan_requested = Signal(int, object)
     _shutdown_requested = Signal()
 
     def __init__(self, make_backend: BackendFactory, parent: QObject | None = None) -> None:
@@ -208,6 +223,7 @@ class EngineThread(QObject):
         self._load_requested.connect(self.worker.load, queued)
         self._chat_requested.connect(self.worker.chat, queued)
         self._foreign_chat_requested.connect(self.worker.chat_for, queued)
+        self._plan_requested.connect(self.worker.plan, queued)
         self._shutdown_requested.connect(self.worker.shutdown, queued)
         self._next_id = 0
         self._tokens: dict[int, CancelToken] = {}
@@ -234,6 +250,12 @@ class EngineThread(QObject):
     def accepting(self) -> bool:
         """False once the engine thread is stopping: queued chats would never run."""
         return not self.worker.stopping and self.thread.isRunning()
+
+    def plan(self, messages: Sequence[Message]) -> int:
+        """Ask what ``messages`` will take; returns the request id ``worker.planned`` answers with."""
+        self._next_id += 1
+        self._plan_requested.emit(self._next_id, tuple(messages))
+        return self._next_id
 
     def cancel(self, request_id: int | None = None) -> None:
         """Cancel one request, or all of them (thread-safe: sets the token directly)."""

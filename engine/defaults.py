@@ -20,3 +20,9 @@ APP_MAX_TOKENS: Final = 1024  # the desktop app allows longer answers by default
 
 CONTEXT_TOKENS: Final = 4096  # context size when loading a model
 GPU_LAYERS: Final[Literal["auto"]] = "auto"  # as many layers as fit on the GPU
+
+IMAGE_MAX_PIXELS: Final = 1_000_000_000  # images with more pixels are refused (no camera makes them)
+# The image token budget (libmtmd's image_min_tokens / image_max_tokens) for families that read images at
+# their own resolution (Qwen-VL, Pixtral, GLM-4V, LFM2-VL...); 0: the budget the model's projector sets.
+IMAGE_MIN_TOKENS: Final = 0
+IMAGE_MAX_TOKENS: Final = 0

@@ -1,8 +1,9 @@
 """Turns whatever the user dropped into an RGB bitmap for libmtmd, or a clear ``ImageError``.
 
 Runs in the parent process with Pillow: EXIF orientation applied, every mode converted to RGB
-(transparency composited onto white), the first frame of animations, pixel limits enforced before
-decoding (decompression bombs). The identity of an image is a hash of its pixels after this
+(transparency composited onto white), the first frame of animations, large photos downscaled to
+what the model can use (JPEGs decoded at a reduced scale directly), and only absurd inputs refused
+before decoding (gigapixels, decompression bombs). The identity of an image is a hash of its pixels after this
 preparation, so renaming a file keeps its identity and editing its pixels changes it.
 """
 
@@ -20,11 +21,20 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
 from .file_kind import path_problem
+from .image_fit import DEFAULT_TARGET, ImageTarget
 from .requests import ImageSource
 
-DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_PIXELS = 1_000_000_000  # refused beyond this: no camera makes a gigapixel picture
+BOMB_CHECK_PIXELS = 16_000_000  # above this, the file's size must be able to hold the pixels it claims
+MAX_PIXELS_PER_BYTE = 10_000  # deflate compresses 1032:1 at best: even a 1-bit PNG stays near 8,300
+_BOMB_WORDS = (f"it claims more than twice the limit of {DEFAULT_MAX_PIXELS:,} pixels (no camera makes such "
+               "pictures) and is not safe to open.")
+_RESIZABLE = ("RGB", "RGBA", "L", "LA", "I", "F")  # Pillow resamples these (alpha premultiplied)
 DEFAULT_MAX_BYTES = 200_000_000  # far above any photo or screenshot; a file or paste beyond it is refused unread
 MIN_SIDE = 2
+# Pillow's own guard (a warning from 89 megapixels, an error from twice that) would refuse a 108-megapixel
+# phone photo; the checks here replace it (_refuse_absurd), and Pillow's stays as a backstop beyond them.
+Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,12 +146,49 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+def _refuse_absurd(label: str, width: int, height: int, n_bytes: int, max_pixels: int) -> None:
+    """Refuse, before decoding, what no camera makes: gigapixels, or far more pixels than the file can hold."""
+    pixels = width * height
+    if pixels > max_pixels:
+        raise ImageError(label, f"it has {width}×{height} = {pixels:,} pixels; the limit is {max_pixels:,} "
+                                "(no camera makes larger pictures). Scale it down first.")
+    if pixels > BOMB_CHECK_PIXELS and pixels > MAX_PIXELS_PER_BYTE * n_bytes:
+        raise ImageError(label, f"it claims {width}×{height} pixels ({pixels / 1e6:,.0f} megapixels) in a file of "
+                                f"only {_megabytes(n_bytes)}; a real picture that large takes far more space, so "
+                                "this file is not safe to open.")
+
+
+def _decode_scaled(img: Image.Image, target: ImageTarget) -> Image.Image:
+    """Decode ``img`` no larger than needed for ``target``, as RGB.
+
+    A JPEG is decoded at 1/2, 1/4 or 1/8 scale directly (draft mode) down to 80 % of the target, whose
+    margin absorbs that; other formats are decoded whole, then reduced by whole factors and resampled.
+    """
+    goal = target.size_for(*img.size)
+    if goal != img.size and img.format == "JPEG":
+        img.draft(None, (max(1, goal[0] * 4 // 5), max(1, goal[1] * 4 // 5)))
+    if getattr(img, "n_frames", 1) > 1:
+        img.seek(0)
+    img.load()
+    ImageOps.exif_transpose(img, in_place=True)  # in place: a copy would double the peak memory
+    goal = target.size_for(*img.size)
+    if goal != img.size:
+        if img.mode.startswith("I;16"):
+            img = img.convert("I")  # 4 bytes a pixel, not the 8 of _to_rgb's float arithmetic
+        elif img.mode not in _RESIZABLE:
+            img = _to_rgb(img)
+        img = img.resize(goal, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return _to_rgb(img)
+
+
 def prepare_image(source: ImageSource | Path | str, max_pixels: int = DEFAULT_MAX_PIXELS,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> PreparedImage:
-    """Read, check and convert one image; raise ``ImageError`` naming the file and the problem.
+                  max_bytes: int = DEFAULT_MAX_BYTES, target: ImageTarget = DEFAULT_TARGET) -> PreparedImage:
+    """Read, check, downscale to ``target`` and convert one image; raise ``ImageError`` naming the problem.
 
     A path must lead to a regular file of at most ``max_bytes`` (checked before reading); bytes
-    given directly (a paste, an API request) are held to the same limit.
+    given directly (a paste, an API request) are held to the same limit. Images larger than ``target``
+    are downscaled (the identity is that of the downscaled pixels); only absurd ones are refused:
+    more than ``max_pixels``, or far more pixels than the file's size can encode (a decompression bomb).
     """
     if not isinstance(source, ImageSource):
         source = ImageSource(path=Path(source))
@@ -150,7 +197,8 @@ def prepare_image(source: ImageSource | Path | str, max_pixels: int = DEFAULT_MA
     if not data:
         raise ImageError(label, "the file is empty (0 bytes).")
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # _refuse_absurd says it in plainer words, with the numbers (Pillow still raises beyond twice the limit)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             img: Image.Image = Image.open(io.BytesIO(data))
         except UnidentifiedImageError as exc:
@@ -160,26 +208,25 @@ def prepare_image(source: ImageSource | Path | str, max_pixels: int = DEFAULT_MA
             raise ImageError(label, "it is not an image VisionDesk can read (PNG, JPEG, WebP, GIF, BMP, "
                                     "TIFF and similar work).") from exc
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageError(label, f"it is too large to open safely ({exc}).") from exc
+            raise ImageError(label, _BOMB_WORDS) from exc
         except Exception as exc:  # Pillow raises many kinds on damaged headers
             raise ImageError(label, f"the file is damaged ({exc}).") from exc
         try:
             width, height = img.size
-            if width * height > max_pixels:
-                raise ImageError(label, f"it has {width}×{height} = {width * height:,} pixels; the limit is "
-                                        f"{max_pixels:,}. Scale it down first.")
+            _refuse_absurd(label, width, height, len(data), max_pixels)
             if width < MIN_SIDE or height < MIN_SIDE:
                 raise ImageError(label, f"it is only {width}×{height} pixels; nothing can be seen in it.")
-            if getattr(img, "n_frames", 1) > 1:
-                img.seek(0)
-            img.load()
-            img = ImageOps.exif_transpose(img) or img
-            rgb = _to_rgb(img)
+            rgb = _decode_scaled(img, target)
             rgb.load()
+            if rgb is not img:
+                img.close()  # the full-size decode goes before the pixels are copied out
         except ImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageError(label, f"it is too large to open safely ({exc}).") from exc
+            raise ImageError(label, _BOMB_WORDS) from exc
+        except MemoryError as exc:
+            raise ImageError(label, "there is not enough memory to open it; close other programs or scale it "
+                                    "down first.") from exc
         except OSError as exc:
             raise ImageError(label, f"the file is truncated or damaged ({exc}).") from exc
         except Exception as exc:

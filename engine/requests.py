@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from . import defaults
+from . import defaults, number_rules
 from .structured import ResponseFormat
 
 Role = Literal["system", "user", "assistant"]
@@ -60,9 +60,9 @@ class Message:
     images: tuple[ImageSource | ImageAttachment, ...] = ()
 
     @classmethod
-    def user(cls, text: str, *images: str | os.PathLike[str] | ImageSource) -> Message:
-        """A user message with images given as paths or ``ImageSource``."""
-        return cls("user", text, tuple(i if isinstance(i, ImageSource) else ImageSource(path=Path(i))
+    def user(cls, text: str, *images: str | os.PathLike[str] | ImageSource | ImageAttachment) -> Message:
+        """A user message with images given as paths, ``ImageSource`` or ``ImageAttachment``."""
+        return cls("user", text, tuple(i if isinstance(i, ImageSource | ImageAttachment) else ImageSource(path=Path(i))
                                        for i in images))
 
     @classmethod
@@ -90,6 +90,22 @@ class SamplingParams:
     max_tokens: int = defaults.MAX_TOKENS
     stop: tuple[str, ...] = ()
     response_format: ResponseFormat | None = None  # None: free text
+
+    def __post_init__(self) -> None:
+        """Every front end builds one, so a bad number is refused here with a plain sentence (``InputError``)."""
+        _check_numbers(self, {"temperature": number_rules.TEMPERATURE, "top_p": number_rules.TOP_P,
+                              "top_k": number_rules.TOP_K, "min_p": number_rules.MIN_P,
+                              "repeat_penalty": number_rules.REPEAT_PENALTY,
+                              "repeat_last_n": number_rules.REPEAT_LAST_N, "seed": number_rules.SEED,
+                              "max_tokens": number_rules.MAX_TOKENS})
+
+
+def _check_numbers(request: object, rules: dict[str, number_rules.NumberRule]) -> None:
+    """Check each named field of a frozen request; whole numbers given as floats (JSON's 512.0) become ints."""
+    for name, rule in rules.items():
+        value = getattr(request, name)
+        if value is not None:
+            object.__setattr__(request, name, rule.check(value))
 
 
 def physical_cores() -> int:
@@ -172,13 +188,27 @@ class ModelSpec:
     threads_batch: int | None = None  # None: same as threads
     gpu_layers: GpuLayers = defaults.GPU_LAYERS
     chat_template: str | None = None  # overrides the GGUF's template
-    image_max_pixels: int = 40_000_000
+    image_max_pixels: int = defaults.IMAGE_MAX_PIXELS  # refused beyond; larger images than needed are downscaled
+    # Tokens an image may take, for the families whose token count follows the image's size; 0: the model's own.
+    image_min_tokens: int = defaults.IMAGE_MIN_TOKENS
+    image_max_tokens: int = defaults.IMAGE_MAX_TOKENS
     embedding_cache_images: int = 16
     # Sliding-window layers (Gemma 3, ...) keep every position, so any edit or regenerate can cut the cache
     # back. False keeps only the window (less memory on long contexts, as llama-server does); an edit
     # further back than the window then reads the whole prompt again.
     full_swa_cache: bool = True
     tuning: Tuning = Tuning()  # switches of the engine's speed paths and the test seam; the defaults are the product
+
+    def __post_init__(self) -> None:
+        """Refuse a bad number (a negative context, 10^12 GPU layers) with a plain sentence (``InputError``)."""
+        if self.gpu_layers != "auto":
+            object.__setattr__(self, "gpu_layers", number_rules.GPU_LAYERS.check(self.gpu_layers))
+        _check_numbers(self, {"n_ctx": number_rules.CONTEXT_TOKENS, "n_batch": number_rules.BATCH_TOKENS,
+                              "threads": number_rules.THREADS, "threads_batch": number_rules.THREADS,
+                              "image_max_pixels": number_rules.IMAGE_MAX_PIXELS,
+                              "image_min_tokens": number_rules.IMAGE_TOKENS,
+                              "image_max_tokens": number_rules.IMAGE_TOKENS,
+                              "embedding_cache_images": number_rules.CACHED_IMAGES})
 
     def resolved_threads(self) -> tuple[int, int]:
         """Threads for generation and for prompt reading."""

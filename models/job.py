@@ -63,7 +63,7 @@ def plan_download(hub: HubClient, registry: ModelRegistry, repo_id: str, quant: 
     remote = hub.repo(repo_id, revision)
     entry = catalog.find(repo_id) if catalog is not None else None
     model, mmproj = None, None
-    if entry is not None and (quant is None or quant.upper() in entry.quantizations):
+    if entry is not None and entry.mmproj is not None and (quant is None or quant.upper() in entry.quantizations):
         m, p = entry.model_file(quant).name, entry.mmproj.name
         if m in remote.files and p in remote.files:
             model, mmproj = remote.files[m], remote.files[p]

@@ -67,6 +67,8 @@ class ModelManager:
         Raises ``InputError`` for something that is neither an owner/name repository nor a catalog id.
         """
         entry = self.catalog.find(repo_or_catalog_id)
+        if entry is not None and entry.remote:
+            raise InputError(f"{entry.title} is not downloaded: {entry.remote}")
         repo = entry.repo if entry is not None else repo_or_catalog_id
         if "/" not in repo:
             raise InputError(f"'{repo_or_catalog_id}' is neither an owner/name repository nor a catalog id "
@@ -76,9 +78,8 @@ class ModelManager:
     def fit_for_entry(self, entry: CatalogEntry, quant: str | None = None, n_ctx: int = defaults.CONTEXT_TOKENS,
                       memory: MachineMemory | None = None) -> FitEstimate:
         """Will a catalog model (in ``quant``, else its default) run here? Sizes and KV figure from the catalog."""
-        f = entry.model_file(quant)
-        return estimate_fit(f.approx_size, entry.mmproj.approx_size, entry.kv_bytes_per_token * n_ctx,
-                            memory or self._memory())
+        model, projector = entry.estimated_bytes(quant)
+        return estimate_fit(model, projector, entry.kv_bytes_per_token * n_ctx, memory or self._memory())
 
     def fit_for_plan(self, plan: DownloadPlan, n_ctx: int = defaults.CONTEXT_TOKENS,
                      memory: MachineMemory | None = None) -> FitEstimate:

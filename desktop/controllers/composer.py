@@ -80,6 +80,7 @@ class ComposerController(QObject):
     """Turns what the user types, drops and pastes into one ``send_requested``."""
 
     send_requested = Signal(str, list, object)  # text, [ImageAttachment | ImageSource], message id edited or None
+    images_changed = Signal(list)  # the pending [ImageAttachment], after each add or removal
     stop_requested = Signal()
 
     def __init__(self, view: ComposerView, attach: Attach, parent: QObject | None = None) -> None:
@@ -141,6 +142,7 @@ class ComposerController(QObject):
         item.chip.remove_button.setAccessibleName(self.tr("Remove %1").replace("%1", item.name))
         item.chip.remove_clicked.connect(lambda: self.remove(item))
         self.pending.insert(index, item)
+        self.images_changed.emit([p.attachment for p in self.pending])
 
     def _rejected(self, exc: BaseException, order: int) -> None:
         if self._checks.pop(order, None) is None:
@@ -154,6 +156,7 @@ class ComposerController(QObject):
             self.pending.remove(item)
             if item.chip is not None:
                 self.view.remove_chip(item.chip)
+            self.images_changed.emit([p.attachment for p in self.pending])
 
     def pick_files(self) -> None:
         """The file picker (non-blocking)."""

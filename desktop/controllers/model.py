@@ -26,7 +26,8 @@ def spec_from_settings(s: Settings) -> ModelSpec:
     assert s.model_path, "no model configured"
     layers: int | str = "auto" if s.gpu_layers == "auto" else 0 if s.gpu_layers == "cpu" else int(s.gpu_layers)
     return ModelSpec(model=Path(s.model_path), mmproj=Path(s.mmproj_path) if s.mmproj_path else None,
-                     n_ctx=s.context_size, threads=s.threads, gpu_layers=layers)  # type: ignore[arg-type]
+                     n_ctx=s.context_size, threads=s.threads, gpu_layers=layers,  # type: ignore[arg-type]
+                     image_max_tokens=s.image_budget())
 
 
 class ModelController(QObject):

@@ -99,8 +99,8 @@ class ModelManagerController(QObject):
 
     def _update_catalog_row(self, row: int) -> None:
         e, table = self.catalog.entries[row], self.dialog.catalog_table
-        size = e.model_file(self._quant[e.id]).approx_size + e.mmproj.approx_size
-        table.item(row, 1).setText(format_size(size))
+        size = e.approx_bytes(self._quant[e.id])
+        table.item(row, 1).setText(format_size(size) if size is not None else self.tr("size unknown"))
         fit, item = self.fit_of(e), table.item(row, 4)
         item.setText(self.tr("Checking…") if fit is None else self.fit_label(fit.fit))
         if fit is not None:

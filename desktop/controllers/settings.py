@@ -17,7 +17,7 @@ from ..views.settings_dialog import SettingsDialog
 log = logging.getLogger(__name__)
 THEMES = ("system", "light", "dark")
 LANGS = ("en", "zh_CN")
-MODEL_KEYS = ("model_path", "mmproj_path", "context_size", "gpu_layers", "threads")
+MODEL_KEYS = ("model_path", "mmproj_path", "context_size", "gpu_layers", "threads", "image_budgets")
 
 
 class SettingsController(QObject):
@@ -55,6 +55,7 @@ class SettingsController(QObject):
         d.mmproj.edit.setText(s.mmproj_path or "")
         SettingsController.fill_generation(d, s)
         d.threads.setValue(s.threads or 0)
+        d.image_budget.setValue(s.image_budget())
         mode = 0 if s.gpu_layers == "auto" else 2 if s.gpu_layers == "cpu" else 1
         d.gpu_mode.setCurrentIndex(mode)
         d.gpu_layers.setValue(int(s.gpu_layers) if mode == 1 else 0)
@@ -87,6 +88,8 @@ class SettingsController(QObject):
         s.context_size = d.context_size.value()
         s.gpu_layers = ("auto", str(d.gpu_layers.value()), "cpu")[d.gpu_mode.currentIndex()]
         s.threads = d.threads.value() or None
+        if s.model_path:  # the image budget belongs to the model in the form
+            s.image_budgets = {**s.image_budgets, s.model_path: d.image_budget.value()}
         s.theme = THEMES[d.theme.currentIndex()]
         s.language = LANGS[d.language.currentIndex()]
         s.validate()
@@ -102,6 +105,7 @@ class SettingsController(QObject):
     def _model_changed(self, dialog: SettingsDialog) -> None:
         """A model with a saved preset brings its generation settings into the form."""
         path = dialog.model.edit.text().strip()
+        dialog.image_budget.setValue(self.settings.image_budgets.get(path, 0))
         if path and path in self.settings.presets:
             preset = apply_preset(copy.deepcopy(self.settings), path)
             self.fill_generation(dialog, preset)

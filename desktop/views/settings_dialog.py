@@ -58,6 +58,9 @@ class SettingsDialog(QDialog):
         self.context_size = QSpinBox(self)
         self.context_size.setRange(256, 262144)
         self.context_size.setSingleStep(1024)
+        self.image_budget = QSpinBox(self)  # libmtmd's image_max_tokens for this model; 0: the model's own
+        self.image_budget.setRange(0, 16384)
+        self.image_budget.setSingleStep(256)
         gpu = QWidget(self)
         gpu_row = QHBoxLayout(gpu)
         gpu_row.setContentsMargins(0, 0, 0, 0)
@@ -76,7 +79,7 @@ class SettingsDialog(QDialog):
         self.save_preset = QPushButton(self)
         self.rows: list[tuple[QWidget, QWidget]] = []
         for field in (self.model, self.mmproj, self.system_prompt, self.temperature, self.top_p,
-                      self.max_tokens, self.context_size, self.gpu, self.threads, self.theme,
+                      self.max_tokens, self.context_size, self.image_budget, self.gpu, self.threads, self.theme,
                       self.language):
             label = QLabel(self)
             label.setBuddy(field)
@@ -105,7 +108,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle(self.tr("Settings"))
         labels = [self.tr("&Model file"), self.tr("&Projector (mmproj)"), self.tr("S&ystem prompt"),
                   self.tr("&Temperature"), self.tr("Top &p"), self.tr("Ma&x tokens"),
-                  self.tr("&Context size"), self.tr("&GPU layers"), self.tr("T&hreads"),
+                  self.tr("&Context size"), self.tr("Image token &budget"), self.tr("&GPU layers"), self.tr("T&hreads"),
                   self.tr("Th&eme"), self.tr("&Language")]
         for (label, field), text in zip(self.rows, labels, strict=True):
             label.setText(text)
@@ -118,6 +121,10 @@ class SettingsDialog(QDialog):
         self.mmproj.browse.setAccessibleName(self.tr("Browse for the projector file"))
         self.mmproj.edit.setPlaceholderText(self.tr("None: text only"))
         self.threads.setSpecialValueText(self.tr("Automatic"))
+        self.image_budget.setSpecialValueText(self.tr("The model's own"))
+        self.image_budget.setToolTip(self.tr("Tokens an image may take, for models that read images at their own "
+                                             "size (Qwen-VL, Pixtral, LFM2-VL): more reads small text better and "
+                                             "costs time and context. Kept per model."))
         self.gpu_mode.setAccessibleName(self.tr("GPU offload mode"))
         self.gpu_layers.setAccessibleName(self.tr("Number of GPU layers"))
         self.save_preset.setText(self.tr("Save as preset for this model"))

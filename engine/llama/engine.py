@@ -33,7 +33,9 @@ from ..errors import (
     VisionDeskError,
 )
 from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta
-from ..gguf_header import check_pair, read_gguf_info
+from ..gguf_header import GGUFInfo, check_pair, read_gguf_info
+from ..image_fit import DEFAULT_TARGET, ImageTarget, target_for
+from ..image_plan import ImagePlan, PromptPlan, image_plan
 from ..images import PreparedImage, prepare_image
 from ..pixel_cache import PixelCache
 from ..requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams, Tuning
@@ -50,6 +52,8 @@ from .worker.protocol import (
     InfoRequest,
     Loaded,
     LoadRequest,
+    Measured,
+    MeasureRequest,
     NeedPixels,
     Ok,
     ParentMessage,
@@ -100,6 +104,8 @@ class LocalEngine:
         self._eos = ""
         self._next_id = 0
         self._image_ids = ImageIdentityCache()
+        self._image_target: ImageTarget = DEFAULT_TARGET  # how large the loaded projector needs images
+        self._projector: GGUFInfo | None = None
 
     # ---- process management --------------------------------------------------------------------
 
@@ -206,8 +212,9 @@ class LocalEngine:
         info = read_gguf_info(spec.model)
         if info.is_projector:
             raise NotAProjector(spec.model, "clip: this is a projector; pass it as the mmproj, not the model")
-        if spec.mmproj:
-            check_pair(info, read_gguf_info(spec.mmproj, what="projector"))
+        projector = read_gguf_info(spec.mmproj, what="projector") if spec.mmproj else None
+        if projector is not None:
+            check_pair(info, projector)
         template = spec.chat_template or info.chat_template
         if not template:
             raise NoChatTemplate(spec.model)
@@ -216,6 +223,8 @@ class LocalEngine:
         self._settle()
         loaded = self._load_in(self._child_for(spec.tuning), spec)
         self._spec, self._template, self._bos, self._eos = spec, template, loaded.bos_token, loaded.eos_token
+        self._image_target = target_for(projector, spec.image_max_tokens or None)
+        self._projector = projector
         self._loaded = loaded.result
         return loaded.result
 
@@ -239,6 +248,52 @@ class LocalEngine:
                 return info
             case other:
                 raise self._unexpected(other, request)
+
+    def plan(self, messages: Sequence[Message]) -> PromptPlan:
+        """What ``messages`` will take in the context, and how each image will be read, without evaluating.
+
+        libmtmd tokenizes each image as a chat would (resize, tiles, markers) but encodes nothing; the
+        pixels come from the pixel cache (an attached image is not decoded again). Raises ``VisionDeskError``.
+        """
+        if self._spec is None:
+            raise EngineFailure("No model is loaded: choose a model first.")
+        spec = self._spec
+        sources = [src for m in messages for src in m.images]
+        refs, fresh = self._identify(sources, spec)
+        files = tuple(self._pixels(i, src, refs[i], fresh, spec.image_max_pixels) for i, src in enumerate(sources))
+        prompt = render_prompt(self._template, messages, bos_token=self._bos, eos_token=self._eos)
+        self._settle()
+        child = self._live_child()
+        if child is None or child.model != spec:
+            child = self._child_for(spec.tuning)
+            self._load_in(child, spec)
+        request = MeasureRequest(prompt, tuple(refs), files)
+        match self._request(child, request, "measuring the prompt", self._deadlines.request_s):
+            case Measured(layout=r):
+                pass
+            case other:
+                raise self._unexpected(other, request)
+        plans = tuple(image_plan(self._projector, ref.label, ref.width, ref.height, Path(file).read_bytes(), v)
+                      for ref, file, v in zip(refs, files, r["images"], strict=True))
+        return PromptPlan(r["prompt_tokens"], r["text_tokens"], r["n_ctx"], plans)
+
+    def _identify(self, sources: Sequence[ImageSource | ImageAttachment],
+                  spec: ModelSpec) -> tuple[list[ImageRef], dict[int, PreparedImage]]:
+        """Each image's identity, and the pixels of those that had to be decoded now (by index)."""
+        if sources and spec.mmproj is None:
+            raise ImagesNeedProjector(spec.model)
+        refs: list[ImageRef] = []
+        fresh: dict[int, PreparedImage] = {}
+        for i, src in enumerate(sources):
+            ref, img = self._image_ids.identify(src, spec.image_max_pixels, self._image_target)
+            refs.append(ref)
+            if img is not None:
+                fresh[i] = img
+        return refs, fresh
+
+    def image_plan(self, source: ImageSource | ImageAttachment) -> ImagePlan:
+        """How one image will be read by the loaded model: tokens, tiles and a preview."""
+        return self.plan([Message.user("", source)]).images[0]
 
     def reset_conversation(self) -> None:
         """Forget the cached conversation (image embeddings stay cached)."""
@@ -264,15 +319,7 @@ class LocalEngine:
                 raise EngineFailure("No model is loaded: choose a model first.")
             spec = self._spec
             sources = [src for m in messages for src in m.images]
-            if sources and spec.mmproj is None:
-                raise ImagesNeedProjector(spec.model)
-            refs: list[ImageRef] = []
-            fresh: dict[int, PreparedImage] = {}  # images decoded for this request
-            for i, src in enumerate(sources):
-                ref, img = self._image_ids.identify(src, spec.image_max_pixels)
-                refs.append(ref)
-                if img is not None:
-                    fresh[i] = img
+            refs, fresh = self._identify(sources, spec)  # fresh: the images decoded for this request
             prompt = render_prompt(self._template, messages, bos_token=self._bos, eos_token=self._eos)
             self._settle()
             child = self._live_child()
@@ -365,7 +412,8 @@ class LocalEngine:
         if found is not None:
             return str(found)
         if (img := fresh.get(index)) is None:
-            img = prepare_image(source.as_source() if isinstance(source, ImageAttachment) else source, max_pixels)
+            img = prepare_image(source.as_source() if isinstance(source, ImageAttachment) else source, max_pixels,
+                                target=self._image_target)
         if img.digest != ref.digest:
             raise ImageError(img.label, "it changed while the answer was being prepared; send it again.")
         return str(self._pixel_cache.put(img))

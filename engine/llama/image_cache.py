@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+from ..image_fit import DEFAULT_TARGET, ImageTarget
 from ..images import PreparedImage, prepare_image
 from ..requests import ImageAttachment, ImageSource
 
@@ -46,20 +47,24 @@ class ImageIdentityCache:
         self._refs: collections.OrderedDict[tuple[object, ...], ImageRef] = collections.OrderedDict()
         self._capacity = capacity
 
-    def identify(self, source: ImageSource | ImageAttachment, max_pixels: int) -> tuple[ImageRef, PreparedImage | None]:
-        """The image's identity, plus its pixels if it had to be decoded now.
+    def identify(self, source: ImageSource | ImageAttachment, max_pixels: int,
+                 target: ImageTarget = DEFAULT_TARGET) -> tuple[ImageRef, PreparedImage | None]:
+        """The image's identity (prepared for ``target``), plus its pixels if it had to be decoded now.
 
-        An attachment carries its identity (its pixel digest, found when it was attached): nothing is read.
+        An attachment carries its identity (its pixel digest, found when it was attached, for the default
+        target): nothing is read.
         """
         if isinstance(source, ImageAttachment):
             if source.digest:
                 return ImageRef(source.digest, source.width, source.height, source.label), None
             source = source.as_source()
         key = _key(source)
+        if key is not None:
+            key = (*key, target)  # another model may need another size, hence other pixels
         if key is not None and key in self._refs:
             self._refs.move_to_end(key)
             return self._refs[key], None
-        img = prepare_image(source, max_pixels)
+        img = prepare_image(source, max_pixels, target=target)
         ref = ImageRef(img.digest, img.width, img.height, img.label)
         if key is not None:
             self._refs[key] = ref

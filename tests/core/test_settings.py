@@ -59,12 +59,15 @@ def test_default_repository_lives_in_data_dir(_isolated_data_dir: Path) -> None:
 
 
 def test_validate_clamps_with_messages() -> None:
-    s = Settings(temperature=5.0, top_p=-1.0, max_tokens=100_000, context_size=2048, threads=0)
+    # Numbers the engine accepts but the app does not offer are clamped; negative ones are refused (below).
+    s = Settings(temperature=5.0, top_p=0.0, max_tokens=100_000, context_size=2048, threads=300)
     notes = s.validate()
-    assert (s.temperature, s.top_p, s.context_size, s.threads) == (2.0, 0.0, 2048, 1)
+    assert (s.temperature, s.top_p, s.context_size, s.threads) == (2.0, 0.0, 2048, 256)
     assert s.max_tokens == 2048  # cannot exceed the context
     assert any("temperature" in n for n in notes)
     assert any("max_tokens" in n and "context" in n for n in notes)
+    s = Settings(context_size=100)
+    assert any("context_size" in n for n in s.validate()) and s.context_size == 256
 
 
 @pytest.mark.parametrize(
@@ -78,6 +81,19 @@ def test_validate_clamps_with_messages() -> None:
         ({"temperature": float("nan")}, "finite"),
         ({"max_tokens": 10.5}, "whole"),
         ({"presets": {"/m": {"top_p": "x"}}}, "top_p"),
+        # Negative and absurd numbers are refused with the engine's sentence (they used to be clamped or crash).
+        ({"top_p": -1.0}, r"^Top-p must be a number from 0 to 1, not -1\.$"),
+        ({"threads": 0}, r"^The number of threads must be a whole number from 1 to 512, not 0\.$"),
+        ({"threads": -4}, "number of threads"),
+        ({"context_size": -5}, r"^The context size must be a positive number of tokens \(at most 10,000,000\), not -5"),
+        ({"context_size": 0}, "context size must be a positive number of tokens"),
+        ({"context_size": 10**12}, "context size must be a positive number of tokens"),
+        ({"max_tokens": -1}, "answer length"),
+        ({"max_tokens": 10**9}, "answer length"),
+        ({"temperature": -0.1}, "temperature must be a number from 0 to 10"),
+        ({"temperature": 1e308}, "temperature must be a number from 0 to 10"),
+        ({"gpu_layers": "1000000000000"}, "GPU layers must be 'auto' or a whole number from 0 to 10,000"),
+        ({"presets": {"/m": {"context_size": -5}}}, "context size must be a positive number"),
     ],
 )
 def test_validate_rejects(changes: dict[str, object], message: str) -> None:
@@ -143,6 +159,38 @@ def test_bad_single_value_falls_back_to_default(caplog: pytest.LogCaptureFixture
     assert "theme" in caplog.text
     # max_tokens is judged together with the stored context size, not the default one.
     assert Settings.from_dict({"max_tokens": 8000, "context_size": 16384}).max_tokens == 8000
+
+
+BAD_STORED_NUMBERS = [
+    ("context_size", -5), ("context_size", 0), ("context_size", 1e12), ("max_tokens", -1), ("max_tokens", 10**9),
+    ("temperature", -0.5), ("temperature", 1e308), ("temperature", float("nan")), ("temperature", float("inf")),
+    ("top_p", -0.5), ("top_p", 7), ("threads", -3), ("threads", 0), ("threads", 10**6),
+    ("gpu_layers", "1000000000000"), ("gpu_layers", -1),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_STORED_NUMBERS, ids=[f"{k}={v}" for k, v in BAD_STORED_NUMBERS])
+def test_bad_number_in_settings_file_falls_back_to_default(
+    tmp_path: Path, key: str, value: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "settings.json"
+    # json writes NaN, Infinity and 1e+308 as Python reads them back: what a hand edit can leave.
+    path.write_text(json.dumps({"schema_version": 1, key: value, "theme": "dark"}), encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        s = SettingsRepository(path).load()
+    assert getattr(s, key) == getattr(Settings(), key)
+    assert s.theme == "dark"  # the rest of the file is kept
+    assert path.exists()  # not set aside as corrupt: only the bad value is dropped
+    assert f"ignoring bad {key}" in caplog.text
+    assert s.validate() == []
+
+
+def test_bad_number_in_a_preset_drops_only_that_number(caplog: pytest.LogCaptureFixture) -> None:
+    presets = {"/a.gguf": {"temperature": -1, "top_p": 0.5}, "/b.gguf": {"context_size": 8192}}
+    with caplog.at_level(logging.WARNING):
+        s = Settings.from_dict({"schema_version": 1, "presets": presets})
+    assert s.presets == {"/a.gguf": {"top_p": 0.5}, "/b.gguf": {"context_size": 8192}}
+    assert "temperature" in caplog.text and "/a.gguf" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from visiondesk.core import store_files
 from visiondesk.core.store import ConversationStore, NotFoundError
 from visiondesk.core.store_schema import SCHEMA_VERSION
+from visiondesk.engine import InputError
+from visiondesk.engine.errors import ImageError
 
 from .images import jpeg_bytes, png_bytes
 
@@ -255,3 +260,54 @@ def test_failed_add_message_writes_nothing(store: ConversationStore) -> None:
         store.add_message(conv.id, "user", "x", attachments=[(png_bytes(), "ok.png"), (b"junk", "bad.png")])
     assert store.messages(conv.id) == []
     assert store.connection.execute("SELECT count(*) FROM attachments").fetchone()[0] == 0
+
+
+def _add_within(store: ConversationStore, conv_id: int, path: Path, seconds: float) -> BaseException | None:
+    """Attach ``path``; the error it raised, failing the test if it took longer than ``seconds`` (a hang)."""
+    outcome: list[BaseException | None] = []
+
+    def attach() -> None:
+        try:
+            store.add_message(conv_id, "user", "look", attachments=[path])
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=attach, daemon=True)  # a hung read must not hang the test run too
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"attaching {path} did not return within {seconds} s"
+    return outcome[0]
+
+
+@pytest.mark.parametrize(("kind", "phrase"), [("fifo", "a named pipe (FIFO)"), ("zero", "a device"),
+                                              ("folder", "a folder")])
+def test_attaching_a_pipe_a_device_or_a_folder_fails_fast_and_writes_nothing(
+    store: ConversationStore, tmp_path: Path, kind: str, phrase: str
+) -> None:
+    if kind == "fifo":
+        path = tmp_path / "photo.png"
+        os.mkfifo(path)  # reading it would wait forever for a writer
+    elif kind == "zero":
+        path = Path("/dev/zero")  # reading it would never end, until memory runs out
+    else:
+        path = tmp_path / "album.png"
+        path.mkdir()
+    conv = store.create_conversation()
+    error = _add_within(store, conv.id, path, seconds=10)
+    assert isinstance(error, ImageError) and isinstance(error, InputError)
+    assert str(error) == f"Cannot use the image {path}: it is {phrase}, not an image file."
+    assert store.messages(conv.id) == []
+    assert not store.attachments_dir.exists() or list(store.attachments_dir.iterdir()) == []
+
+
+def test_attachment_over_the_byte_limit_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "huge.png"
+    with big.open("wb") as f:  # sparse: 3 GB that take no disk and would take 3 GB of memory to read
+        f.write(png_bytes())
+        f.truncate(3_000_000_000)
+    with pytest.raises(ImageError, match="3.0 GB"):
+        store_files.read_image_bytes(big)
+    small = tmp_path / "small.png"
+    small.write_bytes(png_bytes())
+    assert store_files.read_image_bytes(small).data == png_bytes()

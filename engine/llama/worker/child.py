@@ -82,7 +82,19 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
     from ...errors import EngineProtocolError, VisionDeskError
-    from .protocol import ChatJob, ErrorReply, InfoRequest, LoadRequest, Ok, Quit, ResetRequest, SystemInfo
+    from .prompt_measure import measure_prompt
+    from .protocol import (
+        ChatJob,
+        ErrorReply,
+        InfoRequest,
+        LoadRequest,
+        Measured,
+        MeasureRequest,
+        Ok,
+        Quit,
+        ResetRequest,
+        SystemInfo,
+    )
     from .runtime import Runtime
 
     runtime = Runtime(cancel_flag, conn.send, conn.recv)
@@ -101,6 +113,8 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                     conn.send(runtime.load(spec))
                 case ChatJob() as job:
                     runtime.chat(job)
+                case MeasureRequest(prompt=prompt, images=images, pixel_files=files):
+                    conn.send(Measured(measure_prompt(runtime.model, prompt, images, files)))
                 case InfoRequest():
                     conn.send(SystemInfo(system_info()))
                 case ResetRequest():

@@ -198,6 +198,10 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, backend: str, n
             mp.n_threads = threads_batch
             mp.print_timings = False
             mp.cb_eval = eval_cb
+            # The image token budget; -1 keeps the projector's own (libmtmd applies it to the families whose
+            # token count follows the image's size, and ignores it for fixed-size ones).
+            mp.image_min_tokens = spec.image_min_tokens if spec.image_min_tokens > 0 else -1
+            mp.image_max_tokens = spec.image_max_tokens if spec.image_max_tokens > 0 else -1
             mctx = mtmd_cpp.mtmd_init_from_file(str(spec.mmproj).encode(), model, mp)
             if not mctx:
                 line = native_log.contains("mismatch between text model")

@@ -6,8 +6,8 @@ the child answers it with ``ErrorReply`` (kind ``EngineProtocolError``), the par
 unexpected reply as an error and starts a new child.
 
 Parent -> child: ``LoadRequest`` -> ``Loaded``; ``ChatJob`` -> ``StageReport``/``Text``/``Alive``/``NeedPixels``...
-then ``Done``; ``NeedPixels`` -> ``Pixels``; ``InfoRequest`` -> ``SystemInfo``; ``ResetRequest`` -> ``Ok``;
-``Quit``. Any request may be answered with ``ErrorReply``.
+then ``Done``; ``NeedPixels`` -> ``Pixels``; ``MeasureRequest`` -> ``Measured``; ``InfoRequest`` -> ``SystemInfo``;
+``ResetRequest`` -> ``Ok``; ``Quit``. Any request may be answered with ``ErrorReply``.
 """
 
 from __future__ import annotations
@@ -55,6 +55,15 @@ class Pixels:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class MeasureRequest:
+    """Tokenize ``prompt`` and its images as a chat would, evaluating nothing (``LocalEngine.plan``)."""
+
+    prompt: str
+    images: tuple[ImageRef, ...]
+    pixel_files: tuple[str, ...]  # each image's prepared pixels, as ``Pixels`` gives them
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class InfoRequest:
     """Describe llama.cpp's build and devices."""
 
@@ -69,7 +78,7 @@ class Quit:
     """Free the model and exit."""
 
 
-ParentMessage = LoadRequest | ChatJob | Pixels | InfoRequest | ResetRequest | Quit
+ParentMessage = LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | Quit
 
 # ---- child -> parent ----------------------------------------------------------------------------
 
@@ -105,6 +114,13 @@ class Text:
 @dataclasses.dataclass(frozen=True, slots=True)
 class Alive:
     """Long native work (an image encode, a prompt batch) is still making progress; at most a few a second."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Measured:
+    """The answer to ``MeasureRequest``: text tokens, each image's layout, the context size."""
+
+    layout: dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -158,4 +174,4 @@ class ErrorReply:
         return rebuild(self.kind, self.message, self.attrs)
 
 
-ChildMessage = Loaded | StageReport | Text | Alive | NeedPixels | Done | SystemInfo | Ok | ErrorReply
+ChildMessage = Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | Ok | ErrorReply

@@ -73,7 +73,7 @@ class SamplerSlot:
 
     def get(self, params: SamplingParams, ctx: Any, n_vocab: int, on_device: bool) -> Any:
         """A sampler for ``params``, reset for a new answer."""
-        key = dataclasses.replace(params, stop=(), max_tokens=0)
+        key = dataclasses.replace(params, stop=(), max_tokens=1)  # length and stop strings do not shape the sampler
         if self._sampler is not None and self._key == key:
             if isinstance(self._sampler, GrammarSampling):
                 self._sampler.reset()

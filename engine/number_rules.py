@@ -1,0 +1,100 @@
+"""What each number a user can set may be, and the one sentence that says so when it is not.
+
+The engine's request types check their fields with these rules, the command line parses its options
+with them and the app's settings refuse (or, read from a file, replace) values that break them, so
+``--ctx -5``, a context of 10^12 tokens or a temperature of NaN get the same plain sentence everywhere.
+The bounds are what llama.cpp can run, wide enough for every real use and narrow enough to catch
+typos: the app's settings keep their own, narrower ranges on top.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from .errors import InputError
+
+MAX_CONTEXT_TOKENS = 10_000_000  # above the longest context any published model was trained for
+MAX_THREADS = 512  # GGML_MAX_N_THREADS: ggml refuses more
+MAX_GPU_LAYERS = 10_000  # far above any model's layer count; "auto" offloads them all
+MAX_SEED = 0xFFFFFFFF  # llama.cpp's seeds are 32-bit; this one (the default) means a new seed each time
+
+
+class BadNumber(InputError):
+    """A number outside its rule; ``clause`` is the sentence in lower case, for messages that prefix it."""
+
+    def __init__(self, clause: str) -> None:
+        self.clause = clause
+        super().__init__(clause[0].upper() + clause[1:] + ".")
+
+
+@dataclasses.dataclass(frozen=True)
+class NumberRule:
+    """A closed range ``[low, high]`` for one setting, and how to name the setting and the range to a person."""
+
+    what: str  # completes "... must be": "the context size"
+    valid: str  # what it must be, in words: "a positive number of tokens (at most 10,000,000)"
+    low: float
+    high: float
+    whole: bool = True
+
+    def sentence(self, value: object) -> str:
+        """What is wrong, as a lower-case clause: "the context size must be a positive number ..., not -5"."""
+        shown = f"{value:g}" if isinstance(value, float) else repr(value)  # 1e+12, not 1000000000000.0
+        return f"{self.what} must be {self.valid}, not {shown}"
+
+    def error(self, value: object) -> BadNumber:
+        """The sentence as an ``InputError``, capitalised."""
+        return BadNumber(self.sentence(value))
+
+    def follows(self, value: object) -> bool:
+        """Whether ``value`` is a number (not a bool) inside the range, whole where the rule asks for it."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if isinstance(value, float) and (not math.isfinite(value) or (self.whole and not value.is_integer())):
+            return False
+        return self.low <= value <= self.high
+
+    def check(self, value: object) -> int | float:
+        """``value`` itself (as an ``int`` for whole rules), or ``InputError`` with the sentence."""
+        if not self.follows(value):
+            raise self.error(value)
+        assert isinstance(value, int | float)
+        return int(value) if self.whole else float(value)
+
+    def parse(self, text: str) -> int | float:
+        """A number typed by a person (a command-line option), or ``InputError`` naming it as it was typed."""
+        try:
+            value: int | float = int(text.strip()) if self.whole else float(text.strip())
+        except ValueError:
+            raise self.error(text) from None
+        if not self.follows(value):
+            raise BadNumber(f"{self.what} must be {self.valid}, not {text.strip()}")
+        return self.check(value)
+
+
+CONTEXT_TOKENS = NumberRule("the context size", f"a positive number of tokens (at most {MAX_CONTEXT_TOKENS:,})",
+                            1, MAX_CONTEXT_TOKENS)
+MAX_TOKENS = NumberRule("the answer length (max tokens)",
+                        f"a positive number of tokens (at most {MAX_CONTEXT_TOKENS:,})", 1, MAX_CONTEXT_TOKENS)
+BATCH_TOKENS = NumberRule("the batch size", "a positive number of tokens (at most 1,048,576)", 1, 1 << 20)
+THREADS = NumberRule("the number of threads", f"a whole number from 1 to {MAX_THREADS}", 1, MAX_THREADS)
+GPU_LAYERS = NumberRule("the number of GPU layers", f"'auto' or a whole number from 0 to {MAX_GPU_LAYERS:,}",
+                        0, MAX_GPU_LAYERS)
+# Above a few, every token is about as likely as any other; 10 leaves room to experiment and refuses typos.
+TEMPERATURE = NumberRule("the temperature", "a number from 0 to 10 (0 always picks the likeliest token)",
+                         0, 10, whole=False)
+TOP_P = NumberRule("top-p", "a number from 0 to 1", 0, 1, whole=False)
+MIN_P = NumberRule("min-p", "a number from 0 to 1", 0, 1, whole=False)
+TOP_K = NumberRule("top-k", "a whole number from 0 (off) to 1,000,000", 0, 1_000_000)
+REPEAT_PENALTY = NumberRule("the repeat penalty", "a number from 0 to 10 (0 and 1 turn it off)", 0, 10,
+                            whole=False)
+REPEAT_LAST_N = NumberRule("the repeat window", f"a whole number of tokens from 0 to {MAX_CONTEXT_TOKENS:,}",
+                           0, MAX_CONTEXT_TOKENS)
+SEED = NumberRule("the seed", f"a whole number from 0 to {MAX_SEED} ({MAX_SEED} picks a new seed each time)",
+                  0, MAX_SEED)
+IMAGE_MAX_PIXELS = NumberRule("the image pixel limit", "a positive number of pixels (at most 10,000,000,000)",
+                              1, 10_000_000_000)
+IMAGE_TOKENS = NumberRule("the image token budget", "0 (the model's own) or a whole number of tokens up to 65,536",
+                          0, 65_536)
+CACHED_IMAGES = NumberRule("the number of cached images", "a whole number from 0 to 100,000", 0, 100_000)
