@@ -32,11 +32,6 @@ class BackgroundServer:
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
-    @property
-    def running(self) -> bool:
-        """Whether the server thread is serving."""
-        return self._thread is not None and self._thread.is_alive() and bool(self._server.started)
-
     def start(self, timeout_s: float = 15.0) -> None:
         """Bind and serve; returns once requests are accepted. Raises ``OSError`` (port in use) or ``RuntimeError``."""
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
