@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from visiondesk.engine import BackendInfo, ImageSource, Message, SamplingParams
+from visiondesk.engine.errors import UnsupportedSchema
 from visiondesk.engine.requests import Role
+from visiondesk.engine.structured import ResponseFormat, from_openai
 
 from .config import Limits
 from .errors import bad_request
@@ -84,7 +86,7 @@ def parse_chat_request(body: Mapping[str, Any], info: BackendInfo, limits: Limit
         _optional(body, "n", int)
         raise bad_request("Only n=1 is supported: one answer per request.", code="unsupported_parameter",
                           param="n")
-    _response_format(body.get("response_format"))
+    response_format = _response_format(body.get("response_format"))
     for key in ("frequency_penalty", "presence_penalty"):
         if _number(body, key, -2.0, 2.0) not in (None, 0.0):
             raise bad_request(f"'{key}' is not supported; leave it out or set it to 0 (repeat_penalty is "
@@ -97,11 +99,12 @@ def parse_chat_request(body: Mapping[str, Any], info: BackendInfo, limits: Limit
                           param="top_logprobs")
     stream = bool(_optional(body, "stream", bool))
     include_usage = _stream_options(body.get("stream_options"), stream)
-    return ChatRequest(messages=messages, sampling=_sampling(body, info, limits), stream=stream,
+    return ChatRequest(messages=messages, sampling=_sampling(body, info, limits, response_format), stream=stream,
                        include_usage=include_usage, image_count=images)
 
 
-def _sampling(body: Mapping[str, Any], info: BackendInfo, limits: Limits) -> SamplingParams:
+def _sampling(body: Mapping[str, Any], info: BackendInfo, limits: Limits,
+              response_format: ResponseFormat | None) -> SamplingParams:
     defaults = SamplingParams()
     newer, older = _integer(body, "max_completion_tokens", 1), _integer(body, "max_tokens", 1)
     max_tokens = newer if newer is not None else older
@@ -126,7 +129,8 @@ def _sampling(body: Mapping[str, Any], info: BackendInfo, limits: Limits) -> Sam
         repeat_penalty=defaults.repeat_penalty if repeat_penalty is None else repeat_penalty,
         seed=defaults.seed if seed is None else seed,
         max_tokens=limit if max_tokens is None else max_tokens,
-        stop=_stop(body.get("stop"), limits))
+        stop=_stop(body.get("stop"), limits),
+        response_format=response_format)
 
 
 def _messages(body: Mapping[str, Any], limits: Limits, allow_file_dir: Path | None) -> tuple[tuple[Message, ...], int]:
@@ -238,18 +242,31 @@ def _image_url(part: Mapping[str, Any], at: str) -> str:
     return value
 
 
-def _response_format(value: object) -> None:
+def _response_format(value: object) -> ResponseFormat | None:
+    """The answer's format; a schema the grammar cannot enforce is a 400 naming the construct."""
     if value is None:
-        return
+        return None
     kind = value.get("type") if isinstance(value, dict) else None
-    if kind == "text":
-        return
-    if kind in ("json_object", "json_schema"):
-        raise bad_request(f"response_format '{kind}' is not supported yet by this server: ask for JSON in the "
-                          "prompt, or leave response_format out.", code="unsupported_parameter",
-                          param="response_format")
-    raise bad_request("response_format must be {'type': 'text'} (json_object and json_schema are not supported "
-                      "yet).", code="invalid_value", param="response_format")
+    if not isinstance(value, dict) or kind not in ("text", "json_object", "json_schema"):
+        raise bad_request("response_format must be {'type': 'text'}, {'type': 'json_object'} or {'type': "
+                          "'json_schema', 'json_schema': {'name': ..., 'schema': {...}, 'strict': true}}.",
+                          code="invalid_value", param="response_format")
+    if kind == "json_schema":
+        spec = value.get("json_schema")
+        if not isinstance(spec, dict):
+            raise bad_request("response_format.json_schema must be an object: {'name': ..., 'schema': {...}}.",
+                              code="invalid_type", param="response_format.json_schema")
+        _optional(spec, "name", str, "response_format.json_schema")
+        _optional(spec, "strict", bool, "response_format.json_schema")  # always enforced here
+        _optional(spec, "description", str, "response_format.json_schema")
+        if not isinstance(spec.get("schema"), dict):
+            raise bad_request("response_format.json_schema.schema is missing or not an object: send the JSON "
+                              "Schema the answer must follow.", code="missing_required_parameter",
+                              param="response_format.json_schema.schema")
+    try:
+        return from_openai(value)
+    except UnsupportedSchema as exc:
+        raise bad_request(str(exc), code="unsupported_schema", param="response_format.json_schema.schema") from None
 
 
 def _stream_options(value: object, stream: bool) -> bool:

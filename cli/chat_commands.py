@@ -24,6 +24,7 @@ from visiondesk.engine.remote import RemoteTarget
 from visiondesk.engine.requests import Message, ModelSpec, SamplingParams, physical_cores
 
 from . import backend_choice
+from .answer_format import add_format_options, check_answer, response_format
 from .backend_choice import BackendChoice
 from .dry_run import print_plan
 from .number_options import gpu_layers_option, number_option
@@ -58,6 +59,7 @@ def register(sub: Any, backends: BackendChoice) -> None:
     """Add ``ask`` and ``chat`` to the top-level parser; they answer with a backend chosen from ``backends``."""
     ask = sub.add_parser("ask", help="ask one question (about images) and stream the answer")
     _model_options(ask)
+    add_format_options(ask)
     ask.add_argument("question")
     ask.add_argument("--dry-run", action="store_true", help="print what the model will see (tokens per image, "
                      "context use) and exit without answering")
@@ -75,7 +77,7 @@ def _spec(args: argparse.Namespace) -> ModelSpec:
 
 def _sampling(args: argparse.Namespace) -> SamplingParams:
     return SamplingParams(temperature=args.temperature, top_p=args.top_p, seed=args.seed,
-                          max_tokens=args.max_tokens)
+                          max_tokens=args.max_tokens, response_format=response_format(args))
 
 
 def _stats(fin: Finished, info: BackendInfo | None) -> dict[str, Any]:
@@ -163,6 +165,7 @@ def _load(engine: Backend[Any], target: ModelSpec | RemoteTarget, args: argparse
 def run_ask(args: argparse.Namespace, backends: BackendChoice) -> int:
     """One question, streamed."""
     try:
+        fmt = response_format(args)  # a schema that cannot be enforced is refused before the model loads
         backend, target = backends.open(args, lambda: _spec(args), sys.stderr)
         with closing(backend) as engine:
             _load(engine, target, args, sys.stderr)
@@ -170,11 +173,14 @@ def run_ask(args: argparse.Namespace, backends: BackendChoice) -> int:
             messages.append(Message.user(args.question, *args.image))
             if args.dry_run:
                 return print_plan(engine, messages, sys.stdout)
-            fin, _ = _stream(engine, messages, args, sys.stdout, sys.stderr)
+            fin, text = _stream(engine, messages, args, sys.stdout, sys.stderr)
             _end_answer(fin, engine, args, sys.stdout, sys.stderr)
             if fin.error is not None:
                 return _fail(fin.error, sys.stderr, args, engine.info)
-            return 130 if fin.stop_reason is StopReason.CANCELLED else 0
+            if fin.stop_reason is StopReason.CANCELLED:
+                return 130
+            check_answer(fmt, text)
+            return 0
     except VisionDeskError as exc:
         return _fail(exc, sys.stderr, args)
 

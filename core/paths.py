@@ -44,6 +44,7 @@ class DataPaths:
     servers: Path  # the remote servers the user added (servers.json)
     server_keys: Path  # their API keys, only where the system has no credential store (readable by the user only)
     pixels: Path  # prepared pixels of attached images, by digest (a bounded cache: deleting it loses nothing)
+    batches: Path  # the result files of the window's batch jobs (JSON Lines; a re-run continues its file)
 
     @classmethod
     def at(cls, root: Path) -> DataPaths:
@@ -53,7 +54,7 @@ class DataPaths:
                    models=root / "models", model_registry=root / "registry.json", settings=root / "settings.json",
                    logs=root / "logs", translations=root / "i18n", presets=root / "presets",
                    servers=root / "servers.json", server_keys=root / "server-keys.json",
-                   pixels=root / "cache" / "pixels")
+                   pixels=root / "cache" / "pixels", batches=root / "batches")
 
     @classmethod
     def default(cls) -> DataPaths:

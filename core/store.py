@@ -159,6 +159,19 @@ class ConversationStore:
         with self._write() as conn:
             self._touch(conn, id, "title = ?, title_source = 'user'", (title,))
 
+    def answer_format(self, conversation_id: int) -> str:
+        """The conversation's answer format: '' (free text), 'json_object' or 'preset:NAME'."""
+        with self._read() as conn:
+            row = conn.execute("SELECT answer_format FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no conversation with id {conversation_id}")
+        return str(row[0])
+
+    def set_answer_format(self, conversation_id: int, answer_format: str) -> None:
+        """Remember the answer format chosen for the conversation (not a change of its content: no touch)."""
+        with self._write() as conn:
+            conn.execute("UPDATE conversations SET answer_format = ? WHERE id = ?", (answer_format, conversation_id))
+
     def auto_title(self, conversation_id: int, first_user_text: str) -> str:
         """Title the conversation from its first user message (about 40 characters).
 

@@ -62,7 +62,13 @@ _V2 = """
 ALTER TABLE attachments ADD COLUMN digest TEXT NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# Version 3: the answer format the user chose for a conversation ('' free text, 'json_object', or
+# 'preset:NAME' for a batch preset's schema), so a reopened conversation keeps answering in it.
+_V3 = """
+ALTER TABLE conversations ADD COLUMN answer_format TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -24,6 +24,9 @@ from visiondesk.models.registry import ModelRegistry
 
 from .backend_picker import BackendPicker
 from .background import set_error_sink
+from .controllers.answer_format import AnswerFormatController
+from .controllers.api_server import ApiServerController
+from .controllers.batch import BatchController
 from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
 from .controllers.conversations import ConversationsController
@@ -105,9 +108,19 @@ class AppShell(QObject):
         w.composer.edit.textChanged.connect(
             lambda: self.image_preview.set_text(w.composer.edit.toPlainText().strip()))
 
+        self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self)
+        self.chat.response_format = self.answer_format.response_format
+        self.batch = BatchController(self.engine, self.paths.batches, lambda: self.language, w, self)
+        self.api_server = ApiServerController(self.engine, w, self)
+
         self.conversations.open_requested.connect(self.chat.open_conversation)
         self.conversations.open_requested.connect(self._conversation_shown)
         self.conversations.open_requested.connect(self.remote.bind_conversation)
+        self.conversations.open_requested.connect(self.answer_format.show_conversation)
+        self.chat.conversation_created.connect(self.answer_format.on_created)
+        self.model.loaded.connect(lambda _result: (self.batch.fill_choices(), self.api_server.model_changed()))
+        w.batch_action.triggered.connect(self.batch.open)
+        w.api_server_action.triggered.connect(self.api_server.open)
         self.chat.conversation_created.connect(self.conversations.on_created)
         self.chat.busy_changed.connect(self._busy)
         w.files_dropped.connect(self.composer.add_files)
@@ -272,6 +285,8 @@ class AppShell(QObject):
         self.conversations.close()
         self.model.close_model_manager()
         self.chat.stop()
+        self.api_server.shutdown()  # its requests end; then the batch's image is cancelled, then the engine stops
+        self.batch.wait(timeout_s=10.0)
         stopped = self.engine.stop()
         if self.chat.active is not None:  # keep what was written; it was cut by quitting
             a = self.chat.active

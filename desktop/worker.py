@@ -9,11 +9,18 @@ thread never waits for the engine. Cancelling does not go through the queue
 (the worker is busy in the stream then): the caller keeps the request's ``CancelToken`` and sets it
 from the UI thread. Shutdown is flag → cancel → close the backend (``Backend.close`` is safe from any
 thread: a running request ends at once) → queued ``shutdown`` → quit → wait.
+
+Other threads (the API server's queue, a batch job) use the same backend through ``EngineThread.chat_for``:
+their chat is queued on this thread like the window's, and its events come back through a plain queue
+(``SharedEngineBackend`` in shared_backend.py wraps that as a ``Backend``). One backend, one thread.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,8 +28,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from visiondesk.engine import (
     Backend,
+    BackendInfo,
     CancelToken,
     EngineCrashed,
+    EngineEvent,
     Finished,
     Message,
     SamplingParams,
@@ -37,6 +46,17 @@ log = logging.getLogger(__name__)
 TEXT_BATCH_S = 0.03  # coalesce fast tokens so the UI thread gets ~30 text signals a second at most
 
 BackendFactory = Callable[[object], Backend[Any]]  # target to load (None: none yet) -> its backend
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ForeignChat:
+    """A chat another thread asked for: the engine thread puts every event into ``events``, ``Finished`` last."""
+
+    messages: tuple[Message, ...]
+    params: SamplingParams
+    cancel: CancelToken
+    events: queue.SimpleQueue[EngineEvent] = dataclasses.field(default_factory=queue.SimpleQueue)
+    started: threading.Event = dataclasses.field(default_factory=threading.Event)  # the engine thread took it up
 
 
 class EngineWorker(QObject):
@@ -128,6 +148,36 @@ class EngineWorker(QObject):
             return
         self._fail(request_id, pending, VisionDeskError("The answer ended without a result."))
 
+    @property
+    def info(self) -> BackendInfo | None:
+        """What the backend has loaded (a plain read: safe from any thread)."""
+        engine = self._engine
+        return engine.info if engine is not None else None
+
+    @Slot(object)
+    def chat_for(self, job: ForeignChat) -> None:
+        """Answer another thread's chat here, in turn with the window's, handing its events over as they come."""
+        job.started.set()  # before looking at the token: a caller that saw it unset may leave (see SharedEngineBackend)
+        if self.stopping or job.cancel.cancelled:
+            job.events.put(Finished(StopReason.CANCELLED, time.monotonic()))
+            return
+        error: VisionDeskError
+        try:
+            for ev in self._get_engine().chat(list(job.messages), job.params, cancel=job.cancel):
+                job.events.put(ev)
+                if isinstance(ev, Finished):
+                    return
+            error = VisionDeskError("The answer ended without a result.")
+        except VisionDeskError as exc:
+            error = exc
+        except (OSError, EOFError) as exc:
+            log.warning("engine connection lost in a request from another thread: %r", exc)
+            error = EngineCrashed(None)
+        except Exception as exc:
+            log.exception("unexpected error in a request from another thread")
+            error = VisionDeskError(f"{type(exc).__name__}: {exc}")
+        job.events.put(Finished(StopReason.ERROR, time.monotonic(), error=error))
+
     @Slot(int, object)
     def plan(self, request_id: int, messages: Sequence[Message]) -> None:
         """What ``messages`` will take and how each image will be read (nothing is evaluated)."""
@@ -177,6 +227,7 @@ class EngineThread(QObject):
 
     _load_requested = Signal(object)
     _chat_requested = Signal(int, object, object, object)
+    _foreign_chat_requested = Signal(object)
     _plan_requested = Signal(int, object)
     _shutdown_requested = Signal()
 
@@ -189,6 +240,7 @@ class EngineThread(QObject):
         queued = Qt.ConnectionType.QueuedConnection
         self._load_requested.connect(self.worker.load, queued)
         self._chat_requested.connect(self.worker.chat, queued)
+        self._foreign_chat_requested.connect(self.worker.chat_for, queued)
         self._plan_requested.connect(self.worker.plan, queued)
         self._shutdown_requested.connect(self.worker.shutdown, queued)
         self._next_id = 0
@@ -207,6 +259,15 @@ class EngineThread(QObject):
         self._tokens[self._next_id] = token
         self._chat_requested.emit(self._next_id, tuple(messages), params, token)
         return self._next_id
+
+    def chat_for(self, job: ForeignChat) -> None:
+        """Queue another thread's chat on the engine thread (callable from any thread); events go to ``job.events``."""
+        self._foreign_chat_requested.emit(job)
+
+    @property
+    def accepting(self) -> bool:
+        """False once the engine thread is stopping: queued chats would never run."""
+        return not self.worker.stopping and self.thread.isRunning()
 
     def plan(self, messages: Sequence[Message]) -> int:
         """Ask what ``messages`` will take; returns the request id ``worker.planned`` answers with."""

@@ -18,7 +18,7 @@ import functools
 import importlib.util
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -26,6 +26,7 @@ from typing import Any, Literal
 import jsonschema
 
 from .errors import AnswerInvalid, InputError, UnsupportedSchema
+from .events import EngineEvent, Finished, StopReason, TextDelta
 
 ResponseKind = Literal["json_object", "json_schema"]
 
@@ -282,6 +283,27 @@ def parse_answer(fmt: ResponseFormat, text: str) -> Any:
     if error is not None:
         raise AnswerInvalid(f"{error.message} (at {_pointer(list(error.absolute_path))}).")
     return value
+
+
+def checked_answers(events: Iterable[EngineEvent], fmt: ResponseFormat) -> Iterator[EngineEvent]:
+    """``events`` as they come, with a final answer that fails ``fmt`` turned into a ``Finished`` error.
+
+    For backends that cannot enforce the format while generating (a remote server may ignore
+    ``response_format``): the text has been shown, and the error (``AnswerInvalid``) says why it is unusable.
+    """
+    parts: list[str] = []
+    for event in events:
+        if isinstance(event, TextDelta):
+            parts.append(event.text)
+        elif isinstance(event, Finished) and event.error is None and event.stop_reason in (StopReason.END,
+                                                                                             StopReason.LENGTH):
+            try:
+                parse_answer(fmt, "".join(parts))
+            except AnswerInvalid as exc:
+                if event.stop_reason is StopReason.LENGTH:
+                    exc = AnswerInvalid(f"{exc.reason} It was cut at max_tokens: allow more tokens.")
+                event = dataclasses.replace(event, stop_reason=StopReason.ERROR, error=exc)
+        yield event
 
 
 def schema_file_format(path: Path) -> ResponseFormat:

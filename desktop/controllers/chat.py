@@ -15,6 +15,7 @@ from visiondesk.core.store import ConversationStore
 from visiondesk.core.store_models import StoredMessage
 from visiondesk.engine import Finished, ImageSource, Message, SamplingParams, Stage, StopReason, VisionDeskError
 from visiondesk.engine.requests import ImageAttachment
+from visiondesk.engine.structured import ResponseFormat
 
 from ..worker import EngineThread
 from .composer import ComposerController
@@ -61,6 +62,7 @@ class ChatController(QObject):
         # Asked before each answer is requested: None goes on, a text says why nothing was sent (a remote
         # server the user did not agree to send to); the shell sets it (controllers/remote_session.py).
         self.before_answer: Callable[[int], str | None] = lambda _conversation_id: None
+        self.response_format: Callable[[], ResponseFormat | None] = lambda: None  # the conversation's answer format
         self._repaint = QTimer(self)
         self._repaint.setInterval(REPAINT_MS)
         self._repaint.timeout.connect(self._flush)
@@ -172,9 +174,10 @@ class ChatController(QObject):
         return out
 
     def sampling(self) -> SamplingParams:
-        """Sampling parameters from the settings."""
+        """Sampling parameters from the settings, with the conversation's answer format."""
         s = self.settings
-        return SamplingParams(temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens)
+        return SamplingParams(temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
+                              response_format=self.response_format())
 
     def stop(self) -> None:
         """Stop at whatever stage the answer is (Esc)."""

@@ -610,6 +610,21 @@
             <source>The model that answers (click to switch)</source>
             <translation>回答问题的模型（点击切换）</translation>
         </message>
+        <message>
+            <location filename="../views/main_window.py" line="142" />
+            <source>&amp;Tools</source>
+            <translation>工具(&amp;T)</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="153" />
+            <source>&amp;Batch…</source>
+            <translation>批量处理(&amp;B)…</translation>
+        </message>
+        <message>
+            <location filename="../views/main_window.py" line="154" />
+            <source>Local &amp;API server…</source>
+            <translation>本地 API 服务(&amp;A)…</translation>
+        </message>
     </context>
     <context>
         <name>ModelController</name>
@@ -1526,6 +1541,329 @@
             <location filename="../worker.py" line="136" />
             <source>This model runs on a server, which decides how it reads images: they are measured there.</source>
             <translation>此模型运行在服务器上，由服务器决定如何读取图片：图片在那里计量。</translation>
+        </message>
+    </context>
+    <context>
+        <name>AnswerFormatBox</name>
+        <message>
+            <location filename="../views/answer_format.py" line="35" />
+            <source>Answer &amp;format:</source>
+            <translation>回答格式(&amp;F)：</translation>
+        </message>
+        <message>
+            <location filename="../views/answer_format.py" line="1" />
+            <source>Answer format</source>
+            <translation>回答格式</translation>
+        </message>
+        <message>
+            <location filename="../views/answer_format.py" line="37" />
+            <source>Free text, or JSON: any object, or the fields of a task preset. Kept for this conversation.</source>
+            <translation>自由文本，或 JSON：任意对象，或某个任务预设的字段。此设置随本对话保存。</translation>
+        </message>
+    </context>
+    <context>
+        <name>AnswerFormatController</name>
+        <message>
+            <location filename="../controllers/answer_format.py" line="49" />
+            <source>Free text</source>
+            <translation>自由文本</translation>
+        </message>
+        <message>
+            <location filename="../controllers/answer_format.py" line="50" />
+            <source>JSON object</source>
+            <translation>JSON 对象</translation>
+        </message>
+        <message>
+            <location filename="../controllers/answer_format.py" line="62" />
+            <source>JSON: %1</source>
+            <translation>JSON：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>ApiServerPage</name>
+        <message>
+            <location filename="../views/api_server_page.py" line="84" />
+            <source>Local API server</source>
+            <translation>本地 API 服务</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="86" />
+            <source>Scripts and other programs on this computer can use the model loaded in this window through an OpenAI-compatible API. It listens on 127.0.0.1 only; requests wait their turn with your own questions.</source>
+            <translation>本机上的脚本和其他程序可以通过 OpenAI 兼容的 API 使用此窗口中加载的模型。它只监听 127.0.0.1；请求会与您自己的提问依次排队。</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="89" />
+            <source>&amp;Serve the loaded model</source>
+            <translation>提供已加载的模型(&amp;S)</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="90" />
+            <source>&amp;Port</source>
+            <translation>端口(&amp;P)</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="92" />
+            <source>API &amp;key</source>
+            <translation>API 密钥(&amp;K)</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="94" />
+            <source>None: any program on this computer may call it</source>
+            <translation>无：本机上的任何程序都可以调用</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="95" />
+            <source>API key</source>
+            <translation>API 密钥</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="96" />
+            <source>Generate</source>
+            <translation>生成</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="97" />
+            <source>Base URL</source>
+            <translation>基础 URL</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="99" />
+            <source>Copy</source>
+            <translation>复制</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="100" />
+            <source>Copy the base URL</source>
+            <translation>复制基础 URL</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="101" />
+            <source>Recent requests</source>
+            <translation>最近的请求</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="102" />
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="102" />
+            <source>Client</source>
+            <translation>客户端</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="102" />
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="103" />
+            <source>Outcome</source>
+            <translation>结果</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="103" />
+            <source>Tokens</source>
+            <translation>词元</translation>
+        </message>
+        <message>
+            <location filename="../views/api_server_page.py" line="86" />
+            <source>ms</source>
+            <translation>毫秒</translation>
+        </message>
+    </context>
+    <context>
+        <name>ApiServerController</name>
+        <message>
+            <location filename="../controllers/api_server.py" line="172" />
+            <source>Switching…</source>
+            <translation>正在切换…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/api_server.py" line="174" />
+            <source>Off.</source>
+            <translation>已关闭。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/api_server.py" line="176" />
+            <source>On, but no model is loaded: requests are refused until one is.</source>
+            <translation>已开启，但尚未加载模型：加载模型之前请求会被拒绝。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/api_server.py" line="85" />
+            <source>Port %1 is in use by another program; choose another port.</source>
+            <translation>端口 %1 已被其他程序占用；请选择其他端口。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/api_server.py" line="178" />
+            <source>On: serving %1 at %2</source>
+            <translation>已开启：在 %2 提供 %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>BatchPage</name>
+        <message>
+            <location filename="../views/batch_page.py" line="1" />
+            <source>Batch</source>
+            <translation>批量处理</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="104" />
+            <source>Drop a folder of images here, or choose one. Every image is asked the preset's question; the answers fill the table and a result file.</source>
+            <translation>将图片文件夹拖放到这里，或选择一个文件夹。每张图片都会被问到预设的问题；回答会填入表格和结果文件。</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="106" />
+            <source>Folder</source>
+            <translation>文件夹</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="107" />
+            <source>Choose folder…</source>
+            <translation>选择文件夹…</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="108" />
+            <source>Choose a folder of images</source>
+            <translation>选择图片文件夹</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="109" />
+            <source>&amp;Task</source>
+            <translation>任务(&amp;T)</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="110" />
+            <source>&amp;Model</source>
+            <translation>模型(&amp;M)</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="112" />
+            <source>The batch uses the model loaded in the window, so it takes no extra memory; a question you ask in the window meanwhile waits for the image being answered.</source>
+            <translation>批量处理使用窗口中已加载的模型，因此不占用额外内存；在此期间您在窗口中的提问会等待当前图片回答完毕。</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="114" />
+            <source>&amp;Run</source>
+            <translation>运行(&amp;R)</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="114" />
+            <source>&amp;Pause</source>
+            <translation>暂停(&amp;P)</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="115" />
+            <source>R&amp;esume</source>
+            <translation>继续(&amp;E)</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="115" />
+            <source>&amp;Cancel</source>
+            <translation>取消(&amp;C)</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="116" />
+            <source>Export &amp;CSV…</source>
+            <translation>导出 CSV(&amp;C)…</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="117" />
+            <source>Export &amp;JSON Lines…</source>
+            <translation>导出 JSON Lines(&amp;J)…</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="119" />
+            <source>Image</source>
+            <translation>图片</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="119" />
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="119" />
+            <source>Answer</source>
+            <translation>回答</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="120" />
+            <source>Seconds</source>
+            <translation>秒</translation>
+        </message>
+        <message>
+            <location filename="../views/batch_page.py" line="121" />
+            <source>Results</source>
+            <translation>结果</translation>
+        </message>
+    </context>
+    <context>
+        <name>BatchController</name>
+        <message>
+            <location filename="../controllers/batch.py" line="124" />
+            <source>Choose a folder of images</source>
+            <translation>选择图片文件夹</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="320" />
+            <source>Export as CSV</source>
+            <translation>导出为 CSV</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="320" />
+            <source>Export as JSON Lines</source>
+            <translation>导出为 JSON Lines</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="119" />
+            <source>No model is loaded: load one in the window first</source>
+            <translation>尚未加载模型：请先在窗口中加载</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="119" />
+            <source>No model is loaded: load one in the window first.</source>
+            <translation>尚未加载模型：请先在窗口中加载。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="57" />
+            <source>done</source>
+            <translation>完成</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="244" />
+            <source>error</source>
+            <translation>错误</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="244" />
+            <source>done before</source>
+            <translation>之前已完成</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="245" />
+            <source>duplicate</source>
+            <translation>重复</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="147" />
+            <source>waiting</source>
+            <translation>等待中</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="153" />
+            <source>There are no images in %1.</source>
+            <translation>%1 中没有图片。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="334" />
+            <source>Exported %1 rows to %2</source>
+            <translation>已导出 %1 行到 %2</translation>
+        </message>
+        <message>
+            <location filename="../controllers/batch.py" line="279" />
+            <source>%1 of %2 images: %3 answered, %4 failed, %5 answered before</source>
+            <translation>%2 张图片中的 %1 张：%3 张已回答，%4 张失败，%5 张之前已回答</translation>
         </message>
     </context>
 </TS>

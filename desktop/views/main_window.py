@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .answer_format import AnswerFormatBox
 from .composer import ComposerView, local_files
 from .first_run import FirstRunView
 from .header import ModelHeader
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self.first_run = FirstRunView(self)
         self.transcript = TranscriptView(self)
         self.composer = ComposerView(self)
+        self.answer_format = AnswerFormatBox(self)
         self.stage_label = QLabel(self)
         self.stage_label.setObjectName("stage")
         self.stage_label.setStyleSheet("color: palette(placeholder-text); padding: 2px 16px;")
@@ -69,6 +71,7 @@ class MainWindow(QMainWindow):
         chat_layout.setContentsMargins(0, 0, 8, 8)
         chat_layout.addWidget(self.transcript, 1)
         chat_layout.addWidget(self.stage_label)
+        chat_layout.addWidget(self.answer_format)
         chat_layout.addWidget(self.composer)
         self.chat_page = chat
         self.stack = QStackedWidget(self)
@@ -129,6 +132,11 @@ class MainWindow(QMainWindow):
         self.chat_menu.addAction(self.regenerate_action)
         self.chat_menu.addSeparator()
         self.chat_menu.addAction(self.find_action)
+        self.batch_action = self._action()
+        self.api_server_action = self._action()
+        self.tools_menu = self.menuBar().addMenu("")
+        self.tools_menu.addAction(self.batch_action)
+        self.tools_menu.addAction(self.api_server_action)
 
     def show_chat(self, chat: bool) -> None:
         """The chat pane (a model is loaded) or the first-run page."""
@@ -145,6 +153,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("VisionDesk")
         self.file_menu.setTitle(self.tr("&File"))
         self.chat_menu.setTitle(self.tr("&Chat"))
+        self.tools_menu.setTitle(self.tr("&Tools"))
         for action, text in (
             (self.new_chat_action, self.tr("&New chat")),
             (self.open_files_action, self.tr("&Open GGUF files…")),
@@ -156,6 +165,8 @@ class MainWindow(QMainWindow):
             (self.stop_action, self.tr("&Stop")),
             (self.regenerate_action, self.tr("&Regenerate")),
             (self.find_action, self.tr("&Find in conversations")),
+            (self.batch_action, self.tr("&Batch…")),
+            (self.api_server_action, self.tr("Local &API server…")),
         ):
             action.setText(text)
         sb = self.sidebar

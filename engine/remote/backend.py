@@ -20,6 +20,7 @@ from ..cancel import CancelToken
 from ..errors import InputError, VisionDeskError
 from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta
 from ..requests import Message, SamplingParams
+from ..structured import checked_answers
 from .connection import Connection, error_detail, map_error
 from .errors import (
     MalformedChunk,
@@ -120,7 +121,18 @@ class RemoteBackend:
 
     def chat(self, messages: Sequence[Message], sampling: SamplingParams = SamplingParams(),
              cancel: CancelToken | None = None) -> Iterator[EngineEvent]:
-        """Answer the conversation's last user message as a stream of events ending in ``Finished``."""
+        """Answer the conversation's last user message as a stream of events ending in ``Finished``.
+
+        With a ``response_format`` the server is asked for it, and an answer that does not parse and
+        validate ends with an ``AnswerInvalid`` error (not every server enforces the schema).
+        """
+        events = self._chat(messages, sampling, cancel)
+        if sampling.response_format is None:
+            return events
+        return checked_answers(events, sampling.response_format)
+
+    def _chat(self, messages: Sequence[Message], sampling: SamplingParams,
+              cancel: CancelToken | None) -> Iterator[EngineEvent]:
         t0 = time.monotonic()
         cancel = cancel or CancelToken()
         conn, model = self._conn, self._model

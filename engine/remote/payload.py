@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..requests import Message, SamplingParams
+from ..structured import to_openai
 from .probe import ServerKind
 from .upload_images import UploadImage
 
@@ -53,6 +54,8 @@ def sampling_kwargs(sampling: SamplingParams, kind: ServerKind | None) -> dict[s
         kwargs["seed"] = sampling.seed
     if sampling.stop:
         kwargs["stop"] = list(sampling.stop)
+    if sampling.response_format is not None:  # the server constrains it if it can; the backend checks the answer
+        kwargs["response_format"] = to_openai(sampling.response_format)
     extra: dict[str, Any] = {}
     if kind in (ServerKind.LLAMA_SERVER, ServerKind.LM_STUDIO, ServerKind.VISIONDESK):
         extra = {"top_k": sampling.top_k, "min_p": sampling.min_p, "repeat_penalty": sampling.repeat_penalty}

@@ -120,9 +120,20 @@ CASES: list[tuple[str, bytes, int, str]] = [
     ("stream_options without stream", body(stream_options={"include_usage": True}), 400, "invalid_value"),
     ("stream_options a number", body(stream=True, stream_options=5), 400, "invalid_type"),
     ("include_usage a string", body(stream=True, stream_options={"include_usage": "yes"}), 400, "invalid_type"),
-    ("response_format json_object", body(response_format={"type": "json_object"}), 400, "unsupported_parameter"),
-    ("response_format json_schema", body(response_format={"type": "json_schema", "json_schema": {"name": "x"}}),
-     400, "unsupported_parameter"),
+    ("response_format json_schema without a schema", body(response_format={"type": "json_schema",
+                                                                         "json_schema": {"name": "x"}}),
+     400, "missing_required_parameter"),
+    ("response_format json_schema a string", body(response_format={"type": "json_schema", "json_schema": "x"}),
+     400, "invalid_type"),
+    ("response_format strict a string", body(response_format={"type": "json_schema", "json_schema": {
+        "name": "x", "strict": "yes", "schema": {"type": "object"}}}), 400, "invalid_type"),
+    ("response_format schema with minimum", body(response_format={"type": "json_schema", "json_schema": {
+        "name": "x", "schema": {"type": "object", "properties": {"n": {"type": "integer", "minimum": 0}}}}}),
+     400, "unsupported_schema"),
+    ("response_format schema with oneOf", body(response_format={"type": "json_schema", "json_schema": {
+        "name": "x", "schema": {"oneOf": [{"type": "string"}, {"type": "integer"}]}}}), 400, "unsupported_schema"),
+    ("response_format invalid schema", body(response_format={"type": "json_schema", "json_schema": {
+        "name": "x", "schema": {"type": "object", "required": "n"}}}), 400, "unsupported_schema"),
     ("unknown response_format", body(response_format={"type": "xml"}), 400, "invalid_value"),
     ("response_format a string", body(response_format="json"), 400, "invalid_value"),
     ("tools", body(tools=[{"type": "function", "function": {"name": "f"}}]), 400, "unsupported_parameter"),

@@ -71,3 +71,21 @@ def images(tmp_path: Path) -> list[Path]:
         Image.new("RGB", (48 + 8 * i, 40), color).save(p)
         out.append(p)
     return out
+
+
+@pytest.fixture(scope="session")
+def json_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A generated pair that favours closing quotes, brackets and EOS: answers under a JSON schema end soon."""
+    d = tmp_path_factory.mktemp("json-desktop")
+    return (model_factory.write_text_model(d / "json-chat.gguf", favour=b'"]}'),
+            model_factory.write_mmproj(d / "json-mmproj.gguf"))
+
+
+@pytest.fixture
+def json_shell(qtbot, data_dir: Path, json_models: tuple[Path, Path]) -> Iterator:
+    """The app on the JSON-friendly model, sampling at 0.9 with room for whole JSON answers."""
+    write_settings(data_dir, model_path=str(json_models[0]), mmproj_path=str(json_models[1]), temperature=0.9,
+                   max_tokens=400)
+    s = open_shell(qtbot, data_dir)
+    yield s
+    s.shutdown()

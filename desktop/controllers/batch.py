@@ -1,0 +1,350 @@
+"""The Batch page's logic: a folder, a preset and the window's model through ``batch.run_batch``, row by row.
+
+The job runs on its own Python thread through a ``SharedEngineBackend``: each image is answered on the
+window's engine thread, in turn with the window's questions (one backend, one thread, one copy of the
+model). Each outcome comes back to the UI thread as a queued signal and fills its table row. Pause
+sets the run's cancel token (the image being answered stops) and the generator ends; Resume runs again
+on the same result file, which skips the images already answered (by content hash). Cancel ends the
+job; its result file stays and can still be exported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QFileDialog, QWidget
+from visiondesk.batch import (
+    BatchSummary,
+    BatchTask,
+    ImageOutcome,
+    Preset,
+    ResultFile,
+    all_presets,
+    collect_images,
+    export_csv,
+    read_rows,
+    run_batch,
+)
+from visiondesk.engine import CancelToken, SamplingParams, VisionDeskError
+
+from ..background import BackgroundJob
+from ..shared_backend import SharedEngineBackend
+from ..views.batch_page import THUMB, BatchPage
+from ..worker import EngineThread
+
+log = logging.getLogger(__name__)
+SAMPLING = SamplingParams(temperature=0.0, max_tokens=1024)  # as ``visiondesk batch``: deterministic answers
+
+
+class _Relay(QObject):
+    """Carries the job thread's outcomes to the UI thread (queued)."""
+
+    outcome = Signal(object)  # ImageOutcome
+    ended = Signal(object)  # None, or the VisionDeskError that stopped the job
+
+
+class BatchController(QObject):
+    """One batch job at a time, shown on a ``BatchPage``."""
+
+    state_changed = Signal(str)  # "empty", "ready", "running", "pausing", "paused", "done"
+    row_done = Signal(object)  # ImageOutcome, after its row is shown
+
+    def __init__(self, engine: EngineThread, results_dir: Path, language: Callable[[], str], parent_widget: QWidget,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.backend = SharedEngineBackend(engine)
+        self.results_dir = results_dir
+        self._language = language  # the app's language now ("en", "zh_CN")
+        self.parent_widget = parent_widget
+        self.sampling = SAMPLING  # the preset adds its answer format
+        self.page: BatchPage | None = None
+        self.state = "empty"
+        self.folder: Path | None = None
+        self.images: list[Path] = []
+        self.task: BatchTask | None = None
+        self.result_path: Path | None = None
+        self.summary = BatchSummary()
+        self._rows: dict[str, int] = {}
+        self._cancel: CancelToken | None = None
+        self._thread: threading.Thread | None = None
+        self._cancelling = False
+        self._relay = _Relay()
+        self._relay.outcome.connect(self._on_outcome, Qt.ConnectionType.QueuedConnection)
+        self._relay.ended.connect(self._on_ended, Qt.ConnectionType.QueuedConnection)
+
+    # -- the page --------------------------------------------------------------------------------
+
+    def open(self) -> BatchPage:
+        """Show the page (non-modal); returns it for tests."""
+        if self.page is None:
+            page = BatchPage(self.parent_widget)
+            page.folder_dropped.connect(self.set_folder)
+            page.choose_folder.clicked.connect(self._choose_folder)
+            page.run_button.clicked.connect(self.run)
+            page.pause_button.clicked.connect(self.pause)
+            page.resume_button.clicked.connect(self.run)
+            page.cancel_button.clicked.connect(self.cancel)
+            page.export_csv_button.clicked.connect(lambda: self._export_dialog("csv"))
+            page.export_jsonl_button.clicked.connect(lambda: self._export_dialog("jsonl"))
+            self.page = page
+        self.fill_choices()
+        self._set_state(self.state)
+        self.page.show()
+        self.page.raise_()
+        return self.page
+
+    def fill_choices(self) -> None:
+        """The presets (titles in the app's language) and the loaded model."""
+        page = self.page
+        if page is None:
+            return
+        lang = "zh" if str(self._language()).startswith("zh") else "en"
+        chosen = page.preset.currentData()
+        page.preset.clear()
+        for name, preset in sorted(all_presets().items()):
+            page.preset.addItem(preset.titles.get(lang) or preset.titles.get("en") or name, name)
+        index = page.preset.findData(chosen if chosen else "receipt")
+        page.preset.setCurrentIndex(max(index, 0))
+        page.model.clear()
+        info = self.backend.info
+        if info is None:
+            page.model.addItem(self.tr("No model is loaded: load one in the window first"), None)
+        else:
+            page.model.addItem(info.model_name, info.model_name)
+
+    def _choose_folder(self) -> None:
+        dialog = QFileDialog(self.page, self.tr("Choose a folder of images"))
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.fileSelected.connect(lambda f: self.set_folder(Path(f)))
+        dialog.open()
+
+    def set_folder(self, folder: Path) -> None:
+        """Take the images below ``folder`` (recursively) as the job's; list them with thumbnails."""
+        if self.state in ("running", "pausing"):
+            return
+        try:
+            images = collect_images([folder])
+        except VisionDeskError as exc:
+            self._say(str(exc))
+            return
+        self.folder, self.images, self.task, self.result_path = folder, images, None, None
+        self.summary = BatchSummary()
+        self._rows = {str(p): i for i, p in enumerate(images)}
+        page = self.page
+        if page is not None:
+            page.folder.setText(str(folder))
+            page.table.setRowCount(0)  # no thumbnail or answer of another folder stays behind
+            page.table.setRowCount(len(images))
+            for i, path in enumerate(images):
+                page.cell(i, 0).setText(path.name)
+                page.cell(i, 1).setText(self.tr("waiting"))
+                page.cell(i, 2).setText("")
+                page.cell(i, 3).setText("")
+            BackgroundJob(op=lambda: _thumbnails(images), success=self._show_thumbnails).start()
+        self._set_state("ready" if images else "empty")
+        if not images:
+            self._say(self.tr("There are no images in %1.").replace("%1", str(folder)))
+
+    def _show_thumbnails(self, thumbs: list[tuple[str, QImage]]) -> None:
+        page = self.page
+        for path, image in thumbs:
+            row = self._rows.get(path)
+            if page is not None and row is not None and not image.isNull():
+                page.cell(row, 0).setIcon(QIcon(QPixmap.fromImage(image)))
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Start (or resume) the job: images already in the result file are skipped."""
+        if self.state not in ("ready", "paused", "done") or not self.images:
+            return
+        info = self.backend.info
+        if info is None:
+            self._say(self.tr("No model is loaded: load one in the window first."))
+            return
+        page = self.page
+        name = (page.preset.currentData() if page is not None else None) or "receipt"
+        preset = all_presets()[name]
+        try:
+            task = self._task(preset, info.model_name)
+        except VisionDeskError as exc:  # a user's preset whose schema cannot be enforced
+            self._say(str(exc))
+            return
+        if self.task is None or self.task.task_id != task.task_id:
+            self.task = task
+            assert self.folder is not None
+            self.result_path = self.results_dir / f"{self.folder.name}-{name}-{task.task_id}.jsonl"
+        self.summary = BatchSummary()
+        self._cancel = CancelToken()
+        self._cancelling = False
+        self._thread = threading.Thread(target=self._work, args=(self.task, list(self.images), self.result_path,
+                                                                  self._cancel), name="batch", daemon=True)
+        self._set_state("running")
+        self._thread.start()
+
+    def _task(self, preset: Preset, model_name: str) -> BatchTask:
+        lang = "zh" if str(self._language()).startswith("zh") else "en"
+        sampling = dataclasses.replace(self.sampling, response_format=preset.response_format())
+        return BatchTask(preset.prompt(lang), sampling, model_name=model_name)
+
+    def _work(self, task: BatchTask, images: list[Path], path: Path, cancel: CancelToken) -> None:
+        """The job's thread: never touches widgets, only emits."""
+        try:
+            with ResultFile(path, task.task_id, task.answer_columns()) as results:
+                outcomes = run_batch(self.backend, task, images, results, cancel)
+                try:
+                    for outcome in outcomes:
+                        self._relay.outcome.emit(outcome)
+                finally:
+                    outcomes.close()  # paused: the generator's own clean-up (the running image was cancelled)
+            self._relay.ended.emit(None)
+        except VisionDeskError as exc:
+            self._relay.ended.emit(exc)
+        except Exception as exc:
+            log.exception("the batch job failed")
+            self._relay.ended.emit(VisionDeskError(f"{type(exc).__name__}: {exc}"))
+
+    def pause(self) -> None:
+        """Stop after cancelling the image being answered; Resume goes on from there."""
+        if self.state == "running" and self._cancel is not None:
+            self._cancel.cancel()
+            self._set_state("pausing")
+
+    def cancel(self) -> None:
+        """End the job (its result file stays, for export); Run starts it again from the file."""
+        if self.state in ("running", "pausing") and self._cancel is not None:
+            self._cancelling = True
+            self._cancel.cancel()
+            self._set_state("pausing")
+        elif self.state == "paused":
+            self._set_state("done")
+
+    def wait(self, timeout_s: float = 30.0) -> bool:
+        """Wait for the job's thread to end (the app is closing); True if it did."""
+        thread = self._thread
+        if thread is None:
+            return True
+        if self._cancel is not None:
+            self._cancel.cancel()
+        thread.join(timeout_s)
+        return not thread.is_alive()
+
+    def _on_outcome(self, outcome: ImageOutcome) -> None:
+        self.summary.add(outcome)
+        page, row = self.page, self._rows.get(str(outcome.path))
+        if page is not None and row is not None:
+            status = {"ok": self.tr("done"), "error": self.tr("error"), "skipped": self.tr("done before"),
+                      "duplicate": self.tr("duplicate")}[outcome.status]
+            page.cell(row, 1).setText(status)
+            if outcome.row is not None:
+                r = outcome.row
+                answer = r.error if r.status == "error" else _shown(r.answer)
+                page.cell(row, 2).setText(answer)
+                page.cell(row, 2).setToolTip(answer[:2000])
+                page.cell(row, 3).setText(f"{r.seconds:.1f}")
+            page.table.scrollToItem(page.cell(row, 0))
+        self._show_progress()
+        self.row_done.emit(outcome)
+
+    def _on_ended(self, result: object) -> None:
+        self._thread = None
+        if isinstance(result, VisionDeskError):
+            self._say(str(result))
+            self._set_state("ready")
+            return
+        if self._cancelling:
+            self._set_state("done")
+        elif self._cancel is not None and self._cancel.cancelled:
+            self._set_state("paused")
+        else:
+            self._set_state("done")
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        page = self.page
+        if page is None:
+            return
+        s = self.summary
+        handled = s.done + s.failed + s.skipped + s.duplicates
+        page.progress.setRange(0, max(len(self.images), 1))
+        page.progress.setValue(handled)
+        page.summary.setText(self.tr("%1 of %2 images: %3 answered, %4 failed, %5 answered before")
+                             .replace("%1", str(handled)).replace("%2", str(len(self.images)))
+                             .replace("%3", str(s.done)).replace("%4", str(s.failed)).replace("%5", str(s.skipped)))
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        page = self.page
+        if page is not None:
+            has_model = self.backend.info is not None
+            idle = state in ("empty", "ready", "done")
+            page.run_button.setEnabled(state in ("ready", "done") and has_model and bool(self.images))
+            page.pause_button.setEnabled(state == "running")
+            page.resume_button.setEnabled(state == "paused" and has_model)
+            page.cancel_button.setEnabled(state in ("running", "paused"))
+            has_results = self.result_path is not None and self.result_path.exists()
+            page.export_csv_button.setEnabled(has_results and state != "running")
+            page.export_jsonl_button.setEnabled(has_results and state != "running")
+            page.choose_folder.setEnabled(idle or state == "paused")
+            page.preset.setEnabled(idle)
+        self.state_changed.emit(state)
+
+    def _say(self, text: str) -> None:
+        if self.page is not None:
+            self.page.summary.setText(text)
+
+    # -- export ----------------------------------------------------------------------------------
+
+    def export(self, path: Path) -> int:
+        """Write the results (the last row per image) to ``path``: CSV for .csv, else JSON Lines; returns rows."""
+        if self.result_path is None or self.task is None:
+            raise VisionDeskError("Run the batch first: there are no results to export.")
+        path.unlink(missing_ok=True)  # the save dialog asked before replacing it
+        if path.suffix.lower() == ".csv":
+            return int(export_csv(self.result_path, path, self.task.answer_columns()))
+        rows = read_rows(self.result_path)
+        with open(path, "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(dataclasses.asdict(row), ensure_ascii=False) + "\n")
+        return len(rows)
+
+    def _export_dialog(self, kind: str) -> None:
+        title = self.tr("Export as CSV") if kind == "csv" else self.tr("Export as JSON Lines")
+        dialog = QFileDialog(self.page, title)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix(kind)
+        dialog.setNameFilter("CSV (*.csv)" if kind == "csv" else "JSON Lines (*.jsonl)")
+        dialog.fileSelected.connect(lambda f: self._exported(Path(f)))
+        dialog.open()
+
+    def _exported(self, path: Path) -> None:
+        try:
+            n = self.export(path)
+        except (OSError, VisionDeskError) as exc:
+            self._say(str(exc))
+            return
+        self._say(self.tr("Exported %1 rows to %2").replace("%1", str(n)).replace("%2", str(path)))
+
+
+def _thumbnails(images: list[Path]) -> list[tuple[str, QImage]]:
+    """Small previews, made off the UI thread (QImage, never QPixmap, there)."""
+    out = []
+    for path in images:
+        image = QImage(str(path))
+        if not image.isNull():
+            image = image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+        out.append((str(path), image))
+    return out
+
+
+def _shown(answer: Any) -> str:
+    return answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)

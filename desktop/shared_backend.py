@@ -1,0 +1,101 @@
+"""``SharedEngineBackend``: the window's engine as a ``Backend`` for other threads (the API server, batch jobs).
+
+Why not a second backend: the model the user loaded is the one the API must serve, and a second
+llama.cpp process would hold the whole model in memory twice. Why not call the window's backend from
+those threads: a backend is used from one thread. So each ``chat`` here is queued on the engine thread
+(``EngineThread.chat_for``), in turn with the window's own answers, and its events come back through a
+queue that this generator reads on the caller's thread. Stopping the iteration (or ``close``) cancels
+the request, whether it is still waiting for the engine thread or running there.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+from visiondesk.engine import (
+    BackendInfo,
+    CancelToken,
+    EngineEvent,
+    Finished,
+    InputError,
+    Message,
+    SamplingParams,
+    StopReason,
+)
+from visiondesk.engine.errors import EngineClosed
+
+from .worker import EngineThread, ForeignChat
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.05  # how often a waiting caller looks at its cancel token and at the engine thread
+
+
+class SharedEngineBackend:
+    """A ``Backend`` whose chats run on the window's engine thread; it never loads or closes the model."""
+
+    def __init__(self, engine: EngineThread) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._live: set[CancelToken] = set()
+
+    @property
+    def info(self) -> BackendInfo | None:
+        """The model loaded in the window, or None."""
+        return self._engine.worker.info
+
+    def load(self, target: object) -> BackendInfo:
+        """Refused: the model is chosen in the window, which owns the engine."""
+        raise InputError("This backend serves the model loaded in the VisionDesk window; load models there.")
+
+    def reset_conversation(self) -> None:
+        """Nothing to forget here: the engine's cache is shared with the window and keyed by content."""
+
+    def close(self) -> None:
+        """Cancel this backend's requests (any thread); the window's engine and model stay."""
+        with self._lock:
+            live = list(self._live)
+        for token in live:
+            token.cancel()
+
+    def chat(self, messages: Sequence[Message], sampling: SamplingParams = SamplingParams(),
+             cancel: CancelToken | None = None) -> Iterator[EngineEvent]:
+        """Queue the chat on the engine thread and yield its events here; the last is always ``Finished``."""
+        cancel = cancel or CancelToken()
+        if not self._engine.accepting:
+            yield Finished(StopReason.ERROR, time.monotonic(), error=EngineClosed("VisionDesk was closing"))
+            return
+        job = ForeignChat(tuple(messages), sampling, cancel)
+        with self._lock:
+            self._live.add(cancel)
+        finished = False
+        try:
+            self._engine.chat_for(job)
+            while True:
+                try:
+                    event = job.events.get(timeout=POLL_S)
+                except queue.Empty:
+                    if cancel.cancelled and not job.started.is_set():  # still behind the window's answer
+                        finished = True
+                        yield Finished(StopReason.CANCELLED, time.monotonic())
+                        return
+                    if not self._engine.accepting:  # shut down with this job still queued: it will never run
+                        cancel.cancel()
+                        finished = True
+                        yield Finished(StopReason.CANCELLED, time.monotonic())
+                        return
+                    continue
+                if isinstance(event, Finished):
+                    finished = True
+                yield event
+                if finished:
+                    return
+        finally:
+            if not finished:  # the caller stopped reading: stop the answer on the engine thread too
+                cancel.cancel()
+            with self._lock:
+                self._live.discard(cancel)
