@@ -203,6 +203,8 @@ class EngineCrashed(VisionDeskError):
 class EngineHung(VisionDeskError):
     """The engine's child process stopped answering within its deadline and was stopped."""
 
+    code: ClassVar[str] = "engine_hung"
+
     def __init__(self, during: str, waited_s: float) -> None:
         self.during, self.waited_s = during, waited_s
         super().__init__(
@@ -214,6 +216,8 @@ class EngineHung(VisionDeskError):
 class EngineProtocolError(VisionDeskError):
     """The parent and the engine process did not understand each other: a bug, never the user's input."""
 
+    code: ClassVar[str] = "engine_protocol"
+
     def __init__(self, detail: str) -> None:
         self.detail = detail
         super().__init__(f"The model process and VisionDesk did not understand each other ({detail}). This is "
@@ -222,6 +226,8 @@ class EngineProtocolError(VisionDeskError):
 
 class EngineClosed(VisionDeskError):
     """The engine was closed (the app is stopping) while a request ran."""
+
+    code: ClassVar[str] = "engine_closed"
 
     def __init__(self, during: str = "") -> None:
         self.during = during

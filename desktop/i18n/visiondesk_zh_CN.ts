@@ -807,6 +807,10 @@
             <source>Imported %1.</source>
             <translation>已导入 %1。</translation>
         </message>
+        <message>
+            <source>size unknown</source>
+            <translation>大小未知</translation>
+        </message>
     </context>
     <context>
         <name>ModelManagerDialog</name>
@@ -1280,6 +1284,18 @@
             <location filename="../controllers/settings.py" line="121" />
             <source>Saved as the preset for %1.</source>
             <translation>已保存为 %1 的预设。</translation>
+        </message>
+        <message>
+            <source>Image token &amp;budget</source>
+            <translation>图片词元预算(&amp;B)</translation>
+        </message>
+        <message>
+            <source>The model's own</source>
+            <translation>使用模型自身的设置</translation>
+        </message>
+        <message>
+            <source>Tokens an image may take, for models that read images at their own size (Qwen-VL, Pixtral, LFM2-VL): more reads small text better and costs time and context. Kept per model.</source>
+            <translation>一张图片最多可占用的词元数，适用于按图片原始尺寸读取的模型（Qwen-VL、Pixtral、LFM2-VL）：预算越多，越能看清小字，但会耗费更多时间和上下文。按模型分别保存。</translation>
         </message>
     </context>
     <context>
@@ -1864,6 +1880,37 @@
             <location filename="../controllers/batch.py" line="279" />
             <source>%1 of %2 images: %3 answered, %4 failed, %5 answered before</source>
             <translation>%2 张图片中的 %1 张：%3 张已回答，%4 张失败，%5 张之前已回答</translation>
+        </message>
+    </context>
+    <context>
+        <name>ImagePreviewController</name>
+        <message>
+            <source>What the model sees</source>
+            <translation>模型看到的内容</translation>
+        </message>
+        <message>
+            <source>Load a model to see how it reads these images.</source>
+            <translation>加载模型后即可查看它如何读取这些图片。</translation>
+        </message>
+        <message>
+            <source>Measuring…</source>
+            <translation>正在测算…</translation>
+        </message>
+        <message>
+            <source>%1 tokens</source>
+            <translation>%1 个词元</translation>
+        </message>
+        <message>
+            <source>overview %1 + %2 tiles</source>
+            <translation>概览 %1 + %2 个图块</translation>
+        </message>
+        <message>
+            <source>read as %1</source>
+            <translation>按 %1 读取</translation>
+        </message>
+        <message>
+            <source>With this message the conversation takes %1 of %2 tokens (%3).</source>
+            <translation>加上这条消息，对话将占用 %2 个词元中的 %1 个（%3）。</translation>
         </message>
     </context>
 </TS>

@@ -32,7 +32,7 @@ def slow_spec(tmp_path_factory: pytest.TempPathFactory) -> ModelSpec:
 def engine(qtbot, slow_spec: ModelSpec, tmp_path: Path) -> Iterator:
     from visiondesk.desktop.worker import EngineThread
 
-    thread = EngineThread(lambda: LocalEngine(log_dir=tmp_path / "logs"))
+    thread = EngineThread(lambda _target: LocalEngine(log_dir=tmp_path / "logs"))
     with qtbot.waitSignal(thread.worker.loaded, timeout=60_000):
         thread.load(slow_spec)
     yield thread
