@@ -76,8 +76,13 @@ def list_devices() -> list[Device]:
 
 
 def gpu_devices() -> list[Device]:
-    """Devices layers can be offloaded to."""
-    return [d for d in list_devices() if d.kind in ("GPU", "iGPU")]
+    """Devices layers can be offloaded to, in llama.cpp's order: its ``tensor_split`` and ``main_gpu`` index these.
+
+    Like llama.cpp, integrated GPUs count only on a machine without a discrete one.
+    """
+    devices = list_devices()
+    discrete = [d for d in devices if d.kind == "GPU"]
+    return discrete or [d for d in devices if d.kind == "iGPU"]
 
 
 def backend_name(devices: list[Device]) -> str:
