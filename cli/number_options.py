@@ -37,9 +37,10 @@ def gpu_layers_option(text: str) -> int | str:
 def gpu_split_option(text: str) -> str | tuple[float, ...]:
     """An argparse ``type=`` for ``--gpu-split``: ``auto``, ``even`` or one share per GPU (``3,1``)."""
     try:
-        return parse_gpu_split(text)
+        split: str | tuple[float, ...] = parse_gpu_split(text)
     except BadNumber as exc:
         raise argparse.ArgumentTypeError(exc.clause) from None
+    return split
 
 
 def add_gpu_placement(p: argparse.ArgumentParser) -> None:

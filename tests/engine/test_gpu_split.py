@@ -125,6 +125,7 @@ def test_a_simulated_gpu_running_out_falls_back_to_fewer_layers(test_models: Gen
         result = e.load(spec(test_models, gpu_layers="auto", gpu_split="even", tuning=tuning))
         assert result.n_layers == 2 and result.gpu_layers == 1 and result.layers_per_gpu == (1, 0)
         assert "out of GPU memory" in result.fallback_reason and "on FakeGPU1" in result.fallback_reason
+        assert "vLLM with tensor parallelism" in result.fallback_reason  # the way for what this machine cannot hold
 
 
 def test_model_spec_refuses_bad_splits_in_one_sentence(test_models: GeneratedModels) -> None:

@@ -24,7 +24,17 @@ from ...gguf_header import read_gguf_info
 from ...requests import ModelSpec, SimulatedGpu, physical_cores
 from ..load_result import LoadResult
 from .devices import Device, backend_name, gpu_devices
-from .gpu_fit import FitInput, FitPlan, MiB, assign_layers, fallback_steps, main_gpu_of, plan_layers, shares
+from .gpu_fit import (
+    REMOTE_HINT,
+    FitInput,
+    FitPlan,
+    MiB,
+    assign_layers,
+    fallback_steps,
+    main_gpu_of,
+    plan_layers,
+    shares,
+)
 from .native_log import NativeLog
 from .thread_tuning import tune_threads
 from .tokens import token_piece
@@ -324,7 +334,7 @@ def load_model(spec: ModelSpec, native_log: NativeLog, eval_cb: Any) -> LoadedMo
             failures.append(f"{n} layers: {exc}")
             continue
         if failures:
-            reason = f"out of GPU memory with {'; '.join(failures)}; now {n} layers"
+            reason = f"out of GPU memory with {'; '.join(failures)}; now {n} layers; {REMOTE_HINT}"
         assert loaded.result is not None
         loaded.result = dataclasses.replace(loaded.result, fallback_reason=reason,
                                             load_ms=(time.perf_counter() - t0) * 1000.0)
