@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from visiondesk.engine import InputError, Message, ModelSpec
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.worker.devices import device_handle
 from visiondesk.engine.llama.worker.gpu_fit import FitInput, MiB, assign_layers, plan_layers
 from visiondesk.engine.requests import SimulatedGpu, Tuning
 
@@ -98,6 +99,13 @@ def test_no_room_on_any_gpu_means_the_cpu_and_the_remote_backend() -> None:
     plan = plan_layers(fit(400, 300))
     assert plan.gpu_layers == 0 and "running on the CPU" in plan.reason and "400 + 300 MiB" in plan.reason
     assert "vLLM with tensor parallelism" in plan.reason
+
+
+def test_the_projectors_device_is_found_by_its_ggml_name() -> None:
+    # libmtmd takes the projector's device as a ggml handle (mtmd_context_params.device); the real registry here
+    # has the CPU device only, which is enough to show the lookup and its refusal of a name it does not know.
+    assert device_handle("CPU") is not None
+    assert device_handle("NoSuchGPU7") is None
 
 
 def simulated(*gpus: SimulatedGpu) -> Tuning:

@@ -23,7 +23,7 @@ from ...errors import ModelLoadFailed, ProjectorMismatch, UnknownArchitecture
 from ...gguf_header import read_gguf_info
 from ...requests import ModelSpec, SimulatedGpu, physical_cores
 from ..load_result import LoadResult
-from .devices import Device, backend_name, gpu_devices
+from .devices import Device, backend_name, device_handle, gpu_devices
 from .gpu_fit import (
     REMOTE_HINT,
     FitInput,
@@ -162,8 +162,7 @@ def _simulated_devices(gpus: tuple[SimulatedGpu, ...]) -> tuple[Device, ...]:
 def _place_on_gpus(mparams: Any, place: Placement, layers: int, projector_gpu: bool) -> None:
     """Give llama.cpp the plan's split and main GPU, and libmtmd the projector's GPU.
 
-    libmtmd puts the projector on the first GPU unless ``MTMD_BACKEND_DEVICE`` names another, so it is
-    named whenever there are several. A simulated device is not named: llama.cpp has no such device.
+    A simulated device is not named to llama.cpp: it has no such device.
     """
     if place.simulated:
         for i, (gpu, count) in enumerate(zip(place.simulated, assign_layers(place.n_layers, layers,
@@ -179,8 +178,16 @@ def _place_on_gpus(mparams: Any, place: Placement, layers: int, projector_gpu: b
     # ctypes keeps the array alive with the struct it is assigned to.
     mparams.tensor_split = (ctypes.c_float * llama_cpp.LLAMA_MAX_DEVICES)(
         *place.plan.tensor_split[:llama_cpp.LLAMA_MAX_DEVICES])
-    if projector_gpu and len(place.gpus) > 1:
-        os.environ["MTMD_BACKEND_DEVICE"] = place.gpus[place.plan.main_gpu].name
+
+
+def _projector_device(place: Placement) -> int | None:
+    """The handle of the GPU the plan gives the projector; None leaves libmtmd's choice (the first GPU).
+
+    Named only with several GPUs (on one, the first is the main one) and never for simulated ones.
+    """
+    if place.simulated or len(place.gpus) < 2:
+        return None
+    return device_handle(place.gpus[place.plan.main_gpu].name)
 
 
 def _token_text(vocab: Any, token: int) -> str:
@@ -240,6 +247,8 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placemen
         if spec.mmproj:
             mp = mtmd_cpp.mtmd_context_params_default()
             mp.use_gpu = projector_gpu
+            if projector_gpu:
+                mp.device = _projector_device(place)
             mp.n_threads = threads_batch
             mp.print_timings = False
             mp.cb_eval = eval_cb
