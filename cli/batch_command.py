@@ -35,6 +35,8 @@ from visiondesk.engine import (
 )
 from visiondesk.engine.structured import schema_file_format
 
+from .number_options import add_gpu_placement
+
 BackendFactory = Callable[[argparse.Namespace], Backend[Any]]
 
 
@@ -61,6 +63,7 @@ def register(sub: Any, make_backend: Callable[[], Backend[ModelSpec]]) -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     p.add_argument("--gpu-layers", default="auto", help="auto (default) or a number")
+    add_gpu_placement(p)
     p.add_argument("--parallel", type=int, default=1, metavar="N",
                    help="answer N images at once, with N model processes (each holds the whole model in memory)")
     p.add_argument("--retry-failed", action="store_true", help="answer again the images whose last row is an error")
@@ -74,7 +77,8 @@ def loaded_backend(args: argparse.Namespace, make_backend: Callable[[], Backend[
     try:
         gpu: int | str = args.gpu_layers if args.gpu_layers == "auto" else int(args.gpu_layers)
         engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
-                              gpu_layers=gpu))  # type: ignore[arg-type]
+                              gpu_layers=gpu, gpu_split=args.gpu_split,  # type: ignore[arg-type]
+                              main_gpu=args.main_gpu))
     except (VisionDeskError, ValueError):
         engine.close()
         raise

@@ -27,7 +27,7 @@ from . import backend_choice
 from .answer_format import add_format_options, check_answer, response_format
 from .backend_choice import BackendChoice
 from .dry_run import print_plan
-from .number_options import gpu_layers_option, number_option
+from .number_options import add_gpu_placement, gpu_layers_option, number_option
 
 _STAGE_TEXT = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding image",
                Stage.READING_PROMPT: "reading the prompt", Stage.GENERATING: "writing"}
@@ -48,6 +48,7 @@ def _model_options(p: argparse.ArgumentParser) -> None:
                    help="context size in tokens (llama.cpp rounds it up to a multiple of 256)")
     p.add_argument("--gpu-layers", type=gpu_layers_option, default=defaults.GPU_LAYERS,
                    help="auto (default) or a number")
+    add_gpu_placement(p)
     p.add_argument("--system", default="", help="a system prompt")
     p.add_argument("--chat-template", type=Path, help="a Jinja chat template file for models without one")
     p.add_argument("--stats", action="store_true", help="print a JSON line of figures to stderr")
@@ -72,7 +73,8 @@ def register(sub: Any, backends: BackendChoice) -> None:
 def _spec(args: argparse.Namespace) -> ModelSpec:
     template = args.chat_template.read_text(encoding="utf-8") if args.chat_template else None
     return ModelSpec(model=Path(args.model), mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
-                     gpu_layers=args.gpu_layers, chat_template=template, image_max_tokens=args.image_max_tokens)
+                     gpu_layers=args.gpu_layers, gpu_split=args.gpu_split, main_gpu=args.main_gpu,
+                     chat_template=template, image_max_tokens=args.image_max_tokens)
 
 
 def _sampling(args: argparse.Namespace) -> SamplingParams:

@@ -18,7 +18,7 @@ from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.number_rules import CONTEXT_TOKENS
 from visiondesk.engine.requests import physical_cores
 
-from .number_options import number_option
+from .number_options import add_gpu_placement, number_option
 
 
 def register(sub: Any, make_engine: Callable[[], LocalEngine]) -> None:
@@ -29,6 +29,7 @@ def register(sub: Any, make_engine: Callable[[], LocalEngine]) -> None:
     doctor.add_argument("--mmproj", type=Path, help="the model's projector, with --model")
     doctor.add_argument("--ctx", type=number_option(CONTEXT_TOKENS), default=defaults.CONTEXT_TOKENS,
                         help="context size for the --model check")
+    add_gpu_placement(doctor)
     doctor.set_defaults(func=lambda args: run_doctor(args, make_engine))
 
 
@@ -38,13 +39,17 @@ def run_doctor(args: argparse.Namespace, make_engine: Callable[[], LocalEngine])
         with make_engine() as engine:
             info = engine.system_info()
             if args.model:
-                r = engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx))
+                r = engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx,
+                                          gpu_split=args.gpu_split, main_gpu=args.main_gpu))
                 info["model_check"] = {"model": str(r.model), "backend": r.backend, "gpu_layers": r.gpu_layers,
                                        "n_layers": r.n_layers, "n_ctx": r.n_ctx, "n_ctx_asked": args.ctx,
                                        "vision": r.vision,
                                        "why": r.fallback_reason, "load_ms": round(r.load_ms, 1),
                                        "threads": r.threads, "threads_batch": r.threads_batch,
-                                       "threads_note": r.threads_note}
+                                       "threads_note": r.threads_note,
+                                       "gpus": [{"name": n, "layers": k} for n, k in zip(r.gpu_names,
+                                                                                       r.layers_per_gpu, strict=True)],
+                                       "projector_device": r.projector_device}
     except VisionDeskError as exc:
         sys.stderr.write(f"visiondesk: {exc}\n")
         return 2 if isinstance(exc, InputError) else 1
@@ -71,9 +76,18 @@ def run_doctor(args: argparse.Namespace, make_engine: Callable[[], LocalEngine])
     if check:
         print(f"{Path(check['model']).name}: {check['backend']}, {check['gpu_layers']} of {check['n_layers'] + 1} "
               f"layers offloaded ({check['why']}); context {_context(check)}; vision: {check['vision']}")
+        if check["gpus"]:
+            print(_gpu_plan(check))
         print(f"threads: {check['threads']} for generation, {check['threads_batch']} for prompts "
               f"({check['threads_note']})")
     return 0
+
+
+def _gpu_plan(check: dict[str, Any]) -> str:
+    """The layers on each GPU, and where the projector went."""
+    layers = ", ".join(f"{g['name']} {g['layers']}" for g in check["gpus"])
+    projector = f"; projector on {check['projector_device']}" if check["projector_device"] else ""
+    return f"layers per GPU: {layers}{projector}"
 
 
 def _context(check: dict[str, Any]) -> str:

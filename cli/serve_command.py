@@ -17,6 +17,7 @@ from visiondesk.api.config import DEFAULT_HOST, DEFAULT_PORT, Limits, ServerConf
 from visiondesk.engine import InputError, ModelSpec, VisionDeskError
 
 from .backends import BackendFactory
+from .number_options import add_gpu_placement
 
 
 def register(sub: Any, make_backend: BackendFactory) -> None:
@@ -38,6 +39,7 @@ def register(sub: Any, make_backend: BackendFactory) -> None:
     p.add_argument("--ctx", type=int, default=ModelSpec.n_ctx, help="context size in tokens")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: measured at load)")
     p.add_argument("--gpu-layers", type=_gpu_layers, default="auto", help="auto (default) or a number")
+    add_gpu_placement(p)
     p.add_argument("--chat-template", type=Path, help="a Jinja chat template file for models without one")
     limits = Limits()
     p.add_argument("--max-queue", type=int, default=limits.max_queue,
@@ -83,7 +85,8 @@ def run_serve(args: argparse.Namespace, make_backend: BackendFactory) -> int:
         sys.stderr.write(f"visiondesk: {exc}\n")
         return 2
     spec = ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
-                     gpu_layers=args.gpu_layers, chat_template=template)
+                     gpu_layers=args.gpu_layers, gpu_split=args.gpu_split, main_gpu=args.main_gpu,
+                     chat_template=template)
     try:
         with contextlib.closing(make_backend()) as engine:
             sys.stderr.write("[loading the model]\n")

@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 
 from visiondesk.engine import defaults, number_rules
 
+from .gpu_placement import normalize_gpu_placement
+from .settings_error import SettingsError
 from .store_files import write_atomically
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,6 @@ LIMITS: dict[str, tuple[float, float]] = {
 }
 
 
-class SettingsError(ValueError):
-    """A setting has a value that cannot be corrected automatically."""
-
-
 @dataclass
 class Settings:
     """Everything the user can configure. Call ``validate()`` after editing."""
@@ -68,6 +66,8 @@ class Settings:
     max_tokens: int = defaults.APP_MAX_TOKENS
     context_size: int = defaults.CONTEXT_TOKENS
     gpu_layers: str = defaults.GPU_LAYERS  # "auto", "cpu", or a layer count such as "32"
+    gpu_split: str = defaults.GPU_SPLIT  # several GPUs: "auto", "even" or one share per GPU such as "3,1"
+    main_gpu: int | None = defaults.MAIN_GPU  # the projector's GPU; None: the one with the most free memory
     threads: int | None = None  # None: let the engine decide
     theme: str = "system"
     language: str | None = None  # None until resolved from the system locale on first run
@@ -98,6 +98,7 @@ class Settings:
         if self.threads is not None:
             self.threads = int(_clamp("threads", self.threads, notes))
         self.gpu_layers = normalize_gpu_layers(self.gpu_layers)
+        self.gpu_split, self.main_gpu = normalize_gpu_placement(self.gpu_split, self.main_gpu)
         if self.theme not in THEMES:
             raise SettingsError(f"theme must be one of {', '.join(THEMES)}, not {self.theme!r}")
         if self.language is not None and self.language not in LANGUAGES:

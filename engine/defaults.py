@@ -20,6 +20,8 @@ APP_MAX_TOKENS: Final = 1024  # the desktop app allows longer answers by default
 
 CONTEXT_TOKENS: Final = 4096  # context size when loading a model
 GPU_LAYERS: Final[Literal["auto"]] = "auto"  # as many layers as fit on the GPU
+GPU_SPLIT: Final[Literal["auto"]] = "auto"  # several GPUs share the layers in proportion to their free memory
+MAIN_GPU: Final[None] = None  # the projector goes on the GPU with the most free memory
 
 IMAGE_MAX_PIXELS: Final = 1_000_000_000  # images with more pixels are refused (no camera makes them)
 # The image token budget (libmtmd's image_min_tokens / image_max_tokens) for families that read images at

@@ -17,6 +17,7 @@ from .errors import InputError
 MAX_CONTEXT_TOKENS = 10_000_000  # above the longest context any published model was trained for
 MAX_THREADS = 512  # GGML_MAX_N_THREADS: ggml refuses more
 MAX_GPU_LAYERS = 10_000  # far above any model's layer count; "auto" offloads them all
+MAX_GPUS = 16  # LLAMA_MAX_DEVICES: the most GPUs llama.cpp splits a model over
 MAX_SEED = 0xFFFFFFFF  # llama.cpp's seeds are 32-bit; this one (the default) means a new seed each time
 
 
@@ -98,3 +99,30 @@ IMAGE_MAX_PIXELS = NumberRule("the image pixel limit", "a positive number of pix
 IMAGE_TOKENS = NumberRule("the image token budget", "0 (the model's own) or a whole number of tokens up to 65,536",
                           0, 65_536)
 CACHED_IMAGES = NumberRule("the number of cached images", "a whole number from 0 to 100,000", 0, 100_000)
+MAIN_GPU = NumberRule("the main GPU", f"a GPU's number, from 0 to {MAX_GPUS - 1}", 0, MAX_GPUS - 1)
+GPU_SHARE = NumberRule("a GPU's share of the split", "a number from 0 to 1,000,000", 0, 1_000_000, whole=False)
+_SPLIT_WORDS = ("auto", "even")
+_SPLIT_VALID = (f"'auto', 'even' or one share per GPU separated by commas, such as 3,1 (at most {MAX_GPUS}, "
+                "not all 0)")
+
+
+def check_gpu_split(split: object) -> str | tuple[float, ...]:
+    """``split`` as the engine keeps it ("auto", "even" or a tuple of shares), or ``BadNumber`` with the sentence."""
+    if isinstance(split, str) and split in _SPLIT_WORDS:
+        return split
+    if isinstance(split, list | tuple) and 0 < len(split) <= MAX_GPUS:
+        values = tuple(float(GPU_SHARE.check(s)) for s in split)
+        if sum(values) > 0:
+            return values
+    raise BadNumber(f"the GPU split must be {_SPLIT_VALID}, not {split!r}")
+
+
+def parse_gpu_split(text: str) -> str | tuple[float, ...]:
+    """A split typed by a person (``auto``, ``even``, ``3,1``), or ``BadNumber`` naming it as it was typed."""
+    word = text.strip().lower()
+    if word in _SPLIT_WORDS:
+        return word
+    try:
+        return check_gpu_split(tuple(float(part) for part in word.split(",")))
+    except (ValueError, BadNumber):
+        raise BadNumber(f"the GPU split must be {_SPLIT_VALID}, not {text.strip()}") from None

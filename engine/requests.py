@@ -12,6 +12,9 @@ from .structured import ResponseFormat
 
 Role = Literal["system", "user", "assistant"]
 GpuLayers = int | Literal["auto"]
+# How layers are shared between several GPUs: "auto" in proportion to each one's free memory, "even", or
+# one share per GPU (3,1 puts three quarters on the first).
+GpuSplit = Literal["auto", "even"] | tuple[float, ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,9 +146,9 @@ def physical_cores() -> int:
 class SimulatedGpu:
     """TEST SEAM, never used by the product: a GPU that does not exist, for tests of the fit-and-fall-back path.
 
-    The layer planner sees one device with ``free_mib`` of free memory, and loading with more than
-    ``max_layers`` layers (None: no limit) fails as if memory ran out. Layers "on" it really run on the
-    CPU. Only tests set ``Tuning.simulated_gpu``.
+    The layer planner sees a device with ``free_mib`` of free memory, and loading with more than
+    ``max_layers`` layers on it (None: no limit) fails as if its memory ran out. Layers "on" it really
+    run on the CPU. Only tests set ``Tuning.simulated_gpus``.
     """
 
     free_mib: int
@@ -172,8 +175,8 @@ class Tuning:
     # Flush denormal floats to zero in the engine process (see worker/denormals.py); False keeps IEEE
     # arithmetic. It is fixed when the process starts, so changing it starts a new engine process.
     flush_denormals: bool = True
-    # TEST SEAM: a simulated GPU; None (always, outside tests) uses the real devices.
-    simulated_gpu: SimulatedGpu | None = None
+    # TEST SEAM: simulated GPUs, in device order; empty (always, outside tests) uses the real devices.
+    simulated_gpus: tuple[SimulatedGpu, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,6 +190,8 @@ class ModelSpec:
     threads: int | None = None  # None: chosen by measurement at load (physical cores first)
     threads_batch: int | None = None  # None: same as threads
     gpu_layers: GpuLayers = defaults.GPU_LAYERS
+    gpu_split: GpuSplit = defaults.GPU_SPLIT  # how several GPUs share the layers
+    main_gpu: int | None = defaults.MAIN_GPU  # the GPU of the projector; None: the one with the most free memory
     chat_template: str | None = None  # overrides the GGUF's template
     image_max_pixels: int = defaults.IMAGE_MAX_PIXELS  # refused beyond; larger images than needed are downscaled
     # Tokens an image may take, for the families whose token count follows the image's size; 0: the model's own.
@@ -203,8 +208,10 @@ class ModelSpec:
         """Refuse a bad number (a negative context, 10^12 GPU layers) with a plain sentence (``InputError``)."""
         if self.gpu_layers != "auto":
             object.__setattr__(self, "gpu_layers", number_rules.GPU_LAYERS.check(self.gpu_layers))
+        object.__setattr__(self, "gpu_split", number_rules.check_gpu_split(self.gpu_split))
         _check_numbers(self, {"n_ctx": number_rules.CONTEXT_TOKENS, "n_batch": number_rules.BATCH_TOKENS,
                               "threads": number_rules.THREADS, "threads_batch": number_rules.THREADS,
+                              "main_gpu": number_rules.MAIN_GPU,
                               "image_max_pixels": number_rules.IMAGE_MAX_PIXELS,
                               "image_min_tokens": number_rules.IMAGE_TOKENS,
                               "image_max_tokens": number_rules.IMAGE_TOKENS,

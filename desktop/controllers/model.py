@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog
 from visiondesk.core.settings import Settings, SettingsRepository, apply_preset
 from visiondesk.engine import BackendInfo, ModelSpec
+from visiondesk.engine.number_rules import parse_gpu_split
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.pairing import PairCheck, check_model_pair, find_mmproj_beside
 
@@ -35,6 +36,7 @@ def spec_from_settings(s: Settings) -> ModelSpec:
     layers: int | str = "auto" if s.gpu_layers == "auto" else 0 if s.gpu_layers == "cpu" else int(s.gpu_layers)
     return ModelSpec(model=Path(s.model_path), mmproj=Path(s.mmproj_path) if s.mmproj_path else None,
                      n_ctx=s.context_size, threads=s.threads, gpu_layers=layers,  # type: ignore[arg-type]
+                     gpu_split=parse_gpu_split(s.gpu_split), main_gpu=s.main_gpu,  # type: ignore[arg-type]
                      image_max_tokens=s.image_budget())
 
 

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QWidget
+from visiondesk.core.gpu_placement import normalize_gpu_placement
 from visiondesk.core.settings import (
     Settings,
     SettingsError,
@@ -24,7 +25,8 @@ from ..views.settings_dialog import SettingsDialog
 log = logging.getLogger(__name__)
 THEMES = ("system", "light", "dark")
 LANGS = ("en", "zh_CN")
-MODEL_KEYS = ("model_path", "mmproj_path", "context_size", "gpu_layers", "threads", "image_budgets")
+MODEL_KEYS = ("model_path", "mmproj_path", "context_size", "gpu_layers", "gpu_split", "main_gpu", "threads",
+              "image_budgets")
 
 
 class SettingsController(QObject):
@@ -49,6 +51,7 @@ class SettingsController(QObject):
         dialog.mmproj.browse.clicked.connect(lambda: self._browse(dialog, dialog.mmproj.edit))
         dialog.model.edit.editingFinished.connect(lambda: self._model_changed(dialog))
         dialog.gpu_mode.currentIndexChanged.connect(lambda i: dialog.gpu_layers.setVisible(i == 1))
+        dialog.gpu_split.textChanged.connect(lambda text: self._check_split(dialog, text))
         dialog.preset_choice.activated.connect(lambda i: self._preset_chosen(dialog, i))
         dialog.save_preset.clicked.connect(lambda: self._save_preset(dialog))
         dialog.accepted.connect(lambda: self.accept(dialog))
@@ -68,6 +71,8 @@ class SettingsController(QObject):
         d.gpu_mode.setCurrentIndex(mode)
         d.gpu_layers.setValue(int(s.gpu_layers) if mode == 1 else 0)
         d.gpu_layers.setVisible(mode == 1)  # no "0" box beside "Automatic"
+        d.gpu_split.setText(s.gpu_split)
+        d.main_gpu.setValue(-1 if s.main_gpu is None else s.main_gpu)
         SettingsController.fill_presets(d, s)
         d.theme.setCurrentIndex(THEMES.index(s.theme) if s.theme in THEMES else 0)
         d.language.setCurrentIndex(LANGS.index(s.language) if s.language in LANGS else 0)
@@ -113,6 +118,8 @@ class SettingsController(QObject):
         s.context_size = d.context_size.value()
         s.gpu_layers = ("auto", str(d.gpu_layers.value()), "cpu")[d.gpu_mode.currentIndex()]
         s.threads = d.threads.value() or None
+        s.gpu_split = d.gpu_split.text().strip() or "auto"
+        s.main_gpu = None if d.main_gpu.value() < 0 else d.main_gpu.value()
         if s.model_path:  # the image budget belongs to the model in the form
             s.image_budgets = {**s.image_budgets, s.model_path: d.image_budget.value()}
         s.theme = THEMES[d.theme.currentIndex()]
@@ -153,6 +160,18 @@ class SettingsController(QObject):
         dialog.preset_name.setText(name)
         dialog.preset_note.setText(QCoreApplication.translate(
             "SettingsDialog", "Saved the preset “%1” for %2.").replace("%1", name).replace("%2", Path(path).name))
+
+    @staticmethod
+    def _check_split(dialog: SettingsDialog, text: str) -> None:
+        """A split the engine would refuse says why under the field, and OK waits until it is fixed."""
+        try:
+            normalize_gpu_placement(text.strip() or "auto", None)
+            problem = ""
+        except SettingsError as exc:
+            problem = str(exc)
+        dialog.split_problem.setText(problem)
+        dialog.split_problem.setVisible(bool(problem))
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
 
     def accept(self, dialog: SettingsDialog) -> None:
         """Apply the dialog's values."""

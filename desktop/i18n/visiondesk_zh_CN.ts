@@ -1138,6 +1138,36 @@
             <translation>线程数(&amp;H)</translation>
         </message>
         <message>
+            <location filename="../views/settings_dialog.py" line="176" />
+            <source>GPU spl&amp;it</source>
+            <translation>多 GPU 分配(&amp;I)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="176" />
+            <source>Main GP&amp;U</source>
+            <translation>主 GPU(&amp;U)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="176" />
+            <source>auto, even, or one share per GPU such as 3,1</source>
+            <translation>auto、even，或每块 GPU 一个比例，如 3,1</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="176" />
+            <source>How several GPUs share the model's layers: auto (by free memory), even, or one share per GPU such as 3,1</source>
+            <translation>多块 GPU 如何分配模型的层：auto（按空闲显存）、even（平均），或每块 GPU 一个比例，如 3,1</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="176" />
+            <source>GPU split</source>
+            <translation>多 GPU 分配</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" line="176" />
+            <source>The GPU (from 0) that holds the vision projector; Automatic: the one with the most free memory</source>
+            <translation>存放视觉投影器的 GPU（从 0 开始编号）；自动：空闲显存最多的那块</translation>
+        </message>
+        <message>
             <location filename="../views/settings_dialog.py" line="177" />
             <source>Th&amp;eme</source>
             <translation>主题(&amp;E)</translation>

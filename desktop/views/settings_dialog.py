@@ -77,6 +77,18 @@ class SettingsDialog(QDialog):
         gpu_row.addWidget(self.gpu_mode, 1)
         gpu_row.addWidget(self.gpu_layers)
         self.gpu = gpu
+        split = QWidget(self)  # several GPUs: how they share the layers, and what is wrong with a typed split
+        split_column = QVBoxLayout(split)
+        split_column.setContentsMargins(0, 0, 0, 0)
+        self.gpu_split = QLineEdit(split)
+        self.split_problem = QLabel(split)
+        self.split_problem.setWordWrap(True)
+        self.split_problem.hide()
+        split_column.addWidget(self.gpu_split)
+        split_column.addWidget(self.split_problem)
+        self.split = split
+        self.main_gpu = QSpinBox(self)
+        self.main_gpu.setRange(-1, 15)  # -1 shows the special "automatic" text
         self.threads = QSpinBox(self)
         self.threads.setRange(0, 256)  # 0 shows the special "automatic" text
         self.theme = QComboBox(self)
@@ -103,7 +115,7 @@ class SettingsDialog(QDialog):
         self.sections: list[tuple[QGroupBox, QFormLayout, list[tuple[QLabel, QWidget]]]] = []
         for fields in ((self.model, self.mmproj),
                        (self.system_prompt, self.temperature, self.top_p, self.max_tokens, self.context_size),
-                       (self.image_budget, self.gpu, self.threads),
+                       (self.image_budget, self.gpu, self.split, self.main_gpu, self.threads),
                        (self.theme, self.language)):
             self._section(column, fields)
         answers_form = self.sections[1][1]
@@ -176,7 +188,8 @@ class SettingsDialog(QDialog):
             box.setTitle(title)
         labels = [self.tr("&Model file"), self.tr("&Projector (mmproj)"), self.tr("S&ystem prompt"),
                   self.tr("&Temperature"), self.tr("Top &p"), self.tr("Ma&x tokens"),
-                  self.tr("&Context size"), self.tr("Image token &budget"), self.tr("&GPU layers"), self.tr("T&hreads"),
+                  self.tr("&Context size"), self.tr("Image token &budget"), self.tr("&GPU layers"),
+                  self.tr("GPU spl&it"), self.tr("Main GP&U"), self.tr("T&hreads"),
                   self.tr("Th&eme"), self.tr("&Language")]
         for (label, field), text in zip(self.rows, labels, strict=True):
             label.setText(text)
@@ -200,6 +213,13 @@ class SettingsDialog(QDialog):
                                              "costs time and context. Kept per model."))
         self.gpu_mode.setAccessibleName(self.tr("GPU offload mode"))
         self.gpu_layers.setAccessibleName(self.tr("Number of GPU layers"))
+        self.gpu_split.setPlaceholderText(self.tr("auto, even, or one share per GPU such as 3,1"))
+        self.gpu_split.setToolTip(self.tr("How several GPUs share the model's layers: auto (by free memory), even, "
+                                          "or one share per GPU such as 3,1"))
+        self.gpu_split.setAccessibleName(self.tr("GPU split"))
+        self.main_gpu.setSpecialValueText(self.tr("Automatic"))
+        self.main_gpu.setToolTip(self.tr("The GPU (from 0) that holds the vision projector; Automatic: the one with "
+                                         "the most free memory"))
         self.presets_label.setText(self.tr("P&resets"))
         self.presets.setAccessibleName(self.tr("Presets"))
         self.preset_choice.setAccessibleName(self.tr("Saved presets"))

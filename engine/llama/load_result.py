@@ -24,4 +24,7 @@ class LoadResult(BackendInfo):
     threads: int = 0  # CPU threads for generation
     threads_batch: int = 0  # CPU threads for reading prompts
     threads_note: str = ""  # how they were chosen
+    gpu_names: tuple[str, ...] = ()  # the GPUs the plan counted on, in llama.cpp's order
+    layers_per_gpu: tuple[int, ...] = ()  # offloaded layers on each of them (the output head counts as one)
+    projector_device: str = ""  # the GPU holding the projector; "" when it runs on the CPU (or there is none)
     warmup_tokens: int = 0  # the full batch run at load with every layer on the GPU (0: none)

@@ -94,6 +94,10 @@ def test_validate_clamps_with_messages() -> None:
         ({"temperature": 1e308}, "temperature must be a number from 0 to 10"),
         ({"gpu_layers": "1000000000000"}, "GPU layers must be 'auto' or a whole number from 0 to 10,000"),
         ({"presets": {"/m": {"context_size": -5}}}, "context size must be a positive number"),
+        ({"gpu_split": "half"}, r"^The GPU split must be 'auto', 'even' or one share per GPU .*, not half\.$"),
+        ({"gpu_split": "0,0"}, "GPU split must be"),
+        ({"main_gpu": -1}, r"^The main GPU must be a GPU's number, from 0 to 15, not -1\.$"),
+        ({"main_gpu": "0"}, "main GPU must be"),
     ],
 )
 def test_validate_rejects(changes: dict[str, object], message: str) -> None:
@@ -109,6 +113,17 @@ def test_gpu_layers_normalized() -> None:
     s.gpu_layers = "032"
     s.validate()
     assert s.gpu_layers == "32"
+
+
+def test_gpu_split_normalized_and_a_bad_one_in_the_file_falls_back_to_auto() -> None:
+    s = Settings(gpu_split=" Even ", main_gpu=1)
+    s.validate()
+    assert (s.gpu_split, s.main_gpu) == ("even", 1)
+    s.gpu_split = "3, 1.50"
+    s.validate()
+    assert s.gpu_split == "3,1.5"
+    read = Settings.from_dict({"schema_version": 1, "gpu_split": "1,-1", "main_gpu": 99, "temperature": 0.2})
+    assert (read.gpu_split, read.main_gpu, read.temperature) == ("auto", None, 0.2)
 
 
 def test_migration_from_v0() -> None:

@@ -54,6 +54,32 @@ def test_gpu_layer_count_only_for_a_number_of_layers(qtbot, shell):
     d.reject()
 
 
+def test_gpu_split_and_main_gpu(qtbot, shell):
+    """Several GPUs: a split the engine would refuse says why under the field and holds OK back; a good one
+    reaches the model's load request."""
+    from PySide6.QtWidgets import QDialogButtonBox
+    from visiondesk.desktop.controllers.model import spec_from_settings
+    from visiondesk.desktop.controllers.settings import SettingsController
+
+    d = shell.settings_controller.open()
+    qtbot.waitExposed(d)
+    ok = d.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert d.gpu_split.text() == "auto" and d.main_gpu.text() == "Automatic"
+    assert d.sections[2][1].isRowVisible(d.split) and d.sections[2][1].isRowVisible(d.main_gpu)
+    d.gpu_split.setText("1,-1")
+    assert d.split_problem.isVisibleTo(d) and not ok.isEnabled()
+    assert d.split_problem.text() == ("The GPU split must be 'auto', 'even' or one share per GPU separated by "
+                                      "commas, such as 3,1 (at most 16, not all 0), not 1,-1.")
+    d.gpu_split.setText(" 3, 1 ")
+    assert not d.split_problem.isVisibleTo(d) and ok.isEnabled()
+    d.main_gpu.setValue(1)
+    chosen = SettingsController.read(d, shell.settings)
+    assert (chosen.gpu_split, chosen.main_gpu) == ("3,1", 1)
+    spec = spec_from_settings(chosen)
+    assert (spec.gpu_split, spec.main_gpu) == ((3.0, 1.0), 1)
+    d.reject()
+
+
 def test_presets_have_names(qtbot, shell):
     d = shell.settings_controller.open()
     assert d.preset_choice.count() == 0 and d.preset_name.text() == Path(shell.settings.model_path).stem

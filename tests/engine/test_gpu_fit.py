@@ -15,7 +15,7 @@ GiB = 1024 * MiB
 
 def fit(free: int, **kw: int) -> FitInput:
     base = {"layer_bytes": (100 * MiB,) * 32, "non_layer_bytes": 300 * MiB, "kv_bytes_per_layer": 16 * MiB,
-            "projector_bytes": 600 * MiB, "free_bytes": free}
+            "projector_bytes": 600 * MiB, "free_bytes": (free,)}
     base.update(kw)
     return FitInput(**base)  # type: ignore[arg-type]
 
@@ -62,7 +62,7 @@ def test_fallback_steps_halve_then_cpu() -> None:
 
 def simulated(free_mib: int, max_layers: int | None = None) -> Tuning:
     """FAKE: the engine's test seam for a GPU that does not exist here."""
-    return Tuning(simulated_gpu=SimulatedGpu(free_mib, max_layers))
+    return Tuning(simulated_gpus=(SimulatedGpu(free_mib, max_layers),))
 
 
 def test_simulated_out_of_memory_falls_back_to_fewer_layers(test_models: GeneratedModels) -> None:

@@ -75,9 +75,21 @@ def list_devices() -> list[Device]:
     return devices
 
 
+def device_handle(name: str) -> int | None:
+    """The handle (``ggml_backend_dev_t``) of the device called ``name``, for libmtmd's ``device``; None if unknown."""
+    by_name = _function(_libraries(), "ggml_backend_dev_by_name", ctypes.c_void_p, [ctypes.c_char_p])
+    handle: int | None = by_name(name.encode()) if by_name else None  # type: ignore[operator]
+    return handle or None
+
+
 def gpu_devices() -> list[Device]:
-    """Devices layers can be offloaded to."""
-    return [d for d in list_devices() if d.kind in ("GPU", "iGPU")]
+    """Devices layers can be offloaded to, in llama.cpp's order: its ``tensor_split`` and ``main_gpu`` index these.
+
+    Like llama.cpp, integrated GPUs count only on a machine without a discrete one.
+    """
+    devices = list_devices()
+    discrete = [d for d in devices if d.kind == "GPU"]
+    return discrete or [d for d in devices if d.kind == "iGPU"]
 
 
 def backend_name(devices: list[Device]) -> str:

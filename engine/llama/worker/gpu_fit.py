@@ -1,10 +1,25 @@
-"""How many layers fit on the GPU: arithmetic from GGUF tensor sizes and free device memory."""
+"""How many layers fit on the GPUs, and on which: arithmetic from GGUF tensor sizes and free device memory.
+
+With several GPUs llama.cpp splits by layer (``split_mode`` layer): the offloaded layers are the last ones,
+handed out in order to the devices in proportion to ``tensor_split``; each layer's KV cache lives with the
+layer, and every device holds its own compute buffers. The plan mirrors that assignment exactly, so it
+can check every device against its own free memory rather than the largest one.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
+from ...errors import InputError
+from ...requests import GpuSplit
+
 MiB = 1024 * 1024
+
+# Said wherever the fit finds the model too big for this machine's GPUs.
+REMOTE_HINT = ("a model larger than this machine's GPUs runs best on a server that splits it over several GPUs "
+               "(vLLM with tensor parallelism): add it with `visiondesk servers add`")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -15,48 +30,146 @@ class FitInput:
     non_layer_bytes: int  # embeddings, output head, norms
     kv_bytes_per_layer: int  # KV cache of one layer for the whole context
     projector_bytes: int  # the mmproj weights (0 without one)
-    free_bytes: int  # free memory on the GPU
-    compute_reserve: int = 512 * MiB  # compute buffers, CUDA context, fragmentation
+    free_bytes: tuple[int, ...]  # free memory on each GPU, in llama.cpp's device order
+    split: GpuSplit = "auto"  # "auto": in proportion to each GPU's room; "even"; or the user's shares
+    main_gpu: int | None = None  # the GPU that holds the projector; None: the one with the most free memory
+    compute_reserve: int = 512 * MiB  # per GPU: compute buffers, CUDA context, fragmentation
     projector_reserve: int = 256 * MiB  # the vision encoder's compute buffer
 
 
 @dataclasses.dataclass(frozen=True)
 class FitPlan:
-    """How many layers to offload and whether the projector goes to the GPU."""
+    """How many layers to offload, how llama.cpp should split them, and whether the projector goes to a GPU."""
 
     gpu_layers: int
     projector_on_gpu: bool
     reason: str
+    tensor_split: tuple[float, ...] = ()  # each GPU's share, summing to 1 (what llama.cpp is given)
+    layers_per_gpu: tuple[int, ...] = ()  # offloaded layers on each GPU (the output head counts as one)
+    main_gpu: int = 0  # the GPU of the projector (libmtmd) and llama.cpp's main GPU
+
+
+def main_gpu_of(f: FitInput) -> int:
+    """The GPU asked for, or the one with the most free memory; ``InputError`` for one this machine lacks."""
+    if f.main_gpu is None:
+        return max(range(len(f.free_bytes)), key=lambda i: f.free_bytes[i])
+    if f.main_gpu >= len(f.free_bytes):
+        raise InputError(f"The main GPU is {f.main_gpu}, but this machine has {_gpus(len(f.free_bytes))} "
+                         f"(numbered from 0).")
+    return f.main_gpu
+
+
+def shares(split: GpuSplit, room: list[int]) -> tuple[float, ...]:
+    """Each GPU's share of the layers, summing to 1: ``room`` decides "auto" (all zero when nothing has room)."""
+    if split == "even":
+        raw = [1.0] * len(room)
+    elif split == "auto":
+        raw = [float(max(r, 0)) for r in room]
+    else:
+        if len(split) != len(room):
+            raise InputError(f"The GPU split gives {len(split)} shares, but this machine has {_gpus(len(room))}: "
+                             "give one share per GPU, or 'auto'.")
+        raw = [float(s) for s in split]
+    total = sum(raw)
+    return tuple(r / total for r in raw) if total > 0 else tuple(0.0 for _ in raw)
+
+
+def assign_layers(n_layers: int, offloaded: int, split: tuple[float, ...]) -> tuple[int, ...]:
+    """How many of the ``offloaded`` layers llama.cpp puts on each GPU (``llama_model::load_tensors``).
+
+    It offloads the last ``offloaded`` of the ``n_layers + 1`` (the output head is the last), and gives
+    offloaded layer ``j`` to the first device whose cumulative share exceeds ``j / offloaded``, in float32.
+    """
+    return tuple(len(ids) for ids in _layer_ids(n_layers, offloaded, split))
+
+
+def _layer_ids(n_layers: int, offloaded: int, split: tuple[float, ...]) -> list[list[int]]:
+    per_gpu: list[list[int]] = [[] for _ in split]
+    act = min(offloaded, n_layers + 1)
+    if act <= 0 or not split:
+        return per_gpu
+    # All zero: llama.cpp would split by its own free-memory reading; only a plan with no room at all asks it.
+    cum = np.cumsum(np.asarray(split if any(split) else [1.0] * len(split), dtype=np.float32), dtype=np.float32)
+    cum = cum / cum[-1]
+    start = max(n_layers - offloaded, 0)
+    for j in range(act):
+        device = int(np.searchsorted(cum, np.float32(j) / np.float32(act), side="right"))
+        per_gpu[min(device, len(split) - 1)].append(start + j)
+    return per_gpu
+
+
+def _needs(f: FitInput, offloaded: int, split: tuple[float, ...]) -> list[int]:
+    """Bytes each GPU needs for its layers (weights and KV cache) and, on the last, the output head."""
+    n = len(f.layer_bytes)
+    return [sum(f.layer_bytes[i] + f.kv_bytes_per_layer if i < n else f.non_layer_bytes for i in ids)
+            for ids in _layer_ids(n, offloaded, split)]
+
+
+def _most_layers(f: FitInput, split: tuple[float, ...], room: list[int]) -> int:
+    for offloaded in range(len(f.layer_bytes) + 1, 0, -1):
+        if all(need <= r for need, r in zip(_needs(f, offloaded, split), room, strict=True)):
+            return offloaded
+    return 0
 
 
 def plan_layers(f: FitInput) -> FitPlan:
-    """Offload as many layers as fit, leaving room for KV cache, projector and compute buffers.
+    """Offload as many layers as fit, leaving room on each GPU for its KV cache, compute buffers and the projector.
 
     llama.cpp counts the output head as one more "layer" (n_layers + 1 offloads everything); it is
     offloaded last, so the plan offloads it only when all blocks fit.
     """
     n = len(f.layer_bytes)
-    budget = f.free_bytes - f.compute_reserve
+    main = main_gpu_of(f)
+    room = [free - f.compute_reserve for free in f.free_bytes]
     projector_need = f.projector_bytes + f.projector_reserve if f.projector_bytes else 0
-    projector_on_gpu = bool(f.projector_bytes) and budget - projector_need > 0
+    projector_on_gpu = bool(f.projector_bytes) and room[main] - projector_need > 0
     if projector_on_gpu:
-        budget -= projector_need
-    if budget <= 0:
-        return FitPlan(0, False, f"only {f.free_bytes // MiB} MiB free on the GPU: running on the CPU")
-    used = 0
-    layers = 0
-    for size in f.layer_bytes:
-        need = size + f.kv_bytes_per_layer
-        if used + need > budget:
-            break
-        used += need
-        layers += 1
-    if layers == n and used + f.non_layer_bytes <= budget:
-        return FitPlan(n + 1, projector_on_gpu, "the whole model fits on the GPU")
+        room[main] -= projector_need
+    split = shares(f.split, room)
+    if all(r <= 0 for r in room) or not any(split):
+        return FitPlan(0, False, f"only {_free(f)} free on the {_gpu_word(f)}: running on the CPU; {REMOTE_HINT}",
+                       split, tuple(0 for _ in room), main)
+    layers = _most_layers(f, split, room)
+    per_gpu = assign_layers(n, layers, split)
+    plan = dataclasses.replace(FitPlan(layers, projector_on_gpu, "", split, per_gpu, main),
+                               reason=_reason(f, layers))
+    if f.split == "auto" or layers == n + 1:
+        return plan
+    # A split the user chose that fits less than "auto" would: say which GPU it overfills.
+    auto = _most_layers(f, shares("auto", room), room)
+    if auto <= layers:
+        return plan
+    need = _needs(f, n + 1, split)
+    over = next(i for i, (b, r) in enumerate(zip(need, room, strict=True)) if b > r)
+    return dataclasses.replace(plan, reason=(
+        f"the GPU split {_shown(f.split)} asks GPU {over} for {need[over] // MiB} MiB but it has room for "
+        f"{max(room[over], 0) // MiB} MiB, so only {layers} of {n} layers are offloaded ('auto' would offload {auto})"))
+
+
+def _reason(f: FitInput, layers: int) -> str:
+    n = len(f.layer_bytes)
+    where = "the GPU" if len(f.free_bytes) == 1 else f"{len(f.free_bytes)} GPUs"
+    if layers == n + 1:
+        return f"the whole model fits on {where}"
     if layers == n:
-        return FitPlan(n, projector_on_gpu, "all layers fit; the output head stays on the CPU")
-    return FitPlan(layers, projector_on_gpu,
-                   f"{layers} of {n} layers fit in {f.free_bytes // MiB} MiB free on the GPU")
+        return "all layers fit; the output head stays on the CPU"
+    return f"{layers} of {n} layers fit in {_free(f)} free on {where}; {REMOTE_HINT}"
+
+
+def _free(f: FitInput) -> str:
+    return " + ".join(f"{b // MiB}" for b in f.free_bytes) + " MiB"
+
+
+def _gpu_word(f: FitInput) -> str:
+    return "GPU" if len(f.free_bytes) == 1 else f"{len(f.free_bytes)} GPUs"
+
+
+def _gpus(count: int) -> str:
+    return "no GPU" if count == 0 else "1 GPU" if count == 1 else f"{count} GPUs"
+
+
+def _shown(split: GpuSplit) -> str:
+    return split if isinstance(split, str) else ",".join(f"{s:g}" for s in split)
 
 
 def fallback_steps(first: int) -> list[int]:

@@ -23,8 +23,18 @@ from ...errors import ModelLoadFailed, ProjectorMismatch, UnknownArchitecture
 from ...gguf_header import read_gguf_info
 from ...requests import ModelSpec, SimulatedGpu, physical_cores
 from ..load_result import LoadResult
-from .devices import Device, backend_name, gpu_devices
-from .gpu_fit import FitInput, fallback_steps, plan_layers
+from .devices import Device, backend_name, device_handle, gpu_devices
+from .gpu_fit import (
+    REMOTE_HINT,
+    FitInput,
+    FitPlan,
+    MiB,
+    assign_layers,
+    fallback_steps,
+    main_gpu_of,
+    plan_layers,
+    shares,
+)
 from .native_log import NativeLog
 from .thread_tuning import tune_threads
 from .tokens import token_piece
@@ -105,48 +115,90 @@ class LoadedModel:
             self.model = None
 
 
-def _plan(spec: ModelSpec) -> tuple[int, bool, str, str]:
-    """(layers to offload, projector on GPU, backend name, reason)."""
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """Where a load puts the model: the layer plan over the GPUs it counts on, and the backend's name."""
+
+    plan: FitPlan
+    backend: str
+    n_layers: int
+    gpus: tuple[Device, ...] = ()
+    simulated: tuple[SimulatedGpu, ...] = ()  # TEST SEAM: the devices are simulated (nothing is set on llama.cpp)
+
+
+def _plan(spec: ModelSpec) -> Placement:
+    """The layers to offload, their split over the GPUs, where the projector goes, and why."""
     info = read_gguf_info(spec.model)
     n_layers = info.n_layers
-    fake = _simulated_device(spec.tuning.simulated_gpu)
-    if not llama_cpp.llama_supports_gpu_offload() and fake is None:
+    simulated = spec.tuning.simulated_gpus
+    if not llama_cpp.llama_supports_gpu_offload() and not simulated:
         why = "this build of llama.cpp has no GPU offload" if spec.gpu_layers != 0 else "CPU only was asked for"
-        return 0, False, "CPU", why
-    gpus = [fake] if fake else gpu_devices()
-    backend = backend_name(gpus)
+        return Placement(FitPlan(0, False, why), "CPU", n_layers)
+    gpus = _simulated_devices(simulated) if simulated else tuple(gpu_devices())
+    backend = backend_name(list(gpus))
+    projector = read_gguf_info(spec.mmproj, what="projector").tensor_bytes if spec.mmproj else 0
+    fit = FitInput(layer_bytes=info.layer_bytes or (info.tensor_bytes // max(n_layers, 1),) * n_layers,
+                   non_layer_bytes=info.non_layer_bytes, kv_bytes_per_layer=info.kv_bytes_per_token_per_layer()
+                   * spec.n_ctx, projector_bytes=projector, free_bytes=tuple(d.free_bytes for d in gpus),
+                   split=spec.gpu_split, main_gpu=spec.main_gpu)
     if spec.gpu_layers != "auto":
         n = max(0, min(int(spec.gpu_layers), n_layers + 1))
-        return n, n > 0, backend if n else "CPU", f"{n} layers were asked for"
+        split = shares(spec.gpu_split, [b - fit.compute_reserve for b in fit.free_bytes]) if gpus else ()
+        plan = FitPlan(n, n > 0, f"{n} layers were asked for", split, assign_layers(n_layers, n, split),
+                       main_gpu_of(fit) if gpus else 0)
+        return Placement(plan, backend if n else "CPU", n_layers, gpus, simulated)
     if not gpus:
-        return 0, False, "CPU", "no GPU was found"
-    projector = read_gguf_info(spec.mmproj, what="projector").tensor_bytes if spec.mmproj else 0
-    kv = info.kv_bytes_per_token_per_layer() * spec.n_ctx
-    plan = plan_layers(FitInput(layer_bytes=info.layer_bytes or (info.tensor_bytes // max(n_layers, 1),) * n_layers,
-                                non_layer_bytes=info.non_layer_bytes, kv_bytes_per_layer=kv,
-                                projector_bytes=projector, free_bytes=max(d.free_bytes for d in gpus)))
-    return plan.gpu_layers, plan.projector_on_gpu, backend if plan.gpu_layers else "CPU", plan.reason
+        return Placement(FitPlan(0, False, "no GPU was found"), "CPU", n_layers)
+    plan = plan_layers(fit)
+    return Placement(plan, backend if plan.gpu_layers else "CPU", n_layers, gpus, simulated)
 
 
-def _simulated_device(gpu: SimulatedGpu | None) -> Device | None:
-    """TEST SEAM: the device a ``SimulatedGpu`` stands for (see ``engine/requests.py``); None without one."""
-    if gpu is None:
+def _simulated_devices(gpus: tuple[SimulatedGpu, ...]) -> tuple[Device, ...]:
+    """TEST SEAM: the devices ``SimulatedGpu``s stand for (see ``engine/requests.py``)."""
+    return tuple(Device(f"FakeGPU{i}", "simulated GPU (tests only)", "GPU", g.free_mib * MiB, g.free_mib * MiB)
+                 for i, g in enumerate(gpus))
+
+
+def _place_on_gpus(mparams: Any, place: Placement, layers: int, projector_gpu: bool) -> None:
+    """Give llama.cpp the plan's split and main GPU, and libmtmd the projector's GPU.
+
+    A simulated device is not named to llama.cpp: it has no such device.
+    """
+    if place.simulated:
+        for i, (gpu, count) in enumerate(zip(place.simulated, assign_layers(place.n_layers, layers,
+                                                                            place.plan.tensor_split), strict=True)):
+            if gpu.max_layers is not None and count > gpu.max_layers:
+                raise OutOfMemory(f"simulated allocation failure on FakeGPU{i}: {count} layers, room for "
+                                  f"{gpu.max_layers}")
+        return
+    if not place.gpus or not layers:
+        return
+    mparams.split_mode = llama_cpp.LLAMA_SPLIT_MODE_LAYER
+    mparams.main_gpu = place.plan.main_gpu
+    # ctypes keeps the array alive with the struct it is assigned to.
+    mparams.tensor_split = (ctypes.c_float * llama_cpp.LLAMA_MAX_DEVICES)(
+        *place.plan.tensor_split[:llama_cpp.LLAMA_MAX_DEVICES])
+
+
+def _projector_device(place: Placement) -> int | None:
+    """The handle of the GPU the plan gives the projector; None leaves libmtmd's choice (the first GPU).
+
+    Named only with several GPUs (on one, the first is the main one) and never for simulated ones.
+    """
+    if place.simulated or len(place.gpus) < 2:
         return None
-    free = gpu.free_mib * 1024 * 1024
-    return Device("FakeGPU0", "simulated GPU (tests only)", "GPU", free, free)
+    return device_handle(place.gpus[place.plan.main_gpu].name)
 
 
 def _token_text(vocab: Any, token: int) -> str:
     return token_piece(vocab, token).decode("utf-8", "replace") if token >= 0 else ""
 
 
-def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, backend: str, native_log: NativeLog,
+def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placement, native_log: NativeLog,
               eval_cb: Any) -> LoadedModel:
-    simulated = spec.tuning.simulated_gpu
-    if simulated is not None and simulated.max_layers is not None and layers > simulated.max_layers:
-        raise OutOfMemory(f"simulated allocation failure above {simulated.max_layers} layers")
     mparams = llama_cpp.llama_model_default_params()
     mparams.n_gpu_layers = layers
+    _place_on_gpus(mparams, place, layers, projector_gpu)
     model = llama_cpp.llama_model_load_from_file(str(spec.model).encode(), mparams)
     if not model:
         line = native_log.contains("unknown model architecture")
@@ -195,6 +247,8 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, backend: str, n
         if spec.mmproj:
             mp = mtmd_cpp.mtmd_context_params_default()
             mp.use_gpu = projector_gpu
+            if projector_gpu:
+                mp.device = _projector_device(place)
             mp.n_threads = threads_batch
             mp.print_timings = False
             mp.cb_eval = eval_cb
@@ -233,13 +287,17 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, backend: str, n
         threads_note = f"measured at load (generation tok/s by threads: {rates})"
     elif spec.threads is None:
         threads_note = "physical cores (the model runs on the GPU)"
-    runs_on = backend if layers else "CPU"
+    runs_on = place.backend if layers else "CPU"
+    on_gpus = bool(layers) and bool(place.gpus)
     loaded.result = LoadResult(
         model_name=spec.model.stem, runs_on=runs_on, model=spec.model, mmproj=spec.mmproj, backend=runs_on,
         gpu_layers=layers, n_layers=llama_cpp.llama_model_n_layer(model), n_ctx=loaded.n_ctx,
         vision=bool(loaded.mtmd) and bool(mtmd_cpp.mtmd_support_vision(loaded.mtmd)),
         chat_template_source="configured" if spec.chat_template else "gguf", threads=threads,
-        threads_batch=threads_batch, threads_note=threads_note, warmup_tokens=warmed)
+        threads_batch=threads_batch, threads_note=threads_note, warmup_tokens=warmed,
+        gpu_names=tuple(d.name for d in place.gpus) if on_gpus else (),
+        layers_per_gpu=assign_layers(place.n_layers, layers, place.plan.tensor_split) if on_gpus else (),
+        projector_device=place.gpus[place.plan.main_gpu].name if on_gpus and projector_gpu and loaded.mtmd else "")
     return loaded
 
 
@@ -273,18 +331,19 @@ def load_model(spec: ModelSpec, native_log: NativeLog, eval_cb: Any) -> LoadedMo
         llama_cpp.llama_backend_init()
         _backend_ready = True
     t0 = time.perf_counter()
-    layers, projector_gpu, backend, reason = _plan(spec)
+    place = _plan(spec)
+    layers, reason = place.plan.gpu_layers, place.plan.reason
     attempts = [layers] + (fallback_steps(layers) if layers else [])
     failures: list[str] = []
     for n in attempts:
         try:
-            loaded = _try_load(spec, n, projector_gpu and n > 0, backend, native_log, eval_cb)
+            loaded = _try_load(spec, n, place.plan.projector_on_gpu and n > 0, place, native_log, eval_cb)
         except OutOfMemory as exc:
             log.warning("loading with %d GPU layers failed: %s", n, exc)
             failures.append(f"{n} layers: {exc}")
             continue
         if failures:
-            reason = f"out of GPU memory with {'; '.join(failures)}; now {n} layers"
+            reason = f"out of GPU memory with {'; '.join(failures)}; now {n} layers; {REMOTE_HINT}"
         assert loaded.result is not None
         loaded.result = dataclasses.replace(loaded.result, fallback_reason=reason,
                                             load_ms=(time.perf_counter() - t0) * 1000.0)
