@@ -120,6 +120,11 @@
     <context>
         <name>ComposerController</name>
         <message>
+            <location filename="../controllers/composer.py" />
+            <source>The pasted image could not be read: its data (%1) is not a picture VisionDesk can open. Nothing was attached; try copying it again, or save it as a file and attach that.</source>
+            <translation>无法读取粘贴的图片：其数据（%1）不是 VisionDesk 能打开的图片。未附加任何内容；请重新复制，或先将其保存为文件再附加。</translation>
+        </message>
+        <message>
             <location filename="../controllers/composer.py" line="111" />
             <source>Remove %1</source>
             <translation>移除 %1</translation>
