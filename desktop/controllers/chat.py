@@ -88,16 +88,23 @@ class ChatController(QObject):
     # -- conversations ---------------------------------------------------------------------------
 
     def open_conversation(self, conversation_id: int | None) -> None:
-        """Show a stored conversation (None: a new, empty one)."""
-        if self.active is not None and self.active.conversation_id != conversation_id:
-            self.stop()
+        """Show a stored conversation (None: a new, empty one).
+
+        An answer being written goes on: it keeps streaming into its own conversation (and the store), and
+        shows as it stands when its conversation is opened again.
+        """
         self.conversation_id = conversation_id
         self.presenter.clear()
         self.composer.clear()
         if conversation_id is None:
             self._set_busy()
             return
+        a = self.active
         for msg in self.store.messages(conversation_id):
+            if a is not None and msg.id == a.message_id:  # still streaming: its newest text, not the saved one
+                self.presenter.add(msg.id, msg.role, a.text, [])
+                self.presenter.set_status(msg.id, self.tr("Writing…"), "stage")
+                continue
             self.presenter.add(msg.id, msg.role, msg.text, stored_attachments(msg))
             self._show_outcome(msg)
         self._set_busy()

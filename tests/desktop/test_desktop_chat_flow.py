@@ -4,6 +4,8 @@ never ends a conversation silently."""
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QGuiApplication
 
@@ -25,3 +27,42 @@ def test_garbage_pasted_as_an_image_is_named_not_ignored(qtbot, shell):
         assert edit.toPlainText() == "my question"
     finally:
         QGuiApplication.clipboard().clear()
+
+
+def test_switching_conversations_mid_answer_keeps_it_streaming(qtbot, shell):
+    """Defect 7: the answer goes on in its own conversation while another is open, and is there on return."""
+    from tests.desktop.test_desktop_chat import send
+
+    send(qtbot, shell, "an earlier chat")
+    other = shell.chat.conversation_id
+    qtbot.keyClick(shell.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    shell.settings.max_tokens = 1500
+    slow = [True]  # the tiny model writes fast: the engine thread waits a little per piece until we have looked
+
+    def hold(*_args) -> None:
+        if slow[0]:
+            time.sleep(0.25)
+
+    shell.engine.worker.text.connect(hold, Qt.ConnectionType.DirectConnection)
+    edit = shell.window.composer.edit
+    edit.setPlainText("write a long answer")
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=60_000) as blocker:
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: bool(shell.chat.active is not None and shell.chat.active.text), timeout=20_000)
+        streaming = shell.chat.conversation_id
+        answer_id = shell.chat.active.message_id
+        shell.conversations.select(other)
+        assert shell.chat.conversation_id == other and shell.chat.active is not None  # not stopped
+        assert len(shell.window.transcript.messages()) == 2  # the other chat's own messages only
+        seen = len(shell.chat.active.text)
+        qtbot.waitUntil(lambda: len(shell.store.get_message(answer_id).text) > seen, timeout=20_000)  # saved
+        assert shell.chat.active is not None
+        shell.conversations.select(streaming)
+        view = shell.window.transcript.messages()[-1]
+        assert view.body.toPlainText().strip() and view.status.text() == "Writing…"
+        slow[0] = False
+    shell.engine.worker.text.disconnect(hold)
+    assert blocker.args[0].stop_reason == "length"
+    stored = shell.store.get_message(answer_id)
+    assert stored.complete and stored.text == shell.presenter.texts[answer_id]
+    assert len(stored.text) > seen
