@@ -110,6 +110,7 @@ class AppShell(QObject):
 
         self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self)
         self.chat.response_format = self.answer_format.response_format
+        self.chat.sees_images = lambda: self.model.result.vision if self.model.result is not None else None
         self.batch = BatchController(self.engine, self.paths.batches, lambda: self.language, w, self)
         self.api_server = ApiServerController(self.engine, w, self)
 

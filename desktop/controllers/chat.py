@@ -36,6 +36,7 @@ class ActiveAnswer:
     text: str = ""
     dirty: bool = False
     saved_at: float = 0.0
+    images_left_out: int = 0  # images of the conversation the model could not see, so did not read
     started: float = dataclasses.field(default_factory=time.monotonic)
 
 
@@ -63,6 +64,8 @@ class ChatController(QObject):
         # server the user did not agree to send to); the shell sets it (controllers/remote_session.py).
         self.before_answer: Callable[[int], str | None] = lambda _conversation_id: None
         self.response_format: Callable[[], ResponseFormat | None] = lambda: None  # the conversation's answer format
+        # Whether the loaded model sees images (False: its history goes without them; None: unknown, sent).
+        self.sees_images: Callable[[], bool | None] = lambda: None
         self._repaint = QTimer(self)
         self._repaint.setInterval(REPAINT_MS)
         self._repaint.timeout.connect(self._flush)
@@ -113,14 +116,25 @@ class ChatController(QObject):
         if msg.role != "assistant":
             return
         stats = msg.stats or {}
+        notes = self._notes(stats)
         if not msg.complete:
             self.presenter.set_status(msg.id, self.tr(
                 "Incomplete: VisionDesk closed while this answer was being written."), "incomplete")
         elif stats.get("error"):
             self.presenter.set_status(msg.id, stats["error"], "error")
         elif stats.get("stop_reason") == StopReason.CANCELLED:
-            self.presenter.set_status(msg.id, self.tr("Stopped."), "stopped")
+            self.presenter.set_status(msg.id, " ".join([self.tr("Stopped."), *notes]), "stopped")
+        elif notes:
+            self.presenter.set_status(msg.id, " ".join(notes), "note")
         self.presenter.set_stats(msg.id, stats)
+
+    def _notes(self, stats: dict[str, Any]) -> list[str]:
+        """What the model did not read for this answer, said plainly."""
+        notes = []
+        if stats.get("images_left_out"):
+            notes.append(self.tr("The model cannot see images, so %1 image(s) of this conversation were left out "
+                                 "of what it read.").replace("%1", str(stats["images_left_out"])))
+        return notes
 
     # -- sending ---------------------------------------------------------------------------------
 
@@ -154,6 +168,7 @@ class ChatController(QObject):
 
     def _start_answer(self, conversation_id: int) -> None:
         history = self.history(conversation_id)
+        left_out = self.images_left_out(conversation_id)
         msg = self.store.add_message(conversation_id, "assistant", "", complete=False)
         if conversation_id == self.conversation_id:
             self.presenter.add(msg.id, "assistant", "", [])
@@ -166,19 +181,30 @@ class ChatController(QObject):
                 self._show_outcome(self.store.get_message(msg.id))
             return
         request_id = self.engine.chat(history, self.sampling())
-        self.active = ActiveAnswer(request_id, msg.id, conversation_id, saved_at=time.monotonic())
+        self.active = ActiveAnswer(request_id, msg.id, conversation_id, saved_at=time.monotonic(),
+                                   images_left_out=left_out)
         self._repaint.start()
         self._set_busy()
 
     def history(self, conversation_id: int) -> list[Message]:
-        """The stored conversation as engine messages (failed, empty answers left out)."""
+        """The stored conversation as engine messages (failed, empty answers left out).
+
+        On a model that cannot see images the images are left out, so a conversation that had them goes on.
+        """
+        blind = self.sees_images() is False
         out = [Message.system(self.settings.system_prompt)] if self.settings.system_prompt else []
         for m in self.store.messages(conversation_id):
             if m.role == "user":
-                out.append(Message("user", m.text, m.attachments))
+                out.append(Message("user", m.text, () if blind else m.attachments))
             elif m.role == "assistant" and m.text and not (m.stats or {}).get("error"):
                 out.append(Message.assistant(m.text))
         return out
+
+    def images_left_out(self, conversation_id: int) -> int:
+        """How many images of the conversation ``history`` leaves out (the model cannot see them)."""
+        if self.sees_images() is not False:
+            return 0
+        return sum(len(m.attachments) for m in self.store.messages(conversation_id) if m.role == "user")
 
     def sampling(self) -> SamplingParams:
         """Sampling parameters from the settings, with the conversation's answer format."""
@@ -253,6 +279,8 @@ class ChatController(QObject):
             "completion_tokens": fin.usage.completion_tokens, "prompt_tokens": fin.usage.prompt_tokens,
             "backend": fin.backend,
         }
+        if a.images_left_out:
+            stats["images_left_out"] = a.images_left_out
         if fin.error is not None:
             stats["error"] = str(fin.error)
             stats["error_kind"] = type(fin.error).__name__

@@ -72,6 +72,11 @@
     <context>
         <name>ChatController</name>
         <message>
+            <location filename="../controllers/chat.py" />
+            <source>The model cannot see images, so %1 image(s) of this conversation were left out of what it read.</source>
+            <translation>当前模型无法识别图片，因此本对话中的 %1 张图片未被模型读取。</translation>
+        </message>
+        <message>
             <location filename="../controllers/chat.py" line="107" />
             <source>Incomplete: VisionDesk closed while this answer was being written.</source>
             <translation>未完成：生成此回答时 VisionDesk 已关闭。</translation>

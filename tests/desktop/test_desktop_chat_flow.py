@@ -66,3 +66,31 @@ def test_switching_conversations_mid_answer_keeps_it_streaming(qtbot, shell):
     stored = shell.store.get_message(answer_id)
     assert stored.complete and stored.text == shell.presenter.texts[answer_id]
     assert len(stored.text) > seen
+
+
+def test_a_conversation_with_images_goes_on_on_a_text_only_model(qtbot, shell, test_models, images, tmp_path):
+    """Defect 3: after a switch to a model without a projector, the images are left out with a note, every
+    later message is answered, and the note stays with the answers when the conversation is opened again."""
+    import shutil
+
+    from tests.desktop.test_desktop_chat import last_view, send
+
+    assert send(qtbot, shell, "what is in these?", images).error is None
+    conv = shell.chat.conversation_id
+    folder = tmp_path / "alone"
+    folder.mkdir()
+    text_only = shutil.copy(test_models.model, folder / "text-only.gguf")
+    with qtbot.waitSignal(shell.model.loaded, timeout=30_000):
+        shell.model._picked([str(text_only)])
+    assert shell.model.result.vision is False and shell.chat.conversation_id == conv
+    for question in ("and now?", "a text-only follow-up"):
+        fin = send(qtbot, shell, question)
+        assert fin.error is None, fin.error
+        status = last_view(shell).status
+        assert status.isVisible() and "cannot see images" in status.text() and "2 image(s)" in status.text()
+    assert all(not m.images for m in shell.chat.history(conv))
+    answers = [m for m in shell.store.messages(conv) if m.role == "assistant"]
+    assert [a.stats.get("images_left_out") for a in answers] == [None, 2, 2]
+    shell.conversations.select(None)
+    shell.conversations.select(conv)
+    assert "cannot see images" in last_view(shell).status.text()
