@@ -13,7 +13,16 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from visiondesk.core.settings import Settings
 from visiondesk.core.store import ConversationStore
 from visiondesk.core.store_models import StoredMessage
-from visiondesk.engine import Finished, ImageSource, Message, SamplingParams, Stage, StopReason, VisionDeskError
+from visiondesk.engine import (
+    ContextOverflow,
+    Finished,
+    ImageSource,
+    Message,
+    SamplingParams,
+    Stage,
+    StopReason,
+    VisionDeskError,
+)
 from visiondesk.engine.requests import ImageAttachment
 from visiondesk.engine.structured import ResponseFormat
 
@@ -24,6 +33,11 @@ from .transcript import TranscriptPresenter
 log = logging.getLogger(__name__)
 REPAINT_MS = 40  # streamed text is re-rendered in batches, never per token
 SAVE_EVERY_S = 1.0  # a streaming answer reaches the database at least this often
+# What "Continue" asks: a request the model reads after the cut answer, never stored or shown; the model's
+# words are appended to that same answer.
+CONTINUE_PROMPT = "Continue your previous answer exactly where it stopped, without repeating any of it."
+SYSTEM_ID = 0  # the id in history items of what is not a stored message (the system prompt, CONTINUE_PROMPT)
+HistoryItem = tuple[int, Message]  # (stored message id, the message as the engine reads it)
 
 
 @dataclasses.dataclass
@@ -37,7 +51,25 @@ class ActiveAnswer:
     dirty: bool = False
     saved_at: float = 0.0
     images_left_out: int = 0  # images of the conversation the model could not see, so did not read
+    items: list[HistoryItem] = dataclasses.field(default_factory=list)  # what the model reads for this answer
+    cut_from: int = 0  # the first stored message the model reads when older ones are left out (0: none are)
+    max_tokens: int = 0
+    prefix_tokens: int = 0  # tokens of the answer written before a Continue
     started: float = dataclasses.field(default_factory=time.monotonic)
+
+
+def without_oldest_turn(items: list[HistoryItem]) -> list[HistoryItem] | None:
+    """``items`` less their oldest question and the answer to it; None when only the newest turn is left.
+
+    The system prompt stays, and so does the newest stored question with all that follows it (for a Continue:
+    the answer being continued and the request to go on).
+    """
+    start = 1 if items and items[0][1].role == "system" else 0
+    users = [i for i, (mid, m) in enumerate(items) if m.role == "user" and mid != SYSTEM_ID]
+    if len(users) < 2:
+        return None
+    following = [i for i in users if i > start]
+    return items[:start] + items[following[0]:]
 
 
 def stored_attachments(msg: StoredMessage) -> list[tuple[Path, str]]:
@@ -73,6 +105,7 @@ class ChatController(QObject):
         composer.stop_requested.connect(self.stop)
         presenter.regenerate_requested.connect(self.regenerate)
         presenter.edit_requested.connect(self.edit)
+        presenter.continue_requested.connect(self.continue_answer)
         worker = engine.worker
         worker.stage.connect(self._on_stage)
         worker.text.connect(self._on_text)
@@ -110,6 +143,7 @@ class ChatController(QObject):
                 continue
             self.presenter.add(msg.id, msg.role, msg.text, stored_attachments(msg))
             self._show_outcome(msg)
+        self.presenter.set_cut(self.cut_of(conversation_id) or None)
         self._set_busy()
 
     def _show_outcome(self, msg: StoredMessage) -> None:
@@ -124,6 +158,12 @@ class ChatController(QObject):
             self.presenter.set_status(msg.id, stats["error"], "error")
         elif stats.get("stop_reason") == StopReason.CANCELLED:
             self.presenter.set_status(msg.id, " ".join([self.tr("Stopped."), *notes]), "stopped")
+        elif stats.get("stop_reason") == StopReason.LENGTH:
+            why = (self.tr("The answer stopped at the length limit (%1 tokens).")
+                   .replace("%1", str(stats.get("completion_tokens", 0))) if stats.get("cut_by") == "max_tokens"
+                   else self.tr("The answer stopped because the context is full."))
+            self.presenter.set_status(msg.id, " ".join([why, self.tr("Continue asks the model to go on."), *notes]),
+                                      "stopped")
         elif notes:
             self.presenter.set_status(msg.id, " ".join(notes), "note")
         self.presenter.set_stats(msg.id, stats)
@@ -167,44 +207,69 @@ class ChatController(QObject):
         self._start_answer(conv_id)
 
     def _start_answer(self, conversation_id: int) -> None:
-        history = self.history(conversation_id)
-        left_out = self.images_left_out(conversation_id)
+        items = self.history_items(conversation_id)
         msg = self.store.add_message(conversation_id, "assistant", "", complete=False)
         if conversation_id == self.conversation_id:
             self.presenter.add(msg.id, "assistant", "", [])
-            self.presenter.set_status(msg.id, self.tr("Waiting for the model…"), "stage")
+        self._request(conversation_id, msg.id, items)
+
+    def _request(self, conversation_id: int, message_id: int, items: list[HistoryItem], text: str = "",
+                 prefix_tokens: int = 0) -> None:
+        """Ask for the answer ``message_id`` (``text``: what it says already, for a Continue) from ``items``."""
+        if conversation_id == self.conversation_id:
+            self.presenter.set_status(message_id, self.tr("Waiting for the model…"), "stage")
         refusal = self.before_answer(conversation_id)
         if refusal is not None:  # the question stays; the answer says why it was not sent
-            self.store.update_message(msg.id, "", complete=True, stats={"error": refusal, "error_kind": "NotSent"})
+            self.store.update_message(message_id, text, complete=True,
+                                      stats={"error": refusal, "error_kind": "NotSent"})
             if conversation_id == self.conversation_id:
-                self.presenter.set_status(msg.id, "")
-                self._show_outcome(self.store.get_message(msg.id))
+                self.presenter.set_status(message_id, "")
+                self._show_outcome(self.store.get_message(message_id))
             return
-        request_id = self.engine.chat(history, self.sampling())
-        self.active = ActiveAnswer(request_id, msg.id, conversation_id, saved_at=time.monotonic(),
-                                   images_left_out=left_out)
+        sampling = self.sampling()
+        request_id = self.engine.chat([m for _, m in items], sampling)
+        self.active = ActiveAnswer(request_id, message_id, conversation_id, text=text, saved_at=time.monotonic(),
+                                   images_left_out=self._images_left_out(conversation_id, items), items=items,
+                                   cut_from=self.cut_of(conversation_id), max_tokens=sampling.max_tokens,
+                                   prefix_tokens=prefix_tokens)
         self._repaint.start()
         self._set_busy()
 
     def history(self, conversation_id: int) -> list[Message]:
-        """The stored conversation as engine messages (failed, empty answers left out).
+        """The stored conversation as the engine reads it (``history_items`` without the ids)."""
+        return [m for _, m in self.history_items(conversation_id)]
 
-        On a model that cannot see images the images are left out, so a conversation that had them goes on.
+    def history_items(self, conversation_id: int) -> list[HistoryItem]:
+        """The stored conversation as engine messages, each with its stored id (failed, empty answers left out).
+
+        Turns before the conversation's cut (``cut_of``) are left out; on a model that cannot see images the
+        images are left out, so a conversation that had them goes on.
         """
         blind = self.sees_images() is False
-        out = [Message.system(self.settings.system_prompt)] if self.settings.system_prompt else []
+        cut = self.cut_of(conversation_id)
+        out = [(SYSTEM_ID, Message.system(self.settings.system_prompt))] if self.settings.system_prompt else []
         for m in self.store.messages(conversation_id):
+            if m.id < cut:
+                continue
             if m.role == "user":
-                out.append(Message("user", m.text, () if blind else m.attachments))
+                out.append((m.id, Message("user", m.text, () if blind else m.attachments)))
             elif m.role == "assistant" and m.text and not (m.stats or {}).get("error"):
-                out.append(Message.assistant(m.text))
+                out.append((m.id, Message.assistant(m.text)))
         return out
 
-    def images_left_out(self, conversation_id: int) -> int:
-        """How many images of the conversation ``history`` leaves out (the model cannot see them)."""
+    def cut_of(self, conversation_id: int) -> int:
+        """The first stored message the model still reads, once older turns were dropped to fit (0: all)."""
+        if not self.settings.drop_oldest_turns:
+            return 0
+        return max((int((m.stats or {}).get("context_from", 0)) for m in self.store.messages(conversation_id)
+                    if m.role == "assistant"), default=0)
+
+    def _images_left_out(self, conversation_id: int, items: list[HistoryItem]) -> int:
+        """How many images of the messages in ``items`` the model does not read (it cannot see them)."""
         if self.sees_images() is not False:
             return 0
-        return sum(len(m.attachments) for m in self.store.messages(conversation_id) if m.role == "user")
+        read = {mid for mid, _ in items}
+        return sum(len(m.attachments) for m in self.store.messages(conversation_id) if m.id in read)
 
     def sampling(self) -> SamplingParams:
         """Sampling parameters from the settings, with the conversation's answer format."""
@@ -234,6 +299,18 @@ class ChatController(QObject):
             return
         msg = self.store.get_message(message_id)
         self.composer.begin_edit(message_id, msg.text, list(msg.attachments))
+
+    def continue_answer(self, message_id: int) -> None:
+        """Ask the model to go on with an answer cut by the length limit; its words extend that same answer."""
+        if self.busy or self.conversation_id is None or message_id != self.presenter.last_assistant:
+            return
+        items = self.history_items(self.conversation_id)
+        if not items or items[-1][0] != message_id:
+            return  # an answer the model does not read back (a failed one) cannot be continued
+        msg = self.store.get_message(message_id)
+        self.store.update_message(message_id, msg.text, complete=False)
+        self._request(self.conversation_id, message_id, [*items, (SYSTEM_ID, Message.user(CONTINUE_PROMPT))],
+                      text=msg.text, prefix_tokens=int((msg.stats or {}).get("completion_tokens", 0)))
 
     # -- the stream ------------------------------------------------------------------------------
 
@@ -268,17 +345,37 @@ class ChatController(QObject):
             self.store.update_message(a.message_id, a.text, complete=False)
             a.saved_at = now
 
+    def _drop_oldest(self, a: ActiveAnswer) -> bool:
+        """The conversation outgrew the context: ask again without its oldest turn; False if none can go."""
+        shorter = without_oldest_turn(a.items) if self.settings.drop_oldest_turns else None
+        if shorter is None:
+            return False
+        a.items = shorter
+        a.cut_from = next(mid for mid, _ in shorter if mid != SYSTEM_ID)
+        a.request_id = self.engine.chat([m for _, m in shorter], self.sampling())
+        log.info("the conversation outgrew the context: the model now reads it from message %d", a.cut_from)
+        if a.conversation_id == self.conversation_id:
+            self.presenter.set_status(a.message_id, self.tr("The conversation is longer than the context: leaving "
+                                                            "out its oldest turns…"), "stage")
+        return True
+
     def _on_finished(self, request_id: int, fin: Finished) -> None:
         a = self.active
         if a is None or a.request_id != request_id:
+            return
+        if isinstance(fin.error, ContextOverflow) and self._drop_oldest(a):
             return
         self._repaint.stop()
         stats: dict[str, Any] = {
             "stop_reason": str(fin.stop_reason), "ttft_ms": round(fin.timings.ttft_ms, 1),
             "decode_tok_s": round(fin.timings.decode_tok_s, 2),
-            "completion_tokens": fin.usage.completion_tokens, "prompt_tokens": fin.usage.prompt_tokens,
-            "backend": fin.backend,
+            "completion_tokens": a.prefix_tokens + fin.usage.completion_tokens,
+            "prompt_tokens": fin.usage.prompt_tokens, "backend": fin.backend,
         }
+        if fin.stop_reason is StopReason.LENGTH:
+            stats["cut_by"] = "max_tokens" if fin.usage.completion_tokens >= a.max_tokens else "context"
+        if a.cut_from:
+            stats["context_from"] = a.cut_from
         if a.images_left_out:
             stats["images_left_out"] = a.images_left_out
         if fin.error is not None:
@@ -290,5 +387,6 @@ class ChatController(QObject):
             self.presenter.set_text(a.message_id, a.text)
             self.presenter.set_status(a.message_id, "")
             self._show_outcome(self.store.get_message(a.message_id))
+            self.presenter.set_cut(self.cut_of(a.conversation_id) or None)
         self._set_busy()
         self.answer_finished.emit(fin)

@@ -59,6 +59,7 @@ class TranscriptPresenter(QObject):
 
     regenerate_requested = Signal()
     edit_requested = Signal(int)
+    continue_requested = Signal(int)  # an answer cut by the length limit, to be continued
 
     def __init__(self, view: TranscriptView, attachments_dir: Path, parent: QObject | None = None,
                  time_of: Callable[[int], float | None] | None = None) -> None:
@@ -73,6 +74,7 @@ class TranscriptPresenter(QObject):
         self.stats: dict[int, dict[str, Any]] = {}
         self.last_user: int | None = None
         self.last_assistant: int | None = None
+        self.cut: int | None = None  # the first message the model still reads, when older ones were left out
         self._idle = True
         self._bulk = False  # between clear() and the end of that event-loop turn: records only, views later
         view.flush_pending = self.flush
@@ -85,7 +87,7 @@ class TranscriptPresenter(QObject):
         self.view.clear()
         for store in (self.records, self.views, self.texts, self.code, self.stats):
             store.clear()
-        self.last_user = self.last_assistant = None
+        self.last_user = self.last_assistant = self.cut = None
         if not self._bulk:
             self._bulk = True
             QTimer.singleShot(0, self, self.flush)
@@ -139,6 +141,7 @@ class TranscriptPresenter(QObject):
             view.copy_clicked.connect(lambda m=mid: self.copy_text(m))
             view.regenerate_clicked.connect(self.regenerate_requested)
             view.edit_clicked.connect(lambda m=mid: self.edit_requested.emit(m))
+            view.continue_clicked.connect(lambda m=mid: self.continue_requested.emit(m))
             self.set_text(mid, self.texts.get(mid, ""))
             self._label(mid)
             self._show_time(view, mid)
@@ -211,10 +214,11 @@ class TranscriptPresenter(QObject):
             self.views[message_id].set_status(text, kind)
 
     def set_stats(self, message_id: int, stats: dict[str, Any]) -> None:
-        """Remember the answer's stats and show them under it."""
+        """Remember the answer's stats and show them under it (a cut answer offers Continue)."""
         self.stats[message_id] = stats
         if message_id in self.views:
             self.views[message_id].set_stats(self.format_stats(stats))
+            self._apply_actions(message_id, self.views[message_id])
 
     def format_stats(self, stats: dict[str, Any]) -> str:
         """"First token 120 ms · 35.2 tokens/s · 80 tokens"."""
@@ -236,9 +240,23 @@ class TranscriptPresenter(QObject):
     def _apply_actions(self, mid: int, view: MessageView) -> None:
         idle = self._idle
         last_answer = mid == self.last_assistant and mid > (self.last_user or 0)
+        stats = self.stats.get(mid, {})
+        cut_short = stats.get("stop_reason") == "length" and not stats.get("error")
         view.set_actions(copy=view.role != "user" or bool(self.texts.get(mid)),
                          regenerate=idle and last_answer,
-                         edit=idle and view.role == "user" and mid == self.last_user)
+                         edit=idle and view.role == "user" and mid == self.last_user,
+                         cont=idle and last_answer and cut_short)
+
+    def set_cut(self, message_id: int | None) -> None:
+        """Mark ``message_id`` as the first message the model still reads (None: it reads them all)."""
+        before, self.cut = self.cut, message_id
+        for mid in (before, message_id):
+            if mid is not None and mid in self.views:
+                self._show_cut(mid)
+
+    def _show_cut(self, message_id: int) -> None:
+        self.views[message_id].set_cut(self.tr("The conversation outgrew the context: the model no longer reads "
+                                               "the messages above this line.") if message_id == self.cut else "")
 
     def retranslate(self) -> None:
         """Labels, stats and code-copy links in the current language."""
@@ -252,7 +270,9 @@ class TranscriptPresenter(QObject):
     def _label(self, message_id: int) -> None:
         view = self.views[message_id]
         who = self.tr("You") if view.role == "user" else self.tr("Assistant")
-        view.set_texts(who, self.tr("Copy"), self.tr("Edit"), self.tr("Regenerate"))
+        view.set_texts(who, self.tr("Copy"), self.tr("Edit"), self.tr("Regenerate"), self.tr("Continue"))
+        if message_id == self.cut:
+            self._show_cut(message_id)
 
     # -- actions ---------------------------------------------------------------------------------
 

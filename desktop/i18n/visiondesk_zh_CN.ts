@@ -73,6 +73,26 @@
         <name>ChatController</name>
         <message>
             <location filename="../controllers/chat.py" />
+            <source>The answer stopped at the length limit (%1 tokens).</source>
+            <translation>回答已达到长度上限（%1 个 token）而停止。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" />
+            <source>The answer stopped because the context is full.</source>
+            <translation>上下文已满，回答已停止。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" />
+            <source>Continue asks the model to go on.</source>
+            <translation>点击“继续”可让模型接着写。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" />
+            <source>The conversation is longer than the context: leaving out its oldest turns…</source>
+            <translation>对话长度超出上下文：正在略去最早的对话轮次…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" />
             <source>The model cannot see images, so %1 image(s) of this conversation were left out of what it read.</source>
             <translation>当前模型无法识别图片，因此本对话中的 %1 张图片未被模型读取。</translation>
         </message>
@@ -1043,6 +1063,21 @@
     <context>
         <name>SettingsDialog</name>
         <message>
+            <location filename="../views/settings_dialog.py" />
+            <source>&amp;When the context is full</source>
+            <translation>上下文已满时(&amp;W)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" />
+            <source>Drop the oldest turns</source>
+            <translation>删除最早的对话轮次</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" />
+            <source>Leave the oldest messages out of what the model reads (the system prompt and the newest message stay); a line in the conversation marks the cut</source>
+            <translation>模型不再读取最早的消息（系统提示词和最新消息保留）；对话中会用一条分隔线标出截断处</translation>
+        </message>
+        <message>
             <location filename="../controllers/settings.py" line="73" />
             <source>Temperature, top p, max tokens, context size and the system prompt can be remembered per model.</source>
             <translation>温度、top p、最大 token 数、上下文长度和系统提示词可以按模型分别保存。</translation>
@@ -1307,6 +1342,16 @@
     </context>
     <context>
         <name>TranscriptPresenter</name>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>Continue</source>
+            <translation>继续</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>The conversation outgrew the context: the model no longer reads the messages above this line.</source>
+            <translation>对话已超出上下文：模型不再读取此线以上的消息。</translation>
+        </message>
         <message>
             <location filename="../controllers/transcript.py" line="135" />
             <location filename="../controllers/transcript.py" line="182" />

@@ -107,6 +107,7 @@ class MessageView(QFrame):
     copy_clicked = Signal()
     regenerate_clicked = Signal()
     edit_clicked = Signal()
+    continue_clicked = Signal()
 
     def __init__(self, role: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +117,13 @@ class MessageView(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 8, 14, 8)
         layout.setSpacing(4)
+        self.cut_marker = QLabel(self)  # the model no longer reads the messages above this one
+        self.cut_marker.setObjectName("contextCut")
+        self.cut_marker.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cut_marker.setWordWrap(True)
+        self.cut_marker.setStyleSheet("color: #c17d11; border-bottom: 1px dashed #c17d11; padding-bottom: 4px;")
+        self.cut_marker.hide()
+        layout.addWidget(self.cut_marker)
         head = QHBoxLayout()
         self.mark = QLabel(ROLE_MARKS.get(role, ""), self)
         head.addWidget(self.mark)
@@ -148,6 +156,7 @@ class MessageView(QFrame):
         self.copy_button = self._action(footer, self.copy_clicked)
         self.edit_button = self._action(footer, self.edit_clicked)
         self.regenerate_button = self._action(footer, self.regenerate_clicked)
+        self.continue_button = self._action(footer, self.continue_clicked)
         layout.addLayout(footer)
         self.set_actions(copy=False, regenerate=False, edit=False)
 
@@ -170,12 +179,12 @@ class MessageView(QFrame):
         painter.drawRoundedRect(self.rect().adjusted(0, 0, -1, -1), 10, 10)
         painter.end()
 
-    def set_texts(self, who: str, copy: str, edit: str, regenerate: str) -> None:
+    def set_texts(self, who: str, copy: str, edit: str, regenerate: str, cont: str) -> None:
         """Labels that depend on the UI language."""
         self.who.setText(who)
         self.refresh_colors()
         for button, text in ((self.copy_button, copy), (self.edit_button, edit),
-                             (self.regenerate_button, regenerate)):
+                             (self.regenerate_button, regenerate), (self.continue_button, cont)):
             button.setText(text)
             button.setAccessibleName(f"{text} ({who})")
         self.body.setAccessibleName(who)
@@ -186,7 +195,7 @@ class MessageView(QFrame):
         self.mark.setStyleSheet(f"color: {accent.name()}; font-size: 12pt;")
         muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
         for button, name in ((self.copy_button, "copy"), (self.edit_button, "edit"),
-                             (self.regenerate_button, "regenerate")):
+                             (self.regenerate_button, "regenerate"), (self.continue_button, "regenerate")):
             button.setIcon(icon(name, muted))
         self.time.setStyleSheet("color: palette(placeholder-text); font-size: small;")
 
@@ -219,11 +228,17 @@ class MessageView(QFrame):
         """The line under an answer (time to first token, tokens per second)."""
         self.stats.setText(text)
 
-    def set_actions(self, copy: bool, regenerate: bool, edit: bool) -> None:
-        """Which of the actions this message offers right now."""
+    def set_actions(self, copy: bool, regenerate: bool, edit: bool, cont: bool = False) -> None:
+        """Which of the actions this message offers right now (``cont``: Continue, for a cut answer)."""
         self.copy_button.setVisible(copy)
         self.regenerate_button.setVisible(regenerate)
         self.edit_button.setVisible(edit)
+        self.continue_button.setVisible(cont)
+
+    def set_cut(self, text: str) -> None:
+        """The line above a message that says the model no longer reads what is above it; empty hides it."""
+        self.cut_marker.setText(text)
+        self.cut_marker.setVisible(bool(text))
 
     def add_thumbnail(self, path: str, name: str) -> QToolButton:
         """A placeholder button for an image; ``set_thumbnail`` gives it a picture later."""

@@ -94,3 +94,88 @@ def test_a_conversation_with_images_goes_on_on_a_text_only_model(qtbot, shell, t
     shell.conversations.select(None)
     shell.conversations.select(conv)
     assert "cannot see images" in last_view(shell).status.text()
+
+
+def long_conversation(shell, exchanges: int = 6) -> int:
+    """A stored conversation far longer than the 2,048-token context (as one grown over weeks would be)."""
+    conv = shell.store.create_conversation(model=shell.settings.model_path).id
+    for i in range(exchanges):
+        shell.store.add_message(conv, "user", f"question {i}: " + "tell me about the harbour and its boats " * 40)
+        shell.store.add_message(conv, "assistant", f"answer {i}: " + "the harbour holds many small boats " * 40)
+    return conv
+
+
+def test_a_full_context_drops_the_oldest_turns_and_marks_the_cut(qtbot, shell):
+    """Defect 6: the conversation outgrew the context; the answer comes, the oldest turns left out, a line marks
+    the cut (kept when reopened), and the next message starts from the cut without failing first."""
+    from tests.desktop.test_desktop_chat import send
+
+    assert shell.settings.drop_oldest_turns  # on by default
+    conv = long_conversation(shell)
+    shell.conversations.select(conv)
+    requests = []  # each request the window makes of the engine thread (a spy: the real call goes on)
+    real_chat = shell.engine.chat
+    shell.engine.chat = lambda messages, sampling: (requests.append(len(messages)), real_chat(messages, sampling))[1]
+    fin = send(qtbot, shell, "and the newest question?")
+    assert fin.error is None, fin.error
+    assert len(requests) > 1 and requests == sorted(requests, reverse=True)  # overflowed, then shorter each time
+    stored = shell.store.messages(conv)
+    cut = stored[-1].stats["context_from"]
+    first_user = stored[0].id
+    assert cut > first_user and shell.store.get_message(cut).role == "user"
+    history = shell.chat.history(conv)
+    assert history[0].role == "system" and history[-2].text == "and the newest question?"
+    assert not any(m.text.startswith("question 0:") for m in history)
+    marked = [v for v in shell.window.transcript.messages() if v.cut_marker.isVisible()]
+    assert len(marked) == 1 and "no longer reads" in marked[0].cut_marker.text()
+    assert shell.presenter.views[cut] is marked[0]
+    requests.clear()
+    assert send(qtbot, shell, "one more").error is None
+    assert len(requests) == 1  # started from the cut: no failed attempt first
+    shell.conversations.select(None)
+    shell.conversations.select(conv)
+    qtbot.waitUntil(lambda: cut in shell.presenter.views)
+    assert shell.presenter.views[cut].cut_marker.isVisible()
+
+
+def test_with_dropping_off_a_full_context_still_says_why(qtbot, shell):
+    """Defect 6, the setting: off, the overflow is reported on the answer as before (nothing is left out)."""
+    from tests.desktop.test_desktop_chat import last_view, send
+
+    shell.settings.drop_oldest_turns = False
+    shell.conversations.select(long_conversation(shell))
+    fin = send(qtbot, shell, "and now?")
+    assert type(fin.error).__name__ == "ContextOverflow"
+    assert last_view(shell).status.property("kind") == "error"
+    assert not any(v.cut_marker.isVisible() for v in shell.window.transcript.messages())
+
+
+def test_an_answer_cut_by_the_token_limit_says_so_and_continues(qtbot, shell):
+    """Defect 6, the token limit: the answer says it was cut, and Continue makes the same answer go on."""
+    from tests.desktop.test_desktop_chat import last_view, send
+
+    shell.settings.max_tokens = 8
+    fin = send(qtbot, shell, "a long story please")
+    assert fin.stop_reason == "length"
+    view = last_view(shell)
+    assert "length limit (8 tokens)" in view.status.text() and view.status.isVisible()
+    assert view.continue_button.isVisible() and view.continue_button.text() == "Continue"
+    answer = shell.store.messages(shell.chat.conversation_id)[-1]
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=30_000):
+        view.continue_button.click()
+    messages = shell.store.messages(shell.chat.conversation_id)
+    assert [m.id for m in messages] == [messages[0].id, answer.id]  # the same answer, no new turn
+    longer = messages[-1]
+    assert longer.text.startswith(answer.text) and len(longer.text) > len(answer.text)
+    assert longer.complete and longer.stats["completion_tokens"] == 16
+    assert last_view(shell).body.toPlainText().strip() == longer.text.strip()
+    assert "16 tokens" in last_view(shell).status.text()
+
+
+def test_dropping_the_oldest_turns_is_a_setting(qtbot, shell):
+    """Defect 6, the setting: on by default, switched off in Settings → Answers, saved."""
+    dialog = shell.settings_controller.open()
+    assert dialog.drop_oldest.isChecked() and dialog.drop_oldest.text() == "Drop the oldest turns"
+    dialog.drop_oldest.setChecked(False)
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    assert shell.settings.drop_oldest_turns is False and shell.repository.load().drop_oldest_turns is False
