@@ -132,7 +132,7 @@ class AppShell(QObject):
         w.settings_action.triggered.connect(self.settings_controller.open)
         w.find_action.triggered.connect(self.find)
         w.stop_action.triggered.connect(self.chat.stop)
-        w.regenerate_action.triggered.connect(self.chat.regenerate)
+        w.regenerate_action.triggered.connect(lambda: self.chat.regenerate())
         w.export_md_action.triggered.connect(self.export_markdown_dialog)
         w.export_json_action.triggered.connect(self.export_json_dialog)
         w.quit_action.triggered.connect(w.close)
@@ -241,7 +241,8 @@ class AppShell(QObject):
             return None
         words = {"user": self.tr("You"), "assistant": self.tr("Assistant"), "system": self.tr("System"),
                  "model": self.tr("Model: %1"), "incomplete": self.tr("(incomplete answer)"),
-                 "untitled": self.tr("Conversation %1")}
+                 "untitled": self.tr("Conversation %1"),
+                 "versions": self.tr("Other versions of this answer (%1)")}
         return export_markdown(self.store, self.chat.conversation_id, folder, words)
 
     def export_json(self, path: Path) -> Path | None:

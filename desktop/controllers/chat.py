@@ -27,17 +27,13 @@ from visiondesk.engine.requests import ImageAttachment
 from visiondesk.engine.structured import ResponseFormat
 
 from ..worker import EngineThread
+from .chat_history import CONTINUE_PROMPT, SYSTEM_ID, ChatHistory, HistoryItem, without_oldest_turn
 from .composer import ComposerController
 from .transcript import TranscriptPresenter
 
 log = logging.getLogger(__name__)
 REPAINT_MS = 40  # streamed text is re-rendered in batches, never per token
 SAVE_EVERY_S = 1.0  # a streaming answer reaches the database at least this often
-# What "Continue" asks: a request the model reads after the cut answer, never stored or shown; the model's
-# words are appended to that same answer.
-CONTINUE_PROMPT = "Continue your previous answer exactly where it stopped, without repeating any of it."
-SYSTEM_ID = 0  # the id in history items of what is not a stored message (the system prompt, CONTINUE_PROMPT)
-HistoryItem = tuple[int, Message]  # (stored message id, the message as the engine reads it)
 
 
 @dataclasses.dataclass
@@ -56,20 +52,6 @@ class ActiveAnswer:
     max_tokens: int = 0
     prefix_tokens: int = 0  # tokens of the answer written before a Continue
     started: float = dataclasses.field(default_factory=time.monotonic)
-
-
-def without_oldest_turn(items: list[HistoryItem]) -> list[HistoryItem] | None:
-    """``items`` less their oldest question and the answer to it; None when only the newest turn is left.
-
-    The system prompt stays, and so does the newest stored question with all that follows it (for a Continue:
-    the answer being continued and the request to go on).
-    """
-    start = 1 if items and items[0][1].role == "system" else 0
-    users = [i for i, (mid, m) in enumerate(items) if m.role == "user" and mid != SYSTEM_ID]
-    if len(users) < 2:
-        return None
-    following = [i for i in users if i > start]
-    return items[:start] + items[following[0]:]
 
 
 def stored_attachments(msg: StoredMessage) -> list[tuple[Path, str]]:
@@ -98,6 +80,7 @@ class ChatController(QObject):
         self.response_format: Callable[[], ResponseFormat | None] = lambda: None  # the conversation's answer format
         # Whether the loaded model sees images (False: its history goes without them; None: unknown, sent).
         self.sees_images: Callable[[], bool | None] = lambda: None
+        self._history = ChatHistory(store, settings, lambda: self.sees_images())
         self._repaint = QTimer(self)
         self._repaint.setInterval(REPAINT_MS)
         self._repaint.timeout.connect(self._flush)
@@ -106,6 +89,8 @@ class ChatController(QObject):
         presenter.regenerate_requested.connect(self.regenerate)
         presenter.edit_requested.connect(self.edit)
         presenter.continue_requested.connect(self.continue_answer)
+        presenter.delete_requested.connect(self.delete_turn)
+        presenter.version_requested.connect(self.show_version)
         worker = engine.worker
         worker.stage.connect(self._on_stage)
         worker.text.connect(self._on_text)
@@ -144,6 +129,8 @@ class ChatController(QObject):
             self.presenter.add(msg.id, msg.role, msg.text, stored_attachments(msg))
             self._show_outcome(msg)
         self.presenter.set_cut(self.cut_of(conversation_id) or None)
+        for mid, (shown, positions) in self.store.versions(conversation_id).items():
+            self.presenter.set_versions(mid, shown, positions)
         self._set_busy()
 
     def _show_outcome(self, msg: StoredMessage) -> None:
@@ -158,12 +145,6 @@ class ChatController(QObject):
             self.presenter.set_status(msg.id, stats["error"], "error")
         elif stats.get("stop_reason") == StopReason.CANCELLED:
             self.presenter.set_status(msg.id, " ".join([self.tr("Stopped."), *notes]), "stopped")
-        elif stats.get("stop_reason") == StopReason.LENGTH:
-            why = (self.tr("The answer stopped at the length limit (%1 tokens).")
-                   .replace("%1", str(stats.get("completion_tokens", 0))) if stats.get("cut_by") == "max_tokens"
-                   else self.tr("The answer stopped because the context is full."))
-            self.presenter.set_status(msg.id, " ".join([why, self.tr("Continue asks the model to go on."), *notes]),
-                                      "stopped")
         elif notes:
             self.presenter.set_status(msg.id, " ".join(notes), "note")
         self.presenter.set_stats(msg.id, stats)
@@ -229,7 +210,7 @@ class ChatController(QObject):
         sampling = self.sampling()
         request_id = self.engine.chat([m for _, m in items], sampling)
         self.active = ActiveAnswer(request_id, message_id, conversation_id, text=text, saved_at=time.monotonic(),
-                                   images_left_out=self._images_left_out(conversation_id, items), items=items,
+                                   images_left_out=self._history.images_left_out(conversation_id, items), items=items,
                                    cut_from=self.cut_of(conversation_id), max_tokens=sampling.max_tokens,
                                    prefix_tokens=prefix_tokens)
         self._repaint.start()
@@ -240,36 +221,12 @@ class ChatController(QObject):
         return [m for _, m in self.history_items(conversation_id)]
 
     def history_items(self, conversation_id: int) -> list[HistoryItem]:
-        """The stored conversation as engine messages, each with its stored id (failed, empty answers left out).
-
-        Turns before the conversation's cut (``cut_of``) are left out; on a model that cannot see images the
-        images are left out, so a conversation that had them goes on.
-        """
-        blind = self.sees_images() is False
-        cut = self.cut_of(conversation_id)
-        out = [(SYSTEM_ID, Message.system(self.settings.system_prompt))] if self.settings.system_prompt else []
-        for m in self.store.messages(conversation_id):
-            if m.id < cut:
-                continue
-            if m.role == "user":
-                out.append((m.id, Message("user", m.text, () if blind else m.attachments)))
-            elif m.role == "assistant" and m.text and not (m.stats or {}).get("error"):
-                out.append((m.id, Message.assistant(m.text)))
-        return out
+        """The stored conversation as the engine reads it, each message with its stored id (``ChatHistory``)."""
+        return self._history.items(conversation_id)
 
     def cut_of(self, conversation_id: int) -> int:
         """The first stored message the model still reads, once older turns were dropped to fit (0: all)."""
-        if not self.settings.drop_oldest_turns:
-            return 0
-        return max((int((m.stats or {}).get("context_from", 0)) for m in self.store.messages(conversation_id)
-                    if m.role == "assistant"), default=0)
-
-    def _images_left_out(self, conversation_id: int, items: list[HistoryItem]) -> int:
-        """How many images of the messages in ``items`` the model does not read (it cannot see them)."""
-        if self.sees_images() is not False:
-            return 0
-        read = {mid for mid, _ in items}
-        return sum(len(m.attachments) for m in self.store.messages(conversation_id) if m.id in read)
+        return self._history.cut_of(conversation_id)
 
     def sampling(self) -> SamplingParams:
         """Sampling parameters from the settings, with the conversation's answer format."""
@@ -284,17 +241,54 @@ class ChatController(QObject):
 
     # -- regenerate and edit ---------------------------------------------------------------------
 
-    def regenerate(self) -> None:
-        """Replace the last answer with a new one."""
-        last = self.presenter.last_assistant
-        if self.busy or self.conversation_id is None or last is None:
+    def regenerate(self, message_id: int | None = None) -> None:
+        """Write an answer (the last by default) again; its text so far is kept as an earlier version.
+
+        The turns after that answer grew from the old one, so they go, as after an edit.
+        """
+        target = message_id if message_id is not None else self.presenter.last_assistant
+        conv = self.conversation_id
+        if self.busy or conv is None or target is None:
             return
-        self.store.delete_messages_from(self.conversation_id, last)
-        self.presenter.remove_from(last)
-        self._start_answer(self.conversation_id)
+        later = [m.id for m in self.store.messages(conv) if m.id > target]
+        if later:
+            self.store.delete_messages_from(conv, later[0])
+        self.store.new_version(target)
+        self.presenter.remove_from(target)  # a fresh view for the new version
+        self.presenter.add(target, "assistant", "", [])
+        shown, positions = self.store.versions(conv).get(target, (0, [0]))
+        self.presenter.set_versions(target, shown, positions)
+        self._request(conv, target, [i for i in self.history_items(conv) if i[0] < target])
+
+    def show_version(self, message_id: int, position: int) -> None:
+        """Flip an answer to another of its kept versions."""
+        if self.busy or self.conversation_id is None:
+            return
+        self.store.show_version(message_id, position)
+        msg = self.store.get_message(message_id)
+        self.presenter.set_text(message_id, msg.text)
+        self.presenter.set_status(message_id, "")
+        self._show_outcome(msg)
+        shown, positions = self.store.versions(self.conversation_id).get(message_id, (0, [0]))
+        self.presenter.set_versions(message_id, shown, positions)
+
+    def delete_turn(self, message_id: int) -> None:
+        """Delete a question and its answer (the messages up to the next question)."""
+        conv = self.conversation_id
+        if self.busy or conv is None:
+            return
+        turn: list[int] = []
+        for m in self.store.messages(conv):
+            if m.id == message_id or turn and m.role != "user":
+                turn.append(m.id)
+            elif turn:
+                break
+        self.store.delete_messages(conv, turn)
+        self.presenter.remove(turn)
+        self._set_busy()  # the last question or answer may have changed: their actions follow
 
     def edit(self, message_id: int) -> None:
-        """Put the last question back into the composer; sending it replaces it and what followed."""
+        """Put a question back into the composer; sending it replaces it and what followed."""
         if self.busy:
             return
         msg = self.store.get_message(message_id)
@@ -388,5 +382,7 @@ class ChatController(QObject):
             self.presenter.set_status(a.message_id, "")
             self._show_outcome(self.store.get_message(a.message_id))
             self.presenter.set_cut(self.cut_of(a.conversation_id) or None)
+            shown, positions = self.store.versions(a.conversation_id).get(a.message_id, (0, [0]))
+            self.presenter.set_versions(a.message_id, shown, positions)
         self._set_busy()
         self.answer_finished.emit(fin)

@@ -57,7 +57,9 @@ class TranscriptPresenter(QObject):
     messages. Everything about a message (text, state, stats) is kept whether or not it has a view.
     """
 
-    regenerate_requested = Signal()
+    regenerate_requested = Signal(int)  # the answer to write again (its earlier text is kept as a version)
+    delete_requested = Signal(int)  # a question, to delete with its answer
+    version_requested = Signal(int, int)  # an answer, the position of the version to show
     edit_requested = Signal(int)
     continue_requested = Signal(int)  # an answer cut by the length limit, to be continued
 
@@ -75,6 +77,7 @@ class TranscriptPresenter(QObject):
         self.last_user: int | None = None
         self.last_assistant: int | None = None
         self.cut: int | None = None  # the first message the model still reads, when older ones were left out
+        self.versions: dict[int, tuple[int, list[int]]] = {}  # answers with several versions: (shown, all)
         self._idle = True
         self._bulk = False  # between clear() and the end of that event-loop turn: records only, views later
         view.flush_pending = self.flush
@@ -85,7 +88,7 @@ class TranscriptPresenter(QObject):
     def clear(self) -> None:
         """Empty the transcript; messages added until control returns to the event loop get views together."""
         self.view.clear()
-        for store in (self.records, self.views, self.texts, self.code, self.stats):
+        for store in (self.records, self.views, self.texts, self.code, self.stats, self.versions):
             store.clear()
         self.last_user = self.last_assistant = self.cut = None
         if not self._bulk:
@@ -139,7 +142,9 @@ class TranscriptPresenter(QObject):
             view.image_clicked.connect(self.show_image)
             view.link_activated.connect(lambda url, m=mid: self._link(m, url))
             view.copy_clicked.connect(lambda m=mid: self.copy_text(m))
-            view.regenerate_clicked.connect(self.regenerate_requested)
+            view.regenerate_clicked.connect(lambda m=mid: self.regenerate_requested.emit(m))
+            view.delete_clicked.connect(lambda m=mid: self.delete_requested.emit(m))
+            view.version_step.connect(lambda step, m=mid: self._step_version(m, step))
             view.edit_clicked.connect(lambda m=mid: self.edit_requested.emit(m))
             view.continue_clicked.connect(lambda m=mid: self.continue_requested.emit(m))
             self.set_text(mid, self.texts.get(mid, ""))
@@ -149,6 +154,7 @@ class TranscriptPresenter(QObject):
                 view.set_status(*record.status)
             if mid in self.stats:
                 view.set_stats(self.format_stats(self.stats[mid]))
+            self._show_version(mid)
         if made:
             for mid in ids:  # before they are laid out: the buttons change their height
                 self._apply_actions(mid, self.views[mid])
@@ -166,14 +172,19 @@ class TranscriptPresenter(QObject):
 
     def remove_from(self, message_id: int) -> None:
         """Drop ``message_id`` and everything after it."""
+        self.remove([m for m in self.records if m >= message_id])
+
+    def remove(self, message_ids: list[int]) -> None:
+        """Drop these messages."""
         self.flush()
-        for mid in [m for m in self.records if m >= message_id]:
+        for mid in [m for m in message_ids if m in self.records]:
             self.records.pop(mid)
             if mid in self.views:
                 self.view.remove_message(self.views.pop(mid))
             self.texts.pop(mid, None)
             self.code.pop(mid, None)
             self.stats.pop(mid, None)
+            self.versions.pop(mid, None)
         users = [m for m, r in self.records.items() if r.role == "user"]
         answers = [m for m, r in self.records.items() if r.role != "user"]
         self.last_user = max(users, default=None)
@@ -229,6 +240,9 @@ class TranscriptPresenter(QObject):
             parts.append(self.tr("%1 tokens/s").replace("%1", f"{stats['decode_tok_s']:.1f}"))
         if stats.get("completion_tokens"):
             parts.append(self.tr("%1 tokens").replace("%1", str(stats["completion_tokens"])))
+        if stats.get("stop_reason") == "length" and not stats.get("error"):  # beside the Continue button
+            parts.append(self.tr("stopped at the length limit") if stats.get("cut_by") == "max_tokens"
+                         else self.tr("stopped: the context is full"))
         return " · ".join(parts)
 
     def set_idle_actions(self, idle: bool) -> None:
@@ -243,9 +257,34 @@ class TranscriptPresenter(QObject):
         stats = self.stats.get(mid, {})
         cut_short = stats.get("stop_reason") == "length" and not stats.get("error")
         view.set_actions(copy=view.role != "user" or bool(self.texts.get(mid)),
-                         regenerate=idle and last_answer,
-                         edit=idle and view.role == "user" and mid == self.last_user,
+                         regenerate=idle and view.role == "assistant",
+                         edit=idle and view.role == "user", delete=idle and view.role == "user",
                          cont=idle and last_answer and cut_short)
+        self._show_version(mid)
+
+    def set_versions(self, message_id: int, shown: int, positions: list[int]) -> None:
+        """The versions an answer has (position shown, every position): arrows flip between them."""
+        if len(positions) > 1:
+            self.versions[message_id] = (shown, sorted(positions))
+        else:
+            self.versions.pop(message_id, None)
+        self._show_version(message_id)
+
+    def _show_version(self, message_id: int) -> None:
+        view = self.views.get(message_id)
+        if view is None:
+            return
+        shown, positions = self.versions.get(message_id, (0, [0]))
+        view.set_version(positions.index(shown), len(positions))
+        if not self._idle:
+            view.older_button.setEnabled(False)
+            view.newer_button.setEnabled(False)
+
+    def _step_version(self, message_id: int, step: int) -> None:
+        shown, positions = self.versions.get(message_id, (0, [0]))
+        index = positions.index(shown) + step
+        if self._idle and 0 <= index < len(positions):
+            self.version_requested.emit(message_id, positions[index])
 
     def set_cut(self, message_id: int | None) -> None:
         """Mark ``message_id`` as the first message the model still reads (None: it reads them all)."""
@@ -270,7 +309,8 @@ class TranscriptPresenter(QObject):
     def _label(self, message_id: int) -> None:
         view = self.views[message_id]
         who = self.tr("You") if view.role == "user" else self.tr("Assistant")
-        view.set_texts(who, self.tr("Copy"), self.tr("Edit"), self.tr("Regenerate"), self.tr("Continue"))
+        view.set_texts(who, self.tr("Copy"), self.tr("Edit"), self.tr("Regenerate"), self.tr("Continue"),
+                       self.tr("Delete"), self.tr("Earlier version"), self.tr("Later version"))
         if message_id == self.cut:
             self._show_cut(message_id)
 

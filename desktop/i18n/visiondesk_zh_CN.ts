@@ -4,6 +4,11 @@
     <context>
         <name>AppShell</name>
         <message>
+            <location filename="../shell.py" />
+            <source>Other versions of this answer (%1)</source>
+            <translation>此回答的其他版本（%1）</translation>
+        </message>
+        <message>
             <location filename="../shell.py" line="73" />
             <source>Open GGUF files…</source>
             <translation>打开 GGUF 文件…</translation>
@@ -71,21 +76,6 @@
     </context>
     <context>
         <name>ChatController</name>
-        <message>
-            <location filename="../controllers/chat.py" />
-            <source>The answer stopped at the length limit (%1 tokens).</source>
-            <translation>回答已达到长度上限（%1 个 token）而停止。</translation>
-        </message>
-        <message>
-            <location filename="../controllers/chat.py" />
-            <source>The answer stopped because the context is full.</source>
-            <translation>上下文已满，回答已停止。</translation>
-        </message>
-        <message>
-            <location filename="../controllers/chat.py" />
-            <source>Continue asks the model to go on.</source>
-            <translation>点击“继续”可让模型接着写。</translation>
-        </message>
         <message>
             <location filename="../controllers/chat.py" />
             <source>The conversation is longer than the context: leaving out its oldest turns…</source>
@@ -1342,6 +1332,31 @@
     </context>
     <context>
         <name>TranscriptPresenter</name>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>stopped at the length limit</source>
+            <translation>已达长度上限而停止</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>stopped: the context is full</source>
+            <translation>已停止：上下文已满</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>Delete</source>
+            <translation>删除</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>Earlier version</source>
+            <translation>上一个版本</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>Later version</source>
+            <translation>下一个版本</translation>
+        </message>
         <message>
             <location filename="../controllers/transcript.py" />
             <source>Continue</source>

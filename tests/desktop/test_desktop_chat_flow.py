@@ -158,7 +158,7 @@ def test_an_answer_cut_by_the_token_limit_says_so_and_continues(qtbot, shell):
     fin = send(qtbot, shell, "a long story please")
     assert fin.stop_reason == "length"
     view = last_view(shell)
-    assert "length limit (8 tokens)" in view.status.text() and view.status.isVisible()
+    assert view.stats.text().endswith("8 tokens · stopped at the length limit") and view.stats.isVisible()
     assert view.continue_button.isVisible() and view.continue_button.text() == "Continue"
     answer = shell.store.messages(shell.chat.conversation_id)[-1]
     with qtbot.waitSignal(shell.chat.answer_finished, timeout=30_000):
@@ -169,7 +169,7 @@ def test_an_answer_cut_by_the_token_limit_says_so_and_continues(qtbot, shell):
     assert longer.text.startswith(answer.text) and len(longer.text) > len(answer.text)
     assert longer.complete and longer.stats["completion_tokens"] == 16
     assert last_view(shell).body.toPlainText().strip() == longer.text.strip()
-    assert "16 tokens" in last_view(shell).status.text()
+    assert "16 tokens · stopped at the length limit" in last_view(shell).stats.text()
 
 
 def test_dropping_the_oldest_turns_is_a_setting(qtbot, shell):
@@ -179,3 +179,65 @@ def test_dropping_the_oldest_turns_is_a_setting(qtbot, shell):
     dialog.drop_oldest.setChecked(False)
     dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
     assert shell.settings.drop_oldest_turns is False and shell.repository.load().drop_oldest_turns is False
+
+
+def test_regenerate_any_answer_keeps_earlier_versions_to_flip_between(qtbot, shell, tmp_path):
+    """Build 3: Regenerate on an earlier answer; the old text stays as version 1 of 2, the arrows flip (stored, and
+    so after reopening), the turns after it go, and the export carries every version."""
+    import json
+
+    from tests.desktop.test_desktop_chat import send
+
+    shell.settings.temperature = 0.9  # a different answer each time, so the versions can be told apart
+    send(qtbot, shell, "first question")
+    send(qtbot, shell, "second question")
+    conv = shell.chat.conversation_id
+    first_answer = shell.store.messages(conv)[1]
+    views = shell.window.transcript.messages()
+    assert views[1].regenerate_button.isVisible()  # not only on the last answer
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=30_000):
+        views[1].regenerate_button.click()
+    msgs = shell.store.messages(conv)
+    assert [m.id for m in msgs] == [msgs[0].id, first_answer.id]  # same answer id; the later turn is gone
+    assert shell.store.versions(conv) == {first_answer.id: (1, [0, 1])}
+    view = shell.presenter.views[first_answer.id]
+    assert view.version_label.isVisible() and view.version_label.text() == "2/2"
+    assert view.older_button.isEnabled() and not view.newer_button.isEnabled()
+    new_text = msgs[1].text
+    view.older_button.click()
+    assert shell.store.get_message(first_answer.id).text == first_answer.text
+    assert shell.presenter.texts[first_answer.id] == first_answer.text and view.version_label.text() == "1/2"
+    shell.conversations.select(None)
+    shell.conversations.select(conv)
+    view = shell.window.transcript.messages()[1]
+    assert view.version_label.text() == "1/2"
+    view.newer_button.click()
+    assert shell.presenter.texts[first_answer.id] == new_text
+    data = json.loads(shell.export_json(tmp_path / "c.json").read_text(encoding="utf-8"))
+    answer = data["messages"][1]
+    assert answer["text"] == new_text and [v["text"] for v in answer["versions"]] == [first_answer.text]
+    md = shell.export_markdown(tmp_path / "md").read_text(encoding="utf-8")
+    assert first_answer.text.strip() in md and new_text.strip() in md
+
+
+def test_edit_and_delete_any_question(qtbot, shell):
+    """Build 3: Edit on an earlier question replaces it and what followed; Delete removes one turn only."""
+    from tests.desktop.test_desktop_chat import send
+
+    for q in ("one", "two", "three"):
+        send(qtbot, shell, q)
+    conv = shell.chat.conversation_id
+    users = [v for v in shell.window.transcript.messages() if v.role == "user"]
+    assert all(v.edit_button.isVisible() and v.delete_button.isVisible() for v in users)
+    users[1].delete_button.click()
+    assert [m.text for m in shell.store.messages(conv) if m.role == "user"] == ["one", "three"]
+    assert len(shell.store.messages(conv)) == 4 and len(shell.window.transcript.messages()) == 4
+    users = [v for v in shell.window.transcript.messages() if v.role == "user"]
+    users[0].edit_button.click()
+    edit = shell.window.composer.edit
+    assert edit.toPlainText() == "one"
+    edit.setPlainText("one, edited")
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=30_000):
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+    msgs = shell.store.messages(conv)
+    assert [(m.role, m.text) for m in msgs if m.role == "user"] == [("user", "one, edited")] and len(msgs) == 2
