@@ -154,6 +154,9 @@ class MessageView(QFrame):
         footer = QHBoxLayout()
         self.stats = QLabel(self)
         self.stats.setStyleSheet("color: palette(placeholder-text); font-size: small;")
+        # The stats give way to the actions: they wrap in what width is left, never widen the message.
+        self.stats.setWordWrap(True)
+        self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         footer.addWidget(self.stats, 1)
         self.older_button = self._arrow(footer, "‹", -1)
         self.version_label = QLabel(self)
@@ -227,8 +230,7 @@ class MessageView(QFrame):
         self.mark.setStyleSheet(f"color: {accent.name()}; font-size: 12pt;")
         muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
         for button, name in ((self.copy_button, "copy"), (self.edit_button, "edit"),
-                             (self.regenerate_button, "regenerate"), (self.continue_button, "regenerate"),
-                             (self.delete_button, "new")):
+                             (self.regenerate_button, "regenerate")):
             button.setIcon(icon(name, muted))
         self.time.setStyleSheet("color: palette(placeholder-text); font-size: small;")
 
