@@ -688,6 +688,11 @@
     <context>
         <name>ModelManagerController</name>
         <message>
+            <location filename="../controllers/model_manager.py" />
+            <source>size unknown</source>
+            <translation>大小未知</translation>
+        </message>
+        <message>
             <location filename="../controllers/model_manager.py" line="76" />
             <source>photos</source>
             <translation>照片</translation>
@@ -1052,6 +1057,21 @@
     </context>
     <context>
         <name>SettingsDialog</name>
+        <message>
+            <location filename="../views/settings_dialog.py" />
+            <source>Image token &amp;budget</source>
+            <translation>图片 token 预算(&amp;B)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" />
+            <source>The model's own</source>
+            <translation>使用模型自身的设置</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" />
+            <source>Tokens an image may take, for models that read images at their own size (Qwen-VL, Pixtral, LFM2-VL): more reads small text better and costs time and context. Kept per model.</source>
+            <translation>一张图片可占用的 token 数，适用于按图片原始尺寸读取的模型（Qwen-VL、Pixtral、LFM2-VL）：数值越大越能看清小字，但会耗费更多时间和上下文。按模型分别保存。</translation>
+        </message>
         <message>
             <location filename="../views/settings_dialog.py" />
             <source>&amp;When the context is full</source>
@@ -1934,6 +1954,44 @@
             <location filename="../controllers/batch.py" line="279" />
             <source>%1 of %2 images: %3 answered, %4 failed, %5 answered before</source>
             <translation>%2 张图片中的 %1 张：%3 张已回答，%4 张失败，%5 张之前已回答</translation>
+        </message>
+    </context>
+    <context>
+        <name>ImagePreviewController</name>
+        <message>
+            <location filename="../controllers/image_preview.py" />
+            <source>What the model sees</source>
+            <translation>模型看到的内容</translation>
+        </message>
+        <message>
+            <location filename="../controllers/image_preview.py" />
+            <source>Load a model to see how it reads these images.</source>
+            <translation>加载模型后即可查看它如何读取这些图片。</translation>
+        </message>
+        <message>
+            <location filename="../controllers/image_preview.py" />
+            <source>Measuring…</source>
+            <translation>正在测量…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/image_preview.py" />
+            <source>%1 tokens</source>
+            <translation>%1 个 token</translation>
+        </message>
+        <message>
+            <location filename="../controllers/image_preview.py" />
+            <source>overview %1 + %2 tiles</source>
+            <translation>概览图 %1 + %2 个图块</translation>
+        </message>
+        <message>
+            <location filename="../controllers/image_preview.py" />
+            <source>read as %1</source>
+            <translation>读取为 %1</translation>
+        </message>
+        <message>
+            <location filename="../controllers/image_preview.py" />
+            <source>With this message the conversation takes %1 of %2 tokens (%3).</source>
+            <translation>加上这条消息，对话将占用 %2 个 token 中的 %1 个（%3）。</translation>
         </message>
     </context>
 </TS>
