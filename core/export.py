@@ -12,12 +12,14 @@ from typing import Any
 from .store import ConversationStore
 from .store_files import write_atomically
 from .store_models import Conversation, StoredMessage
+from .store_versions import MessageVersion
 
 JSON_FORMAT = "visiondesk.conversation"
 JSON_VERSION = 1
 # The words a Markdown export is written with; a user interface passes its own language's (same keys).
 EXPORT_WORDS = {"user": "You", "assistant": "Assistant", "system": "System", "model": "Model: %1",
-                "incomplete": "(incomplete answer)", "untitled": "Conversation %1"}
+                "incomplete": "(incomplete answer)", "untitled": "Conversation %1",
+                "versions": "Other versions of this answer (%1)"}
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
 _RESERVED_WINDOWS = {
     "CON",
@@ -42,11 +44,13 @@ def _escape_alt(text: str) -> str:
 
 
 def write_markdown(conversation: Conversation, messages: Sequence[StoredMessage], folder: Path,
-                   words: Mapping[str, str] | None = None) -> Path:
+                   words: Mapping[str, str] | None = None,
+                   versions: Mapping[int, Sequence[MessageVersion]] | None = None) -> Path:
     """Write ``folder/<title>.md`` plus ``folder/images/`` holding the referenced attachments.
 
     Image links are relative (``images/<sha256><ext>``), so the folder can be moved or zipped. ``words``
-    replaces the headings of ``EXPORT_WORDS`` (a translation). Returns the path of the Markdown file.
+    replaces the headings of ``EXPORT_WORDS`` (a translation); ``versions``: the answers' other versions, by
+    message id, written after each answer in a folded block. Returns the path of the Markdown file.
     """
     w = {**EXPORT_WORDS, **(words or {})}
     folder = Path(folder)
@@ -68,6 +72,12 @@ def write_markdown(conversation: Conversation, messages: Sequence[StoredMessage]
             lines += [f"![{_escape_alt(attachment.name)}](images/{attachment.path.name})", ""]
         if not message.complete:
             lines += ["*" + w["incomplete"] + "*", ""]
+        others = (versions or {}).get(message.id, ())
+        if others:
+            lines += ["<details><summary>" + w["versions"].replace("%1", str(len(others))) + "</summary>", ""]
+            for version in others:
+                lines += [version.text.rstrip(), "", "---", ""]
+            lines += ["</details>", ""]
     path = folder / f"{safe_filename(title, f'conversation-{conversation.id}')}.md"
     write_atomically(path, "\n".join(lines).encode("utf-8"))
     return path
@@ -76,16 +86,23 @@ def write_markdown(conversation: Conversation, messages: Sequence[StoredMessage]
 def export_markdown(store: ConversationStore, conversation_id: int, folder: Path,
                     words: Mapping[str, str] | None = None) -> Path:
     """Write the conversation as ``<title>.md`` and an ``images/`` folder into ``folder``; return the .md path."""
-    return write_markdown(store.get_conversation(conversation_id), store.messages(conversation_id), folder, words)
+    return write_markdown(store.get_conversation(conversation_id), store.messages(conversation_id), folder, words,
+                          store.kept_versions(conversation_id))
 
 
 def export_json(store: ConversationStore, conversation_id: int, path: Path) -> Path:
     """Write the conversation as JSON to ``path``; return it."""
-    return write_json(store.get_conversation(conversation_id), store.messages(conversation_id), path)
+    return write_json(store.get_conversation(conversation_id), store.messages(conversation_id), path,
+                      store.kept_versions(conversation_id))
 
 
-def conversation_to_dict(conversation: Conversation, messages: Sequence[StoredMessage]) -> dict[str, Any]:
-    """The JSON-ready form of a conversation (attachments by name and SHA-256, not bytes)."""
+def conversation_to_dict(conversation: Conversation, messages: Sequence[StoredMessage],
+                         versions: Mapping[int, Sequence[MessageVersion]] | None = None) -> dict[str, Any]:
+    """The JSON-ready form of a conversation (attachments by name and SHA-256, not bytes).
+
+    An answer with other versions lists them under ``versions`` (oldest first; not read back by ``import_json``).
+    """
+    kept = versions or {}
     return {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
@@ -108,17 +125,20 @@ def conversation_to_dict(conversation: Conversation, messages: Sequence[StoredMe
                     {"name": a.name, "sha256": a.sha256, "width": a.width, "height": a.height}
                     for a in m.attachments
                 ],
+                **({"versions": [{"text": v.text, "stats": v.stats, "created_at": v.created_at}
+                                 for v in kept[m.id]]} if kept.get(m.id) else {}),
             }
             for m in messages
         ],
     }
 
 
-def write_json(conversation: Conversation, messages: Sequence[StoredMessage], path: Path) -> Path:
+def write_json(conversation: Conversation, messages: Sequence[StoredMessage], path: Path,
+               versions: Mapping[int, Sequence[MessageVersion]] | None = None) -> Path:
     """Write the conversation as UTF-8 JSON to ``path`` (atomically); return ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(conversation_to_dict(conversation, messages), ensure_ascii=False, indent=2)
+    data = json.dumps(conversation_to_dict(conversation, messages, versions), ensure_ascii=False, indent=2)
     write_atomically(path, data.encode("utf-8"))
     return path
 

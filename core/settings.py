@@ -65,6 +65,9 @@ class Settings:
     top_p: float = defaults.TOP_P
     max_tokens: int = defaults.APP_MAX_TOKENS
     context_size: int = defaults.CONTEXT_TOKENS
+    # A conversation longer than the context loses its oldest turns (the system prompt and the newest stay),
+    # instead of failing; the window marks where the cut is.
+    drop_oldest_turns: bool = True
     gpu_layers: str = defaults.GPU_LAYERS  # "auto", "cpu", or a layer count such as "32"
     gpu_split: str = defaults.GPU_SPLIT  # several GPUs: "auto", "even" or one share per GPU such as "3,1"
     main_gpu: int | None = defaults.MAIN_GPU  # the projector's GPU; None: the one with the most free memory
@@ -95,6 +98,8 @@ class Settings:
         if self.max_tokens > self.context_size:
             notes.append(f"max_tokens lowered from {self.max_tokens} to the context size {self.context_size}")
             self.max_tokens = self.context_size
+        if not isinstance(self.drop_oldest_turns, bool):
+            raise SettingsError(f"drop_oldest_turns must be true or false, not {self.drop_oldest_turns!r}")
         if self.threads is not None:
             self.threads = int(_clamp("threads", self.threads, notes))
         self.gpu_layers = normalize_gpu_layers(self.gpu_layers)

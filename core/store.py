@@ -22,7 +22,7 @@ from visiondesk.engine.images import PreparedImage
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.engine.requests import ImageAttachment, ImageSource
 
-from . import store_attachments, store_files
+from . import store_attachments, store_files, store_versions
 from .store_files import AttachmentSource
 from .store_models import (
     ROLES,
@@ -292,6 +292,33 @@ class ConversationStore:
                 "UPDATE conversations SET updated_at = ? WHERE id = ?", (self._clock(), conversation_id)
             )
         return int(deleted)
+
+    def delete_messages(self, conversation_id: int, message_ids: Sequence[int]) -> None:
+        """Delete these messages of the conversation (a turn: a question and its answer)."""
+        with self._write() as conn:
+            conn.executemany("DELETE FROM messages WHERE conversation_id = ? AND id = ?",
+                             [(conversation_id, mid) for mid in message_ids])
+            conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (self._clock(), conversation_id))
+
+    def new_version(self, message_id: int) -> int:
+        """Keep the answer's text as an earlier version and empty it for a new one; return the new position."""
+        with self._write() as conn:
+            return store_versions.start_new(conn, message_id, self._clock())
+
+    def show_version(self, message_id: int, position: int) -> None:
+        """Show another kept version of an answer (the shown one is kept in turn)."""
+        with self._write() as conn:
+            store_versions.show(conn, message_id, position)
+
+    def versions(self, conversation_id: int) -> dict[int, tuple[int, list[int]]]:
+        """Answers with several versions: message id -> (position shown, every position)."""
+        with self._read() as conn:
+            return store_versions.positions(conn, conversation_id)
+
+    def kept_versions(self, conversation_id: int) -> dict[int, list[store_versions.MessageVersion]]:
+        """The versions not shown, by message id (for export)."""
+        with self._read() as conn:
+            return store_versions.kept(conn, conversation_id)
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
         """All messages of a conversation, oldest first, with their attachments."""

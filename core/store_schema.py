@@ -68,7 +68,21 @@ _V3 = """
 ALTER TABLE conversations ADD COLUMN answer_format TEXT NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+# Version 4: earlier versions of an answer (kept when it is regenerated, shown with arrows to flip between):
+# the messages row holds the version shown, at ``version``; message_versions every other one (core/store_versions).
+_V4 = """
+ALTER TABLE messages ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE message_versions (
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    text       TEXT    NOT NULL DEFAULT '',
+    stats      TEXT    NOT NULL DEFAULT '{}',
+    created_at REAL    NOT NULL,
+    PRIMARY KEY (message_id, position)
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

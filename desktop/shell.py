@@ -110,6 +110,7 @@ class AppShell(QObject):
 
         self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self)
         self.chat.response_format = self.answer_format.response_format
+        self.chat.sees_images = lambda: self.model.result.vision if self.model.result is not None else None
         self.batch = BatchController(self.engine, self.paths.batches, lambda: self.language, w, self)
         self.api_server = ApiServerController(self.engine, w, self)
 
@@ -131,7 +132,7 @@ class AppShell(QObject):
         w.settings_action.triggered.connect(self.settings_controller.open)
         w.find_action.triggered.connect(self.find)
         w.stop_action.triggered.connect(self.chat.stop)
-        w.regenerate_action.triggered.connect(self.chat.regenerate)
+        w.regenerate_action.triggered.connect(lambda: self.chat.regenerate())
         w.export_md_action.triggered.connect(self.export_markdown_dialog)
         w.export_json_action.triggered.connect(self.export_json_dialog)
         w.quit_action.triggered.connect(w.close)
@@ -240,7 +241,8 @@ class AppShell(QObject):
             return None
         words = {"user": self.tr("You"), "assistant": self.tr("Assistant"), "system": self.tr("System"),
                  "model": self.tr("Model: %1"), "incomplete": self.tr("(incomplete answer)"),
-                 "untitled": self.tr("Conversation %1")}
+                 "untitled": self.tr("Conversation %1"),
+                 "versions": self.tr("Other versions of this answer (%1)")}
         return export_markdown(self.store, self.chat.conversation_id, folder, words)
 
     def export_json(self, path: Path) -> Path | None:

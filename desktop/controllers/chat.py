@@ -13,11 +13,21 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from visiondesk.core.settings import Settings
 from visiondesk.core.store import ConversationStore
 from visiondesk.core.store_models import StoredMessage
-from visiondesk.engine import Finished, ImageSource, Message, SamplingParams, Stage, StopReason, VisionDeskError
+from visiondesk.engine import (
+    ContextOverflow,
+    Finished,
+    ImageSource,
+    Message,
+    SamplingParams,
+    Stage,
+    StopReason,
+    VisionDeskError,
+)
 from visiondesk.engine.requests import ImageAttachment
 from visiondesk.engine.structured import ResponseFormat
 
 from ..worker import EngineThread
+from .chat_history import CONTINUE_PROMPT, SYSTEM_ID, ChatHistory, HistoryItem, without_oldest_turn
 from .composer import ComposerController
 from .transcript import TranscriptPresenter
 
@@ -36,6 +46,11 @@ class ActiveAnswer:
     text: str = ""
     dirty: bool = False
     saved_at: float = 0.0
+    images_left_out: int = 0  # images of the conversation the model could not see, so did not read
+    items: list[HistoryItem] = dataclasses.field(default_factory=list)  # what the model reads for this answer
+    cut_from: int = 0  # the first stored message the model reads when older ones are left out (0: none are)
+    max_tokens: int = 0
+    prefix_tokens: int = 0  # tokens of the answer written before a Continue
     started: float = dataclasses.field(default_factory=time.monotonic)
 
 
@@ -63,6 +78,9 @@ class ChatController(QObject):
         # server the user did not agree to send to); the shell sets it (controllers/remote_session.py).
         self.before_answer: Callable[[int], str | None] = lambda _conversation_id: None
         self.response_format: Callable[[], ResponseFormat | None] = lambda: None  # the conversation's answer format
+        # Whether the loaded model sees images (False: its history goes without them; None: unknown, sent).
+        self.sees_images: Callable[[], bool | None] = lambda: None
+        self._history = ChatHistory(store, settings, lambda: self.sees_images())
         self._repaint = QTimer(self)
         self._repaint.setInterval(REPAINT_MS)
         self._repaint.timeout.connect(self._flush)
@@ -70,6 +88,9 @@ class ChatController(QObject):
         composer.stop_requested.connect(self.stop)
         presenter.regenerate_requested.connect(self.regenerate)
         presenter.edit_requested.connect(self.edit)
+        presenter.continue_requested.connect(self.continue_answer)
+        presenter.delete_requested.connect(self.delete_turn)
+        presenter.version_requested.connect(self.show_version)
         worker = engine.worker
         worker.stage.connect(self._on_stage)
         worker.text.connect(self._on_text)
@@ -88,32 +109,53 @@ class ChatController(QObject):
     # -- conversations ---------------------------------------------------------------------------
 
     def open_conversation(self, conversation_id: int | None) -> None:
-        """Show a stored conversation (None: a new, empty one)."""
-        if self.active is not None and self.active.conversation_id != conversation_id:
-            self.stop()
+        """Show a stored conversation (None: a new, empty one).
+
+        An answer being written goes on: it keeps streaming into its own conversation (and the store), and
+        shows as it stands when its conversation is opened again.
+        """
         self.conversation_id = conversation_id
         self.presenter.clear()
         self.composer.clear()
         if conversation_id is None:
             self._set_busy()
             return
+        a = self.active
         for msg in self.store.messages(conversation_id):
+            if a is not None and msg.id == a.message_id:  # still streaming: its newest text, not the saved one
+                self.presenter.add(msg.id, msg.role, a.text, [])
+                self.presenter.set_status(msg.id, self.tr("Writing…"), "stage")
+                continue
             self.presenter.add(msg.id, msg.role, msg.text, stored_attachments(msg))
             self._show_outcome(msg)
+        self.presenter.set_cut(self.cut_of(conversation_id) or None)
+        for mid, (shown, positions) in self.store.versions(conversation_id).items():
+            self.presenter.set_versions(mid, shown, positions)
         self._set_busy()
 
     def _show_outcome(self, msg: StoredMessage) -> None:
         if msg.role != "assistant":
             return
         stats = msg.stats or {}
+        notes = self._notes(stats)
         if not msg.complete:
             self.presenter.set_status(msg.id, self.tr(
                 "Incomplete: VisionDesk closed while this answer was being written."), "incomplete")
         elif stats.get("error"):
             self.presenter.set_status(msg.id, stats["error"], "error")
         elif stats.get("stop_reason") == StopReason.CANCELLED:
-            self.presenter.set_status(msg.id, self.tr("Stopped."), "stopped")
+            self.presenter.set_status(msg.id, " ".join([self.tr("Stopped."), *notes]), "stopped")
+        elif notes:
+            self.presenter.set_status(msg.id, " ".join(notes), "note")
         self.presenter.set_stats(msg.id, stats)
+
+    def _notes(self, stats: dict[str, Any]) -> list[str]:
+        """What the model did not read for this answer, said plainly."""
+        notes = []
+        if stats.get("images_left_out"):
+            notes.append(self.tr("The model cannot see images, so %1 image(s) of this conversation were left out "
+                                 "of what it read.").replace("%1", str(stats["images_left_out"])))
+        return notes
 
     # -- sending ---------------------------------------------------------------------------------
 
@@ -146,32 +188,45 @@ class ChatController(QObject):
         self._start_answer(conv_id)
 
     def _start_answer(self, conversation_id: int) -> None:
-        history = self.history(conversation_id)
+        items = self.history_items(conversation_id)
         msg = self.store.add_message(conversation_id, "assistant", "", complete=False)
         if conversation_id == self.conversation_id:
             self.presenter.add(msg.id, "assistant", "", [])
-            self.presenter.set_status(msg.id, self.tr("Waiting for the model…"), "stage")
+        self._request(conversation_id, msg.id, items)
+
+    def _request(self, conversation_id: int, message_id: int, items: list[HistoryItem], text: str = "",
+                 prefix_tokens: int = 0) -> None:
+        """Ask for the answer ``message_id`` (``text``: what it says already, for a Continue) from ``items``."""
+        if conversation_id == self.conversation_id:
+            self.presenter.set_status(message_id, self.tr("Waiting for the model…"), "stage")
         refusal = self.before_answer(conversation_id)
         if refusal is not None:  # the question stays; the answer says why it was not sent
-            self.store.update_message(msg.id, "", complete=True, stats={"error": refusal, "error_kind": "NotSent"})
+            self.store.update_message(message_id, text, complete=True,
+                                      stats={"error": refusal, "error_kind": "NotSent"})
             if conversation_id == self.conversation_id:
-                self.presenter.set_status(msg.id, "")
-                self._show_outcome(self.store.get_message(msg.id))
+                self.presenter.set_status(message_id, "")
+                self._show_outcome(self.store.get_message(message_id))
             return
-        request_id = self.engine.chat(history, self.sampling())
-        self.active = ActiveAnswer(request_id, msg.id, conversation_id, saved_at=time.monotonic())
+        sampling = self.sampling()
+        request_id = self.engine.chat([m for _, m in items], sampling)
+        self.active = ActiveAnswer(request_id, message_id, conversation_id, text=text, saved_at=time.monotonic(),
+                                   images_left_out=self._history.images_left_out(conversation_id, items), items=items,
+                                   cut_from=self.cut_of(conversation_id), max_tokens=sampling.max_tokens,
+                                   prefix_tokens=prefix_tokens)
         self._repaint.start()
         self._set_busy()
 
     def history(self, conversation_id: int) -> list[Message]:
-        """The stored conversation as engine messages (failed, empty answers left out)."""
-        out = [Message.system(self.settings.system_prompt)] if self.settings.system_prompt else []
-        for m in self.store.messages(conversation_id):
-            if m.role == "user":
-                out.append(Message("user", m.text, m.attachments))
-            elif m.role == "assistant" and m.text and not (m.stats or {}).get("error"):
-                out.append(Message.assistant(m.text))
-        return out
+        """The stored conversation as the engine reads it (``history_items`` without the ids)."""
+        return [m for _, m in self.history_items(conversation_id)]
+
+    def history_items(self, conversation_id: int) -> list[HistoryItem]:
+        """The stored conversation as the engine reads it, each message with its stored id (``ChatHistory``)."""
+        return self._history.items(conversation_id)
+
+    def cut_of(self, conversation_id: int) -> int:
+        """The first stored message the model still reads, once older turns were dropped to fit (0: all)."""
+        return self._history.cut_of(conversation_id)
 
     def sampling(self) -> SamplingParams:
         """Sampling parameters from the settings, with the conversation's answer format."""
@@ -186,21 +241,70 @@ class ChatController(QObject):
 
     # -- regenerate and edit ---------------------------------------------------------------------
 
-    def regenerate(self) -> None:
-        """Replace the last answer with a new one."""
-        last = self.presenter.last_assistant
-        if self.busy or self.conversation_id is None or last is None:
+    def regenerate(self, message_id: int | None = None) -> None:
+        """Write an answer (the last by default) again; its text so far is kept as an earlier version.
+
+        The turns after that answer grew from the old one, so they go, as after an edit.
+        """
+        target = message_id if message_id is not None else self.presenter.last_assistant
+        conv = self.conversation_id
+        if self.busy or conv is None or target is None:
             return
-        self.store.delete_messages_from(self.conversation_id, last)
-        self.presenter.remove_from(last)
-        self._start_answer(self.conversation_id)
+        later = [m.id for m in self.store.messages(conv) if m.id > target]
+        if later:
+            self.store.delete_messages_from(conv, later[0])
+        self.store.new_version(target)
+        self.presenter.remove_from(target)  # a fresh view for the new version
+        self.presenter.add(target, "assistant", "", [])
+        shown, positions = self.store.versions(conv).get(target, (0, [0]))
+        self.presenter.set_versions(target, shown, positions)
+        self._request(conv, target, [i for i in self.history_items(conv) if i[0] < target])
+
+    def show_version(self, message_id: int, position: int) -> None:
+        """Flip an answer to another of its kept versions."""
+        if self.busy or self.conversation_id is None:
+            return
+        self.store.show_version(message_id, position)
+        msg = self.store.get_message(message_id)
+        self.presenter.set_text(message_id, msg.text)
+        self.presenter.set_status(message_id, "")
+        self._show_outcome(msg)
+        shown, positions = self.store.versions(self.conversation_id).get(message_id, (0, [0]))
+        self.presenter.set_versions(message_id, shown, positions)
+
+    def delete_turn(self, message_id: int) -> None:
+        """Delete a question and its answer (the messages up to the next question)."""
+        conv = self.conversation_id
+        if self.busy or conv is None:
+            return
+        turn: list[int] = []
+        for m in self.store.messages(conv):
+            if m.id == message_id or turn and m.role != "user":
+                turn.append(m.id)
+            elif turn:
+                break
+        self.store.delete_messages(conv, turn)
+        self.presenter.remove(turn)
+        self._set_busy()  # the last question or answer may have changed: their actions follow
 
     def edit(self, message_id: int) -> None:
-        """Put the last question back into the composer; sending it replaces it and what followed."""
+        """Put a question back into the composer; sending it replaces it and what followed."""
         if self.busy:
             return
         msg = self.store.get_message(message_id)
         self.composer.begin_edit(message_id, msg.text, list(msg.attachments))
+
+    def continue_answer(self, message_id: int) -> None:
+        """Ask the model to go on with an answer cut by the length limit; its words extend that same answer."""
+        if self.busy or self.conversation_id is None or message_id != self.presenter.last_assistant:
+            return
+        items = self.history_items(self.conversation_id)
+        if not items or items[-1][0] != message_id:
+            return  # an answer the model does not read back (a failed one) cannot be continued
+        msg = self.store.get_message(message_id)
+        self.store.update_message(message_id, msg.text, complete=False)
+        self._request(self.conversation_id, message_id, [*items, (SYSTEM_ID, Message.user(CONTINUE_PROMPT))],
+                      text=msg.text, prefix_tokens=int((msg.stats or {}).get("completion_tokens", 0)))
 
     # -- the stream ------------------------------------------------------------------------------
 
@@ -235,17 +339,39 @@ class ChatController(QObject):
             self.store.update_message(a.message_id, a.text, complete=False)
             a.saved_at = now
 
+    def _drop_oldest(self, a: ActiveAnswer) -> bool:
+        """The conversation outgrew the context: ask again without its oldest turn; False if none can go."""
+        shorter = without_oldest_turn(a.items) if self.settings.drop_oldest_turns else None
+        if shorter is None:
+            return False
+        a.items = shorter
+        a.cut_from = next(mid for mid, _ in shorter if mid != SYSTEM_ID)
+        a.request_id = self.engine.chat([m for _, m in shorter], self.sampling())
+        log.info("the conversation outgrew the context: the model now reads it from message %d", a.cut_from)
+        if a.conversation_id == self.conversation_id:
+            self.presenter.set_status(a.message_id, self.tr("The conversation is longer than the context: leaving "
+                                                            "out its oldest turns…"), "stage")
+        return True
+
     def _on_finished(self, request_id: int, fin: Finished) -> None:
         a = self.active
         if a is None or a.request_id != request_id:
+            return
+        if isinstance(fin.error, ContextOverflow) and self._drop_oldest(a):
             return
         self._repaint.stop()
         stats: dict[str, Any] = {
             "stop_reason": str(fin.stop_reason), "ttft_ms": round(fin.timings.ttft_ms, 1),
             "decode_tok_s": round(fin.timings.decode_tok_s, 2),
-            "completion_tokens": fin.usage.completion_tokens, "prompt_tokens": fin.usage.prompt_tokens,
-            "backend": fin.backend,
+            "completion_tokens": a.prefix_tokens + fin.usage.completion_tokens,
+            "prompt_tokens": fin.usage.prompt_tokens, "backend": fin.backend,
         }
+        if fin.stop_reason is StopReason.LENGTH:
+            stats["cut_by"] = "max_tokens" if fin.usage.completion_tokens >= a.max_tokens else "context"
+        if a.cut_from:
+            stats["context_from"] = a.cut_from
+        if a.images_left_out:
+            stats["images_left_out"] = a.images_left_out
         if fin.error is not None:
             stats["error"] = str(fin.error)
             stats["error_kind"] = type(fin.error).__name__
@@ -255,5 +381,8 @@ class ChatController(QObject):
             self.presenter.set_text(a.message_id, a.text)
             self.presenter.set_status(a.message_id, "")
             self._show_outcome(self.store.get_message(a.message_id))
+            self.presenter.set_cut(self.cut_of(a.conversation_id) or None)
+            shown, positions = self.store.versions(a.conversation_id).get(a.message_id, (0, [0]))
+            self.presenter.set_versions(a.message_id, shown, positions)
         self._set_busy()
         self.answer_finished.emit(fin)

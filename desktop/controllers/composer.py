@@ -98,6 +98,7 @@ class ComposerController(QObject):
         view.stop_button.clicked.connect(self.stop_requested)
         view.edit.escape.connect(self._escape)
         view.edit.image_pasted.connect(self.add_image)
+        view.edit.image_unreadable.connect(self._unreadable_paste)
         view.edit.files_given.connect(self.add_files)
         view.attach_button.clicked.connect(self.pick_files)
         view.cancel_edit_button.clicked.connect(self.cancel_edit)
@@ -116,6 +117,12 @@ class ComposerController(QObject):
         self._paste_count += 1
         name = f"pasted-{self._paste_count}.png"
         self._start(PastedImage(image, name), lambda: attach_with_thumbnail(self._attach, encode_png(image, name)))
+
+    def _unreadable_paste(self, mime_type: str) -> None:
+        log.info("pasted %s data that does not decode", mime_type)
+        self.view.show_error(self.tr("The pasted image could not be read: its data (%1) is not a picture "
+                                     "VisionDesk can open. Nothing was attached; try copying it again, or "
+                                     "save it as a file and attach that.").replace("%1", mime_type))
 
     def add_attachments(self, attachments: list[ImageAttachment]) -> None:
         """Images already attached and stored (an edited message's): into the strip without a new check."""

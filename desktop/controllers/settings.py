@@ -65,6 +65,7 @@ class SettingsController(QObject):
         d.model.edit.setText(s.model_path or "")
         d.mmproj.edit.setText(s.mmproj_path or "")
         SettingsController.fill_generation(d, s)
+        d.drop_oldest.setChecked(s.drop_oldest_turns)
         d.threads.setValue(s.threads or 0)
         d.image_budget.setValue(s.image_budget())
         mode = 0 if s.gpu_layers == "auto" else 2 if s.gpu_layers == "cpu" else 1
@@ -116,6 +117,7 @@ class SettingsController(QObject):
         s.top_p = round(d.top_p.value(), 2)
         s.max_tokens = d.max_tokens.value()
         s.context_size = d.context_size.value()
+        s.drop_oldest_turns = d.drop_oldest.isChecked()
         s.gpu_layers = ("auto", str(d.gpu_layers.value()), "cpu")[d.gpu_mode.currentIndex()]
         s.threads = d.threads.value() or None
         s.gpu_split = d.gpu_split.text().strip() or "auto"

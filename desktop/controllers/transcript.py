@@ -57,8 +57,11 @@ class TranscriptPresenter(QObject):
     messages. Everything about a message (text, state, stats) is kept whether or not it has a view.
     """
 
-    regenerate_requested = Signal()
+    regenerate_requested = Signal(int)  # the answer to write again (its earlier text is kept as a version)
+    delete_requested = Signal(int)  # a question, to delete with its answer
+    version_requested = Signal(int, int)  # an answer, the position of the version to show
     edit_requested = Signal(int)
+    continue_requested = Signal(int)  # an answer cut by the length limit, to be continued
 
     def __init__(self, view: TranscriptView, attachments_dir: Path, parent: QObject | None = None,
                  time_of: Callable[[int], float | None] | None = None) -> None:
@@ -73,6 +76,8 @@ class TranscriptPresenter(QObject):
         self.stats: dict[int, dict[str, Any]] = {}
         self.last_user: int | None = None
         self.last_assistant: int | None = None
+        self.cut: int | None = None  # the first message the model still reads, when older ones were left out
+        self.versions: dict[int, tuple[int, list[int]]] = {}  # answers with several versions: (shown, all)
         self._idle = True
         self._bulk = False  # between clear() and the end of that event-loop turn: records only, views later
         view.flush_pending = self.flush
@@ -83,9 +88,9 @@ class TranscriptPresenter(QObject):
     def clear(self) -> None:
         """Empty the transcript; messages added until control returns to the event loop get views together."""
         self.view.clear()
-        for store in (self.records, self.views, self.texts, self.code, self.stats):
+        for store in (self.records, self.views, self.texts, self.code, self.stats, self.versions):
             store.clear()
-        self.last_user = self.last_assistant = None
+        self.last_user = self.last_assistant = self.cut = None
         if not self._bulk:
             self._bulk = True
             QTimer.singleShot(0, self, self.flush)
@@ -137,8 +142,11 @@ class TranscriptPresenter(QObject):
             view.image_clicked.connect(self.show_image)
             view.link_activated.connect(lambda url, m=mid: self._link(m, url))
             view.copy_clicked.connect(lambda m=mid: self.copy_text(m))
-            view.regenerate_clicked.connect(self.regenerate_requested)
+            view.regenerate_clicked.connect(lambda m=mid: self.regenerate_requested.emit(m))
+            view.delete_clicked.connect(lambda m=mid: self.delete_requested.emit(m))
+            view.version_step.connect(lambda step, m=mid: self._step_version(m, step))
             view.edit_clicked.connect(lambda m=mid: self.edit_requested.emit(m))
+            view.continue_clicked.connect(lambda m=mid: self.continue_requested.emit(m))
             self.set_text(mid, self.texts.get(mid, ""))
             self._label(mid)
             self._show_time(view, mid)
@@ -146,6 +154,7 @@ class TranscriptPresenter(QObject):
                 view.set_status(*record.status)
             if mid in self.stats:
                 view.set_stats(self.format_stats(self.stats[mid]))
+            self._show_version(mid)
         if made:
             for mid in ids:  # before they are laid out: the buttons change their height
                 self._apply_actions(mid, self.views[mid])
@@ -163,14 +172,19 @@ class TranscriptPresenter(QObject):
 
     def remove_from(self, message_id: int) -> None:
         """Drop ``message_id`` and everything after it."""
+        self.remove([m for m in self.records if m >= message_id])
+
+    def remove(self, message_ids: list[int]) -> None:
+        """Drop these messages."""
         self.flush()
-        for mid in [m for m in self.records if m >= message_id]:
+        for mid in [m for m in message_ids if m in self.records]:
             self.records.pop(mid)
             if mid in self.views:
                 self.view.remove_message(self.views.pop(mid))
             self.texts.pop(mid, None)
             self.code.pop(mid, None)
             self.stats.pop(mid, None)
+            self.versions.pop(mid, None)
         users = [m for m, r in self.records.items() if r.role == "user"]
         answers = [m for m, r in self.records.items() if r.role != "user"]
         self.last_user = max(users, default=None)
@@ -211,10 +225,11 @@ class TranscriptPresenter(QObject):
             self.views[message_id].set_status(text, kind)
 
     def set_stats(self, message_id: int, stats: dict[str, Any]) -> None:
-        """Remember the answer's stats and show them under it."""
+        """Remember the answer's stats and show them under it (a cut answer offers Continue)."""
         self.stats[message_id] = stats
         if message_id in self.views:
             self.views[message_id].set_stats(self.format_stats(stats))
+            self._apply_actions(message_id, self.views[message_id])
 
     def format_stats(self, stats: dict[str, Any]) -> str:
         """"First token 120 ms · 35.2 tokens/s · 80 tokens"."""
@@ -225,6 +240,9 @@ class TranscriptPresenter(QObject):
             parts.append(self.tr("%1 tokens/s").replace("%1", f"{stats['decode_tok_s']:.1f}"))
         if stats.get("completion_tokens"):
             parts.append(self.tr("%1 tokens").replace("%1", str(stats["completion_tokens"])))
+        if stats.get("stop_reason") == "length" and not stats.get("error"):  # beside the Continue button
+            parts.append(self.tr("stopped at the length limit") if stats.get("cut_by") == "max_tokens"
+                         else self.tr("stopped: the context is full"))
         return " · ".join(parts)
 
     def set_idle_actions(self, idle: bool) -> None:
@@ -236,9 +254,48 @@ class TranscriptPresenter(QObject):
     def _apply_actions(self, mid: int, view: MessageView) -> None:
         idle = self._idle
         last_answer = mid == self.last_assistant and mid > (self.last_user or 0)
+        stats = self.stats.get(mid, {})
+        cut_short = stats.get("stop_reason") == "length" and not stats.get("error")
         view.set_actions(copy=view.role != "user" or bool(self.texts.get(mid)),
-                         regenerate=idle and last_answer,
-                         edit=idle and view.role == "user" and mid == self.last_user)
+                         regenerate=idle and view.role == "assistant",
+                         edit=idle and view.role == "user", delete=idle and view.role == "user",
+                         cont=idle and last_answer and cut_short)
+        self._show_version(mid)
+
+    def set_versions(self, message_id: int, shown: int, positions: list[int]) -> None:
+        """The versions an answer has (position shown, every position): arrows flip between them."""
+        if len(positions) > 1:
+            self.versions[message_id] = (shown, sorted(positions))
+        else:
+            self.versions.pop(message_id, None)
+        self._show_version(message_id)
+
+    def _show_version(self, message_id: int) -> None:
+        view = self.views.get(message_id)
+        if view is None:
+            return
+        shown, positions = self.versions.get(message_id, (0, [0]))
+        view.set_version(positions.index(shown), len(positions))
+        if not self._idle:
+            view.older_button.setEnabled(False)
+            view.newer_button.setEnabled(False)
+
+    def _step_version(self, message_id: int, step: int) -> None:
+        shown, positions = self.versions.get(message_id, (0, [0]))
+        index = positions.index(shown) + step
+        if self._idle and 0 <= index < len(positions):
+            self.version_requested.emit(message_id, positions[index])
+
+    def set_cut(self, message_id: int | None) -> None:
+        """Mark ``message_id`` as the first message the model still reads (None: it reads them all)."""
+        before, self.cut = self.cut, message_id
+        for mid in (before, message_id):
+            if mid is not None and mid in self.views:
+                self._show_cut(mid)
+
+    def _show_cut(self, message_id: int) -> None:
+        self.views[message_id].set_cut(self.tr("The conversation outgrew the context: the model no longer reads "
+                                               "the messages above this line.") if message_id == self.cut else "")
 
     def retranslate(self) -> None:
         """Labels, stats and code-copy links in the current language."""
@@ -252,7 +309,10 @@ class TranscriptPresenter(QObject):
     def _label(self, message_id: int) -> None:
         view = self.views[message_id]
         who = self.tr("You") if view.role == "user" else self.tr("Assistant")
-        view.set_texts(who, self.tr("Copy"), self.tr("Edit"), self.tr("Regenerate"))
+        view.set_texts(who, self.tr("Copy"), self.tr("Edit"), self.tr("Regenerate"), self.tr("Continue"),
+                       self.tr("Delete"), self.tr("Earlier version"), self.tr("Later version"))
+        if message_id == self.cut:
+            self._show_cut(message_id)
 
     # -- actions ---------------------------------------------------------------------------------
 

@@ -68,6 +68,11 @@
             <source>&amp;Model</source>
             <translation>模型(&amp;M)</translation>
         </message>
+        <message>
+            <location filename="../shell.py" />
+            <source>Other versions of this answer (%1)</source>
+            <translation>此回答的其他版本（%1）</translation>
+        </message>
     </context>
     <context>
         <name>ChatController</name>
@@ -116,6 +121,16 @@
             <source>Writing…</source>
             <translation>正在书写…</translation>
         </message>
+        <message>
+            <location filename="../controllers/chat.py" />
+            <source>The conversation is longer than the context: leaving out its oldest turns…</source>
+            <translation>对话长度超出上下文：正在略去最早的对话轮次…</translation>
+        </message>
+        <message>
+            <location filename="../controllers/chat.py" />
+            <source>The model cannot see images, so %1 image(s) of this conversation were left out of what it read.</source>
+            <translation>当前模型无法识别图片，因此本对话中的 %1 张图片未被模型读取。</translation>
+        </message>
     </context>
     <context>
         <name>ComposerController</name>
@@ -128,6 +143,11 @@
             <location filename="../controllers/composer.py" line="131" />
             <source>Attach images</source>
             <translation>附加图片</translation>
+        </message>
+        <message>
+            <location filename="../controllers/composer.py" />
+            <source>The pasted image could not be read: its data (%1) is not a picture VisionDesk can open. Nothing was attached; try copying it again, or save it as a file and attach that.</source>
+            <translation>无法读取粘贴的图片：其数据（%1）不是 VisionDesk 能打开的图片。未附加任何内容；请重新复制，或先将其保存为文件再附加。</translation>
         </message>
     </context>
     <context>
@@ -1327,6 +1347,21 @@
             <source>Tokens an image may take, for models that read images at their own size (Qwen-VL, Pixtral, LFM2-VL): more reads small text better and costs time and context. Kept per model.</source>
             <translation>一张图片最多可占用的词元数，适用于按图片原始尺寸读取的模型（Qwen-VL、Pixtral、LFM2-VL）：预算越多，越能看清小字，但会耗费更多时间和上下文。按模型分别保存。</translation>
         </message>
+        <message>
+            <location filename="../views/settings_dialog.py" />
+            <source>&amp;When the context is full</source>
+            <translation>上下文已满时(&amp;W)</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" />
+            <source>Drop the oldest turns</source>
+            <translation>删除最早的对话轮次</translation>
+        </message>
+        <message>
+            <location filename="../views/settings_dialog.py" />
+            <source>Leave the oldest messages out of what the model reads (the system prompt and the newest message stay); a line in the conversation marks the cut</source>
+            <translation>模型不再读取最早的消息（系统提示词和最新消息保留）；对话中会用一条分隔线标出截断处</translation>
+        </message>
     </context>
     <context>
         <name>StartupError</name>
@@ -1389,6 +1424,41 @@
             <location filename="../controllers/transcript.py" line="194" />
             <source>Copied ✓</source>
             <translation>已复制 ✓</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>stopped at the length limit</source>
+            <translation>已达长度上限而停止</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>stopped: the context is full</source>
+            <translation>已停止：上下文已满</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>Delete</source>
+            <translation>删除</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>Earlier version</source>
+            <translation>上一个版本</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>Later version</source>
+            <translation>下一个版本</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>Continue</source>
+            <translation>继续</translation>
+        </message>
+        <message>
+            <location filename="../controllers/transcript.py" />
+            <source>The conversation outgrew the context: the model no longer reads the messages above this line.</source>
+            <translation>对话已超出上下文：模型不再读取此线以上的消息。</translation>
         </message>
     </context>
     <context>

@@ -25,12 +25,30 @@ def local_files(mime: QMimeData) -> list[Path]:
     return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
 
 
+def image_formats(mime: QMimeData) -> list[str]:
+    """The image MIME types a paste or drop offers (``image/png``...)."""
+    return [f for f in mime.formats() if f.startswith("image/")]
+
+
+def pasted_image(mime: QMimeData, formats: list[str]) -> QImage | None:
+    """The pixels a paste carries, or None when none of its image data decodes."""
+    image = mime.imageData() if mime.hasImage() else None
+    if isinstance(image, QImage) and not image.isNull():
+        return image
+    for fmt in formats:
+        decoded = QImage.fromData(mime.data(fmt).data())
+        if not decoded.isNull():
+            return decoded
+    return None
+
+
 class ComposerEdit(QPlainTextEdit):
     """Enter sends, Shift+Enter breaks the line, Esc stops; pasted or dropped images are handed on."""
 
     submit = Signal()
     escape = Signal()
     image_pasted = Signal(QImage)
+    image_unreadable = Signal(str)  # the pasted data's format: it claimed to be an image but does not decode
     files_given = Signal(list)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -47,16 +65,24 @@ class ComposerEdit(QPlainTextEdit):
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         """Images and files are acceptable too, not just text."""
-        return source.hasImage() or bool(local_files(source)) or super().canInsertFromMimeData(source)
+        return (source.hasImage() or bool(image_formats(source)) or bool(local_files(source))
+                or super().canInsertFromMimeData(source))
 
     def insertFromMimeData(self, source: QMimeData) -> None:
-        """Files first (a copied file also carries its name as text), then image data, then text."""
+        """Files first (a copied file also carries its name as text), then image data, then text.
+
+        Data that says it is an image but does not decode is reported (``image_unreadable``), never
+        dropped without a word.
+        """
         files = local_files(source)
+        formats = image_formats(source)
         if files:
             self.files_given.emit(files)
-        elif source.hasImage():
-            image = source.imageData()
-            if isinstance(image, QImage) and not image.isNull():
+        elif source.hasImage() or formats:
+            image = pasted_image(source, formats)
+            if image is None:
+                self.image_unreadable.emit(formats[0] if formats else "image")
+            else:
                 self.image_pasted.emit(image)
         else:
             super().insertFromMimeData(source)

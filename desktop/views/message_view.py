@@ -107,6 +107,9 @@ class MessageView(QFrame):
     copy_clicked = Signal()
     regenerate_clicked = Signal()
     edit_clicked = Signal()
+    continue_clicked = Signal()
+    delete_clicked = Signal()
+    version_step = Signal(int)  # -1: the earlier version, +1: the later one
 
     def __init__(self, role: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +119,13 @@ class MessageView(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 8, 14, 8)
         layout.setSpacing(4)
+        self.cut_marker = QLabel(self)  # the model no longer reads the messages above this one
+        self.cut_marker.setObjectName("contextCut")
+        self.cut_marker.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cut_marker.setWordWrap(True)
+        self.cut_marker.setStyleSheet("color: #c17d11; border-bottom: 1px dashed #c17d11; padding-bottom: 4px;")
+        self.cut_marker.hide()
+        layout.addWidget(self.cut_marker)
         head = QHBoxLayout()
         self.mark = QLabel(ROLE_MARKS.get(role, ""), self)
         head.addWidget(self.mark)
@@ -144,10 +154,21 @@ class MessageView(QFrame):
         footer = QHBoxLayout()
         self.stats = QLabel(self)
         self.stats.setStyleSheet("color: palette(placeholder-text); font-size: small;")
+        # The stats give way to the actions: they wrap in what width is left, never widen the message.
+        self.stats.setWordWrap(True)
+        self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         footer.addWidget(self.stats, 1)
+        self.older_button = self._arrow(footer, "‹", -1)
+        self.version_label = QLabel(self)
+        self.version_label.setObjectName("versionLabel")
+        footer.addWidget(self.version_label)
+        self.newer_button = self._arrow(footer, "›", 1)
+        self.set_version(0, 1)
         self.copy_button = self._action(footer, self.copy_clicked)
         self.edit_button = self._action(footer, self.edit_clicked)
         self.regenerate_button = self._action(footer, self.regenerate_clicked)
+        self.continue_button = self._action(footer, self.continue_clicked)
+        self.delete_button = self._action(footer, self.delete_clicked)
         layout.addLayout(footer)
         self.set_actions(copy=False, regenerate=False, edit=False)
 
@@ -160,6 +181,23 @@ class MessageView(QFrame):
         layout.addWidget(button)
         return button
 
+    def _arrow(self, layout: QHBoxLayout, text: str, step: int) -> QToolButton:
+        button = ActionButton(self)
+        button.setAutoRaise(True)
+        button.setText(text)
+        button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        button.clicked.connect(lambda: self.version_step.emit(step))
+        layout.addWidget(button)
+        return button
+
+    def set_version(self, index: int, total: int) -> None:
+        """Which of ``total`` versions of the answer is shown (0-based); arrows only when there are several."""
+        self.version_label.setText(f"{index + 1}/{total}")
+        for widget in (self.older_button, self.version_label, self.newer_button):
+            widget.setVisible(total > 1)
+        self.older_button.setEnabled(index > 0)
+        self.newer_button.setEnabled(index < total - 1)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         """A rounded bubble in the current theme's colours (read at paint time, so a theme switch is live)."""
         fill, _accent = bubble_colors(self.role, self.palette())
@@ -170,12 +208,18 @@ class MessageView(QFrame):
         painter.drawRoundedRect(self.rect().adjusted(0, 0, -1, -1), 10, 10)
         painter.end()
 
-    def set_texts(self, who: str, copy: str, edit: str, regenerate: str) -> None:
+    def set_texts(self, who: str, copy: str, edit: str, regenerate: str, cont: str, delete: str,
+                  older: str, newer: str) -> None:
         """Labels that depend on the UI language."""
         self.who.setText(who)
         self.refresh_colors()
+        self.older_button.setAccessibleName(older)
+        self.older_button.setToolTip(older)
+        self.newer_button.setAccessibleName(newer)
+        self.newer_button.setToolTip(newer)
         for button, text in ((self.copy_button, copy), (self.edit_button, edit),
-                             (self.regenerate_button, regenerate)):
+                             (self.regenerate_button, regenerate), (self.continue_button, cont),
+                             (self.delete_button, delete)):
             button.setText(text)
             button.setAccessibleName(f"{text} ({who})")
         self.body.setAccessibleName(who)
@@ -219,11 +263,18 @@ class MessageView(QFrame):
         """The line under an answer (time to first token, tokens per second)."""
         self.stats.setText(text)
 
-    def set_actions(self, copy: bool, regenerate: bool, edit: bool) -> None:
-        """Which of the actions this message offers right now."""
+    def set_actions(self, copy: bool, regenerate: bool, edit: bool, cont: bool = False, delete: bool = False) -> None:
+        """Which of the actions this message offers right now (``cont``: Continue, for a cut answer)."""
+        self.delete_button.setVisible(delete)
         self.copy_button.setVisible(copy)
         self.regenerate_button.setVisible(regenerate)
         self.edit_button.setVisible(edit)
+        self.continue_button.setVisible(cont)
+
+    def set_cut(self, text: str) -> None:
+        """The line above a message that says the model no longer reads what is above it; empty hides it."""
+        self.cut_marker.setText(text)
+        self.cut_marker.setVisible(bool(text))
 
     def add_thumbnail(self, path: str, name: str) -> QToolButton:
         """A placeholder button for an image; ``set_thumbnail`` gives it a picture later."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -65,6 +66,7 @@ class SettingsDialog(QDialog):
         self.context_size = QSpinBox(self)
         self.context_size.setRange(256, 262144)
         self.context_size.setSingleStep(1024)
+        self.drop_oldest = QCheckBox(self)
         self.image_budget = QSpinBox(self)  # libmtmd's image_max_tokens for this model; 0: the model's own
         self.image_budget.setRange(0, 16384)
         self.image_budget.setSingleStep(256)
@@ -114,7 +116,8 @@ class SettingsDialog(QDialog):
         self.rows: list[tuple[QWidget, QWidget]] = []
         self.sections: list[tuple[QGroupBox, QFormLayout, list[tuple[QLabel, QWidget]]]] = []
         for fields in ((self.model, self.mmproj),
-                       (self.system_prompt, self.temperature, self.top_p, self.max_tokens, self.context_size),
+                       (self.system_prompt, self.temperature, self.top_p, self.max_tokens, self.context_size,
+                        self.drop_oldest),
                        (self.image_budget, self.gpu, self.split, self.main_gpu, self.threads),
                        (self.theme, self.language)):
             self._section(column, fields)
@@ -188,8 +191,8 @@ class SettingsDialog(QDialog):
             box.setTitle(title)
         labels = [self.tr("&Model file"), self.tr("&Projector (mmproj)"), self.tr("S&ystem prompt"),
                   self.tr("&Temperature"), self.tr("Top &p"), self.tr("Ma&x tokens"),
-                  self.tr("&Context size"), self.tr("Image token &budget"), self.tr("&GPU layers"),
-                  self.tr("GPU spl&it"), self.tr("Main GP&U"), self.tr("T&hreads"),
+                  self.tr("&Context size"), self.tr("&When the context is full"), self.tr("Image token &budget"),
+                  self.tr("&GPU layers"), self.tr("GPU spl&it"), self.tr("Main GP&U"), self.tr("T&hreads"),
                   self.tr("Th&eme"), self.tr("&Language")]
         for (label, field), text in zip(self.rows, labels, strict=True):
             label.setText(text)
@@ -199,6 +202,10 @@ class SettingsDialog(QDialog):
         self.max_tokens.setToolTip(self.tr("The longest answer, in tokens"))
         self.context_size.setToolTip(self.tr("How much of the conversation the model reads, in tokens"))
         self.threads.setToolTip(self.tr("CPU threads for the model"))
+        self.drop_oldest.setText(self.tr("Drop the oldest turns"))
+        self.drop_oldest.setToolTip(self.tr("Leave the oldest messages out of what the model reads (the system "
+                                            "prompt and the newest message stay); a line in the conversation "
+                                            "marks the cut"))
         for path_field in (self.model, self.mmproj):
             path_field.browse.setText(self.tr("Browse…"))
         self.model.edit.setAccessibleName(self.tr("Model file"))
