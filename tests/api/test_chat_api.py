@@ -179,6 +179,18 @@ def test_allowed_file_dir_serves_its_images_only(engine: LocalEngine, file_dir: 
                 c.chat.completions.create(model="x", messages=[{"role": "user", "content": [
                     {"type": "text", "text": "What is it?"}, image_part(url)]}], **GREEDY)
             assert refused.value.code == "invalid_image_url" and "there is no file" in refused.value.message
+        huge = folder / "huge.png"
+        with huge.open("wb") as f:
+            f.write(png_bytes((1, 2, 3)))
+        os.truncate(huge, 3 * 10**9)  # sparse: reading it whole would take 3 GB of memory
+        zero = folder / "zero.png"
+        if not zero.is_symlink():
+            zero.symlink_to("/dev/zero")  # endless: a reader without a bound never returns
+        for url, status, words in (("huge.png", 413, "the limit is"), ("zero.png", 400, "outside the folder")):
+            with pytest.raises(openai.APIStatusError) as too_much:
+                c.chat.completions.create(model="x", messages=[{"role": "user", "content": [
+                    {"type": "text", "text": "What is it?"}, image_part(url)]}], **GREEDY)
+            assert too_much.value.status_code == status and words in too_much.value.message, too_much.value.message
         outside = folder.parent / "outside.png"
         outside.write_bytes(png_bytes((1, 2, 3)))
         for url in (str(outside), "../outside.png", outside.as_uri()):

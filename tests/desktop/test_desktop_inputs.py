@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
@@ -231,3 +233,23 @@ def test_markdown_table_renders_and_remote_images_are_refused(qtbot, shell):
     assert "tea" in doc.toPlainText() and "[x]" in doc.toPlainText()
     assert view.body.loadResource(2, QUrl("https://example.com/a.png")) is None
     assert SafeBrowser.allowed_roots and QPoint(0, 0) == QPoint()
+
+
+def test_paths_that_are_no_image_file_are_refused_in_the_composer_without_hanging(qtbot, shell, tmp_path, images):
+    """Issue 17 item 1 in the window: a FIFO, /dev/zero, a folder and a 3 GB sparse file each get a sentence."""
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    sparse = tmp_path / "huge.png"
+    sparse.write_bytes(images[0].read_bytes())
+    os.truncate(sparse, 3 * 10**9)
+    folder = tmp_path / "photos.png"
+    folder.mkdir()
+    error = shell.window.composer.error_label
+    for path, words in ((fifo, "named pipe"), (Path("/dev/zero"), "device"), (folder, "folder"),
+                        (sparse, "are not accepted")):
+        shell.composer.add_files([path])
+        qtbot.waitUntil(lambda: shell.composer.checking == 0, timeout=10_000)  # no read hangs or runs away
+        assert error.isVisible() and words in error.text(), error.text()
+        assert shell.composer.pending == []
+    shell.composer.add_files([images[0]])  # and the composer still takes a real picture
+    qtbot.waitUntil(lambda: len(shell.composer.pending) == 1, timeout=10_000)
