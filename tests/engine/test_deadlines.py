@@ -96,7 +96,7 @@ def test_long_native_work_is_not_silence(medium_models: tuple[Path, Path]) -> No
     model, _ = medium_models
     deadlines = Deadlines(silence_s=0.6)
     with LocalEngine(deadlines=deadlines) as e:
-        e.load(ModelSpec(model=model, n_ctx=4096, threads=1))
-        _, fin, _ = run(e, [Message.user("the " * 950)], SamplingParams(temperature=0, max_tokens=2))
+        e.load(ModelSpec(model=model, n_ctx=12288, threads=1))  # ~11,600 prompt tokens: seconds even when idle
+        _, fin, _ = run(e, [Message.user("the " * 2900)], SamplingParams(temperature=0, max_tokens=2))
         assert fin.error is None and fin.stop_reason is StopReason.LENGTH
         assert fin.timings.prompt_ms > 2 * 1000 * deadlines.silence_s  # the read outlasted the deadline
