@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -26,22 +25,18 @@ from ..errors import (
     EngineFailure,
     EngineHung,
     EngineProtocolError,
-    ImageError,
-    ImagesNeedProjector,
     NoChatTemplate,
     NotAProjector,
     VisionDeskError,
 )
 from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta
-from ..gguf_header import GGUFInfo, check_pair, read_gguf_info
-from ..image_fit import DEFAULT_TARGET, ImageTarget, target_for
+from ..gguf_header import check_pair, read_gguf_info
 from ..image_plan import ImagePlan, PromptPlan, image_plan
-from ..images import PreparedImage, prepare_image
 from ..pixel_cache import PixelCache
 from ..requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams, Tuning
 from .chat_template import render_prompt
 from .child_process import ChildGone, ChildHung, ChildProcess, Deadlines
-from .image_cache import ImageIdentityCache, ImageRef
+from .image_feed import ImageFeed
 from .load_result import LoadResult
 from .worker.protocol import (
     Alive,
@@ -67,7 +62,6 @@ from .worker.protocol import (
 
 log = logging.getLogger(__name__)
 
-PRIVATE_PIXEL_BYTES = 512 * 1024**2  # the private pixel folder of an engine given none (the command line)
 CANCEL_GRACE_S = 0.2  # after this, a cancelled request ends even if the child is still busy
 QUIT_WAIT_S = 3.0  # an idle child asked to quit gets this long before it is killed
 _STAGE_WORDS = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding an image",
@@ -90,9 +84,7 @@ class LocalEngine:
         a private temporary folder that ``close`` removes.
         """
         self._log_dir = Path(log_dir) if log_dir else None
-        self._own_pixels = tempfile.TemporaryDirectory(prefix="visiondesk-pixels-") if pixels is None else None
-        self._pixel_cache = pixels or PixelCache(Path(self._own_pixels.name) if self._own_pixels else Path(),
-                                                 PRIVATE_PIXEL_BYTES)
+        self._images = ImageFeed(pixels)
         self._deadlines = deadlines
         self._lock = threading.Lock()  # guards _child and _closed against close() from another thread
         self._child: ChildProcess | None = None
@@ -103,9 +95,6 @@ class LocalEngine:
         self._bos = ""
         self._eos = ""
         self._next_id = 0
-        self._image_ids = ImageIdentityCache()
-        self._image_target: ImageTarget = DEFAULT_TARGET  # how large the loaded projector needs images
-        self._projector: GGUFInfo | None = None
 
     # ---- process management --------------------------------------------------------------------
 
@@ -223,8 +212,7 @@ class LocalEngine:
         self._settle()
         loaded = self._load_in(self._child_for(spec.tuning), spec)
         self._spec, self._template, self._bos, self._eos = spec, template, loaded.bos_token, loaded.eos_token
-        self._image_target = target_for(projector, spec.image_max_tokens or None)
-        self._projector = projector
+        self._images.use_projector(projector, spec.image_max_tokens)
         self._loaded = loaded.result
         return loaded.result
 
@@ -259,8 +247,9 @@ class LocalEngine:
             raise EngineFailure("No model is loaded: choose a model first.")
         spec = self._spec
         sources = [src for m in messages for src in m.images]
-        refs, fresh = self._identify(sources, spec)
-        files = tuple(self._pixels(i, src, refs[i], fresh, spec.image_max_pixels) for i, src in enumerate(sources))
+        refs, fresh = self._images.identify(sources, spec)
+        files = tuple(self._images.pixel_file(i, src, refs[i], fresh, spec.image_max_pixels)
+                      for i, src in enumerate(sources))
         prompt = render_prompt(self._template, messages, bos_token=self._bos, eos_token=self._eos)
         self._settle()
         child = self._live_child()
@@ -273,23 +262,9 @@ class LocalEngine:
                 pass
             case other:
                 raise self._unexpected(other, request)
-        plans = tuple(image_plan(self._projector, ref.label, ref.width, ref.height, Path(file).read_bytes(), v)
+        plans = tuple(image_plan(self._images.projector, ref.label, ref.width, ref.height, Path(file).read_bytes(), v)
                       for ref, file, v in zip(refs, files, r["images"], strict=True))
         return PromptPlan(r["prompt_tokens"], r["text_tokens"], r["n_ctx"], plans)
-
-    def _identify(self, sources: Sequence[ImageSource | ImageAttachment],
-                  spec: ModelSpec) -> tuple[list[ImageRef], dict[int, PreparedImage]]:
-        """Each image's identity, and the pixels of those that had to be decoded now (by index)."""
-        if sources and spec.mmproj is None:
-            raise ImagesNeedProjector(spec.model)
-        refs: list[ImageRef] = []
-        fresh: dict[int, PreparedImage] = {}
-        for i, src in enumerate(sources):
-            ref, img = self._image_ids.identify(src, spec.image_max_pixels, self._image_target)
-            refs.append(ref)
-            if img is not None:
-                fresh[i] = img
-        return refs, fresh
 
     def image_plan(self, source: ImageSource | ImageAttachment) -> ImagePlan:
         """How one image will be read by the loaded model: tokens, tiles and a preview."""
@@ -319,7 +294,7 @@ class LocalEngine:
                 raise EngineFailure("No model is loaded: choose a model first.")
             spec = self._spec
             sources = [src for m in messages for src in m.images]
-            refs, fresh = self._identify(sources, spec)  # fresh: the images decoded for this request
+            refs, fresh = self._images.identify(sources, spec)  # fresh: the images decoded for this request
             prompt = render_prompt(self._template, messages, bos_token=self._bos, eos_token=self._eos)
             self._settle()
             child = self._live_child()
@@ -365,7 +340,7 @@ class LocalEngine:
                         yield TextDelta(text, now)
                     case NeedPixels(indices=indices):
                         try:
-                            pixels = {i: self._pixels(i, sources[i], refs[i], fresh, spec.image_max_pixels)
+                            pixels = {i: self._images.pixel_file(i, sources[i], refs[i], fresh, spec.image_max_pixels)
                                       for i in indices}
                         except VisionDeskError as exc:
                             child.send(Pixels(None))
@@ -405,19 +380,6 @@ class LocalEngine:
                 child.cancel()
                 child.draining = True
 
-    def _pixels(self, index: int, source: ImageSource | ImageAttachment, ref: ImageRef,
-                fresh: dict[int, PreparedImage], max_pixels: int) -> str:
-        """The file of an image's prepared pixels for the engine process: from the cache, decoded only if gone."""
-        found = self._pixel_cache.find(ref.digest, ref.width, ref.height)
-        if found is not None:
-            return str(found)
-        if (img := fresh.get(index)) is None:
-            img = prepare_image(source.as_source() if isinstance(source, ImageAttachment) else source, max_pixels,
-                                target=self._image_target)
-        if img.digest != ref.digest:
-            raise ImageError(img.label, "it changed while the answer was being prepared; send it again.")
-        return str(self._pixel_cache.put(img))
-
     def _backend(self) -> str:
         return self._loaded.backend if self._loaded else ""
 
@@ -438,8 +400,7 @@ class LocalEngine:
         with self._lock:
             self._closed = True
             child = self._child
-        if self._own_pixels is not None:
-            self._own_pixels.cleanup()
+        self._images.close()
         if child is None:
             return
         if child.busy or child.draining or not child.alive():
