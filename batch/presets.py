@@ -18,6 +18,7 @@ from typing import Any
 
 from visiondesk.core.paths import DataPaths
 from visiondesk.engine import InputError, ResponseFormat
+from visiondesk.engine.structured import read_json_file
 
 LANGUAGES = ("en", "zh")
 
@@ -50,13 +51,7 @@ def user_presets_dir() -> Path:
 
 def read_preset(path: Path) -> Preset:
     """Read a preset file; raises ``InputError`` saying what is wrong with it."""
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"Cannot read the preset {path}: {exc.strerror or exc}.") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"The preset {path} is not valid JSON: {exc}.") from None
-    return _parse(raw, str(path))
+    return _parse(read_json_file(path, "preset"), str(path))
 
 
 def _parse(raw: Any, source: str) -> Preset:

@@ -306,15 +306,19 @@ def checked_answers(events: Iterable[EngineEvent], fmt: ResponseFormat) -> Itera
         yield event
 
 
+def read_json_file(path: Path, what: str) -> Any:
+    """A JSON file's content (a schema, a preset); raises ``InputError`` naming ``what`` and what is wrong."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"Cannot read the {what} {path}: {exc.strerror or exc}.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"The {what} {path} is not valid JSON: {exc}.") from None
+
+
 def schema_file_format(path: Path) -> ResponseFormat:
     """The response format for a schema file (``--json-schema FILE``); raises ``InputError`` saying what is wrong."""
-    try:
-        schema = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"Cannot read the schema {path}: {exc.strerror or exc}.") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"The schema {path} is not valid JSON: {exc}.") from None
-    return ResponseFormat.json_schema(schema, Path(path).stem)
+    return ResponseFormat.json_schema(read_json_file(path, "schema"), Path(path).stem)
 
 
 def from_openai(payload: Mapping[str, Any] | None) -> ResponseFormat | None:
