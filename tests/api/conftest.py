@@ -16,7 +16,8 @@ from visiondesk.engine import ModelSpec
 from visiondesk.engine.llama import LocalEngine
 
 from tests.api.server_thread import ServerThread
-from tests.model_factory import GeneratedModels, TextShape, write_mmproj, write_text_model
+from tests.engine import conftest as engine_fixtures
+from tests.model_factory import TextShape, write_mmproj, write_text_model
 
 API_KEY = "test-key-0123456789"
 
@@ -49,19 +50,6 @@ def blue_png() -> bytes:
     return png_bytes((30, 30, 220))
 
 
-def tiny_spec(models: GeneratedModels, **kw: object) -> ModelSpec:
-    base: dict[str, object] = {"model": models.model, "mmproj": models.mmproj, "n_ctx": 1024, "threads": 1}
-    base.update(kw)
-    return ModelSpec(**base)  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="module")
-def engine(test_models: GeneratedModels) -> Iterator[LocalEngine]:
-    with LocalEngine() as e:
-        e.load(tiny_spec(test_models))
-        yield e
-
-
 @pytest.fixture(scope="module")
 def file_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("allowed-images")
@@ -72,6 +60,9 @@ def file_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def request_log() -> RequestLog:
     return RequestLog()
+
+
+engine = engine_fixtures.engine  # the loaded tiny engine: the same fixture as in the engine tests
 
 
 @pytest.fixture(scope="module")
