@@ -113,6 +113,12 @@ def _write_text_kv(w: gguf.GGUFWriter, shape: TextShape, n_vocab: int, chat_temp
     w.add_float32(f"{a}.rope.freq_base", 10000.0)
     w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", 1e-5)
     w.add_uint32(f"{a}.vocab_size", n_vocab)
+    write_tokenizer_kv(w, tokens, scores, types, chat_template)
+
+
+def write_tokenizer_kv(w: gguf.GGUFWriter, tokens: list[str], scores: list[float], types: list[int],
+                       chat_template: str | None) -> None:
+    """The SPM tokenizer keys every generated model uses (no space prefix: see TEST-MODELS.md's pitfalls)."""
     w.add_string("tokenizer.ggml.model", "llama")
     w.add_array("tokenizer.ggml.tokens", tokens)
     w.add_array("tokenizer.ggml.scores", scores)

@@ -24,7 +24,7 @@ from pathlib import Path
 import gguf
 import numpy as np
 
-from tests.model_factory import PIECES
+from tests.model_factory import PIECES, write_tokenizer_kv
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,11 +48,9 @@ class TextSpec:
     deepstack_layers: int = 0  # qwen3vl: vision layers whose features are added to the first decoder layers
 
 
-UNK, BOS, EOS = 0, 1, 2
-
-
 def family_vocabulary(spec: TextSpec) -> tuple[list[str], list[float], list[int]]:
-    """Control tokens (unk, bos, eos, the family's specials), the 256 byte tokens, printable pieces."""
+    """Control tokens (unk, bos, eos at ids 0-2, as ``write_tokenizer_kv`` declares them; the family's specials),
+    the 256 byte tokens, printable pieces."""
     controls = ["<unk>", spec.bos, spec.eos, *spec.specials]
     tokens = list(controls)
     types = [gguf.TokenType.UNKNOWN] + [gguf.TokenType.CONTROL] * (len(controls) - 1)
@@ -102,16 +100,7 @@ def write_family_text_model(path: Path, spec: TextSpec, seed: int = 0) -> Path:
     if spec.sliding_window:
         w.add_uint32(f"{a}.attention.sliding_window", spec.sliding_window)
         w.add_uint32(f"{a}.attention.sliding_window_pattern", spec.swa_pattern)
-    w.add_string("tokenizer.ggml.model", "llama")
-    w.add_array("tokenizer.ggml.tokens", tokens)
-    w.add_array("tokenizer.ggml.scores", scores)
-    w.add_array("tokenizer.ggml.token_type", types)
-    w.add_uint32("tokenizer.ggml.bos_token_id", BOS)
-    w.add_uint32("tokenizer.ggml.eos_token_id", EOS)
-    w.add_uint32("tokenizer.ggml.unknown_token_id", UNK)
-    w.add_bool("tokenizer.ggml.add_bos_token", True)
-    w.add_bool("tokenizer.ggml.add_space_prefix", False)
-    w.add_string("tokenizer.chat_template", spec.chat_template)
+    write_tokenizer_kv(w, tokens, scores, types, spec.chat_template)
 
     out = rand(n_vocab, e, scale=1.0)
     # Only single-character pieces speak (see model_factory's chatty model): answers stay printable and
