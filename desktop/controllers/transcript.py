@@ -23,8 +23,8 @@ from ..views.transcript import TranscriptView
 
 log = logging.getLogger(__name__)
 COPIED_MS = 1500
-WINDOW = 40  # messages that get views when a conversation opens (the newest)
-EARLIER_CHUNK = 1  # views made per step while scrolling up (~6 ms each, plus the layout: within a frame)
+WINDOW = 16  # messages that get views when a conversation opens (the newest: some four screens)
+EARLIER_CHUNK = 1  # views made per turn while scrolling up (~3-6 ms each with its layout, on 2 loaded cores)
 
 
 @dataclasses.dataclass
@@ -40,8 +40,9 @@ class TranscriptPresenter(QObject):
     """Owns the messages of the open conversation and the views of those on screen.
 
     A long conversation opens with views for its last ``WINDOW`` messages only; earlier ones get their views
-    a few at a time as the user scrolls up (``EARLIER_CHUNK``), so opening costs the same at 50 or 5,000
-    messages. Everything about a message (text, state, stats) is kept whether or not it has a view.
+    one per event-loop turn while the user is near the top (``EARLIER_CHUNK``; the transcript asks again after
+    each, until the top is a screen away), so opening costs the same at 50 or 5,000 messages and no turn makes
+    more than one view. Everything about a message (text, state, stats) is kept whether or not it has a view.
     """
 
     regenerate_requested = Signal(int)  # the answer to write again (its earlier text is kept as a version)
