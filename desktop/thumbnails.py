@@ -42,24 +42,31 @@ class ThumbnailCache:
     def __init__(self, size: int, kept: int = KEPT) -> None:
         self.size, self.kept = size, kept
         self._pixmaps: OrderedDict[Path, QPixmap] = OrderedDict()
+        self._waiting: dict[Path, list[Callable[[Path, QPixmap], None]]] = {}  # being decoded: who shows them
         self.decoded = 0  # images decoded so far (tests and the benchmark read it)
 
     def request(self, paths: list[Path], show: Callable[[Path, QPixmap], None]) -> None:
-        """Call ``show(path, pixmap)`` for each path: now for those in memory, later for the others."""
+        """Call ``show(path, pixmap)`` for each path: now for those in memory, later for the others.
+
+        A picture already being decoded (for another message made in the same turn) is not decoded twice.
+        """
         missing = []
-        for path in paths:
+        for path in dict.fromkeys(paths):
             pixmap = self._pixmaps.get(path)
-            if pixmap is None:
-                missing.append(path)
-            else:
+            if pixmap is not None:
                 self._pixmaps.move_to_end(path)
                 show(path, pixmap)
+            elif path in self._waiting:
+                self._waiting[path].append(show)
+            else:
+                self._waiting[path] = [show]
+                missing.append(path)
         if not missing:
             return
 
         def decode() -> list[tuple[Path, QImage | None]]:
             out: list[tuple[Path, QImage | None]] = []
-            for path in dict.fromkeys(missing):
+            for path in missing:
                 try:
                     out.append((path, load_scaled(path, self.size)))
                 except OSError as exc:  # one unreadable picture must not keep the others away
@@ -69,16 +76,21 @@ class ThumbnailCache:
 
         def decoded(images: list[tuple[Path, QImage | None]]) -> None:
             for path, image in images:
+                waiting = self._waiting.pop(path, [])
                 if image is None:
                     continue
                 self.decoded += 1
-                pixmap = self._pixmaps.get(path) or QPixmap.fromImage(image)
+                pixmap = QPixmap.fromImage(image)
                 self._remember(path, pixmap)
-            for path in missing:
-                if path in self._pixmaps:
-                    show(path, self._pixmaps[path])
+                for shown in waiting:
+                    shown(path, pixmap)
 
-        BackgroundJob(op=decode, success=decoded, failure=lambda exc: log.warning("thumbnails: %s", exc)).start()
+        def failed(exc: BaseException) -> None:
+            log.warning("thumbnails: %s", exc)
+            for path in missing:
+                self._waiting.pop(path, None)
+
+        BackgroundJob(op=decode, success=decoded, failure=failed).start()
 
     def _remember(self, path: Path, pixmap: QPixmap) -> None:
         self._pixmaps[path] = pixmap
