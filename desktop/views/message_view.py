@@ -102,11 +102,11 @@ class ActionButton(QToolButton):
 class MessageView(QFrame):
     """Layout of one message; the transcript presenter fills it and reacts to its signals.
 
-    Its height is fixed by the view itself, to what its content needs at its width (``fit_height``), and it
-    tells layouts it has no height-for-width. Qt's box layouts and scroll areas cache one height-for-width per
-    width, and a scroll area asks two widths each time its content resizes: with word-wrapped messages every
-    message was laid out again whenever one was added (~20 ms at 500 messages). Now only the message that
-    changed is measured.
+    Its ``sizeHint`` is the height its content needs at its width (asked again when the width changes), its
+    height is fixed to that, and it tells layouts it has no height-for-width. Qt's box layouts and scroll areas
+    cache one height-for-width per width, and a scroll area asks two widths each time its content resizes: with
+    word-wrapped messages every message was laid out again whenever one was added (~20 ms at 500 messages).
+    Now only the message that changed is measured.
     """
 
     link_activated = Signal(QUrl)
