@@ -165,9 +165,10 @@ def main() -> int:
     stepper.start()
     app.exec()
     shown = len(shell.window.transcript.messages())
+    decoded = shell.presenter.thumbnails.decoded
     shell.shutdown()
     print(f"{MESSAGES} messages, {IMAGES} images; {opened_with} views made at open, {shown} after scrolling to the "
-          f"top; scroll range {bar.maximum()} px; {len(up) + len(down)} probes\n")
+          f"top; {decoded} thumbnails decoded; scroll range {bar.maximum()} px; {len(up) + len(down)} probes\n")
     print("| measure | value | target |")
     print("|---|---|---|")
     print(f"| open the conversation (median of 3) | {statistics.median(opens):.0f} ms | <= 300 ms |")

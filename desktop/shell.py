@@ -5,6 +5,7 @@ Each controller receives only the parts it needs; nothing is handed the whole sh
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -149,6 +150,9 @@ class AppShell(QObject):
         self.conversations.refresh()
         self.chat.open_conversation(None)
         self.model.start()
+        # What start-up made (modules, the window) lives as long as the window: Python's full collections skip it
+        # until ``shutdown`` (a full collection walking it stalled scrolling a long conversation by 70-250 ms).
+        gc.freeze()
 
     def _wire_servers(self) -> None:
         """The Servers page (File menu), the Model menu, the banner beside the model's name, conversations' bindings."""
@@ -306,6 +310,7 @@ class AppShell(QObject):
         log.info("engine thread stopped: %s", stopped)
         set_error_sink(None)
         self.store.close()
+        gc.unfreeze()  # what start-up made can be collected again
 
 
 def install_language_probe() -> str:
