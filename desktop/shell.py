@@ -16,10 +16,10 @@ from visiondesk.core.export import export_json, export_markdown
 from visiondesk.core.paths import DataPaths
 from visiondesk.core.settings import SettingsRepository, resolve_language
 from visiondesk.core.store import ConversationStore
-from visiondesk.engine import Message
+from visiondesk.engine import Message, remote
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.pixel_cache import PixelCache
-from visiondesk.engine.remote import KeyStore, RemoteBackend, ServerStore
+from visiondesk.engine.remote import KeyStore, ServerStore
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import ModelRegistry
 
@@ -72,7 +72,7 @@ class AppShell(QObject):
         self.pixels = PixelCache(self.paths.pixels)
         self.servers = ServerStore(KeyStore(fallback_path=self.paths.server_keys), self.paths.servers)
         self.engine = EngineThread(BackendPicker(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels),
-                                                 lambda: RemoteBackend(self.servers)))
+                                                 lambda: remote.RemoteBackend(self.servers)))
         self.window = w = MainWindow()
         self.notice_error = self._show_error
         set_error_sink(self._show_error)

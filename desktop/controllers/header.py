@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -20,10 +21,13 @@ from visiondesk.core.store import ConversationStore
 from visiondesk.core.store_models import StoredMessage
 from visiondesk.engine.backend import BackendInfo
 from visiondesk.engine.llama import LoadResult
-from visiondesk.engine.remote import RemoteModel, ServerReport, ServerStore, remote_host
+from visiondesk.engine.remote import ServerStore, remote_host
 from visiondesk.models.manager import ModelManager
 
 from ..views.header import ModelHeader
+
+if TYPE_CHECKING:
+    from visiondesk.engine.remote import ServerReport
 
 log = logging.getLogger(__name__)
 IMAGE_TOKENS_GUESS = 256  # a typical projector's tokens per image, for the estimate before the first answer
@@ -74,13 +78,13 @@ def remote_choices(servers: ServerStore, reports: Mapping[str, ServerReport], cu
     out: list[ModelChoice] = []
     for entry in servers.list():
         report = reports.get(entry.id)
-        models = list(report.models) if report is not None else []
+        models = [(m.id, m.vision) for m in report.models] if report is not None else []
         host = report.remote_host if report is not None else remote_host(entry.base_url)
-        if current is not None and current.server_id == entry.id and current.model not in {m.id for m in models}:
-            models.append(RemoteModel(current.model, None))
-        for m in models:
-            out.append(ModelChoice(m.id, "remote", m.vision, lambda s=entry.id, n=m.id: use_remote(s, n),
-                                   ServerModel(entry.id, m.id).column(), host, entry.name))
+        if current is not None and current.server_id == entry.id and current.model not in {m for m, _ in models}:
+            models.append((current.model, None))  # in use, not listed (yet): whether it sees images is unknown
+        for model, vision in models:
+            out.append(ModelChoice(model, "remote", vision, lambda s=entry.id, n=model: use_remote(s, n),
+                                   ServerModel(entry.id, model).column(), host, entry.name))
     return out
 
 

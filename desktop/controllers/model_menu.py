@@ -10,14 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMenu
 from visiondesk.core.model_binding import ServerModel
-from visiondesk.engine.remote import RemoteModel, ServerEntry, ServerReport, ServerStore, test_server
+from visiondesk.engine import remote
+from visiondesk.engine.remote import ServerEntry, ServerStore
 from visiondesk.models.registry import InstalledModel
 
 from ..background import BackgroundJob
+
+if TYPE_CHECKING:
+    from visiondesk.engine.remote import RemoteModel, ServerReport
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +56,7 @@ class ModelMenuController(QObject):
 
     def _test(self, entry: ServerEntry) -> None:
         keys = self.servers.keys
-        BackgroundJob(op=lambda: test_server(entry, keys), success=lambda r: self.remember(entry.id, r),
+        BackgroundJob(op=lambda: remote.test_server(entry, keys), success=lambda r: self.remember(entry.id, r),
                       failure=lambda exc: self._test_failed(entry.id, exc)).start()
 
     def remember(self, server_id: str, report: ServerReport) -> None:

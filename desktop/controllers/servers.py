@@ -9,19 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QListWidgetItem, QWidget
-from visiondesk.engine import VisionDeskError
-from visiondesk.engine.remote import (
-    RemoteModel,
-    ServerEntry,
-    ServerReport,
-    ServerStore,
-    normalize_base_url,
-    remote_host,
-    test_server,
-)
+from visiondesk.engine import VisionDeskError, remote
+from visiondesk.engine.remote import ServerEntry, ServerStore, normalize_base_url, remote_host
+
+if TYPE_CHECKING:
+    from visiondesk.engine.remote import RemoteModel, ServerReport
 
 from ..background import BackgroundJob
 from ..views.servers_dialog import ServersDialog
@@ -149,7 +145,7 @@ class ServersController(QObject):
         d.status_label.setText(self.tr("Testing %1…").replace("%1", e.base_url))
         d.test_button.setEnabled(False)
         keys, typed = self.store.keys, d.key_edit.text().strip() or None  # a key typed, not saved yet, is tried
-        BackgroundJob(op=lambda: test_server(e, keys, api_key=typed), success=lambda r: self._tested(e.id, r),
+        BackgroundJob(op=lambda: remote.test_server(e, keys, api_key=typed), success=lambda r: self._tested(e.id, r),
                       failure=self._test_failed).start()
 
     def _tested(self, server_id: str, report: ServerReport) -> None:

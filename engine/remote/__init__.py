@@ -6,8 +6,8 @@ system's credential store, or an announced private fallback file). ``is_loopback
 hold the one rule for local versus remote; ``test_server`` is what a Servers page shows.
 """
 
-from .backend import RemoteBackend
-from .connection import Connection
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     CredentialStoreError,
     ImageTooLarge,
@@ -29,10 +29,31 @@ from .errors import (
 )
 from .keys import KeyStore
 from .privacy import is_loopback_host, remote_host
-from .probe import RemoteModel, ServerKind, ServerReport, test_server
 from .servers import ServerEntry, ServerStore
 from .target import KeyRef, RemoteTarget, Timeouts, normalize_base_url
 from .upload_images import UploadImage, encode_image
+
+if TYPE_CHECKING:
+    from .backend import RemoteBackend
+    from .connection import Connection
+    from .probe import RemoteModel, ServerKind, ServerReport, test_server
+
+# These need the ``openai`` package, whose import takes about a second: they are imported on first use, so a
+# program that only lists servers (the desktop window at start-up) does not wait for it.
+_LAZY = {"RemoteBackend": "backend", "Connection": "connection", "RemoteModel": "probe", "ServerKind": "probe",
+         "ServerReport": "probe", "test_server": "probe"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the ``openai``-backed names on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "Connection", "CredentialStoreError", "ImageTooLarge", "KeyRef", "KeyRejected", "KeyStore", "MalformedChunk",

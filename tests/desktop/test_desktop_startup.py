@@ -43,3 +43,17 @@ def test_a_failure_after_qt_starts_is_shown_in_a_dialog_and_on_the_terminal(qtbo
     assert "could not start" in boxes[0].text()
     assert "could not start" in capsys.readouterr().err
     boxes[0].close()
+
+
+def test_the_window_starts_without_importing_the_openai_package(tmp_path: Path) -> None:
+    """Build 7 (launch <= 1 s): ``openai`` takes about a second to import; the window needs it only when a server's
+    model is used or a server is tested, so start-up leaves it out."""
+    code = ("import sys\nfrom pathlib import Path\nfrom visiondesk.desktop.app import make_application\n"
+            "app = make_application([])\nfrom visiondesk.desktop.shell import AppShell\n"
+            f"shell = AppShell(Path({str(tmp_path / 'data')!r}))\nshell.window.show()\napp.processEvents()\n"
+            "print('openai' in sys.modules)\nshell.shutdown()\n"
+            "from visiondesk.engine.remote import RemoteBackend\nprint('openai' in sys.modules)\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "True"]  # not at start-up; there as soon as the backend is asked for
