@@ -175,6 +175,9 @@ class Tuning:
     # Flush denormal floats to zero in the engine process (see worker/denormals.py); False keeps IEEE
     # arithmetic. It is fixed when the process starts, so changing it starts a new engine process.
     flush_denormals: bool = True
+    # Open the vision projector at the first image that needs it (a text-only conversation never pays for
+    # reading it; see worker/projector.py); False opens it at load, as before issue 24.
+    lazy_projector: bool = True
     # TEST SEAM: simulated GPUs, in device order; empty (always, outside tests) uses the real devices.
     simulated_gpus: tuple[SimulatedGpu, ...] = ()
 

@@ -257,7 +257,8 @@ class LocalEngine:
             child = self._child_for(spec.tuning)
             self._load_in(child, spec)
         request = MeasureRequest(prompt, tuple(refs), files)
-        match self._request(child, request, "measuring the prompt", self._deadlines.request_s):
+        match self._request(child, request, "measuring the prompt",  # an image may open the projector: a load
+                            self._deadlines.load_s if refs else self._deadlines.request_s):
             case Measured(layout=r):
                 pass
             case other:

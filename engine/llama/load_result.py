@@ -28,3 +28,6 @@ class LoadResult(BackendInfo):
     layers_per_gpu: tuple[int, ...] = ()  # offloaded layers on each of them (the output head counts as one)
     projector_device: str = ""  # the GPU holding the projector; "" when it runs on the CPU (or there is none)
     warmup_tokens: int = 0  # the full batch run at load with every layer on the GPU (0: none)
+    # The projector opens at the first image that needs it (Tuning.lazy_projector); ``vision`` then comes from
+    # its header, and that request's Timings.projector_load_ms says what opening it took.
+    projector_deferred: bool = False
