@@ -3,6 +3,9 @@
 #   bash bench/gpu_run.sh all       # build + models + the benchmark in one call (~8-9 min; no profile)
 #   bash bench/gpu_run.sh prepare   # CUDA build of llama.cpp + the models (generated there, ~7 min)
 #   bash bench/gpu_run.sh bench     # the benchmark, then a py-spy profile (reuses both if still warm)
+#   bash bench/gpu_run.sh depth     # issue 24, after `prepare` (~5 min warm): bench/depth_bench.py --gpu, the
+#                                   # decode A/B at depth 2048 against .gpu/old (or git archive of $AB_OLD,
+#                                   # default 437cfb8), bench/load_bench.py --gpu; depth.md, ab.json, load.md
 # Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
 # (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
@@ -38,4 +41,21 @@ fi
 if [ "$PHASE" = bench ] || [ "$PHASE" = profile ]; then   # py-spy wheel in .gpu/whl (optional)
   timeout 240 python3 bench/profile_engine.py /tmp/prof --py-spy /tmp/site/bin/py-spy > "$OUT/profile.log" 2>&1
   cp /tmp/prof/profile-summary.txt "$OUT/" 2>/dev/null; tar czf "$OUT/prof.tgz" -C /tmp/prof . 2>/dev/null
+fi
+if [ "$PHASE" = depth ]; then   # issue 24: decode at depth, the A/B of its host-side changes, loading
+  timeout 230 python3 bench/depth_bench.py --gpu --json "$OUT/depth.json" --md "$OUT/depth.md" > "$OUT/depth.log" 2>&1
+  echo "depth exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/depth.md" 2>/dev/null || tail -20 "$OUT/depth.log"
+  OLD=.gpu/old
+  if [ ! -d $OLD/engine ]; then
+    OLD=/tmp/old; mkdir -p $OLD
+    git archive "${AB_OLD:-437cfb8}" packaging/visiondesk engine models core batch api cli | tar x -C $OLD
+  fi
+  M=$(python3 -c "import sys; sys.path.insert(0, 'bench'); import bench_models as b; print(b._q4_path('llama1b-chatml'))")
+  timeout 120 python3 bench/decode_ab.py "$M" --old $OLD --rounds "${AB_ROUNDS:-3}" --depth 2048 --tokens 256 \
+    --json "$OUT/ab.json" 2>&1 | tail -5
+  echo "A/B done after $(( $(date +%s) - T_START )) s"
+  # the text-only CLI load_bench compares with (build-cuda.sh builds the three others; this one reuses their objects)
+  timeout 60 cmake --build /tmp/lcpp/vendor/llama.cpp/build -j 16 --target llama-completion > /tmp/completion.log 2>&1
+  timeout 150 python3 bench/load_bench.py --gpu --reps 3 --json "$OUT/load.json" --md "$OUT/load.md" > "$OUT/load.log" 2>&1
+  echo "load exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/load.md" 2>/dev/null || tail -20 "$OUT/load.log"
 fi
