@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -100,14 +101,14 @@ def ttft(engine: LocalEngine, messages: list[Message], sampling: SamplingParams)
     return final, "".join(text)
 
 
-def one_round(i: int, spec: ModelSpec, image: Path, data: Path, answer: int) -> dict[str, float]:
+def one_round(i: int, spec: ModelSpec, image: Path, data: Path, answer: int) -> dict[str, Any]:
     cache = DiskCache(data / "cache", 8 * 1024**3)
     first_sampling = SamplingParams(temperature=0, max_tokens=answer, repeat_penalty=1.0)
     follow_sampling = SamplingParams(temperature=0, max_tokens=8, repeat_penalty=1.0)
     q1 = Message.user(FIRST_QUESTION, image)
     conversation = f"conversation-{i}"
     with LocalEngine(log_dir=data / "logs", cache=cache) as engine:
-        engine.load(spec)
+        loaded = engine.load(spec)
         first, a1 = ttft(engine, [q1], first_sampling)
         t = time.perf_counter()
         saved = engine.save_state(conversation)
@@ -130,7 +131,8 @@ def one_round(i: int, spec: ModelSpec, image: Path, data: Path, answer: int) -> 
            "restart_followup_ttft_ms": after.timings.ttft_ms,
            "restart_followup_evaluated": after.usage.prompt_tokens_evaluated,
            "restart_followup_prompt_tokens": after.usage.prompt_tokens,
-           "cold_restart_followup_ttft_ms": cold.timings.ttft_ms}
+           "cold_restart_followup_ttft_ms": cold.timings.ttft_ms, "backend": loaded.backend,
+           "gpu_layers": loaded.gpu_layers}
     row["ratio"] = row["restart_followup_ttft_ms"] / row["first_ttft_ms"]
     row["cold_ratio"] = row["cold_restart_followup_ttft_ms"] / row["first_ttft_ms"]
     log(f"round {i}: first {row['first_ttft_ms']:.0f} ms, after restart {row['restart_followup_ttft_ms']:.1f} ms "
@@ -138,12 +140,12 @@ def one_round(i: int, spec: ModelSpec, image: Path, data: Path, answer: int) -> 
     return row
 
 
-def table(label: str, rows: list[dict[str, float]], command: str, shape: str) -> str:
+def table(label: str, rows: list[dict[str, Any]], command: str, shape: str) -> str:
     def med(key: str) -> float:
         return statistics.median(r[key] for r in rows)
 
     lines = [f"### Follow-up after an app restart ({label}, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC)",
-             "", f"`{command}`; {shape}; {len(rows)} rounds, interleaved (first turn, restart + restore + follow-up, "
+             "", f"`{command}`; {shape} (ran on {rows[0]['backend']}, {rows[0]['gpu_layers']} GPU layers); {len(rows)} rounds, interleaved (first turn, restart + restore + follow-up, "
              "cold restart + follow-up). Medians; ratio = follow-up TTFT / first-turn TTFT, per round.", "",
              "| first turn TTFT | follow-up after restart (state restored) | ratio (target <= 0.25) | "
              "follow-up after a cold restart | cold ratio | restore | save | tokens read: first / follow-up |",
@@ -160,21 +162,30 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--gpu", action="store_true", help="the realistic pair, every layer on the GPU")
     ap.add_argument("--reps", type=int, default=None, help="rounds (default: 5 on the GPU, 3 on the CPU)")
-    ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: 2 on the CPU, auto on the GPU)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="CPU threads (default: 1 on the CPU, steadier on a shared machine; auto on the GPU)")
     ap.add_argument("--answer", type=int, default=None, help="first answer's tokens (default: 256 GPU, 64 CPU)")
+    ap.add_argument("--tiny", action="store_true", help="smoke-test on the tests' tiny pair (figures meaningless)")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None, help="write the markdown section here")
     args = ap.parse_args()
     reps = args.reps or (5 if args.gpu else 3)
     answer = args.answer or (256 if args.gpu else 64)
     work = Path(tempfile.mkdtemp(prefix="vd-restart-"))
-    if args.gpu:
+    if args.tiny:
+        from tests.model_factory import write_test_models
+
+        tiny = write_test_models(work / "models")
+        spec = ModelSpec(model=tiny.model, mmproj=tiny.mmproj, n_ctx=4096, gpu_layers="auto" if args.gpu else 0,
+                         threads=args.threads or 1)
+        size, shape = 64, "the tests' tiny pair (16 image tokens): a smoke test, figures meaningless"
+    elif args.gpu:
         model, mmproj = gpu_models()
         spec = ModelSpec(model=model, mmproj=mmproj, n_ctx=4096, gpu_layers="auto", threads=args.threads)
         size, shape = 336, "1.1B llama decoder Q4_K_M + CLIP ViT-L/14-336 f16 (576 image tokens), all layers on the GPU"
     else:
         model, mmproj = cpu_models(BENCH / ".cache" / "restart")
-        spec = ModelSpec(model=model, mmproj=mmproj, n_ctx=4096, gpu_layers=0, threads=args.threads or 2)
+        spec = ModelSpec(model=model, mmproj=mmproj, n_ctx=4096, gpu_layers=0, threads=args.threads or 1)
         size, shape = 224, (f"mid-size generated pair (512-wide 8-layer decoder f32, 256-token images), CPU, "
                             f"{spec.threads} threads")
     log(f"{'GPU' if args.gpu else 'CPU'}: {reps} rounds, {answer}-token first answers, work in {work}")
