@@ -136,7 +136,8 @@ def one_round(i: int, spec: ModelSpec, image: Path, data: Path, answer: int) -> 
     row["ratio"] = row["restart_followup_ttft_ms"] / row["first_ttft_ms"]
     row["cold_ratio"] = row["cold_restart_followup_ttft_ms"] / row["first_ttft_ms"]
     log(f"round {i}: first {row['first_ttft_ms']:.0f} ms, after restart {row['restart_followup_ttft_ms']:.1f} ms "
-        f"(ratio {row['ratio']:.3f}; restore {restore_ms:.0f} ms), cold restart {row['cold_restart_followup_ttft_ms']:.0f} ms")
+        f"(ratio {row['ratio']:.3f}; restore {restore_ms:.0f} ms), "
+        f"cold restart {row['cold_restart_followup_ttft_ms']:.0f} ms")
     return row
 
 
@@ -144,14 +145,17 @@ def table(label: str, rows: list[dict[str, Any]], command: str, shape: str) -> s
     def med(key: str) -> float:
         return statistics.median(r[key] for r in rows)
 
-    lines = [f"### Follow-up after an app restart ({label}, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC)",
-             "", f"`{command}`; {shape} (ran on {rows[0]['backend']}, {rows[0]['gpu_layers']} GPU layers); {len(rows)} rounds, interleaved (first turn, restart + restore + follow-up, "
-             "cold restart + follow-up). Medians; ratio = follow-up TTFT / first-turn TTFT, per round.", "",
+    max_ratio = max(r["ratio"] for r in rows)
+    when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+    ran_on = f"ran on {rows[0]['backend']}, {rows[0]['gpu_layers']} GPU layers"
+    lines = [f"### Follow-up after an app restart ({label}, {when})",
+             "", f"`{command}`; {shape} ({ran_on}); {len(rows)} rounds, interleaved (first turn, restart + restore + "
+             "follow-up, cold restart + follow-up). Medians; ratio = follow-up TTFT / first-turn TTFT, per round.", "",
              "| first turn TTFT | follow-up after restart (state restored) | ratio (target <= 0.25) | "
              "follow-up after a cold restart | cold ratio | restore | save | tokens read: first / follow-up |",
              "|---|---|---|---|---|---|---|---|",
              f"| {med('first_ttft_ms'):.0f} ms (encode {med('first_encode_ms'):.0f} ms) | "
-             f"{med('restart_followup_ttft_ms'):.1f} ms | {med('ratio'):.3f} (max {max(r['ratio'] for r in rows):.3f}) | "
+             f"{med('restart_followup_ttft_ms'):.1f} ms | {med('ratio'):.3f} (max {max_ratio:.3f}) | "
              f"{med('cold_restart_followup_ttft_ms'):.0f} ms | {med('cold_ratio'):.2f} | {med('restore_ms'):.0f} ms "
              f"({med('state_mib'):.1f} MiB on disk) | {med('save_ms'):.0f} ms | {med('first_prompt_tokens'):.0f} / "
              f"{med('restart_followup_evaluated'):.0f} of {med('restart_followup_prompt_tokens'):.0f} |", ""]

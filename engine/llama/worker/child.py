@@ -82,6 +82,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
     from ...errors import EngineProtocolError, VisionDeskError
+    from .persistence import Persistence
     from .prompt_measure import measure_prompt
     from .protocol import (
         ChatJob,
@@ -97,7 +98,6 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
         SaveState,
         SystemInfo,
     )
-    from .persistence import Persistence
     from .runtime import Runtime
 
     runtime = Runtime(cancel_flag, conn.send, conn.recv)

@@ -76,4 +76,4 @@ class DiskEmbeddings(EmbeddingStore):
         unsaved, self._unsaved = self._unsaved, []
         for key, array in unsaved:
             write_entry(self.disk, self._path(key), KIND, self._key(key), {"n_floats": int(array.size)},
-                        memoryview(array).cast("B"))
+                        array.tobytes())
