@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -81,12 +81,13 @@ class LocalEngine:
     """
 
     def __init__(self, log_dir: Path | None = None, deadlines: Deadlines = Deadlines(),
-                 pixels: PixelCache | None = None, cache: DiskCache | None = None) -> None:
+                 pixels: PixelCache | None = None, cache: DiskCache | Callable[[], DiskCache] | None = None) -> None:
         """An engine logging its process into ``log_dir``.
 
         ``pixels``: where prepared pixels are shared with the engine process (the app's cache); by default
         a private temporary folder that ``close`` removes. ``cache``: where image embeddings and saved
-        conversation states persist across restarts (the app's); None keeps nothing on disk.
+        conversation states persist across restarts (the app's, or a function giving it at each load, so a
+        new size limit applies from the next load on); None keeps nothing on disk.
         """
         self._log_dir = Path(log_dir) if log_dir else None
         self._cache = cache
@@ -223,7 +224,7 @@ class LocalEngine:
         return loaded.result
 
     def _load_in(self, child: ChildProcess, spec: ModelSpec) -> Loaded:
-        request = LoadRequest(spec, self._cache)
+        request = LoadRequest(spec, self._cache() if callable(self._cache) else self._cache)
         child.model = None  # the child unloads first; a failed load leaves none
         match self._request(child, request, _STAGE_WORDS[Stage.LOADING], self._deadlines.load_s):
             case Loaded() as loaded:

@@ -55,7 +55,7 @@ class Persistence:
         if self.disk is None or m is None:
             return StateKept(0, 0)
         positions = sum(segment_positions(s) for s in runtime.cache)
-        if self._saved == (conversation, positions):
+        if self._saved == (conversation, positions) and state_path(self.disk, conversation).is_file():
             return StateKept(positions, 0)
         positions, nbytes = save_state(m, runtime.cache, self.disk, conversation, self._model_key)
         if positions:
