@@ -204,7 +204,7 @@ def main() -> int:
         model, mmproj = cpu_models(BENCH / ".cache" / "restart")
         spec = ModelSpec(model=model, mmproj=mmproj, n_ctx=4096, gpu_layers=0, threads=args.threads or 1)
         size, shape = 224, (f"mid-size generated pair (512-wide 8-layer decoder f32, 256-token images), CPU, "
-                            f"{spec.threads} threads")
+                            f"threads={spec.threads}")
     log(f"{'GPU' if args.gpu else 'CPU'}: {reps} rounds, {answer}-token first answers, work in {work}")
     rows = []
     try:
