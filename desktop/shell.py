@@ -298,7 +298,8 @@ class AppShell(QObject):
         self.chat.stop()
         self.api_server.shutdown()  # its requests end; then the batch's image is cancelled, then the engine stops
         self.batch.wait(timeout_s=10.0)
-        self.engine.save_conversation(self.chat.conversation_id, timeout_s=SAVE_STATE_S)  # reopened: no re-reading
+        if self.model.state == "loaded":  # not while a model loads: quitting stops that at once
+            self.engine.save_conversation(self.chat.conversation_id, timeout_s=SAVE_STATE_S)  # reopened: not re-read
         stopped = self.engine.stop()
         if self.chat.active is not None:  # keep what was written; it was cut by quitting
             a = self.chat.active
