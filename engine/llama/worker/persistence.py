@@ -46,6 +46,11 @@ class Persistence:
     def changed(self, runtime: Runtime) -> None:
         """A request ran: the KV cache is no longer what was saved; new embeddings go to disk now."""
         self._saved = None
+        self.flush(runtime)
+
+    @staticmethod
+    def flush(runtime: Runtime) -> None:
+        """Write the embeddings encoded since the last flush (after any request that encodes images)."""
         if isinstance(runtime.embeddings, DiskEmbeddings):
             runtime.embeddings.flush()
 
