@@ -38,7 +38,7 @@ class Persistence:
             return
         version = str(llama_cpp.__version__)
         self._model_key = model_key(m.spec, m.gpu_layers, version)
-        if m.mtmd:
+        if m.spec.mmproj:  # the projector may open later, at the first image (lazily)
             on_gpu = bool(m.result.projector_device)
             runtime.embeddings = DiskEmbeddings(m.spec.embedding_cache_images, disk,
                                                 projector_key(m.spec, on_gpu, version))
