@@ -24,9 +24,12 @@ KIND = "embeddings"
 
 
 def projector_key(spec: ModelSpec, on_gpu: bool, llama_version: str) -> str:
-    """What an image's embedding depends on besides its pixels: the projector, its token budget, its device."""
+    """What an image's embedding depends on besides its pixels: the projector, its token budget, its device.
+
+    Also the denormal flushing of the engine process (``Tuning.flush_denormals``): it can change the last bits.
+    """
     return (f"mmproj={file_identity(spec.mmproj)};min={spec.image_min_tokens};max={spec.image_max_tokens};"
-            f"gpu={int(on_gpu)};llama.cpp={llama_version}")
+            f"gpu={int(on_gpu)};ftz={int(spec.tuning.flush_denormals)};llama.cpp={llama_version}")
 
 
 class DiskEmbeddings(EmbeddingStore):

@@ -32,7 +32,7 @@ def model_key(spec: ModelSpec, gpu_layers: int, llama_version: str) -> str:
     """What a KV cache's contents depend on: both files, the image budget, the context and where layers ran."""
     return (f"model={file_identity(spec.model)};mmproj={file_identity(spec.mmproj)};"
             f"img={spec.image_min_tokens},{spec.image_max_tokens};ctx={spec.n_ctx};swa_full={int(spec.full_swa_cache)};"
-            f"gpu_layers={gpu_layers};llama.cpp={llama_version}")
+            f"gpu_layers={gpu_layers};ftz={int(spec.tuning.flush_denormals)};llama.cpp={llama_version}")
 
 
 def state_path(disk: DiskCache, conversation: str) -> Path:
