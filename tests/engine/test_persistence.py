@@ -6,6 +6,7 @@ is closed and opened again. The engine process logs into ``engine.log`` of the e
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -197,3 +198,25 @@ def test_nothing_is_kept_without_a_disk_cache(test_models: GeneratedModels, imag
         run(e, [Message.user("What is this?", images["red"])])
         assert e.save_state("conversation-1") == 0
         assert e.restore_state("conversation-1") == 0
+
+
+def test_a_state_whose_tokens_do_not_describe_its_cache_is_discarded(
+        test_models: GeneratedModels, images: dict[str, Path], cache: DiskCache, tmp_path: Path) -> None:
+    """A whole, well-keyed file whose token list is one token short of what its KV cache holds: never used."""
+    logs = tmp_path / "logs"
+    q1, a1, saved = first_turn(test_models, cache, logs, images["red"], save_as="conversation-1")
+    [state] = (cache.folder / "states").iterdir()
+    key = json.loads(state.read_bytes()[12:12 + int.from_bytes(state.read_bytes()[8:12], "little")])["key"]
+    entry = read_entry(state, "states", key)
+    assert entry is not None and entry.meta["positions"] == saved
+    entry.meta["segments"][-1][1].pop()  # the answer's last token, forgotten
+    entry.meta["positions"] -= 1
+    assert write_entry(cache, state, "states", key, entry.meta, entry.payload)
+    follow = [q1, Message.assistant(a1), Message.user("More colours?")]
+    with engine(cache, logs) as e:
+        e.load(spec(test_models))
+        assert e.restore_state("conversation-1") == 0
+        answer, f, _ = run(e, follow)
+    assert not state.exists()
+    assert f"it restored {saved} positions, not {saved - 1}; deleted" in engine_log(logs)
+    assert f.usage.prompt_tokens_evaluated == f.usage.prompt_tokens and answer == cold(test_models, follow)

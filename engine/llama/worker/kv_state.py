@@ -92,7 +92,8 @@ def restore_state(m: LoadedModel, disk: DiskCache, conversation: str, key: str) 
     """Load ``conversation``'s saved state into sequence 0; its segments, or None (the cache is then empty)."""
     path = state_path(disk, conversation)
     entry = read_entry(path, KIND, f"{conversation}\n{key}")
-    if entry is None:
+    if entry is None:  # damaged or stale (deleted, logged): the caller's segments become none, so the KV cache too
+        llama_cpp.llama_memory_clear(m.memory, True)
         return None
     segments = _decode(entry.meta.get("segments"))
     positions = sum(segment_positions(s) for s in segments) if segments else 0
