@@ -110,9 +110,10 @@ def write_entry(cache: DiskCache, path: Path, kind: str, key: str, meta: dict[st
     if size + len(header) > cache.max_bytes:
         log.info("engine cache: a %d-byte %s entry is larger than the whole cache; not kept", size, kind)
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
+    tmp = ""
+    try:  # never raises: a cache that cannot be written costs time later, never the request at hand
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(MAGIC)
             f.write(_HEADER_LEN.pack(len(header)))
@@ -120,8 +121,9 @@ def write_entry(cache: DiskCache, path: Path, kind: str, key: str, meta: dict[st
             f.write(payload)
         os.replace(tmp, path)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         log.warning("engine cache: could not write %s (%s)", path.name, exc)
         return False
     cache.trim(keep=path)

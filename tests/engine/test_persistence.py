@@ -220,3 +220,18 @@ def test_a_state_whose_tokens_do_not_describe_its_cache_is_discarded(
     assert not state.exists()
     assert f"it restored {saved} positions, not {saved - 1}; deleted" in engine_log(logs)
     assert f.usage.prompt_tokens_evaluated == f.usage.prompt_tokens and answer == cold(test_models, follow)
+
+
+def test_a_cache_that_cannot_be_written_costs_nothing_but_the_cache(test_models: GeneratedModels,
+                                                                     images: dict[str, Path], tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    logs = tmp_path / "logs"
+    with engine(DiskCache(blocked, 1 << 30), logs) as e:
+        e.load(spec(test_models))
+        q1 = Message.user("What is this?", images["red"])
+        a1, f1, _ = run(e, [q1])
+        assert f1.error is None and e.save_state("conversation-1") == 0
+        _, f2, _ = run(e, [q1, Message.assistant(a1), Message.user("And?")])  # the engine answers on
+    assert f2.error is None and f2.usage.images_reused == 1
+    assert "could not write" in engine_log(logs)
