@@ -235,3 +235,17 @@ def test_a_cache_that_cannot_be_written_costs_nothing_but_the_cache(test_models:
         _, f2, _ = run(e, [q1, Message.assistant(a1), Message.user("And?")])  # the engine answers on
     assert f2.error is None and f2.usage.images_reused == 1
     assert "could not write" in engine_log(logs)
+
+
+def test_a_conversation_opened_without_a_state_gets_no_copy_of_another(
+        test_models: GeneratedModels, images: dict[str, Path], cache: DiskCache, tmp_path: Path) -> None:
+    with engine(cache, tmp_path / "logs") as e:
+        e.load(spec(test_models))
+        run(e, [Message.user("What is this?", images["red"])])
+        saved = e.save_state("conversation-a")  # the user opens another conversation...
+        assert saved > 0 and e.restore_state("conversation-b") == 0  # ...which has no state: the cache stays a's
+        assert e.save_state("conversation-b") == 0  # and leaves it without asking anything: a's is not copied
+        assert e.restore_state("conversation-a") == saved  # back: the cache is a's already, nothing is read
+        _, f, _ = run(e, [Message.user("Something else")])
+        assert e.save_state("conversation-b") == f.usage.prompt_tokens + f.usage.completion_tokens - 1
+    assert len(list((cache.folder / "states").iterdir())) == 2

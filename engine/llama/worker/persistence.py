@@ -54,14 +54,24 @@ class Persistence:
         if isinstance(runtime.embeddings, DiskEmbeddings):
             runtime.embeddings.flush()
 
+    def _on_disk_as(self, runtime: Runtime) -> str | None:
+        """The conversation whose saved state the KV cache is, unchanged since (None: none, or changed since)."""
+        if self._saved is None or self.disk is None:
+            return None
+        name, positions = self._saved
+        if positions != sum(segment_positions(s) for s in runtime.cache) or not state_path(self.disk, name).is_file():
+            return None
+        return name
+
     def save(self, runtime: Runtime, conversation: str) -> StateKept:
         """Save the active conversation as ``conversation``'s state (nothing is written if it is already there)."""
         m = runtime.model
         if self.disk is None or m is None:
             return StateKept(0, 0)
-        positions = sum(segment_positions(s) for s in runtime.cache)
-        if self._saved == (conversation, positions) and state_path(self.disk, conversation).is_file():
-            return StateKept(positions, 0)
+        if (name := self._on_disk_as(runtime)) is not None:
+            # Nothing ran since this cache was saved or restored: it is ``name``'s, already on disk. Another
+            # conversation opened meanwhile without a state of its own does not get a copy of it.
+            return StateKept(self._saved[1] if name == conversation and self._saved else 0, 0)
         positions, nbytes = save_state(m, runtime.cache, self.disk, conversation, self._model_key)
         if positions:
             self._saved = (conversation, positions)
@@ -73,7 +83,7 @@ class Persistence:
         m = runtime.model
         if self.disk is None or m is None:
             return StateKept(0, 0)
-        if self._saved is not None and self._saved[0] == conversation:
+        if self._on_disk_as(runtime) == conversation and self._saved:
             return StateKept(self._saved[1], 0)  # it is the active one already
         if not state_path(self.disk, conversation).is_file():
             return StateKept(0, 0)
