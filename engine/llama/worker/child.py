@@ -82,6 +82,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
     from ...errors import EngineProtocolError, VisionDeskError
+    from .persistence import Persistence
     from .prompt_measure import measure_prompt
     from .protocol import (
         ChatJob,
@@ -93,11 +94,14 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
         Ok,
         Quit,
         ResetRequest,
+        RestoreState,
+        SaveState,
         SystemInfo,
     )
     from .runtime import Runtime
 
     runtime = Runtime(cancel_flag, conn.send, conn.recv)
+    persistence = Persistence()
     while True:
         try:
             msg = conn.recv()
@@ -109,17 +113,27 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
             continue
         try:
             match msg:
-                case LoadRequest(spec=spec):
-                    conn.send(runtime.load(spec))
+                case LoadRequest(spec=spec, cache=cache):
+                    loaded = runtime.load(spec)
+                    persistence.loaded(runtime, cache)
+                    conn.send(loaded)
                 case ChatJob() as job:
-                    runtime.chat(job)
+                    try:
+                        runtime.chat(job)
+                    finally:
+                        persistence.changed(runtime)
                 case MeasureRequest(prompt=prompt, images=images, pixel_files=files):
                     conn.send(Measured(measure_prompt(runtime.model, prompt, images, files)))
                 case InfoRequest():
                     conn.send(SystemInfo(system_info()))
                 case ResetRequest():
                     runtime.reset()
+                    persistence.changed(runtime)
                     conn.send(Ok())
+                case SaveState(conversation=conversation):
+                    conn.send(persistence.save(runtime, conversation))
+                case RestoreState(conversation=conversation):
+                    conn.send(persistence.restore(runtime, conversation))
                 case Quit():
                     break
                 case _:

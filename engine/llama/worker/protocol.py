@@ -7,7 +7,8 @@ unexpected reply as an error and starts a new child.
 
 Parent -> child: ``LoadRequest`` -> ``Loaded``; ``ChatJob`` -> ``StageReport``/``Text``/``Alive``/``NeedPixels``...
 then ``Done``; ``NeedPixels`` -> ``Pixels``; ``MeasureRequest`` -> ``Measured``; ``InfoRequest`` -> ``SystemInfo``;
-``ResetRequest`` -> ``Ok``; ``Quit``. Any request may be answered with ``ErrorReply``.
+``ResetRequest`` -> ``Ok``; ``SaveState``/``RestoreState`` -> ``StateKept``; ``Quit``. Any request may be
+answered with ``ErrorReply``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from ...errors import EngineProtocolError, VisionDeskError, rebuild
 from ...events import Stage, StopReason, Timings, Usage
 from ...requests import ModelSpec, SamplingParams
+from ..disk_cache import DiskCache
 from ..image_cache import ImageRef
 from ..load_result import LoadResult
 
@@ -26,9 +28,10 @@ from ..load_result import LoadResult
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LoadRequest:
-    """Load ``spec``, replacing any loaded model."""
+    """Load ``spec``, replacing any loaded model; ``cache``: where embeddings and states persist (None: nowhere)."""
 
     spec: ModelSpec
+    cache: DiskCache | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,11 +77,26 @@ class ResetRequest:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class SaveState:
+    """Save the active conversation's KV cache as ``conversation``'s state (the user switches away or quits)."""
+
+    conversation: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RestoreState:
+    """Make ``conversation``'s saved state the active conversation, if one was saved for this model."""
+
+    conversation: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Quit:
     """Free the model and exit."""
 
 
-ParentMessage = LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | Quit
+ParentMessage = (LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | SaveState | RestoreState
+                 | Quit)
 
 # ---- child -> parent ----------------------------------------------------------------------------
 
@@ -147,6 +165,14 @@ class SystemInfo:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class StateKept:
+    """The answer to ``SaveState`` and ``RestoreState``: KV positions saved or restored, and their bytes (0: none)."""
+
+    positions: int
+    nbytes: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Ok:
     """The request succeeded and has nothing to say."""
 
@@ -174,4 +200,5 @@ class ErrorReply:
         return rebuild(self.kind, self.message, self.attrs)
 
 
-ChildMessage = Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | Ok | ErrorReply
+ChildMessage = (Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | StateKept | Ok
+                | ErrorReply)
