@@ -11,6 +11,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+IDLE_POLL_S = 0.05  # images wait while a cancelled answer's flag is up: look again this often
+
 
 def _setup_logging(log_dir: str | None) -> None:
     root = logging.getLogger()
@@ -78,29 +80,45 @@ def main(argv: list[str]) -> int:
 
 
 def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
-    """Serve requests until the pipe closes or ``Quit`` arrives; an unknown message gets an error reply."""
+    """Serve requests until the pipe closes or ``Quit`` arrives; an unknown message gets an error reply.
+
+    Between requests, images queued by ``PrepareImages`` are encoded one at a time (``image_prepare.py``).
+    """
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
     from ...errors import EngineProtocolError, VisionDeskError
+    from .image_prepare import Preparer
+    from .inbox import Inbox, YieldingFlag
     from .prompt_measure import measure_prompt
     from .protocol import (
         ChatJob,
+        DropPrepared,
         ErrorReply,
         InfoRequest,
         LoadRequest,
         Measured,
         MeasureRequest,
         Ok,
+        PrepareImages,
         Quit,
         ResetRequest,
         SystemInfo,
     )
     from .runtime import Runtime
 
-    runtime = Runtime(cancel_flag, conn.send, conn.recv)
+    inbox = Inbox(conn)
+    flag = YieldingFlag(cancel_flag)
+    runtime = Runtime(flag, conn.send, inbox.recv)
+    preparer = Preparer(runtime, flag, inbox, conn.send)
     while True:
+        if preparer.waiting and not inbox.ready():
+            if cancel_flag.value:  # the last answer was cancelled: the flag stays up until the next request
+                inbox.ready(IDLE_POLL_S)
+            else:
+                preparer.step()
+            continue
         try:
-            msg = conn.recv()
+            msg = inbox.recv()
         except (EOFError, OSError):
             break
         except Exception as exc:  # a message that does not unpickle here (e.g. a class this side lacks)
@@ -109,9 +127,15 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
             continue
         try:
             match msg:
+                case PrepareImages(images=images, pixel_files=files):  # no reply: nobody waits for this
+                    preparer.add(images, files)
+                case DropPrepared(digests=digests):
+                    preparer.drop(digests)
                 case LoadRequest(spec=spec):
+                    preparer.clear()
                     conn.send(runtime.load(spec))
                 case ChatJob() as job:
+                    preparer.claim(job.images)
                     runtime.chat(job)
                 case MeasureRequest(prompt=prompt, images=images, pixel_files=files):
                     conn.send(Measured(measure_prompt(runtime.model, prompt, images, files)))
@@ -125,11 +149,14 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                 case _:
                     log.error("unknown message %r", type(msg).__name__)
                     conn.send(ErrorReply.unknown(msg))
-        except VisionDeskError as exc:
-            conn.send(ErrorReply.of(exc))
         except Exception as exc:
-            log.exception("request %s failed", type(msg).__name__)
-            conn.send(ErrorReply("EngineFailure", f"The engine failed unexpectedly: {exc}"))
+            if isinstance(msg, PrepareImages | DropPrepared):  # no reply: the parent waits for none
+                log.exception("%s failed", type(msg).__name__)
+            elif isinstance(exc, VisionDeskError):
+                conn.send(ErrorReply.of(exc))
+            else:
+                log.exception("request %s failed", type(msg).__name__)
+                conn.send(ErrorReply("EngineFailure", f"The engine failed unexpectedly: {exc}"))
     runtime.unload()
     log.info("engine process %d exits", os.getpid())
 

@@ -47,3 +47,10 @@ class EmbeddingStore:
                 for k in [k for k in self._items if k[0] == digest]:
                     del self._items[k]
         return array
+
+    def discard(self, digest: str) -> None:
+        """Forget every entry of the picture ``digest`` (an image encoded ahead and then removed)."""
+        if digest in self._pictures:
+            del self._pictures[digest]
+            for k in [k for k in self._items if k[0] == digest]:
+                del self._items[k]

@@ -8,6 +8,10 @@ unexpected reply as an error and starts a new child.
 Parent -> child: ``LoadRequest`` -> ``Loaded``; ``ChatJob`` -> ``StageReport``/``Text``/``Alive``/``NeedPixels``...
 then ``Done``; ``NeedPixels`` -> ``Pixels``; ``MeasureRequest`` -> ``Measured``; ``InfoRequest`` -> ``SystemInfo``;
 ``ResetRequest`` -> ``Ok``; ``Quit``. Any request may be answered with ``ErrorReply``.
+
+Two messages get no reply, so that the parent never waits for them: ``PrepareImages`` and ``DropPrepared``
+(speculative encodes, ``worker/image_prepare.py``). The child reports that work with a ``PrepareState`` notice
+whenever it changes; the parent keeps the latest one whenever it next reads the pipe.
 """
 
 from __future__ import annotations
@@ -78,7 +82,23 @@ class Quit:
     """Free the model and exit."""
 
 
-ParentMessage = LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | Quit
+@dataclasses.dataclass(frozen=True, slots=True)
+class PrepareImages:
+    """Encode these images into the embedding store ahead of the question that will carry them. No reply."""
+
+    images: tuple[ImageRef, ...]
+    pixel_files: tuple[str, ...]  # each image's prepared pixels, as ``Pixels`` gives them
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DropPrepared:
+    """These images left the composer unsent: stop encoding them, forget what was encoded ahead. No reply."""
+
+    digests: tuple[str, ...]
+
+
+ParentMessage = (LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | Quit | PrepareImages
+                 | DropPrepared)
 
 # ---- child -> parent ----------------------------------------------------------------------------
 
@@ -174,4 +194,22 @@ class ErrorReply:
         return rebuild(self.kind, self.message, self.attrs)
 
 
-ChildMessage = Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | Ok | ErrorReply
+@dataclasses.dataclass(frozen=True, slots=True)
+class PrepareState:
+    """A notice, not a reply: the child's images encoded ahead, after each change.
+
+    ``ready``: digests encoded ahead and not yet used by an answer (removing them frees their embeddings);
+    ``waiting``: digests still to encode, in order. The counts run from the loading of the model.
+    """
+
+    ready: tuple[str, ...] = ()
+    waiting: tuple[str, ...] = ()
+    encoded: int = 0  # images encoded ahead
+    encode_ms: float = 0.0  # their encoder time, all together
+    interrupted: int = 0  # encodes stopped for a request that could not wait (then done again)
+    dropped: int = 0  # images dropped (waiting or ready) because they left the composer unsent
+    failed: int = 0  # images that could not be read or encoded (the answer that needs them says why)
+
+
+ChildMessage = (Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | Ok | ErrorReply
+                | PrepareState)
