@@ -272,15 +272,19 @@ class LocalEngine:
         """How one image will be read by the loaded model: tokens, tiles and a preview."""
         return self.plan([Message.user("", source)]).images[0]
 
-    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
+    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
+                       history: Sequence[Message] | None = None) -> None:
         """Encode ``images`` ahead of the question that will carry them, in the background; returns at once.
 
-        Only with a loaded model that has a projector (otherwise nothing happens). An answer never waits for
-        this work (``worker/image_prepare.py``). Raises ``VisionDeskError`` for an image that cannot be read.
+        With ``history`` (the conversation before that question; empty for a new one) the engine also reads
+        it and the images into its context, so that the question reads only its own text. Only with a loaded
+        model that has a projector (otherwise nothing happens). An answer never waits for this work
+        (``worker/image_prepare.py``). Raises ``VisionDeskError`` for an image that cannot be read.
         """
         found = self._child_with_projector()
         if found is not None and images:
-            prepare_ahead.prepare(*found, self._images, images)
+            template = prepare_ahead.Template(self._template, self._bos, self._eos)
+            prepare_ahead.prepare(*found, self._images, images, history, template)
 
     def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
         """``images`` will not be sent: stop encoding them ahead and free what was (an answer's images stay)."""

@@ -88,7 +88,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     log.info("engine process %d started", os.getpid())
     from ...errors import EngineProtocolError, VisionDeskError
     from .image_prepare import Preparer
-    from .inbox import Inbox, YieldingFlag
+    from .inbox import Inbox, Outbox, YieldingFlag
     from .prompt_measure import measure_prompt
     from .protocol import (
         ChatJob,
@@ -106,10 +106,10 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     )
     from .runtime import Runtime
 
-    inbox = Inbox(conn)
+    inbox, outbox = Inbox(conn), Outbox(conn.send)
     flag = YieldingFlag(cancel_flag)
-    runtime = Runtime(flag, conn.send, inbox.recv)
-    preparer = Preparer(runtime, flag, inbox, conn.send)
+    runtime = Runtime(flag, outbox.send, inbox.recv)
+    preparer = Preparer(runtime, flag, inbox, outbox)
     while True:
         if preparer.waiting and not inbox.ready():
             if cancel_flag.value:  # the last answer was cancelled: the flag stays up until the next request
@@ -127,15 +127,15 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
             continue
         try:
             match msg:
-                case PrepareImages(images=images, pixel_files=files):  # no reply: nobody waits for this
-                    preparer.add(images, files)
+                case PrepareImages():  # no reply: nobody waits for this
+                    preparer.add(msg)
                 case DropPrepared(digests=digests):
                     preparer.drop(digests)
                 case LoadRequest(spec=spec):
                     preparer.clear()
                     conn.send(runtime.load(spec))
                 case ChatJob() as job:
-                    preparer.claim(job.images)
+                    preparer.claim(job)
                     runtime.chat(job)
                 case MeasureRequest(prompt=prompt, images=images, pixel_files=files):
                     conn.send(Measured(measure_prompt(runtime.model, prompt, images, files)))

@@ -1,9 +1,11 @@
-"""The parent's messages as the child reads them, with a look at what arrived during a speculative encode.
+"""The pipe as the child uses it: messages read ahead during speculative work, replies that can be diverted.
 
 A speculative encode (``image_prepare.py``) runs while nobody waits for it, so it must notice a request
 that cannot wait. libmtmd calls back between graph nodes; there the child reads whatever has arrived
 (reading and unpickling is plain Python: no native call re-enters llama.cpp), keeps it in order for the
-serve loop, and decides whether the encode stops (``Preparer``).
+serve loop, and decides whether the encode stops (``Preparer``). Reading a conversation into the context
+ahead of the question runs the runtime's own chat path, whose messages then go to the preparer instead of
+the parent (``Outbox.divert``) and whose pixels come from it (``Inbox.put_first``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ class Inbox:
             raise item
         return item
 
+    def put_first(self, message: object) -> None:
+        """Make ``message`` the next one ``recv`` gives (an answer the child gives itself)."""
+        self._early.appendleft(message)
+
     def read_arrived(self) -> list[object]:
         """Read every message that has arrived, without waiting, and keep them for ``recv``; returns them.
 
@@ -52,6 +58,22 @@ class Inbox:
             new.append(item)
         self._early.extend(new)
         return new
+
+
+class Outbox:
+    """Sends to the parent, or to ``divert`` while that is set."""
+
+    def __init__(self, send: Callable[[Any], None]) -> None:
+        self._send = send
+        self.divert: Callable[[Any], None] | None = None
+
+    def send(self, message: Any) -> None:
+        """Send ``message`` where it goes now."""
+        divert = self.divert
+        if divert is not None:
+            divert(message)
+        else:
+            self._send(message)
 
 
 class YieldingFlag:

@@ -84,10 +84,17 @@ class Quit:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PrepareImages:
-    """Encode these images into the embedding store ahead of the question that will carry them. No reply."""
+    """Encode these images into the embedding store ahead of the question that will carry them. No reply.
+
+    With a ``prefix`` (the conversation rendered up to the new question's text, images as markers), the child
+    then reads it into the context too, so that the question finds everything before its text evaluated.
+    """
 
     images: tuple[ImageRef, ...]
     pixel_files: tuple[str, ...]  # each image's prepared pixels, as ``Pixels`` gives them
+    prefix: str = ""
+    prefix_images: tuple[ImageRef, ...] = ()  # every image of ``prefix``, in order
+    prefix_files: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -209,6 +216,7 @@ class PrepareState:
     interrupted: int = 0  # encodes stopped for a request that could not wait (then done again)
     dropped: int = 0  # images dropped (waiting or ready) because they left the composer unsent
     failed: int = 0  # images that could not be read or encoded (the answer that needs them says why)
+    prefixes: int = 0  # conversations read into the context ahead of their question
 
 
 ChildMessage = (Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | Ok | ErrorReply
