@@ -8,7 +8,8 @@ for any request that needs the process (a chat about other images, a load, a res
 removal of the image being encoded; it is then queued again, first. It goes on for what does not need the
 encoder (more images, a prompt measure) and for a chat that needs this very image: that answer would
 encode it anyway. What an answer waits for is thus at most the tokenizing of one image (libmtmd's
-preprocessing, no graph) and one look's interval.
+preprocessing, no graph) and one run of ``OBSERVE_EVERY`` graph nodes; on a GPU, reading ahead (below)
+stops between two batches of ``n_batch`` tokens (llama.cpp's abort callback only reaches CPU graphs).
 
 Encoded images go into the runtime's ``EmbeddingStore`` under the keys ``Runtime._eval_image`` reads, so
 the answer finds them there. When the queue is empty and the parent gave the conversation's prefix (up to
@@ -55,6 +56,10 @@ from .runtime import Runtime
 log = logging.getLogger(__name__)
 
 LOOK_EVERY_S = 0.002  # how often an encode looks at the pipe (a poll is a few microseconds)
+# libmtmd computes the graph in runs of nodes between two looks at the flag (Runtime.observe_every): an answer's
+# wait is one run. An answer's own encode looks every 64 nodes (each look synchronizes a GPU); an encode
+# ahead looks more often, so that a 24-block encoder stops within a few nodes, not a third of its work.
+OBSERVE_EVERY = 4
 
 
 class Preparer:
@@ -71,6 +76,7 @@ class Preparer:
         self._sampling = SamplingParams()  # the last answer's: the prefix reuses its sampler (no swap on a GPU)
         self._prefix_done: Done | None = None
         self._current: frozenset[str] = frozenset()  # the digests the work in progress is for
+        self._observe_before = runtime.observe_every
         self._stop = False
         self._next_look = 0.0
         self._counts = {"encoded": 0, "interrupted": 0, "dropped": 0, "failed": 0, "prefixes": 0}
@@ -165,7 +171,7 @@ class Preparer:
             self._watch(None)
             pending.free()
         if outcome == "encoded":
-            self._ready[digest] = None
+            self._mark_ready(digest)
             self._counts["encoded"] += 1
             self._encode_ms += (time.perf_counter() - t0) * 1000.0
             log.info("encoded %s ahead in %.0f ms", ref.label, (time.perf_counter() - t0) * 1000.0)
@@ -201,10 +207,17 @@ class Preparer:
         elif done is not None:
             self._counts["prefixes"] += 1
             for ref in request.images:
-                self._ready.setdefault(ref.digest, None)
+                if ref.digest not in self._ready:
+                    self._mark_ready(ref.digest)
             log.info("read %d prompt tokens ahead in %.0f ms", done.usage.prompt_tokens_evaluated,
                      (time.perf_counter() - t0) * 1000.0)
         self._report()
+
+    def _mark_ready(self, digest: str) -> None:
+        """``digest`` was encoded ahead; the store keeps at most its capacity, and so does this list."""
+        self._ready[digest] = None
+        while len(self._ready) > max(0, self._runtime.embeddings.capacity):
+            del self._ready[next(iter(self._ready))]
 
     def _on_prefix_message(self, msg: object, files: dict[int, str]) -> None:
         """The runtime's messages while it reads a prefix: nobody waits for them; pixels are ours to give."""
@@ -221,6 +234,10 @@ class Preparer:
         """Work for ``digests`` begins (libmtmd and llama.cpp then call ``_must_stop``), or ends (None)."""
         self._current, self._stop, self._next_look = digests or frozenset(), False, 0.0
         self._flag.also = self._must_stop if digests is not None else None
+        if digests is not None:
+            self._observe_before, self._runtime.observe_every = self._runtime.observe_every, OBSERVE_EVERY
+        else:
+            self._runtime.observe_every = self._observe_before
 
     def _encode(self, m: Any, pending: PendingImage, digest: str) -> str:
         """Encode the image's chunks missing from the store: "encoded", "cached" (none was), or "interrupted"."""
