@@ -1,7 +1,7 @@
 """Time from Send to the first token with the image attached earlier, against encoding it on Send.
 
     python bench/attach_ttft.py [--rounds 5] [--json OUT.json]          # CPU: mid-size pair, 256 image tokens
-    python bench/attach_ttft.py --gpu [--rounds 10] [--json OUT.json]   # GPU: LLaVA-1.5 shape, 576 image tokens
+    python bench/attach_ttft.py --gpu [--rounds 15] [--json OUT.json]   # GPU: LLaVA-1.5 shape, 576 image tokens
     python bench/attach_ttft.py --tiny --rounds 2                       # smoke run of the harness
 
 One loaded engine, a new conversation per request (an image never seen before, a short question), in one
@@ -38,6 +38,10 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
+
+from shim import ensure_visiondesk  # noqa: E402
+
+ensure_visiondesk()  # the device machine has no install
 
 from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta  # noqa: E402
 from visiondesk.engine.attachments import attach_image  # noqa: E402
@@ -119,13 +123,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gpu", action="store_true", help="the realistic pair, all layers on the GPU")
     parser.add_argument("--tiny", action="store_true", help="the tests' tiny pair (a smoke run)")
-    parser.add_argument("--rounds", type=int, help="pairs of requests (default 5 on a CPU, 10 on a GPU)")
+    parser.add_argument("--rounds", type=int, help="rounds of three requests (default 5 on a CPU, 15 on a GPU)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: the engine's choice)")
     parser.add_argument("--model", type=Path, help="another pair to measure: the text model (with --mmproj)")
     parser.add_argument("--mmproj", type=Path)
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     args = parser.parse_args()
-    rounds = args.rounds or (10 if args.gpu else 5)
+    rounds = args.rounds or (15 if args.gpu else 5)
     model, mmproj = (args.model, args.mmproj) if args.model and args.mmproj else models(args.gpu, args.tiny)
     work = CACHE / "images"
     work.mkdir(parents=True, exist_ok=True)

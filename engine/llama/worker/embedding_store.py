@@ -48,9 +48,10 @@ class EmbeddingStore:
                     del self._items[k]
         return array
 
-    def discard(self, digest: str) -> None:
-        """Forget every entry of the picture ``digest`` (an image encoded ahead and then removed)."""
-        if digest in self._pictures:
-            del self._pictures[digest]
-            for k in [k for k in self._items if k[0] == digest]:
-                del self._items[k]
+    def discard(self, digest: str) -> list[tuple[str, int]]:
+        """Forget the picture ``digest`` (an image encoded ahead, then removed); returns the keys forgotten."""
+        self._pictures.pop(digest, None)
+        keys = [k for k in self._items if k[0] == digest]
+        for k in keys:
+            del self._items[k]
+        return keys
