@@ -110,6 +110,10 @@ class AppShell(QObject):
             lambda sources: self.image_preview.set_images(sources, w.composer.edit.toPlainText().strip()))
         w.composer.edit.textChanged.connect(
             lambda: self.image_preview.set_text(w.composer.edit.toPlainText().strip()))
+        # Attached images are encoded while the question is typed (a local model with a projector).
+        self.composer.prepare_requested.connect(lambda images: self.engine.prepare_images(images, self._history()))
+        self.composer.prepare_dropped.connect(self.engine.drop_prepared_images)
+        self.model.loaded.connect(self._prepare_pending)  # images attached before the model was there
 
         self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self)
         self.chat.response_format = self.answer_format.response_format
@@ -192,6 +196,10 @@ class AppShell(QObject):
         if self.chat.conversation_id is not None:
             return self.chat.history(self.chat.conversation_id)
         return [Message.system(self.settings.system_prompt)] if self.settings.system_prompt else []
+
+    def _prepare_pending(self, _result: object = None) -> None:
+        if self.composer.pending:
+            self.engine.prepare_images([p.attachment for p in self.composer.pending], self._history())
 
     def _busy(self, busy: bool) -> None:
         self.window.stop_action.setEnabled(busy)

@@ -10,6 +10,9 @@ thread never waits for the engine. Cancelling does not go through the queue
 from the UI thread. Shutdown is flag → cancel → close the backend (``Backend.close`` is safe from any
 thread: a running request ends at once) → queued ``shutdown`` → quit → wait.
 
+Images attached in the composer are handed over as they come (``prepare_images``), so that the local engine
+encodes them while the question is typed; the answer never waits for that (the engine stops it for an answer).
+
 Other threads (the API server's queue, a batch job) use the same backend through ``EngineThread.chat_for``:
 their chat is queued on this thread like the window's, and its events come back through a plain queue
 (``SharedEngineBackend`` in shared_backend.py wraps that as a ``Backend``). One backend, one thread.
@@ -33,6 +36,8 @@ from visiondesk.engine import (
     EngineCrashed,
     EngineEvent,
     Finished,
+    ImageAttachment,
+    ImageSource,
     Message,
     SamplingParams,
     StageChanged,
@@ -183,6 +188,27 @@ class EngineWorker(QObject):
             error = VisionDeskError(f"{type(exc).__name__}: {exc}")
         job.events.put(Finished(StopReason.ERROR, time.monotonic(), error=error))
 
+    @Slot(object, object)
+    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
+                       history: Sequence[Message] | None) -> None:
+        """Let the backend prepare images attached in the composer (the local engine encodes them ahead)."""
+        if self.stopping or self._engine is None:
+            return
+        try:
+            self._engine.prepare_images(list(images), history)
+        except VisionDeskError as exc:  # the answer that carries the image will say what is wrong with it
+            log.info("images not prepared ahead: %s", exc)
+
+    @Slot(object)
+    def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
+        """Images left the composer unsent: the backend stops preparing them and frees what it prepared."""
+        if self.stopping or self._engine is None:
+            return
+        try:
+            self._engine.drop_prepared_images(list(images))
+        except VisionDeskError as exc:
+            log.info("prepared images not dropped: %s", exc)
+
     @Slot(int, object)
     def plan(self, request_id: int, messages: Sequence[Message]) -> None:
         """What ``messages`` will take and how each image will be read (nothing is evaluated)."""
@@ -262,6 +288,8 @@ class EngineThread(QObject):
     _plan_requested = Signal(int, object)
     _switch_requested = Signal(object, object)
     _save_requested = Signal(object, object)
+    _prepare_requested = Signal(object, object)
+    _drop_requested = Signal(object)
     _shutdown_requested = Signal()
 
     def __init__(self, make_backend: BackendFactory, parent: QObject | None = None) -> None:
@@ -277,6 +305,8 @@ class EngineThread(QObject):
         self._plan_requested.connect(self.worker.plan, queued)
         self._switch_requested.connect(self.worker.switch_conversation, queued)
         self._save_requested.connect(self.worker.save_conversation, queued)
+        self._prepare_requested.connect(self.worker.prepare_images, queued)
+        self._drop_requested.connect(self.worker.drop_prepared_images, queued)
         self._shutdown_requested.connect(self.worker.shutdown, queued)
         self._next_id = 0
         self._tokens: dict[int, CancelToken] = {}
@@ -323,6 +353,15 @@ class EngineThread(QObject):
         done = threading.Event()
         self._save_requested.emit(key, done)
         return done.wait(timeout_s)
+
+    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
+                       history: Sequence[Message] | None = None) -> None:
+        """Ask the backend to prepare ``images`` for a question after ``history`` (any thread; nothing waits)."""
+        self._prepare_requested.emit(tuple(images), None if history is None else tuple(history))
+
+    def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
+        """``images`` will not be sent: the backend stops preparing them (any thread)."""
+        self._drop_requested.emit(tuple(images))
 
     def cancel(self, request_id: int | None = None) -> None:
         """Cancel one request, or all of them (thread-safe: sets the token directly)."""

@@ -34,6 +34,7 @@ from ..gguf_header import check_pair, read_gguf_info
 from ..image_plan import ImagePlan, PromptPlan, image_plan
 from ..pixel_cache import PixelCache
 from ..requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams, Tuning
+from . import prepare_ahead
 from .chat_template import render_prompt
 from .child_process import ChildGone, ChildHung, ChildProcess, Deadlines
 from .disk_cache import DiskCache
@@ -54,6 +55,7 @@ from .worker.protocol import (
     Ok,
     ParentMessage,
     Pixels,
+    PrepareState,
     Quit,
     ResetRequest,
     RestoreState,
@@ -276,6 +278,43 @@ class LocalEngine:
     def image_plan(self, source: ImageSource | ImageAttachment) -> ImagePlan:
         """How one image will be read by the loaded model: tokens, tiles and a preview."""
         return self.plan([Message.user("", source)]).images[0]
+
+    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
+                       history: Sequence[Message] | None = None) -> None:
+        """Encode ``images`` ahead of the question that will carry them, in the background; returns at once.
+
+        With ``history`` (the conversation before that question; empty for a new one) the engine also reads
+        it and the images into its context, so that the question reads only its own text. Only with a loaded
+        model that has a projector (otherwise nothing happens). An answer never waits for this work
+        (``worker/image_prepare.py``). Raises ``VisionDeskError`` for an image that cannot be read.
+        """
+        found = self._child_with_projector()
+        if found is not None and images:
+            template = prepare_ahead.Template(self._template, self._bos, self._eos)
+            prepare_ahead.prepare(*found, self._images, images, history, template)
+
+    def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
+        """``images`` will not be sent: stop encoding them ahead and free what was (an answer's images stay)."""
+        found = self._child_with_projector()
+        if found is not None and images:
+            prepare_ahead.drop(*found, self._images, images)
+
+    @property
+    def prepared(self) -> PrepareState:
+        """The engine process's latest report on the images it encoded ahead (read now, between requests)."""
+        child = self._live_child()
+        if child is None:
+            return PrepareState()
+        return child.prepared if child.busy or child.draining else child.read_notices()
+
+    def _child_with_projector(self) -> tuple[ChildProcess, ModelSpec] | None:
+        """The engine process, between requests, and its model, if that is the current one and has a projector."""
+        spec = self._spec
+        if spec is None or spec.mmproj is None:
+            return None
+        self._settle()
+        child = self._live_child()
+        return (child, spec) if child is not None and child.model == spec else None
 
     def reset_conversation(self) -> None:
         """Forget the cached conversation (image embeddings stay cached)."""

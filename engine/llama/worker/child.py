@@ -11,6 +11,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+IDLE_POLL_S = 0.05  # images wait while a cancelled answer's flag is up: look again this often
+
 
 def _setup_logging(log_dir: str | None) -> None:
     root = logging.getLogger()
@@ -78,20 +80,27 @@ def main(argv: list[str]) -> int:
 
 
 def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
-    """Serve requests until the pipe closes or ``Quit`` arrives; an unknown message gets an error reply."""
+    """Serve requests until the pipe closes or ``Quit`` arrives; an unknown message gets an error reply.
+
+    Between requests, images queued by ``PrepareImages`` are encoded one at a time (``image_prepare.py``).
+    """
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
     from ...errors import EngineProtocolError, VisionDeskError
+    from .image_prepare import Preparer
+    from .inbox import Inbox, Outbox, YieldingFlag
     from .persistence import Persistence
     from .prompt_measure import measure_prompt
     from .protocol import (
         ChatJob,
+        DropPrepared,
         ErrorReply,
         InfoRequest,
         LoadRequest,
         Measured,
         MeasureRequest,
         Ok,
+        PrepareImages,
         Quit,
         ResetRequest,
         RestoreState,
@@ -100,11 +109,21 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     )
     from .runtime import Runtime
 
-    runtime = Runtime(cancel_flag, conn.send, conn.recv)
+    inbox, outbox = Inbox(conn), Outbox(conn.send)
+    flag = YieldingFlag(cancel_flag)
+    runtime = Runtime(flag, outbox.send, inbox.recv)
+    preparer = Preparer(runtime, flag, inbox, outbox)
     persistence = Persistence()
     while True:
+        if preparer.waiting and not inbox.ready():
+            if cancel_flag.value:  # the last answer was cancelled: the flag stays up until the next request
+                inbox.ready(IDLE_POLL_S)
+            else:
+                preparer.step()
+                persistence.changed(runtime)  # an encode or a prefix read ahead: new embeddings, a changed cache
+            continue
         try:
-            msg = conn.recv()
+            msg = inbox.recv()
         except (EOFError, OSError):
             break
         except Exception as exc:  # a message that does not unpickle here (e.g. a class this side lacks)
@@ -113,11 +132,17 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
             continue
         try:
             match msg:
+                case PrepareImages():  # no reply: nobody waits for this
+                    preparer.add(msg)
+                case DropPrepared(digests=digests):
+                    preparer.drop(digests)
                 case LoadRequest(spec=spec, cache=cache):
+                    preparer.clear()
                     loaded = runtime.load(spec)
                     persistence.loaded(runtime, cache)
                     conn.send(loaded)
                 case ChatJob() as job:
+                    preparer.claim(job)
                     try:
                         runtime.chat(job)
                     finally:
@@ -139,11 +164,14 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                 case _:
                     log.error("unknown message %r", type(msg).__name__)
                     conn.send(ErrorReply.unknown(msg))
-        except VisionDeskError as exc:
-            conn.send(ErrorReply.of(exc))
         except Exception as exc:
-            log.exception("request %s failed", type(msg).__name__)
-            conn.send(ErrorReply("EngineFailure", f"The engine failed unexpectedly: {exc}"))
+            if isinstance(msg, PrepareImages | DropPrepared):  # no reply: the parent waits for none
+                log.exception("%s failed", type(msg).__name__)
+            elif isinstance(exc, VisionDeskError):
+                conn.send(ErrorReply.of(exc))
+            else:
+                log.exception("request %s failed", type(msg).__name__)
+                conn.send(ErrorReply("EngineFailure", f"The engine failed unexpectedly: {exc}"))
     runtime.unload()
     log.info("engine process %d exits", os.getpid())
 
