@@ -120,7 +120,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                 inbox.ready(IDLE_POLL_S)
             else:
                 preparer.step()
-                persistence.changed(runtime)  # an encode or a prefix read ahead: new embeddings, a changed cache
+                persistence.cache_changed()  # a conversation read ahead
             continue
         try:
             msg = inbox.recv()
