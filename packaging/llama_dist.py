@@ -14,7 +14,7 @@ The result is cached outside the clone, like the test suite's llama-server:
 seconds). It is written under a temporary name and renamed when complete, so a half build is never used;
 an interrupted build resumes from its CMake tree in ``llama-dist-build-<version>-<flavour>/``.
 
-    python packaging/llama_dist.py                 # the vulkan flavour (needs glslc, libvulkan-dev)
+    python packaging/llama_dist.py                 # the vulkan flavour (Vulkan SDK: see vulkan_sdk.py)
     python packaging/llama_dist.py --no-vulkan     # the CPU-only flavour
     python packaging/llama_dist.py --print-dir     # build if needed, print the lib folder only
 
@@ -60,7 +60,8 @@ COMMON_FLAGS = (
 FLAVOUR_FLAGS = {"cpu": ("-DGGML_VULKAN=OFF",), "vulkan": ("-DGGML_VULKAN=ON",)}
 # `llama` pulls in ggml and, through ggml's dependencies, every backend module. ggml-vulkan comes first so a
 # Vulkan SDK too old for this llama.cpp fails the build in minutes, not after the CPU variants.
-TARGETS = {"cpu": ("llama", "mtmd"), "vulkan": ("ggml-vulkan", "llama", "mtmd", "llama-bench")}
+# llama-bench and llama-quantize (the vulkan flavour's bench/, never shipped) serve the GPU comparison.
+TARGETS = {"cpu": ("llama", "mtmd"), "vulkan": ("ggml-vulkan", "llama", "mtmd", "llama-bench", "llama-quantize")}
 
 
 def llama_cpp_python_version() -> str:
@@ -106,26 +107,30 @@ def _nice() -> None:
     os.nice(10)
 
 
-def _run_logged(cmd: list[str], logfile: Path) -> None:
+def _run_logged(cmd: list[str], logfile: Path, env: dict[str, str]) -> None:
     with open(logfile, "a", encoding="utf-8") as fh:
         fh.write(f"$ {' '.join(cmd)}\n")
         fh.flush()
-        done = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, preexec_fn=_nice)
+        done = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, preexec_fn=_nice, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:3])}... failed; see {logfile}")
 
 
-def _check_tools(flavour: str) -> None:
+def _check_tools() -> None:
     missing = [tool for tool in ("cmake", "c++") if not shutil.which(tool)]
-    if flavour == "vulkan":
-        missing += [tool for tool in ("glslc",) if not shutil.which(tool)]
-        if not Path("/usr/include/vulkan/vulkan.h").is_file():
-            missing.append("libvulkan-dev")
-        if not glob.glob("/usr/share/cmake/SPIRV-Headers/*.cmake") and not os.environ.get("VULKAN_SDK"):
-            missing.append("spirv-headers")
     if missing:
-        raise RuntimeError(f"building the {flavour} flavour needs {', '.join(missing)} "
-                           "(Debian: apt-get install -y cmake g++ glslc libvulkan-dev spirv-headers)")
+        raise RuntimeError(f"building llama.cpp needs {', '.join(missing)} (Debian: apt-get install -y cmake g++)")
+
+
+def _build_env(flavour: str) -> dict[str, str]:
+    """The environment CMake runs in: for Vulkan, an SDK (``VULKAN_SDK``, else one made of Debian 13 packages)."""
+    env = dict(os.environ)
+    if flavour == "vulkan" and not env.get("VULKAN_SDK"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from vulkan_sdk import make_sdk
+
+        env["VULKAN_SDK"] = str(make_sdk())
+    return env
 
 
 def _collect(build: Path, out: Path, flavour: str) -> None:
@@ -136,9 +141,11 @@ def _collect(build: Path, out: Path, flavour: str) -> None:
         shutil.copy2(so, lib / so.name)
     if shutil.which("strip"):
         subprocess.run(["strip", "--strip-unneeded", *map(str, sorted(lib.iterdir()))], check=True)
-    if "llama-bench" in TARGETS[flavour]:
+    tools = [target for target in TARGETS[flavour] if target.startswith("llama-")]
+    if tools:
         (out / "bench").mkdir()
-        shutil.copy2(build / "bin" / "llama-bench", out / "bench" / "llama-bench")
+        for tool in tools:
+            shutil.copy2(build / "bin" / tool, out / "bench" / tool)
 
 
 def build(flavour: str, jobs: int = 2) -> Path:
@@ -149,7 +156,7 @@ def build(flavour: str, jobs: int = 2) -> Path:
     found = find_lib_dir(flavour)
     if found:
         return found
-    _check_tools(flavour)
+    _check_tools()
     ver = llama_cpp_python_version()
     final = dist_dir(flavour, ver)
     root = final.parent
@@ -167,16 +174,18 @@ def build(flavour: str, jobs: int = 2) -> Path:
             with tarfile.open(_sdist(ver, work)) as tf:
                 tf.extractall(work, filter="data")
         flags = [*COMMON_FLAGS, *FLAVOUR_FLAGS[flavour]]
+        env = _build_env(flavour)
         gen = ["-G", "Ninja"] if shutil.which("ninja") else []
         log.warning("Building llama.cpp %s (%s flavour) for distribution in %s; see %s", ver, flavour, work, logfile)
         started = time.monotonic()
-        _run_logged(["cmake", "-S", str(src), "-B", str(work / "build"), *gen, *flags], logfile)
-        _run_logged(["cmake", "--build", str(work / "build"), "-j", str(jobs), "--target", *TARGETS[flavour]], logfile)
+        _run_logged(["cmake", "-S", str(src), "-B", str(work / "build"), *gen, *flags], logfile, env)
+        _run_logged(["cmake", "--build", str(work / "build"), "-j", str(jobs), "--target", *TARGETS[flavour]],
+                    logfile, env)
         seconds = round(time.monotonic() - started)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
         _collect(work / "build", tmp, flavour)
         info = {"llama_cpp_python": ver, "flavour": flavour, "cmake_flags": flags, "targets": TARGETS[flavour],
-                "jobs": jobs, "build_seconds": seconds, "cpus": os.cpu_count(),
+                "vulkan_sdk": env.get("VULKAN_SDK", ""), "jobs": jobs, "build_seconds": seconds, "cpus": os.cpu_count(),
                 "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (tmp / "build.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
         shutil.copy2(logfile, tmp / "build.log")
