@@ -7,10 +7,10 @@
 #                                       # and .gl/ (Vulkan loader .debs, see packaging/README.md)
 #   bash packaging/gpu_vulkan.sh        # THERE: device run with carry [".gpu", ".gl"]; results in $OUT
 #
-# The run: unpacks the loader (.gl) and the libraries; starts the CUDA build (.gpu/build-cuda.sh, ~280 s) in the
-# background while it writes the benchmark's 1.1B model (bench/bench_models.py, as bench/gpu_run.sh); checks that
-# the engine's child picks Vulkan on a GPU (doctor's lines; no Vulkan GPU ends the run here, clearly); quantizes
-# the model with the CUDA build's llama-quantize; then, on an otherwise idle machine, llama-bench -ngl 99 with the
+# The run: unpacks the loader (.gl) and the libraries; checks that the engine's child picks Vulkan on a GPU
+# (doctor's lines; no Vulkan GPU ends the run here, clearly); starts the CUDA build (.gpu/build-cuda.sh, ~280 s)
+# in the background; writes the benchmark's 1.1B model (bench/bench_models.py, as bench/gpu_run.sh) and quantizes it
+# with the Vulkan flavour's llama-quantize; then, on an otherwise idle machine, llama-bench -ngl 99 with the
 # Vulkan libraries, llama-bench -ngl 99 of the CUDA build, and the engine (LocalEngine on the Vulkan libraries)
 # answering one question with its layers offloaded. Results: $OUT/RESULTS-vulkan.md and $OUT/vulkan.json.
 # BUDGET_S (default 570) bounds the run. Smoke test without a GPU: ALLOW_NO_GPU=1 VK_TINY=1 (tiny generated
@@ -70,22 +70,15 @@ say "libraries unpacked: $(du -sh "$VK/lib" | cut -f1)"
 
 # Python side: the pure-Python wheels and llama-cpp-python's bindings only (no second llama.cpp).
 if [ -d .gpu/whl ] && ! $PY -c 'import gguf, diskcache' 2>/dev/null; then
-  $PY -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl || die "installing .gpu/whl failed"
-  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+  # Not /tmp/site: build-cuda.sh installs there too, while this run imports from its own copy.
+  $PY -m pip install -q --no-index --no-deps --target /tmp/vksite .gpu/whl/*.whl || die "installing .gpu/whl failed"
+  export PYTHONPATH=/tmp/vksite${PYTHONPATH:+:$PYTHONPATH}
 fi
 if ! $PY -c 'import llama_cpp' 2>/dev/null; then
   mkdir -p /tmp/vkpy && tar xzf .gpu/llama-src.tgz -C /tmp/vkpy ./llama_cpp || die "no llama_cpp bindings in .gpu"
   export PYTHONPATH=/tmp/vkpy${PYTHONPATH:+:$PYTHONPATH}
 fi
 export PYTHONUNBUFFERED=1
-
-# The CUDA build, in the background, while the model is written.
-if [ -z "$VK_TINY" ] && { command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; }; then
-  ( source .gpu/build-cuda.sh > /tmp/cuda-build.out 2>&1 ) &
-  CUDA_PID=$!
-else
-  say "no CUDA toolkit here: the CUDA half is left out"
-fi
 
 # Does the engine's child pick Vulkan on a GPU? (Doctor's own lines, from the child.)
 DOC=$(LLAMA_CPP_LIB_PATH=$VK/lib MTMD_CPP_LIB=$VK/lib timeout 120 $PY packaging/gpu_vulkan_check.py doctor) \
@@ -99,6 +92,14 @@ if [ "$(field 'd["backends"]["gpu_backend"]')" != Vulkan ] && [ -z "$ALLOW_NO_GP
   die "no Vulkan GPU: $GPU_LINE" 3
 fi
 
+# The CUDA build, in the background, while the model is written.
+if [ -z "$VK_TINY" ] && { command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; }; then
+  ( source .gpu/build-cuda.sh > /tmp/cuda-build.out 2>&1 ) &
+  CUDA_PID=$!
+else
+  say "no CUDA toolkit here: the CUDA half is left out"
+fi
+
 # The model: the benchmark's 1.1B decoder (f16 while CUDA builds, then Q4_K_M), or a tiny one for the smoke test.
 if [ -n "$VK_TINY" ]; then
   MODEL=$($PY -c "import sys; sys.path.insert(0, 'tests'); import model_factory as m; from pathlib import Path
@@ -109,6 +110,11 @@ print(b.write_f16('llama1b-chatml', **b.TEXT_MODELS['llama1b-chatml']))" | tail 
   MODEL=$F16
 fi
 say "model written: $MODEL"
+if [ -n "$F16" ]; then  # Q4_K_M with the Vulkan flavour's own llama-quantize (CPU), while CUDA still builds
+  Q4=${F16%-f16.gguf}-Q4_K_M.gguf
+  (cd "$VK/tools" && timeout 150 ./llama-quantize "$F16" "$Q4" Q4_K_M "$(nproc)" > /tmp/quantize.log 2>&1) \
+    && MODEL=$Q4 || say "quantizing failed (tail: $(tail -2 /tmp/quantize.log | tr '\n' ' ')); benchmarking the f16 model"
+fi
 if [ -n "$CUDA_PID" ]; then
   while kill -0 "$CUDA_PID" 2>/dev/null && [ "$(left)" -gt 200 ]; do sleep 5; done
   if kill -0 "$CUDA_PID" 2>/dev/null; then
@@ -117,11 +123,7 @@ if [ -n "$CUDA_PID" ]; then
 fi
 S=/tmp/lcpp/vendor/llama.cpp/build/bin
 CUDA_LIB=/tmp/lib
-if [ -n "$CUDA_PID" ] && [ -x $S/llama-quantize ] && [ -x $S/llama-bench ]; then
-  Q4=${F16%-f16.gguf}-Q4_K_M.gguf
-  LD_LIBRARY_PATH=$CUDA_LIB timeout 120 $S/llama-quantize "$F16" "$Q4" Q4_K_M "$(nproc)" > /tmp/quantize.log 2>&1 \
-    && MODEL=$Q4 || say "quantizing failed (tail: $(tail -2 /tmp/quantize.log)); benchmarking the f16 model"
-elif [ -n "$CUDA_PID" ]; then
+if [ -n "$CUDA_PID" ] && [ ! -x $S/llama-bench ]; then
   say "the CUDA build failed: $(tail -5 /tmp/cuda-build.out | tr '\n' ' ')"; CUDA_PID=
 fi
 say "benchmark model: $(basename "$MODEL") ($(du -h "$MODEL" | cut -f1))"
