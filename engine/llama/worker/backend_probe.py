@@ -20,7 +20,6 @@ from .devices import Device, backend_name, ggml_function, ggml_libraries, gpu_de
 
 log = logging.getLogger(__name__)
 
-VULKAN_LOADER = "libvulkan.so.1"
 _VARIANT = re.compile(r"ggml-cpu-([A-Za-z0-9_.]+)\.(?:so|dll)$")
 
 
@@ -81,7 +80,8 @@ def variant_scores(folder: Path) -> dict[str, int]:
         lib = ctypes.CDLL(str(module))
         score = getattr(lib, "ggml_backend_score", None)
         scores[found.group(1)] = int(score()) if score is not None else 0
-        _ctypes.dlclose(lib._handle)  # the one in use stays: ggml holds its own handle
+        if hasattr(_ctypes, "dlclose"):  # POSIX; the one in use stays loaded: ggml holds its own handle
+            _ctypes.dlclose(lib._handle)
     return scores
 
 
@@ -94,13 +94,13 @@ def _gpu_reason(folder: Path | None, regs: dict[str, int], gpu_offload: bool) ->
         return "none — CPU-only development build, running on the CPU"
     if "Vulkan" in regs:
         return "Vulkan — no Vulkan GPU found (software renderers are not used), running on the CPU"
-    module = folder / "libggml-vulkan.so"
+    module = folder / native_libs.VULKAN_MODULE
     if not module.is_file():
         return "none — CPU-only build (no GPU backend shipped), running on the CPU"
     try:
-        ctypes.CDLL(VULKAN_LOADER)
+        ctypes.CDLL(native_libs.VULKAN_LOADER)
     except OSError:
-        return f"Vulkan — the Vulkan loader ({VULKAN_LOADER}) is not installed, running on the CPU"
+        return f"Vulkan — the Vulkan loader ({native_libs.VULKAN_LOADER}) is not installed, running on the CPU"
     try:
         ctypes.CDLL(str(module))
     except OSError as exc:

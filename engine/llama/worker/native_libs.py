@@ -22,12 +22,16 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+# ggml's names per platform: its library, the CPU variant modules, the Vulkan module and the system's Vulkan loader.
 if sys.platform == "win32":
-    GGML_LIBRARY, CPU_MODULES = "ggml.dll", "ggml-cpu-*.dll"
+    GGML_LIBRARY, CPU_MODULES, VULKAN_MODULE, VULKAN_LOADER = (
+        "ggml.dll", "ggml-cpu-*.dll", "ggml-vulkan.dll", "vulkan-1.dll")
 elif sys.platform == "darwin":
-    GGML_LIBRARY, CPU_MODULES = "libggml.dylib", "libggml-cpu-*.so"
+    GGML_LIBRARY, CPU_MODULES, VULKAN_MODULE, VULKAN_LOADER = (
+        "libggml.dylib", "libggml-cpu-*.so", "libggml-vulkan.so", "libvulkan.1.dylib")
 else:
-    GGML_LIBRARY, CPU_MODULES = "libggml.so", "libggml-cpu-*.so"
+    GGML_LIBRARY, CPU_MODULES, VULKAN_MODULE, VULKAN_LOADER = (
+        "libggml.so", "libggml-cpu-*.so", "libggml-vulkan.so", "libvulkan.so.1")
 
 _loaded_from: Path | None = None
 
