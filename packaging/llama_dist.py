@@ -158,12 +158,15 @@ def _collect(build: Path, out: Path, flavour: str) -> None:
 def build(flavour: str, jobs: int = 2) -> Path:
     """Build ``flavour`` unless cached; returns its ``lib`` folder.
 
-    A file lock makes a second caller wait for the running build instead of starting another.
+    The CPU flavour is the vulkan flavour without ``libggml-vulkan.so`` (with ``GGML_BACKEND_DL`` no other
+    file depends on which backends are built: CMake adds ``GGML_USE_<backend>`` only to builds that link
+    them in), so where the vulkan flavour is cached it is copied from there instead of compiled again;
+    ``VD_LLAMA_DIST_COLD=1`` compiles it anyway. A file lock makes a second caller wait for the running
+    build instead of starting another.
     """
     found = find_lib_dir(flavour)
     if found:
         return found
-    _check_tools()
     ver = llama_cpp_python_version()
     final = dist_dir(flavour, ver)
     root = final.parent
@@ -173,40 +176,65 @@ def build(flavour: str, jobs: int = 2) -> Path:
         found = find_lib_dir(flavour)
         if found:
             return found
-        work = root / f"llama-dist-build-{ver}-{flavour}"
-        work.mkdir(exist_ok=True)
-        logfile = work / "build.log"
-        src = work / f"llama_cpp_python-{ver}" / "vendor" / "llama.cpp"
-        if not src.is_dir():
-            with tarfile.open(_sdist(ver, work)) as tf:
-                tf.extractall(work, filter="data")
-        flags = [*COMMON_FLAGS, *FLAVOUR_FLAGS[flavour]]
-        env = _build_env(flavour)
-        gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-        log.warning("Building llama.cpp %s (%s flavour) for distribution in %s; see %s", ver, flavour, work, logfile)
-        # A tree configured otherwise (flags, SDK) is not resumed: CMake's sub-builds keep their own caches.
-        config = json.dumps({"flags": flags, "vulkan_sdk": env.get("VULKAN_SDK", "")})
-        stamp = work / "config.json"
-        if stamp.is_file() and stamp.read_text(encoding="utf-8") != config:
-            shutil.rmtree(work / "build", ignore_errors=True)
-        stamp.write_text(config, encoding="utf-8")
-        started, cpu_before = time.monotonic(), _children_cpu_s()
-        _run_logged(["cmake", "-S", str(src), "-B", str(work / "build"), *gen, *flags], logfile, env)
-        _run_logged(["cmake", "--build", str(work / "build"), "-j", str(jobs), "--target", *TARGETS[flavour]],
-                    logfile, env)
-        seconds, cpu_seconds = round(time.monotonic() - started), round(_children_cpu_s() - cpu_before)
+        vulkan = find_lib_dir("vulkan")
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
-        _collect(work / "build", tmp, flavour)
-        info = {"llama_cpp_python": ver, "flavour": flavour, "cmake_flags": flags, "targets": TARGETS[flavour],
-                "vulkan_sdk": env.get("VULKAN_SDK", ""), "jobs": jobs, "build_seconds": seconds,
-                "compile_cpu_seconds": cpu_seconds, "cpus": os.cpu_count(),
-                "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        (tmp / "build.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
-        shutil.copy2(logfile, tmp / "build.log")
-        os.replace(tmp, final)
-        shutil.rmtree(work, ignore_errors=True)
-        log.warning("Built %s in %d s", final, seconds)
+        try:
+            if flavour == "cpu" and vulkan and not os.environ.get("VD_LLAMA_DIST_COLD"):
+                info = _derive_cpu(vulkan, tmp)
+            else:
+                info = _compile(ver, flavour, jobs, root / f"llama-dist-build-{ver}-{flavour}", tmp)
+            (tmp / "build.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+            os.replace(tmp, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # gone already when complete
+        log.warning("Built %s in %d s", final, info["build_seconds"])
     return final / "lib"
+
+
+def _derive_cpu(vulkan_lib: Path, out: Path) -> dict[str, object]:
+    """The CPU flavour as a copy of the vulkan flavour's libraries less the Vulkan module."""
+    started = time.monotonic()
+    (out / "lib").mkdir()
+    for so in sorted(vulkan_lib.iterdir()):
+        if so.name != "libggml-vulkan.so":
+            shutil.copy2(so, out / "lib" / so.name)
+    info: dict[str, object] = json.loads((vulkan_lib.parent / "build.json").read_text(encoding="utf-8"))
+    return {**info, "flavour": "cpu", "derived_from": str(vulkan_lib.parent),
+            "build_seconds": round(time.monotonic() - started),
+            "vulkan_build_seconds": info["build_seconds"], "targets": list(TARGETS["cpu"])}
+
+
+def _compile(ver: str, flavour: str, jobs: int, work: Path, out: Path) -> dict[str, object]:
+    """Configure and build ``flavour`` in ``work`` (resumed if interrupted), collect it into ``out``."""
+    _check_tools()
+    work.mkdir(exist_ok=True)
+    logfile = work / "build.log"
+    src = work / f"llama_cpp_python-{ver}" / "vendor" / "llama.cpp"
+    if not src.is_dir():
+        with tarfile.open(_sdist(ver, work)) as tf:
+            tf.extractall(work, filter="data")
+    flags = [*COMMON_FLAGS, *FLAVOUR_FLAGS[flavour]]
+    env = _build_env(flavour)
+    gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+    log.warning("Building llama.cpp %s (%s flavour) for distribution in %s; see %s", ver, flavour, work, logfile)
+    # A tree configured otherwise (flags, SDK) is not resumed: CMake's sub-builds keep their own caches.
+    config = json.dumps({"flags": flags, "vulkan_sdk": env.get("VULKAN_SDK", "")})
+    stamp = work / "config.json"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") != config:
+        shutil.rmtree(work / "build", ignore_errors=True)
+    stamp.write_text(config, encoding="utf-8")
+    started, cpu_before = time.monotonic(), _children_cpu_s()
+    _run_logged(["cmake", "-S", str(src), "-B", str(work / "build"), *gen, *flags], logfile, env)
+    _run_logged(["cmake", "--build", str(work / "build"), "-j", str(jobs), "--target", *TARGETS[flavour]],
+                logfile, env)
+    seconds, cpu_seconds = round(time.monotonic() - started), round(_children_cpu_s() - cpu_before)
+    _collect(work / "build", out, flavour)
+    shutil.copy2(logfile, out / "build.log")
+    shutil.rmtree(work, ignore_errors=True)
+    return {"llama_cpp_python": ver, "flavour": flavour, "cmake_flags": flags, "targets": list(TARGETS[flavour]),
+            "vulkan_sdk": env.get("VULKAN_SDK", ""), "jobs": jobs, "build_seconds": seconds,
+            "compile_cpu_seconds": cpu_seconds, "cpus": os.cpu_count(),
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 def python_package_env(lib_dir: Path) -> dict[str, str]:
@@ -242,8 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         print(lib)
         return 0
     info = json.loads((lib.parent / "build.json").read_text(encoding="utf-8"))
-    print(f"{lib}  ({flavour}, built in {info['build_seconds']} s with -j{info['jobs']}, "
-          f"{info['compile_cpu_seconds']} CPU seconds)")
+    how = (f"copied from {info['derived_from']}" if "derived_from" in info else
+           f"built in {info['build_seconds']} s with -j{info['jobs']}, {info.get('compile_cpu_seconds')} CPU seconds")
+    print(f"{lib}  ({flavour}, {how})")
     for so in sorted(lib.iterdir()):
         print(f"  {so.stat().st_size / 1e6:7.1f} MB  {so.name}")
     return 0
