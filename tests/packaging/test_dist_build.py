@@ -39,6 +39,12 @@ def answer(models: GeneratedModels, image: Path) -> tuple[str, int, BackendChoic
     return "".join(e.text for e in events if isinstance(e, TextDelta)), final.usage.completion_tokens, backends
 
 
+def answer_with(monkeypatch: pytest.MonkeyPatch, lib: Path, models: GeneratedModels,
+                image: Path) -> tuple[str, int, BackendChoice]:
+    lib_env(monkeypatch, lib)
+    return answer(models, image)
+
+
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("dist-image") / "photo.png"
@@ -84,12 +90,6 @@ def test_with_the_best_variant_hidden_a_lower_one_answers_the_same(
     assert (text, tokens) == dev_answer[:2]
 
 
-def answer_with(monkeypatch: pytest.MonkeyPatch, lib: Path, models: GeneratedModels,
-                image: Path) -> tuple[str, int, BackendChoice]:
-    lib_env(monkeypatch, lib)
-    return answer(models, image)
-
-
 def test_doctor_names_the_variant_and_why_there_is_no_gpu(dist_cpu_lib: Path) -> None:
     env = {**os.environ, **llama_dist().python_package_env(dist_cpu_lib)}
     out = subprocess.run([str(BIN), "doctor"], capture_output=True, text=True, timeout=120, env=env)
@@ -99,3 +99,16 @@ def test_doctor_names_the_variant_and_why_there_is_no_gpu(dist_cpu_lib: Path) ->
     assert (dist_cpu_lib / f"libggml-cpu-{variant}.so").is_file()
     assert "best of" in line and "AVX" in line
     assert "GPU: none — CPU-only build (no GPU backend shipped), running on the CPU" in out.stdout
+
+
+@pytest.mark.dist_vulkan
+def test_the_vulkan_flavour_without_a_gpu_says_why_and_answers_on_the_cpu(
+        dev_answer: tuple[str, int, BackendChoice], test_models: GeneratedModels, image: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    lib: Path = llama_dist().build("vulkan")
+    text, tokens, backends = answer_with(monkeypatch, lib, test_models, image)
+    assert backends.gpu_backend == "" and backends.cpu_variant == backends.cpu_variants_usable[0]
+    # The module loaded (the loader is installed here) and found no GPU: Mesa's software driver does not count.
+    assert backends.gpu_line() == ("GPU: Vulkan — no Vulkan GPU found (software renderers are not used), "
+                                   "running on the CPU")
+    assert (text, tokens) == dev_answer[:2]
