@@ -52,7 +52,8 @@ class BackendChoice:
         return f"CPU backend: {self.cpu_variant} variant ({features}; {why}; {self.cpu_variants_shipped} shipped)"
 
     def gpu_line(self) -> str:
-        """E.g. ``GPU: Vulkan — NVIDIA H200`` or ``GPU: Vulkan — no Vulkan device found, running on the CPU``."""
+        """E.g. ``GPU: Vulkan — NVIDIA H200``, ``GPU: CUDA build (dev) — NVIDIA H200``, ``GPU: Vulkan — no ...``."""
         if self.gpu_backend and self.gpu_devices:
-            return f"GPU: {self.gpu_backend} — {', '.join(self.gpu_devices)}"
+            build = "" if self.modules_dir else " build (dev)"  # a development build links its GPU backend in
+            return f"GPU: {self.gpu_backend}{build} — {', '.join(self.gpu_devices)}"
         return f"GPU: {self.gpu_reason}"

@@ -45,3 +45,5 @@ def test_the_backend_record_survives_json_and_says_when_a_variant_was_chosen_by_
     assert lower.gpu_line() == "GPU: Vulkan — no Vulkan GPU found, running on the CPU"
     gpu = dataclasses.replace(lower, gpu_backend="Vulkan", gpu_devices=("NVIDIA H200",))
     assert gpu.gpu_line() == "GPU: Vulkan — NVIDIA H200"
+    dev = dataclasses.replace(gpu, gpu_backend="CUDA", modules_dir="", cpu_variant="")
+    assert dev.gpu_line() == "GPU: CUDA build (dev) — NVIDIA H200"
