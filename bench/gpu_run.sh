@@ -6,6 +6,7 @@
 #   bash bench/gpu_run.sh depth     # issue 24, after `prepare` (~5 min warm): bench/depth_bench.py --gpu, the
 #                                   # decode A/B at depth 2048 against .gpu/old (or git archive of $AB_OLD,
 #                                   # default 437cfb8), bench/load_bench.py --gpu; depth.md, ab.json, load.md
+#   bash bench/gpu_run.sh restart   # bench/restart_followup.py --gpu: follow-up after an app restart (~1 min warm)
 # Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
 # (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
@@ -58,4 +59,9 @@ if [ "$PHASE" = depth ]; then   # issue 24: decode at depth, the A/B of its host
   timeout 60 cmake --build /tmp/lcpp/vendor/llama.cpp/build -j 16 --target llama-completion > /tmp/completion.log 2>&1
   timeout 150 python3 bench/load_bench.py --gpu --reps 3 --json "$OUT/load.json" --md "$OUT/load.md" > "$OUT/load.log" 2>&1
   echo "load exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/load.md" 2>/dev/null || tail -20 "$OUT/load.log"
+fi
+if [ "$PHASE" = restart ]; then   # issue 24: follow-up after an app restart (RESTART_ARGS adds arguments)
+  # shellcheck disable=SC2086
+  timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/restart_followup.py --gpu --out "$OUT/restart.md" \
+    --json "$OUT/restart.json" $RESTART_ARGS 2>&1 | tee "$OUT/restart.log" | tail -12
 fi
