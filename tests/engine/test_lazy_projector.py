@@ -7,12 +7,16 @@ calls; the text model is memory-mapped and does not count, libmtmd reads the pro
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
 from visiondesk.engine import EngineCrashed, Message, ModelSpec, Stage, StageChanged, Tuning
+from visiondesk.engine.attachments import attach_image
 from visiondesk.engine.errors import ModelLoadFailed
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.pixel_cache import PixelCache
+from visiondesk.engine.requests import ImageSource
 
 from tests.engine.conftest import run, spec
 from tests.model_factory import GeneratedModels, write_mmproj
@@ -123,3 +127,23 @@ def test_corrupt_projector_crashing_llama_at_first_image(tmp_path: Path, test_mo
         else:  # a clean refusal is fine too, as long as it is one of ours
             assert fin.error is not None and ("broken-mmproj.gguf" in str(fin.error) or "projector" in str(fin.error))
         assert run(e, [Message.user("Alive?")])[1].error is None
+
+
+def test_an_image_attached_ahead_opens_the_projector_before_send(medium_spec: ModelSpec, tmp_path: Path,
+                                                                  images: dict[str, Path]) -> None:
+    """Encoding ahead (``prepare_images``) of the first image opens the projector while the question is typed."""
+    size = medium_spec.mmproj.stat().st_size if medium_spec.mmproj else 0
+    pixels = PixelCache(tmp_path / "pixels")
+    with LocalEngine(pixels=pixels) as e:
+        e.load(medium_spec)
+        before = bytes_read(e.pid)
+        image = attach_image(ImageSource(path=images["green"]), pixels)[0]
+        e.prepare_images([image])
+        until = time.monotonic() + 120
+        while e.prepared.encoded < 1:
+            assert time.monotonic() < until, f"not encoded ahead: {e.prepared}"
+            time.sleep(0.05)
+        assert bytes_read(e.pid) - before >= size * 0.9, "the projector was read for the image attached"
+        _, fin, events = run(e, [Message.user("What is this?", image)])
+        assert fin.error is None and fin.usage.images_encoded == 0, "found encoded ahead"
+        assert fin.timings.projector_load_ms == 0 and Stage.LOADING not in stages(events)
