@@ -5,7 +5,7 @@
 #   bash bench/gpu_run.sh bench     # the benchmark, then a py-spy profile (reuses both if still warm)
 #   bash bench/gpu_run.sh depth     # issue 24, after `prepare` (~5 min warm): bench/depth_bench.py --gpu, the
 #                                   # decode A/B at depth 2048 against .gpu/old (or git archive of $AB_OLD,
-#                                   # default 437cfb8), bench/load_bench.py --gpu; depth.md, ab.json, load.md
+#                                   # default db2bf1b), bench/load_bench.py --gpu; depth.md, ab.json, load.md
 #   bash bench/gpu_run.sh restart   # bench/restart_followup.py --gpu: follow-up after an app restart (~1 min warm)
 # Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
@@ -49,7 +49,7 @@ if [ "$PHASE" = depth ]; then   # issue 24: decode at depth, the A/B of its host
   OLD=.gpu/old
   if [ ! -d $OLD/engine ]; then
     OLD=/tmp/old; mkdir -p $OLD
-    git archive "${AB_OLD:-437cfb8}" packaging/visiondesk engine models core batch api cli | tar x -C $OLD
+    git archive "${AB_OLD:-db2bf1b}" packaging/visiondesk engine models core batch api cli | tar x -C $OLD
   fi
   M=$(python3 -c "import sys; sys.path.insert(0, 'bench'); import bench_models as b; print(b._q4_path('llama1b-chatml'))")
   timeout 120 python3 bench/decode_ab.py "$M" --old $OLD --rounds "${AB_ROUNDS:-3}" --depth 2048 --tokens 256 \
