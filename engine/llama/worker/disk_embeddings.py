@@ -74,6 +74,14 @@ class DiskEmbeddings(EmbeddingStore):
         self._unsaved.append((key, array))
         return array
 
+    def discard(self, digest: str) -> list[tuple[str, int]]:
+        """Forget the picture ``digest`` in memory, in the writes not yet made and on disk (an image removed unsent)."""
+        keys = set(super().discard(digest)) | {key for key, _ in self._unsaved if key[0] == digest}
+        self._unsaved = [(key, array) for key, array in self._unsaved if key[0] != digest]
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+        return sorted(keys)
+
     def flush(self) -> None:
         """Write the embeddings made since the last flush."""
         unsaved, self._unsaved = self._unsaved, []
