@@ -270,3 +270,12 @@ def test_an_image_encoded_ahead_then_removed_leaves_nothing_on_disk(test_models:
         e.load(spec(test_models))
         assert run(e, [Message.user("What?", removed)])[1].usage.images_encoded == 1
         assert run(e, [Message.user("What?", kept)])[1].usage.images_encoded == 0
+
+
+def test_a_state_larger_than_the_disk_cache_is_not_saved(test_models: GeneratedModels, images: dict[str, Path],
+                                                          tmp_path: Path) -> None:
+    small = DiskCache(tmp_path / "cache", 64 * 1024)  # room for the image's embedding, not for the state
+    q1, _, saved = first_turn(test_models, small, tmp_path / "logs", images["red"], save_as="conversation-1")
+    assert saved == 0 and not (small.folder / "states").exists()
+    assert len(list((small.folder / "embeddings").iterdir())) == 1
+    assert "not saving the conversation state" in engine_log(tmp_path / "logs")
