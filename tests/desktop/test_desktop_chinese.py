@@ -101,6 +101,8 @@ def test_chinese_ui_has_no_untranslated_strings(qtbot, shell, data_dir: Path, tm
     settings = shell.settings_controller.open()
     shell._show_error(TruncatedGGUF(Path("/models/broken.gguf"), "the tensor data ends early"))
     qtbot.wait(50)  # LanguageChange events are posted
+    # the model manager re-fills its tables in one slot after the switch (the category box first)
+    qtbot.waitUntil(lambda: manager.dialog.category.itemText(0) == "全部用途", timeout=5_000)
     w = shell.window
     assert "已损坏" in w.notice.label.text()  # the error banner, translated by the error's code
     ok = settings.buttons.button(QDialogButtonBox.StandardButton.Ok).text()
