@@ -75,12 +75,12 @@ class DiskEmbeddings(EmbeddingStore):
         return array
 
     def discard(self, digest: str) -> list[tuple[str, int]]:
-        """Forget the picture ``digest`` in memory, in the writes not yet made and on disk (an image removed unsent)."""
-        keys = set(super().discard(digest)) | {key for key, _ in self._unsaved if key[0] == digest}
-        self._unsaved = [(key, array) for key, array in self._unsaved if key[0] != digest]
+        """Forget the picture ``digest`` in memory and on disk (an image encoded ahead, then removed unsent)."""
+        keys = super().discard(digest)
+        self._unsaved = [(k, a) for k, a in self._unsaved if k[0] != digest]
         for key in keys:
             self._path(key).unlink(missing_ok=True)
-        return sorted(keys)
+        return keys
 
     def flush(self) -> None:
         """Write the embeddings made since the last flush."""
