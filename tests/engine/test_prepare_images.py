@@ -193,3 +193,26 @@ def test_send_during_its_own_images_encode_waits_for_it_rather_than_encoding_twi
         state = e.prepared
         assert fin.error is None and fin.usage.images_encoded == 0
         assert state.encoded == 1 and state.interrupted == 0
+
+
+def test_a_prompt_measure_stops_an_encode_ahead_only_when_about_other_images(
+        slow_pair: tuple[Path, Path], attach: Attacher) -> None:
+    model, mmproj = slow_pair
+    with LocalEngine(pixels=attach.pixels) as e:
+        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
+        e.prepare_images([attach("measure-first", 40, (448, 448))])
+        encode_s = wait_for(e, lambda s: s.encoded == 1).encode_ms / 1000.0
+        # The window's preview measures the pending image again as the question is typed: the encode goes on.
+        image = attach("measured", 41, (448, 448))
+        e.prepare_images([image])
+        time.sleep(encode_s / 4)
+        e.plan([Message.user("What is it?", image)])
+        state = e.prepared
+        assert state.interrupted == 0 and image.digest in state.ready
+        # A measure without that image (it was removed, say) goes first.
+        e.prepare_images([attach("measure-third", 42, (448, 448))])
+        time.sleep(encode_s / 4)
+        t0 = time.monotonic()
+        e.plan([Message.user("What is it?", attach("small", 43))])
+        assert time.monotonic() - t0 < encode_s / 3
+        assert e.prepared.interrupted == 1
