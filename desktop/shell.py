@@ -17,6 +17,7 @@ from visiondesk.core.settings import SettingsRepository, resolve_language
 from visiondesk.core.store import ConversationStore
 from visiondesk.engine import Message
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.disk_cache import DiskCache
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.engine.remote import KeyStore, RemoteBackend, ServerStore
 from visiondesk.models.manager import ModelManager
@@ -47,6 +48,7 @@ from .views.remote_banner import RemoteBanner
 from .worker import EngineThread
 
 log = logging.getLogger(__name__)
+SAVE_STATE_S = 10.0  # at quit, how long the open conversation's state may take to reach the disk
 
 
 class AppShell(QObject):
@@ -70,7 +72,8 @@ class AppShell(QObject):
         self.store = ConversationStore(self.paths.conversations_db, self.paths.attachments)
         self.pixels = PixelCache(self.paths.pixels)
         self.servers = ServerStore(KeyStore(fallback_path=self.paths.server_keys), self.paths.servers)
-        self.engine = EngineThread(BackendPicker(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels),
+        self.engine = EngineThread(BackendPicker(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels,
+                                                                     cache=self.engine_cache),
                                                  lambda: RemoteBackend(self.servers)))
         self.window = w = MainWindow()
         self.notice_error = self._show_error
@@ -96,7 +99,7 @@ class AppShell(QObject):
         self.chat.answer_finished.connect(self.header.answer_finished)
         self.settings_controller = SettingsController(
             self.settings, self.repository, w, self.set_theme, self.set_language,
-            lambda: self.model.load(first_run=False), self)
+            lambda: self.model.load(first_run=False), self, engine_cache=self.paths.engine_cache)
 
         self._wire_servers()
         # "What the model sees": under the composer's thumbnails, planned on the engine thread.
@@ -124,6 +127,8 @@ class AppShell(QObject):
         self.conversations.open_requested.connect(self.answer_format.show_conversation)
         self.chat.conversation_created.connect(self.answer_format.on_created)
         self.model.loaded.connect(lambda _result: (self.batch.fill_choices(), self.api_server.model_changed()))
+        # A model loaded while a conversation is open (a switch, a reload after settings): bring its state back.
+        self.model.loaded.connect(lambda _result: self.engine.switch_conversation(None, self.chat.conversation_id))
         w.batch_action.triggered.connect(self.batch.open)
         w.api_server_action.triggered.connect(self.api_server.open)
         self.chat.conversation_created.connect(self.conversations.on_created)
@@ -181,6 +186,10 @@ class AppShell(QObject):
         self.window.notice.show()
 
     # -- window-level behaviour --------------------------------------------------------------------
+
+    def engine_cache(self) -> DiskCache:
+        """Where the local engine keeps embeddings and conversation states, within the size the settings allow."""
+        return DiskCache(self.paths.engine_cache, self.settings.engine_cache_mb * 1024**2)
 
     def _history(self) -> list[Message]:
         """The open conversation as the engine will read it (a new chat: the system prompt alone)."""
@@ -297,6 +306,8 @@ class AppShell(QObject):
         self.chat.stop()
         self.api_server.shutdown()  # its requests end; then the batch's image is cancelled, then the engine stops
         self.batch.wait(timeout_s=10.0)
+        if self.model.state == "loaded":  # not while a model loads: quitting stops that at once
+            self.engine.save_conversation(self.chat.conversation_id, timeout_s=SAVE_STATE_S)  # reopened: not re-read
         stopped = self.engine.stop()
         if self.chat.active is not None:  # keep what was written; it was cut by quitting
             a = self.chat.active

@@ -53,6 +53,11 @@ TEXT_BATCH_S = 0.03  # coalesce fast tokens so the UI thread gets ~30 text signa
 BackendFactory = Callable[[object], Backend[Any]]  # target to load (None: none yet) -> its backend
 
 
+def conversation_key(conversation_id: int | None) -> str | None:
+    """The name a stored conversation's saved engine state goes by (``LocalEngine.save_state``)."""
+    return None if conversation_id is None else f"conversation-{conversation_id}"
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class ForeignChat:
     """A chat another thread asked for: the engine thread puts every event into ``events``, ``Finished`` last."""
@@ -222,6 +227,32 @@ class EngineWorker(QObject):
             log.exception("unexpected error in plan request %d", request_id)
             self.planned.emit(request_id, VisionDeskError(f"{type(exc).__name__}: {exc}"))
 
+    @Slot(object, object)
+    def switch_conversation(self, leaving: str | None, opening: str | None) -> None:
+        """Save the state of the conversation left and bring back the one opened, where the backend keeps states.
+
+        In turn with the chats: an answer still being written for the conversation left is in what is saved.
+        """
+        engine = self._engine  # none made yet: nothing to save, nothing loaded to restore into
+        save, restore = getattr(engine, "save_state", None), getattr(engine, "restore_state", None)
+        if self.stopping or save is None or restore is None:  # a server keeps its own cache
+            return
+        try:
+            if leaving is not None:
+                save(leaving)
+            if opening is not None:
+                restore(opening)
+        except VisionDeskError as exc:  # a lost state costs time, never an answer
+            log.warning("conversation state not kept: %s", exc)
+
+    @Slot(object, object)
+    def save_conversation(self, conversation: str, done: threading.Event) -> None:
+        """At quit: save ``conversation``'s state, then set ``done``."""
+        try:
+            self.switch_conversation(conversation, None)
+        finally:
+            done.set()
+
     def _fail(self, request_id: int, pending: list[str], exc: VisionDeskError) -> None:
         if pending:
             self.text.emit(request_id, "".join(pending))
@@ -255,6 +286,8 @@ class EngineThread(QObject):
     _chat_requested = Signal(int, object, object, object)
     _foreign_chat_requested = Signal(object)
     _plan_requested = Signal(int, object)
+    _switch_requested = Signal(object, object)
+    _save_requested = Signal(object, object)
     _prepare_requested = Signal(object, object)
     _drop_requested = Signal(object)
     _shutdown_requested = Signal()
@@ -270,6 +303,8 @@ class EngineThread(QObject):
         self._chat_requested.connect(self.worker.chat, queued)
         self._foreign_chat_requested.connect(self.worker.chat_for, queued)
         self._plan_requested.connect(self.worker.plan, queued)
+        self._switch_requested.connect(self.worker.switch_conversation, queued)
+        self._save_requested.connect(self.worker.save_conversation, queued)
         self._prepare_requested.connect(self.worker.prepare_images, queued)
         self._drop_requested.connect(self.worker.drop_prepared_images, queued)
         self._shutdown_requested.connect(self.worker.shutdown, queued)
@@ -304,6 +339,20 @@ class EngineThread(QObject):
         self._next_id += 1
         self._plan_requested.emit(self._next_id, tuple(messages))
         return self._next_id
+
+    def switch_conversation(self, leaving: int | None, opening: int | None) -> None:
+        """The window shows another conversation: the engine keeps the one left on disk and restores the one opened."""
+        if leaving != opening:
+            self._switch_requested.emit(conversation_key(leaving), conversation_key(opening))
+
+    def save_conversation(self, conversation_id: int | None, timeout_s: float) -> bool:
+        """At quit, before ``stop``: save the open conversation's state, waiting up to ``timeout_s``; True if done."""
+        key = conversation_key(conversation_id)
+        if key is None or not self.accepting:
+            return False
+        done = threading.Event()
+        self._save_requested.emit(key, done)
+        return done.wait(timeout_s)
 
     def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
                        history: Sequence[Message] | None = None) -> None:

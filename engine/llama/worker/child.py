@@ -89,6 +89,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     from ...errors import EngineProtocolError, VisionDeskError
     from .image_prepare import Preparer
     from .inbox import Inbox, Outbox, YieldingFlag
+    from .persistence import Persistence
     from .prompt_measure import measure_prompt
     from .protocol import (
         ChatJob,
@@ -102,6 +103,8 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
         PrepareImages,
         Quit,
         ResetRequest,
+        RestoreState,
+        SaveState,
         SystemInfo,
     )
     from .runtime import Runtime
@@ -110,12 +113,14 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     flag = YieldingFlag(cancel_flag)
     runtime = Runtime(flag, outbox.send, inbox.recv)
     preparer = Preparer(runtime, flag, inbox, outbox)
+    persistence = Persistence()
     while True:
         if preparer.waiting and not inbox.ready():
             if cancel_flag.value:  # the last answer was cancelled: the flag stays up until the next request
                 inbox.ready(IDLE_POLL_S)
             else:
                 preparer.step()
+                persistence.changed(runtime)  # an encode or a prefix read ahead: new embeddings, a changed cache
             continue
         try:
             msg = inbox.recv()
@@ -131,19 +136,29 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                     preparer.add(msg)
                 case DropPrepared(digests=digests):
                     preparer.drop(digests)
-                case LoadRequest(spec=spec):
+                case LoadRequest(spec=spec, cache=cache):
                     preparer.clear()
-                    conn.send(runtime.load(spec))
+                    loaded = runtime.load(spec)
+                    persistence.loaded(runtime, cache)
+                    conn.send(loaded)
                 case ChatJob() as job:
                     preparer.claim(job)
-                    runtime.chat(job)
+                    try:
+                        runtime.chat(job)
+                    finally:
+                        persistence.changed(runtime)
                 case MeasureRequest(prompt=prompt, images=images, pixel_files=files):
                     conn.send(Measured(measure_prompt(runtime.model, prompt, images, files)))
                 case InfoRequest():
                     conn.send(SystemInfo(system_info()))
                 case ResetRequest():
                     runtime.reset()
+                    persistence.changed(runtime)
                     conn.send(Ok())
+                case SaveState(conversation=conversation):
+                    conn.send(persistence.save(runtime, conversation))
+                case RestoreState(conversation=conversation):
+                    conn.send(persistence.restore(runtime, conversation))
                 case Quit():
                     break
                 case _:

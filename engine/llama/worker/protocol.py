@@ -7,7 +7,8 @@ unexpected reply as an error and starts a new child.
 
 Parent -> child: ``LoadRequest`` -> ``Loaded``; ``ChatJob`` -> ``StageReport``/``Text``/``Alive``/``NeedPixels``...
 then ``Done``; ``NeedPixels`` -> ``Pixels``; ``MeasureRequest`` -> ``Measured``; ``InfoRequest`` -> ``SystemInfo``;
-``ResetRequest`` -> ``Ok``; ``Quit``. Any request may be answered with ``ErrorReply``.
+``ResetRequest`` -> ``Ok``; ``SaveState``/``RestoreState`` -> ``StateKept``; ``Quit``. Any request may be
+answered with ``ErrorReply``.
 
 Two messages get no reply, so that the parent never waits for them: ``PrepareImages`` and ``DropPrepared``
 (speculative encodes, ``worker/image_prepare.py``). The child reports that work with a ``PrepareState`` notice
@@ -22,6 +23,7 @@ from typing import Any
 from ...errors import EngineProtocolError, VisionDeskError, rebuild
 from ...events import Stage, StopReason, Timings, Usage
 from ...requests import ModelSpec, SamplingParams
+from ..disk_cache import DiskCache
 from ..image_cache import ImageRef
 from ..load_result import LoadResult
 
@@ -30,9 +32,10 @@ from ..load_result import LoadResult
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LoadRequest:
-    """Load ``spec``, replacing any loaded model."""
+    """Load ``spec``, replacing any loaded model; ``cache``: where embeddings and states persist (None: nowhere)."""
 
     spec: ModelSpec
+    cache: DiskCache | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -78,6 +81,20 @@ class ResetRequest:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class SaveState:
+    """Save the active conversation's KV cache as ``conversation``'s state (the user switches away or quits)."""
+
+    conversation: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RestoreState:
+    """Make ``conversation``'s saved state the active conversation, if one was saved for this model."""
+
+    conversation: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Quit:
     """Free the model and exit."""
 
@@ -104,8 +121,8 @@ class DropPrepared:
     digests: tuple[str, ...]
 
 
-ParentMessage = (LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | Quit | PrepareImages
-                 | DropPrepared)
+ParentMessage = (LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | SaveState | RestoreState
+                 | Quit | PrepareImages | DropPrepared)
 
 # ---- child -> parent ----------------------------------------------------------------------------
 
@@ -174,6 +191,14 @@ class SystemInfo:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class StateKept:
+    """The answer to ``SaveState`` and ``RestoreState``: KV positions saved or restored, and their bytes (0: none)."""
+
+    positions: int
+    nbytes: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Ok:
     """The request succeeded and has nothing to say."""
 
@@ -219,5 +244,5 @@ class PrepareState:
     prefixes: int = 0  # conversations read into the context ahead of their question
 
 
-ChildMessage = (Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | Ok | ErrorReply
-                | PrepareState)
+ChildMessage = (Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | StateKept | Ok
+                | ErrorReply | PrepareState)
