@@ -16,6 +16,7 @@ from PIL import Image
 from visiondesk.engine import Message, ModelSpec, SamplingParams, TextDelta
 from visiondesk.engine.attachments import attach_image
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.disk_cache import DiskCache
 from visiondesk.engine.llama.worker.protocol import PrepareState
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.engine.requests import ImageAttachment, ImageSource
@@ -128,6 +129,27 @@ def test_attached_then_removed_leaves_nothing_encoded(tiny: LocalEngine,
     for image in (removed, removed_early):
         _, fin, _ = run(tiny, [Message.user("What?", image)], SHORT)
         assert fin.error is None and fin.usage.images_encoded == 1
+
+
+def test_removed_leaves_nothing_on_disk_either(test_models: GeneratedModels, attach: Attacher,
+                                               tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache", 64 * 1024**2)
+    with LocalEngine(pixels=attach.pixels, cache=cache) as e:
+        e.load(spec(test_models))
+        kept, removed = attach("disk-kept", 7), attach("disk-removed", 8)
+        e.prepare_images([kept, removed])
+        wait_for(e, lambda s: len(s.ready) == 2)
+        run(e, [Message.user("Hello.")], SHORT)  # a request: what was encoded ahead is written to disk now
+        on_disk = set((tmp_path / "cache").rglob("*.emb"))
+        assert len(on_disk) == 2
+        e.drop_prepared_images([removed])
+        wait_for(e, lambda s: s.dropped == 1)
+        assert len(set((tmp_path / "cache").rglob("*.emb"))) == 1
+    with LocalEngine(pixels=attach.pixels, cache=cache) as again:  # after a restart: the kept one only
+        again.load(spec(test_models))
+        for image, encodes in ((kept, 0), (removed, 1)):
+            _, fin, _ = run(again, [Message.user("What?", image)], SHORT)
+            assert fin.usage.images_encoded == encodes
 
 
 def test_switching_model_discards_what_was_prepared(tiny: LocalEngine, test_models: GeneratedModels,

@@ -74,6 +74,14 @@ class DiskEmbeddings(EmbeddingStore):
         self._unsaved.append((key, array))
         return array
 
+    def discard(self, digest: str) -> list[tuple[str, int]]:
+        """Forget the picture ``digest`` in memory, among the writes to come and on disk (an image removed unsent)."""
+        keys = super().discard(digest)
+        self._unsaved = [(key, array) for key, array in self._unsaved if key[0] != digest]
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+        return keys
+
     def flush(self) -> None:
         """Write the embeddings made since the last flush."""
         unsaved, self._unsaved = self._unsaved, []
