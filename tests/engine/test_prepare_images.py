@@ -238,3 +238,20 @@ def test_a_prompt_measure_stops_an_encode_ahead_only_when_about_other_images(
         e.plan([Message.user("What is it?", attach("small", 43))])
         assert time.monotonic() - t0 < encode_s / 3
         assert e.prepared.interrupted == 1
+
+
+def test_switching_model_stops_an_encode_ahead(slow_pair: tuple[Path, Path], attach: Attacher) -> None:
+    model, mmproj = slow_pair
+    with LocalEngine(pixels=attach.pixels) as e:
+        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
+        e.prepare_images([attach("switch-first", 50, (448, 448))])
+        encode_s = wait_for(e, lambda s: s.encoded == 1).encode_ms / 1000.0
+        t0 = time.monotonic()
+        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=1024, threads=1))
+        load_s = time.monotonic() - t0  # a load with nothing going on
+        e.prepare_images([attach("switch-second", 51, (448, 448))])
+        time.sleep(encode_s / 4)
+        t0 = time.monotonic()
+        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
+        assert time.monotonic() - t0 < load_s + encode_s / 3  # the load did not wait for the encode
+        assert e.prepared == PrepareState()  # and nothing of it is left
