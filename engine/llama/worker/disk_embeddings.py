@@ -75,9 +75,9 @@ class DiskEmbeddings(EmbeddingStore):
         return array
 
     def discard(self, digest: str) -> list[tuple[str, int]]:
-        """Forget the picture ``digest`` in memory, among the writes to come and on disk (an image removed unsent)."""
+        """Forget the picture ``digest`` in memory and on disk (an image encoded ahead, then removed unsent)."""
         keys = super().discard(digest)
-        self._unsaved = [(key, array) for key, array in self._unsaved if key[0] != digest]
+        self._unsaved = [(k, a) for k, a in self._unsaved if k[0] != digest]
         for key in keys:
             self._path(key).unlink(missing_ok=True)
         return keys
