@@ -31,7 +31,7 @@ from .controllers.batch import BatchController
 from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
 from .controllers.conversations import ConversationsController
-from .controllers.header import HeaderController, local_choices
+from .controllers.header import HeaderController, local_choices, remote_choices
 from .controllers.image_preview import ImagePreviewController
 from .controllers.model import ModelController
 from .controllers.model_menu import ModelMenuController
@@ -88,12 +88,21 @@ class AppShell(QObject):
                                      w.first_run, self._show_pane, self._show_stage,
                                      ModelManager(ModelRegistry(self.paths.model_registry, self.paths.models)), self,
                                      show_notice=self.show_notice)
+        self._wire_servers()
         self.header = HeaderController(
             w.header, self.store, self.settings,
-            [lambda: local_choices(self.model.models, self.settings, self.model.use_files)],
+            [lambda: local_choices(self.model.models, self.settings, self.model.use_files),
+             lambda: remote_choices(self.servers, self.model_menu_controller.reports, self.remote.current,
+                                    self.remote.use)],
             [(lambda: self.tr("Open GGUF files…"), self.model.pick_files),
-             (lambda: self.tr("Manage models…"), lambda: self.model.open_model_manager())], self)
+             (lambda: self.tr("Manage models…"), lambda: self.model.open_model_manager())], self,
+            current_key=lambda: self.remote.current.column() if self.remote.current else self.settings.model_path or "")
         self.model.state_changed.connect(lambda st: self.header.model_state(st, self.model.result))
+        # After the remote session took note of what loaded (a server's model or the local one): mark it in use.
+        self.model.loaded.connect(lambda _info: self.header.refresh_choices())
+        # Opening the switcher asks the servers for their models, as opening the Model menu does.
+        w.header.switcher.about_to_show.connect(self.model_menu_controller.refresh)
+        self.model_menu_controller.rebuilt.connect(self.header.refresh_choices)
         self.conversations.open_requested.connect(self.header.conversation_opened)
         self.chat.conversation_created.connect(self.header.conversation_opened)
         self.chat.answer_finished.connect(self.header.answer_finished)
@@ -101,7 +110,6 @@ class AppShell(QObject):
             self.settings, self.repository, w, self.set_theme, self.set_language,
             lambda: self.model.load(first_run=False), self, engine_cache=self.paths.engine_cache)
 
-        self._wire_servers()
         # "What the model sees": under the composer's thumbnails, planned on the engine thread.
         preview_view = ImagePreviewView(w.composer)
         w.composer.layout().insertWidget(2, preview_view)

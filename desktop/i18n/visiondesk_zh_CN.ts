@@ -445,6 +445,30 @@
             <source>Context used</source>
             <translation>已用上下文</translation>
         </message>
+        <message>
+            <source>remote: %1</source>
+            <translation>远程：%1</translation>
+        </message>
+        <message>
+            <source>server on this computer</source>
+            <translation>本机上的服务器</translation>
+        </message>
+        <message>
+            <source>Vision unknown until an image is tried</source>
+            <translation>是否识图未知（发送图片后可知）</translation>
+        </message>
+        <message>
+            <source>%1 on the server %2 (%3): messages and images sent to it leave this computer</source>
+            <translation>%1，服务器 %2（%3）：发给它的消息和图片会离开这台电脑</translation>
+        </message>
+        <message>
+            <source>%1 on the server %2, on this computer</source>
+            <translation>%1，服务器 %2，在这台电脑上</translation>
+        </message>
+        <message>
+            <source>Server on this computer</source>
+            <translation>本机上的服务器</translation>
+        </message>
     </context>
     <context>
         <name>MainWindow</name>

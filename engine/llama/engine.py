@@ -241,8 +241,8 @@ class LocalEngine:
         child = self._live_child() or self._start(self._spec.tuning if self._spec else Tuning())
         request = InfoRequest()
         match self._request(child, request, "reading system information", self._deadlines.request_s):
-            case SystemInfo(info=info):
-                return info
+            case SystemInfo(info=info, backends=backends):
+                return {**info, "backends": dataclasses.asdict(backends)}
             case other:
                 raise self._unexpected(other, request)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageFile
-from visiondesk.core.paths import DataPaths
 
 from tests.desktop.conftest import open_shell, write_settings
 from tests.desktop.test_desktop_chat import send
@@ -61,16 +60,15 @@ def test_a_photo_is_decoded_once_from_attach_to_answers_and_after_a_restart(qtbo
     finally:
         shell.shutdown()
         shell.window.hide()
-    # Without the engine's own disk cache (issue 24: it would restore the conversation or the embedding).
-    shutil.rmtree(DataPaths.at(data_dir).engine_cache)
     again = open_shell(qtbot, data_dir)
     try:
         again.conversations.select(conv)
         qtbot.waitUntil(lambda: again.chat.conversation_id == conv, timeout=5_000)
         after = send(qtbot, again, "Who is the merchant?")
         assert after.error is None
-        assert after.usage.images_encoded == 1, "a new engine process encodes the image again ..."
-        assert decodes.count(PHOTO_SIZE) == 1, "... from its stored pixels: the photo is not decoded again"
+        # The conversation's state saved at quit holds the image (issue 24): nothing is encoded or decoded again.
+        assert after.usage.images_encoded == 0 and after.usage.prompt_tokens_evaluated < first.usage.prompt_tokens
+        assert decodes.count(PHOTO_SIZE) == 1, "the photo is not decoded again"
     finally:
         again.shutdown()
 
@@ -87,7 +85,7 @@ def test_without_the_pixel_cache_the_engine_decodes_the_stored_copy_and_checks_i
         shell.window.hide()
     for cached in (data_dir / "cache" / "pixels").glob("*.rgb"):
         cached.unlink()  # a cleared cache loses nothing: the stored file is decoded once more
-    shutil.rmtree(DataPaths.at(data_dir).engine_cache)  # the engine's too (issue 24), or it needs no pixels
+    shutil.rmtree(data_dir / "cache" / "engine")  # and the engine's saved state and embeddings are gone too
     again = open_shell(qtbot, data_dir)
     try:
         again.conversations.select(conv)

@@ -20,8 +20,7 @@ def states(data_dir: Path) -> list[Path]:
 def test_a_conversation_reopened_after_a_restart_reads_only_its_new_turn(qtbot, configured: Path, images):
     shell = open_shell(qtbot, configured)
     first = send(qtbot, shell, "What is in this picture?", images[:1])
-    # Encoded once: ahead, while the question was typed, or by the answer if it came first.
-    ahead = shell.engine.worker._engine.prepared.encoded  # noqa: SLF001 - the window's local engine
+    ahead = shell.engine.worker._engine.prepared.encoded  # noqa: SLF001 - encoded while the question was typed
     assert first.usage.images_encoded + ahead == 1
     conversation = shell.chat.conversation_id
     shell.shutdown()  # quitting saves the open conversation's state

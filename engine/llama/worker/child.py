@@ -7,7 +7,10 @@ import logging.handlers
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .protocol import SystemInfo
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +30,27 @@ def _setup_logging(log_dir: str | None) -> None:
     root.addHandler(handler)
 
 
-def system_info() -> dict[str, Any]:
-    """What ``visiondesk doctor`` reports about llama.cpp and the devices it sees."""
+def system_info() -> SystemInfo:
+    """What ``visiondesk doctor`` reports about llama.cpp, the devices it sees and the backends it chose."""
     import llama_cpp
 
+    from .backend_probe import probe
     from .denormals import denormals_flushed
     from .devices import backend_name, gpu_devices, list_devices
+    from .protocol import SystemInfo
 
     llama_cpp.llama_backend_init()
     devices = list_devices()
     gpus = gpu_devices()
-    return {
+    gpu_offload = bool(llama_cpp.llama_supports_gpu_offload())
+    return SystemInfo({
         "llama_cpp_python": llama_cpp.__version__,
-        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
+        "gpu_offload": gpu_offload,
         "backend": backend_name(gpus) if gpus else "CPU",
         "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(),
         "devices": [d.__dict__ for d in devices],
         "denormals_flushed": denormals_flushed(),
-    }
+    }, probe(gpu_offload))
 
 
 def main(argv: list[str]) -> int:
@@ -86,6 +92,9 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     """
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
+    from .native_libs import load_backends
+
+    load_backends()  # a distribution build's backend modules, before anything imports llama_cpp
     from ...errors import EngineProtocolError, VisionDeskError
     from .image_prepare import Preparer
     from .inbox import Inbox, Outbox, YieldingFlag
@@ -105,7 +114,6 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
         ResetRequest,
         RestoreState,
         SaveState,
-        SystemInfo,
     )
     from .runtime import Runtime
 
@@ -120,7 +128,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                 inbox.ready(IDLE_POLL_S)
             else:
                 preparer.step()
-                persistence.changed(runtime)  # an encode or a prefix read ahead: new embeddings, a changed cache
+                persistence.cache_changed()  # a conversation read ahead
             continue
         try:
             msg = inbox.recv()
@@ -150,7 +158,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                 case MeasureRequest(prompt=prompt, images=images, pixel_files=files):
                     conn.send(Measured(measure_prompt(runtime.model, prompt, images, files)))
                 case InfoRequest():
-                    conn.send(SystemInfo(system_info()))
+                    conn.send(system_info())
                 case ResetRequest():
                     runtime.reset()
                     persistence.changed(runtime)

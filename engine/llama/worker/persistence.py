@@ -45,8 +45,15 @@ class Persistence:
 
     def changed(self, runtime: Runtime) -> None:
         """A request ran: the KV cache is no longer what was saved; new embeddings go to disk now."""
-        self._saved = None
+        self.cache_changed()
         self.flush(runtime)
+
+    def cache_changed(self) -> None:
+        """The KV cache changed without an answer (a conversation read ahead): it is no longer what was saved.
+
+        Images encoded ahead stay in memory only until an answer uses them: one removed unsent leaves nothing.
+        """
+        self._saved = None
 
     @staticmethod
     def flush(runtime: Runtime) -> None:

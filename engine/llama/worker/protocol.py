@@ -23,6 +23,7 @@ from typing import Any
 from ...errors import EngineProtocolError, VisionDeskError, rebuild
 from ...events import Stage, StopReason, Timings, Usage
 from ...requests import ModelSpec, SamplingParams
+from ..backend_choice import BackendChoice
 from ..disk_cache import DiskCache
 from ..image_cache import ImageRef
 from ..load_result import LoadResult
@@ -185,9 +186,10 @@ class Done:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SystemInfo:
-    """What ``visiondesk doctor`` shows about llama.cpp and the devices (free-form by nature)."""
+    """What ``visiondesk doctor`` shows: llama.cpp and the devices (free-form), and the backends chosen (typed)."""
 
     info: dict[str, Any]
+    backends: BackendChoice
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
