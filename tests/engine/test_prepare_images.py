@@ -139,9 +139,11 @@ def test_removed_leaves_nothing_on_disk_either(test_models: GeneratedModels, att
         kept, removed = attach("disk-kept", 7), attach("disk-removed", 8)
         e.prepare_images([kept, removed])
         wait_for(e, lambda s: len(s.ready) == 2)
-        run(e, [Message.user("Hello.")], SHORT)  # a request: what was encoded ahead is written to disk now
-        on_disk = set((tmp_path / "cache").rglob("*.emb"))
-        assert len(on_disk) == 2
+        run(e, [Message.user("Hello.")], SHORT)  # a request: what was encoded ahead is written to disk after it
+        until = time.monotonic() + WAIT_S
+        while len(list((tmp_path / "cache").rglob("*.emb"))) < 2:  # written once the answer is sent
+            assert time.monotonic() < until
+            time.sleep(0.02)
         e.drop_prepared_images([removed])
         wait_for(e, lambda s: s.dropped == 1)
         assert len(set((tmp_path / "cache").rglob("*.emb"))) == 1
