@@ -4,6 +4,7 @@
 #   bash bench/gpu_run.sh prepare   # CUDA build of llama.cpp + the models (generated there, ~7 min)
 #   bash bench/gpu_run.sh bench     # the benchmark, then a py-spy profile (reuses both if still warm)
 #   bash bench/gpu_run.sh restart   # bench/restart_followup.py --gpu: follow-up after an app restart (~1 min warm)
+#   bash bench/gpu_run.sh attach    # bench/attach_ttft.py --gpu: Send to first token, image attached earlier (<1 min warm)
 # Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
 # (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
@@ -44,4 +45,10 @@ if [ "$PHASE" = restart ]; then   # issue 24: follow-up after an app restart (RE
   # shellcheck disable=SC2086
   timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/restart_followup.py --gpu --out "$OUT/restart.md" \
     --json "$OUT/restart.json" $RESTART_ARGS 2>&1 | tee "$OUT/restart.log" | tail -12
+fi
+if [ "$PHASE" = attach ]; then   # issue 24: the image attached earlier vs encoded on Send (ATTACH_ARGS adds arguments)
+  # shellcheck disable=SC2086
+  timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/attach_ttft.py --gpu --json "$OUT/attach.json" \
+    $ATTACH_ARGS > "$OUT/attach.md" 2> "$OUT/attach.log"
+  echo "attach exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/attach.md"; tail -5 "$OUT/attach.log"
 fi
