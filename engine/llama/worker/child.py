@@ -81,7 +81,9 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     """Serve requests until the pipe closes or ``Quit`` arrives; an unknown message gets an error reply."""
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
-    from ...errors import EngineProtocolError, VisionDeskError
+    from ...errors import EngineFailure, EngineProtocolError, VisionDeskError
+    from .parallel_generation import ParallelRun
+    from .parallel_protocol import ParallelJob
     from .prompt_measure import measure_prompt
     from .protocol import (
         ChatJob,
@@ -113,6 +115,12 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                     conn.send(runtime.load(spec))
                 case ChatJob() as job:
                     runtime.chat(job)
+                case ParallelJob() as parallel:
+                    if runtime.model is None:
+                        raise EngineFailure("No model is loaded.")
+                    runtime.reset()  # the job uses every sequence; the chat's cached prefix goes
+                    runtime._samplers.drop()  # a sampler attached on the device to sequence 0 would take its logits
+                    ParallelRun(runtime.model, runtime.embeddings, cancel_flag, conn.send, conn.recv).run(parallel)
                 case MeasureRequest(prompt=prompt, images=images, pixel_files=files):
                     conn.send(Measured(measure_prompt(runtime.model, prompt, images, files)))
                 case InfoRequest():

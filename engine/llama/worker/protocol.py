@@ -7,7 +7,8 @@ unexpected reply as an error and starts a new child.
 
 Parent -> child: ``LoadRequest`` -> ``Loaded``; ``ChatJob`` -> ``StageReport``/``Text``/``Alive``/``NeedPixels``...
 then ``Done``; ``NeedPixels`` -> ``Pixels``; ``MeasureRequest`` -> ``Measured``; ``InfoRequest`` -> ``SystemInfo``;
-``ResetRequest`` -> ``Ok``; ``Quit``. Any request may be answered with ``ErrorReply``.
+``ResetRequest`` -> ``Ok``; ``Quit``; ``ParallelJob`` -> a stream of tagged events (``parallel_protocol.py``).
+Any request may be answered with ``ErrorReply``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ...events import Stage, StopReason, Timings, Usage
 from ...requests import ModelSpec, SamplingParams
 from ..image_cache import ImageRef
 from ..load_result import LoadResult
+from .parallel_protocol import MoreRequests, NeedRequests, ParallelDone, ParallelJob, SlotDone, SlotFailed, SlotText
 
 # ---- parent -> child ----------------------------------------------------------------------------
 
@@ -78,7 +80,8 @@ class Quit:
     """Free the model and exit."""
 
 
-ParentMessage = LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | Quit
+ParentMessage = (LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | Quit | ParallelJob
+                 | MoreRequests)
 
 # ---- child -> parent ----------------------------------------------------------------------------
 
@@ -174,4 +177,5 @@ class ErrorReply:
         return rebuild(self.kind, self.message, self.attrs)
 
 
-ChildMessage = Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | Ok | ErrorReply
+ChildMessage = (Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | Ok | ErrorReply
+                | NeedRequests | SlotText | SlotDone | SlotFailed | ParallelDone)
