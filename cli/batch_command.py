@@ -35,7 +35,7 @@ from visiondesk.engine import (
 )
 from visiondesk.engine.structured import schema_file_format
 
-from .number_options import add_gpu_placement
+from .number_options import add_gpu_placement, parallel_option
 
 BackendFactory = Callable[[argparse.Namespace], Backend[Any]]
 
@@ -64,21 +64,22 @@ def register(sub: Any, make_backend: Callable[[], Backend[ModelSpec]]) -> None:
     p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     p.add_argument("--gpu-layers", default="auto", help="auto (default) or a number")
     add_gpu_placement(p)
-    p.add_argument("--parallel", type=int, default=1, metavar="N",
-                   help="answer N images at once, with N model processes (each holds the whole model in memory)")
+    p.add_argument("--parallel", type=parallel_option, default=0, metavar="N|auto",
+                   help="answer N images at once as parallel sequences of one loaded model, each with --ctx tokens "
+                        "of its own; auto (the default): as many as free memory allows, up to 8")
     p.add_argument("--retry-failed", action="store_true", help="answer again the images whose last row is an error")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=lambda args: run_command(args, lambda a: loaded_backend(a, make_backend)))
 
 
 def loaded_backend(args: argparse.Namespace, make_backend: Callable[[], Backend[ModelSpec]]) -> Backend[Any]:
-    """A backend from ``make_backend`` with the options' model loaded (one per parallel slot)."""
+    """A backend from ``make_backend`` with the options' model loaded, with ``--parallel`` slots."""
     engine = make_backend()
     try:
         gpu: int | str = args.gpu_layers if args.gpu_layers == "auto" else int(args.gpu_layers)
         engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
                               gpu_layers=gpu, gpu_split=args.gpu_split,  # type: ignore[arg-type]
-                              main_gpu=args.main_gpu))
+                              main_gpu=args.main_gpu, parallel=args.parallel))
     except (VisionDeskError, ValueError):
         engine.close()
         raise
@@ -120,8 +121,6 @@ def run_command(args: argparse.Namespace, make_backend: BackendFactory) -> int:
     try:
         if args.out is None or args.model is None or not args.inputs:
             raise InputError("visiondesk batch needs --model, --out and at least one INPUT (see --help).")
-        if args.parallel < 1:
-            raise InputError("--parallel must be at least 1.")
         if args.out.suffix.lower() not in (".jsonl", ".csv"):
             raise InputError(f"--out {args.out}: the result file must end in .jsonl or .csv.")
         task, preset = build_task(args)
@@ -131,8 +130,9 @@ def run_command(args: argparse.Namespace, make_backend: BackendFactory) -> int:
             backends: list[Backend[Any]] = []
             previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
             try:
-                for _ in range(args.parallel):
-                    backends.append(make_backend(args))
+                backends.append(make_backend(args))
+                slots = getattr(backends[0], "parallel_slots", 1)
+                err.print(f"{slots} image{'s' if slots > 1 else ''} at once")
                 summary = _run(backends, task, images, results, preset, cancel, err, args.no_progress)
             finally:
                 signal.signal(signal.SIGINT, previous)
