@@ -11,6 +11,7 @@ takes the rest.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import time
@@ -49,29 +50,50 @@ KeyedEvent = tuple[int, EngineEvent]
 class _Job:
     """One ``ParallelJob`` in the engine process; ``run`` yields its events."""
 
-    def __init__(self, engine: LocalEngine, requests: Iterator[ParallelRequest], cancel: CancelToken) -> None:
+    def __init__(self, engine: LocalEngine, requests: Iterator[ParallelRequest], cancel: CancelToken,
+                 ready: collections.deque[tuple[int, SlotRequest]]) -> None:
         self.engine = engine
         self.requests = requests
         self.cancel = cancel
-        self.exhausted = False
+        self.exhausted = False  # the caller's requests are all pulled
+        self.ready = ready  # (key, request) prepared ahead, not yet sent; a failed job leaves them to the next
         self.keys: dict[int, int] = {}  # request id -> key, for the requests in the process
         self.sent_at: dict[int, float] = {}
         self.first_text: dict[int, float] = {}
         self.rejected: list[KeyedEvent] = []  # requests that failed here, before reaching the process
 
+    @property
+    def more(self) -> bool:
+        """Whether requests may still come."""
+        return bool(self.ready or not self.exhausted) and not self.cancel.cancelled
+
     def take(self, n: int) -> tuple[SlotRequest, ...]:
-        """Up to ``n`` requests ready for the process; those that fail here go to ``rejected``."""
-        out: list[SlotRequest] = []
-        while len(out) < n and not self.exhausted and not self.cancel.cancelled:
+        """Up to ``n`` requests for the process, those prepared ahead first."""
+        self.prefetch(n)
+        out = []
+        now = time.monotonic()
+        for _ in range(min(n, len(self.ready))):
+            key, req = self.ready.popleft()
+            self.keys[req.request_id] = key
+            self.sent_at[req.request_id] = now
+            out.append(req)
+        return tuple(out)
+
+    def prefetch(self, n: int) -> None:
+        """Prepare requests until ``n`` are ready; those that fail here go to ``rejected``.
+
+        Called right after the process got its requests, so the next ones are prepared (images decoded,
+        pixels written) while it reads prompts and decodes, and its next ``NeedRequests`` is answered at once.
+        """
+        while len(self.ready) < n and not self.exhausted and not self.cancel.cancelled:
             req = next(self.requests, None)
             if req is None:
                 self.exhausted = True
                 break
             try:
-                out.append(self.prepare(req))
+                self.ready.append((req.key, self.prepare(req)))
             except VisionDeskError as exc:
                 self.rejected.append((req.key, self.engine._finished(StopReason.ERROR, exc)))
-        return tuple(out)
 
     def prepare(self, req: ParallelRequest) -> SlotRequest:
         """The request as the process takes it: prompt rendered, images identified and their pixels on disk."""
@@ -84,8 +106,6 @@ class _Job:
                       for i, src in enumerate(sources))
         prompt = render_prompt(e._template, req.messages, bos_token=e._bos, eos_token=e._eos)
         e._next_id += 1
-        self.keys[e._next_id] = req.key
-        self.sent_at[e._next_id] = time.monotonic()
         return SlotRequest(e._next_id, prompt, tuple(refs), files, req.sampling)
 
     def drain_rejected(self) -> Iterator[KeyedEvent]:
@@ -100,13 +120,15 @@ class _Job:
 
     def run(self, child: ChildProcess) -> Iterator[KeyedEvent]:
         """Send the job, yield its events until ``ParallelDone``; raises ``ChildGone``/``ChildHung``."""
-        first = self.take(max(1, self.engine.parallel_slots))
+        slots = max(1, self.engine.parallel_slots)
+        first = self.take(slots)
         yield from self.drain_rejected()
         if not first:
             return
         child.cancel(False)
         child.busy = True
-        child.send(ParallelJob(first, more=not self.exhausted))
+        child.send(ParallelJob(first, more=self.more))
+        self.prefetch(slots)
         heard = time.monotonic()
         silence_s = self.engine.deadlines.silence_s
         while True:
@@ -131,9 +153,10 @@ class _Job:
                         self.first_text.setdefault(rid, now)
                         yield self.keys[rid], TextDelta(text, now)
                 case NeedRequests(free=free):
-                    more = self.take(free)
-                    child.send(MoreRequests(more, more=not self.exhausted and not self.cancel.cancelled))
+                    given = self.take(free) if not self.cancel.cancelled else ()
+                    child.send(MoreRequests(given, more=self.more))
                     yield from self.drain_rejected()
+                    self.prefetch(slots)
                 case SlotDone(request_id=rid, stop_reason=reason, usage=usage, timings=timings):
                     ttft = (self.first_text.pop(rid, now) - self.sent_at.pop(rid, now)) * 1000.0
                     yield self.keys.pop(rid), Finished(
@@ -159,8 +182,9 @@ def chat_parallel(engine: LocalEngine, requests: Iterable[ParallelRequest],
     """Answer ``requests`` in the engine's parallel slots; yields ``(key, event)``, one ``Finished`` per request."""
     cancel = cancel or CancelToken()
     pending = iter(requests)
+    ready: collections.deque[tuple[int, SlotRequest]] = collections.deque()
     while not cancel.cancelled:
-        job = _Job(engine, pending, cancel)
+        job = _Job(engine, pending, cancel, ready)
         try:
             spec = engine._spec
             if spec is None:
@@ -171,6 +195,8 @@ def chat_parallel(engine: LocalEngine, requests: Iterable[ParallelRequest],
                 child = engine._child_for(spec.tuning)
                 engine._load_in(child, spec)
         except VisionDeskError as exc:
+            for key, _ in ready:
+                yield key, engine._finished(StopReason.ERROR, exc)
             for req in pending:
                 yield req.key, engine._finished(StopReason.ERROR, exc)
             return
@@ -190,5 +216,5 @@ def chat_parallel(engine: LocalEngine, requests: Iterable[ParallelRequest],
             if not finished and child is engine._child and child.alive():  # the caller stopped iterating
                 child.cancel()
                 child.draining = True
-        if job.exhausted:
+        if job.exhausted and not ready:
             return
