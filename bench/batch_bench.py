@@ -113,55 +113,58 @@ def main() -> int:
     ap.add_argument("--shape", choices=("tiny", "medium", "bench"), default="tiny")
     ap.add_argument("--models", nargs=2, type=Path, metavar=("TEXT", "MMPROJ"), help="use these models instead")
     ap.add_argument("--images", type=int, default=64)
-    ap.add_argument("--tokens", type=int, default=32, help="answer length")
+    ap.add_argument("--tokens", type=int, nargs="+", default=[32], help="answer lengths (a table part each)")
     ap.add_argument("--ctx", type=int, default=2048, help="context per sequence")
     ap.add_argument("--parallel", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: physical cores)")
     ap.add_argument("--budget-s", type=float, default=0.0, help="skip runs once this much time is spent (0: none)")
-    ap.add_argument("--out", type=Path, help="also write the table here")
+    ap.add_argument("--out", type=Path, help="also write the table here (after every row)")
     args = ap.parse_args()
     t_start = time.perf_counter()
-    sampling = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=args.tokens)
     threads = args.threads or physical_cores()
+    name = args.shape if not args.models else "given"
+    lines = [f"{args.images} images, {name} models, {threads} threads, {args.ctx} tokens per sequence, "
+             "temperature 0", "",
+             "| answer | run | seconds | images/min | vs sequential | answers as sequential |",
+             "|---|---|---|---|---|---|"]
+
+    def row(tokens: int, label: str, seconds: float, base: float, same: int) -> None:
+        lines.append(f"| {tokens} tokens | {label} | {seconds:.2f} | {args.images / seconds * 60:.0f} "
+                     f"| {base / seconds:.2f}x | {same}/{args.images} |")
+        if args.out:
+            args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         text, mmproj = args.models or models(args.shape, folder)
         paths = images(folder, args.images)
-        engine = load(text, mmproj, threads, args.ctx, 1)
-        try:
-            base, reference = sequential(engine, paths, sampling)
-            backend = engine.loaded.backend if engine.loaded else "?"
-        finally:
-            engine.close()
-        print(f"[batch] sequential: {base:.2f} s", file=sys.stderr, flush=True)
-        rows = [("sequential single requests", base, len(paths))]
-        for n in args.parallel:
-            spent = time.perf_counter() - t_start
-            if args.budget_s and spent + base * 1.2 > args.budget_s:
-                print(f"[batch] {n} parallel skipped: {spent:.0f} s spent of {args.budget_s:.0f}", file=sys.stderr)
-                continue
-            engine = load(text, mmproj, threads, args.ctx, n)
+        for tokens in args.tokens:
+            sampling = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=tokens)
+            engine = load(text, mmproj, threads, args.ctx, 1)
             try:
-                seconds, answers = parallel(engine, paths, sampling, folder / f"out-{n}.jsonl")
+                base, reference = sequential(engine, paths, sampling)
+                lines[0] += f", {engine.loaded.backend if engine.loaded else '?'}" if tokens == args.tokens[0] else ""
             finally:
                 engine.close()
-            same = sum(answers.get(k) == v for k, v in reference.items())
-            print(f"[batch] {n} parallel: {seconds:.2f} s, {same}/{len(paths)} answers as sequential", file=sys.stderr,
-                  flush=True)
-            rows.append((f"batch job, {n} parallel sequences", seconds, same))
-    name = args.shape if not args.models else "given"
-    lines = [f"{args.images} images, {args.tokens}-token answers, {name} models, {backend}, {threads} threads, "
-             f"{args.ctx} tokens per sequence",
-             "",
-             "| run | seconds | images/min | vs sequential | answers as sequential |",
-             "|---|---|---|---|---|"]
-    for label, seconds, same in rows:
-        lines.append(f"| {label} | {seconds:.2f} | {args.images / seconds * 60:.0f} | {base / seconds:.2f}x "
-                     f"| {same}/{args.images} |")
-    table = "\n".join(lines)
-    print(table)
-    if args.out:
-        args.out.write_text(table + "\n", encoding="utf-8")
+            print(f"[batch] {tokens} tokens, sequential: {base:.2f} s", file=sys.stderr, flush=True)
+            row(tokens, "sequential single requests", base, base, len(paths))
+            for n in args.parallel:
+                spent = time.perf_counter() - t_start
+                if args.budget_s and spent + base > args.budget_s:
+                    print(f"[batch] {tokens} tokens, {n} parallel skipped: {spent:.0f} s spent of {args.budget_s:.0f}",
+                          file=sys.stderr)
+                    continue
+                engine = load(text, mmproj, threads, args.ctx, n)
+                try:
+                    seconds, answers = parallel(engine, paths, sampling, folder / f"out-{tokens}-{n}.jsonl")
+                finally:
+                    engine.close()
+                same = sum(answers.get(k) == v for k, v in reference.items())
+                print(f"[batch] {tokens} tokens, {n} parallel: {seconds:.2f} s, {same}/{len(paths)} answers as "
+                      "sequential", file=sys.stderr, flush=True)
+                row(tokens, f"batch job, {n} parallel sequences" if n > 1 else "batch job, 1 sequence", seconds, base,
+                    same)
+    print("\n".join(lines))
     return 0
 
 
