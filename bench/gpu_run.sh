@@ -3,6 +3,8 @@
 #   bash bench/gpu_run.sh all       # build + models + the benchmark in one call (~8-9 min; no profile)
 #   bash bench/gpu_run.sh prepare   # CUDA build of llama.cpp + the models (generated there, ~7 min)
 #   bash bench/gpu_run.sh bench     # the benchmark, then a py-spy profile (reuses both if still warm)
+#   bash bench/gpu_run.sh batch     # prepare (cached if warm), then bench/batch_bench.py on the realistic models:
+#                                   # 64 images at 1, 2, 4, 8 parallel sequences vs sequential -> RESULTS-batch-gpu.md
 #   bash bench/gpu_run.sh restart   # bench/restart_followup.py --gpu: follow-up after an app restart (~1 min warm)
 #   bash bench/gpu_run.sh attach    # bench/attach_ttft.py --gpu: Send to first token, image attached earlier (<1 min warm)
 # Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
@@ -29,6 +31,14 @@ echo "build + f16 models: $(( $(date +%s) - t0 )) s"; cat /tmp/gen.log
 python3 bench/bench_models.py 2>&1 | tail -3 || exit 1    # quantize (cached)
 echo "prepared after $(( $(date +%s) - T_START )) s"
 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv
+if [ "$PHASE" = batch ]; then
+  LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
+  # shellcheck disable=SC2086
+  timeout "$LEFT" python3 bench/batch_bench.py --shape bench --images 64 --tokens 64 128 --parallel 1 2 4 8 \
+    --budget-s $(( LEFT - 30 )) --out "$OUT/RESULTS-batch-gpu.md" $BATCH_ARGS > "$OUT/batch.log" 2>&1
+  echo "batch exit $? after $(( $(date +%s) - T_START )) s"
+  grep '^\[batch' "$OUT/batch.log"; cat "$OUT/RESULTS-batch-gpu.md" 2>/dev/null || tail -20 "$OUT/batch.log"
+fi
 if [ "$PHASE" = bench ] || [ "$PHASE" = all ]; then
   LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
   # shellcheck disable=SC2086
