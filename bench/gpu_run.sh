@@ -6,7 +6,10 @@
 #   bash bench/gpu_run.sh depth     # issue 24, after `prepare` (~5 min warm): bench/depth_bench.py --gpu, the
 #                                   # decode A/B at depth 2048 against .gpu/old (or git archive of $AB_OLD,
 #                                   # default db2bf1b), bench/load_bench.py --gpu; depth.md, ab.json, load.md
+#   bash bench/gpu_run.sh batch     # prepare (cached if warm), then bench/batch_bench.py on the realistic models:
+#                                   # 64 images at 1, 2, 4, 8 parallel sequences vs sequential -> RESULTS-batch-gpu.md
 #   bash bench/gpu_run.sh restart   # bench/restart_followup.py --gpu: follow-up after an app restart (~1 min warm)
+#   bash bench/gpu_run.sh attach    # bench/attach_ttft.py --gpu: Send to first token, image attached earlier (<1 min warm)
 # Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
 # (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
@@ -31,6 +34,14 @@ echo "build + f16 models: $(( $(date +%s) - t0 )) s"; cat /tmp/gen.log
 python3 bench/bench_models.py 2>&1 | tail -3 || exit 1    # quantize (cached)
 echo "prepared after $(( $(date +%s) - T_START )) s"
 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv
+if [ "$PHASE" = batch ]; then
+  LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
+  # shellcheck disable=SC2086
+  timeout "$LEFT" python3 bench/batch_bench.py --shape bench --images 64 --tokens 64 128 --parallel 1 2 4 8 \
+    --budget-s $(( LEFT - 30 )) --out "$OUT/RESULTS-batch-gpu.md" $BATCH_ARGS > "$OUT/batch.log" 2>&1
+  echo "batch exit $? after $(( $(date +%s) - T_START )) s"
+  grep '^\[batch' "$OUT/batch.log"; cat "$OUT/RESULTS-batch-gpu.md" 2>/dev/null || tail -20 "$OUT/batch.log"
+fi
 if [ "$PHASE" = bench ] || [ "$PHASE" = all ]; then
   LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
   # shellcheck disable=SC2086
@@ -64,4 +75,10 @@ if [ "$PHASE" = restart ]; then   # issue 24: follow-up after an app restart (RE
   # shellcheck disable=SC2086
   timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/restart_followup.py --gpu --out "$OUT/restart.md" \
     --json "$OUT/restart.json" $RESTART_ARGS 2>&1 | tee "$OUT/restart.log" | tail -12
+fi
+if [ "$PHASE" = attach ]; then   # issue 24: the image attached earlier vs encoded on Send (ATTACH_ARGS adds arguments)
+  # shellcheck disable=SC2086
+  timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/attach_ttft.py --gpu --json "$OUT/attach.json" \
+    $ATTACH_ARGS > "$OUT/attach.md" 2> "$OUT/attach.log"
+  echo "attach exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/attach.md"; tail -5 "$OUT/attach.log"
 fi

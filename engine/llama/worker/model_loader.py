@@ -37,6 +37,7 @@ from .gpu_fit import (
     shares,
 )
 from .native_log import NativeLog
+from .parallel_slots import auto_slots
 from .projector import DeferredProjector, ProjectorOutOfMemory, open_projector, sees_images
 from .thread_tuning import tune_threads
 from .tokens import token_piece
@@ -159,9 +160,10 @@ def _plan(spec: ModelSpec) -> Placement:
     gpus = _simulated_devices(simulated) if simulated else tuple(gpu_devices())
     backend = backend_name(list(gpus))
     projector = read_gguf_info(spec.mmproj, what="projector").tensor_bytes if spec.mmproj else 0
+    kv_tokens = spec.n_ctx * max(spec.parallel, 1)  # parallel 0 (by free memory) is decided once the weights are in
     fit = FitInput(layer_bytes=info.layer_bytes or (info.tensor_bytes // max(n_layers, 1),) * n_layers,
                    non_layer_bytes=info.non_layer_bytes, kv_bytes_per_layer=info.kv_bytes_per_token_per_layer()
-                   * spec.n_ctx, projector_bytes=projector, free_bytes=tuple(d.free_bytes for d in gpus),
+                   * kv_tokens, projector_bytes=projector, free_bytes=tuple(d.free_bytes for d in gpus),
                    split=spec.gpu_split, main_gpu=spec.main_gpu)
     if spec.gpu_layers != "auto":
         n = max(0, min(int(spec.gpu_layers), n_layers + 1))
@@ -233,8 +235,14 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placemen
         raise ModelLoadFailed(f"llama.cpp could not load {spec.model} ({detail}). The file may be damaged: "
                               "download it again.")
     threads, threads_batch = spec.resolved_threads()
+    slots = spec.parallel or auto_slots(read_gguf_info(spec.model), spec.n_ctx,
+                                        [d.free_bytes for d in gpu_devices()] if layers and place.gpus else None)
     cparams = llama_cpp.llama_context_default_params()
-    cparams.n_ctx = spec.n_ctx
+    # Each slot its own n_ctx cells: llama.h advises a KV cache split per sequence (kv_unified false) when the
+    # sequences share no long prefix, as a batch job's requests do (each has its own image).
+    cparams.n_ctx = spec.n_ctx * slots
+    cparams.n_seq_max = slots
+    cparams.kv_unified = False
     cparams.n_batch = spec.n_batch
     cparams.n_ubatch = min(spec.n_batch, 512)
     cparams.n_threads = threads
@@ -260,7 +268,7 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placemen
     one.seq_id[0][0] = 0
     one.logits[0] = 1
     loaded = LoadedModel(spec=spec, model=model, ctx=ctx, vocab=vocab, memory=llama_cpp.llama_get_memory(ctx),
-                         mtmd=None, marker=mtmd_cpp.mtmd_default_marker(), n_ctx=llama_cpp.llama_n_ctx(ctx),
+                         mtmd=None, marker=mtmd_cpp.mtmd_default_marker(), n_ctx=llama_cpp.llama_n_ctx_seq(ctx),
                          n_batch=n_batch, n_vocab=llama_cpp.llama_vocab_n_tokens(vocab),
                          n_embd_inp=llama_cpp.llama_model_n_embd_inp(model), batch=batch, one_batch=one,
                          bos_token=_token_text(vocab, llama_cpp.llama_vocab_bos(vocab)),
@@ -306,7 +314,7 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placemen
         loaded.deferred is not None and spec.mmproj is not None and sees_images(spec.mmproj),
         projector_deferred=loaded.deferred is not None,
         chat_template_source="configured" if spec.chat_template else "gguf", threads=threads,
-        threads_batch=threads_batch, threads_note=threads_note, warmup_tokens=warmed,
+        threads_batch=threads_batch, threads_note=threads_note, warmup_tokens=warmed, parallel=slots,
         gpu_names=tuple(d.name for d in place.gpus) if on_gpus else (),
         layers_per_gpu=assign_layers(place.n_layers, layers, place.plan.tensor_split) if on_gpus else (),
         projector_device=place.gpus[place.plan.main_gpu].name if on_gpus and projector_gpu and loaded.has_projector
