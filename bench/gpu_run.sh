@@ -14,9 +14,12 @@
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
 # (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
 # BUDGET_S (default 585) stops the benchmark in time for the device tool's per-call limit.
+#   bash bench/gpu_run.sh api       # bench/api_bench.py on the realistic Q4_K_M model: time to first token the API adds
+# Several phases in one call: bash bench/gpu_run.sh "attach restart api" (each after the one before, one budget).
 # VD_COMMIT=<short hash> names the commit in the section: the device's copy of .git can be stale.
 set -o pipefail
-PHASE=${1:-bench}
+PHASES=" ${1:-bench} "
+has() { for p in "$@"; do [[ "$PHASES" == *" $p "* ]] && return 0; done; return 1; }
 OUT=${OUT:-/tmp/out}
 BUDGET_S=${BUDGET_S:-585}
 T_START=$(date +%s)
@@ -34,7 +37,7 @@ echo "build + f16 models: $(( $(date +%s) - t0 )) s"; cat /tmp/gen.log
 python3 bench/bench_models.py 2>&1 | tail -3 || exit 1    # quantize (cached)
 echo "prepared after $(( $(date +%s) - T_START )) s"
 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv
-if [ "$PHASE" = batch ]; then
+if has batch; then
   LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
   # shellcheck disable=SC2086
   timeout "$LEFT" python3 bench/batch_bench.py --shape bench --images 64 --tokens 64 128 --parallel 1 2 4 8 \
@@ -42,7 +45,7 @@ if [ "$PHASE" = batch ]; then
   echo "batch exit $? after $(( $(date +%s) - T_START )) s"
   grep '^\[batch' "$OUT/batch.log"; cat "$OUT/RESULTS-batch-gpu.md" 2>/dev/null || tail -20 "$OUT/batch.log"
 fi
-if [ "$PHASE" = bench ] || [ "$PHASE" = all ]; then
+if has bench all; then
   LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
   # shellcheck disable=SC2086
   timeout "$LEFT" python3 bench/run_engine_bench.py --no-gemma --out "$OUT/RESULTS-gpu.md" --json "$OUT/gpu.json" \
@@ -50,11 +53,11 @@ if [ "$PHASE" = bench ] || [ "$PHASE" = all ]; then
   echo "bench exit $? after $(( $(date +%s) - T_START )) s"
   grep '^\[bench' "$OUT/bench.log"
 fi
-if [ "$PHASE" = bench ] || [ "$PHASE" = profile ]; then   # py-spy wheel in .gpu/whl (optional)
+if has bench profile; then   # py-spy wheel in .gpu/whl (optional)
   timeout 240 python3 bench/profile_engine.py /tmp/prof --py-spy /tmp/site/bin/py-spy > "$OUT/profile.log" 2>&1
   cp /tmp/prof/profile-summary.txt "$OUT/" 2>/dev/null; tar czf "$OUT/prof.tgz" -C /tmp/prof . 2>/dev/null
 fi
-if [ "$PHASE" = depth ]; then   # issue 24: decode at depth, the A/B of its host-side changes, loading
+if has depth; then   # issue 24: decode at depth, the A/B of its host-side changes, loading
   timeout 230 python3 bench/depth_bench.py --gpu --json "$OUT/depth.json" --md "$OUT/depth.md" > "$OUT/depth.log" 2>&1
   echo "depth exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/depth.md" 2>/dev/null || tail -20 "$OUT/depth.log"
   OLD=.gpu/old
@@ -71,14 +74,21 @@ if [ "$PHASE" = depth ]; then   # issue 24: decode at depth, the A/B of its host
   timeout 150 python3 bench/load_bench.py --gpu --reps 3 --json "$OUT/load.json" --md "$OUT/load.md" > "$OUT/load.log" 2>&1
   echo "load exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/load.md" 2>/dev/null || tail -20 "$OUT/load.log"
 fi
-if [ "$PHASE" = restart ]; then   # issue 24: follow-up after an app restart (RESTART_ARGS adds arguments)
+if has restart; then   # issue 24: follow-up after an app restart (RESTART_ARGS adds arguments)
   # shellcheck disable=SC2086
   timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/restart_followup.py --gpu --out "$OUT/restart.md" \
     --json "$OUT/restart.json" $RESTART_ARGS 2>&1 | tee "$OUT/restart.log" | tail -12
 fi
-if [ "$PHASE" = attach ]; then   # issue 24: the image attached earlier vs encoded on Send (ATTACH_ARGS adds arguments)
+if has attach; then   # issue 24: the image attached earlier vs encoded on Send (ATTACH_ARGS adds arguments)
   # shellcheck disable=SC2086
   timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/attach_ttft.py --gpu --json "$OUT/attach.json" \
     $ATTACH_ARGS > "$OUT/attach.md" 2> "$OUT/attach.log"
   echo "attach exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/attach.md"; tail -5 "$OUT/attach.log"
+fi
+if has api; then   # issue 21: the API server's added time to first token, on the GPU (API_ARGS adds arguments)
+  Q4=$(ls bench/.cache/models/llama1b-chatml-*-Q4_K_M.gguf | head -1)
+  # shellcheck disable=SC2086
+  timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/api_bench.py --model "$Q4" --reps 7 --tokens 128 \
+    --json "$OUT/api.json" $API_ARGS > "$OUT/api.md" 2> "$OUT/api.log"
+  echo "api exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/api.md"; tail -5 "$OUT/api.log"
 fi
