@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import statistics
 import subprocess
@@ -45,7 +44,16 @@ from shim import ensure_visiondesk  # noqa: E402
 ensure_visiondesk()
 
 from bench_models import DepthModels, realistic_pair, small_pair  # noqa: E402
-from engine_figures import GREEDY, digit_prompt, engine_close, engine_request, log, make_images  # noqa: E402
+from engine_figures import (  # noqa: E402
+    GREEDY,
+    digit_prompt,
+    engine_close,
+    engine_request,
+    log,
+    make_images,
+    publish,
+    run_note,
+)
 from llama_tools import build_cpu_tools, find_tools, tool_env  # noqa: E402
 from visiondesk.engine import Message, ModelSpec  # noqa: E402
 from visiondesk.engine.llama import LocalEngine  # noqa: E402
@@ -200,12 +208,9 @@ def main() -> int:
     header = (f"Depth benchmark ({'GPU, every layer offloaded' if args.gpu else 'CPU'}), "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node() or 'host'}, "
               f"threads {args.threads}, {args.rounds} rounds, {args.tokens}-token greedy answers (two per depth: "
-              f"the turn and its regenerate), `llama-bench -r {args.reps}`; run time "
-              f"{time.perf_counter() - t_start:.0f} s; load average {os.getloadavg()[0]:.1f}.")
+              f"the turn and its regenerate), `llama-bench -r {args.reps}`; " + run_note(t_start))
     md = table(rows, args, models, header)
-    print(md)
-    if args.md:
-        args.md.write_text(md)
+    publish(md, args.md)
     return 0
 
 

@@ -7,6 +7,7 @@ Used by ``run_engine_bench.py`` (the table) and ``profile_engine.py``; see ``ben
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import statistics
 import sys
@@ -28,6 +29,18 @@ Q2 = "What colour is the largest object in it?"
 
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def run_note(t_start: float) -> str:
+    """The end of a results header: the run's wall time since ``t_start`` and the machine's load now."""
+    return f"run time {time.perf_counter() - t_start:.0f} s; load average {os.getloadavg()[0]:.1f}."
+
+
+def publish(md: str, path: Path | None) -> None:
+    """Print a results table, and write it to ``path`` when one was asked for."""
+    print(md)
+    if path:
+        path.write_text(md)
 
 
 def med(xs: list[float]) -> float:

@@ -18,11 +18,14 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import selectors
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -113,6 +116,27 @@ def tool_env(tool: Path) -> dict[str, str]:
         parts = [str(wheel)] if wheel else []
         env["LD_LIBRARY_PATH"] = os.pathsep.join([*parts, str(tool.parent), env.get("LD_LIBRARY_PATH", "")])
     return env
+
+
+def timed_output(p: subprocess.Popen[bytes]) -> Iterator[tuple[str, bytes, float]]:
+    """A running tool's output as it comes: ("out" or "err", chunk, ``time.perf_counter()`` at arrival).
+
+    Both pipes are read as they fill (a tool logging much to stderr never blocks on it); ends when both close.
+    """
+    assert p.stdout is not None and p.stderr is not None
+    sel = selectors.DefaultSelector()
+    sel.register(p.stdout, selectors.EVENT_READ, "out")
+    sel.register(p.stderr, selectors.EVENT_READ, "err")
+    open_streams = 2
+    while open_streams:
+        for key, _ in sel.select():
+            chunk = os.read(key.fileobj.fileno(), 65536)  # type: ignore[union-attr]
+            now = time.perf_counter()
+            if not chunk:
+                sel.unregister(key.fileobj)
+                open_streams -= 1
+                continue
+            yield key.data, chunk, now
 
 
 def build_cpu_tools(jobs: int = 2, log: Path | None = None) -> dict[str, Path]:

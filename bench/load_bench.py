@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import selectors
 import statistics
 import subprocess
 import sys
@@ -42,8 +40,8 @@ from shim import ensure_visiondesk  # noqa: E402
 ensure_visiondesk()
 
 from bench_models import realistic_pair, small_pair  # noqa: E402
-from engine_figures import log, make_images  # noqa: E402
-from llama_tools import build_cpu_tools, find_tool, find_tools, tool_env  # noqa: E402
+from engine_figures import log, make_images, publish, run_note  # noqa: E402
+from llama_tools import build_cpu_tools, find_tool, find_tools, timed_output, tool_env  # noqa: E402
 from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta, Tuning  # noqa: E402
 from visiondesk.engine.llama import LocalEngine  # noqa: E402
 
@@ -89,26 +87,14 @@ def watch(cmd: list[str], env: dict[str, str], marker: str) -> dict[str, float]:
     """Run ``cmd``: ms from start to the line containing ``marker`` (either stream) and to its first stdout byte."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
-    assert p.stdout is not None and p.stderr is not None
-    sel = selectors.DefaultSelector()
-    sel.register(p.stdout, selectors.EVENT_READ, "out")
-    sel.register(p.stderr, selectors.EVENT_READ, "err")
     seen = bytearray()
     ready = first = 0.0
-    streams = 2
-    while streams:
-        for key, _ in sel.select():
-            chunk = os.read(key.fileobj.fileno(), 65536)  # type: ignore[union-attr]
-            now = time.perf_counter()
-            if not chunk:
-                sel.unregister(key.fileobj)
-                streams -= 1
-                continue
-            seen += chunk
-            if not ready and marker.encode() in seen:
-                ready = now
-            if key.data == "out" and ready and not first:
-                first = now
+    for stream, chunk, now in timed_output(p):
+        seen += chunk
+        if not ready and marker.encode() in seen:
+            ready = now
+        if stream == "out" and ready and not first:
+            first = now
     rc = p.wait()
     if rc != 0 or not ready:
         tail = seen.decode(errors="replace")[-2000:]
@@ -202,12 +188,9 @@ def main() -> int:
             args.json.write_text(json.dumps({"rows": rows}, indent=1))
     header = (f"Load benchmark ({'GPU, every layer offloaded' if args.gpu else 'CPU'}), "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: `{models.q4.name}` + `{models.mmproj.name}`, "
-              f"threads {threads}, {args.reps} repetitions (order rotating), page cache warm; run time "
-              f"{time.perf_counter() - t_start:.0f} s; load average {os.getloadavg()[0]:.1f}.")
+              f"threads {threads}, {args.reps} repetitions (order rotating), page cache warm; " + run_note(t_start))
     md = table(rows, header)
-    print(md)
-    if args.md:
-        args.md.write_text(md)
+    publish(md, args.md)
     return 0
 
 

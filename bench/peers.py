@@ -20,14 +20,13 @@ import contextlib
 import json
 import os
 import re
-import selectors
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from llama_tools import tool_env
+from llama_tools import timed_output, tool_env
 
 # ---------------------------------------------------------------------------------------------- llama-bench
 
@@ -71,29 +70,17 @@ def mtmd_cli_ttft(cli: Path, model: Path, mmproj: Path, image: Path, prompt: str
            "-n", str(n_predict), "--temp", "0", "-t", str(threads), "-ngl", str(ngl), "-c", str(n_ctx)]
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tool_env(cli))
-    assert p.stdout is not None and p.stderr is not None
-    sel = selectors.DefaultSelector()
-    sel.register(p.stdout, selectors.EVENT_READ, "out")
-    sel.register(p.stderr, selectors.EVENT_READ, "err")
     err, out = bytearray(), bytearray()
     t_start = t_first = 0.0
-    open_streams = 2
-    while open_streams:
-        for key, _ in sel.select():
-            chunk = os.read(key.fileobj.fileno(), 65536)  # type: ignore[union-attr]
-            now = time.perf_counter()
-            if not chunk:
-                sel.unregister(key.fileobj)
-                open_streams -= 1
-                continue
-            if key.data == "err":
-                err += chunk
-                if not t_start and _START.encode() in err:
-                    t_start = now
-            else:
-                out += chunk
-                if t_start and not t_first and out.strip():
-                    t_first = now
+    for stream, chunk, now in timed_output(p):
+        if stream == "err":
+            err += chunk
+            if not t_start and _START.encode() in err:
+                t_start = now
+        else:
+            out += chunk
+            if t_start and not t_first and out.strip():
+                t_first = now
     rc = p.wait()
     wall = time.perf_counter() - t0
     log = err.decode(errors="replace")

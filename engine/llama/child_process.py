@@ -214,6 +214,17 @@ class ChildProcess:
                 pass
         raise ChildGone(self.exit_code())
 
+    def listen(self, heard: float, silence_s: float) -> tuple[ChildMessage | None, float]:
+        """A streaming request's next message (None: none yet) and the time now.
+
+        Raises ``ChildHung`` once nothing was heard for ``silence_s`` since ``heard``, ``ChildGone`` if it died.
+        """
+        msg = self.receive(0.01)
+        now = time.monotonic()
+        if msg is None and now - heard > silence_s:
+            raise ChildHung(silence_s)
+        return msg, now
+
     def read_notices(self) -> PrepareState:
         """Between requests: read what the process sent on its own (``PrepareState``, an encode's ``Alive``s)."""
         with self._io:

@@ -138,11 +138,8 @@ class _Job:
                     child.draining = True
                     yield from self.end_all(StopReason.CANCELLED)
                     return
-            msg = child.receive(0.01)
-            now = time.monotonic()
+            msg, now = child.listen(heard, silence_s)
             if msg is None:
-                if now - heard > silence_s:
-                    raise ChildHung(silence_s)
                 continue
             heard = now
             match msg:
@@ -173,7 +170,7 @@ class _Job:
                     yield from self.end_all(StopReason.ERROR, msg.error())
                     return
                 case _:
-                    yield from self.end_all(StopReason.ERROR, self.engine._unexpected(msg, ParallelJob((), False)))
+                    yield from self.end_all(StopReason.ERROR, self.engine._link.unexpected(msg, ParallelJob((), False)))
                     return
 
 
@@ -189,11 +186,7 @@ def chat_parallel(engine: LocalEngine, requests: Iterable[ParallelRequest],
             spec = engine._spec
             if spec is None:
                 raise EngineFailure("No model is loaded: choose a model first.")
-            engine._settle()
-            child = engine._live_child()
-            if child is None or child.model != spec:
-                child = engine._child_for(spec.tuning)
-                engine._load_in(child, spec)
+            child = engine._child_with(spec)
         except VisionDeskError as exc:
             for key, _ in ready:
                 yield key, engine._finished(StopReason.ERROR, exc)
@@ -206,15 +199,14 @@ def chat_parallel(engine: LocalEngine, requests: Iterable[ParallelRequest],
             finished = True
         except (ChildGone, ChildHung) as lost:
             finished = True
-            error = engine._lost(lost, "answering several images at once")
+            error = engine._link.lost(lost, "answering several images at once")
             if isinstance(error, EngineClosed):
                 yield from job.end_all(StopReason.CANCELLED)
                 return
             log.warning("a parallel job lost its engine process: %s", error)
             yield from job.end_all(StopReason.ERROR, error)
         finally:
-            if not finished and child is engine._child and child.alive():  # the caller stopped iterating
-                child.cancel()
-                child.draining = True
+            if not finished:  # the caller stopped iterating
+                engine._link.abandoned(child)
         if job.exhausted and not ready:
             return

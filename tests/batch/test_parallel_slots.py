@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from visiondesk.batch import BatchSummary, BatchTask, ResultFile, collect_images, find_preset, run_batch
+from visiondesk.batch import BatchTask, ResultFile, collect_images, run_batch
 from visiondesk.cli import main
 from visiondesk.engine import (
     CancelToken,
@@ -17,17 +17,12 @@ from visiondesk.engine import (
     Finished,
     Message,
     ParallelRequest,
-    SamplingParams,
     TextDelta,
 )
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.structured import parse_answer
 
-from tests.batch.conftest import json_spec, make_images
-
-RECEIPT = find_preset("receipt")
-FORMAT = RECEIPT.response_format()
-TASK = BatchTask(RECEIPT.prompt("en"), SamplingParams(temperature=0.8, seed=7, max_tokens=300, response_format=FORMAT))
+from tests.batch.conftest import FORMAT, RECEIPT, TASK, json_spec, make_images, rows, run_all, stop_after
 
 
 @pytest.fixture(scope="module")
@@ -59,19 +54,6 @@ class CountingSlots:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine, name)
-
-
-def rows(out: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-
-
-def run_all(backend: Any, task: BatchTask, inputs: list[Path], out: Path,
-            cancel: CancelToken | None = None) -> BatchSummary:
-    summary = BatchSummary()
-    with ResultFile(out, task.task_id, task.answer_columns()) as results:
-        for outcome in run_batch(backend, task, collect_images(inputs), results, cancel):
-            summary.add(outcome)
-    return summary
 
 
 def test_every_slot_answers_under_its_schema_for_twenty_seeds(slots_engine: LocalEngine, json_models: tuple[Path, Path],
@@ -106,12 +88,7 @@ def test_broken_images_are_error_rows_the_rest_answered_then_stop_and_resume(slo
                                                                              tmp_path: Path) -> None:
     make_images(tmp_path / "in", 30, broken=3)
     out = tmp_path / "results.jsonl"
-    with ResultFile(out, TASK.task_id) as results:
-        stream = run_batch(slots_engine, TASK, collect_images([tmp_path / "in"]), results)
-        for n, _ in enumerate(stream, 1):
-            if n == 10:
-                break
-        stream.close()  # stops the slots still answering
+    stop_after(slots_engine, tmp_path / "in", out, 10)  # stops the slots still answering
     assert 10 <= len(rows(out)) < 30
     summary = run_all(slots_engine, TASK, [tmp_path / "in"], out)
     assert summary.skipped == len(rows(out)) - summary.done - summary.failed

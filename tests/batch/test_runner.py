@@ -8,16 +8,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from visiondesk.batch import BatchSummary, BatchTask, ResultFile, collect_images, find_preset, run_batch
+from visiondesk.batch import BatchTask, ResultFile, run_batch
 from visiondesk.engine import CancelToken, EngineEvent, Message, ResponseFormat, SamplingParams
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.structured import parse_answer
 
-from tests.batch.conftest import make_images
-
-RECEIPT = find_preset("receipt")
-TASK = BatchTask(RECEIPT.prompt("en"), SamplingParams(temperature=0.8, seed=7, max_tokens=300,
-                                                      response_format=RECEIPT.response_format()))
+from tests.batch.conftest import RECEIPT, TASK, make_images, rows, run_all, stop_after
 
 
 class CountingBackend:
@@ -34,18 +30,6 @@ class CountingBackend:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine, name)
-
-
-def run_all(backend: Any, task: BatchTask, inputs: list[Path], out: Path) -> BatchSummary:
-    summary = BatchSummary()
-    with ResultFile(out, task.task_id, task.answer_columns()) as results:
-        for outcome in run_batch(backend, task, collect_images(inputs), results):
-            summary.add(outcome)
-    return summary
-
-
-def rows(out: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
 
 
 def test_thirty_images_three_broken(json_engine: LocalEngine, tmp_path: Path) -> None:
@@ -127,12 +111,7 @@ def test_parallel_backends_answer_each_image_once(json_models: tuple[Path, Path]
     try:
         for e in engines:
             e.load(json_spec(json_models))
-        with ResultFile(out, TASK.task_id) as results:
-            stream = run_batch(engines, TASK, collect_images([tmp_path / "in"]), results)
-            for n, _ in enumerate(stream, 1):
-                if n == 10:
-                    break
-            stream.close()  # stops the requests still running
+        stop_after(engines, tmp_path / "in", out, 10)  # stops the requests still running
         assert 10 <= len(rows(out)) < 30
         summary = run_all(engines, TASK, [tmp_path / "in"], out)
         assert summary.skipped == len(rows(out)) - summary.done - summary.failed

@@ -48,12 +48,15 @@ def engine(test_models: GeneratedModels) -> Iterator[LocalEngine]:
 @pytest.fixture(scope="session")
 def medium_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A slower pair (576-token images, wider layers) so a stage lasts long enough to cancel inside it."""
-    d = tmp_path_factory.mktemp("medium")
-    model = write_text_model(d / "medium.gguf", shape=TextShape(n_embd=256, n_layer=4, n_head=4, n_ff=768))
-    mmproj = write_mmproj(d / "medium-mmproj.gguf", projection_dim=256,
-                          shape=VisionShape(image_size=336, patch_size=14, n_embd=384, n_layer=8, n_head=6,
-                                            n_ff=1024))
-    return model, mmproj
+    return write_pair(tmp_path_factory.mktemp("medium"), "medium",
+                      TextShape(n_embd=256, n_layer=4, n_head=4, n_ff=768),
+                      VisionShape(image_size=336, patch_size=14, n_embd=384, n_layer=8, n_head=6, n_ff=1024))
+
+
+def write_pair(folder: Path, name: str, text: TextShape, vision: VisionShape) -> tuple[Path, Path]:
+    """A text model of shape ``text`` and its projector (as wide as the model), written into ``folder``."""
+    model = write_text_model(folder / f"{name}.gguf", shape=text)
+    return model, write_mmproj(folder / f"{name}-mmproj.gguf", projection_dim=text.n_embd, shape=vision)
 
 
 def run(engine: LocalEngine, messages: list[Message], sampling: SamplingParams = GREEDY,

@@ -7,6 +7,7 @@ what was encoded where.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,8 +22,8 @@ from visiondesk.engine.llama.worker.protocol import PrepareState
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.engine.requests import ImageAttachment, ImageSource
 
-from tests.engine.conftest import run, spec
-from tests.model_factory import GeneratedModels, TextShape, VisionShape, write_mmproj, write_text_model
+from tests.engine.conftest import run, spec, write_pair
+from tests.model_factory import GeneratedModels, TextShape, VisionShape
 
 SHORT = SamplingParams(temperature=0.0, max_tokens=2, repeat_penalty=1.0)
 WAIT_S = 120.0  # a generous bound for background work on the loaded 2-core machine
@@ -73,14 +74,20 @@ def tiny(test_models: GeneratedModels, attach: Attacher) -> Iterator[LocalEngine
 
 
 @pytest.fixture(scope="module")
-def slow_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def slow_spec(tmp_path_factory: pytest.TempPathFactory) -> ModelSpec:
     """A small, fast decoder with a heavy projector (1,024 patches, 8 blocks): an encode lasts a second or more."""
-    d = tmp_path_factory.mktemp("slow")
-    model = write_text_model(d / "fast-text.gguf", shape=TextShape(n_embd=128, n_layer=2, n_head=4, n_ff=256))
-    mmproj = write_mmproj(d / "heavy-mmproj.gguf", projection_dim=128,
-                          shape=VisionShape(image_size=448, patch_size=14, n_embd=384, n_layer=8, n_head=6,
-                                            n_ff=1152))
-    return model, mmproj
+    model, mmproj = write_pair(tmp_path_factory.mktemp("slow"), "slow",
+                               TextShape(n_embd=128, n_layer=2, n_head=4, n_ff=256),
+                               VisionShape(image_size=448, patch_size=14, n_embd=384, n_layer=8, n_head=6, n_ff=1152))
+    return ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1)
+
+
+@pytest.fixture
+def slow(slow_spec: ModelSpec, attach: Attacher) -> Iterator[LocalEngine]:
+    """An engine with ``slow_spec`` loaded, sharing ``attach``'s pixel cache."""
+    with LocalEngine(pixels=attach.pixels) as e:
+        e.load(slow_spec)
+        yield e
 
 
 def test_attached_image_is_encoded_once_and_send_reads_only_the_question(
@@ -179,81 +186,69 @@ def test_prepared_images_stay_within_the_store_bound(test_models: GeneratedModel
 
 
 def test_an_answer_started_during_a_speculative_encode_is_not_delayed(
-        slow_pair: tuple[Path, Path], attach: Attacher) -> None:
-    model, mmproj = slow_pair
-    with LocalEngine(pixels=attach.pixels) as e:
-        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
-        first = attach("first", 20, (448, 448))
-        e.prepare_images([first])
-        encode_s = wait_for(e, lambda s: s.encoded == 1).encode_ms / 1000.0  # what one encode takes here
-        _, warm, _ = run(e, [Message.user("Hello there.")], SHORT)
-        assert warm.error is None
-        image = attach("second", 21, (448, 448))
-        e.prepare_images([image])
-        time.sleep(encode_s / 4)  # the encode of ``image`` is under way
-        t_call = time.monotonic()
-        events = list(e.chat([Message.user("Another question?")], SHORT))
-        first_text = next(ev.t for ev in events if isinstance(ev, TextDelta))
-        state = e.prepared
-        # The answer stopped the encode and went first: its first token came in a small part of the time
-        # the encode takes (which it would have waited for otherwise).
-        assert state.interrupted == 1 and state.encoded == 1
-        assert first_text - t_call < encode_s / 3, (first_text - t_call, encode_s)
-        # The encode was then done again, after the answer; a question about the image finds it encoded.
-        wait_for(e, lambda s: image.digest in s.ready)
-        _, fin, _ = run(e, [Message.user("What is it?", image)], SHORT)
-        assert fin.usage.images_encoded == 0
+        slow: LocalEngine, attach: Attacher) -> None:
+    first = attach("first", 20, (448, 448))
+    slow.prepare_images([first])
+    encode_s = wait_for(slow, lambda s: s.encoded == 1).encode_ms / 1000.0  # what one encode takes here
+    _, warm, _ = run(slow, [Message.user("Hello there.")], SHORT)
+    assert warm.error is None
+    image = attach("second", 21, (448, 448))
+    slow.prepare_images([image])
+    time.sleep(encode_s / 4)  # the encode of ``image`` is under way
+    t_call = time.monotonic()
+    events = list(slow.chat([Message.user("Another question?")], SHORT))
+    first_text = next(ev.t for ev in events if isinstance(ev, TextDelta))
+    state = slow.prepared
+    # The answer stopped the encode and went first: its first token came in a small part of the time
+    # the encode takes (which it would have waited for otherwise).
+    assert state.interrupted == 1 and state.encoded == 1
+    assert first_text - t_call < encode_s / 3, (first_text - t_call, encode_s)
+    # The encode was then done again, after the answer; a question about the image finds it encoded.
+    wait_for(slow, lambda s: image.digest in s.ready)
+    _, fin, _ = run(slow, [Message.user("What is it?", image)], SHORT)
+    assert fin.usage.images_encoded == 0
 
 
 def test_send_during_its_own_images_encode_waits_for_it_rather_than_encoding_twice(
-        slow_pair: tuple[Path, Path], attach: Attacher) -> None:
-    model, mmproj = slow_pair
-    with LocalEngine(pixels=attach.pixels) as e:
-        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
-        image = attach("own", 30, (448, 448))
-        e.prepare_images([image], history=[])
-        time.sleep(0.2)
-        _, fin, _ = run(e, [Message.user("What is it?", image)], SHORT)
-        state = e.prepared
-        assert fin.error is None and fin.usage.images_encoded == 0
-        assert state.encoded == 1 and state.interrupted == 0
+        slow: LocalEngine, attach: Attacher) -> None:
+    image = attach("own", 30, (448, 448))
+    slow.prepare_images([image], history=[])
+    time.sleep(0.2)
+    _, fin, _ = run(slow, [Message.user("What is it?", image)], SHORT)
+    state = slow.prepared
+    assert fin.error is None and fin.usage.images_encoded == 0
+    assert state.encoded == 1 and state.interrupted == 0
 
 
 def test_a_prompt_measure_stops_an_encode_ahead_only_when_about_other_images(
-        slow_pair: tuple[Path, Path], attach: Attacher) -> None:
-    model, mmproj = slow_pair
-    with LocalEngine(pixels=attach.pixels) as e:
-        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
-        e.prepare_images([attach("measure-first", 40, (448, 448))])
-        encode_s = wait_for(e, lambda s: s.encoded == 1).encode_ms / 1000.0
-        # The window's preview measures the pending image again as the question is typed: the encode goes on.
-        image = attach("measured", 41, (448, 448))
-        e.prepare_images([image])
-        time.sleep(encode_s / 4)
-        e.plan([Message.user("What is it?", image)])
-        state = e.prepared
-        assert state.interrupted == 0 and image.digest in state.ready
-        # A measure without that image (it was removed, say) goes first.
-        e.prepare_images([attach("measure-third", 42, (448, 448))])
-        time.sleep(encode_s / 4)
-        t0 = time.monotonic()
-        e.plan([Message.user("What is it?", attach("small", 43))])
-        assert time.monotonic() - t0 < encode_s / 3
-        assert e.prepared.interrupted == 1
+        slow: LocalEngine, attach: Attacher) -> None:
+    slow.prepare_images([attach("measure-first", 40, (448, 448))])
+    encode_s = wait_for(slow, lambda s: s.encoded == 1).encode_ms / 1000.0
+    # The window's preview measures the pending image again as the question is typed: the encode goes on.
+    image = attach("measured", 41, (448, 448))
+    slow.prepare_images([image])
+    time.sleep(encode_s / 4)
+    slow.plan([Message.user("What is it?", image)])
+    state = slow.prepared
+    assert state.interrupted == 0 and image.digest in state.ready
+    # A measure without that image (it was removed, say) goes first.
+    slow.prepare_images([attach("measure-third", 42, (448, 448))])
+    time.sleep(encode_s / 4)
+    t0 = time.monotonic()
+    slow.plan([Message.user("What is it?", attach("small", 43))])
+    assert time.monotonic() - t0 < encode_s / 3
+    assert slow.prepared.interrupted == 1
 
 
-def test_switching_model_stops_an_encode_ahead(slow_pair: tuple[Path, Path], attach: Attacher) -> None:
-    model, mmproj = slow_pair
-    with LocalEngine(pixels=attach.pixels) as e:
-        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
-        e.prepare_images([attach("switch-first", 50, (448, 448))])
-        encode_s = wait_for(e, lambda s: s.encoded == 1).encode_ms / 1000.0
-        t0 = time.monotonic()
-        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=1024, threads=1))
-        load_s = time.monotonic() - t0  # a load with nothing going on
-        e.prepare_images([attach("switch-second", 51, (448, 448))])
-        time.sleep(encode_s / 4)
-        t0 = time.monotonic()
-        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
-        assert time.monotonic() - t0 < load_s + encode_s / 3  # the load did not wait for the encode
-        assert e.prepared == PrepareState()  # and nothing of it is left
+def test_switching_model_stops_an_encode_ahead(slow_spec: ModelSpec, slow: LocalEngine, attach: Attacher) -> None:
+    slow.prepare_images([attach("switch-first", 50, (448, 448))])
+    encode_s = wait_for(slow, lambda s: s.encoded == 1).encode_ms / 1000.0
+    t0 = time.monotonic()
+    slow.load(dataclasses.replace(slow_spec, n_ctx=1024))
+    load_s = time.monotonic() - t0  # a load with nothing going on
+    slow.prepare_images([attach("switch-second", 51, (448, 448))])
+    time.sleep(encode_s / 4)
+    t0 = time.monotonic()
+    slow.load(slow_spec)
+    assert time.monotonic() - t0 < load_s + encode_s / 3  # the load did not wait for the encode
+    assert slow.prepared == PrepareState()  # and nothing of it is left

@@ -78,8 +78,8 @@ def test_messages_carry_the_real_types() -> None:
 def out_of_turn(e: LocalEngine) -> int:
     """Slip a request past the engine into its real pipe: the child's ``Ok`` then answers the next request."""
     pid = e.pid
-    assert pid is not None and e._child is not None
-    e._child.send(ResetRequest())
+    assert pid is not None and e._link.child is not None
+    e._link.child.send(ResetRequest())
     return pid
 
 
