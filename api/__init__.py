@@ -3,11 +3,32 @@
 ``create_app(backend, ServerConfig(...))`` is a Starlette application; uvicorn serves it.
 """
 
-from .app import create_app
-from .background_server import BackgroundServer
+from typing import TYPE_CHECKING, Any
+
 from .config import DEFAULT_HOST, DEFAULT_PORT, Limits, ServerConfig, is_loopback
 from .request_log import RequestLog, RequestRecord
-from .server_state import ServerState
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .background_server import BackgroundServer
+    from .server_state import ServerState
+
+# These need Starlette, sse-starlette and uvicorn (about 0.2 s to import): they are imported on first use, so
+# the desktop window, which keeps a request log and a port but serves only when asked, starts without them.
+_LAZY = {"create_app": "app", "BackgroundServer": "background_server", "ServerState": "server_state"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the Starlette/uvicorn-backed names on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "BackgroundServer", "Limits", "RequestLog", "RequestRecord",
            "ServerConfig", "ServerState", "create_app", "is_loopback"]

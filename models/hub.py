@@ -3,6 +3,12 @@
 Everything goes through ``huggingface_hub`` so that HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE and proxy
 settings behave as users expect. The endpoint is read when a ``HubClient`` is made (not when
 ``huggingface_hub`` was imported), so setting HF_ENDPOINT later still works.
+
+``huggingface_hub`` (with httpx) takes about half a second to import, so it is imported on first use: when a
+``HubClient`` is made or one of its methods runs, never when this module is imported (the desktop window
+imports the model manager at start-up and makes a client only when the user searches or downloads). As
+``huggingface_hub`` reads HF_HUB_OFFLINE and HF_ENDPOINT when it is imported, that is now the first use,
+not the program's start; ``ensure_online`` also reads HF_HUB_OFFLINE at each call.
 """
 
 from __future__ import annotations
@@ -14,22 +20,14 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar
-
-import httpx2
-from huggingface_hub import HfApi, constants, get_hf_file_metadata, get_session, hf_hub_url, hf_raise_for_status
-from huggingface_hub.errors import (
-    GatedRepoError,
-    HfHubHTTPError,
-    OfflineModeIsEnabled,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
-from huggingface_hub.utils._headers import build_hf_headers
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import HubUnavailable, NoVisionFiles, RepositoryNotFound
 from .naming import is_gguf, is_mmproj_name, pick_mmproj_file, pick_model_file, quant_from_filename
 from .retry import METADATA_RETRY, TRANSIENT_STATUS, RetryPolicy, retry_after_seconds
+
+if TYPE_CHECKING:
+    import httpx2
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,6 +96,8 @@ class Timeouts:
 
     def httpx(self) -> httpx2.Timeout:
         """As an httpx timeout."""
+        import httpx2
+
         return httpx2.Timeout(self.read, connect=self.connect)
 
 
@@ -106,6 +106,8 @@ class HubClient:
 
     def __init__(self, endpoint: str | None = None, token: str | None = None,
                  timeouts: Timeouts = Timeouts(), retry: RetryPolicy = METADATA_RETRY) -> None:
+        from huggingface_hub import HfApi, constants
+
         self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
         self.token = token
         self.timeouts = timeouts
@@ -129,6 +131,8 @@ class HubClient:
         """Fill in a missing size (and the SHA-256, for LFS files) from a HEAD request on the file URL."""
         if remote.size is not None and remote.sha256 is not None:
             return remote
+        from huggingface_hub import get_hf_file_metadata
+
         with self._translate_errors(None):
             meta = get_hf_file_metadata(remote.url, token=self.token, timeout=self.timeouts.read,
                                         endpoint=self.endpoint, retry_on_errors=True)
@@ -138,6 +142,8 @@ class HubClient:
 
     def file_url(self, repo_id: str, filename: str, revision: str) -> str:
         """The resolve URL of a file on this endpoint."""
+        from huggingface_hub import hf_hub_url
+
         return hf_hub_url(repo_id, filename, revision=revision, endpoint=self.endpoint)
 
     def search_vision_repos(self, query: str, limit: int = 20) -> list[SearchHit]:
@@ -159,6 +165,8 @@ class HubClient:
 
     def request_headers(self) -> dict[str, str]:
         """Headers for file requests: user agent, the token (from HF_TOKEN or the login) and no compression."""
+        from huggingface_hub.utils._headers import build_hf_headers
+
         headers = build_hf_headers(token=self.token)
         headers["Accept-Encoding"] = "identity"
         return headers
@@ -166,6 +174,8 @@ class HubClient:
     @contextlib.contextmanager
     def stream(self, url: str, start: int = 0, end: int | None = None) -> Iterator[httpx2.Response]:
         """GET ``url`` from byte ``start`` on (to ``end``, inclusive), streaming, through huggingface_hub's session."""
+        from huggingface_hub import get_session
+
         self.ensure_online()
         headers = self.request_headers()
         if start or end is not None:
@@ -186,7 +196,7 @@ class HubClient:
                     return b""
                 if r.status_code >= 400:
                     r.read()
-                    hf_raise_for_status(r)
+                    self.raise_for_status(r)
                 skip = start if r.status_code == 200 else 0
                 out = bytearray()
                 for piece in r.iter_bytes():
@@ -198,14 +208,25 @@ class HubClient:
         with self._translate_errors(None):
             return self._retrying(once, wait)
 
+    def raise_for_status(self, response: httpx2.Response) -> None:
+        """Raise ``huggingface_hub``'s error for a 4xx/5xx answer (its ``HfHubHTTPError`` subclasses)."""
+        from huggingface_hub import hf_raise_for_status
+
+        hf_raise_for_status(response)
+
     def ensure_online(self) -> None:
         """Raise ``HubUnavailable`` when HF_HUB_OFFLINE is set (now or when huggingface_hub was imported)."""
+        from huggingface_hub import constants
+
         if constants.is_offline_mode() or os.environ.get("HF_HUB_OFFLINE", "").lower() in _TRUE:
             raise HubUnavailable("Offline mode is on (HF_HUB_OFFLINE), so nothing can be downloaded. Unset "
                                  "HF_HUB_OFFLINE to download, or import a GGUF file you already have.")
 
     def _retrying(self, call: Callable[[], T], wait: Callable[[float], None] = time.sleep) -> T:
         """``call()``, again after a 429/5xx answer or a cut connection; ``HubUnavailable`` once retries run out."""
+        import httpx2
+        from huggingface_hub.errors import HfHubHTTPError
+
         attempt = 0
         while True:
             attempt += 1
@@ -230,6 +251,15 @@ class HubClient:
 
     @contextlib.contextmanager
     def _translate_errors(self, repo_id: str | None) -> Iterator[None]:
+        import httpx2
+        from huggingface_hub.errors import (
+            GatedRepoError,
+            HfHubHTTPError,
+            OfflineModeIsEnabled,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
+
         self.ensure_online()
         try:
             yield

@@ -20,9 +20,6 @@ from collections.abc import Callable
 from io import FileIO
 from pathlib import Path
 
-import httpx2
-from huggingface_hub import hf_raise_for_status
-
 from .errors import ChecksumMismatch, DownloadBusy, DownloadCancelled, DownloadFailed, NotEnoughDiskSpace
 from .file_lock import FileLock
 from .fit import free_disk_bytes
@@ -211,6 +208,8 @@ class ResumableDownload:
         return FileFollower(self.part, start=start, position=position, written=offset)
 
     def _transfer(self, hasher: FileFollower) -> None:
+        import httpx2  # here, not at module level: the window imports this module at start-up, httpx takes ~0.1 s
+
         total = self.remote.size
         failures = 0
         while total is None or self._offset < total:
@@ -242,7 +241,7 @@ class ResumableDownload:
                 raise _RetryableStatus(f"HTTP {r.status_code}", retry_after_seconds(r.headers))
             if r.status_code == 416 and size is not None and self._offset >= size:
                 return True
-            hf_raise_for_status(r)
+            self.hub.raise_for_status(r)
             if self._offset and r.status_code != 206:
                 logger.warning("%s: the server ignored the Range request; starting over", self.remote.name)
                 hasher.reset()

@@ -15,8 +15,8 @@ import time
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QTableWidgetItem, QWidget
-from visiondesk.api import DEFAULT_HOST, DEFAULT_PORT, RequestLog, ServerConfig, create_app
-from visiondesk.api.background_server import BackgroundServer
+from visiondesk import api
+from visiondesk.api import DEFAULT_HOST, DEFAULT_PORT, RequestLog, ServerConfig
 
 from ..background import BackgroundJob
 from ..shared_backend import SharedEngineBackend
@@ -41,7 +41,7 @@ class ApiServerController(QObject):
         self.parent_widget = parent_widget
         self.port = DEFAULT_PORT
         self.key = ""
-        self.server: BackgroundServer | None = None
+        self.server: api.BackgroundServer | None = None
         self.page: ApiServerPage | None = None
         self._busy = False  # a start or stop is under way
         self._shown: object = None  # the newest log record the table shows
@@ -68,12 +68,12 @@ class ApiServerController(QObject):
             return
         config = ServerConfig(host=DEFAULT_HOST, port=port, api_key=key or None)
         try:
-            app = create_app(self.backend, config, self.request_log)
+            app = api.create_app(self.backend, config, self.request_log)
         except ValueError as exc:  # a key too short, a bad port: config.check() says which
             self.failed.emit(str(exc))
             return
         self.port, self.key, self._busy = port, key, True
-        server = BackgroundServer(app, DEFAULT_HOST, port)
+        server = api.BackgroundServer(app, DEFAULT_HOST, port)
         self._update_page()
 
         def started(_: object) -> None:

@@ -5,25 +5,32 @@ from __future__ import annotations
 import datetime
 import functools
 from collections.abc import Sequence
-from typing import Any
-
-from jinja2 import Template, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..requests import Message
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+
+# jinja2 (about 50 ms to import) is imported when a prompt is first rendered: the desktop window imports the
+# local engine at start-up but renders nothing until the user sends a message.
 
 # libmtmd's default media marker (mtmd_default_marker()); the child splits the prompt on it.
 MEDIA_MARKER = "<__media__>"
 
 
 def _raise(message: str) -> None:
+    from jinja2 import TemplateError
+
     raise TemplateError(message)
 
 
 @functools.lru_cache(maxsize=8)
 def _compiled(template: str) -> Template:
     """Compiling a template costs milliseconds; a conversation renders the same one every turn."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
     env.globals["raise_exception"] = _raise
     env.globals["strftime_now"] = lambda fmt: datetime.datetime.now().strftime(fmt)
@@ -40,6 +47,8 @@ def message_content(message: Message) -> str:
 def render_prompt(template: str, messages: Sequence[Message], *, bos_token: str = "", eos_token: str = "",
                   add_generation_prompt: bool = True) -> str:
     """The prompt text for ``messages``; a BOS the tokenizer adds anyway is not repeated."""
+    from jinja2 import TemplateError
+
     items: list[dict[str, Any]] = [{"role": m.role, "content": message_content(m)} for m in messages]
     try:
         text = _compiled(template).render(

@@ -13,13 +13,12 @@ import logging
 import os
 import stat
 from pathlib import Path
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
+from typing import TYPE_CHECKING
 
 from .errors import CredentialStoreError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +27,8 @@ SERVICE = "VisionDesk"
 
 def has_credential_store(backend: KeyringBackend) -> bool:
     """Whether ``backend`` is a real store, not keyring's "none found" (fail) or do-nothing (null) backend."""
+    from keyring.backends import chainer, fail, null
+
     if isinstance(backend, fail.Keyring | null.Keyring):
         return False
     if isinstance(backend, chainer.ChainerBackend):
@@ -36,14 +37,31 @@ def has_credential_store(backend: KeyringBackend) -> bool:
 
 
 class KeyStore:
-    """Keeps one API key per server id; never logs a key."""
+    """Keeps one API key per server id; never logs a key.
+
+    ``keyring`` (about 0.1 s to import, more to find the system's store) is asked on first use, not when the
+    store is made: the desktop window makes one at start-up and needs a key only when it talks to a server.
+    """
 
     def __init__(self, fallback_path: Path, backend: KeyringBackend | None = None) -> None:
         """``fallback_path``: the file keys go to where no credential store exists (the data directory's)."""
-        self._backend = backend or keyring.get_keyring()
+        self._given = backend
+        self._found: KeyringBackend | None = None
         self._fallback_path = fallback_path
-        self._use_file = not has_credential_store(self._backend)
+        self._file_forced = False  # the store said there is none after all (NoKeyringError)
         self._announced = False
+
+    @property
+    def _backend(self) -> KeyringBackend:
+        if self._found is None:
+            import keyring
+
+            self._found = self._given or keyring.get_keyring()
+        return self._found
+
+    @property
+    def _use_file(self) -> bool:
+        return self._file_forced or not has_credential_store(self._backend)
 
     @property
     def fallback_path(self) -> Path:
@@ -66,6 +84,8 @@ class KeyStore:
 
     def get(self, server_id: str) -> str | None:
         """The key kept for ``server_id``, or None."""
+        import keyring.errors
+
         if self._use_file:
             return self._read_file().get(server_id)
         try:
@@ -78,6 +98,8 @@ class KeyStore:
 
     def set(self, server_id: str, key: str) -> None:
         """Keep ``key`` for ``server_id``, replacing any earlier one."""
+        import keyring.errors
+
         if not self._use_file:
             try:
                 self._backend.set_password(SERVICE, server_id, key)
@@ -92,6 +114,8 @@ class KeyStore:
 
     def delete(self, server_id: str) -> None:
         """Forget the key of ``server_id`` (nothing happens when there is none)."""
+        import keyring.errors
+
         if not self._use_file:
             try:
                 self._backend.delete_password(SERVICE, server_id)
@@ -105,7 +129,7 @@ class KeyStore:
             self._write_file(keys)
 
     def _switch_to_file(self) -> None:
-        self._use_file = True
+        self._file_forced = True
 
     def _announce(self) -> None:
         if not self._announced:
