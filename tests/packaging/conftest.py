@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from types import ModuleType
 
@@ -43,11 +44,11 @@ def lib_env(monkeypatch: pytest.MonkeyPatch, lib: Path) -> None:
         monkeypatch.setenv(key, value)
 
 
-def copy_without(lib: Path, module: str, into: Path) -> Path:
-    """A copy of ``lib`` without ``module`` (hard links where the file system allows)."""
+def copy_without(lib: Path, modules: Collection[str], into: Path) -> Path:
+    """A copy of ``lib`` without the files named in ``modules`` (hard links where the file system allows)."""
     into.mkdir(parents=True)
     for item in lib.iterdir():
-        if item.name != module:
+        if item.name not in modules:
             try:
                 (into / item.name).hardlink_to(item)
             except OSError:
