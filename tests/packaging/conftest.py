@@ -54,3 +54,14 @@ def copy_without(lib: Path, modules: Collection[str], into: Path) -> Path:
             except OSError:
                 shutil.copy2(item, into / item.name)
     return into
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``dist_vulkan`` tests run only when asked for by name (``-m dist_vulkan``): a cold vulkan build takes
+    most of an hour on 2 cores, more than a CI run should spend unasked."""
+    if "dist_vulkan" in (config.getoption("markexpr") or ""):
+        return
+    deselected = [item for item in items if item.get_closest_marker("dist_vulkan")]
+    if deselected:
+        items[:] = [item for item in items if not item.get_closest_marker("dist_vulkan")]
+        config.hook.pytest_deselected(items=deselected)
