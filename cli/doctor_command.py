@@ -60,7 +60,9 @@ def run_doctor(args: argparse.Namespace, make_engine: Callable[[], LocalEngine])
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    offload = "yes" if info["gpu_offload"] else "no (CPU-only build)"
+    backends = BackendChoice.from_dict(info["backends"])
+    # A distribution build has GPU backends as modules: without a GPU it offloads nothing, but is not CPU-only.
+    offload = "yes" if info["gpu_offload"] else "no" if backends.modules_dir else "no (CPU-only build)"
     print(f"llama-cpp-python {info['llama_cpp_python']}; GPU offload: {offload}; backend: {info['backend']}")
     print(f"CPU: {info['physical_cores']} physical cores, {info['logical_cpus']} logical CPUs")
     print(f"RAM: {info['ram_bytes'] / 2**30:.1f} GiB")
@@ -68,7 +70,6 @@ def run_doctor(args: argparse.Namespace, make_engine: Callable[[], LocalEngine])
     for d in gpus:
         print(f"GPU {d['name']}: {d['description']}, {d['free_bytes'] / 2**30:.1f} GiB free of "
               f"{d['total_bytes'] / 2**30:.1f} GiB")
-    backends = BackendChoice.from_dict(info["backends"])
     print(backends.cpu_line())
     if not gpus:
         print(backends.gpu_line())

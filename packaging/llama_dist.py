@@ -58,6 +58,7 @@ COMMON_FLAGS = (
     "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_BUILD_APP=OFF",
     "-DLLAMA_CURL=OFF", "-DLLAMA_OPENSSL=OFF",
 )
+SHIPPED = ("libllama.so", "libmtmd.so")  # with every libggml*.so: what the app loads
 FLAVOUR_FLAGS = {"cpu": ("-DGGML_VULKAN=OFF",), "vulkan": ("-DGGML_VULKAN=ON",)}
 # `llama` pulls in ggml and, through ggml's dependencies, every backend module. ggml-vulkan comes first so a
 # Vulkan SDK too old for this llama.cpp fails the build in minutes, not after the CPU variants.
@@ -141,18 +142,19 @@ def _build_env(flavour: str) -> dict[str, str]:
 
 
 def _collect(build: Path, out: Path, flavour: str) -> None:
-    """Copy the shipped libraries (stripped) into ``out/lib`` and llama-bench into ``out/bench``."""
-    lib = out / "lib"
+    """Copy the shipped libraries (stripped) into ``out/lib``, the tools and their libraries into ``out/bench``."""
+    lib, bench = out / "lib", out / "bench"
     lib.mkdir(parents=True)
     for so in sorted((build / "bin").glob("lib*.so")):
-        shutil.copy2(so, lib / so.name)
+        shipped = so.name.startswith("libggml") or so.name in SHIPPED
+        if not shipped:  # the tools' own libraries (libllama-common.so, lib*-impl.so)
+            bench.mkdir(exist_ok=True)
+        shutil.copy2(so, (lib if shipped else bench) / so.name)
     if shutil.which("strip"):
         subprocess.run(["strip", "--strip-unneeded", *map(str, sorted(lib.iterdir()))], check=True)
-    tools = [target for target in TARGETS[flavour] if target.startswith("llama-")]
-    if tools:
-        (out / "bench").mkdir()
-        for tool in tools:
-            shutil.copy2(build / "bin" / tool, out / "bench" / tool)
+    for tool in (target for target in TARGETS[flavour] if target.startswith("llama-")):
+        bench.mkdir(exist_ok=True)
+        shutil.copy2(build / "bin" / tool, bench / tool)
 
 
 def build(flavour: str, jobs: int = 2) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from types import ModuleType
 
@@ -43,13 +44,24 @@ def lib_env(monkeypatch: pytest.MonkeyPatch, lib: Path) -> None:
         monkeypatch.setenv(key, value)
 
 
-def copy_without(lib: Path, module: str, into: Path) -> Path:
-    """A copy of ``lib`` without ``module`` (hard links where the file system allows)."""
+def copy_without(lib: Path, modules: Collection[str], into: Path) -> Path:
+    """A copy of ``lib`` without the files named in ``modules`` (hard links where the file system allows)."""
     into.mkdir(parents=True)
     for item in lib.iterdir():
-        if item.name != module:
+        if item.name not in modules:
             try:
                 (into / item.name).hardlink_to(item)
             except OSError:
                 shutil.copy2(item, into / item.name)
     return into
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``dist_vulkan`` tests run only when asked for by name (``-m dist_vulkan``): a cold vulkan build takes
+    most of an hour on 2 cores, more than a CI run should spend unasked."""
+    if "dist_vulkan" in (config.getoption("markexpr") or ""):
+        return
+    deselected = [item for item in items if item.get_closest_marker("dist_vulkan")]
+    if deselected:
+        items[:] = [item for item in items if not item.get_closest_marker("dist_vulkan")]
+        config.hook.pytest_deselected(items=deselected)

@@ -82,11 +82,22 @@ def test_with_the_best_variant_hidden_a_lower_one_answers_the_same(
         dist_cpu_lib: Path, dev_answer: tuple[str, int, BackendChoice], test_models: GeneratedModels,
         image: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     best = answer_with(monkeypatch, dist_cpu_lib, test_models, image)[2].cpu_variant
-    hidden = copy_without(dist_cpu_lib, f"libggml-cpu-{best}.so", tmp_path / "lib")
+    hidden = copy_without(dist_cpu_lib, {f"libggml-cpu-{best}.so"}, tmp_path / "lib")
     text, tokens, backends = answer_with(monkeypatch, hidden, test_models, image)
     assert backends.cpu_variant not in ("", best) and backends.cpu_module == f"libggml-cpu-{backends.cpu_variant}.so"
     assert best not in backends.cpu_variants_usable
     assert backends.cpu_line().startswith(f"CPU backend: {backends.cpu_variant} variant (")
+    assert (text, tokens) == dev_answer[:2]
+
+
+@pytest.mark.parametrize("variant", ["haswell", "x64"])
+def test_the_avx2_and_the_baseline_variant_alone_answer_the_same(
+        variant: str, dist_cpu_lib: Path, dev_answer: tuple[str, int, BackendChoice], test_models: GeneratedModels,
+        image: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    others = {p.name for p in dist_cpu_lib.glob("libggml-cpu-*.so")} - {f"libggml-cpu-{variant}.so"}
+    only = copy_without(dist_cpu_lib, others, tmp_path / "lib")
+    text, tokens, backends = answer_with(monkeypatch, only, test_models, image)
+    assert backends.cpu_variant == variant and backends.cpu_variants_usable == (variant,)
     assert (text, tokens) == dev_answer[:2]
 
 
