@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from visiondesk.core.logging_setup import setup_logging
 from visiondesk.core.paths import DataPaths
 
-from .startup_checks import platform_problem
+from .startup_checks import error_dialog, platform_problem
 
 if TYPE_CHECKING:
     from .shell import AppShell
@@ -35,6 +36,12 @@ def qt_message_handler(kind: QtMsgType, context: QMessageLogContext, message: st
     if kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):  # Qt is about to give up: say why, here too
         sys.stderr.write(f"VisionDesk (Qt): {message}\n")
         sys.stderr.flush()
+    if kind == QtMsgType.QtFatalMsg:  # Qt would abort() next ("Aborted", a core dump): end with the reason
+        text = f"VisionDesk cannot continue: {message}"
+        _qt_log.critical(text)
+        logging.shutdown()
+        error_dialog(text)
+        os._exit(1)
 
 
 def make_application(qt_args: list[str]) -> QApplication:
@@ -83,11 +90,15 @@ def open_main_window(data_dir: Path, error_closed: Callable[[], None] | None = N
     return shell
 
 
-def run_app(qt_args: list[str]) -> int:
-    """Start the desktop app; returns the exit code (1 with the reason on the terminal when it cannot)."""
+def run_app(qt_args: list[str], images: list[Path] | None = None) -> int:
+    """Start the desktop app, with ``images`` in the composer; returns the exit code.
+
+    1 with the reason on the terminal (and in a dialog where one can open) when it cannot start.
+    """
     problem = platform_problem()
     if problem is not None:
         startup_failed(problem)
+        error_dialog(problem)  # where there is a display Qt cannot use (a menu start has no terminal)
         return 1
     try:
         paths = DataPaths.default().create()
@@ -103,6 +114,8 @@ def run_app(qt_args: list[str]) -> int:
         return 1
     # Ctrl+C in a terminal: close like the window's close button (clean engine shutdown).
     signal.signal(signal.SIGINT, lambda *_: shell.window.close())
+    if images:  # "Open With VisionDesk" in a file manager
+        shell.composer.add_files([p.resolve() for p in images])
     log.info("VisionDesk started (Python %s)", sys.version.split()[0])
     code = app.exec()
     shell.shutdown()
