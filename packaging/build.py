@@ -12,6 +12,7 @@ package trees. llama.cpp comes from ``llama_lib_dir``: the distribution build of
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import subprocess
@@ -81,7 +82,12 @@ def _bindings_only(python: Path) -> bool:
 
 def install_project(python: Path) -> str:
     """Install VisionDesk (not editable) with the ``packaging`` extra; returns its version."""
+    # setuptools' own build folders never forget a file: one deleted or moved in the tree would still ship.
+    for stale in (REPO / "build" / "lib", *(REPO / "build").glob("bdist.*")):
+        shutil.rmtree(stale, ignore_errors=True)
     run([str(python), "-m", "pip", "install", "-q", f"{REPO}[packaging]"])
+    # The same version number from a changed tree: pip would keep the copy it has.
+    run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(REPO)])
     out = subprocess.run([str(python), "-c", "from importlib.metadata import version; print(version('visiondesk'))"],
                          check=True, capture_output=True, text=True)
     return out.stdout.strip()
@@ -103,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target", choices=["linux"], help="what to build (Windows and macOS: packaging/README.md)")
     parser.add_argument("--no-vulkan", action="store_true", help="ship the CPU-only llama.cpp flavour")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[build] %(message)s")
     if hasattr(os, "nice"):
         os.nice(10)  # a long CPU- and disk-heavy job: let interactive work go first
     started = time.monotonic()

@@ -18,6 +18,8 @@ SUITE = "bookworm"
 MIRRORS = (f"deb http://deb.debian.org/debian {SUITE} main", f"deb http://deb.debian.org/debian {SUITE}-updates main",
            f"deb http://deb.debian.org/debian-security {SUITE}-security main")
 HOST_TOOLS = {"mmdebstrap": "mmdebstrap", "Xvfb": "xvfb", "xwininfo": "x11-utils"}
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
+ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USER_ENV = {"HOME": "/home/tester", "USER": "tester", "LOGNAME": "tester", "LANG": "C.UTF-8",
             "PATH": "/usr/local/bin:/usr/bin:/bin"}
 
@@ -120,15 +122,16 @@ class Chroot:
 
     def run(self, cmd: list[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """``cmd`` as root inside."""
-        return subprocess.run(["chroot", str(self.root), *cmd], capture_output=True, text=True, timeout=timeout,
-                              env={**USER_ENV, "HOME": "/root", "USER": "root"})
+        return subprocess.run([CHROOT, str(self.root), *cmd], capture_output=True, text=True, timeout=timeout,
+                              env={**USER_ENV, "HOME": "/root", "USER": "root", "PATH": ROOT_PATH})
 
     def apt(self, args: list[str]) -> subprocess.CompletedProcess[str]:
         """``apt-get`` inside (``update`` first, once)."""
         if not any((self.root / "var/lib/apt/lists").glob("*Packages*")):
             self.run(["apt-get", "update", "-qq"])
-        return subprocess.run(["chroot", str(self.root), "apt-get", "-q", *args], capture_output=True, text=True,
-                              timeout=900, env={**USER_ENV, "HOME": "/root", "DEBIAN_FRONTEND": "noninteractive"})
+        return subprocess.run([CHROOT, str(self.root), "apt-get", "-q", *args], capture_output=True, text=True,
+                              timeout=900, env={**USER_ENV, "HOME": "/root", "PATH": ROOT_PATH,
+                                                "DEBIAN_FRONTEND": "noninteractive"})
 
     def add_user(self) -> None:
         """The ordinary user ``tester`` (uid 1000) the app runs as."""
@@ -136,7 +139,7 @@ class Chroot:
 
     def _user_cmd(self, cmd: list[str], env: dict[str, str] | None) -> list[str]:
         pairs = [f"{k}={v}" for k, v in {**USER_ENV, **(env or {})}.items()]
-        return ["chroot", "--userspec=1000:1000", str(self.root), "/usr/bin/env", "-i", *pairs, *cmd]
+        return [CHROOT, "--userspec=1000:1000", str(self.root), "/usr/bin/env", "-i", *pairs, *cmd]
 
     def user(self, cmd: list[str], env: dict[str, str] | None = None,
              timeout: float = 120) -> subprocess.CompletedProcess[str]:

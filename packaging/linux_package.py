@@ -8,12 +8,15 @@ is only recommended: without it ggml skips its Vulkan module and runs on the CPU
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
 import subprocess
 import tarfile
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "opt/visiondesk"
@@ -81,6 +84,30 @@ def system_libraries(bundle: Path) -> dict[str, Path]:
     return {k: v for k, v in found.items() if not NOT_DEPENDS.match(k)}
 
 
+SYSTEM_LIB_DIRS = (Path("/lib/x86_64-linux-gnu"), Path("/usr/lib/x86_64-linux-gnu"), Path("/lib64"), Path("/usr/lib"))
+
+
+def unbundle_system_libraries(bundle: Path) -> list[str]:
+    """Remove the libraries PyInstaller copied from this machine's Debian packages; returns their names.
+
+    The .deb takes them from the system instead (they become ``Depends``), so they get the system's security
+    updates and never clash with the system's copies loaded by its GTK, D-Bus or GL. Only exact copies go
+    (same bytes as the system file of that name, owned by a package); libraries from wheels stay.
+    """
+    removed = []
+    for path in sorted(bundle.rglob("*.so*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        system = next((d / path.name for d in SYSTEM_LIB_DIRS if (d / path.name).exists()), None)
+        if system is None or system.resolve().read_bytes() != path.read_bytes():
+            continue
+        if any(subprocess.run(["dpkg", "-S", str(place)], capture_output=True).returncode == 0
+               for place in _places(system)):
+            path.unlink()
+            removed.append(path.name)
+    return removed
+
+
 def _places(path: Path) -> list[Path]:
     """Where dpkg may know ``path`` from: as found, under /usr (merged /usr: /lib is a link), resolved."""
     usr = [Path("/usr", *path.parts[1:])] if path.parts[1] in ("lib", "lib64") else []
@@ -130,15 +157,17 @@ def _du_kib(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink()) // 1024 + 1
 
 
-def make_deb(bundle: Path, version: str, work: Path, out_dir: Path, python: Path) -> Path:
+def make_deb(bundle: Path, version: str, work: Path, out_dir: Path, python: Path, compression: str = "xz") -> Path:
     """``visiondesk_<version>_amd64.deb``: the bundle in /opt/visiondesk, /usr/bin/visiondesk, menu entry, icons."""
     root = work / "deb"
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(bundle, root / PREFIX, symlinks=True)
+    unbundled = unbundle_system_libraries(root / PREFIX)
+    log.info("from the system instead of the bundle: %s", " ".join(unbundled))
     (root / "usr/bin").mkdir(parents=True)
     (root / "usr/bin/visiondesk").symlink_to(f"/{PREFIX}/visiondesk")
     _desktop_files(root, python)
-    depends = debian_packages(system_libraries(bundle))
+    depends = debian_packages(system_libraries(root / PREFIX))
     control = root / "DEBIAN" / "control"
     control.parent.mkdir()
     control.write_text(
@@ -153,7 +182,7 @@ def make_deb(bundle: Path, version: str, work: Path, out_dir: Path, python: Path
         if not path.is_symlink():
             path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
     out = out_dir / f"visiondesk_{version}_amd64.deb"
-    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(root), str(out)], check=True,
+    subprocess.run(["dpkg-deb", "--root-owner-group", f"-Z{compression}", "--build", str(root), str(out)], check=True,
                    stdout=subprocess.DEVNULL)
     shutil.rmtree(root, ignore_errors=True)
     return out

@@ -81,6 +81,10 @@ def test_cli(box: Chroot, version: str) -> None:
                     "--temperature", "0", "--max-tokens", "8", "--stats", "What colour is this?"], timeout=300)
     check("visiondesk ask answers about an image (generated model pair)", ask.returncode == 0
           and ask.stdout.strip() != "", ask.stdout + ask.stderr)
+    shaped = box.user(["visiondesk", "ask", "--model", f"{models}/tiny-chat.gguf", "--json", "--max-tokens", "24",
+                       "Answer in JSON"], timeout=300)
+    check("a JSON answer (llama.cpp's grammar converter is in the bundle)", shaped.returncode == 0
+          and shaped.stdout.lstrip().startswith("{"), shaped.stdout + shaped.stderr)
     broken = box.user(["visiondesk", "ask", "--model", f"{models}/tiny-chat.gguf", "--mmproj",
                        f"{models}/broken-mmproj.gguf", "--image", f"{models}/red.png", "Still there?"], timeout=300)
     said = broken.stderr.lower()
@@ -204,7 +208,7 @@ def main() -> int:
             installed = ("opt/visiondesk", "usr/bin/visiondesk", "usr/share/applications/visiondesk.desktop")
             leftovers = [p for p in installed if (box.root / p).exists() or (box.root / p).is_symlink()]
             check("apt purge leaves nothing in /opt (nor the launcher, nor the menu entry)", purge.returncode == 0
-                  and not leftovers and not any((box.root / "opt").iterdir()), f"{leftovers} {purge.stderr}")
+                  and not leftovers and not any((box.root / "opt").glob("*")), f"{leftovers} {purge.stderr}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     figures["test_s"] = round(time.monotonic() - started)
