@@ -6,9 +6,11 @@ The frozen app itself is checked in a clean Debian system by test_deb_package.py
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,23 @@ def test_app_command_takes_images_to_attach(tmp_path: Path) -> None:
 
     args = build_parser().parse_args(["app", str(tmp_path / "a.png"), "b.jpg"])
     assert args.images == [tmp_path / "a.png", Path("b.jpg")]
+
+
+def test_ctrl_c_closes_the_window_cleanly(tmp_path: Path) -> None:
+    """SIGINT while Qt's loop is idle closes the app as its close button does (exit 0), within seconds."""
+    env = _env(tmp_path, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen([sys.executable, "-m", "visiondesk"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    log = tmp_path / "data" / "logs"
+    deadline = time.monotonic() + 120
+    while not any("VisionDesk started" in f.read_text(errors="replace") for f in log.glob("*.log")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.2)
+    time.sleep(1)  # the loop is idle now: nothing runs Python code but the signal's wake-up
+    proc.send_signal(signal.SIGINT)
+    try:
+        code = proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("Ctrl+C did not close the app within 30 s") from None
+    assert code == 0, proc.communicate()
