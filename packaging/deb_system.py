@@ -19,6 +19,9 @@ MIRRORS = (f"deb http://deb.debian.org/debian {SUITE} main", f"deb http://deb.de
            f"deb http://deb.debian.org/debian-security {SUITE}-security main")
 HOST_TOOLS = {"mmdebstrap": "mmdebstrap", "Xvfb": "xvfb", "xwininfo": "x11-utils"}
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
+# What VisionDesk runs in the test runs without a network: a namespace of its own with no interface up. The X
+# socket still works: it is a file (bind-mounted), not an abstract socket of the host's network namespace.
+OFFLINE = [shutil.which("unshare") or "/usr/bin/unshare", "--net"]
 ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USER_ENV = {"HOME": "/home/tester", "USER": "tester", "LOGNAME": "tester", "LANG": "C.UTF-8",
             "PATH": "/usr/local/bin:/usr/bin:/bin"}
@@ -73,6 +76,12 @@ def biggest(folder: Path, count: int) -> list[str]:
             sizes[key] = sizes.get(key, 0) + p.stat().st_size
     top = sorted(sizes.items(), key=lambda kv: -kv[1])[:count]
     return [f"{size / 1e6:6.1f} MB  {path}" for path, size in top]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process ``pid`` has used so far: a start-up cost that other load does not inflate."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_or_kill(proc: subprocess.Popen[bytes], seconds: float) -> int:
@@ -139,15 +148,15 @@ class Chroot:
 
     def _user_cmd(self, cmd: list[str], env: dict[str, str] | None) -> list[str]:
         pairs = [f"{k}={v}" for k, v in {**USER_ENV, **(env or {})}.items()]
-        return [CHROOT, "--userspec=1000:1000", str(self.root), "/usr/bin/env", "-i", *pairs, *cmd]
+        return [*OFFLINE, CHROOT, "--userspec=1000:1000", str(self.root), "/usr/bin/env", "-i", *pairs, *cmd]
 
     def user(self, cmd: list[str], env: dict[str, str] | None = None,
              timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """``cmd`` as the user ``tester`` inside, with a clean environment plus ``env``."""
+        """``cmd`` as the user ``tester`` inside, offline, with a clean environment plus ``env``."""
         return subprocess.run(self._user_cmd(cmd, env), capture_output=True, text=True, timeout=timeout)
 
     def user_popen(self, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        """``cmd`` as ``tester``, not waited for (``chroot`` and ``env`` exec it: the pid is the app's)."""
+        """``cmd`` as ``tester``, not waited for (``unshare``, ``chroot`` and ``env`` exec it: the pid is the app's)."""
         return subprocess.Popen(self._user_cmd(cmd, env), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

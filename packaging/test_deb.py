@@ -121,7 +121,7 @@ def test_startup_errors(box: Chroot, display: str) -> None:
 
 def test_window(box: Chroot, x: Xvfb, python: Path) -> None:
     """Launch to a mapped window, timed four times; the last one photographed and closed with Ctrl+C."""
-    launches = []
+    launches, cpu = [], []
     for attempt in range(4):
         started = time.monotonic()
         proc = box.user_popen(["visiondesk"], env={"DISPLAY": x.display})
@@ -132,6 +132,7 @@ def test_window(box: Chroot, x: Xvfb, python: Path) -> None:
             check("the window comes up", False, err.decode(errors="replace"))
             return
         launches.append(shown - started)
+        cpu.append(deb_system.cpu_seconds(proc.pid))
         if attempt < 3:
             proc.send_signal(signal.SIGINT)
             deb_system.wait_or_kill(proc, 30)
@@ -144,6 +145,8 @@ def test_window(box: Chroot, x: Xvfb, python: Path) -> None:
     print(f"      screenshot: {SCREENSHOT}")
     figures["window_s_first"] = round(launches[0], 3)
     figures["window_s_median_warm"] = round(statistics.median(launches[1:]), 3)
+    figures["window_cpu_s_median_warm"] = round(statistics.median(cpu[1:]), 3)
+    figures["load_average"] = os.getloadavg()[0]
     db = box.root / DATA.lstrip("/") / "conversations.sqlite3"
     check("user data went to ~/.local/share/VisionDesk", db.exists(), str(db))
 
