@@ -75,6 +75,10 @@ def test_cli(box: Chroot, version: str) -> None:
     check("visiondesk doctor runs the engine process and reports the CPU", doctor.returncode == 0
           and "CPU" in doctor.stdout, doctor.stdout + doctor.stderr)
     figures["doctor"] = doctor.stdout.strip()
+    variants = sorted((box.root / "opt/visiondesk/_internal/llama_cpp/lib").glob("libggml-cpu-*.so"))
+    if variants:  # the distribution build: ggml chose one of the shipped CPU variants, and doctor names it
+        figures["cpu_variants_shipped"] = len(variants)
+        check("doctor names the CPU variant llama.cpp chose", "variant" in doctor.stdout, doctor.stdout)
     models = "/home/tester/models"
     ask = box.user(["visiondesk", "ask", "--model", f"{models}/tiny-chat.gguf",
                     "--mmproj", f"{models}/tiny-mmproj.gguf", "--image", f"{models}/red.png",
