@@ -1,7 +1,9 @@
 """The ``visiondesk`` command: dispatches to its sub-commands (ask, chat, models, servers...) or starts the app.
 
 Qt-free like the rest of the core: the desktop app is another front end, started by its module name
-only when asked for, so the command line (and a frozen app's engine child) never loads Qt.
+only when asked for, so the command line (and a frozen app's engine child) never loads Qt. The command
+modules (and what they import: the engine, the model manager, the HTTP clients) are imported only for a
+command: ``--version``, the window and the engine child start without them.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from visiondesk import __version__
 
-from . import batch_command, chat_commands, doctor_command, models_commands, serve_command, servers_command
-from .backend_choice import BackendChoice
-from .backends import CommandContext
+if TYPE_CHECKING:
+    from .backends import CommandContext
 
 DESKTOP_APP = "visiondesk.desktop.app"
 ENGINE_CHILD_FLAG = "--visiondesk-engine-child"
@@ -23,12 +26,15 @@ ENGINE_CHILD_FLAG = "--visiondesk-engine-child"
 
 def build_parser(context: CommandContext | None = None) -> argparse.ArgumentParser:
     """The full argument parser; the commands get their backend and model manager from ``context``."""
+    from . import batch_command, chat_commands, doctor_command, models_commands, serve_command, servers_command
+    from .backend_choice import BackendChoice
+    from .backends import CommandContext
+
     context = context or CommandContext()
     parser = argparse.ArgumentParser(prog="visiondesk", description="Chat with your images, offline.")
     parser.add_argument("--version", action="version", version=f"visiondesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    app = sub.add_parser("app", help="start the desktop app (the default)")
-    app.set_defaults(func=_run_app)
+    _app_arguments(sub.add_parser("app", help="start the desktop app (the default)"))
     choice = BackendChoice(context.backend, context.servers, context.remote)
     chat_commands.register(sub, choice)
     doctor_command.register(sub, context.engine)
@@ -39,9 +45,16 @@ def build_parser(context: CommandContext | None = None) -> argparse.ArgumentPars
     return parser
 
 
+def _app_arguments(app: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    app.add_argument("images", nargs="*", type=Path,
+                     help="images to attach to the first message (the file manager's Open With)")
+    app.set_defaults(func=_run_app)
+    return app
+
+
 def _run_app(args: argparse.Namespace) -> int:
-    run_app: Callable[[list[str]], int] = importlib.import_module(DESKTOP_APP).run_app
-    return run_app(list(getattr(args, "qt_args", []) or []))
+    run_app: Callable[[list[str], list[Path]], int] = importlib.import_module(DESKTOP_APP).run_app
+    return run_app(list(getattr(args, "qt_args", []) or []), list(getattr(args, "images", []) or []))
 
 
 def main(argv: Sequence[str] | None = None, context: CommandContext | None = None) -> int:
@@ -52,6 +65,12 @@ def main(argv: Sequence[str] | None = None, context: CommandContext | None = Non
 
         child_code: int = engine_child(argv[1:])
         return child_code
+    if argv == ["--version"]:  # answered before the commands are imported (a packaged app's first check)
+        print(f"visiondesk {__version__}")
+        return 0
+    if not argv or argv[0] == "app":  # the window needs none of the commands either
+        app = _app_arguments(argparse.ArgumentParser(prog="visiondesk app"))
+        return _run_app(app.parse_args(argv[1:]))
     parser = build_parser(context)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMessageLogContext, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QMessageLogContext, QObject, QSocketNotifier, Qt, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 from visiondesk.core.logging_setup import setup_logging
 from visiondesk.core.paths import DataPaths
 
-from .startup_checks import platform_problem
+from .startup_checks import error_dialog, platform_problem
 
 if TYPE_CHECKING:
     from .shell import AppShell
@@ -35,6 +37,42 @@ def qt_message_handler(kind: QtMsgType, context: QMessageLogContext, message: st
     if kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):  # Qt is about to give up: say why, here too
         sys.stderr.write(f"VisionDesk (Qt): {message}\n")
         sys.stderr.flush()
+    if kind == QtMsgType.QtFatalMsg:  # Qt would abort() next ("Aborted", a core dump): end with the reason
+        text = f"VisionDesk cannot continue: {message}"
+        _qt_log.critical(text)
+        logging.shutdown()
+        error_dialog(text)
+        os._exit(1)
+
+
+class SignalWaker(QObject):
+    """Lets Python's signal handlers run while Qt's event loop waits.
+
+    Python runs a handler only when the interpreter next gets control, which an idle Qt loop may not give it
+    for ever (Ctrl+C would do nothing). The signal's wake-up byte, written to a socket Qt watches, does.
+    """
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self._read, self._write = socket.socketpair()
+        for end in (self._read, self._write):
+            end.setblocking(False)
+        self._previous = signal.set_wakeup_fd(self._write.fileno())
+        self._notifier = QSocketNotifier(self._read.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._drain)
+
+    def _drain(self) -> None:
+        try:
+            self._read.recv(512)  # the handler itself runs as this Python code returns
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        """Stop watching; the wake-up descriptor goes back to what it was."""
+        self._notifier.setEnabled(False)
+        signal.set_wakeup_fd(self._previous)
+        self._read.close()
+        self._write.close()
 
 
 def make_application(qt_args: list[str]) -> QApplication:
@@ -83,11 +121,15 @@ def open_main_window(data_dir: Path, error_closed: Callable[[], None] | None = N
     return shell
 
 
-def run_app(qt_args: list[str]) -> int:
-    """Start the desktop app; returns the exit code (1 with the reason on the terminal when it cannot)."""
+def run_app(qt_args: list[str], images: list[Path] | None = None) -> int:
+    """Start the desktop app, with ``images`` in the composer; returns the exit code.
+
+    1 with the reason on the terminal (and in a dialog where one can open) when it cannot start.
+    """
     problem = platform_problem()
     if problem is not None:
         startup_failed(problem)
+        error_dialog(problem)  # where there is a display Qt cannot use (a menu start has no terminal)
         return 1
     try:
         paths = DataPaths.default().create()
@@ -101,9 +143,13 @@ def run_app(qt_args: list[str]) -> int:
     if shell is None:
         app.exec()  # until the error dialog is closed
         return 1
-    # Ctrl+C in a terminal: close like the window's close button (clean engine shutdown).
-    signal.signal(signal.SIGINT, lambda *_: shell.window.close())
+    waker = SignalWaker(app)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C, or the session ending: close like the close button
+        signal.signal(sig, lambda *_: shell.window.close())
+    if images:  # "Open With VisionDesk" in a file manager
+        shell.composer.add_files([p.resolve() for p in images])
     log.info("VisionDesk started (Python %s)", sys.version.split()[0])
     code = app.exec()
+    waker.close()
     shell.shutdown()
     return int(code)

@@ -63,6 +63,38 @@ def platform_problem(env: Mapping[str, str] | None = None) -> str | None:
     return None
 
 
+# Dialog programs a desktop usually has, tried in this order when Qt itself cannot show one.
+_DIALOGS = (("zenity", "--error", "--title=VisionDesk", "--no-markup", "--text"),
+            ("kdialog", "--title", "VisionDesk", "--error"),
+            ("xmessage", "-center", "-buttons", "OK"))
+
+
+def error_dialog(message: str, env: Mapping[str, str] | None = None) -> bool:
+    """Show ``message`` in a dialog without Qt (zenity, kdialog or xmessage); False where none can open.
+
+    Only with a display to show it on. A frozen app's bootloader points ``LD_LIBRARY_PATH`` at its own
+    libraries; the system's dialog program gets the value from before (``LD_LIBRARY_PATH_ORIG``).
+    """
+    env = dict(os.environ if env is None else env)
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        return False
+    if "LD_LIBRARY_PATH_ORIG" in env:
+        env["LD_LIBRARY_PATH"] = env.pop("LD_LIBRARY_PATH_ORIG")
+    elif getattr(sys, "frozen", False):
+        env.pop("LD_LIBRARY_PATH", None)
+    for program, *args in _DIALOGS:
+        exe = shutil.which(program, path=env.get("PATH"))
+        if exe is None:
+            continue
+        try:
+            subprocess.run([exe, *args, message], env=env, timeout=600, check=False,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        return True
+    return False
+
+
 def _debian_package(library: str) -> str:
     """``libxcb-icccm.so.4`` → ``libxcb-icccm4`` (Debian's naming for shared libraries)."""
     stem, _, version = library.partition(".so.")
