@@ -3,6 +3,7 @@
 #   bash bench/gpu_run.sh all       # build + models + the benchmark in one call (~8-9 min; no profile)
 #   bash bench/gpu_run.sh prepare   # CUDA build of llama.cpp + the models (generated there, ~7 min)
 #   bash bench/gpu_run.sh bench     # the benchmark, then a py-spy profile (reuses both if still warm)
+#   bash bench/gpu_run.sh restart   # bench/restart_followup.py --gpu: follow-up after an app restart (~1 min warm)
 # Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
 # (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
@@ -38,4 +39,9 @@ fi
 if [ "$PHASE" = bench ] || [ "$PHASE" = profile ]; then   # py-spy wheel in .gpu/whl (optional)
   timeout 240 python3 bench/profile_engine.py /tmp/prof --py-spy /tmp/site/bin/py-spy > "$OUT/profile.log" 2>&1
   cp /tmp/prof/profile-summary.txt "$OUT/" 2>/dev/null; tar czf "$OUT/prof.tgz" -C /tmp/prof . 2>/dev/null
+fi
+if [ "$PHASE" = restart ]; then   # issue 24: follow-up after an app restart (RESTART_ARGS adds arguments)
+  # shellcheck disable=SC2086
+  timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/restart_followup.py --gpu --out "$OUT/restart.md" \
+    --json "$OUT/restart.json" $RESTART_ARGS 2>&1 | tee "$OUT/restart.log" | tail -12
 fi

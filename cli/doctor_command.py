@@ -15,6 +15,7 @@ from typing import Any
 
 from visiondesk.engine import InputError, ModelSpec, VisionDeskError, defaults
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.backend_choice import BackendChoice
 from visiondesk.engine.number_rules import CONTEXT_TOKENS
 from visiondesk.engine.requests import physical_cores
 
@@ -34,7 +35,7 @@ def register(sub: Any, make_engine: Callable[[], LocalEngine]) -> None:
 
 
 def run_doctor(args: argparse.Namespace, make_engine: Callable[[], LocalEngine]) -> int:
-    """Print the llama.cpp build, cores, RAM and GPUs."""
+    """Print the llama.cpp build, cores, RAM, GPUs, and the CPU variant and GPU backend llama.cpp chose."""
     try:
         with make_engine() as engine:
             info = engine.system_info()
@@ -67,8 +68,10 @@ def run_doctor(args: argparse.Namespace, make_engine: Callable[[], LocalEngine])
     for d in gpus:
         print(f"GPU {d['name']}: {d['description']}, {d['free_bytes'] / 2**30:.1f} GiB free of "
               f"{d['total_bytes'] / 2**30:.1f} GiB")
+    backends = BackendChoice.from_dict(info["backends"])
+    print(backends.cpu_line())
     if not gpus:
-        print("GPU: none usable by this build")
+        print(backends.gpu_line())
     print(f"llama.cpp: {info['system_info']}")
     print("denormal floats: " + ("flushed to zero (faster CPU decode)" if info.get("denormals_flushed")
                                  else "IEEE (not flushed)"))

@@ -45,6 +45,7 @@ class DataPaths:
     server_keys: Path  # their API keys, only where the system has no credential store (readable by the user only)
     pixels: Path  # prepared pixels of attached images, by digest (a bounded cache: deleting it loses nothing)
     batches: Path  # the result files of the window's batch jobs (JSON Lines; a re-run continues its file)
+    engine_cache: Path  # image embeddings and conversation states the engine keeps across restarts (bounded)
 
     @classmethod
     def at(cls, root: Path) -> DataPaths:
@@ -54,7 +55,8 @@ class DataPaths:
                    models=root / "models", model_registry=root / "registry.json", settings=root / "settings.json",
                    logs=root / "logs", translations=root / "i18n", presets=root / "presets",
                    servers=root / "servers.json", server_keys=root / "server-keys.json",
-                   pixels=root / "cache" / "pixels", batches=root / "batches")
+                   pixels=root / "cache" / "pixels", batches=root / "batches",
+                   engine_cache=root / "cache" / "engine")
 
     @classmethod
     def default(cls) -> DataPaths:

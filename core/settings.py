@@ -40,6 +40,7 @@ RULES: dict[str, number_rules.NumberRule] = {
     "context_size": number_rules.CONTEXT_TOKENS,
     "threads": number_rules.THREADS,
     "image_max_tokens": number_rules.IMAGE_TOKENS,
+    "engine_cache_mb": number_rules.ENGINE_CACHE_MB,
 }
 # (minimum, maximum) the app offers, inside the rules above; validate() clamps into these.
 LIMITS: dict[str, tuple[float, float]] = {
@@ -49,6 +50,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "context_size": (256, 262144),
     "threads": (1, 256),
     "image_max_tokens": (0, 16384),
+    "engine_cache_mb": (0, 1_048_576),
 }
 
 
@@ -77,6 +79,8 @@ class Settings:
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # keyed by model path
     # The image token budget per model path (libmtmd's image_max_tokens); a model not listed uses its own.
     image_budgets: dict[str, int] = field(default_factory=dict)
+    # Disk for image encodings and conversation states kept across restarts, in megabytes (0: nothing kept).
+    engine_cache_mb: int = defaults.ENGINE_CACHE_MB
 
     def validate(self) -> list[str]:
         """Normalize and clamp values in place; return a message for every change made.
@@ -102,6 +106,7 @@ class Settings:
             raise SettingsError(f"drop_oldest_turns must be true or false, not {self.drop_oldest_turns!r}")
         if self.threads is not None:
             self.threads = int(_clamp("threads", self.threads, notes))
+        self.engine_cache_mb = int(_clamp("engine_cache_mb", self.engine_cache_mb, notes))
         self.gpu_layers = normalize_gpu_layers(self.gpu_layers)
         self.gpu_split, self.main_gpu = normalize_gpu_placement(self.gpu_split, self.main_gpu)
         if self.theme not in THEMES:

@@ -21,6 +21,8 @@ from visiondesk.engine import (
     CancelToken,
     EngineEvent,
     Finished,
+    ImageAttachment,
+    ImageSource,
     InputError,
     Message,
     SamplingParams,
@@ -51,6 +53,15 @@ class SharedEngineBackend:
     def load(self, target: object) -> BackendInfo:
         """Refused: the model is chosen in the window, which owns the engine."""
         raise InputError("This backend serves the model loaded in the VisionDesk window; load models there.")
+
+    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
+                       history: Sequence[Message] | None = None) -> None:
+        """Queued on the engine thread like a chat (the window's own answers never wait for it)."""
+        self._engine.prepare_images(images, history)
+
+    def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
+        """Queued on the engine thread: stop preparing ``images`` and free what was."""
+        self._engine.drop_prepared_images(images)
 
     def reset_conversation(self) -> None:
         """Nothing to forget here: the engine's cache is shared with the window and keyed by content."""

@@ -17,6 +17,7 @@ from visiondesk.core.settings import SettingsRepository, resolve_language
 from visiondesk.core.store import ConversationStore
 from visiondesk.engine import Message
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.disk_cache import DiskCache
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.engine.remote import KeyStore, RemoteBackend, ServerStore
 from visiondesk.models.manager import ModelManager
@@ -30,7 +31,7 @@ from .controllers.batch import BatchController
 from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
 from .controllers.conversations import ConversationsController
-from .controllers.header import HeaderController, local_choices
+from .controllers.header import HeaderController, local_choices, remote_choices
 from .controllers.image_preview import ImagePreviewController
 from .controllers.model import ModelController
 from .controllers.model_menu import ModelMenuController
@@ -47,6 +48,7 @@ from .views.remote_banner import RemoteBanner
 from .worker import EngineThread
 
 log = logging.getLogger(__name__)
+SAVE_STATE_S = 10.0  # at quit, how long the open conversation's state may take to reach the disk
 
 
 class AppShell(QObject):
@@ -70,7 +72,8 @@ class AppShell(QObject):
         self.store = ConversationStore(self.paths.conversations_db, self.paths.attachments)
         self.pixels = PixelCache(self.paths.pixels)
         self.servers = ServerStore(KeyStore(fallback_path=self.paths.server_keys), self.paths.servers)
-        self.engine = EngineThread(BackendPicker(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels),
+        self.engine = EngineThread(BackendPicker(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels,
+                                                                     cache=self.engine_cache),
                                                  lambda: RemoteBackend(self.servers)))
         self.window = w = MainWindow()
         self.notice_error = self._show_error
@@ -85,20 +88,28 @@ class AppShell(QObject):
                                      w.first_run, self._show_pane, self._show_stage,
                                      ModelManager(ModelRegistry(self.paths.model_registry, self.paths.models)), self,
                                      show_notice=self.show_notice)
+        self._wire_servers()
         self.header = HeaderController(
             w.header, self.store, self.settings,
-            [lambda: local_choices(self.model.models, self.settings, self.model.use_files)],
+            [lambda: local_choices(self.model.models, self.settings, self.model.use_files),
+             lambda: remote_choices(self.servers, self.model_menu_controller.reports, self.remote.current,
+                                    self.remote.use)],
             [(lambda: self.tr("Open GGUF files…"), self.model.pick_files),
-             (lambda: self.tr("Manage models…"), lambda: self.model.open_model_manager())], self)
+             (lambda: self.tr("Manage models…"), lambda: self.model.open_model_manager())], self,
+            current_key=lambda: self.remote.current.column() if self.remote.current else self.settings.model_path or "")
         self.model.state_changed.connect(lambda st: self.header.model_state(st, self.model.result))
+        # After the remote session took note of what loaded (a server's model or the local one): mark it in use.
+        self.model.loaded.connect(lambda _info: self.header.refresh_choices())
+        # Opening the switcher asks the servers for their models, as opening the Model menu does.
+        w.header.switcher.about_to_show.connect(self.model_menu_controller.refresh)
+        self.model_menu_controller.rebuilt.connect(self.header.refresh_choices)
         self.conversations.open_requested.connect(self.header.conversation_opened)
         self.chat.conversation_created.connect(self.header.conversation_opened)
         self.chat.answer_finished.connect(self.header.answer_finished)
         self.settings_controller = SettingsController(
             self.settings, self.repository, w, self.set_theme, self.set_language,
-            lambda: self.model.load(first_run=False), self)
+            lambda: self.model.load(first_run=False), self, engine_cache=self.paths.engine_cache)
 
-        self._wire_servers()
         # "What the model sees": under the composer's thumbnails, planned on the engine thread.
         preview_view = ImagePreviewView(w.composer)
         w.composer.layout().insertWidget(2, preview_view)
@@ -107,6 +118,10 @@ class AppShell(QObject):
             lambda sources: self.image_preview.set_images(sources, w.composer.edit.toPlainText().strip()))
         w.composer.edit.textChanged.connect(
             lambda: self.image_preview.set_text(w.composer.edit.toPlainText().strip()))
+        # Attached images are encoded while the question is typed (a local model with a projector).
+        self.composer.prepare_requested.connect(lambda images: self.engine.prepare_images(images, self._history()))
+        self.composer.prepare_dropped.connect(self.engine.drop_prepared_images)
+        self.model.loaded.connect(self._prepare_pending)  # images attached before the model was there
 
         self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self)
         self.chat.response_format = self.answer_format.response_format
@@ -120,6 +135,8 @@ class AppShell(QObject):
         self.conversations.open_requested.connect(self.answer_format.show_conversation)
         self.chat.conversation_created.connect(self.answer_format.on_created)
         self.model.loaded.connect(lambda _result: (self.batch.fill_choices(), self.api_server.model_changed()))
+        # A model loaded while a conversation is open (a switch, a reload after settings): bring its state back.
+        self.model.loaded.connect(lambda _result: self.engine.switch_conversation(None, self.chat.conversation_id))
         w.batch_action.triggered.connect(self.batch.open)
         w.api_server_action.triggered.connect(self.api_server.open)
         self.chat.conversation_created.connect(self.conversations.on_created)
@@ -178,11 +195,19 @@ class AppShell(QObject):
 
     # -- window-level behaviour --------------------------------------------------------------------
 
+    def engine_cache(self) -> DiskCache:
+        """Where the local engine keeps embeddings and conversation states, within the size the settings allow."""
+        return DiskCache(self.paths.engine_cache, self.settings.engine_cache_mb * 1024**2)
+
     def _history(self) -> list[Message]:
         """The open conversation as the engine will read it (a new chat: the system prompt alone)."""
         if self.chat.conversation_id is not None:
             return self.chat.history(self.chat.conversation_id)
         return [Message.system(self.settings.system_prompt)] if self.settings.system_prompt else []
+
+    def _prepare_pending(self, _result: object = None) -> None:
+        if self.composer.pending:
+            self.engine.prepare_images([p.attachment for p in self.composer.pending], self._history())
 
     def _busy(self, busy: bool) -> None:
         self.window.stop_action.setEnabled(busy)
@@ -289,6 +314,8 @@ class AppShell(QObject):
         self.chat.stop()
         self.api_server.shutdown()  # its requests end; then the batch's image is cancelled, then the engine stops
         self.batch.wait(timeout_s=10.0)
+        if self.model.state == "loaded":  # not while a model loads: quitting stops that at once
+            self.engine.save_conversation(self.chat.conversation_id, timeout_s=SAVE_STATE_S)  # reopened: not re-read
         stopped = self.engine.stop()
         if self.chat.active is not None:  # keep what was written; it was cut by quitting
             a = self.chat.active

@@ -10,6 +10,9 @@ thread never waits for the engine. Cancelling does not go through the queue
 from the UI thread. Shutdown is flag → cancel → close the backend (``Backend.close`` is safe from any
 thread: a running request ends at once) → queued ``shutdown`` → quit → wait.
 
+Images attached in the composer are handed over as they come (``prepare_images``), so that the local engine
+encodes them while the question is typed; the answer never waits for that (the engine stops it for an answer).
+
 Other threads (the API server's queue, a batch job) use the same backend through ``EngineThread.chat_for``:
 their chat is queued on this thread like the window's, and its events come back through a plain queue
 (``SharedEngineBackend`` in shared_backend.py wraps that as a ``Backend``). One backend, one thread.
@@ -33,6 +36,8 @@ from visiondesk.engine import (
     EngineCrashed,
     EngineEvent,
     Finished,
+    ImageAttachment,
+    ImageSource,
     Message,
     SamplingParams,
     StageChanged,
@@ -46,6 +51,11 @@ log = logging.getLogger(__name__)
 TEXT_BATCH_S = 0.03  # coalesce fast tokens so the UI thread gets ~30 text signals a second at most
 
 BackendFactory = Callable[[object], Backend[Any]]  # target to load (None: none yet) -> its backend
+
+
+def conversation_key(conversation_id: int | None) -> str | None:
+    """The name a stored conversation's saved engine state goes by (``LocalEngine.save_state``)."""
+    return None if conversation_id is None else f"conversation-{conversation_id}"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -178,6 +188,27 @@ class EngineWorker(QObject):
             error = VisionDeskError(f"{type(exc).__name__}: {exc}")
         job.events.put(Finished(StopReason.ERROR, time.monotonic(), error=error))
 
+    @Slot(object, object)
+    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
+                       history: Sequence[Message] | None) -> None:
+        """Let the backend prepare images attached in the composer (the local engine encodes them ahead)."""
+        if self.stopping or self._engine is None:
+            return
+        try:
+            self._engine.prepare_images(list(images), history)
+        except VisionDeskError as exc:  # the answer that carries the image will say what is wrong with it
+            log.info("images not prepared ahead: %s", exc)
+
+    @Slot(object)
+    def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
+        """Images left the composer unsent: the backend stops preparing them and frees what it prepared."""
+        if self.stopping or self._engine is None:
+            return
+        try:
+            self._engine.drop_prepared_images(list(images))
+        except VisionDeskError as exc:
+            log.info("prepared images not dropped: %s", exc)
+
     @Slot(int, object)
     def plan(self, request_id: int, messages: Sequence[Message]) -> None:
         """What ``messages`` will take and how each image will be read (nothing is evaluated)."""
@@ -195,6 +226,32 @@ class EngineWorker(QObject):
         except Exception as exc:
             log.exception("unexpected error in plan request %d", request_id)
             self.planned.emit(request_id, VisionDeskError(f"{type(exc).__name__}: {exc}"))
+
+    @Slot(object, object)
+    def switch_conversation(self, leaving: str | None, opening: str | None) -> None:
+        """Save the state of the conversation left and bring back the one opened, where the backend keeps states.
+
+        In turn with the chats: an answer still being written for the conversation left is in what is saved.
+        """
+        engine = self._engine  # none made yet: nothing to save, nothing loaded to restore into
+        save, restore = getattr(engine, "save_state", None), getattr(engine, "restore_state", None)
+        if self.stopping or save is None or restore is None:  # a server keeps its own cache
+            return
+        try:
+            if leaving is not None:
+                save(leaving)
+            if opening is not None:
+                restore(opening)
+        except VisionDeskError as exc:  # a lost state costs time, never an answer
+            log.warning("conversation state not kept: %s", exc)
+
+    @Slot(object, object)
+    def save_conversation(self, conversation: str, done: threading.Event) -> None:
+        """At quit: save ``conversation``'s state, then set ``done``."""
+        try:
+            self.switch_conversation(conversation, None)
+        finally:
+            done.set()
 
     def _fail(self, request_id: int, pending: list[str], exc: VisionDeskError) -> None:
         if pending:
@@ -229,6 +286,10 @@ class EngineThread(QObject):
     _chat_requested = Signal(int, object, object, object)
     _foreign_chat_requested = Signal(object)
     _plan_requested = Signal(int, object)
+    _switch_requested = Signal(object, object)
+    _save_requested = Signal(object, object)
+    _prepare_requested = Signal(object, object)
+    _drop_requested = Signal(object)
     _shutdown_requested = Signal()
 
     def __init__(self, make_backend: BackendFactory, parent: QObject | None = None) -> None:
@@ -242,6 +303,10 @@ class EngineThread(QObject):
         self._chat_requested.connect(self.worker.chat, queued)
         self._foreign_chat_requested.connect(self.worker.chat_for, queued)
         self._plan_requested.connect(self.worker.plan, queued)
+        self._switch_requested.connect(self.worker.switch_conversation, queued)
+        self._save_requested.connect(self.worker.save_conversation, queued)
+        self._prepare_requested.connect(self.worker.prepare_images, queued)
+        self._drop_requested.connect(self.worker.drop_prepared_images, queued)
         self._shutdown_requested.connect(self.worker.shutdown, queued)
         self._next_id = 0
         self._tokens: dict[int, CancelToken] = {}
@@ -274,6 +339,29 @@ class EngineThread(QObject):
         self._next_id += 1
         self._plan_requested.emit(self._next_id, tuple(messages))
         return self._next_id
+
+    def switch_conversation(self, leaving: int | None, opening: int | None) -> None:
+        """The window shows another conversation: the engine keeps the one left on disk and restores the one opened."""
+        if leaving != opening:
+            self._switch_requested.emit(conversation_key(leaving), conversation_key(opening))
+
+    def save_conversation(self, conversation_id: int | None, timeout_s: float) -> bool:
+        """At quit, before ``stop``: save the open conversation's state, waiting up to ``timeout_s``; True if done."""
+        key = conversation_key(conversation_id)
+        if key is None or not self.accepting:
+            return False
+        done = threading.Event()
+        self._save_requested.emit(key, done)
+        return done.wait(timeout_s)
+
+    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
+                       history: Sequence[Message] | None = None) -> None:
+        """Ask the backend to prepare ``images`` for a question after ``history`` (any thread; nothing waits)."""
+        self._prepare_requested.emit(tuple(images), None if history is None else tuple(history))
+
+    def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
+        """``images`` will not be sent: the backend stops preparing them (any thread)."""
+        self._drop_requested.emit(tuple(images))
 
     def cancel(self, request_id: int | None = None) -> None:
         """Cancel one request, or all of them (thread-safe: sets the token directly)."""

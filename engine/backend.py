@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 
 from .cancel import CancelToken
 from .events import EngineEvent
-from .requests import Message, SamplingParams
+from .requests import ImageAttachment, ImageSource, Message, SamplingParams
 
 TargetT = TypeVar("TargetT", contravariant=True)
 
@@ -45,6 +45,19 @@ class Backend(Protocol[TargetT]):
     def chat(self, messages: Sequence[Message], sampling: SamplingParams = SamplingParams(),
              cancel: CancelToken | None = None) -> Iterator[EngineEvent]:
         """Answer the conversation's last user message; the last event is always ``Finished``."""
+        ...
+
+    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
+                       history: Sequence[Message] | None = None) -> None:
+        """Get ``images`` ready for the question that will carry them (after ``history``), without waiting.
+
+        The local engine encodes them (and reads ``history`` and them into its context) in the background;
+        an answer never waits for that work. A backend that cannot prepare does nothing.
+        """
+        ...
+
+    def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
+        """``images`` will not be sent after all: stop preparing them and free what was prepared."""
         ...
 
     def reset_conversation(self) -> None:

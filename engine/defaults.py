@@ -28,3 +28,5 @@ IMAGE_MAX_PIXELS: Final = 1_000_000_000  # images with more pixels are refused (
 # their own resolution (Qwen-VL, Pixtral, GLM-4V, LFM2-VL...); 0: the budget the model's projector sets.
 IMAGE_MIN_TOKENS: Final = 0
 IMAGE_MAX_TOKENS: Final = 0
+# Disk the engine may use to remember image encodings and conversation states across restarts (megabytes; 0: off).
+ENGINE_CACHE_MB: Final = 4096

@@ -99,6 +99,8 @@ IMAGE_MAX_PIXELS = NumberRule("the image pixel limit", "a positive number of pix
 IMAGE_TOKENS = NumberRule("the image token budget", "0 (the model's own) or a whole number of tokens up to 65,536",
                           0, 65_536)
 CACHED_IMAGES = NumberRule("the number of cached images", "a whole number from 0 to 100,000", 0, 100_000)
+ENGINE_CACHE_MB = NumberRule("the disk cache's size", "0 (off) or a whole number of megabytes up to 10,000,000", 0,
+                             10_000_000)
 MAIN_GPU = NumberRule("the main GPU", f"a GPU's number, from 0 to {MAX_GPUS - 1}", 0, MAX_GPUS - 1)
 GPU_SHARE = NumberRule("a GPU's share of the split", "a number from 0 to 1,000,000", 0, 1_000_000, whole=False)
 _SPLIT_WORDS = ("auto", "even")

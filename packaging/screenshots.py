@@ -4,15 +4,20 @@
 
 States: the first run, the model manager, a conversation with images while an answer is being written, the
 model switcher open, a conversation whose context is nearly full, a model that failed to load (the working one
-stays), and the settings. Files: ``<state>-<en|zh>-<light|dark>.png``. Conversations are put into the store
+stays), the settings, and the Batch page part-way through a folder of receipts. Files:
+``<state>-<en|zh>-<light|dark>.png``. Conversations are put into the store
 directly; the models are the generated test models, loaded for real.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -38,6 +43,10 @@ TEXTS = {
         "long_q": "Summarise the obligations of each party on these pages.",
         "long_a": "**Supplier:** deliver within 30 days, replace faulty parts, keep the data confidential.\n\n"
                   "**Customer:** pay within 45 days of the invoice, give access to the site.",
+        "receipts": (("Corner Bakery", "EUR", (("Sourdough loaf", 1, 4.2), ("Croissant", 2, 3.0)), 7.2),
+                     ("City Pharmacy", "EUR", (("Plasters", 1, 3.95), ("Vitamin C", 1, 6.5)), 10.45),
+                     ("Green Grocer", "EUR", (("Apples 1 kg", 1, 2.99), ("Tomatoes", 2, 3.4), ("Basil", 1, 1.5)),
+                      7.89)),
     },
     "zh": {
         "titles": ("厨房收据", "假期照片", "实验记录本的一页"),
@@ -52,6 +61,9 @@ TEXTS = {
         "long_q": "总结这些页面中双方各自的义务。",
         "long_a": "**供应方**：30 天内交货，更换有缺陷的零件，对数据保密。\n\n"
                   "**客户**：收到发票后 45 天内付款，提供现场访问。",
+        "receipts": (("街角面包房", "CNY", (("全麦面包", 1, 18.0), ("牛角包", 2, 12.0)), 30.0),
+                     ("城市药房", "CNY", (("创可贴", 1, 9.5), ("维生素 C", 1, 36.0)), 45.5),
+                     ("绿色果蔬店", "CNY", (("苹果 1 公斤", 1, 12.8), ("西红柿", 2, 6.4), ("罗勒", 1, 5.0)), 31.0)),
     },
 }
 
@@ -85,6 +97,77 @@ def pictures(folder: Path) -> list[Path]:
     chart.save(paths[0])
     receipt.save(paths[1])
     return paths
+
+
+def receipts(folder: Path, count: int) -> list[Path]:
+    """Photos of receipts (paper with printed lines) for the Batch page."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        paper = Image.new("RGB", (300, 420), (228 - 6 * i, 222, 210 + 4 * i))
+        d = ImageDraw.Draw(paper)
+        d.rectangle([40, 20, 260, 400], fill=(252, 251, 246))
+        d.rectangle([80, 40, 220, 58], fill=(60, 60, 60))
+        for y in range(90, 330 - 12 * (i % 3), 26):
+            d.line([60, y, 170, y], fill=(120, 120, 120), width=3)
+            d.line([200, y, 240, y], fill=(120, 120, 120), width=3)
+        d.rectangle([150, 350, 240, 366], fill=(30, 30, 30))
+        paths.append(folder / f"receipt-{i + 1:02d}.jpg")
+        paper.save(paths[-1], quality=90)
+    return paths
+
+
+def batch_page(shell, folder: Path, words: dict) -> QWidget:  # noqa: ANN001 - an AppShell
+    """The Batch page running over a folder of receipts: the first answers in, the others waiting."""
+    from visiondesk.batch import ImageOutcome, ResultRow
+
+    batch = shell.batch
+    page = batch.open()
+    page.resize(980, 600)
+    page.preset.setCurrentIndex(page.preset.findData("receipt"))
+    images = receipts(folder, 7)
+    batch.set_folder(folder)
+    wait_for(lambda: not page.table.item(0, 0).icon().isNull())
+    batch._set_state("running")  # as while its job runs (the answers below come as the job's thread sends them)
+    for path, (merchant, currency, items, total), seconds in zip(images, words["receipts"], (6.8, 5.9, 7.4),
+                                                                 strict=False):  # the first three answered
+        answer = {"merchant": merchant, "date": "2026-11-28", "currency": currency,
+                  "items": [{"name": n, "quantity": q, "price": p} for n, q, p in items], "total": total}
+        batch._on_outcome(ImageOutcome(path, "ok", ResultRow(str(path), "", "ok", "", "receipt", seconds, answer)))
+    page.table.scrollToTop()
+    return page
+
+
+def start_server(models, folder: Path) -> tuple[subprocess.Popen[bytes], str] | None:  # noqa: ANN001
+    """llama.cpp's llama-server on loopback serving the test pair (as tests/remote runs it); None if not built.
+
+    Its URL names this machine (when that name resolves to loopback, as in the tests): the app then lists its
+    model as remote, as it would a server on another machine.
+    """
+    from remote.llama_server_build import find_server
+
+    binary = find_server()
+    if binary is None:
+        print("llama-server is not built (tests/remote builds it): the switcher shows local models only")  # noqa: T201
+        return None
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(folder / "llama-server.log", "wb")  # noqa: SIM115 - the server writes it while it runs
+    proc = subprocess.Popen([str(binary), "-m", str(models.model), "--mmproj", str(models.mmproj), "--host",
+                             "127.0.0.1", "--port", str(port), "-c", "2048", "-np", "1", "-t", "1", "--no-webui",
+                             "--alias", "tiny-vision"], stdout=log, stderr=subprocess.STDOUT)
+    host = socket.gethostname()
+    loopback = all(a[4][0].startswith("127.") for a in socket.getaddrinfo(host, None))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                return proc, f"http://{host if loopback else '127.0.0.1'}:{port}"
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    return None
 
 
 def shot(widget: QWidget, name: str, whole_screen: bool = False) -> None:
@@ -139,7 +222,7 @@ def fill_store(data: Path, words: dict, images: list[Path]) -> tuple[int, int]:
     return conv.id, full.id
 
 
-def take(work: Path, models, lang: str, theme: str) -> None:  # noqa: ANN001 - GeneratedModels
+def take(work: Path, models, lang: str, theme: str, server: str | None) -> None:  # noqa: ANN001
     """Every state in one language and theme."""
     tag = f"{'zh' if lang == 'zh_CN' else 'en'}-{theme}"
     words = TEXTS["zh" if lang == "zh_CN" else "en"]
@@ -170,6 +253,10 @@ def take(work: Path, models, lang: str, theme: str) -> None:  # noqa: ANN001 - G
     shot(shell.window, f"chat-{tag}.png")
     shell.composer.set_busy(False)
     shell.conversations.select(conv)
+    if server:  # its models join the switcher once the app has asked the server for them
+        shell.servers.add(server, name="lab")
+        shell.model_menu_controller.refresh()
+        wait_for(lambda: any(c.kind == "remote" for c in shell.header.choices))
     shell.window.header.switcher.showPopup()
     shot(shell.window, f"model-switcher-{tag}.png", whole_screen=True)
     shell.window.header.switcher.hidePopup()
@@ -185,6 +272,10 @@ def take(work: Path, models, lang: str, theme: str) -> None:  # noqa: ANN001 - G
     pump(300)
     shot(dialog, f"settings-{tag}.png")
     dialog.reject()
+    page = batch_page(shell, work / tag / "Receipts", words)
+    shot(page, f"batch-{tag}.png")
+    shell.batch._set_state("ready")
+    page.close()
     shell.shutdown()
     shell.window.close()
 
@@ -199,9 +290,15 @@ def main() -> int:
     from model_factory import write_test_models
 
     models = write_test_models(work / "models")
-    for lang in ("en", "zh_CN"):
-        for theme in ("light", "dark"):
-            take(work, models, lang, theme)
+    server = start_server(models, work)
+    try:
+        for lang in ("en", "zh_CN"):
+            for theme in ("light", "dark"):
+                take(work, models, lang, theme, server[1] if server else None)
+    finally:
+        if server:
+            server[0].terminate()
+            server[0].wait(10)
     app.quit()
     return 0
 

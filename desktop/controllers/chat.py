@@ -112,8 +112,10 @@ class ChatController(QObject):
         """Show a stored conversation (None: a new, empty one).
 
         An answer being written goes on: it keeps streaming into its own conversation (and the store), and
-        shows as it stands when its conversation is opened again.
+        shows as it stands when its conversation is opened again. The engine keeps the state of the
+        conversation left on disk and brings back the one opened, so a follow-up reads only its new turn.
         """
+        self.engine.switch_conversation(self.conversation_id, conversation_id)
         self.conversation_id = conversation_id
         self.presenter.clear()
         self.composer.clear()

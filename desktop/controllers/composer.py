@@ -4,6 +4,10 @@ An image is read, decoded and stored once, when it is attached (``Attach``, buil
 store and the pixel cache): from then on it is one ``ImageAttachment``, which the message, the store and
 the engine share. Send never waits for an image still being checked: such an image goes with the message
 as it is (stored as its bytes) and the engine checks it.
+
+Each attached image is offered to the engine at once (``prepare_requested``: the local engine encodes it while
+the question is typed); one that leaves the composer unsent (removed, or the composer emptied without Send)
+is withdrawn (``prepare_dropped``).
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ class ComposerController(QObject):
 
     send_requested = Signal(str, list, object)  # text, [ImageAttachment | ImageSource], message id edited or None
     images_changed = Signal(list)  # the pending [ImageAttachment], after each add or removal
+    prepare_requested = Signal(list)  # the pending [ImageAttachment] after one joined: the engine may prepare them
+    prepare_dropped = Signal(list)  # [ImageAttachment] that left unsent: the engine need not prepare them
     stop_requested = Signal()
 
     def __init__(self, view: ComposerView, attach: Attach, parent: QObject | None = None) -> None:
@@ -150,6 +156,7 @@ class ComposerController(QObject):
         item.chip.remove_clicked.connect(lambda: self.remove(item))
         self.pending.insert(index, item)
         self.images_changed.emit([p.attachment for p in self.pending])
+        self.prepare_requested.emit([p.attachment for p in self.pending])
 
     def _rejected(self, exc: BaseException, order: int) -> None:
         if self._checks.pop(order, None) is None:
@@ -158,12 +165,18 @@ class ComposerController(QObject):
         self.view.show_error(str(exc))
 
     def remove(self, item: ComposerImage) -> None:
-        """Drop one pending image."""
-        if item in self.pending:
-            self.pending.remove(item)
-            if item.chip is not None:
-                self.view.remove_chip(item.chip)
-            self.images_changed.emit([p.attachment for p in self.pending])
+        """Drop one pending image (the user removed it: the engine need not prepare it any more)."""
+        if self._take(item):
+            self.prepare_dropped.emit([item.attachment])
+
+    def _take(self, item: ComposerImage) -> bool:
+        if item not in self.pending:
+            return False
+        self.pending.remove(item)
+        if item.chip is not None:
+            self.view.remove_chip(item.chip)
+        self.images_changed.emit([p.attachment for p in self.pending])
+        return True
 
     def pick_files(self) -> None:
         """The file picker (non-blocking)."""
@@ -196,15 +209,18 @@ class ComposerController(QObject):
         given += [(order, encode_png(g.image, g.name) if isinstance(g, PastedImage) else g)
                   for order, g in self._checks.items()]
         editing = self.editing
-        self.clear()
+        self.clear(sent=True)
         self.send_requested.emit(text, [image for _, image in sorted(given, key=lambda g: g[0])], editing)
 
-    def clear(self) -> None:
-        """Empty the composer after a send (checks still running are forgotten)."""
+    def clear(self, sent: bool = False) -> None:
+        """Empty the composer (checks still running are forgotten); unless ``sent``, its images are withdrawn."""
         self._checks.clear()
         self.view.edit.clear()
+        left = [item.attachment for item in self.pending]
         for item in list(self.pending):
-            self.remove(item)
+            self._take(item)
+        if left and not sent:
+            self.prepare_dropped.emit(left)
         self.view.show_error("")
         self.editing = None
         self.view.editing_bar.hide()

@@ -1,23 +1,26 @@
 """The header's logic: which models the switcher offers, what the loaded one can do, how full the context is.
 
-The switcher lists ``ModelChoice``s from a list of sources. Local models (installed in the model manager, and the
-configured file) are the one source today; remote servers join as another source returning choices of
-``kind="remote"`` and a ``use`` that connects instead of loading, with nothing else here changing.
+The switcher lists ``ModelChoice``s from a list of sources: local models (installed in the model manager, and the
+configured file) and the models of the user's servers (``kind="remote"``, with the host they run on; their ``use``
+connects instead of loading). The entry in use is the one whose key the window reports as current.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from visiondesk.core.model_binding import ServerModel
 from visiondesk.core.settings import Settings
 from visiondesk.core.store import ConversationStore
 from visiondesk.core.store_models import StoredMessage
 from visiondesk.engine.backend import BackendInfo
+from visiondesk.engine.llama import LoadResult
+from visiondesk.engine.remote import RemoteModel, ServerReport, ServerStore, remote_host
 from visiondesk.models.manager import ModelManager
 
 from ..views.header import ModelHeader
@@ -32,10 +35,12 @@ class ModelChoice:
     """One entry of the model switcher."""
 
     label: str
-    kind: str  # "local" today; "remote" when remote servers are added
+    kind: str  # "local" or "remote" (a model on one of the user's servers)
     vision: bool | None
     use: Callable[[], None]  # make it the model in use
-    key: str  # identifies the entry (a model file's path for local ones)
+    key: str  # identifies the entry: a model file's path, or a server model's ``ServerModel.column()``
+    host: str | None = None  # remote: the host it runs on (None: a server on this computer)
+    server: str = ""  # remote: the server's name
 
 
 ChoiceSource = Callable[[], list[ModelChoice]]
@@ -60,6 +65,22 @@ def local_choices(models: ModelManager, settings: Settings, use_files: Callable[
         mmproj_path = Path(settings.mmproj_path) if settings.mmproj_path else None
         out.append(ModelChoice(model_path.stem, "local", mmproj_path is not None,
                                lambda: use_files(model_path, mmproj_path), str(model_path)))
+    return out
+
+
+def remote_choices(servers: ServerStore, reports: Mapping[str, ServerReport], current: ServerModel | None,
+                   use_remote: Callable[[str, str], None]) -> list[ModelChoice]:
+    """The models of the user's servers as their last tests listed them, and the one in use even before a test."""
+    out: list[ModelChoice] = []
+    for entry in servers.list():
+        report = reports.get(entry.id)
+        models = list(report.models) if report is not None else []
+        host = report.remote_host if report is not None else remote_host(entry.base_url)
+        if current is not None and current.server_id == entry.id and current.model not in {m.id for m in models}:
+            models.append(RemoteModel(current.model, None))
+        for m in models:
+            out.append(ModelChoice(m.id, "remote", m.vision, lambda s=entry.id, n=m.id: use_remote(s, n),
+                                   ServerModel(entry.id, m.id).column(), host, entry.name))
     return out
 
 
@@ -94,13 +115,17 @@ class HeaderController(QObject):
 
     def __init__(self, view: ModelHeader, store: ConversationStore, settings: Settings,
                  sources: list[ChoiceSource], actions: list[tuple[Callable[[], str], Callable[[], None]]],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, current_key: Callable[[], str] | None = None) -> None:
         super().__init__(parent)
         self.view, self.store, self.settings = view, store, settings
         self.sources, self.actions = sources, actions
+        # The key of the model in use: the configured file's path unless the window says otherwise (a server's).
+        self.current_key = current_key or (lambda: self.settings.model_path or "")
         self.info: BackendInfo | None = None
         self.state = "none"
         self.choices: list[ModelChoice] = []
+        self._shown: object = None  # what the list was last built from
+        self._current = -1  # the entry in use
         self.conversation_id: int | None = None
         self.used, self.exact = 0, False
         view.switcher.about_to_show.connect(self.refresh_choices)
@@ -112,18 +137,24 @@ class HeaderController(QObject):
     # -- the switcher -------------------------------------------------------------------------------
 
     def refresh_choices(self) -> None:
-        """Rebuild the list (cheap: the model registry is a small JSON file)."""
-        self.choices = [c for source in self.sources for c in source()]
+        """Rebuild the list (cheap: the model registry is a small JSON file); unchanged, it is left alone."""
+        choices = [c for source in self.sources for c in source()]
+        shown = ([(c.key, self._label(c), self._tooltip(c)) for c in choices], self.current_key(), self.state,
+                 [label() for label, _run in self.actions], self.tr("No model"))
         combo = self.view.switcher
         combo.blockSignals(True)
+        if shown == self._shown and combo.count():  # nothing new (the popup may be open): only undo a pick
+            combo.setCurrentIndex(self._current)
+            combo.blockSignals(False)
+            return
+        self.choices, self._shown = choices, shown
         combo.clear()
-        current = -1
+        current, in_use = -1, self.current_key()
         for i, c in enumerate(self.choices):
-            combo.addItem(vision_dot(c.vision), c.label)
+            combo.addItem(vision_dot(c.vision), self._label(c))
             combo.setItemData(i, c.key)
-            combo.setItemData(i, self.tr("Sees images") if c.vision else self.tr("Text only"),
-                              Qt.ItemDataRole.ToolTipRole)
-            if c.key == (self.settings.model_path or ""):
+            combo.setItemData(i, self._tooltip(c), Qt.ItemDataRole.ToolTipRole)
+            if c.key == in_use:
                 current = i
         if not self.choices:
             combo.addItem(self.tr("No model"))
@@ -132,16 +163,33 @@ class HeaderController(QObject):
         for label, _run in self.actions:
             combo.addItem(label())
         combo.setCurrentIndex(current)
+        self._current = current
         if current < 0:
             combo.setCurrentIndex(-1)
             combo.setPlaceholderText(self.tr("Choose a model"))
         combo.blockSignals(False)
 
+    def _label(self, choice: ModelChoice) -> str:
+        if choice.kind != "remote":
+            return choice.label
+        where = self.tr("remote: %1").replace("%1", choice.host) if choice.host else self.tr("server on this computer")
+        return f"{choice.label} — {where}"
+
+    def _tooltip(self, choice: ModelChoice) -> str:
+        sees = {True: self.tr("Sees images"), False: self.tr("Text only"),
+                None: self.tr("Vision unknown until an image is tried")}[choice.vision]
+        if choice.kind != "remote":
+            return sees
+        if choice.host:
+            return self.tr("%1 on the server %2 (%3): messages and images sent to it leave this computer") \
+                .replace("%1", sees).replace("%2", choice.server).replace("%3", choice.host)
+        return self.tr("%1 on the server %2, on this computer").replace("%1", sees).replace("%2", choice.server)
+
     def _activated(self, index: int) -> None:
         n = len(self.choices) or 1
         if index < len(self.choices):
             chosen = self.choices[index]
-            if chosen.key != self.settings.model_path or self.state == "failed":
+            if chosen.key != self.current_key() or self.state == "failed":
                 chosen.use()
         elif index > n:  # after the separator: an action
             self.actions[index - n - 1][1]()
@@ -177,6 +225,8 @@ class HeaderController(QObject):
         where = info.runs_on or "CPU"
         if info.remote_host:
             text = self.tr("Remote: %1").replace("%1", info.remote_host)
+        elif not isinstance(info, LoadResult):  # a server on this computer (loopback)
+            text = self.tr("Server on this computer")
         elif where.upper() == "CPU":
             text = self.tr("CPU")
         else:

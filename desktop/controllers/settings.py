@@ -19,12 +19,14 @@ from visiondesk.core.settings import (
     preset_name,
     save_preset,
 )
+from visiondesk.engine.llama.disk_cache import DiskCache
 
 from ..views.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 THEMES = ("system", "light", "dark")
 LANGS = ("en", "zh_CN")
+MB = 1024**2
 MODEL_KEYS = ("model_path", "mmproj_path", "context_size", "gpu_layers", "gpu_split", "main_gpu", "threads",
               "image_budgets")
 
@@ -36,9 +38,12 @@ class SettingsController(QObject):
 
     def __init__(self, settings: Settings, repository: SettingsRepository, parent_widget: QWidget,
                  apply_theme: Callable[[str], None], apply_language: Callable[[str], None],
-                 reload_model: Callable[[], None], parent: QObject | None = None) -> None:
+                 reload_model: Callable[[], None], parent: QObject | None = None, *,
+                 engine_cache: Path | None = None) -> None:
+        """``engine_cache``: the engine's disk cache folder (``DataPaths.engine_cache``), shown and cleared here."""
         super().__init__(parent)
         self.settings, self.repository, self.parent_widget = settings, repository, parent_widget
+        self.engine_cache = engine_cache
         self._apply_theme, self._apply_language, self._reload_model = apply_theme, apply_language, reload_model
         self.dialog: SettingsDialog | None = None
 
@@ -55,6 +60,8 @@ class SettingsController(QObject):
         dialog.preset_choice.activated.connect(lambda i: self._preset_chosen(dialog, i))
         dialog.save_preset.clicked.connect(lambda: self._save_preset(dialog))
         dialog.accepted.connect(lambda: self.accept(dialog))
+        dialog.clear_disk_cache.clicked.connect(lambda: self.clear_disk_cache(dialog))
+        self.show_disk_usage(dialog)
         self.dialog = dialog
         dialog.open()
         return dialog
@@ -67,6 +74,7 @@ class SettingsController(QObject):
         SettingsController.fill_generation(d, s)
         d.drop_oldest.setChecked(s.drop_oldest_turns)
         d.threads.setValue(s.threads or 0)
+        d.disk_cache_mb.setValue(s.engine_cache_mb)
         d.image_budget.setValue(s.image_budget())
         mode = 0 if s.gpu_layers == "auto" else 2 if s.gpu_layers == "cpu" else 1
         d.gpu_mode.setCurrentIndex(mode)
@@ -90,6 +98,26 @@ class SettingsController(QObject):
         d.preset_choice.setPlaceholderText(QCoreApplication.translate("SettingsDialog", "No presets yet"))
         d.preset_choice.setCurrentIndex(d.preset_choice.findData(s.model_path) if s.model_path else -1)
         d.preset_name.setText(preset_name(s, s.model_path) if s.model_path else "")
+
+    def _disk_cache(self, mb: int | None = None) -> DiskCache | None:
+        if self.engine_cache is None:
+            return None
+        return DiskCache(self.engine_cache, (self.settings.engine_cache_mb if mb is None else mb) * MB)
+
+    def show_disk_usage(self, dialog: SettingsDialog) -> None:
+        """What the engine's disk cache takes now, beside its limit."""
+        cache = self._disk_cache()
+        used = cache.usage() if cache is not None else 0
+        size = f"{used / MB:,.1f} MB" if used >= MB else f"{used / 1024:,.0f} KB"
+        dialog.disk_cache_used.setText("" if cache is None else self.tr("%1 used").replace("%1", size))
+        dialog.clear_disk_cache.setEnabled(cache is not None)
+
+    def clear_disk_cache(self, dialog: SettingsDialog) -> None:
+        """Empty the engine's disk cache (images are encoded and conversations read again when next needed)."""
+        cache = self._disk_cache()
+        if cache is not None:
+            cache.clear()
+        self.show_disk_usage(dialog)
 
     def _preset_chosen(self, dialog: SettingsDialog, index: int) -> None:
         path = dialog.preset_choice.itemData(index)
@@ -120,6 +148,7 @@ class SettingsController(QObject):
         s.drop_oldest_turns = d.drop_oldest.isChecked()
         s.gpu_layers = ("auto", str(d.gpu_layers.value()), "cpu")[d.gpu_mode.currentIndex()]
         s.threads = d.threads.value() or None
+        s.engine_cache_mb = d.disk_cache_mb.value()
         s.gpu_split = d.gpu_split.text().strip() or "auto"
         s.main_gpu = None if d.main_gpu.value() < 0 else d.main_gpu.value()
         if s.model_path:  # the image budget belongs to the model in the form
@@ -191,6 +220,8 @@ class SettingsController(QObject):
         for name in changed:
             setattr(self.settings, name, copy.deepcopy(getattr(new, name)))
         self.repository.save(self.settings)
+        if "engine_cache_mb" in changed and (cache := self._disk_cache()) is not None:
+            cache.trim()  # a lower limit applies to what is there now; the engine follows from its next load
         if "theme" in changed:
             self._apply_theme(self.settings.theme)
         if "language" in changed and self.settings.language:

@@ -9,35 +9,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QLocale, QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QImageReader
+from PySide6.QtCore import QLocale, QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from ..background import BackgroundJob
 from ..markdown_render import COPY_SCHEME, render_markdown, style_sheet
 from ..theme import is_dark
+from ..thumbnails import ThumbnailCache, load_scaled
 from ..views.image_viewer import ImageViewer
 from ..views.message_view import THUMB, MessageView, SafeBrowser
 from ..views.transcript import TranscriptView
 
 log = logging.getLogger(__name__)
 COPIED_MS = 1500
-WINDOW = 40  # messages that get views when a conversation opens (the newest)
-EARLIER_CHUNK = 1  # views made per step while scrolling up (~6 ms each, plus the layout: within a frame)
-
-
-def load_scaled(path: Path, size: int) -> QImage:
-    """Runs on a pool thread: decode an image at (about) thumbnail size."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    if size:
-        full = reader.size()
-        if full.isValid() and max(full.width(), full.height()) > size:
-            reader.setScaledSize(full.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    if image.isNull():
-        raise OSError(f"cannot read {path}: {reader.errorString()}")
-    return image
+WINDOW = 16  # messages that get views when a conversation opens (the newest: some four screens)
+EARLIER_CHUNK = 1  # views made per turn while scrolling up (~3-6 ms each with its layout, on 2 loaded cores)
 
 
 @dataclasses.dataclass
@@ -53,8 +40,9 @@ class TranscriptPresenter(QObject):
     """Owns the messages of the open conversation and the views of those on screen.
 
     A long conversation opens with views for its last ``WINDOW`` messages only; earlier ones get their views
-    a few at a time as the user scrolls up (``EARLIER_CHUNK``), so opening costs the same at 50 or 5,000
-    messages. Everything about a message (text, state, stats) is kept whether or not it has a view.
+    one per event-loop turn while the user is near the top (``EARLIER_CHUNK``; the transcript asks again after
+    each, until the top is a screen away), so opening costs the same at 50 or 5,000 messages and no turn makes
+    more than one view. Everything about a message (text, state, stats) is kept whether or not it has a view.
     """
 
     regenerate_requested = Signal(int)  # the answer to write again (its earlier text is kept as a version)
@@ -78,6 +66,7 @@ class TranscriptPresenter(QObject):
         self.last_assistant: int | None = None
         self.cut: int | None = None  # the first message the model still reads, when older ones were left out
         self.versions: dict[int, tuple[int, list[int]]] = {}  # answers with several versions: (shown, all)
+        self.thumbnails = ThumbnailCache(THUMB)
         self._idle = True
         self._bulk = False  # between clear() and the end of that event-loop turn: records only, views later
         view.flush_pending = self.flush
@@ -136,9 +125,11 @@ class TranscriptPresenter(QObject):
             view = MessageView(record.role, self.view.content)
             self.views[mid] = view
             made.append(view)
+            buttons: dict[Path, list[QToolButton]] = {}
             for path, name in record.attachments:
-                button = view.add_thumbnail(str(path), name)
-                self._load_thumbnail(button, path)
+                buttons.setdefault(path, []).append(view.add_thumbnail(str(path), name))
+            if buttons:
+                self._load_thumbnails(buttons)
             view.image_clicked.connect(self.show_image)
             view.link_activated.connect(lambda url, m=mid: self._link(m, url))
             view.copy_clicked.connect(lambda m=mid: self.copy_text(m))
@@ -190,15 +181,15 @@ class TranscriptPresenter(QObject):
         self.last_user = max(users, default=None)
         self.last_assistant = max(answers, default=None)
 
-    def _load_thumbnail(self, button: QToolButton, path: Path) -> None:
-        def show(image: QImage) -> None:
-            try:
-                MessageView.set_thumbnail(button, image)
-            except RuntimeError:  # the view was closed meanwhile
-                pass
+    def _load_thumbnails(self, buttons: dict[Path, list[QToolButton]]) -> None:
+        def show(path: Path, pixmap: QPixmap) -> None:
+            for button in buttons[path]:
+                try:
+                    MessageView.set_thumbnail(button, pixmap)
+                except RuntimeError:  # the view was closed meanwhile
+                    pass
 
-        BackgroundJob(op=lambda: load_scaled(path, THUMB), success=show,
-                      failure=lambda exc: log.warning("thumbnail: %s", exc)).start()
+        self.thumbnails.request(list(buttons), show)
 
     # -- content ---------------------------------------------------------------------------------
 

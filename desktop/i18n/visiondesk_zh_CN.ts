@@ -445,6 +445,30 @@
             <source>Context used</source>
             <translation>已用上下文</translation>
         </message>
+        <message>
+            <source>remote: %1</source>
+            <translation>远程：%1</translation>
+        </message>
+        <message>
+            <source>server on this computer</source>
+            <translation>本机上的服务器</translation>
+        </message>
+        <message>
+            <source>Vision unknown until an image is tried</source>
+            <translation>是否识图未知（发送图片后可知）</translation>
+        </message>
+        <message>
+            <source>%1 on the server %2 (%3): messages and images sent to it leave this computer</source>
+            <translation>%1，服务器 %2（%3）：发给它的消息和图片会离开这台电脑</translation>
+        </message>
+        <message>
+            <source>%1 on the server %2, on this computer</source>
+            <translation>%1，服务器 %2，在这台电脑上</translation>
+        </message>
+        <message>
+            <source>Server on this computer</source>
+            <translation>本机上的服务器</translation>
+        </message>
     </context>
     <context>
         <name>MainWindow</name>
@@ -1053,6 +1077,10 @@
             <source>Choose a GGUF file</source>
             <translation>选择 GGUF 文件</translation>
         </message>
+        <message>
+            <source>%1 used</source>
+            <translation>已用 %1</translation>
+        </message>
     </context>
     <context>
         <name>SettingsDialog</name>
@@ -1361,6 +1389,34 @@
             <location filename="../views/settings_dialog.py" />
             <source>Leave the oldest messages out of what the model reads (the system prompt and the newest message stay); a line in the conversation marks the cut</source>
             <translation>模型不再读取最早的消息（系统提示词和最新消息保留）；对话中会用一条分隔线标出截断处</translation>
+        </message>
+        <message>
+            <source>&amp;Disk cache</source>
+            <translation>磁盘缓存(&amp;D)</translation>
+        </message>
+        <message>
+            <source> MB</source>
+            <translation> MB</translation>
+        </message>
+        <message>
+            <source>Off</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <source>Disk cache size limit</source>
+            <translation>磁盘缓存大小上限</translation>
+        </message>
+        <message>
+            <source>Disk the app may use to remember encoded images and conversations across restarts, so a follow-up after a restart answers at once</source>
+            <translation>应用可用于在重启后记住已编码图片和对话的磁盘空间，这样重启后的追问可以立即回答</translation>
+        </message>
+        <message>
+            <source>Clear</source>
+            <translation>清除</translation>
+        </message>
+        <message>
+            <source>Clear the disk cache</source>
+            <translation>清除磁盘缓存</translation>
         </message>
     </context>
     <context>

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPaintEvent, QPalette, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -100,7 +100,14 @@ class ActionButton(QToolButton):
 
 
 class MessageView(QFrame):
-    """Layout of one message; the transcript presenter fills it and reacts to its signals."""
+    """Layout of one message; the transcript presenter fills it and reacts to its signals.
+
+    Its ``sizeHint`` is the height its content needs at its width (asked again when the width changes), its
+    height is fixed to that, and it tells layouts it has no height-for-width. Qt's box layouts and scroll areas
+    cache one height-for-width per width, and a scroll area asks two widths each time its content resizes: with
+    word-wrapped messages every message was laid out again whenever one was added (~20 ms at 500 messages).
+    Now only the message that changed is measured.
+    """
 
     link_activated = Signal(QUrl)
     image_clicked = Signal(str)
@@ -114,6 +121,8 @@ class MessageView(QFrame):
     def __init__(self, role: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.role = role
+        self._width = 0  # the width to measure at before the first layout (``prepare_width``); 0: the real one
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setObjectName("userMessage" if role == "user" else "assistantMessage")
         self.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
@@ -190,6 +199,24 @@ class MessageView(QFrame):
         layout.addWidget(button)
         return button
 
+    def hasHeightForWidth(self) -> bool:
+        """No: ``sizeHint`` gives the height for the current width (see the class docstring)."""
+        return False
+
+    def sizeHint(self) -> QSize:
+        """What the content needs at the current width (asked again after ``updateGeometry``)."""
+        hint = super().sizeHint()
+        width = self._width or self.width()
+        height = self.layout().totalHeightForWidth(width) if width > 0 else -1  # -1: nothing wraps
+        return QSize(hint.width(), height if height > 0 else hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A new width wraps the text again: the height asked of the layout changes."""
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._width = 0
+            self.updateGeometry()
+
     def set_version(self, index: int, total: int) -> None:
         """Which of ``total`` versions of the answer is shown (0-based); arrows only when there are several."""
         self.version_label.setText(f"{index + 1}/{total}")
@@ -244,6 +271,7 @@ class MessageView(QFrame):
         margins = self.layout().contentsMargins()
         self.body.document().setTextWidth(max(width - margins.left() - margins.right(), 50))
         self.body._fit_height()
+        self._width = width
 
     def set_html(self, html: str) -> None:
         """Replace the body (called in batches while streaming, never per token)."""
@@ -290,9 +318,9 @@ class MessageView(QFrame):
         return button
 
     @staticmethod
-    def set_thumbnail(button: QToolButton, image: QImage) -> None:
+    def set_thumbnail(button: QToolButton, pixmap: QPixmap) -> None:
         """Show a decoded (already scaled) image on a thumbnail button."""
-        button.setIcon(QIcon(QPixmap.fromImage(image)))
+        button.setIcon(QIcon(pixmap))
 
     def thumbnail_buttons(self) -> list[QToolButton]:
         """The image buttons, in order."""

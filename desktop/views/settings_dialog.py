@@ -93,6 +93,18 @@ class SettingsDialog(QDialog):
         self.main_gpu.setRange(-1, 15)  # -1 shows the special "automatic" text
         self.threads = QSpinBox(self)
         self.threads.setRange(0, 256)  # 0 shows the special "automatic" text
+        disk = QWidget(self)  # the engine's disk cache: its size limit, what it uses now, and a way to empty it
+        disk_row = QHBoxLayout(disk)
+        disk_row.setContentsMargins(0, 0, 0, 0)
+        self.disk_cache_mb = QSpinBox(disk)
+        self.disk_cache_mb.setRange(0, 1_048_576)  # 0 shows the special "off" text
+        self.disk_cache_mb.setSingleStep(512)
+        self.disk_cache_used = QLabel(disk)
+        self.clear_disk_cache = QPushButton(disk)
+        disk_row.addWidget(self.disk_cache_mb, 1)
+        disk_row.addWidget(self.disk_cache_used, 1)
+        disk_row.addWidget(self.clear_disk_cache)
+        self.disk_cache = disk
         self.theme = QComboBox(self)
         self.language = QComboBox(self)
         presets = QWidget(self)
@@ -118,7 +130,7 @@ class SettingsDialog(QDialog):
         for fields in ((self.model, self.mmproj),
                        (self.system_prompt, self.temperature, self.top_p, self.max_tokens, self.context_size,
                         self.drop_oldest),
-                       (self.image_budget, self.gpu, self.split, self.main_gpu, self.threads),
+                       (self.image_budget, self.gpu, self.split, self.main_gpu, self.threads, self.disk_cache),
                        (self.theme, self.language)):
             self._section(column, fields)
         answers_form = self.sections[1][1]
@@ -193,6 +205,7 @@ class SettingsDialog(QDialog):
                   self.tr("&Temperature"), self.tr("Top &p"), self.tr("Ma&x tokens"),
                   self.tr("&Context size"), self.tr("&When the context is full"), self.tr("Image token &budget"),
                   self.tr("&GPU layers"), self.tr("GPU spl&it"), self.tr("Main GP&U"), self.tr("T&hreads"),
+                  self.tr("&Disk cache"),
                   self.tr("Th&eme"), self.tr("&Language")]
         for (label, field), text in zip(self.rows, labels, strict=True):
             label.setText(text)
@@ -202,6 +215,13 @@ class SettingsDialog(QDialog):
         self.max_tokens.setToolTip(self.tr("The longest answer, in tokens"))
         self.context_size.setToolTip(self.tr("How much of the conversation the model reads, in tokens"))
         self.threads.setToolTip(self.tr("CPU threads for the model"))
+        self.disk_cache_mb.setSuffix(self.tr(" MB"))
+        self.disk_cache_mb.setSpecialValueText(self.tr("Off"))
+        self.disk_cache_mb.setAccessibleName(self.tr("Disk cache size limit"))
+        self.disk_cache_mb.setToolTip(self.tr("Disk the app may use to remember encoded images and conversations "
+                                              "across restarts, so a follow-up after a restart answers at once"))
+        self.clear_disk_cache.setText(self.tr("Clear"))
+        self.clear_disk_cache.setAccessibleName(self.tr("Clear the disk cache"))
         self.drop_oldest.setText(self.tr("Drop the oldest turns"))
         self.drop_oldest.setToolTip(self.tr("Leave the oldest messages out of what the model reads (the system "
                                             "prompt and the newest message stay); a line in the conversation "

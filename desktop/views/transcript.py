@@ -1,4 +1,10 @@
-"""The scrolling list of messages, with an empty state and stick-to-bottom while answers grow."""
+"""The scrolling list of messages, with an empty state and stick-to-bottom while answers grow.
+
+Messages sit in containers of ``CHUNK`` views each. A view added, removed or resized re-lays out its own
+container and the row of containers, never every message: with 500 messages, a view made above the others
+while scrolling up costs a few milliseconds instead of ~20 (Qt lays a box layout out item by item, and
+showing a child activates every layout above it).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 from .message_view import MessageView
 
 NEAR_TOP_PX = 300  # scrolled this close to the top: ask for earlier messages
+CHUNK = 16  # message views per container (a re-layout costs ~CHUNK + messages / CHUNK items)
 
 
 class TranscriptView(QScrollArea):
@@ -44,19 +51,43 @@ class TranscriptView(QScrollArea):
 
     def clear(self) -> None:
         """Remove every message."""
-        for view in self.messages():
-            self._layout.removeWidget(view)
-            view.deleteLater()
+        for chunk in self._chunks():
+            self._layout.removeWidget(chunk)
+            chunk.hide()
+            chunk.deleteLater()
         self.empty_label.show()
         self._stick = True
 
     def add_message(self, role: str) -> MessageView:
         """Append a message view at the bottom."""
         view = MessageView(role, self._content)
-        self._layout.insertWidget(self._layout.count() - 1, view)
+        self._chunk_for(at_top=False).layout().addWidget(view)
         self.empty_label.hide()
         self._stick = True
         return view
+
+    def _chunks(self) -> list[QWidget]:
+        # The outer layout holds the empty label, the containers, then the closing stretch.
+        return [self._layout.itemAt(i).widget() for i in range(1, self._layout.count() - 1)]
+
+    def _chunk_for(self, at_top: bool) -> QWidget:
+        """The first (or last) container, or a new one there when it is full."""
+        chunks = self._chunks()
+        if chunks:
+            edge = chunks[0] if at_top else chunks[-1]
+            if edge.layout().count() < CHUNK:
+                return edge
+        chunk = QWidget(self._content)
+        chunk.setObjectName("messageChunk")
+        box = QVBoxLayout(chunk)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(self._layout.spacing())
+        # Grows the container before laying out its messages: showing a new one must not squeeze the others
+        # (each squeezed message would wrap its text again, and again when it gets its height back).
+        box.setSizeConstraint(QVBoxLayout.SizeConstraint.SetMinimumSize)
+        self._layout.insertWidget(1 if at_top else self._layout.count() - 1, chunk)
+        chunk.show()
+        return chunk
 
     def insert_messages(self, views: list[MessageView], at_top: bool) -> None:
         """Put made views at the bottom, or above the others without moving what the user is looking at."""
@@ -64,13 +95,14 @@ class TranscriptView(QScrollArea):
             return
         bar = self.verticalScrollBar()
         before_max, before_value = bar.maximum(), bar.value()
-        index = 1 if at_top else self._layout.count() - 1  # after the empty label / before the stretch
         margins = self._layout.contentsMargins()
         width = self.viewport().width() - margins.left() - margins.right()
-        for offset, view in enumerate(views):
+        for view in reversed(views) if at_top else views:
             if at_top:
                 view.prepare_width(width)
-            self._layout.insertWidget(index + offset, view)
+            box = self._chunk_for(at_top).layout()
+            assert isinstance(box, QVBoxLayout)
+            box.insertWidget(0 if at_top else box.count(), view)
             view.show()  # now, not at Qt's next turn: their sizes count in the layout below
         self.empty_label.hide()
         if at_top:  # lay out now, so the scroll range grows now and the view can stay on the same message
@@ -82,17 +114,22 @@ class TranscriptView(QScrollArea):
             self._stick = True
 
     def remove_message(self, view: MessageView) -> None:
-        """Drop one message view."""
-        self._layout.removeWidget(view)
+        """Drop one message view (and its container when it was the last there)."""
+        chunk = view.parentWidget()
+        chunk.layout().removeWidget(view)
         view.deleteLater()
-        if not self.messages():
+        if chunk.layout().count() == 0:
+            self._layout.removeWidget(chunk)
+            chunk.deleteLater()
+        if not self._chunks():
             self.empty_label.show()
 
     def messages(self) -> list[MessageView]:
         """Message views, top to bottom (views owed to a conversation just opened are made first)."""
         self.flush_pending()
-        found = (self._layout.itemAt(i).widget() for i in range(self._layout.count()))
-        return [w for w in found if isinstance(w, MessageView) and not w.property("dying")]
+        boxes = [chunk.layout() for chunk in self._chunks()]
+        found = (box.itemAt(i).widget() for box in boxes for i in range(box.count()))
+        return [w for w in found if isinstance(w, MessageView)]
 
     def _remember_position(self, value: int) -> None:
         bar = self.verticalScrollBar()

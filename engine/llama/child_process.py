@@ -23,7 +23,7 @@ from typing import Any
 
 from ..requests import ModelSpec
 from .worker.cancel_flag import CancelFlag
-from .worker.protocol import Alive, ChildMessage, Done, ErrorReply, NeedPixels, ParentMessage, Pixels
+from .worker.protocol import Alive, ChildMessage, Done, ErrorReply, NeedPixels, ParentMessage, Pixels, PrepareState
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ class ChildProcess:
         self.busy = False  # a request was sent and its last reply has not been read yet
         self.draining = False  # the caller abandoned a request that still runs in the process
         self.model: ModelSpec | None = None  # what it has loaded
+        self.prepared = PrepareState()  # the latest notice of its images encoded ahead (read with any message)
 
     @classmethod
     def spawn(cls, log_dir: Path | None, flush_denormals: bool) -> ChildProcess:
@@ -192,19 +193,39 @@ class ChildProcess:
         raise ChildGone(self.exit_code())
 
     def receive(self, timeout: float) -> ChildMessage | None:
-        """A message if one arrives within ``timeout``, else None; raises ``ChildGone``."""
+        """A message if one arrives within ``timeout``, else None; raises ``ChildGone``.
+
+        A ``PrepareState`` notice is kept in ``prepared`` (and counts as no message): it answers no request.
+        """
         with self._io:
             try:
                 if self._conn is None:
                     raise OSError("the pipe is closed")
                 if self._conn.poll(timeout):
                     msg: ChildMessage = self._conn.recv()
+                    if isinstance(msg, PrepareState):
+                        self.prepared = msg
+                        return None
                     return msg
                 if self.alive():
                     return None
             except (OSError, EOFError, ValueError):
                 pass
         raise ChildGone(self.exit_code())
+
+    def read_notices(self) -> PrepareState:
+        """Between requests: read what the process sent on its own (``PrepareState``, an encode's ``Alive``s)."""
+        with self._io:
+            try:
+                while self._conn is not None and self._conn.poll(0):
+                    msg = self._conn.recv()
+                    if isinstance(msg, PrepareState):
+                        self.prepared = msg
+                    elif not isinstance(msg, Alive):
+                        log.warning("engine process %s sent %r between requests", self.pid, msg)
+            except (OSError, EOFError, ValueError):
+                pass  # gone: the next request finds out and says so
+        return self.prepared
 
     def reply(self, deadline_s: float) -> ChildMessage:
         """The answer to a request, within ``deadline_s``; raises ``ChildGone`` or ``ChildHung``."""

@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -34,8 +34,10 @@ from ..gguf_header import check_pair, read_gguf_info
 from ..image_plan import ImagePlan, PromptPlan, image_plan
 from ..pixel_cache import PixelCache
 from ..requests import ImageAttachment, ImageSource, Message, ModelSpec, SamplingParams, Tuning
+from . import prepare_ahead
 from .chat_template import render_prompt
 from .child_process import ChildGone, ChildHung, ChildProcess, Deadlines
+from .disk_cache import DiskCache
 from .image_feed import ImageFeed
 from .load_result import LoadResult
 from .worker.protocol import (
@@ -53,9 +55,13 @@ from .worker.protocol import (
     Ok,
     ParentMessage,
     Pixels,
+    PrepareState,
     Quit,
     ResetRequest,
+    RestoreState,
+    SaveState,
     StageReport,
+    StateKept,
     SystemInfo,
     Text,
 )
@@ -77,13 +83,16 @@ class LocalEngine:
     """
 
     def __init__(self, log_dir: Path | None = None, deadlines: Deadlines = Deadlines(),
-                 pixels: PixelCache | None = None) -> None:
+                 pixels: PixelCache | None = None, cache: DiskCache | Callable[[], DiskCache] | None = None) -> None:
         """An engine logging its process into ``log_dir``.
 
         ``pixels``: where prepared pixels are shared with the engine process (the app's cache); by default
-        a private temporary folder that ``close`` removes.
+        a private temporary folder that ``close`` removes. ``cache``: where image embeddings and saved
+        conversation states persist across restarts (the app's, or a function giving it at each load, so a
+        new size limit applies from the next load on); None keeps nothing on disk.
         """
         self._log_dir = Path(log_dir) if log_dir else None
+        self._cache = cache
         self._images = ImageFeed(pixels)
         self._deadlines = deadlines
         self._lock = threading.Lock()  # guards _child and _closed against close() from another thread
@@ -217,7 +226,7 @@ class LocalEngine:
         return loaded.result
 
     def _load_in(self, child: ChildProcess, spec: ModelSpec) -> Loaded:
-        request = LoadRequest(spec)
+        request = LoadRequest(spec, self._cache() if callable(self._cache) else self._cache)
         child.model = None  # the child unloads first; a failed load leaves none
         match self._request(child, request, _STAGE_WORDS[Stage.LOADING], self._deadlines.load_s):
             case Loaded() as loaded:
@@ -232,8 +241,8 @@ class LocalEngine:
         child = self._live_child() or self._start(self._spec.tuning if self._spec else Tuning())
         request = InfoRequest()
         match self._request(child, request, "reading system information", self._deadlines.request_s):
-            case SystemInfo(info=info):
-                return info
+            case SystemInfo(info=info, backends=backends):
+                return {**info, "backends": dataclasses.asdict(backends)}
             case other:
                 raise self._unexpected(other, request)
 
@@ -270,6 +279,43 @@ class LocalEngine:
         """How one image will be read by the loaded model: tokens, tiles and a preview."""
         return self.plan([Message.user("", source)]).images[0]
 
+    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
+                       history: Sequence[Message] | None = None) -> None:
+        """Encode ``images`` ahead of the question that will carry them, in the background; returns at once.
+
+        With ``history`` (the conversation before that question; empty for a new one) the engine also reads
+        it and the images into its context, so that the question reads only its own text. Only with a loaded
+        model that has a projector (otherwise nothing happens). An answer never waits for this work
+        (``worker/image_prepare.py``). Raises ``VisionDeskError`` for an image that cannot be read.
+        """
+        found = self._child_with_projector()
+        if found is not None and images:
+            template = prepare_ahead.Template(self._template, self._bos, self._eos)
+            prepare_ahead.prepare(*found, self._images, images, history, template)
+
+    def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
+        """``images`` will not be sent: stop encoding them ahead and free what was (an answer's images stay)."""
+        found = self._child_with_projector()
+        if found is not None and images:
+            prepare_ahead.drop(*found, self._images, images)
+
+    @property
+    def prepared(self) -> PrepareState:
+        """The engine process's latest report on the images it encoded ahead (read now, between requests)."""
+        child = self._live_child()
+        if child is None:
+            return PrepareState()
+        return child.prepared if child.busy or child.draining else child.read_notices()
+
+    def _child_with_projector(self) -> tuple[ChildProcess, ModelSpec] | None:
+        """The engine process, between requests, and its model, if that is the current one and has a projector."""
+        spec = self._spec
+        if spec is None or spec.mmproj is None:
+            return None
+        self._settle()
+        child = self._live_child()
+        return (child, spec) if child is not None and child.model == spec else None
+
     def reset_conversation(self) -> None:
         """Forget the cached conversation (image embeddings stay cached)."""
         self._settle()
@@ -280,6 +326,33 @@ class LocalEngine:
         match self._request(child, request, "resetting", self._deadlines.request_s):
             case Ok():
                 return
+            case other:
+                raise self._unexpected(other, request)
+
+    def save_state(self, conversation: str) -> int:
+        """Save the active conversation's KV cache as ``conversation``'s (when the user leaves it or quits).
+
+        Returns the positions saved (0: nothing, e.g. no disk cache or an empty conversation). After a
+        restart, ``restore_state(conversation)`` brings it back, and a follow-up reads only its new turn.
+        """
+        return self._keep_state(SaveState(conversation), "saving the conversation")
+
+    def restore_state(self, conversation: str) -> int:
+        """Make ``conversation``'s saved state the active conversation, if one was saved for this model.
+
+        Returns the positions restored (0: none; a stale or damaged state is deleted, never used). The next
+        ``chat`` reuses exactly the tokens its prompt shares with the saved ones.
+        """
+        return self._keep_state(RestoreState(conversation), "restoring a conversation")
+
+    def _keep_state(self, request: SaveState | RestoreState, during: str) -> int:
+        self._settle()
+        child = self._live_child()
+        if child is None or child.model is None:
+            return 0
+        match self._request(child, request, during, self._deadlines.load_s):
+            case StateKept(positions=positions):
+                return positions
             case other:
                 raise self._unexpected(other, request)
 

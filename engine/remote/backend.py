@@ -19,7 +19,7 @@ from ..backend import BackendInfo
 from ..cancel import CancelToken
 from ..errors import InputError, VisionDeskError
 from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta
-from ..requests import Message, SamplingParams
+from ..requests import ImageAttachment, ImageSource, Message, SamplingParams
 from ..structured import checked_answers
 from .connection import Connection, error_detail, map_error
 from .errors import (
@@ -108,6 +108,13 @@ class RemoteBackend:
             raise InputError("The API key of this server is not in the credential store any more; enter it again "
                              "in the server's settings.")
         return key
+
+    def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
+                       history: Sequence[Message] | None = None) -> None:
+        """Nothing to do ahead: the server sees an image only with the question that carries it."""
+
+    def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
+        """Nothing was prepared."""
 
     def reset_conversation(self) -> None:
         """Nothing to forget: servers keep no conversation between requests (encoded images stay cached)."""

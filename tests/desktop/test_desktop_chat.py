@@ -71,6 +71,7 @@ def test_stop_at_each_stage(qtbot, shell, images, stage):
             shell.engine.cancel(rid)
 
     shell.engine.worker.stage.connect(on_stage, Qt.ConnectionType.DirectConnection)
+    shell.composer.prepare_requested.disconnect()  # Send before any encode ahead: the answer encodes the images
     fin = send(qtbot, shell, "Stop me", images)
     shell.engine.worker.stage.disconnect(on_stage)
     assert str(stage) in seen

@@ -101,6 +101,8 @@ def test_chinese_ui_has_no_untranslated_strings(qtbot, shell, data_dir: Path, tm
     settings = shell.settings_controller.open()
     shell._show_error(TruncatedGGUF(Path("/models/broken.gguf"), "the tensor data ends early"))
     qtbot.wait(50)  # LanguageChange events are posted
+    # the model manager re-fills its tables in one slot after the switch (the category box first)
+    qtbot.waitUntil(lambda: manager.dialog.category.itemText(0) == "全部用途", timeout=10_000)
     w = shell.window
     assert "已损坏" in w.notice.label.text()  # the error banner, translated by the error's code
     ok = settings.buttons.button(QDialogButtonBox.StandardButton.Ok).text()
@@ -136,3 +138,35 @@ def test_error_text_uses_the_code_and_falls_back_to_the_message(qtbot, data_dir:
         assert error_text(bare) == "English only" and error_text(other) == "llama.cpp said no"
     finally:
         install_language("en", data_dir / "i18n")
+
+
+def test_the_batch_page_in_chinese_is_translated_and_cuts_no_label(qtbot, shell, images: list[Path],
+                                                                   tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    folder = tmp_path / "receipts"
+    folder.mkdir()
+    for image in images:
+        (folder / image.name).write_bytes(image.read_bytes())
+    sources = translated_sources(TS)
+    shell.set_language("zh_CN")
+    try:
+        page = shell.batch.open()
+        shell.batch.set_folder(folder)
+        qtbot.waitExposed(page)
+        qtbot.wait(50)  # its layout settles
+        assert page.windowTitle() == "批量处理" and page.table.item(0, 1).text() == "等待中"
+        strings = visible_strings(page)
+        assert len(strings) > 20, strings
+        assert untranslated(strings, sources) == []
+        cut = [w.text() for w in [*page.findChildren(QLabel), *page.findChildren(QPushButton)]
+               if w.isVisible() and w.text() and not (isinstance(w, QLabel) and w.wordWrap())
+               and w.width() < w.sizeHint().width()]
+        assert cut == []
+        header = page.table.horizontalHeader()
+        narrow = [page.table.horizontalHeaderItem(c).text() for c in range(page.table.columnCount())
+                  if header.sectionSize(c) < header.fontMetrics().horizontalAdvance(
+                      page.table.horizontalHeaderItem(c).text())]
+        assert narrow == []
+    finally:
+        shell.set_language("en")

@@ -141,6 +141,45 @@ def test_a_long_conversation_opens_with_its_newest_messages_and_grows_upwards(qt
     assert transcript.messages()[0].body.toPlainText() == "question 0"
 
 
+def test_message_views_fit_their_text_at_any_width_and_a_repeated_picture_is_decoded_once(qtbot, shell, images):
+    """Build 7: each message fixes its own height for its width (the layouts above ask no height-for-width), so
+    none is cut, neither when made above the others nor after the window narrows; thumbnails of the same stored
+    picture are decoded once."""
+    conv = shell.store.create_conversation("pictures")
+    for i in range(12):
+        shell.store.add_message(conv.id, "user", f"question {i} " + "about the harbour " * (3 * i), images[:1])
+        shell.store.add_message(conv.id, "assistant", f"answer **{i}**\n\n" + "the boats are small " * 30)
+    shell.conversations.select(conv.id)
+    transcript = shell.window.transcript
+
+    def all_fit() -> bool:
+        for view in transcript.messages():
+            need = view.layout().totalHeightForWidth(view.width())
+            if view.body.height() < view.body.document().size().height() or (need > 0 and view.height() < need):
+                return False
+        return True
+
+    buttons = [b for v in transcript.messages() for b in v.thumbnail_buttons()]
+    assert len(buttons) == len([v for v in transcript.messages() if v.role == "user"]) >= 4
+    qtbot.waitUntil(lambda: all(not b.icon().isNull() for b in buttons), timeout=10_000)
+    assert shell.presenter.thumbnails.decoded == 1, "one stored picture, decoded once"
+    qtbot.waitUntil(all_fit, timeout=3_000)
+    while shell.presenter.earlier_count():
+        shell.presenter.show_earlier()
+    assert transcript.messages()[0].body.toPlainText().startswith("question 0")
+    qtbot.waitUntil(all_fit, timeout=3_000)
+    narrow = {id(v): (v.width(), v.height()) for v in transcript.messages()}
+    shell.window.resize(shell.window.width() + 500, shell.window.height())
+    # Wider: the text takes fewer lines, and each message gets shorter (none is left taller than it needs).
+    qtbot.waitUntil(lambda: transcript.messages()[-1].width() > narrow[id(transcript.messages()[-1])][0] + 400
+                    and all_fit() and all(v.height() < narrow[id(v)][1] for v in transcript.messages()
+                                          if v.role == "assistant"), timeout=5_000)
+    shell.window.resize(shell.window.width() - 500, shell.window.height())
+    qtbot.waitUntil(lambda: [(v.width(), v.height()) for v in transcript.messages()] == list(narrow.values()),
+                    timeout=5_000)  # narrow again: the same heights as before
+    assert shell.presenter.thumbnails.decoded == 1
+
+
 def test_keyboard_focus_is_visible_on_message_actions(qtbot, shell):
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QPalette

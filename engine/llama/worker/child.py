@@ -7,9 +7,14 @@ import logging.handlers
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .protocol import SystemInfo
 
 log = logging.getLogger(__name__)
+
+IDLE_POLL_S = 0.05  # images wait while a cancelled answer's flag is up: look again this often
 
 
 def _setup_logging(log_dir: str | None) -> None:
@@ -25,24 +30,27 @@ def _setup_logging(log_dir: str | None) -> None:
     root.addHandler(handler)
 
 
-def system_info() -> dict[str, Any]:
-    """What ``visiondesk doctor`` reports about llama.cpp and the devices it sees."""
+def system_info() -> SystemInfo:
+    """What ``visiondesk doctor`` reports about llama.cpp, the devices it sees and the backends it chose."""
     import llama_cpp
 
+    from .backend_probe import probe
     from .denormals import denormals_flushed
     from .devices import backend_name, gpu_devices, list_devices
+    from .protocol import SystemInfo
 
     llama_cpp.llama_backend_init()
     devices = list_devices()
     gpus = gpu_devices()
-    return {
+    gpu_offload = bool(llama_cpp.llama_supports_gpu_offload())
+    return SystemInfo({
         "llama_cpp_python": llama_cpp.__version__,
-        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
+        "gpu_offload": gpu_offload,
         "backend": backend_name(gpus) if gpus else "CPU",
         "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(),
         "devices": [d.__dict__ for d in devices],
         "denormals_flushed": denormals_flushed(),
-    }
+    }, probe(gpu_offload))
 
 
 def main(argv: list[str]) -> int:
@@ -78,29 +86,52 @@ def main(argv: list[str]) -> int:
 
 
 def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
-    """Serve requests until the pipe closes or ``Quit`` arrives; an unknown message gets an error reply."""
+    """Serve requests until the pipe closes or ``Quit`` arrives; an unknown message gets an error reply.
+
+    Between requests, images queued by ``PrepareImages`` are encoded one at a time (``image_prepare.py``).
+    """
     _setup_logging(log_dir)
     log.info("engine process %d started", os.getpid())
+    from .native_libs import load_backends
+
+    load_backends()  # a distribution build's backend modules, before anything imports llama_cpp
     from ...errors import EngineProtocolError, VisionDeskError
+    from .image_prepare import Preparer
+    from .inbox import Inbox, Outbox, YieldingFlag
+    from .persistence import Persistence
     from .prompt_measure import measure_prompt
     from .protocol import (
         ChatJob,
+        DropPrepared,
         ErrorReply,
         InfoRequest,
         LoadRequest,
         Measured,
         MeasureRequest,
         Ok,
+        PrepareImages,
         Quit,
         ResetRequest,
-        SystemInfo,
+        RestoreState,
+        SaveState,
     )
     from .runtime import Runtime
 
-    runtime = Runtime(cancel_flag, conn.send, conn.recv)
+    inbox, outbox = Inbox(conn), Outbox(conn.send)
+    flag = YieldingFlag(cancel_flag)
+    runtime = Runtime(flag, outbox.send, inbox.recv)
+    preparer = Preparer(runtime, flag, inbox, outbox)
+    persistence = Persistence()
     while True:
+        if preparer.waiting and not inbox.ready():
+            if cancel_flag.value:  # the last answer was cancelled: the flag stays up until the next request
+                inbox.ready(IDLE_POLL_S)
+            else:
+                preparer.step()
+                persistence.cache_changed()  # a conversation read ahead
+            continue
         try:
-            msg = conn.recv()
+            msg = inbox.recv()
         except (EOFError, OSError):
             break
         except Exception as exc:  # a message that does not unpickle here (e.g. a class this side lacks)
@@ -109,27 +140,46 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
             continue
         try:
             match msg:
-                case LoadRequest(spec=spec):
-                    conn.send(runtime.load(spec))
+                case PrepareImages():  # no reply: nobody waits for this
+                    preparer.add(msg)
+                case DropPrepared(digests=digests):
+                    preparer.drop(digests)
+                case LoadRequest(spec=spec, cache=cache):
+                    preparer.clear()
+                    loaded = runtime.load(spec)
+                    persistence.loaded(runtime, cache)
+                    conn.send(loaded)
                 case ChatJob() as job:
-                    runtime.chat(job)
+                    preparer.claim(job)
+                    try:
+                        runtime.chat(job)
+                    finally:
+                        persistence.changed(runtime)
                 case MeasureRequest(prompt=prompt, images=images, pixel_files=files):
                     conn.send(Measured(measure_prompt(runtime.model, prompt, images, files)))
                 case InfoRequest():
-                    conn.send(SystemInfo(system_info()))
+                    conn.send(system_info())
                 case ResetRequest():
                     runtime.reset()
+                    persistence.changed(runtime)
                     conn.send(Ok())
+                case SaveState(conversation=conversation):
+                    conn.send(persistence.save(runtime, conversation))
+                case RestoreState(conversation=conversation):
+                    conn.send(persistence.restore(runtime, conversation))
                 case Quit():
                     break
                 case _:
                     log.error("unknown message %r", type(msg).__name__)
                     conn.send(ErrorReply.unknown(msg))
-        except VisionDeskError as exc:
-            conn.send(ErrorReply.of(exc))
         except Exception as exc:
-            log.exception("request %s failed", type(msg).__name__)
-            conn.send(ErrorReply("EngineFailure", f"The engine failed unexpectedly: {exc}"))
+            if isinstance(msg, PrepareImages | DropPrepared):  # no reply: the parent waits for none
+                log.exception("%s failed", type(msg).__name__)
+            elif isinstance(exc, VisionDeskError):
+                conn.send(ErrorReply.of(exc))
+            else:
+                log.exception("request %s failed", type(msg).__name__)
+                conn.send(ErrorReply("EngineFailure", f"The engine failed unexpectedly: {exc}"))
     runtime.unload()
     log.info("engine process %d exits", os.getpid())
 

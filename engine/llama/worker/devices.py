@@ -27,7 +27,8 @@ class Device:
     total_bytes: int
 
 
-def _libraries() -> list[ctypes.CDLL]:
+def ggml_libraries() -> list[ctypes.CDLL]:
+    """The libggml and libggml-base libraries in the folder llama-cpp-python loaded its libraries from."""
     base = os.environ.get("LLAMA_CPP_LIB_PATH") or str(pathlib.Path(llama_cpp.__file__).parent / "lib")
     libs = []
     for name in ("libggml.so", "libggml-base.so", "libggml.dylib", "libggml-base.dylib", "ggml.dll",
@@ -41,7 +42,8 @@ def _libraries() -> list[ctypes.CDLL]:
     return libs
 
 
-def _function(libs: list[ctypes.CDLL], name: str, restype: object, argtypes: list[object]) -> object | None:
+def ggml_function(libs: list[ctypes.CDLL], name: str, restype: object, argtypes: list[object]) -> object | None:
+    """The C function ``name`` from the first of ``libs`` that has it, typed; None if none does."""
     for lib in libs:
         fn: object | None = getattr(lib, name, None)
         if fn is not None:
@@ -53,13 +55,13 @@ def _function(libs: list[ctypes.CDLL], name: str, restype: object, argtypes: lis
 
 def list_devices() -> list[Device]:
     """Every device ggml knows, CPU included; empty if the registry cannot be read."""
-    libs = _libraries()
-    count = _function(libs, "ggml_backend_dev_count", ctypes.c_size_t, [])
-    get = _function(libs, "ggml_backend_dev_get", ctypes.c_void_p, [ctypes.c_size_t])
-    name = _function(libs, "ggml_backend_dev_name", ctypes.c_char_p, [ctypes.c_void_p])
-    desc = _function(libs, "ggml_backend_dev_description", ctypes.c_char_p, [ctypes.c_void_p])
-    kind = _function(libs, "ggml_backend_dev_type", ctypes.c_int, [ctypes.c_void_p])
-    memory = _function(libs, "ggml_backend_dev_memory", None,
+    libs = ggml_libraries()
+    count = ggml_function(libs, "ggml_backend_dev_count", ctypes.c_size_t, [])
+    get = ggml_function(libs, "ggml_backend_dev_get", ctypes.c_void_p, [ctypes.c_size_t])
+    name = ggml_function(libs, "ggml_backend_dev_name", ctypes.c_char_p, [ctypes.c_void_p])
+    desc = ggml_function(libs, "ggml_backend_dev_description", ctypes.c_char_p, [ctypes.c_void_p])
+    kind = ggml_function(libs, "ggml_backend_dev_type", ctypes.c_int, [ctypes.c_void_p])
+    memory = ggml_function(libs, "ggml_backend_dev_memory", None,
                        [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)])
     if not all((count, get, name, desc, kind, memory)):
         return []
@@ -77,7 +79,7 @@ def list_devices() -> list[Device]:
 
 def device_handle(name: str) -> int | None:
     """The handle (``ggml_backend_dev_t``) of the device called ``name``, for libmtmd's ``device``; None if unknown."""
-    by_name = _function(_libraries(), "ggml_backend_dev_by_name", ctypes.c_void_p, [ctypes.c_char_p])
+    by_name = ggml_function(ggml_libraries(), "ggml_backend_dev_by_name", ctypes.c_void_p, [ctypes.c_char_p])
     handle: int | None = by_name(name.encode()) if by_name else None  # type: ignore[operator]
     return handle or None
 

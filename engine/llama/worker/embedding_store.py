@@ -47,3 +47,11 @@ class EmbeddingStore:
                 for k in [k for k in self._items if k[0] == digest]:
                     del self._items[k]
         return array
+
+    def discard(self, digest: str) -> list[tuple[str, int]]:
+        """Forget the picture ``digest`` (an image encoded ahead, then removed); returns the keys forgotten."""
+        self._pictures.pop(digest, None)
+        keys = [k for k in self._items if k[0] == digest]
+        for k in keys:
+            del self._items[k]
+        return keys

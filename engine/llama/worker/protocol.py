@@ -7,7 +7,12 @@ unexpected reply as an error and starts a new child.
 
 Parent -> child: ``LoadRequest`` -> ``Loaded``; ``ChatJob`` -> ``StageReport``/``Text``/``Alive``/``NeedPixels``...
 then ``Done``; ``NeedPixels`` -> ``Pixels``; ``MeasureRequest`` -> ``Measured``; ``InfoRequest`` -> ``SystemInfo``;
-``ResetRequest`` -> ``Ok``; ``Quit``. Any request may be answered with ``ErrorReply``.
+``ResetRequest`` -> ``Ok``; ``SaveState``/``RestoreState`` -> ``StateKept``; ``Quit``. Any request may be
+answered with ``ErrorReply``.
+
+Two messages get no reply, so that the parent never waits for them: ``PrepareImages`` and ``DropPrepared``
+(speculative encodes, ``worker/image_prepare.py``). The child reports that work with a ``PrepareState`` notice
+whenever it changes; the parent keeps the latest one whenever it next reads the pipe.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import Any
 from ...errors import EngineProtocolError, VisionDeskError, rebuild
 from ...events import Stage, StopReason, Timings, Usage
 from ...requests import ModelSpec, SamplingParams
+from ..backend_choice import BackendChoice
+from ..disk_cache import DiskCache
 from ..image_cache import ImageRef
 from ..load_result import LoadResult
 
@@ -26,9 +33,10 @@ from ..load_result import LoadResult
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LoadRequest:
-    """Load ``spec``, replacing any loaded model."""
+    """Load ``spec``, replacing any loaded model; ``cache``: where embeddings and states persist (None: nowhere)."""
 
     spec: ModelSpec
+    cache: DiskCache | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,11 +82,48 @@ class ResetRequest:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class SaveState:
+    """Save the active conversation's KV cache as ``conversation``'s state (the user switches away or quits)."""
+
+    conversation: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RestoreState:
+    """Make ``conversation``'s saved state the active conversation, if one was saved for this model."""
+
+    conversation: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Quit:
     """Free the model and exit."""
 
 
-ParentMessage = LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | Quit
+@dataclasses.dataclass(frozen=True, slots=True)
+class PrepareImages:
+    """Encode these images into the embedding store ahead of the question that will carry them. No reply.
+
+    With a ``prefix`` (the conversation rendered up to the new question's text, images as markers), the child
+    then reads it into the context too, so that the question finds everything before its text evaluated.
+    """
+
+    images: tuple[ImageRef, ...]
+    pixel_files: tuple[str, ...]  # each image's prepared pixels, as ``Pixels`` gives them
+    prefix: str = ""
+    prefix_images: tuple[ImageRef, ...] = ()  # every image of ``prefix``, in order
+    prefix_files: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DropPrepared:
+    """These images left the composer unsent: stop encoding them, forget what was encoded ahead. No reply."""
+
+    digests: tuple[str, ...]
+
+
+ParentMessage = (LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | SaveState | RestoreState
+                 | Quit | PrepareImages | DropPrepared)
 
 # ---- child -> parent ----------------------------------------------------------------------------
 
@@ -141,9 +186,18 @@ class Done:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SystemInfo:
-    """What ``visiondesk doctor`` shows about llama.cpp and the devices (free-form by nature)."""
+    """What ``visiondesk doctor`` shows: llama.cpp and the devices (free-form), and the backends chosen (typed)."""
 
     info: dict[str, Any]
+    backends: BackendChoice
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StateKept:
+    """The answer to ``SaveState`` and ``RestoreState``: KV positions saved or restored, and their bytes (0: none)."""
+
+    positions: int
+    nbytes: int
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -174,4 +228,23 @@ class ErrorReply:
         return rebuild(self.kind, self.message, self.attrs)
 
 
-ChildMessage = Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | Ok | ErrorReply
+@dataclasses.dataclass(frozen=True, slots=True)
+class PrepareState:
+    """A notice, not a reply: the child's images encoded ahead, after each change.
+
+    ``ready``: digests encoded ahead and not yet used by an answer (removing them frees their embeddings);
+    ``waiting``: digests still to encode, in order. The counts run from the loading of the model.
+    """
+
+    ready: tuple[str, ...] = ()
+    waiting: tuple[str, ...] = ()
+    encoded: int = 0  # images encoded ahead
+    encode_ms: float = 0.0  # their encoder time, all together
+    interrupted: int = 0  # encodes stopped for a request that could not wait (then done again)
+    dropped: int = 0  # images dropped (waiting or ready) because they left the composer unsent
+    failed: int = 0  # images that could not be read or encoded (the answer that needs them says why)
+    prefixes: int = 0  # conversations read into the context ahead of their question
+
+
+ChildMessage = (Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | StateKept | Ok
+                | ErrorReply | PrepareState)

@@ -70,7 +70,7 @@ class Runtime:
         self._token_infos: dict[int, tuple[bool, bytes]] = {}  # per generated token, looked up per step
         self._samplers = SamplerSlot()
         self._abort_cb = llama_cpp.ggml_abort_callback(self._on_abort_check)
-        self._eval_nodes = 0
+        self._eval_nodes, self.observe_every = 0, 64  # encoder graph nodes; a look at the flag per so many
         self._eval_cb = llama_cpp.ggml_backend_sched_eval_callback(self._on_graph_node)
         self._last_alive = 0.0
 
@@ -96,10 +96,10 @@ class Runtime:
     # ---- cancel and progress plumbing ----------------------------------------------------------
 
     def _on_graph_node(self, _tensor: Any, ask: bool, _data: Any) -> bool:
-        """Libmtmd's scheduler callback: every 64 nodes ask to stop, then stop if cancelled."""
+        """Libmtmd's scheduler callback: every ``observe_every`` nodes ask to stop, then stop if cancelled."""
         if ask:
             self._eval_nodes += 1
-            return self._eval_nodes % 64 == 0 or bool(self._flag.value)
+            return self._eval_nodes % self.observe_every == 0 or bool(self._flag.value)
         self._pulse()
         return not self._flag.value
 

@@ -1,0 +1,195 @@
+"""Images encoded while the question is typed (``LocalEngine.prepare_images``), on real llama.cpp.
+
+The child's own report (``LocalEngine.prepared``: images encoded ahead, their encoder time, interruptions)
+and each answer's ``Usage`` (``images_encoded``: images run through the encoder in that request) show
+what was encoded where.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from visiondesk.engine import Message, ModelSpec, SamplingParams, TextDelta
+from visiondesk.engine.attachments import attach_image
+from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.worker.protocol import PrepareState
+from visiondesk.engine.pixel_cache import PixelCache
+from visiondesk.engine.requests import ImageAttachment, ImageSource
+
+from tests.engine.conftest import run, spec
+from tests.model_factory import GeneratedModels, TextShape, VisionShape, write_mmproj, write_text_model
+
+SHORT = SamplingParams(temperature=0.0, max_tokens=2, repeat_penalty=1.0)
+WAIT_S = 120.0  # a generous bound for background work on the loaded 2-core machine
+
+
+def wait_for(engine: LocalEngine, done: Callable[[PrepareState], bool], within_s: float = WAIT_S) -> PrepareState:
+    """Poll the child's report until ``done`` holds; fails after ``within_s``."""
+    until = time.monotonic() + within_s
+    while True:
+        state = engine.prepared
+        if done(state):
+            return state
+        assert time.monotonic() < until, f"still {state} after {within_s} s"
+        time.sleep(0.02)
+
+
+def picture(folder: Path, name: str, seed: int, size: tuple[int, int] = (64, 48)) -> Path:
+    """A small PNG whose pixels differ by ``seed``."""
+    img = Image.new("RGB", size, (seed * 37 % 256, seed * 91 % 256, seed * 53 % 256))
+    for x in range(0, size[0], 5):
+        img.putpixel((x, (x * seed) % size[1]), (255, 255, 255))
+    path = folder / f"{name}.png"
+    img.save(path)
+    return path
+
+
+class Attacher:
+    """Attaches new pictures as the window does: checked, decoded once, their pixels in the engine's cache."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.pixels = PixelCache(folder / "pixels")
+
+    def __call__(self, name: str, seed: int, size: tuple[int, int] = (64, 48)) -> ImageAttachment:
+        return attach_image(ImageSource(path=picture(self.folder, name, seed, size)), self.pixels)[0]
+
+
+@pytest.fixture
+def attach(tmp_path: Path) -> Attacher:
+    return Attacher(tmp_path)
+
+
+@pytest.fixture
+def tiny(test_models: GeneratedModels, attach: Attacher) -> Iterator[LocalEngine]:
+    with LocalEngine(pixels=attach.pixels) as e:
+        e.load(spec(test_models))
+        yield e
+
+
+@pytest.fixture(scope="module")
+def slow_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small, fast decoder with a heavy projector (1,024 patches, 8 blocks): an encode lasts a second or more."""
+    d = tmp_path_factory.mktemp("slow")
+    model = write_text_model(d / "fast-text.gguf", shape=TextShape(n_embd=128, n_layer=2, n_head=4, n_ff=256))
+    mmproj = write_mmproj(d / "heavy-mmproj.gguf", projection_dim=128,
+                          shape=VisionShape(image_size=448, patch_size=14, n_embd=384, n_layer=8, n_head=6,
+                                            n_ff=1152))
+    return model, mmproj
+
+
+def test_attached_image_is_encoded_once_and_send_reads_only_the_question(
+        tiny: LocalEngine, attach: Attacher, test_models: GeneratedModels) -> None:
+    image = attach("red", 1)
+    tiny.prepare_images([image], history=[])
+    state = wait_for(tiny, lambda s: s.prefixes == 1)
+    assert state.ready == (image.digest,) and state.encoded == 1 and state.encode_ms > 0
+    question = Message.user("What is in the picture?", image)
+    text, fin, _ = run(tiny, [question], SHORT)
+    assert fin.error is None
+    assert fin.usage.images_encoded == 0 and fin.timings.encode_ms == 0  # found encoded, not encoded again
+    # The image and the template before it were read ahead: Send evaluated the question's text and the
+    # template after it, far fewer tokens than the prompt (the tiny model reads one token per character).
+    assert fin.usage.prompt_tokens_evaluated < len("\nWhat is in the picture?<|im_end|>\n<|im_start|>assistant\n") + 4
+    assert fin.usage.prompt_tokens - fin.usage.prompt_tokens_evaluated > 16  # the image's 16 tokens at least
+    after = wait_for(tiny, lambda s: not s.ready)  # the answer took it over
+    assert after.encoded == 1  # still one encode in all
+    # The same answer as a cold start (everything read in one request) at temperature 0.
+    with LocalEngine(pixels=attach.pixels) as cold:
+        cold.load(spec(test_models))
+        assert run(cold, [question], SHORT)[0] == text
+
+
+def test_without_history_the_image_is_encoded_but_the_prompt_read_on_send(
+        tiny: LocalEngine, attach: Attacher) -> None:
+    image = attach("green", 2)
+    tiny.prepare_images([image])
+    state = wait_for(tiny, lambda s: image.digest in s.ready)
+    assert state.prefixes == 0
+    _, fin, _ = run(tiny, [Message.user("And this?", image)], SHORT)
+    assert fin.usage.images_encoded == 0 and fin.timings.encode_ms == 0
+    assert fin.usage.prompt_tokens_evaluated >= 16  # the image's embeddings were read on Send
+
+
+def test_attached_then_removed_leaves_nothing_encoded(tiny: LocalEngine,
+                                                      attach: Attacher) -> None:
+    kept, removed, removed_early = attach("kept", 3), attach("removed", 4), attach("removed-early", 5)
+    tiny.prepare_images([removed])
+    wait_for(tiny, lambda s: removed.digest in s.ready)
+    tiny.prepare_images([kept, removed_early])
+    tiny.drop_prepared_images([removed, removed_early])  # one encoded, one (most likely) still queued
+    state = wait_for(tiny, lambda s: kept.digest in s.ready and s.dropped == 2)
+    assert state.ready == (kept.digest,) and not state.waiting
+    # Nothing of the removed images is left in the engine process: an answer about each encodes it.
+    for image in (removed, removed_early):
+        _, fin, _ = run(tiny, [Message.user("What?", image)], SHORT)
+        assert fin.error is None and fin.usage.images_encoded == 1
+
+
+def test_switching_model_discards_what_was_prepared(tiny: LocalEngine, test_models: GeneratedModels,
+                                                    attach: Attacher) -> None:
+    image = attach("blue", 6)
+    tiny.prepare_images([image], history=[])
+    wait_for(tiny, lambda s: s.prefixes == 1)
+    tiny.load(spec(test_models, n_ctx=768))  # another model setting: loaded again
+    assert tiny.prepared == PrepareState()
+    _, fin, _ = run(tiny, [Message.user("What?", image)], SHORT)
+    assert fin.usage.images_encoded == 1
+
+
+def test_prepared_images_stay_within_the_store_bound(test_models: GeneratedModels,
+                                                     attach: Attacher) -> None:
+    with LocalEngine(pixels=attach.pixels) as e:
+        e.load(spec(test_models, embedding_cache_images=2))
+        images = [attach(f"many-{i}", 10 + i) for i in range(5)]
+        e.prepare_images(images[:3])
+        e.prepare_images(images[3:])
+        state = wait_for(e, lambda s: not s.waiting and s.encoded + s.dropped >= 5)
+        assert len(state.ready) <= 2 and state.ready == tuple(i.digest for i in images[3:])
+        _, fin, _ = run(e, [Message.user("What?", images[0])], SHORT)
+        assert fin.usage.images_encoded == 1  # not kept: beyond the bound
+
+
+def test_an_answer_started_during_a_speculative_encode_is_not_delayed(
+        slow_pair: tuple[Path, Path], attach: Attacher) -> None:
+    model, mmproj = slow_pair
+    with LocalEngine(pixels=attach.pixels) as e:
+        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
+        first = attach("first", 20, (448, 448))
+        e.prepare_images([first])
+        encode_s = wait_for(e, lambda s: s.encoded == 1).encode_ms / 1000.0  # what one encode takes here
+        _, warm, _ = run(e, [Message.user("Hello there.")], SHORT)
+        assert warm.error is None
+        image = attach("second", 21, (448, 448))
+        e.prepare_images([image])
+        time.sleep(encode_s / 4)  # the encode of ``image`` is under way
+        t_call = time.monotonic()
+        events = list(e.chat([Message.user("Another question?")], SHORT))
+        first_text = next(ev.t for ev in events if isinstance(ev, TextDelta))
+        state = e.prepared
+        # The answer stopped the encode and went first: its first token came in a small part of the time
+        # the encode takes (which it would have waited for otherwise).
+        assert state.interrupted == 1 and state.encoded == 1
+        assert first_text - t_call < encode_s / 3, (first_text - t_call, encode_s)
+        # The encode was then done again, after the answer; a question about the image finds it encoded.
+        wait_for(e, lambda s: image.digest in s.ready)
+        _, fin, _ = run(e, [Message.user("What is it?", image)], SHORT)
+        assert fin.usage.images_encoded == 0
+
+
+def test_send_during_its_own_images_encode_waits_for_it_rather_than_encoding_twice(
+        slow_pair: tuple[Path, Path], attach: Attacher) -> None:
+    model, mmproj = slow_pair
+    with LocalEngine(pixels=attach.pixels) as e:
+        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
+        image = attach("own", 30, (448, 448))
+        e.prepare_images([image], history=[])
+        time.sleep(0.2)
+        _, fin, _ = run(e, [Message.user("What is it?", image)], SHORT)
+        state = e.prepared
+        assert fin.error is None and fin.usage.images_encoded == 0
+        assert state.encoded == 1 and state.interrupted == 0
