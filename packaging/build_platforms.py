@@ -31,13 +31,14 @@ import subprocess
 import sys
 import tarfile
 import time
+from importlib import import_module
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-
-import build  # noqa: E402 - packaging/build.py, found through the line above
-import llama_dist  # noqa: E402
+# The Linux recipe's modules beside this file: packaging/build.py (its steps) and packaging/llama_dist.py.
+build = import_module("build")
+llama_dist = import_module("llama_dist")
 
 TARGETS = ("windows", "macos")
 ICON_SVG = HERE / "icons" / "visiondesk.svg"
