@@ -28,6 +28,7 @@ from visiondesk.engine import (
     ImageSource,
     InputError,
     Message,
+    ParallelBackend,
     ResponseFormat,
     SamplingParams,
     StopReason,
@@ -129,11 +130,18 @@ def run_batch(backends: Backend[Any] | Sequence[Backend[Any]], task: BatchTask, 
     """Answer every image not yet in ``results``, appending one row each; yields as rows are written.
 
     Given several backends, as many images are in flight at once, one thread per backend (each backend
-    is used from its own thread only); rows are then written in the order answers finish. Stopping the
-    iteration early cancels the requests still running.
+    is used from its own thread only); given one ``ParallelBackend`` with several slots (the local
+    engine loaded with ``ModelSpec.parallel``), as many images are answered at once in one model. Rows
+    are then written in the order answers finish. Stopping the iteration early cancels the requests
+    still running.
     """
     cancel = cancel or CancelToken()
     pool: list[Backend[Any]] = list(backends) if isinstance(backends, Sequence) else [backends]
+    if len(pool) == 1 and isinstance(pool[0], ParallelBackend) and pool[0].parallel_slots > 1:
+        from .parallel_runner import run_in_slots
+
+        yield from run_in_slots(pool[0], task, _jobs(task, images, results, cancel), results, cancel)
+        return
     if len(pool) > 1:
         yield from _run_parallel(pool, task, images, results, cancel)
         return
@@ -234,31 +242,47 @@ def _finish(results: ResultFile, task: BatchTask, done: _Answered) -> Iterator[I
         yield _record(results, task, job, answer, error)
 
 
-def _ask(backend: Backend[Any], task: BatchTask, image: ImageSource, cancel: CancelToken) -> tuple[Any, str]:
-    """(answer, "") or (None, why it failed); one retry for an answer that does not validate or a crash."""
+def messages_for(task: BatchTask, image: ImageSource) -> list[Message]:
+    """The conversation that asks ``task`` about ``image``."""
     messages = [Message.system(task.system)] if task.system else []
     messages.append(Message.user(task.prompt, image))
+    return messages
+
+
+def judge(task: BatchTask, text: str, fin: Finished, sampling: SamplingParams) -> tuple[Any, str, bool]:
+    """(answer, "", True), or (None, why it failed, whether trying again could help) for a finished answer."""
+    if fin.error is not None:
+        return None, str(fin.error), not isinstance(fin.error, InputError)  # a bad image fails the same way again
+    if task.response_format is None:
+        return text.strip(), "", True
+    try:
+        return parse_answer(task.response_format, text), "", True
+    except AnswerInvalid as exc:
+        cut = f" (cut at max_tokens = {sampling.max_tokens})" if fin.stop_reason is StopReason.LENGTH else ""
+        return None, f"{exc}{cut}", True
+
+
+def retry_sampling(sampling: SamplingParams) -> SamplingParams:
+    """The settings of the second attempt: a fixed seed would give the same answer again, so the next one."""
+    if sampling.seed == RANDOM_SEED:
+        return sampling
+    return dataclasses.replace(sampling, seed=(sampling.seed + 1) % RANDOM_SEED)
+
+
+def _ask(backend: Backend[Any], task: BatchTask, image: ImageSource, cancel: CancelToken) -> tuple[Any, str]:
+    """(answer, "") or (None, why it failed); one retry for an answer that does not validate or a crash."""
+    messages = messages_for(task, image)
     sampling = task.sampling
     error = ""
     for attempt in range(2):
         text, fin = _chat(backend, messages, sampling, cancel)
         if fin.stop_reason is StopReason.CANCELLED:
             raise _Cancelled
-        if fin.error is not None:
-            error = str(fin.error)
-            if isinstance(fin.error, InputError):  # the same image fails the same way again
-                return None, error
-        elif task.response_format is None:
-            return text.strip(), ""
-        else:
-            try:
-                return parse_answer(task.response_format, text), ""
-            except AnswerInvalid as exc:
-                cut = f" (cut at max_tokens = {sampling.max_tokens})" if fin.stop_reason is StopReason.LENGTH else ""
-                error = f"{exc}{cut}"
+        answer, error, again = judge(task, text, fin, sampling)
+        if not error or not again:
+            return answer, error
         log.info("%s: attempt %d failed: %s", image.label, attempt + 1, error)
-        if sampling.seed != RANDOM_SEED:  # a fixed seed would give the same answer again
-            sampling = dataclasses.replace(sampling, seed=(sampling.seed + 1) % RANDOM_SEED)
+        sampling = retry_sampling(sampling)
     return None, error
 
 

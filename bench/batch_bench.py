@@ -1,30 +1,44 @@
-"""Batch throughput: images per minute at 1, 2, 4 and 8 images in flight, against sequential single requests.
+"""Batch throughput: images per minute for one batch job at 1, 2, 4 and 8 parallel sequences, against
+sequential single requests.
 
-    python bench/batch_bench.py                       # generated tiny models, 64 images
-    python bench/batch_bench.py --shape medium        # 576-token images, a wider decoder
-    python bench/batch_bench.py --models T.gguf P.gguf --images 64 --parallel 1 2 4 8
+    python bench/batch_bench.py                          # generated tiny models, 64 images
+    python bench/batch_bench.py --shape medium           # 576-token images, a wider decoder
+    python bench/batch_bench.py --shape bench            # the benchmark's realistic models (bench_models.py:
+                                                         # ~1.1B decoder in Q4_K_M, CLIP ViT-L/14-336); needs
+                                                         # llama-quantize (on PATH after gpu_run.sh prepare)
+    python bench/batch_bench.py --models T.gguf P.gguf --images 64 --parallel 1 2 4 8 --out table.md
 
-"Sequential" is one engine answering the images one request after another (no result file). "Parallel N"
-is ``run_batch`` with N backends: today N local engine processes, each with the whole model and
-``cores // N`` threads (llama.cpp's parallel sequences in one context are not implemented yet; see
-issue 22 item 4). Every answer is free text of exactly ``--tokens`` tokens (the generated "chatty" model
-never stops early), so the runs compare like with like. Prints a Markdown table.
+"Sequential" is one engine (one sequence) answering the images one request after another, as a chat
+would. "N parallel" is ``run_batch`` (the batch job, result file and all) on ONE engine loaded with
+``ModelSpec(parallel=N)``: N sequences of one llama.cpp context, decoded together one token each per
+``llama_decode``; images are encoded one at a time (``engine/llama/worker/parallel_generation.py``).
+Every answer is free text of exactly ``--tokens`` tokens at temperature 0 (the generated models never stop
+early), so the runs compare like with like; the table also says how many answers equal the sequential
+ones (batched kernels may round differently in the last bits). Prints a Markdown table (and writes it to
+``--out``); ``--budget-s`` skips the runs that would not fit.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+from shim import ensure_visiondesk  # noqa: E402
+
+ensure_visiondesk()
 
 from PIL import Image  # noqa: E402
 from visiondesk.batch import BatchSummary, BatchTask, ResultFile, run_batch  # noqa: E402
-from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams  # noqa: E402
+from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta  # noqa: E402
 from visiondesk.engine.llama import LocalEngine  # noqa: E402
 from visiondesk.engine.requests import physical_cores  # noqa: E402
 
@@ -36,6 +50,13 @@ PROMPT = "Read this receipt and give the total."
 def models(shape: str, folder: Path) -> tuple[Path, Path]:
     if shape == "tiny":
         return write_text_model(folder / "text.gguf"), write_mmproj(folder / "mmproj.gguf")
+    if shape == "bench":
+        from bench_models import bench_models
+        from llama_tools import build_cpu_tools, find_tools
+
+        tools = find_tools() or build_cpu_tools()
+        m = bench_models(tools["llama-quantize"], with_gemma=False)
+        return m.model, m.mmproj
     text = write_text_model(folder / "text.gguf", shape=TextShape(n_embd=256, n_layer=4, n_head=4, n_ff=768))
     mmproj = write_mmproj(folder / "mmproj.gguf", projection_dim=256,
                           shape=VisionShape(image_size=336, patch_size=14, n_embd=384, n_layer=8, n_head=6, n_ff=1024))
@@ -51,71 +72,99 @@ def images(folder: Path, count: int) -> list[Path]:
     return out
 
 
-def engines(n: int, text: Path, mmproj: Path, threads: int | None) -> list[LocalEngine]:
-    per = threads or max(1, physical_cores() // n)
-    out = []
-    for _ in range(n):
-        e = LocalEngine()
-        e.load(ModelSpec(model=text, mmproj=mmproj, n_ctx=2048, threads=per))
-        out.append(e)
-    return out
+def load(text: Path, mmproj: Path, threads: int | None, n_ctx: int, parallel: int) -> LocalEngine:
+    engine = LocalEngine()
+    info = engine.load(ModelSpec(model=text, mmproj=mmproj, n_ctx=n_ctx, threads=threads, parallel=parallel))
+    print(f"[batch] loaded with {parallel} slot(s) on {info.backend}, {info.gpu_layers} GPU layers", file=sys.stderr,
+          flush=True)
+    return engine
 
 
-def sequential(text: Path, mmproj: Path, paths: list[Path], sampling: SamplingParams, threads: int | None) -> float:
-    (engine,) = engines(1, text, mmproj, threads)
-    try:
-        t0 = time.perf_counter()
-        for p in paths:
-            final = list(engine.chat([Message.user(PROMPT, p)], sampling))[-1]
-            assert isinstance(final, Finished) and final.error is None, final
-        return time.perf_counter() - t0
-    finally:
-        engine.close()
+def sequential(engine: LocalEngine, paths: list[Path], sampling: SamplingParams) -> tuple[float, dict[str, str]]:
+    answers: dict[str, str] = {}
+    t0 = time.perf_counter()
+    for p in paths:
+        parts = []
+        for event in engine.chat([Message.user(PROMPT, p)], sampling):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            elif isinstance(event, Finished):
+                assert event.error is None, event
+        answers[str(p)] = "".join(parts).strip()
+    return time.perf_counter() - t0, answers
 
 
-def parallel(n: int, text: Path, mmproj: Path, paths: list[Path], sampling: SamplingParams, threads: int | None,
-             out: Path) -> float:
-    pool = engines(n, text, mmproj, threads)
+def parallel(engine: LocalEngine, paths: list[Path], sampling: SamplingParams,
+             out: Path) -> tuple[float, dict[str, str]]:
     task = BatchTask(PROMPT, sampling)
-    try:
-        summary = BatchSummary()
-        t0 = time.perf_counter()
-        with ResultFile(out, task.task_id) as results:
-            for outcome in run_batch(pool, task, paths, results):
-                summary.add(outcome)
-        seconds = time.perf_counter() - t0
-        assert summary.done == len(paths), summary
-        return seconds
-    finally:
-        for e in pool:
-            e.close()
+    summary = BatchSummary()
+    t0 = time.perf_counter()
+    with ResultFile(out, task.task_id) as results:
+        for outcome in run_batch(engine, task, paths, results):
+            summary.add(outcome)
+    seconds = time.perf_counter() - t0
+    assert summary.done == len(paths), summary
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return seconds, {r["image"]: r["answer"] for r in rows}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shape", choices=("tiny", "medium"), default="tiny")
+    ap.add_argument("--shape", choices=("tiny", "medium", "bench"), default="tiny")
     ap.add_argument("--models", nargs=2, type=Path, metavar=("TEXT", "MMPROJ"), help="use these models instead")
     ap.add_argument("--images", type=int, default=64)
-    ap.add_argument("--tokens", type=int, default=32, help="answer length")
+    ap.add_argument("--tokens", type=int, nargs="+", default=[32], help="answer lengths (a table part each)")
+    ap.add_argument("--ctx", type=int, default=2048, help="context per sequence")
     ap.add_argument("--parallel", type=int, nargs="+", default=[1, 2, 4, 8])
-    ap.add_argument("--threads", type=int, default=None, help="threads per engine (default: cores // N)")
+    ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: physical cores)")
+    ap.add_argument("--budget-s", type=float, default=0.0, help="skip runs once this much time is spent (0: none)")
+    ap.add_argument("--out", type=Path, help="also write the table here (after every row)")
     args = ap.parse_args()
-    sampling = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=args.tokens)
+    t_start = time.perf_counter()
+    threads = args.threads or physical_cores()
+    name = args.shape if not args.models else "given"
+    lines = [f"{args.images} images, {name} models, {threads} threads, {args.ctx} tokens per sequence, "
+             "temperature 0", "",
+             "| answer | run | seconds | images/min | vs sequential | answers as sequential |",
+             "|---|---|---|---|---|---|"]
+
+    def row(tokens: int, label: str, seconds: float, base: float, same: int) -> None:
+        lines.append(f"| {tokens} tokens | {label} | {seconds:.2f} | {args.images / seconds * 60:.0f} "
+                     f"| {base / seconds:.2f}x | {same}/{args.images} |")
+        if args.out:
+            args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         text, mmproj = args.models or models(args.shape, folder)
         paths = images(folder, args.images)
-        base = sequential(text, mmproj, paths, sampling, args.threads)
-        rows = [("sequential single requests", base)]
-        for n in args.parallel:
-            rows.append((f"batch, {n} in flight", parallel(n, text, mmproj, paths, sampling, args.threads,
-                                                           folder / f"out-{n}.jsonl")))
-    print(f"{args.images} images, {args.tokens}-token answers, {args.shape if not args.models else 'given'} models, "
-          f"{physical_cores()} physical cores")
-    print("| run | seconds | images/min | vs sequential |")
-    print("|---|---|---|---|")
-    for name, seconds in rows:
-        print(f"| {name} | {seconds:.2f} | {args.images / seconds * 60:.0f} | {base / seconds:.2f}x |")
+        for tokens in args.tokens:
+            sampling = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=tokens)
+            engine = load(text, mmproj, threads, args.ctx, 1)
+            try:
+                base, reference = sequential(engine, paths, sampling)
+                lines[0] += f", {engine.loaded.backend if engine.loaded else '?'}" if tokens == args.tokens[0] else ""
+            finally:
+                engine.close()
+            print(f"[batch] {tokens} tokens, sequential: {base:.2f} s", file=sys.stderr, flush=True)
+            row(tokens, "sequential single requests", base, base, len(paths))
+            for n in args.parallel:
+                spent = time.perf_counter() - t_start
+                if args.budget_s and spent + base > args.budget_s:
+                    print(f"[batch] {tokens} tokens, {n} parallel skipped: {spent:.0f} s spent of {args.budget_s:.0f}",
+                          file=sys.stderr)
+                    continue
+                engine = load(text, mmproj, threads, args.ctx, n)
+                try:
+                    seconds, answers = parallel(engine, paths, sampling, folder / f"out-{tokens}-{n}.jsonl")
+                finally:
+                    engine.close()
+                same = sum(answers.get(k) == v for k, v in reference.items())
+                print(f"[batch] {tokens} tokens, {n} parallel: {seconds:.2f} s, {same}/{len(paths)} answers as "
+                      "sequential", file=sys.stderr, flush=True)
+                row(tokens, f"batch job, {n} parallel sequences" if n > 1 else "batch job, 1 sequence", seconds, base,
+                    same)
+    print("\n".join(lines))
     return 0
 
 

@@ -85,6 +85,9 @@ def write_f16(name: str, **kwargs: object) -> Path:
     return f16
 
 
+KEEP_F16 = {"llama1b-chatml"}  # bench/depth_bench.py and bench/load_bench.py measure its f16 too
+
+
 def _text_model(name: str, quantize: Path, threads: int, **kwargs: object) -> Path:
     out = _q4_path(name, **kwargs)
     if out.is_file():
@@ -93,7 +96,8 @@ def _text_model(name: str, quantize: Path, threads: int, **kwargs: object) -> Pa
     f16 = write_f16(name, **kwargs)
     t = time.perf_counter()
     _quantize(quantize, f16, out, threads)
-    f16.unlink()
+    if name not in KEEP_F16:
+        f16.unlink()
     _log(f"quantized {out.name} in {time.perf_counter() - t:.0f} s")
     return out
 
@@ -156,6 +160,47 @@ def bench_models(quantize: Path, threads: int = 2, with_gemma: bool = True) -> B
         cjk_model=_text_model("llama1b-cjk", quantize, threads, **TEXT_MODELS["llama1b-cjk"]),
         gemma=gemma() if with_gemma else None,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class DepthModels:
+    """One decoder in Q4_K_M and f16, and its projector: what the depth and load benchmarks compare."""
+
+    q4: Path
+    f16: Path
+    mmproj: Path
+
+
+def realistic_pair(quantize: Path, threads: int) -> DepthModels:
+    """The realistic decoder (Q4_K_M and its f16 source, kept) and the CLIP ViT-L/14-336 projector."""
+    q4 = _text_model("llama1b-chatml", quantize, threads, **TEXT_MODELS["llama1b-chatml"])
+    return DepthModels(q4=q4, f16=write_f16("llama1b-chatml"), mmproj=mmproj())
+
+
+# For the CPU runs of the depth and load benchmarks: a decoder small enough that a 2-core VM reads 4k tokens
+# in seconds, with the realistic 32k vocabulary (the per-token logits row is as long as on the GPU), and a
+# tiny CLIP whose 48-px image in 2-px patches makes the same 576 image tokens as CLIP ViT-L/14-336.
+SMALL_TEXT = model_factory.TextShape(n_embd=256, n_layer=4, n_head=4, n_head_kv=4, n_ff=768, n_ctx_train=8192,
+                                     extra_vocab=31_700)
+SMALL_VISION = model_factory.VisionShape(image_size=48, patch_size=2, n_embd=32, n_layer=2, n_head=4, n_ff=48)
+
+
+def small_pair(quantize: Path, threads: int = 2) -> DepthModels:
+    """The small decoder in Q4_K_M and f16, and its 576-token projector (written once, seconds)."""
+    key = _key(SMALL_TEXT, SMALL_VISION, model_factory.CHATML_TEMPLATE)
+    f16 = CACHE / f"small-{key}-f16.gguf"
+    q4 = CACHE / f"small-{key}-Q4_K_M.gguf"
+    proj = CACHE / f"small-mmproj-{key}.gguf"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    if not f16.is_file():
+        model_factory.write_text_model(f16.with_suffix(".tmp"), shape=SMALL_TEXT, dtype=np.float16)
+        f16.with_suffix(".tmp").rename(f16)
+    if not q4.is_file():
+        _quantize(quantize, f16, q4, threads)
+    if not proj.is_file():
+        model_factory.write_mmproj(proj.with_suffix(".tmp"), shape=SMALL_VISION, projection_dim=SMALL_TEXT.n_embd)
+        proj.with_suffix(".tmp").rename(proj)
+    return DepthModels(q4=q4, f16=f16, mmproj=proj)
 
 
 def tiny_models() -> BenchModels:

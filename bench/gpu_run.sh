@@ -3,14 +3,23 @@
 #   bash bench/gpu_run.sh all       # build + models + the benchmark in one call (~8-9 min; no profile)
 #   bash bench/gpu_run.sh prepare   # CUDA build of llama.cpp + the models (generated there, ~7 min)
 #   bash bench/gpu_run.sh bench     # the benchmark, then a py-spy profile (reuses both if still warm)
+#   bash bench/gpu_run.sh depth     # issue 24, after `prepare` (~5 min warm): bench/depth_bench.py --gpu, the
+#                                   # decode A/B at depth 2048 against .gpu/old (or git archive of $AB_OLD,
+#                                   # default db2bf1b), bench/load_bench.py --gpu; depth.md, ab.json, load.md
+#   bash bench/gpu_run.sh batch     # prepare (cached if warm), then bench/batch_bench.py on the realistic models:
+#                                   # 64 images at 1, 2, 4, 8 parallel sequences vs sequential -> RESULTS-batch-gpu.md
 #   bash bench/gpu_run.sh restart   # bench/restart_followup.py --gpu: follow-up after an app restart (~1 min warm)
+#   bash bench/gpu_run.sh attach    # bench/attach_ttft.py --gpu: Send to first token, image attached earlier (<1 min warm)
 # Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
 # (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
 # BUDGET_S (default 585) stops the benchmark in time for the device tool's per-call limit.
+#   bash bench/gpu_run.sh api       # bench/api_bench.py on the realistic Q4_K_M model: time to first token the API adds
+# Several phases in one call: bash bench/gpu_run.sh "attach restart api" (each after the one before, one budget).
 # VD_COMMIT=<short hash> names the commit in the section: the device's copy of .git can be stale.
 set -o pipefail
-PHASE=${1:-bench}
+PHASES=" ${1:-bench} "
+has() { for p in "$@"; do [[ "$PHASES" == *" $p "* ]] && return 0; done; return 1; }
 OUT=${OUT:-/tmp/out}
 BUDGET_S=${BUDGET_S:-585}
 T_START=$(date +%s)
@@ -28,7 +37,15 @@ echo "build + f16 models: $(( $(date +%s) - t0 )) s"; cat /tmp/gen.log
 python3 bench/bench_models.py 2>&1 | tail -3 || exit 1    # quantize (cached)
 echo "prepared after $(( $(date +%s) - T_START )) s"
 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv
-if [ "$PHASE" = bench ] || [ "$PHASE" = all ]; then
+if has batch; then
+  LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
+  # shellcheck disable=SC2086
+  timeout "$LEFT" python3 bench/batch_bench.py --shape bench --images 64 --tokens 64 128 --parallel 1 2 4 8 \
+    --budget-s $(( LEFT - 30 )) --out "$OUT/RESULTS-batch-gpu.md" $BATCH_ARGS > "$OUT/batch.log" 2>&1
+  echo "batch exit $? after $(( $(date +%s) - T_START )) s"
+  grep '^\[batch' "$OUT/batch.log"; cat "$OUT/RESULTS-batch-gpu.md" 2>/dev/null || tail -20 "$OUT/batch.log"
+fi
+if has bench all; then
   LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
   # shellcheck disable=SC2086
   timeout "$LEFT" python3 bench/run_engine_bench.py --no-gemma --out "$OUT/RESULTS-gpu.md" --json "$OUT/gpu.json" \
@@ -36,12 +53,42 @@ if [ "$PHASE" = bench ] || [ "$PHASE" = all ]; then
   echo "bench exit $? after $(( $(date +%s) - T_START )) s"
   grep '^\[bench' "$OUT/bench.log"
 fi
-if [ "$PHASE" = bench ] || [ "$PHASE" = profile ]; then   # py-spy wheel in .gpu/whl (optional)
+if has bench profile; then   # py-spy wheel in .gpu/whl (optional)
   timeout 240 python3 bench/profile_engine.py /tmp/prof --py-spy /tmp/site/bin/py-spy > "$OUT/profile.log" 2>&1
   cp /tmp/prof/profile-summary.txt "$OUT/" 2>/dev/null; tar czf "$OUT/prof.tgz" -C /tmp/prof . 2>/dev/null
 fi
-if [ "$PHASE" = restart ]; then   # issue 24: follow-up after an app restart (RESTART_ARGS adds arguments)
+if has depth; then   # issue 24: decode at depth, the A/B of its host-side changes, loading
+  timeout 230 python3 bench/depth_bench.py --gpu --json "$OUT/depth.json" --md "$OUT/depth.md" > "$OUT/depth.log" 2>&1
+  echo "depth exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/depth.md" 2>/dev/null || tail -20 "$OUT/depth.log"
+  OLD=.gpu/old
+  if [ ! -d $OLD/engine ]; then
+    OLD=/tmp/old; mkdir -p $OLD
+    git archive "${AB_OLD:-db2bf1b}" packaging/visiondesk engine models core batch api cli | tar x -C $OLD
+  fi
+  M=$(python3 -c "import sys; sys.path.insert(0, 'bench'); import bench_models as b; print(b._q4_path('llama1b-chatml'))")
+  timeout 120 python3 bench/decode_ab.py "$M" --old $OLD --rounds "${AB_ROUNDS:-3}" --depth 2048 --tokens 256 \
+    --json "$OUT/ab.json" 2>&1 | tail -5
+  echo "A/B done after $(( $(date +%s) - T_START )) s"
+  # the text-only CLI load_bench compares with (build-cuda.sh builds the three others; this one reuses their objects)
+  timeout 60 cmake --build /tmp/lcpp/vendor/llama.cpp/build -j 16 --target llama-completion > /tmp/completion.log 2>&1
+  timeout 150 python3 bench/load_bench.py --gpu --reps 3 --json "$OUT/load.json" --md "$OUT/load.md" > "$OUT/load.log" 2>&1
+  echo "load exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/load.md" 2>/dev/null || tail -20 "$OUT/load.log"
+fi
+if has restart; then   # issue 24: follow-up after an app restart (RESTART_ARGS adds arguments)
   # shellcheck disable=SC2086
   timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/restart_followup.py --gpu --out "$OUT/restart.md" \
     --json "$OUT/restart.json" $RESTART_ARGS 2>&1 | tee "$OUT/restart.log" | tail -12
+fi
+if has attach; then   # issue 24: the image attached earlier vs encoded on Send (ATTACH_ARGS adds arguments)
+  # shellcheck disable=SC2086
+  timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/attach_ttft.py --gpu --json "$OUT/attach.json" \
+    $ATTACH_ARGS > "$OUT/attach.md" 2> "$OUT/attach.log"
+  echo "attach exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/attach.md"; tail -5 "$OUT/attach.log"
+fi
+if has api; then   # issue 21: the API server's added time to first token, on the GPU (API_ARGS adds arguments)
+  Q4=$(ls bench/.cache/models/llama1b-chatml-*-Q4_K_M.gguf | head -1)
+  # shellcheck disable=SC2086
+  timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/api_bench.py --model "$Q4" --reps 7 --tokens 128 \
+    --json "$OUT/api.json" $API_ARGS > "$OUT/api.md" 2> "$OUT/api.log"
+  echo "api exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/api.md"; tail -5 "$OUT/api.log"
 fi

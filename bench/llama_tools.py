@@ -28,6 +28,9 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 CACHE = BENCH / ".cache"
 TOOLS = ("llama-bench", "llama-mtmd-cli", "llama-quantize")
+# Built with them here, optional elsewhere (the GPU recipe builds it on demand): the text-only CLI whose
+# load bench/load_bench.py compares with (llama-mtmd-cli refuses to start without a projector).
+EXTRA_TOOLS = ("llama-completion",)
 
 
 def llama_cpp_python_version() -> str:
@@ -92,6 +95,16 @@ def find_tools() -> dict[str, Path] | None:
     return None
 
 
+def find_tool(name: str) -> Path | None:
+    """One tool, the three or an extra one, looked up as ``find_tools`` does; None if not there."""
+    override = os.environ.get("VD_LLAMA_TOOLS_DIR")
+    candidates = [Path(override) / name] if override else []
+    on_path = shutil.which(name)
+    candidates += [Path(on_path)] if on_path else []
+    candidates.append(_own_dir() / "bin" / name)
+    return next((c for c in candidates if c.is_file()), None)
+
+
 def tool_env(tool: Path) -> dict[str, str]:
     """The environment to run ``tool`` in: ours run on the wheel's libraries (their own helpers next to them)."""
     env = dict(os.environ)
@@ -119,14 +132,14 @@ def build_cpu_tools(jobs: int = 2, log: Path | None = None) -> dict[str, Path]:
                         "-DBUILD_SHARED_LIBS=ON", "-DLLAMA_CURL=OFF", "-DLLAMA_OPENSSL=OFF", "-DGGML_NATIVE=ON",
                         "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF"],
                        check=True, stdout=fh, stderr=subprocess.STDOUT)
-        subprocess.run(["cmake", "--build", str(build), "-j", str(jobs), "--target", *TOOLS],
+        subprocess.run(["cmake", "--build", str(build), "-j", str(jobs), "--target", *TOOLS, *EXTRA_TOOLS],
                        check=True, stdout=fh, stderr=subprocess.STDOUT)
     (out / "bin").mkdir(exist_ok=True)
     # The tools and their own helper libraries (libllama-common, ...); not the libllama/libggml*/libmtmd
     # that llama-cpp-python ships, so that only the wheel's copies can be found at run time.
     wheel_names = ("libllama.so", "libggml", "libmtmd.so")
     for f in (build / "bin").iterdir():
-        if f.name in TOOLS or (".so" in f.name and not f.name.startswith(wheel_names)):
+        if f.name in TOOLS + EXTRA_TOOLS or (".so" in f.name and not f.name.startswith(wheel_names)):
             shutil.copy2(f, out / "bin" / f.name, follow_symlinks=False)
     found = find_tools()
     assert found, "build finished but the tools are missing"

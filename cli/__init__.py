@@ -29,10 +29,11 @@ def build_parser(context: CommandContext | None = None) -> argparse.ArgumentPars
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     app = sub.add_parser("app", help="start the desktop app (the default)")
     app.set_defaults(func=_run_app)
-    chat_commands.register(sub, BackendChoice(context.backend, context.servers, context.remote))
+    choice = BackendChoice(context.backend, context.servers, context.remote)
+    chat_commands.register(sub, choice)
     doctor_command.register(sub, context.engine)
     models_commands.register(sub, context.models)
-    batch_command.register(sub, context.backend)
+    batch_command.register(sub, choice)
     serve_command.register(sub, context.backend)
     servers_command.register(sub, context.servers)
     return parser

@@ -11,7 +11,9 @@ failure, 130 stopped by Ctrl-C (every finished row is kept).
 from __future__ import annotations
 
 import argparse
+import io
 import signal
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,18 +37,21 @@ from visiondesk.engine import (
 )
 from visiondesk.engine.structured import schema_file_format
 
-from .number_options import add_gpu_placement
+from . import backend_choice
+from .backend_choice import BackendChoice
+from .number_options import add_gpu_placement, parallel_option
 
-BackendFactory = Callable[[argparse.Namespace], Backend[Any]]
+BackendsFactory = Callable[[argparse.Namespace], list[Backend[Any]]]
+REMOTE_IN_FLIGHT = 4  # --server with --parallel auto: requests in flight at once (the server batches them itself)
 
 
-def register(sub: Any, make_backend: Callable[[], Backend[ModelSpec]]) -> None:
+def register(sub: Any, choice: BackendChoice) -> None:
     """Add ``batch`` to the top-level parser."""
     p = sub.add_parser("batch", help="ask the same question about many images; results to JSON Lines or CSV")
     p.add_argument("inputs", nargs="*", type=Path, metavar="INPUT",
                    help="image files, folders (searched recursively for images) or .txt files listing paths")
     p.add_argument("--out", type=Path, help="the result file: .jsonl or .csv (appended; re-runs continue it)")
-    p.add_argument("--model", type=Path, help="the model GGUF file")
+    p.add_argument("--model", type=Path, help="the model GGUF file (with --server: the server's model name)")
     p.add_argument("--mmproj", type=Path, help="the vision projector GGUF file (mmproj)")
     task = p.add_mutually_exclusive_group()
     task.add_argument("--preset", help="a task preset by name (see --list-presets)")
@@ -64,25 +69,40 @@ def register(sub: Any, make_backend: Callable[[], Backend[ModelSpec]]) -> None:
     p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     p.add_argument("--gpu-layers", default="auto", help="auto (default) or a number")
     add_gpu_placement(p)
-    p.add_argument("--parallel", type=int, default=1, metavar="N",
-                   help="answer N images at once, with N model processes (each holds the whole model in memory)")
+    p.add_argument("--parallel", type=parallel_option, default=0, metavar="N|auto",
+                   help="answer N images at once: parallel sequences of one loaded model, each with --ctx tokens of "
+                        "its own (auto, the default: as many as free memory allows, up to 8); with --server, N "
+                        f"requests in flight (auto: {REMOTE_IN_FLIGHT})")
     p.add_argument("--retry-failed", action="store_true", help="answer again the images whose last row is an error")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=lambda args: run_command(args, lambda a: loaded_backend(a, make_backend)))
+    backend_choice.add_options(p)
+    p.set_defaults(func=lambda args: run_command(args, lambda a: open_backends(a, choice)), chat_template=None)
 
 
-def loaded_backend(args: argparse.Namespace, make_backend: Callable[[], Backend[ModelSpec]]) -> Backend[Any]:
-    """A backend from ``make_backend`` with the options' model loaded (one per parallel slot)."""
-    engine = make_backend()
+def open_backends(args: argparse.Namespace, choice: BackendChoice) -> list[Backend[Any]]:
+    """The local engine loaded with ``--parallel`` slots, or ``--parallel`` connections to ``--server``."""
+    backends: list[Backend[Any]] = []
     try:
-        gpu: int | str = args.gpu_layers if args.gpu_layers == "auto" else int(args.gpu_layers)
-        engine.load(ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
-                              gpu_layers=gpu, gpu_split=args.gpu_split,  # type: ignore[arg-type]
-                              main_gpu=args.main_gpu))
+        backend, target = choice.open(args, lambda: _local_spec(args), sys.stderr)
+        backends.append(backend)
+        backend.load(target)
+        if isinstance(target, ModelSpec):
+            return backends
+        for _ in range((args.parallel or REMOTE_IN_FLIGHT) - 1):  # one connection per request in flight
+            backend, target = choice.open(args, lambda: _local_spec(args), io.StringIO())  # said once already
+            backends.append(backend)
+            backend.load(target)
     except (VisionDeskError, ValueError):
-        engine.close()
+        for b in backends:
+            b.close()
         raise
-    return engine
+    return backends
+
+
+def _local_spec(args: argparse.Namespace) -> ModelSpec:
+    gpu: int | str = args.gpu_layers if args.gpu_layers == "auto" else int(args.gpu_layers)
+    return ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads, gpu_layers=gpu,
+                     gpu_split=args.gpu_split, main_gpu=args.main_gpu, parallel=args.parallel)  # type: ignore[arg-type]
 
 
 def build_task(args: argparse.Namespace) -> tuple[BatchTask, Preset | None]:
@@ -106,7 +126,7 @@ def build_task(args: argparse.Namespace) -> tuple[BatchTask, Preset | None]:
     return BatchTask(prompt, sampling, args.system, model_name, args.retry_failed), preset
 
 
-def run_command(args: argparse.Namespace, make_backend: BackendFactory) -> int:
+def run_command(args: argparse.Namespace, make_backends: BackendsFactory) -> int:
     """Run ``visiondesk batch``."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)  # paths in messages stay whole
     if args.list_presets:
@@ -120,8 +140,6 @@ def run_command(args: argparse.Namespace, make_backend: BackendFactory) -> int:
     try:
         if args.out is None or args.model is None or not args.inputs:
             raise InputError("visiondesk batch needs --model, --out and at least one INPUT (see --help).")
-        if args.parallel < 1:
-            raise InputError("--parallel must be at least 1.")
         if args.out.suffix.lower() not in (".jsonl", ".csv"):
             raise InputError(f"--out {args.out}: the result file must end in .jsonl or .csv.")
         task, preset = build_task(args)
@@ -131,8 +149,9 @@ def run_command(args: argparse.Namespace, make_backend: BackendFactory) -> int:
             backends: list[Backend[Any]] = []
             previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
             try:
-                for _ in range(args.parallel):
-                    backends.append(make_backend(args))
+                backends = make_backends(args)
+                slots = max(len(backends), getattr(backends[0], "parallel_slots", 1))
+                err.print(f"{slots} image{'s' if slots > 1 else ''} at once")
                 summary = _run(backends, task, images, results, preset, cancel, err, args.no_progress)
             finally:
                 signal.signal(signal.SIGINT, previous)

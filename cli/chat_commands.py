@@ -88,7 +88,8 @@ def _stats(fin: Finished, info: BackendInfo | None) -> dict[str, Any]:
     return {"ttft_ms": round(t.ttft_ms, 2), "prompt_tokens": u.prompt_tokens,
             "prompt_tokens_evaluated": u.prompt_tokens_evaluated, "completion_tokens": u.completion_tokens,
             "prompt_tok_s": round(t.prompt_tok_s, 2), "decode_tok_s": round(t.decode_tok_s, 2),
-            "encode_ms": round(t.encode_ms, 2), "images_encoded": u.images_encoded,
+            "encode_ms": round(t.encode_ms, 2), "projector_load_ms": round(t.projector_load_ms, 2),
+            "images_encoded": u.images_encoded,
             "images_reused": u.images_reused, "stop_reason": fin.stop_reason.value, "backend": fin.backend,
             "gpu_layers": fin.gpu_layers, "fallback_reason": load.fallback_reason if load else "",
             "threads": load.threads if load else 0, "threads_batch": load.threads_batch if load else 0}

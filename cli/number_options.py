@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable
 
 from visiondesk.engine import defaults
-from visiondesk.engine.number_rules import GPU_LAYERS, MAIN_GPU, BadNumber, NumberRule, parse_gpu_split
+from visiondesk.engine.number_rules import GPU_LAYERS, MAIN_GPU, PARALLEL, BadNumber, NumberRule, parse_gpu_split
 
 
 def number_option(rule: NumberRule) -> Callable[[str], int | float]:
@@ -32,6 +32,13 @@ def gpu_layers_option(text: str) -> int | str:
     if text.strip().lower() == "auto":
         return "auto"
     return int(number_option(GPU_LAYERS)(text))
+
+
+def parallel_option(text: str) -> int:
+    """An argparse ``type=`` for ``--parallel``: ``auto`` (0: as free memory allows) or a number of slots."""
+    if text.strip().lower() == "auto":
+        return 0
+    return int(number_option(PARALLEL)(text))
 
 
 def gpu_split_option(text: str) -> str | tuple[float, ...]:

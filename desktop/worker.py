@@ -86,6 +86,7 @@ class EngineWorker(QObject):
         self._make_backend = make_backend
         self._engine: Backend[Any] | None = None  # made on first use, on the engine thread
         self.stopping = False  # set from the UI thread at shutdown; checked before each job
+        self.last_switch = 0  # the number of the last conversation switch asked (set from the UI thread)
 
     def _get_engine(self) -> Backend[Any]:
         if self._engine is None:
@@ -227,11 +228,13 @@ class EngineWorker(QObject):
             log.exception("unexpected error in plan request %d", request_id)
             self.planned.emit(request_id, VisionDeskError(f"{type(exc).__name__}: {exc}"))
 
-    @Slot(object, object)
-    def switch_conversation(self, leaving: str | None, opening: str | None) -> None:
+    @Slot(object, object, int)
+    def switch_conversation(self, leaving: str | None, opening: str | None, switch: int = 0) -> None:
         """Save the state of the conversation left and bring back the one opened, where the backend keeps states.
 
         In turn with the chats: an answer still being written for the conversation left is in what is saved.
+        ``switch``: the request's number; a restore that a later switch (already asked) makes moot is skipped,
+        so paging through the sidebar reads no state but the last one's.
         """
         engine = self._engine  # none made yet: nothing to save, nothing loaded to restore into
         save, restore = getattr(engine, "save_state", None), getattr(engine, "restore_state", None)
@@ -240,7 +243,7 @@ class EngineWorker(QObject):
         try:
             if leaving is not None:
                 save(leaving)
-            if opening is not None:
+            if opening is not None and switch >= self.last_switch:
                 restore(opening)
         except VisionDeskError as exc:  # a lost state costs time, never an answer
             log.warning("conversation state not kept: %s", exc)
@@ -286,7 +289,7 @@ class EngineThread(QObject):
     _chat_requested = Signal(int, object, object, object)
     _foreign_chat_requested = Signal(object)
     _plan_requested = Signal(int, object)
-    _switch_requested = Signal(object, object)
+    _switch_requested = Signal(object, object, int)
     _save_requested = Signal(object, object)
     _prepare_requested = Signal(object, object)
     _drop_requested = Signal(object)
@@ -343,7 +346,8 @@ class EngineThread(QObject):
     def switch_conversation(self, leaving: int | None, opening: int | None) -> None:
         """The window shows another conversation: the engine keeps the one left on disk and restores the one opened."""
         if leaving != opening:
-            self._switch_requested.emit(conversation_key(leaving), conversation_key(opening))
+            self.worker.last_switch += 1
+            self._switch_requested.emit(conversation_key(leaving), conversation_key(opening), self.worker.last_switch)
 
     def save_conversation(self, conversation_id: int | None, timeout_s: float) -> bool:
         """At quit, before ``stop``: save the open conversation's state, waiting up to ``timeout_s``; True if done."""

@@ -4,7 +4,7 @@ The shared vocabulary of every backend (``Backend``, ``Message``, ``SamplingPara
 events and the errors). The local llama.cpp backend is ``visiondesk.engine.llama.LocalEngine``.
 """
 
-from .backend import Backend, BackendInfo
+from .backend import Backend, BackendInfo, ParallelBackend, ParallelRequest
 from .cancel import CancelToken
 from .errors import (
     AnswerInvalid,
@@ -30,7 +30,7 @@ from .structured import ResponseFormat
 __all__ = [
     "AnswerInvalid", "Backend", "BackendInfo", "CancelToken", "ContextOverflow", "EngineCrashed", "EngineEvent",
     "Finished", "ImageAttachment", "ImageError", "ImageSource", "ImagesNeedProjector", "InputError", "Message",
-    "ModelFileMissing",
+    "ModelFileMissing", "ParallelBackend", "ParallelRequest",
     "ResponseFormat", "UnsupportedSchema",
     "ModelSpec", "NoChatTemplate", "NotAGGUF", "PreparedImage", "ProjectorMismatch", "SamplingParams",
     "Stage", "StageChanged", "StopReason", "TextDelta", "Timings", "TruncatedGGUF", "UnknownArchitecture",

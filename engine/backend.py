@@ -9,8 +9,8 @@ themselves: they are handed one, or a factory of one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol, TypeVar, runtime_checkable
 
 from .cancel import CancelToken
 from .events import EngineEvent
@@ -66,4 +66,31 @@ class Backend(Protocol[TargetT]):
 
     def close(self) -> None:
         """Stop any request and free what the backend holds. Safe to call from any thread."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class ParallelRequest:
+    """One request of ``ParallelBackend.chat_parallel``; ``key`` is the caller's name for it in the events."""
+
+    key: int
+    messages: Sequence[Message]
+    sampling: SamplingParams = SamplingParams()
+
+
+@runtime_checkable
+class ParallelBackend(Protocol):
+    """A backend that answers several requests at once itself (the local engine's parallel slots)."""
+
+    @property
+    def parallel_slots(self) -> int:
+        """Requests answered at once."""
+        ...
+
+    def chat_parallel(self, requests: Iterable[ParallelRequest],
+                      cancel: CancelToken | None = None) -> Iterator[tuple[int, EngineEvent]]:
+        """Answer ``requests`` (pulled as slots free up): ``(key, event)`` pairs, one ``Finished`` per request taken.
+
+        Requests not yet taken when ``cancel`` is set get no event.
+        """
         ...

@@ -71,6 +71,7 @@ class Timings:
     decode_ms: float = 0.0
     prompt_tok_s: float = 0.0
     decode_tok_s: float = 0.0
+    projector_load_ms: float = 0.0  # the vision projector was opened for this request (its first image)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -98,6 +98,8 @@ IMAGE_MAX_PIXELS = NumberRule("the image pixel limit", "a positive number of pix
                               1, 10_000_000_000)
 IMAGE_TOKENS = NumberRule("the image token budget", "0 (the model's own) or a whole number of tokens up to 65,536",
                           0, 65_536)
+PARALLEL = NumberRule("the number of parallel sequences",
+                      "0 (as many as free memory allows) or a whole number from 1 to 256", 0, 256)
 CACHED_IMAGES = NumberRule("the number of cached images", "a whole number from 0 to 100,000", 0, 100_000)
 ENGINE_CACHE_MB = NumberRule("the disk cache's size", "0 (off) or a whole number of megabytes up to 10,000,000", 0,
                              10_000_000)

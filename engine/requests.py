@@ -175,6 +175,9 @@ class Tuning:
     # Flush denormal floats to zero in the engine process (see worker/denormals.py); False keeps IEEE
     # arithmetic. It is fixed when the process starts, so changing it starts a new engine process.
     flush_denormals: bool = True
+    # Open the vision projector at the first image that needs it (a text-only conversation never pays for
+    # reading it; see worker/projector.py); False opens it at load, as before issue 24.
+    lazy_projector: bool = True
     # TEST SEAM: simulated GPUs, in device order; empty (always, outside tests) uses the real devices.
     simulated_gpus: tuple[SimulatedGpu, ...] = ()
 
@@ -198,6 +201,9 @@ class ModelSpec:
     image_min_tokens: int = defaults.IMAGE_MIN_TOKENS
     image_max_tokens: int = defaults.IMAGE_MAX_TOKENS
     embedding_cache_images: int = 16
+    # Sequences decoded together in one context (a batch job's slots), each with n_ctx tokens of its own;
+    # 0: as many as free memory allows (worker/parallel_slots.py).
+    parallel: int = 1
     # Sliding-window layers (Gemma 3, ...) keep every position, so any edit or regenerate can cut the cache
     # back. False keeps only the window (less memory on long contexts, as llama-server does); an edit
     # further back than the window then reads the whole prompt again.
@@ -215,7 +221,8 @@ class ModelSpec:
                               "image_max_pixels": number_rules.IMAGE_MAX_PIXELS,
                               "image_min_tokens": number_rules.IMAGE_TOKENS,
                               "image_max_tokens": number_rules.IMAGE_TOKENS,
-                              "embedding_cache_images": number_rules.CACHED_IMAGES})
+                              "embedding_cache_images": number_rules.CACHED_IMAGES,
+                              "parallel": number_rules.PARALLEL})
 
     def resolved_threads(self) -> tuple[int, int]:
         """Threads for generation and for prompt reading."""

@@ -18,7 +18,6 @@ class TextStream:
         self._stop = [s for s in stop if s]
         self._hold = max((len(s) for s in self._stop), default=1) - 1
         self._pending = ""  # decoded but not yet released (could start a stop string)
-        self.text = ""  # everything released so far
         self.stopped_by: str | None = None
 
     def feed(self, data: bytes) -> str:
@@ -44,7 +43,6 @@ class TextStream:
                 out = self._pending[:i]
                 self._pending = ""
                 self.stopped_by = s
-                self.text += out
                 return out
         if final or not self._stop:
             out, self._pending = self._pending, ""
@@ -52,7 +50,6 @@ class TextStream:
             keep = self._partial_stop_suffix()
             cut = len(self._pending) - keep
             out, self._pending = self._pending[:cut], self._pending[cut:]
-        self.text += out
         return out
 
     def _partial_stop_suffix(self) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..requests import ModelSpec
 from .worker.cancel_flag import CancelFlag
+from .worker.parallel_protocol import MoreRequests, NeedRequests, ParallelDone
 from .worker.protocol import Alive, ChildMessage, Done, ErrorReply, NeedPixels, ParentMessage, Pixels, PrepareState
 
 log = logging.getLogger(__name__)
@@ -249,10 +250,12 @@ class ChildProcess:
                     if time.monotonic() > until:
                         raise ChildHung(silence_s)
                     continue
-                case Done() | ErrorReply():
+                case Done() | ErrorReply() | ParallelDone():
                     self.draining = self.busy = False
                 case NeedPixels():  # it waits for pixels nobody will use: let it fail
                     self.send(Pixels(None))
+                case NeedRequests():  # a parallel job asks for more: there are none
+                    self.send(MoreRequests((), more=False))
             until = time.monotonic() + silence_s
 
     def cancel(self, value: bool = True) -> None:

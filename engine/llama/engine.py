@@ -13,11 +13,12 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ..backend import ParallelRequest
 from ..cancel import CancelToken
 from ..errors import (
     EngineClosed,
@@ -40,6 +41,7 @@ from .child_process import ChildGone, ChildHung, ChildProcess, Deadlines
 from .disk_cache import DiskCache
 from .image_feed import ImageFeed
 from .load_result import LoadResult
+from .parallel_chat import chat_parallel
 from .worker.protocol import (
     Alive,
     ChatJob,
@@ -266,7 +268,8 @@ class LocalEngine:
             child = self._child_for(spec.tuning)
             self._load_in(child, spec)
         request = MeasureRequest(prompt, tuple(refs), files)
-        match self._request(child, request, "measuring the prompt", self._deadlines.request_s):
+        match self._request(child, request, "measuring the prompt",  # an image may open the projector: a load
+                            self._deadlines.load_s if refs else self._deadlines.request_s):
             case Measured(layout=r):
                 pass
             case other:
@@ -452,6 +455,16 @@ class LocalEngine:
             if not finished and child is self._child and child.alive():  # the caller stopped iterating
                 child.cancel()
                 child.draining = True
+
+    @property
+    def parallel_slots(self) -> int:
+        """Requests the loaded model answers at once (``ModelSpec.parallel``; 1 when none is loaded)."""
+        return self._loaded.parallel if self._loaded else 1
+
+    def chat_parallel(self, requests: Iterable[ParallelRequest],
+                      cancel: CancelToken | None = None) -> Iterator[tuple[int, EngineEvent]]:
+        """Answer many requests at once in the parallel slots: ``(key, event)`` pairs, one ``Finished`` each."""
+        return chat_parallel(self, requests, cancel)
 
     def _backend(self) -> str:
         return self._loaded.backend if self._loaded else ""

@@ -27,4 +27,8 @@ class LoadResult(BackendInfo):
     gpu_names: tuple[str, ...] = ()  # the GPUs the plan counted on, in llama.cpp's order
     layers_per_gpu: tuple[int, ...] = ()  # offloaded layers on each of them (the output head counts as one)
     projector_device: str = ""  # the GPU holding the projector; "" when it runs on the CPU (or there is none)
+    parallel: int = 1  # sequences the context decodes together (ModelSpec.parallel, 0 resolved)
     warmup_tokens: int = 0  # the full batch run at load with every layer on the GPU (0: none)
+    # The projector opens at the first image that needs it (Tuning.lazy_projector); ``vision`` then comes from
+    # its header, and that request's Timings.projector_load_ms says what opening it took.
+    projector_deferred: bool = False

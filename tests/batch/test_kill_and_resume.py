@@ -11,31 +11,36 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.batch.conftest import make_images
 
-IMAGES = 40
 KILLS = 10
 
 
-def command(models: tuple[Path, Path], folder: Path, out: Path) -> list[str]:
+def command(models: tuple[Path, Path], folder: Path, out: Path, parallel: int) -> list[str]:
     return [sys.executable, "-m", "visiondesk", "batch", "--model", str(models[0]), "--mmproj", str(models[1]),
             "--preset", "receipt", "--temperature", "0.8", "--seed", "5", "--max-tokens", "200", "--threads", "1",
-            "--no-progress", str(folder), "--out", str(out)]
+            "--parallel", str(parallel), "--no-progress", str(folder), "--out", str(out)]
 
 
 def lines_in(out: Path) -> int:
     return out.read_bytes().count(b"\n") if out.exists() else 0
 
 
-def test_killed_ten_times_then_resumed(json_models: tuple[Path, Path], tmp_path: Path) -> None:
+# One sequence, and four parallel sequences of one model (rows then come in bursts: more images, so that
+# ten kills still find some left).
+@pytest.mark.parametrize(("parallel", "count"), [(1, 40), (4, 80)])
+def test_killed_ten_times_then_resumed(json_models: tuple[Path, Path], tmp_path: Path, parallel: int,
+                                       count: int) -> None:
     rng = random.Random(2026)
-    make_images(tmp_path / "in", IMAGES)
+    make_images(tmp_path / "in", count)
     out = tmp_path / "results.jsonl"
-    cmd = command(json_models, tmp_path / "in", out)
+    cmd = command(json_models, tmp_path / "in", out, parallel)
     kills = 0
     for _ in range(KILLS):
         before = lines_in(out)
-        if before >= IMAGES - 1:
+        if before >= count - 1:
             break  # keep something to resume
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # A random moment while it answers: after its first new row, plus up to a few answers' time.
@@ -49,7 +54,7 @@ def test_killed_ten_times_then_resumed(json_models: tuple[Path, Path], tmp_path:
             kills += 1
         proc.wait(10)
     assert kills == KILLS, "the batch finished before it could be killed often enough"
-    assert lines_in(out) < IMAGES
+    assert lines_in(out) < count
     final = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert final.returncode == 0, final.stderr
     raw = out.read_bytes()

@@ -23,6 +23,7 @@ TOP_P = "top-p must be a number from 0 to 1"
 THREADS = "the number of threads must be a whole number from 1 to 512"
 GPU_LAYERS = "the number of GPU layers must be 'auto' or a whole number from 0 to 10,000"
 SEED = "the seed must be a whole number from 0 to 4294967295"
+PARALLEL = "the number of parallel sequences must be 0 (as many as free memory allows) or a whole number from 1 to 256"
 
 CASES = [
     ("ask", "--ctx", "-5", CONTEXT),
@@ -48,6 +49,8 @@ CASES = [
     ("ask", "--gpu-layers", "1000000000000", GPU_LAYERS),
     ("ask", "--seed", "-5", SEED),
     ("ask", "--seed", "4294967296", SEED),
+    ("batch", "--parallel", "-1", PARALLEL),
+    ("batch", "--parallel", "1000", PARALLEL),
     ("models catalog", "--context", "-5", CONTEXT),
     ("models pull", "--context", "1000000000000", CONTEXT),
     ("models search", "--limit", "-1", "the number of results must be a whole number from 1 to 1,000"),

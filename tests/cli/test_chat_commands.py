@@ -42,6 +42,7 @@ def test_ask_streams_answer_and_stats(test_models: GeneratedModels, tmp_path: Pa
     stats = stats_lines(r.stderr)
     assert len(stats) == 1 and STATS_KEYS <= set(stats[0])
     assert stats[0]["completion_tokens"] == 12 and stats[0]["stop_reason"] == "length"
+    assert float(stats[0]["projector_load_ms"]) > 0, "the first image opened the projector, and says how long"  # type: ignore[arg-type]
     assert r.stderr.strip().splitlines()[-1].startswith("{")
 
 

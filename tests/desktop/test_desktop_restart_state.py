@@ -67,3 +67,24 @@ def test_the_settings_page_shows_the_disk_cache_and_clear_empties_it(qtbot, shel
     d.accept()
     assert shell.settings.engine_cache_mb == 1 and shell.repository.load().engine_cache_mb == 1
     assert shell.engine_cache().max_bytes == 1024**2  # what the engine is given from its next load on
+
+
+def test_paging_through_conversations_restores_only_the_last_one(qtbot, shell, images):
+    """Switches queue up on the engine thread; a restore that a later switch makes moot is not read at all."""
+    from visiondesk.desktop.worker import conversation_key
+
+    send(qtbot, shell, "What is in this picture?", images[:1])
+    first = shell.chat.conversation_id
+    qtbot.keyClick(shell.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(states(shell.paths.root)) == 1, timeout=10_000)
+    send(qtbot, shell, "Something else")  # the engine holds this second conversation now
+    second = shell.chat.conversation_id
+    log = shell.paths.logs / "engine.log"
+    restored = log.read_text(encoding="utf-8").count("restored a conversation state")
+    worker = shell.engine.worker  # idle now: its slot is called here as the engine thread would, in order
+    worker.last_switch = 7  # the sidebar went on: this switch (6) is no longer the last one
+    worker.switch_conversation(conversation_key(second), conversation_key(first), 6)
+    assert len(states(shell.paths.root)) == 2  # what was left is saved all the same
+    assert log.read_text(encoding="utf-8").count("restored a conversation state") == restored
+    worker.switch_conversation(None, conversation_key(first), 7)
+    assert log.read_text(encoding="utf-8").count("restored a conversation state") == restored + 1

@@ -94,7 +94,7 @@ def test_long_native_work_is_not_silence(medium_models: tuple[Path, Path]) -> No
     it is still working (``Alive``, from llama.cpp's callbacks), so a silence deadline shorter than the read
     does not stop it, while a frozen process is still caught (above)."""
     model, _ = medium_models
-    deadlines = Deadlines(silence_s=0.6)
+    deadlines = Deadlines(silence_s=1.0)  # four Alive periods: a busy machine can starve the callbacks a while
     with LocalEngine(deadlines=deadlines) as e:
         e.load(ModelSpec(model=model, n_ctx=12288, threads=1))  # ~11,600 prompt tokens: seconds even when idle
         _, fin, _ = run(e, [Message.user("the " * 2900)], SamplingParams(temperature=0, max_tokens=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from visiondesk.engine import (
     SamplingParams,
     StopReason,
     TruncatedGGUF,
+    Tuning,
     UnknownArchitecture,
 )
 from visiondesk.engine.errors import NotAModelFile, NotAProjector
@@ -106,11 +108,15 @@ def test_context_overflow_offers_dropping_turns(test_models: GeneratedModels) ->
 
 
 def test_corrupt_projector_crashing_llama_is_reported(tmp_path: Path, test_models: GeneratedModels) -> None:
-    """A projector missing a required tensor makes llama.cpp crash natively; the engine survives."""
+    """A projector missing a required tensor makes llama.cpp crash natively; the engine survives.
+
+    Opened at load here (``Tuning(lazy_projector=False)``); test_lazy_projector.py has the same file met at the
+    first image, the default.
+    """
     broken = write_mmproj(tmp_path / "broken-mmproj.gguf", omit=("mm.2.weight", "mm.2.bias"))
     with LocalEngine() as e:
         try:
-            e.load(spec_for(test_models.model, broken))
+            e.load(dataclasses.replace(spec_for(test_models.model, broken), tuning=Tuning(lazy_projector=False)))
         except EngineCrashed as exc:
             assert "signal" in str(exc) or "exited" in str(exc)
         except Exception as exc:  # a clean refusal is fine too, as long as it is one of ours

@@ -249,3 +249,33 @@ def test_a_conversation_opened_without_a_state_gets_no_copy_of_another(
         _, f, _ = run(e, [Message.user("Something else")])
         assert e.save_state("conversation-b") == f.usage.prompt_tokens + f.usage.completion_tokens - 1
     assert len(list((cache.folder / "states").iterdir())) == 2
+
+
+def test_an_image_encoded_ahead_then_removed_leaves_nothing_on_disk(test_models: GeneratedModels, cache: DiskCache,
+                                                                     tmp_path: Path) -> None:
+    """Issue 24's encode-on-attach with the disk cache: removing the image before Send forgets it there too."""
+    from tests.engine.test_prepare_images import Attacher, wait_for
+
+    attach = Attacher(tmp_path)
+    kept, removed = attach("kept", 3), attach("removed", 4)
+    with LocalEngine(pixels=attach.pixels, cache=cache, log_dir=tmp_path / "logs") as e:
+        e.load(spec(test_models))
+        e.prepare_images([kept, removed])
+        wait_for(e, lambda s: {kept.digest, removed.digest} <= set(s.ready))
+        e.drop_prepared_images([removed])
+        wait_for(e, lambda s: s.dropped == 1)
+        run(e, [Message.user("What?", kept)])  # a request after the drop: whatever was left to write is written
+    assert len(list((cache.folder / "embeddings").iterdir())) == 1  # the kept image's
+    with LocalEngine(pixels=attach.pixels, cache=cache) as e:  # after a restart
+        e.load(spec(test_models))
+        assert run(e, [Message.user("What?", removed)])[1].usage.images_encoded == 1
+        assert run(e, [Message.user("What?", kept)])[1].usage.images_encoded == 0
+
+
+def test_a_state_larger_than_the_disk_cache_is_not_saved(test_models: GeneratedModels, images: dict[str, Path],
+                                                          tmp_path: Path) -> None:
+    small = DiskCache(tmp_path / "cache", 64 * 1024)  # room for the image's embedding, not for the state
+    q1, _, saved = first_turn(test_models, small, tmp_path / "logs", images["red"], save_as="conversation-1")
+    assert saved == 0 and not (small.folder / "states").exists()
+    assert len(list((small.folder / "embeddings").iterdir())) == 1
+    assert "not saving the conversation state" in engine_log(tmp_path / "logs")

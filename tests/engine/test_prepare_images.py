@@ -16,6 +16,7 @@ from PIL import Image
 from visiondesk.engine import Message, ModelSpec, SamplingParams, TextDelta
 from visiondesk.engine.attachments import attach_image
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.disk_cache import DiskCache
 from visiondesk.engine.llama.worker.protocol import PrepareState
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.engine.requests import ImageAttachment, ImageSource
@@ -130,6 +131,29 @@ def test_attached_then_removed_leaves_nothing_encoded(tiny: LocalEngine,
         assert fin.error is None and fin.usage.images_encoded == 1
 
 
+def test_removed_leaves_nothing_on_disk_either(test_models: GeneratedModels, attach: Attacher,
+                                               tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache", 64 * 1024**2)
+    with LocalEngine(pixels=attach.pixels, cache=cache) as e:
+        e.load(spec(test_models))
+        kept, removed = attach("disk-kept", 7), attach("disk-removed", 8)
+        e.prepare_images([kept, removed])
+        wait_for(e, lambda s: len(s.ready) == 2)
+        run(e, [Message.user("Hello.")], SHORT)  # a request: what was encoded ahead is written to disk after it
+        until = time.monotonic() + WAIT_S
+        while len(list((tmp_path / "cache").rglob("*.emb"))) < 2:  # written once the answer is sent
+            assert time.monotonic() < until
+            time.sleep(0.02)
+        e.drop_prepared_images([removed])
+        wait_for(e, lambda s: s.dropped == 1)
+        assert len(set((tmp_path / "cache").rglob("*.emb"))) == 1
+    with LocalEngine(pixels=attach.pixels, cache=cache) as again:  # after a restart: the kept one only
+        again.load(spec(test_models))
+        for image, encodes in ((kept, 0), (removed, 1)):
+            _, fin, _ = run(again, [Message.user("What?", image)], SHORT)
+            assert fin.usage.images_encoded == encodes
+
+
 def test_switching_model_discards_what_was_prepared(tiny: LocalEngine, test_models: GeneratedModels,
                                                     attach: Attacher) -> None:
     image = attach("blue", 6)
@@ -193,3 +217,43 @@ def test_send_during_its_own_images_encode_waits_for_it_rather_than_encoding_twi
         state = e.prepared
         assert fin.error is None and fin.usage.images_encoded == 0
         assert state.encoded == 1 and state.interrupted == 0
+
+
+def test_a_prompt_measure_stops_an_encode_ahead_only_when_about_other_images(
+        slow_pair: tuple[Path, Path], attach: Attacher) -> None:
+    model, mmproj = slow_pair
+    with LocalEngine(pixels=attach.pixels) as e:
+        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
+        e.prepare_images([attach("measure-first", 40, (448, 448))])
+        encode_s = wait_for(e, lambda s: s.encoded == 1).encode_ms / 1000.0
+        # The window's preview measures the pending image again as the question is typed: the encode goes on.
+        image = attach("measured", 41, (448, 448))
+        e.prepare_images([image])
+        time.sleep(encode_s / 4)
+        e.plan([Message.user("What is it?", image)])
+        state = e.prepared
+        assert state.interrupted == 0 and image.digest in state.ready
+        # A measure without that image (it was removed, say) goes first.
+        e.prepare_images([attach("measure-third", 42, (448, 448))])
+        time.sleep(encode_s / 4)
+        t0 = time.monotonic()
+        e.plan([Message.user("What is it?", attach("small", 43))])
+        assert time.monotonic() - t0 < encode_s / 3
+        assert e.prepared.interrupted == 1
+
+
+def test_switching_model_stops_an_encode_ahead(slow_pair: tuple[Path, Path], attach: Attacher) -> None:
+    model, mmproj = slow_pair
+    with LocalEngine(pixels=attach.pixels) as e:
+        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
+        e.prepare_images([attach("switch-first", 50, (448, 448))])
+        encode_s = wait_for(e, lambda s: s.encoded == 1).encode_ms / 1000.0
+        t0 = time.monotonic()
+        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=1024, threads=1))
+        load_s = time.monotonic() - t0  # a load with nothing going on
+        e.prepare_images([attach("switch-second", 51, (448, 448))])
+        time.sleep(encode_s / 4)
+        t0 = time.monotonic()
+        e.load(ModelSpec(model=model, mmproj=mmproj, n_ctx=2048, threads=1))
+        assert time.monotonic() - t0 < load_s + encode_s / 3  # the load did not wait for the encode
+        assert e.prepared == PrepareState()  # and nothing of it is left

@@ -95,9 +95,11 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
     from .native_libs import load_backends
 
     load_backends()  # a distribution build's backend modules, before anything imports llama_cpp
-    from ...errors import EngineProtocolError, VisionDeskError
+    from ...errors import EngineFailure, EngineProtocolError, VisionDeskError
     from .image_prepare import Preparer
     from .inbox import Inbox, Outbox, YieldingFlag
+    from .parallel_generation import ParallelRun
+    from .parallel_protocol import ParallelJob
     from .persistence import Persistence
     from .prompt_measure import measure_prompt
     from .protocol import (
@@ -153,6 +155,16 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                     preparer.claim(job)
                     try:
                         runtime.chat(job)
+                    finally:
+                        persistence.changed(runtime)
+                case ParallelJob() as parallel:
+                    if runtime.model is None:
+                        raise EngineFailure("No model is loaded.")
+                    preparer.clear()  # the job takes every sequence: nothing read or encoded ahead applies now
+                    runtime.reset()
+                    runtime._samplers.drop()  # a sampler attached on the device to sequence 0 would take its logits
+                    try:
+                        ParallelRun(runtime.model, runtime.embeddings, flag, outbox.send, inbox.recv).run(parallel)
                     finally:
                         persistence.changed(runtime)
                 case MeasureRequest(prompt=prompt, images=images, pixel_files=files):

@@ -58,9 +58,9 @@ class GrammarSampling:
         llama_cpp.llama_sampler_free(self.chain)
         llama_cpp.llama_sampler_free(self.grammar)
 
-    def pick(self) -> int:
-        """The next token, one the grammar allows."""
-        ptr = llama_cpp.llama_get_logits_ith(self._ctx, -1)
+    def pick(self, index: int = -1) -> int:
+        """The next token, one the grammar allows, from the logits of batch row ``index`` (default the last)."""
+        ptr = llama_cpp.llama_get_logits_ith(self._ctx, index)
         if not ptr:
             raise EngineFailure("llama.cpp returned no logits to pick the next token from.")
         logits = np.frombuffer(memoryview(self._row.from_address(ctypes.addressof(ptr.contents))), dtype=np.float32)

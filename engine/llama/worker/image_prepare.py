@@ -4,12 +4,14 @@ The parent sends ``PrepareImages`` when an image is attached and ``DropPrepared`
 gets a reply. The child keeps a queue and encodes one image at a time, only while no request waits: between
 images the serve loop reads the pipe first, and during an encode libmtmd's graph callback looks at what has
 arrived (``Inbox.read_arrived``, at most every ``LOOK_EVERY_S``). An encode stops there, within one check,
-for any request that needs the process (a chat about other images, a load, a reset, quitting) and for the
-removal of the image being encoded; it is then queued again, first. It goes on for what does not need the
-encoder (more images, a prompt measure) and for a chat that needs this very image: that answer would
-encode it anyway. What an answer waits for is thus at most the tokenizing of one image (libmtmd's
-preprocessing, no graph) and one run of ``OBSERVE_EVERY`` graph nodes; on a GPU, reading ahead (below)
-stops between two batches of ``n_batch`` tokens (llama.cpp's abort callback only reaches CPU graphs).
+for any request that needs the process (a chat or a prompt measure about other images, a load, a reset,
+quitting) and for the removal of the image being encoded; it is then queued again, first. It goes on for
+more images to prepare and for a chat or measure that involves this very image: that answer would encode it
+anyway, and the window's preview, measured again as the question is typed, must not restart it each time.
+What an answer waits for is thus at most the tokenizing of one image (libmtmd's preprocessing, no graph)
+and one run of ``OBSERVE_EVERY`` graph nodes; on a GPU, reading ahead (below) stops between two batches of
+``n_batch`` tokens (llama.cpp's abort callback only reaches CPU graphs). A request queued on the parent's
+thread behind an ``InfoRequest`` waits for one image's encode at most.
 
 Encoded images go into the runtime's ``EmbeddingStore`` under the keys ``Runtime._eval_image`` reads, so
 the answer finds them there. When the queue is empty and the parent gave the conversation's prefix (up to
@@ -144,7 +146,7 @@ class Preparer:
         An image stopped that way is queued again, first; a prefix is forgotten (the conversation moves on).
         """
         m = self._runtime.model
-        if m is None or not m.mtmd:
+        if m is None or not m.has_projector:
             self._waiting.clear()
             self._prefix = None
             self._report()
@@ -154,8 +156,10 @@ class Preparer:
             return
         digest, (ref, file) = self._waiting.popitem(last=False)
         try:
-            pending = tokenize_image(m.mtmd, m.marker, ImagePart(0, digest), ref, file)
-        except EngineFailure as exc:
+            # The first image attached opens a projector deferred at load (worker/projector.py), while the
+            # question is typed; a projector that cannot open fails here as it will for the answer.
+            pending = tokenize_image(m.projector()[0], m.marker, ImagePart(0, digest), ref, file)
+        except VisionDeskError as exc:
             log.warning("could not prepare %s ahead: %s", ref.label, exc)
             self._counts["failed"] += 1
             self._report()
@@ -270,11 +274,14 @@ class Preparer:
 
     def _stops_encode(self, msg: object) -> bool:
         match msg:
-            case PrepareImages() | MeasureRequest() | InfoRequest():
-                return False  # no answer waits on these; a measure waits for this one image at most
+            case PrepareImages() | InfoRequest():
+                return False  # nothing waits on these but the parent's thread, for one image at most
             case DropPrepared(digests=digests):
                 return bool(self._current & set(digests))
-            case ChatJob(images=images):  # an answer about this very image would wait for this work anyway
+            case ChatJob(images=images) | MeasureRequest(images=images):
+                # A request about this very image would wait for this work anyway (a measure: the window's
+                # preview while the question is typed). One about others goes first, and so does anything
+                # queued on the parent's thread behind it (an answer, the removal of this image).
                 return not self._current & {ref.digest for ref in images}
             case _:  # a load, a reset, quitting, an unreadable message, the parent gone
                 return True

@@ -76,6 +76,9 @@ def save_state(m: LoadedModel, cache: list[Segment], disk: DiskCache, conversati
                     _positions_held(m), positions)
         return 0, 0
     size = int(llama_cpp.llama_state_seq_get_size(m.ctx, 0))
+    if size > disk.max_bytes:  # known before copying it out of the context: no copy of a state that cannot be kept
+        log.info("not saving the conversation state: %d bytes, more than the disk cache's %d", size, disk.max_bytes)
+        return 0, 0
     buf = (ctypes.c_uint8 * size)()
     written = int(llama_cpp.llama_state_seq_get_data(m.ctx, buf, size, 0))
     if written <= 0:

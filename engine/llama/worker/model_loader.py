@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import functools
 import logging
 import os
 import time
@@ -19,7 +20,7 @@ import llama_cpp
 import numpy as np
 from llama_cpp import mtmd_cpp
 
-from ...errors import ModelLoadFailed, ProjectorMismatch, UnknownArchitecture
+from ...errors import ImagesNeedProjector, ModelLoadFailed, UnknownArchitecture
 from ...gguf_header import read_gguf_info
 from ...requests import ModelSpec, SimulatedGpu, physical_cores
 from ..load_result import LoadResult
@@ -36,6 +37,8 @@ from .gpu_fit import (
     shares,
 )
 from .native_log import NativeLog
+from .parallel_slots import auto_slots
+from .projector import DeferredProjector, ProjectorOutOfMemory, open_projector, sees_images
 from .thread_tuning import tune_threads
 from .tokens import token_piece
 
@@ -70,6 +73,7 @@ class LoadedModel:
     batch_tokens: Any = None  # numpy views of the batch arrays, for filling a batch in one step
     batch_pos: Any = None
     batch_logits: Any = None
+    deferred: DeferredProjector | None = None  # the projector, to be opened at the first image
 
     def __post_init__(self) -> None:
         n = self.n_batch
@@ -88,6 +92,24 @@ class LoadedModel:
         """The model's layer count."""
         return self.result.n_layers if self.result else 0
 
+    @property
+    def has_projector(self) -> bool:
+        """Whether a projector was given (open, or to be opened at the first image)."""
+        return bool(self.mtmd) or self.deferred is not None
+
+    def projector(self) -> tuple[Any, float]:
+        """The projector's libmtmd context, opened now if it was deferred, and the milliseconds that took now.
+
+        Raises ``ImagesNeedProjector`` without a projector, and the opening's error (every time) if it fails.
+        """
+        if self.mtmd:
+            return self.mtmd, 0.0
+        if self.deferred is None:
+            raise ImagesNeedProjector(self.spec.model)
+        self.mtmd, ms = self.deferred.load()
+        self.deferred = None
+        return self.mtmd, ms
+
     def fill_batch(self, tokens: Sequence[int] | int, n: int, pos: int, last_logits: bool) -> None:
         """Put ``n`` tokens (a sequence, or one token repeated) into ``batch`` from position ``pos``.
 
@@ -105,6 +127,7 @@ class LoadedModel:
         if self.mtmd:
             mtmd_cpp.mtmd_free(self.mtmd)
             self.mtmd = None
+        self.deferred = None
         llama_cpp.llama_batch_free(self.batch)
         llama_cpp.llama_batch_free(self.one_batch)
         if self.ctx:
@@ -137,9 +160,10 @@ def _plan(spec: ModelSpec) -> Placement:
     gpus = _simulated_devices(simulated) if simulated else tuple(gpu_devices())
     backend = backend_name(list(gpus))
     projector = read_gguf_info(spec.mmproj, what="projector").tensor_bytes if spec.mmproj else 0
+    kv_tokens = spec.n_ctx * max(spec.parallel, 1)  # parallel 0 (by free memory) is decided once the weights are in
     fit = FitInput(layer_bytes=info.layer_bytes or (info.tensor_bytes // max(n_layers, 1),) * n_layers,
                    non_layer_bytes=info.non_layer_bytes, kv_bytes_per_layer=info.kv_bytes_per_token_per_layer()
-                   * spec.n_ctx, projector_bytes=projector, free_bytes=tuple(d.free_bytes for d in gpus),
+                   * kv_tokens, projector_bytes=projector, free_bytes=tuple(d.free_bytes for d in gpus),
                    split=spec.gpu_split, main_gpu=spec.main_gpu)
     if spec.gpu_layers != "auto":
         n = max(0, min(int(spec.gpu_layers), n_layers + 1))
@@ -211,8 +235,14 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placemen
         raise ModelLoadFailed(f"llama.cpp could not load {spec.model} ({detail}). The file may be damaged: "
                               "download it again.")
     threads, threads_batch = spec.resolved_threads()
+    slots = spec.parallel or auto_slots(read_gguf_info(spec.model), spec.n_ctx,
+                                        [d.free_bytes for d in gpu_devices()] if layers and place.gpus else None)
     cparams = llama_cpp.llama_context_default_params()
-    cparams.n_ctx = spec.n_ctx
+    # Each slot its own n_ctx cells: llama.h advises a KV cache split per sequence (kv_unified false) when the
+    # sequences share no long prefix, as a batch job's requests do (each has its own image).
+    cparams.n_ctx = spec.n_ctx * slots
+    cparams.n_seq_max = slots
+    cparams.kv_unified = False
     cparams.n_batch = spec.n_batch
     cparams.n_ubatch = min(spec.n_batch, 512)
     cparams.n_threads = threads
@@ -238,35 +268,23 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placemen
     one.seq_id[0][0] = 0
     one.logits[0] = 1
     loaded = LoadedModel(spec=spec, model=model, ctx=ctx, vocab=vocab, memory=llama_cpp.llama_get_memory(ctx),
-                         mtmd=None, marker=mtmd_cpp.mtmd_default_marker(), n_ctx=llama_cpp.llama_n_ctx(ctx),
+                         mtmd=None, marker=mtmd_cpp.mtmd_default_marker(), n_ctx=llama_cpp.llama_n_ctx_seq(ctx),
                          n_batch=n_batch, n_vocab=llama_cpp.llama_vocab_n_tokens(vocab),
                          n_embd_inp=llama_cpp.llama_model_n_embd_inp(model), batch=batch, one_batch=one,
                          bos_token=_token_text(vocab, llama_cpp.llama_vocab_bos(vocab)),
                          eos_token=_token_text(vocab, llama_cpp.llama_vocab_eos(vocab)))
     try:
-        if spec.mmproj:
-            mp = mtmd_cpp.mtmd_context_params_default()
-            mp.use_gpu = projector_gpu
-            if projector_gpu:
-                mp.device = _projector_device(place)
-            mp.n_threads = threads_batch
-            mp.print_timings = False
-            mp.cb_eval = eval_cb
-            # The image token budget; -1 keeps the projector's own (libmtmd applies it to the families whose
-            # token count follows the image's size, and ignores it for fixed-size ones).
-            mp.image_min_tokens = spec.image_min_tokens if spec.image_min_tokens > 0 else -1
-            mp.image_max_tokens = spec.image_max_tokens if spec.image_max_tokens > 0 else -1
-            mctx = mtmd_cpp.mtmd_init_from_file(str(spec.mmproj).encode(), model, mp)
-            if not mctx:
-                line = native_log.contains("mismatch between text model")
-                if line:
-                    nums = [int(x) for x in line.replace(")", " ").replace("=", " ").split() if x.isdigit()]
-                    raise ProjectorMismatch(spec.model, spec.mmproj, *(nums[:2] if len(nums) >= 2 else (0, 0)))
-                if projector_gpu and native_log.contains("alloc"):
-                    raise OutOfMemory("the projector did not fit")
-                raise ModelLoadFailed(f"libmtmd could not load the projector {spec.mmproj} "
-                                      f"({'; '.join(native_log.recent(2))}).")
-            loaded.mtmd = mctx
+        device = _projector_device(place) if projector_gpu else None
+        if spec.mmproj and spec.tuning.lazy_projector:
+            loaded.deferred = DeferredProjector(functools.partial(open_projector, spec, model, device=device,
+                                                                  threads=threads_batch, eval_cb=eval_cb,
+                                                                  native_log=native_log), projector_gpu)
+        elif spec.mmproj:
+            try:
+                loaded.mtmd = open_projector(spec, model, projector_gpu, device=device, threads=threads_batch,
+                                             eval_cb=eval_cb, native_log=native_log)
+            except ProjectorOutOfMemory as exc:
+                raise OutOfMemory(str(exc)) from None
         # A first decode allocates the compute buffers: fail here, not in the first chat.
         one.token[0] = llama_cpp.llama_vocab_bos(vocab) if llama_cpp.llama_vocab_bos(vocab) >= 0 else 0
         one.pos[0] = 0
@@ -292,12 +310,15 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placemen
     loaded.result = LoadResult(
         model_name=spec.model.stem, runs_on=runs_on, model=spec.model, mmproj=spec.mmproj, backend=runs_on,
         gpu_layers=layers, n_layers=llama_cpp.llama_model_n_layer(model), n_ctx=loaded.n_ctx,
-        vision=bool(loaded.mtmd) and bool(mtmd_cpp.mtmd_support_vision(loaded.mtmd)),
+        vision=bool(mtmd_cpp.mtmd_support_vision(loaded.mtmd)) if loaded.mtmd else
+        loaded.deferred is not None and spec.mmproj is not None and sees_images(spec.mmproj),
+        projector_deferred=loaded.deferred is not None,
         chat_template_source="configured" if spec.chat_template else "gguf", threads=threads,
-        threads_batch=threads_batch, threads_note=threads_note, warmup_tokens=warmed,
+        threads_batch=threads_batch, threads_note=threads_note, warmup_tokens=warmed, parallel=slots,
         gpu_names=tuple(d.name for d in place.gpus) if on_gpus else (),
         layers_per_gpu=assign_layers(place.n_layers, layers, place.plan.tensor_split) if on_gpus else (),
-        projector_device=place.gpus[place.plan.main_gpu].name if on_gpus and projector_gpu and loaded.mtmd else "")
+        projector_device=place.gpus[place.plan.main_gpu].name if on_gpus and projector_gpu and loaded.has_projector
+        else "")
     return loaded
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import llama_cpp
 from llama_cpp import mtmd_cpp
 
-from ...errors import EngineFailure, ImagesNeedProjector
+from ...errors import EngineFailure
 from ..image_cache import ImageRef
 from .image_chunks import tokenize_image
 from .model_loader import LoadedModel
@@ -56,8 +56,8 @@ def measure_prompt(m: LoadedModel | None, prompt: str, images: tuple[ImageRef, .
     """Text tokens of ``prompt`` (markers excluded) and the layout of each image, in order."""
     if m is None:
         raise EngineFailure("No model is loaded.")
-    if images and not m.mtmd:
-        raise ImagesNeedProjector(m.spec.model)
+    if images:
+        m.projector()  # opens a deferred projector; raises ImagesNeedProjector without one
     text_tokens = 0
     views = []
     for part in split_prompt(prompt, m.marker.decode(), [i.digest for i in images]):

@@ -7,8 +7,8 @@ unexpected reply as an error and starts a new child.
 
 Parent -> child: ``LoadRequest`` -> ``Loaded``; ``ChatJob`` -> ``StageReport``/``Text``/``Alive``/``NeedPixels``...
 then ``Done``; ``NeedPixels`` -> ``Pixels``; ``MeasureRequest`` -> ``Measured``; ``InfoRequest`` -> ``SystemInfo``;
-``ResetRequest`` -> ``Ok``; ``SaveState``/``RestoreState`` -> ``StateKept``; ``Quit``. Any request may be
-answered with ``ErrorReply``.
+``ResetRequest`` -> ``Ok``; ``SaveState``/``RestoreState`` -> ``StateKept``; ``Quit``; ``ParallelJob`` -> a
+stream of tagged events (``parallel_protocol.py``). Any request may be answered with ``ErrorReply``.
 
 Two messages get no reply, so that the parent never waits for them: ``PrepareImages`` and ``DropPrepared``
 (speculative encodes, ``worker/image_prepare.py``). The child reports that work with a ``PrepareState`` notice
@@ -27,6 +27,7 @@ from ..backend_choice import BackendChoice
 from ..disk_cache import DiskCache
 from ..image_cache import ImageRef
 from ..load_result import LoadResult
+from .parallel_protocol import MoreRequests, NeedRequests, ParallelDone, ParallelJob, SlotDone, SlotFailed, SlotText
 
 # ---- parent -> child ----------------------------------------------------------------------------
 
@@ -123,7 +124,7 @@ class DropPrepared:
 
 
 ParentMessage = (LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | SaveState | RestoreState
-                 | Quit | PrepareImages | DropPrepared)
+                 | Quit | PrepareImages | DropPrepared | ParallelJob | MoreRequests)
 
 # ---- child -> parent ----------------------------------------------------------------------------
 
@@ -247,4 +248,4 @@ class PrepareState:
 
 
 ChildMessage = (Loaded | StageReport | Text | Alive | NeedPixels | Measured | Done | SystemInfo | StateKept | Ok
-                | ErrorReply | PrepareState)
+                | ErrorReply | PrepareState | NeedRequests | SlotText | SlotDone | SlotFailed | ParallelDone)

@@ -10,6 +10,7 @@ the loops here all read; the same callbacks tell the parent that long native wor
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -41,7 +42,7 @@ from .prompt_cache import (
 )
 from .protocol import Alive, ChatJob, ChildMessage, Done, Loaded, NeedPixels, ParentMessage, Pixels, StageReport
 from .sampling import SamplerSlot, sample_on_device, token_picker
-from .tokens import token_piece, tokenize
+from .tokens import token_info, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +233,7 @@ class Runtime:
         m = self.model
         if m is None:
             raise EngineFailure("No model is loaded.")
-        if job.images and not m.mtmd:
+        if job.images and not m.has_projector:
             raise ImagesNeedProjector(m.spec.model)
         t_start = time.perf_counter()
         parts = split_prompt(job.prompt, m.marker.decode(), [i.digest for i in job.images])
@@ -267,6 +268,10 @@ class Runtime:
                 llama_cpp.llama_memory_clear(m.memory, True)
                 self.cache, pos, todo = [], 0, plan_reuse([], items).todo
                 new_text_tokens = sum(len(t.tokens) for t in todo if isinstance(t, TextSegment))
+        projector_ms = 0
+        if m.deferred and any(isinstance(t, ImagePart) for t in todo):  # the first image opens the projector
+            self._send(StageReport(Stage.LOADING))
+            projector_ms = round(m.projector()[1])
         self._pixels = self._fetch_pixels([t.index for t in todo if isinstance(t, ImagePart)])
         pending: list[PendingImage] = []
         try:
@@ -284,7 +289,7 @@ class Runtime:
                             + sum(p.n_tokens() for p in pending))
             if prompt_cells + 1 > m.n_ctx:
                 raise ContextOverflow(prompt_cells, m.n_ctx)
-            counter = {"to_encode_index": 0, "encode_ms": 0, "encoded": 0,
+            counter = {"to_encode_index": 0, "encode_ms": 0, "encoded": 0, "projector_ms": projector_ms,
                        "reused": sum(1 for s in self.cache if isinstance(s, ImageSegment)),
                        "to_encode_total": sum(1 for p in pending
                                               if (job.images[p.part.index].digest, 0) not in self.embeddings)}
@@ -301,7 +306,7 @@ class Runtime:
             except Cancelled:
                 cells = pos + self._cells_beyond_positions()
                 self._send(Done(StopReason.CANCELLED, self._usage(cells, cells - cells_from, 0, counter),
-                                Timings(encode_ms=counter["encode_ms"])))
+                                Timings(encode_ms=counter["encode_ms"], projector_load_ms=projector_ms)))
                 return
             finally:
                 llama_cpp.llama_set_abort_callback(m.ctx, _NO_ABORT, None)
@@ -368,7 +373,8 @@ class Runtime:
         assert isinstance(tail, TextSegment)
         self._send(StageReport(Stage.GENERATING))
         run = generate(m, pick, params.max_tokens, pos, stream, tail.tokens, self._flag, self._send,
-                       self._token_infos, self._token_info, end_pos=m.n_ctx - self._cells_beyond_positions())
+                       self._token_infos, functools.partial(token_info, m.vocab),
+                       end_pos=m.n_ctx - self._cells_beyond_positions())
         reason, n_out, t_first = run.reason, run.n_out, run.t_first
         t_end = time.perf_counter()
         first = t_first or t_end
@@ -381,16 +387,9 @@ class Runtime:
             decode_ms=decode_s * 1000.0,
             prompt_tok_s=prompt_evaluated / prompt_s if prompt_s > 0 else 0.0,
             decode_tok_s=(n_out - 1) / decode_s if n_out > 1 and decode_s > 0 else 0.0,
+            projector_load_ms=counter["projector_ms"],
         )
         self._send(Done(reason, self._usage(prompt_tokens, prompt_evaluated, n_out, counter), timings))
-
-    def _token_info(self, token: int) -> tuple[bool, bytes]:
-        """(ends generation, bytes shown) for a generated token; control tokens show nothing."""
-        assert self.model is not None
-        vocab = self.model.vocab
-        if llama_cpp.llama_vocab_is_eog(vocab, token):
-            return True, b""
-        return False, b"" if llama_cpp.llama_vocab_is_control(vocab, token) else token_piece(vocab, token)
 
     def reset(self) -> None:
         """Forget the cached conversation (the embedding store stays)."""

