@@ -13,8 +13,8 @@ and llama.cpp is configured with packaging/llama_dist.py's flags, changed only w
   compiled with Inno Setup's ``iscc``.
 - macOS (Apple silicon): the same flags with Metal (its shaders embedded) as the GPU module and the CPU
   variants Apple's chips have (M1, M2/M3, M4); the app is signed and notarised by
-  ``packaging/macos/sign_and_notarize.sh`` when its environment holds the credentials (else PyInstaller's ad-hoc
-  signature stays) and put into a disk image by ``packaging/macos/make_dmg.sh``.
+  ``packaging/macos/sign_and_notarize.sh`` when its environment holds the credentials (else signed ad hoc) and
+  put into a disk image by ``packaging/macos/make_dmg.sh``.
 
 ``python packaging/build_platforms.py icons OUT`` (run inside the build environment, which has Qt and Pillow)
 draws the .ico and .icns files from ``packaging/icons/visiondesk.svg``.
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import plistlib
 import re
 import shutil
 import subprocess
@@ -177,6 +178,14 @@ def _icon(python: Path, kind: str) -> Path:
     return out / f"visiondesk.{kind}"
 
 
+def stamp_version(app: Path, version: str) -> None:
+    """Write the project's version into ``app``'s Info.plist, which PyInstaller's BUNDLE leaves at its default."""
+    plist = app / "Contents" / "Info.plist"
+    info = plistlib.loads(plist.read_bytes())
+    info["CFBundleShortVersionString"] = info["CFBundleVersion"] = version
+    plist.write_bytes(plistlib.dumps(info))
+
+
 def windows(python: Path, lib: Path, version: str) -> Path:
     """Freeze the app and compile the installer; returns it."""
     icon = _icon(python, "ico")
@@ -198,11 +207,13 @@ def macos(python: Path, lib: Path, version: str) -> Path:
     app = build.freeze(python, lib).parent / APP_BUNDLE
     if not app.is_dir():
         raise SystemExit(f"PyInstaller made no {app}: the spec's macOS branch (BUNDLE) did not run")
+    stamp_version(app, version)
     signing = bool(os.environ.get("MACOS_SIGN_IDENTITY"))
     if signing:
         build.run([str(MACOS / "sign_and_notarize.sh"), "sign", str(app)])
-    else:
-        build.say("MACOS_SIGN_IDENTITY is not set: the app keeps PyInstaller's ad-hoc signature")
+    else:  # the Info.plist edit broke PyInstaller's ad-hoc seal: seal it again, still ad hoc
+        build.say("MACOS_SIGN_IDENTITY is not set: the app is signed ad hoc")
+        build.run(["codesign", "--force", "--deep", "--sign", "-", str(app)])
     dmg = build.DIST / f"VisionDesk-{version}-macos-arm64.dmg"
     build.run([str(MACOS / "make_dmg.sh"), str(app), str(dmg)])
     if signing and (os.environ.get("MACOS_NOTARY_PROFILE") or os.environ.get("APPLE_ID")):

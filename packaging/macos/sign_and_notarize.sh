@@ -12,7 +12,7 @@
 #   MACOS_NOTARY_PROFILE        notarize: a profile saved with `xcrun notarytool store-credentials`, or else
 #   APPLE_ID, APPLE_TEAM_ID, APPLE_APP_PASSWORD   an Apple ID, its team and an app-specific password
 #
-# Without a Developer ID the .app PyInstaller builds is signed ad hoc: it runs on the machine that built it,
+# Without a Developer ID build_platforms.py signs the .app ad hoc: it runs on the machine that built it,
 # and elsewhere only after the user allows it (System Settings > Privacy & Security > Open Anyway).
 set -euo pipefail
 
