@@ -25,7 +25,6 @@ at run time the engine loads the modules from the folder (engine/llama/worker/na
 from __future__ import annotations
 
 import argparse
-import fcntl
 import glob
 import json
 import logging
@@ -173,6 +172,8 @@ def build(flavour: str, jobs: int = 2) -> Path:
     final = dist_dir(flavour, ver)
     root = final.parent
     root.mkdir(parents=True, exist_ok=True)
+    import fcntl  # POSIX only: imported here so that build_platforms.py can use this module's flags on Windows
+
     with open(root / f"{final.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         found = find_lib_dir(flavour)
