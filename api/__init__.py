@@ -3,8 +3,9 @@
 ``create_app(backend, ServerConfig(...))`` is a Starlette application; uvicorn serves it.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..engine.lazy_names import lazy_getattr
 from .config import DEFAULT_HOST, DEFAULT_PORT, Limits, ServerConfig, is_loopback
 from .request_log import RequestLog, RequestRecord
 
@@ -17,17 +18,7 @@ if TYPE_CHECKING:
 # the desktop window, which keeps a request log and a port but serves only when asked, starts without them.
 _LAZY = {"create_app": "app", "BackgroundServer": "background_server", "ServerState": "server_state"}
 
-
-def __getattr__(name: str) -> Any:
-    """Import the Starlette/uvicorn-backed names on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "BackgroundServer", "Limits", "RequestLog", "RequestRecord",

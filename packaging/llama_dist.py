@@ -94,7 +94,7 @@ def find_lib_dir(flavour: str) -> Path | None:
     return folder / "lib" if (folder / "build.json").is_file() else None
 
 
-def _sdist(ver: str, into: Path) -> Path:
+def sdist(ver: str, into: Path) -> Path:
     """llama-cpp-python's sdist: one pip already unpacked in /tmp, else ``pip download``."""
     found = glob.glob(f"/tmp/pip-unpack-*/llama_cpp_python-{ver}.tar.gz")
     if found:
@@ -214,7 +214,7 @@ def _compile(ver: str, flavour: str, jobs: int, work: Path, out: Path) -> dict[s
     logfile = work / "build.log"
     src = work / f"llama_cpp_python-{ver}" / "vendor" / "llama.cpp"
     if not src.is_dir():
-        with tarfile.open(_sdist(ver, work)) as tf:
+        with tarfile.open(sdist(ver, work)) as tf:
             tf.extractall(work, filter="data")
     flags = [*COMMON_FLAGS, *FLAVOUR_FLAGS[flavour]]
     env = _build_env(flavour)

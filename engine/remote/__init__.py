@@ -6,8 +6,9 @@ system's credential store, or an announced private fallback file). ``is_loopback
 hold the one rule for local versus remote; ``test_server`` is what a Servers page shows.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..lazy_names import lazy_getattr
 from .errors import (
     CredentialStoreError,
     ImageTooLarge,
@@ -43,17 +44,7 @@ if TYPE_CHECKING:
 _LAZY = {"RemoteBackend": "backend", "Connection": "connection", "RemoteModel": "probe", "ServerKind": "probe",
          "ServerReport": "probe", "test_server": "probe"}
 
-
-def __getattr__(name: str) -> Any:
-    """Import the ``openai``-backed names on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 __all__ = [
     "Connection", "CredentialStoreError", "ImageTooLarge", "KeyRef", "KeyRejected", "KeyStore", "MalformedChunk",

@@ -6,29 +6,15 @@ sessions reuse ``~/.cache/visiondesk/llama-dist-<version>-cpu``.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from collections.abc import Collection
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from tests.llama_dist_module import llama_dist
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def llama_dist() -> ModuleType:
-    """packaging/llama_dist.py as a module (the folder's name would shadow PyPI's ``packaging``)."""
-    loaded = sys.modules.get("llama_dist")
-    if loaded:
-        return loaded
-    spec = importlib.util.spec_from_file_location("llama_dist", ROOT / "packaging" / "llama_dist.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["llama_dist"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")

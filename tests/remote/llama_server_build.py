@@ -12,7 +12,6 @@ without XDG), so a fresh CI machine builds it once (about 7 minutes on 2 cores) 
 from __future__ import annotations
 
 import fcntl
-import glob
 import logging
 import os
 import shutil
@@ -53,16 +52,6 @@ def find_server() -> Path | None:
     return binary if binary.is_file() and os.access(binary, os.X_OK) else None
 
 
-def _sdist(ver: str, into: Path) -> Path:
-    """llama-cpp-python's sdist: one pip already unpacked in /tmp, else ``pip download``."""
-    found = glob.glob(f"/tmp/pip-unpack-*/llama_cpp_python-{ver}.tar.gz")
-    if found:
-        return Path(found[0])
-    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                    "-d", str(into), f"llama-cpp-python=={ver}"], check=True)
-    return into / f"llama_cpp_python-{ver}.tar.gz"
-
-
 def _nice() -> None:
     os.nice(10)
 
@@ -85,9 +74,11 @@ def build_server(jobs: int = 2) -> Path:
             return found
         log.warning("Building llama-server from llama-cpp-python %s's llama.cpp into %s "
                     "(once; about 7 minutes on 2 cores)...", ver, out)
+        from tests.llama_dist_module import llama_dist  # the same sdist as the distribution build
+
         with tempfile.TemporaryDirectory(dir=out) as tmp_name:
             tmp = Path(tmp_name)
-            with tarfile.open(_sdist(ver, tmp)) as tf:
+            with tarfile.open(llama_dist().sdist(ver, tmp)) as tf:
                 tf.extractall(tmp, filter="data")
             src = tmp / f"llama_cpp_python-{ver}" / "vendor" / "llama.cpp"
             build = tmp / "build"
@@ -106,5 +97,6 @@ def build_server(jobs: int = 2) -> Path:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: ``tests`` importable
     logging.basicConfig(level=logging.INFO)
     print(build_server())
