@@ -8,7 +8,8 @@ from .export import export_csv, read_rows
 from .inputs import collect_images
 from .presets import Preset, all_presets, find_preset, read_preset
 from .result_file import ResultFile, ResultRow
-from .runner import BatchSummary, BatchTask, ImageOutcome, run_batch
+from .runner import BatchSummary, run_batch
+from .task import BatchTask, ImageOutcome
 
 __all__ = ["BatchSummary", "BatchTask", "ImageOutcome", "Preset", "ResultFile", "ResultRow", "all_presets",
            "collect_images", "export_csv", "find_preset", "read_preset", "read_rows", "run_batch"]

@@ -25,14 +25,14 @@ from visiondesk.engine import (
 )
 
 from .result_file import ResultFile
-from .runner import BatchTask, ImageOutcome, _Job, _record, judge, messages_for, retry_sampling
+from .task import BatchTask, ImageOutcome, Job, judge, messages_for, record, retry_sampling
 
 log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
 class _InFlight:
-    job: _Job
+    job: Job
     sampling: SamplingParams
     attempt: int = 0
     text: list[str] = dataclasses.field(default_factory=list)
@@ -41,7 +41,7 @@ class _InFlight:
 class _Feed:
     """The requests for the backend: retries first, then the next images; other outcomes set aside."""
 
-    def __init__(self, task: BatchTask, jobs: Iterator[ImageOutcome | _Job]) -> None:
+    def __init__(self, task: BatchTask, jobs: Iterator[ImageOutcome | Job]) -> None:
         self.task = task
         self.jobs = jobs
         self.retries: collections.deque[int] = collections.deque()
@@ -71,7 +71,7 @@ class _Feed:
         return ParallelRequest(key, messages_for(self.task, entry.job.source()), entry.sampling)
 
 
-def run_in_slots(backend: ParallelBackend, task: BatchTask, jobs: Iterator[ImageOutcome | _Job], results: ResultFile,
+def run_in_slots(backend: ParallelBackend, task: BatchTask, jobs: Iterator[ImageOutcome | Job], results: ResultFile,
                  cancel: CancelToken) -> Iterator[ImageOutcome]:
     """Answer every job through ``backend``'s slots, yielding each outcome as its row is written."""
     feed = _Feed(task, jobs)
@@ -110,4 +110,4 @@ def _finished(feed: _Feed, results: ResultFile, key: int, entry: _InFlight, fin:
         feed.retries.append(key)
         return
     del feed.in_flight[key]
-    yield _record(results, feed.task, entry.job, answer, error)
+    yield record(results, feed.task, entry.job, answer, error)

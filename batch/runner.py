@@ -11,80 +11,31 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from visiondesk.engine import (
-    AnswerInvalid,
     Backend,
     CancelToken,
     Finished,
     ImageSource,
-    InputError,
     Message,
     ParallelBackend,
-    ResponseFormat,
     SamplingParams,
     StopReason,
     TextDelta,
 )
-from visiondesk.engine.structured import parse_answer
 
 from .result_file import ResultFile, ResultRow
+from .task import BatchTask, ImageOutcome, Job, judge, messages_for, record, retry_sampling
 
 log = logging.getLogger(__name__)
 
-Status = Literal["ok", "error", "skipped", "duplicate"]
-RANDOM_SEED = 0xFFFFFFFF  # llama.cpp's "pick a random seed"
-
-
-@dataclasses.dataclass(frozen=True)
-class BatchTask:
-    """What to ask about every image, and how."""
-
-    prompt: str
-    sampling: SamplingParams = SamplingParams(temperature=0.0)
-    system: str = ""
-    model_name: str = ""  # part of the task's identity: another model's answers are another task
-    retry_failed: bool = False  # answer again the images whose last row is an error
-
-    @property
-    def response_format(self) -> ResponseFormat | None:
-        """The answer's format (None: free text)."""
-        return self.sampling.response_format
-
-    @property
-    def task_id(self) -> str:
-        """A short fingerprint of prompt, schema and model, stored in every row."""
-        fmt = self.response_format
-        key = json.dumps([self.prompt, self.system, fmt.kind if fmt else "", fmt.schema if fmt else None,
-                          self.model_name])
-        return hashlib.sha256(key.encode()).hexdigest()[:12]
-
-    def answer_columns(self) -> tuple[str, ...]:
-        """The CSV columns of an answer: the schema's top-level properties, else one "answer" column."""
-        fmt = self.response_format
-        props = fmt.schema_dict().get("properties") if fmt else None
-        return tuple(props) if isinstance(props, dict) and props else ("answer",)
-
-
-@dataclasses.dataclass(frozen=True)
-class ImageOutcome:
-    """What happened to one image.
-
-    "ok" and "error" wrote ``row``; "skipped" was answered before; "duplicate" has the same bytes as an
-    image earlier in this run.
-    """
-
-    path: Path
-    status: Status
-    row: ResultRow | None = None
 
 
 @dataclasses.dataclass
@@ -112,17 +63,6 @@ class BatchSummary:
 
 class _Cancelled(Exception):
     pass
-
-
-@dataclasses.dataclass(frozen=True)
-class _Job:
-    path: Path
-    sha: str
-    data: bytes
-    t0: float
-
-    def source(self) -> ImageSource:
-        return ImageSource(data=self.data, name=str(self.path))
 
 
 def run_batch(backends: Backend[Any] | Sequence[Backend[Any]], task: BatchTask, images: Iterable[Path],
@@ -153,11 +93,11 @@ def run_batch(backends: Backend[Any] | Sequence[Backend[Any]], task: BatchTask, 
             answer, error = _ask(pool[0], task, item.source(), cancel)
         except _Cancelled:
             return
-        yield _record(results, task, item, answer, error)
+        yield record(results, task, item, answer, error)
 
 
 def _jobs(task: BatchTask, images: Iterable[Path], results: ResultFile,
-          cancel: CancelToken) -> Iterator[ImageOutcome | _Job]:
+          cancel: CancelToken) -> Iterator[ImageOutcome | Job]:
     """Each image read and hashed: an outcome already (unreadable, duplicate, answered before) or a job."""
     seen: set[str] = set()
     for path in images:
@@ -181,22 +121,15 @@ def _jobs(task: BatchTask, images: Iterable[Path], results: ResultFile,
         if previous == "ok" or (previous == "error" and not task.retry_failed):
             yield ImageOutcome(path, "skipped")
             continue
-        yield _Job(path, sha, data, t0)
+        yield Job(path, sha, data, t0)
 
 
-def _record(results: ResultFile, task: BatchTask, job: _Job, answer: Any, error: str) -> ImageOutcome:
-    row = ResultRow(str(job.path), job.sha, "error" if error else "ok", error, task.task_id,
-                    round(time.monotonic() - job.t0, 3), answer)
-    results.append(row)
-    return ImageOutcome(job.path, "error" if error else "ok", row)
-
-
-_Answered = tuple[_Job, Any, str, bool]  # job, answer, error, cancelled
+_Answered = tuple[Job, Any, str, bool]  # job, answer, error, cancelled
 
 
 def _run_parallel(pool: list[Backend[Any]], task: BatchTask, images: Iterable[Path], results: ResultFile,
                   cancel: CancelToken) -> Iterator[ImageOutcome]:
-    jobs: queue.Queue[_Job | None] = queue.Queue()
+    jobs: queue.Queue[Job | None] = queue.Queue()
     answered: queue.Queue[_Answered] = queue.Queue()
 
     def work(backend: Backend[Any]) -> None:
@@ -239,34 +172,7 @@ def _run_parallel(pool: list[Backend[Any]], task: BatchTask, images: Iterable[Pa
 def _finish(results: ResultFile, task: BatchTask, done: _Answered) -> Iterator[ImageOutcome]:
     job, answer, error, cancelled = done
     if not cancelled:
-        yield _record(results, task, job, answer, error)
-
-
-def messages_for(task: BatchTask, image: ImageSource) -> list[Message]:
-    """The conversation that asks ``task`` about ``image``."""
-    messages = [Message.system(task.system)] if task.system else []
-    messages.append(Message.user(task.prompt, image))
-    return messages
-
-
-def judge(task: BatchTask, text: str, fin: Finished, sampling: SamplingParams) -> tuple[Any, str, bool]:
-    """(answer, "", True), or (None, why it failed, whether trying again could help) for a finished answer."""
-    if fin.error is not None:
-        return None, str(fin.error), not isinstance(fin.error, InputError)  # a bad image fails the same way again
-    if task.response_format is None:
-        return text.strip(), "", True
-    try:
-        return parse_answer(task.response_format, text), "", True
-    except AnswerInvalid as exc:
-        cut = f" (cut at max_tokens = {sampling.max_tokens})" if fin.stop_reason is StopReason.LENGTH else ""
-        return None, f"{exc}{cut}", True
-
-
-def retry_sampling(sampling: SamplingParams) -> SamplingParams:
-    """The settings of the second attempt: a fixed seed would give the same answer again, so the next one."""
-    if sampling.seed == RANDOM_SEED:
-        return sampling
-    return dataclasses.replace(sampling, seed=(sampling.seed + 1) % RANDOM_SEED)
+        yield record(results, task, job, answer, error)
 
 
 def _ask(backend: Backend[Any], task: BatchTask, image: ImageSource, cancel: CancelToken) -> tuple[Any, str]:

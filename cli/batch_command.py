@@ -24,8 +24,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from visiondesk.batch.inputs import collect_images
 from visiondesk.batch.presets import LANGUAGES, Preset, all_presets, find_preset, read_preset, user_presets_dir
 from visiondesk.batch.result_file import ResultFile
-from visiondesk.batch.runner import BatchSummary, BatchTask, run_batch
+from visiondesk.batch.runner import BatchSummary, run_batch
 from visiondesk.batch.tables import write_table_csv
+from visiondesk.batch.task import BatchTask
 from visiondesk.engine import (
     Backend,
     CancelToken,

@@ -23,14 +23,14 @@ from .child_process import ChildGone, ChildHung
 from .worker.protocol import Alive, ChatJob, Done, ErrorReply, NeedPixels, Pixels, StageReport, Text
 
 if TYPE_CHECKING:
-    from .engine import LocalEngine
+    from .engine_parts import EngineParts
 
 CANCEL_GRACE_S = 0.2  # after this, a cancelled request ends even if the child is still busy
 STAGE_WORDS = {Stage.LOADING: "loading the model", Stage.ENCODING_IMAGE: "encoding an image",
                Stage.READING_PROMPT: "reading the prompt", Stage.GENERATING: "writing the answer"}
 
 
-def chat_stream(engine: LocalEngine, messages: Sequence[Message], sampling: SamplingParams,
+def chat_stream(engine: EngineParts, messages: Sequence[Message], sampling: SamplingParams,
                 cancel: CancelToken | None) -> Iterator[EngineEvent]:
     """Answer the conversation's last user message as a stream of events ending in ``Finished``."""
     t0 = time.monotonic()

@@ -37,7 +37,7 @@ from .worker.parallel_protocol import (
 from .worker.protocol import Alive, ErrorReply
 
 if TYPE_CHECKING:
-    from .engine import LocalEngine
+    from .engine_parts import EngineParts
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ KeyedEvent = tuple[int, EngineEvent]
 class _Job:
     """One ``ParallelJob`` in the engine process; ``run`` yields its events."""
 
-    def __init__(self, engine: LocalEngine, requests: Iterator[ParallelRequest], cancel: CancelToken,
+    def __init__(self, engine: EngineParts, requests: Iterator[ParallelRequest], cancel: CancelToken,
                  ready: collections.deque[tuple[int, SlotRequest]]) -> None:
         self.engine = engine
         self.requests = requests
@@ -174,7 +174,7 @@ class _Job:
                     return
 
 
-def chat_parallel(engine: LocalEngine, requests: Iterable[ParallelRequest],
+def chat_parallel(engine: EngineParts, requests: Iterable[ParallelRequest],
                   cancel: CancelToken | None = None) -> Iterator[KeyedEvent]:
     """Answer ``requests`` in the engine's parallel slots; yields ``(key, event)``, one ``Finished`` per request."""
     cancel = cancel or CancelToken()
