@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
+from .follows_language import FollowsLanguage
 
-class AnswerFormatBox(QWidget):
+
+class AnswerFormatBox(FollowsLanguage, QWidget):
     """A label and a combo box: free text, any JSON object, or a preset's schema."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -23,12 +24,6 @@ class AnswerFormatBox(QWidget):
         layout.addStretch(1)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:
-        """Follow a language switch."""
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         """The fixed strings (the choices are the controller's)."""

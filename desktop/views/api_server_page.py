@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -20,10 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .follows_language import FollowsLanguage
+
 LOG_COLUMNS = 6  # time, client, status, outcome, tokens, milliseconds
 
 
-class ApiServerPage(QDialog):
+class ApiServerPage(FollowsLanguage, QDialog):
     """On/off, port, key, the base URL to copy, and the recent requests."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -72,12 +73,6 @@ class ApiServerPage(QDialog):
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
         self.retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:
-        """Follow a language switch."""
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         """Every fixed string, in the current language."""

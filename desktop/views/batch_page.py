@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSize, Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,12 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from .composer import local_files
+from .follows_language import FollowsLanguage
 
 THUMB = 48  # thumbnail edge in the table, in pixels
 COLUMNS = 4  # image (with thumbnail), status, answer, seconds
 
 
-class BatchPage(QDialog):
+class BatchPage(FollowsLanguage, QDialog):
     """Drop or choose a folder, pick a preset and the model, run, pause, resume, cancel, export."""
 
     folder_dropped = Signal(Path)
@@ -92,12 +93,6 @@ class BatchPage(QDialog):
         self.table.setColumnWidth(0, 220)
         outer.addWidget(self.table, 1)
         self.retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:
-        """Follow a language switch."""
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         """Every fixed string, in the current language."""

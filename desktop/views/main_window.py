@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from .answer_format import AnswerFormatBox
 from .composer import ComposerView, local_files
 from .first_run import FirstRunView
+from .follows_language import FollowsLanguage
 from .header import ModelHeader
 from .sidebar import SidebarView
 from .transcript import TranscriptView
@@ -45,7 +46,7 @@ class NoticeBar(QFrame):
         self.hide()
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FollowsLanguage, QMainWindow):
     """Layout, menus and window-level drops. Logic lives in the controllers."""
 
     files_dropped = Signal(list)
@@ -141,12 +142,6 @@ class MainWindow(QMainWindow):
     def show_chat(self, chat: bool) -> None:
         """The chat pane (a model is loaded) or the first-run page."""
         self.stack.setCurrentWidget(self.chat_page if chat else self.first_run)
-
-    def changeEvent(self, event: QEvent) -> None:
-        """Follow a language switch."""
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         """Every fixed string of the window, in the current language."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from .follows_language import FollowsLanguage
 
 
 def _table(parent: QWidget, columns: int) -> QTableWidget:
@@ -46,7 +48,7 @@ def _wrapping_label(parent: QWidget, error: bool = False) -> QLabel:
     return label
 
 
-class DownloadRow(QFrame):
+class DownloadRow(FollowsLanguage, QFrame):
     """One job of the download queue: title, progress bar, numbers, error, Pause/Resume/Cancel."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
@@ -77,12 +79,6 @@ class DownloadRow(QFrame):
         grid.addLayout(buttons, 4, 0, 1, 2)
         self.retranslate()
 
-    def changeEvent(self, event: QEvent) -> None:
-        """Follow a language switch."""
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
-
     def retranslate(self) -> None:
         """Button texts and accessible names."""
         name = self.title.text()
@@ -93,7 +89,7 @@ class DownloadRow(QFrame):
         self.progress.setAccessibleName(self.tr("Download progress of %1").replace("%1", name))
 
 
-class ModelManagerDialog(QDialog):
+class ModelManagerDialog(FollowsLanguage, QDialog):
     """Find, download, and manage vision models. Non-modal: downloads keep going while it is hidden."""
 
     CATALOG_COLUMNS = 5  # name, size, good at, license, fit
@@ -200,12 +196,6 @@ class ModelManagerDialog(QDialog):
         row = DownloadRow(title, self.downloads_area.widget())
         self.downloads_layout.insertWidget(self.downloads_layout.count() - 1, row)
         return row
-
-    def changeEvent(self, event: QEvent) -> None:
-        """Follow a language switch."""
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         """Every fixed string of the dialog, with accessible names, in the current language."""

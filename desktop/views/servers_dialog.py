@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -16,8 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .follows_language import FollowsLanguage
 
-class ServersDialog(QDialog):
+
+class ServersDialog(FollowsLanguage, QDialog):
     """Layout only: the list of servers | the chosen server's form, its test result and its models."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -75,12 +76,6 @@ class ServersDialog(QDialog):
         layout.addLayout(left, 1)
         layout.addLayout(right, 2)
         self.retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:
-        """Follow a language switch."""
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         """Every fixed string, in the current language."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .follows_language import FollowsLanguage
+
 
 class PathField(QWidget):
     """A line edit with a Browse… button."""
@@ -37,7 +39,7 @@ class PathField(QWidget):
         layout.addWidget(self.browse)
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(FollowsLanguage, QDialog):
     """Model, answers (with named presets), performance and appearance, each a titled section."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -185,12 +187,6 @@ class SettingsDialog(QDialog):
             box.setVisible(shown > 0)
             any_shown = any_shown or shown > 0
         self.no_match.setVisible(not any_shown)
-
-    def changeEvent(self, event: QEvent) -> None:
-        """Follow a language switch."""
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         """Every visible string, in the current language."""
