@@ -35,6 +35,7 @@ from visiondesk.engine import (
     ResponseFormat,
     SamplingParams,
     VisionDeskError,
+    defaults,
 )
 from visiondesk.engine.structured import schema_file_format
 
@@ -43,7 +44,7 @@ from .backend_choice import BackendChoice
 from .number_options import add_gpu_placement, parallel_option
 
 BackendsFactory = Callable[[argparse.Namespace], list[Backend[Any]]]
-REMOTE_IN_FLIGHT = 4  # --server with --parallel auto: requests in flight at once (the server batches them itself)
+REMOTE_IN_FLIGHT = defaults.REMOTE_IN_FLIGHT  # --server with --parallel auto: requests in flight at once
 
 
 def register(sub: Any, choice: BackendChoice) -> None:

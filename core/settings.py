@@ -41,6 +41,7 @@ RULES: dict[str, number_rules.NumberRule] = {
     "threads": number_rules.THREADS,
     "image_max_tokens": number_rules.IMAGE_TOKENS,
     "engine_cache_mb": number_rules.ENGINE_CACHE_MB,
+    "batch_parallel": number_rules.PARALLEL,
 }
 # (minimum, maximum) the app offers, inside the rules above; validate() clamps into these.
 LIMITS: dict[str, tuple[float, float]] = {
@@ -51,6 +52,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "threads": (1, 256),
     "image_max_tokens": (0, 16384),
     "engine_cache_mb": (0, 1_048_576),
+    "batch_parallel": (0, 8),  # the Batch page offers Auto (0), 1, 2, 4 and 8
 }
 
 
@@ -81,6 +83,7 @@ class Settings:
     image_budgets: dict[str, int] = field(default_factory=dict)
     # Disk for image encodings and conversation states kept across restarts, in megabytes (0: nothing kept).
     engine_cache_mb: int = defaults.ENGINE_CACHE_MB
+    batch_parallel: int = defaults.BATCH_PARALLEL  # the Batch page's "Images at once" (0: auto)
 
     def validate(self) -> list[str]:
         """Normalize and clamp values in place; return a message for every change made.
@@ -107,6 +110,7 @@ class Settings:
         if self.threads is not None:
             self.threads = int(_clamp("threads", self.threads, notes))
         self.engine_cache_mb = int(_clamp("engine_cache_mb", self.engine_cache_mb, notes))
+        self.batch_parallel = int(_clamp("batch_parallel", self.batch_parallel, notes))
         self.gpu_layers = normalize_gpu_layers(self.gpu_layers)
         self.gpu_split, self.main_gpu = normalize_gpu_placement(self.gpu_split, self.main_gpu)
         if self.theme not in THEMES:

@@ -6,6 +6,10 @@ those threads: a backend is used from one thread. So each ``chat`` here is queue
 (``EngineThread.chat_for``), in turn with the window's own answers, and its events come back through a
 queue that this generator reads on the caller's thread. Stopping the iteration (or ``close``) cancels
 the request, whether it is still waiting for the engine thread or running there.
+
+A local model loaded with several parallel slots answers as many requests at once (``chat_parallel``, as
+``ParallelBackend``): the job runs on the engine thread in parts that give way to the window's questions
+(foreign_jobs.py), and its requests are pulled here, on the caller's thread.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from visiondesk.engine import (
     BackendInfo,
@@ -25,16 +29,16 @@ from visiondesk.engine import (
     ImageSource,
     InputError,
     Message,
+    ParallelRequest,
     SamplingParams,
     StopReason,
 )
-from visiondesk.engine.errors import EngineClosed
+from visiondesk.engine.errors import EngineClosed, EngineFailure
 
-from .worker import EngineThread, ForeignChat
+from .foreign_jobs import POLL_S, ForeignChat, ForeignSlots, NeedRequest, PartEnded
+from .worker import EngineThread
 
 log = logging.getLogger(__name__)
-
-POLL_S = 0.05  # how often a waiting caller looks at its cancel token and at the engine thread
 
 
 class SharedEngineBackend:
@@ -110,3 +114,53 @@ class SharedEngineBackend:
                 cancel.cancel()
             with self._lock:
                 self._live.discard(cancel)
+
+    @property
+    def parallel_slots(self) -> int:
+        """Requests the window's model answers at once (a local model's ``ModelSpec.parallel``; else 1)."""
+        return int(getattr(self.info, "parallel", 1) or 1)
+
+    def chat_parallel(self, requests: Iterable[ParallelRequest],
+                      cancel: CancelToken | None = None) -> Iterator[tuple[int, EngineEvent]]:
+        """Answer ``requests`` in the window's model's slots, pulled here as slots free up: ``(key, event)`` pairs.
+
+        Raises ``VisionDeskError`` if the model changes in between (another model's answers would be mixed in).
+        """
+        cancel = cancel or CancelToken()
+        info = self.info
+        pending = iter(requests)
+        left = True
+        with self._lock:
+            self._live.add(cancel)
+        ended = False
+        try:
+            if info is None:
+                raise EngineFailure("No model is loaded: load one in the window first.")
+            while left and not cancel.cancelled:
+                job = ForeignSlots(info, cancel)
+                self._engine.run_slots(job)
+                while not isinstance(item := self._next(job), PartEnded):
+                    if isinstance(item, NeedRequest):
+                        request = next(pending, None)
+                        left = request is not None
+                        job.requests.put(request)
+                    else:
+                        yield item
+                if item.error is not None:
+                    raise item.error
+            ended = True
+        finally:
+            if not ended:  # the caller stopped reading (or the model changed): stop what runs on the engine thread
+                cancel.cancel()
+            with self._lock:
+                self._live.discard(cancel)
+
+    def _next(self, job: ForeignSlots) -> tuple[int, EngineEvent] | NeedRequest | PartEnded:
+        """The part's next item; ``PartEnded`` too when it will never run (cancelled while queued, shut down)."""
+        while True:
+            try:
+                return job.events.get(timeout=POLL_S)
+            except queue.Empty:
+                if not job.started.is_set() and (job.cancel.cancelled or not self._engine.accepting):
+                    job.cancel.cancel()
+                    return PartEnded()

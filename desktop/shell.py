@@ -29,6 +29,7 @@ from .background import set_error_sink
 from .controllers.answer_format import AnswerFormatController
 from .controllers.api_server import ApiServerController
 from .controllers.batch import BatchController
+from .controllers.batch_slots import BatchSlots
 from .controllers.chat import ChatController
 from .controllers.composer import ComposerController
 from .controllers.conversations import ConversationsController
@@ -127,7 +128,9 @@ class AppShell(QObject):
         self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self)
         self.chat.response_format = self.answer_format.response_format
         self.chat.sees_images = lambda: self.model.result.vision if self.model.result is not None else None
-        self.batch = BatchController(self.engine, self.paths.batches, lambda: self.language, w, self)
+        batch_slots = BatchSlots(self.engine, self.settings, lambda: self.repository.save(self.settings),
+                                 self._batch_slots, self._remote_target, self.servers, self)
+        self.batch = BatchController(self.engine, self.paths.batches, lambda: self.language, w, batch_slots, self)
         self.api_server = ApiServerController(self.engine, w, self)
 
         self.conversations.open_requested.connect(self.chat.open_conversation)
@@ -191,6 +194,16 @@ class AppShell(QObject):
         self.servers_action.setText(self.tr("Ser&vers…"))
         self.model_menu.setTitle(self.tr("&Model"))
         self.servers_controller.retranslate()
+
+    def _batch_slots(self, parallel: int) -> None:
+        """Load the model again with ``parallel`` sequences for a batch job; the open conversation's state is kept."""
+        self.engine.switch_conversation(self.chat.conversation_id, None)  # restored once loaded (model.loaded)
+        self.model.reload_with_slots(parallel)
+
+    def _remote_target(self) -> remote.RemoteTarget | None:
+        """The server model the window uses, or None for the local one."""
+        current = self.remote.current
+        return None if current is None else self.servers.get(current.server_id).target(current.model)
 
     def _notice(self, text: str) -> None:
         self.window.notice.label.setText(text)

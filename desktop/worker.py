@@ -13,16 +13,15 @@ thread: a running request ends at once) → queued ``shutdown`` → quit → wai
 Images attached in the composer are handed over as they come (``prepare_images``), so that the local engine
 encodes them while the question is typed; the answer never waits for that (the engine stops it for an answer).
 
-Other threads (the API server's queue, a batch job) use the same backend through ``EngineThread.chat_for``:
-their chat is queued on this thread like the window's, and its events come back through a plain queue
-(``SharedEngineBackend`` in shared_backend.py wraps that as a ``Backend``). One backend, one thread.
+Other threads (the API server's queue, a batch job) use the same backend through ``EngineThread.chat_for``
+(and a batch job's parallel slots through ``run_slots``): their work is queued on this thread like the window's,
+and its events come back through a plain queue (foreign_jobs.py; ``SharedEngineBackend`` in shared_backend.py
+wraps that as a ``Backend``). One backend, one thread.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +33,6 @@ from visiondesk.engine import (
     BackendInfo,
     CancelToken,
     EngineCrashed,
-    EngineEvent,
     Finished,
     ImageAttachment,
     ImageSource,
@@ -46,6 +44,8 @@ from visiondesk.engine import (
     VisionDeskError,
 )
 
+from .foreign_jobs import ForeignChat, ForeignSlots, QueuedWork, answer_chat, answer_slots
+
 log = logging.getLogger(__name__)
 
 TEXT_BATCH_S = 0.03  # coalesce fast tokens so the UI thread gets ~30 text signals a second at most
@@ -56,17 +56,6 @@ BackendFactory = Callable[[object], Backend[Any]]  # target to load (None: none 
 def conversation_key(conversation_id: int | None) -> str | None:
     """The name a stored conversation's saved engine state goes by (``LocalEngine.save_state``)."""
     return None if conversation_id is None else f"conversation-{conversation_id}"
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class ForeignChat:
-    """A chat another thread asked for: the engine thread puts every event into ``events``, ``Finished`` last."""
-
-    messages: tuple[Message, ...]
-    params: SamplingParams
-    cancel: CancelToken
-    events: queue.SimpleQueue[EngineEvent] = dataclasses.field(default_factory=queue.SimpleQueue)
-    started: threading.Event = dataclasses.field(default_factory=threading.Event)  # the engine thread took it up
 
 
 class EngineWorker(QObject):
@@ -87,6 +76,7 @@ class EngineWorker(QObject):
         self._engine: Backend[Any] | None = None  # made on first use, on the engine thread
         self.stopping = False  # set from the UI thread at shutdown; checked before each job
         self.last_switch = 0  # the number of the last conversation switch asked (set from the UI thread)
+        self.queued = QueuedWork()  # chats and loads asked and not yet begun: a batch's parallel job gives way to them
 
     def _get_engine(self) -> Backend[Any]:
         if self._engine is None:
@@ -103,6 +93,7 @@ class EngineWorker(QObject):
     @Slot(object)
     def load(self, target: object) -> None:
         """Load a model (a ``ModelSpec``, a ``RemoteTarget``), blocking here, never on the UI thread."""
+        self.queued.took()
         if self.stopping:
             return
         try:
@@ -123,6 +114,7 @@ class EngineWorker(QObject):
     def chat(self, request_id: int, messages: Sequence[Message], params: SamplingParams,
              cancel: CancelToken) -> None:
         """Stream one answer, re-emitting the engine's events as signals."""
+        self.queued.took()
         if self.stopping or cancel.cancelled:
             self.finished.emit(request_id, Finished(StopReason.CANCELLED, time.monotonic()))
             return
@@ -168,26 +160,18 @@ class EngineWorker(QObject):
     @Slot(object)
     def chat_for(self, job: ForeignChat) -> None:
         """Answer another thread's chat here, in turn with the window's, handing its events over as they come."""
+        self.queued.took()
         job.started.set()  # before looking at the token: a caller that saw it unset may leave (see SharedEngineBackend)
         if self.stopping or job.cancel.cancelled:
             job.events.put(Finished(StopReason.CANCELLED, time.monotonic()))
             return
-        error: VisionDeskError
-        try:
-            for ev in self._get_engine().chat(list(job.messages), job.params, cancel=job.cancel):
-                job.events.put(ev)
-                if isinstance(ev, Finished):
-                    return
-            error = VisionDeskError("The answer ended without a result.")
-        except VisionDeskError as exc:
-            error = exc
-        except (OSError, EOFError) as exc:
-            log.warning("engine connection lost in a request from another thread: %r", exc)
-            error = EngineCrashed(None)
-        except Exception as exc:
-            log.exception("unexpected error in a request from another thread")
-            error = VisionDeskError(f"{type(exc).__name__}: {exc}")
-        job.events.put(Finished(StopReason.ERROR, time.monotonic(), error=error))
+        answer_chat(self._get_engine(), job)
+
+    @Slot(object)
+    def run_slots(self, job: ForeignSlots) -> None:
+        """Answer part of another thread's parallel job here, until it is done or a chat or load is waiting."""
+        job.started.set()
+        answer_slots(None if self.stopping else self._engine, job, lambda: self.stopping or bool(self.queued))
 
     @Slot(object, object)
     def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
@@ -288,6 +272,7 @@ class EngineThread(QObject):
     _load_requested = Signal(object)
     _chat_requested = Signal(int, object, object, object)
     _foreign_chat_requested = Signal(object)
+    _slots_requested = Signal(object)
     _plan_requested = Signal(int, object)
     _switch_requested = Signal(object, object, int)
     _save_requested = Signal(object, object)
@@ -305,6 +290,7 @@ class EngineThread(QObject):
         self._load_requested.connect(self.worker.load, queued)
         self._chat_requested.connect(self.worker.chat, queued)
         self._foreign_chat_requested.connect(self.worker.chat_for, queued)
+        self._slots_requested.connect(self.worker.run_slots, queued)
         self._plan_requested.connect(self.worker.plan, queued)
         self._switch_requested.connect(self.worker.switch_conversation, queued)
         self._save_requested.connect(self.worker.save_conversation, queued)
@@ -318,6 +304,7 @@ class EngineThread(QObject):
 
     def load(self, target: object) -> None:
         """Ask the worker to load ``target``; answers with ``worker.loaded`` or ``worker.load_failed``."""
+        self.worker.queued.add()
         self._load_requested.emit(target)
 
     def chat(self, messages: Sequence[Message], params: SamplingParams) -> int:
@@ -325,12 +312,18 @@ class EngineThread(QObject):
         self._next_id += 1
         token = CancelToken()
         self._tokens[self._next_id] = token
+        self.worker.queued.add()
         self._chat_requested.emit(self._next_id, tuple(messages), params, token)
         return self._next_id
 
     def chat_for(self, job: ForeignChat) -> None:
         """Queue another thread's chat on the engine thread (callable from any thread); events go to ``job.events``."""
+        self.worker.queued.add()
         self._foreign_chat_requested.emit(job)
+
+    def run_slots(self, job: ForeignSlots) -> None:
+        """Queue part of another thread's parallel job on the engine thread (any thread); events: ``job.events``."""
+        self._slots_requested.emit(job)
 
     @property
     def accepting(self) -> bool:

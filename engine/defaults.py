@@ -19,6 +19,8 @@ MAX_TOKENS: Final = 512  # a one-shot answer (``ask``, ``chat``, the engine's re
 APP_MAX_TOKENS: Final = 1024  # the desktop app allows longer answers by default
 
 CONTEXT_TOKENS: Final = 4096  # context size when loading a model
+BATCH_PARALLEL: Final = 0  # images a batch job answers at once (parallel sequences); 0: as many as free memory allows
+REMOTE_IN_FLIGHT: Final = 4  # a batch on a server model, "at once" left to auto: requests in flight (it batches them)
 GPU_LAYERS: Final[Literal["auto"]] = "auto"  # as many layers as fit on the GPU
 GPU_SPLIT: Final[Literal["auto"]] = "auto"  # several GPUs share the layers in proportion to their free memory
 MAIN_GPU: Final[None] = None  # the projector goes on the GPU with the most free memory

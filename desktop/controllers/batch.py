@@ -1,11 +1,14 @@
 """The Batch page's logic: a folder, a preset and the window's model through ``batch.run_batch``, row by row.
 
-The job runs on its own Python thread through a ``SharedEngineBackend``: each image is answered on the
+The job runs on its own Python thread through a ``SharedEngineBackend``: images are answered on the
 window's engine thread, in turn with the window's questions (one backend, one thread, one copy of the
-model). Each outcome comes back to the UI thread as a queued signal and fills its table row. Pause
-sets the run's cancel token (the image being answered stops) and the generator ends; Resume runs again
-on the same result file, which skips the images already answered (by content hash). Cancel ends the
-job; its result file stays and can still be exported.
+model), several at once in the model's parallel slots when "Images at once" asks for more than one
+(``BatchSlots`` loads the model again with them first, and back with one when the job is over); on a
+server model that many requests are kept in flight on connections of their own. Each outcome comes back
+to the UI thread as a queued signal and fills its table row, in the order answers finish. Pause sets
+the run's cancel token (every image being answered stops) and the generator ends; Resume runs again on
+the same result file, which skips the images already answered (by content hash). Cancel ends the job;
+its result file stays and can still be exported.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ from visiondesk.batch import (
     read_rows,
     run_batch,
 )
-from visiondesk.engine import CancelToken, SamplingParams, VisionDeskError
+from visiondesk.engine import Backend, CancelToken, SamplingParams, VisionDeskError
+from visiondesk.engine.remote import RemoteTarget
 
 from ..background import BackgroundJob
 from ..shared_backend import SharedEngineBackend
 from ..views.batch_page import THUMB, BatchPage
 from ..worker import EngineThread
+from .batch_slots import BatchSlots
 
 log = logging.getLogger(__name__)
 SAMPLING = SamplingParams(temperature=0.0, max_tokens=1024)  # as ``visiondesk batch``: deterministic answers
@@ -54,13 +59,17 @@ class _Relay(QObject):
 class BatchController(QObject):
     """One batch job at a time, shown on a ``BatchPage``."""
 
-    state_changed = Signal(str)  # "empty", "ready", "running", "pausing", "paused", "done"
+    # "empty", "ready", "loading" (the model, with slots for the job), "running", "pausing", "paused", "done"
+    state_changed = Signal(str)
     row_done = Signal(object)  # ImageOutcome, after its row is shown
 
     def __init__(self, engine: EngineThread, results_dir: Path, language: Callable[[], str], parent_widget: QWidget,
-                 parent: QObject | None = None) -> None:
+                 slots: BatchSlots, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.backend = SharedEngineBackend(engine)
+        self.slots = slots
+        slots.ready.connect(self._slots_ready)
+        slots.failed.connect(self._slots_failed)
         self.results_dir = results_dir
         self._language = language  # the app's language now ("en", "zh_CN")
         self.parent_widget = parent_widget
@@ -76,6 +85,7 @@ class BatchController(QObject):
         self._cancel: CancelToken | None = None
         self._thread: threading.Thread | None = None
         self._cancelling = False
+        self.at_once = 1  # images the running job answers at once
         self._relay = _Relay()
         self._relay.outcome.connect(self._on_outcome, Qt.ConnectionType.QueuedConnection)
         self._relay.ended.connect(self._on_ended, Qt.ConnectionType.QueuedConnection)
@@ -94,6 +104,8 @@ class BatchController(QObject):
             page.cancel_button.clicked.connect(self.cancel)
             page.export_csv_button.clicked.connect(lambda: self._export_dialog("csv"))
             page.export_jsonl_button.clicked.connect(lambda: self._export_dialog("jsonl"))
+            page.at_once.setCurrentIndex(max(page.at_once.findData(self.slots.wanted), 0))
+            page.at_once.currentIndexChanged.connect(lambda i: self.slots.choose(int(page.at_once.itemData(i))))
             self.page = page
         self.fill_choices()
         self._set_state(self.state)
@@ -185,32 +197,58 @@ class BatchController(QObject):
         self.summary = BatchSummary()
         self._cancel = CancelToken()
         self._cancelling = False
+        if self.slots.prepare():
+            self._set_state("loading")
+            self._say(self.tr("Loading %1 again to answer several images at once…").replace("%1", info.model_name))
+            return
+        self._start()
+
+    def _start(self) -> None:
+        """The model is ready for the job: start it on its own thread."""
+        remote = self.slots.remote_in_flight()
+        self.at_once = self.slots.at_once(self.backend.info, remote)
         self._thread = threading.Thread(target=self._work, args=(self.task, list(self.images), self.result_path,
-                                                                  self._cancel), name="batch", daemon=True)
+                                                                  self._cancel, remote), name="batch", daemon=True)
         self._set_state("running")
         self._thread.start()
+
+    def _slots_ready(self) -> None:
+        if self.state == "loading":  # not cancelled while the model loaded
+            self._start()
+
+    def _slots_failed(self, message: str) -> None:
+        if self.state == "loading":
+            self._set_state("ready")
+            self._say(message)
 
     def _task(self, preset: Preset, model_name: str) -> BatchTask:
         lang = "zh" if str(self._language()).startswith("zh") else "en"
         sampling = dataclasses.replace(self.sampling, response_format=preset.response_format())
         return BatchTask(preset.prompt(lang), sampling, model_name=model_name)
 
-    def _work(self, task: BatchTask, images: list[Path], path: Path, cancel: CancelToken) -> None:
+    def _work(self, task: BatchTask, images: list[Path], path: Path, cancel: CancelToken,
+              remote: tuple[RemoteTarget, int] | None) -> None:
         """The job's thread: never touches widgets, only emits."""
+        pool: list[Backend[Any]] = []
         try:
+            if remote is not None:
+                pool = self.slots.open_remote(*remote)
             with ResultFile(path, task.task_id, task.answer_columns()) as results:
-                outcomes = run_batch(self.backend, task, images, results, cancel)
+                outcomes = run_batch(pool or self.backend, task, images, results, cancel)
                 try:
                     for outcome in outcomes:
                         self._relay.outcome.emit(outcome)
                 finally:
-                    outcomes.close()  # paused: the generator's own clean-up (the running image was cancelled)
+                    outcomes.close()  # paused: the generator's own clean-up (the running images were cancelled)
             self._relay.ended.emit(None)
         except VisionDeskError as exc:
             self._relay.ended.emit(exc)
         except Exception as exc:
             log.exception("the batch job failed")
             self._relay.ended.emit(VisionDeskError(f"{type(exc).__name__}: {exc}"))
+        finally:
+            for backend in pool:
+                backend.close()
 
     def pause(self) -> None:
         """Stop after cancelling the image being answered; Resume goes on from there."""
@@ -224,8 +262,9 @@ class BatchController(QObject):
             self._cancelling = True
             self._cancel.cancel()
             self._set_state("pausing")
-        elif self.state == "paused":
+        elif self.state in ("paused", "loading"):
             self._set_state("done")
+            self.slots.job_ended()
 
     def wait(self, timeout_s: float = 30.0) -> bool:
         """Wait for the job's thread to end (the app is closing); True if it did."""
@@ -259,6 +298,7 @@ class BatchController(QObject):
         if isinstance(result, VisionDeskError):
             self._say(str(result))
             self._set_state("ready")
+            self.slots.job_ended()
             return
         if self._cancelling:
             self._set_state("done")
@@ -267,6 +307,8 @@ class BatchController(QObject):
         else:
             self._set_state("done")
         self._show_progress()
+        if self.state == "done":
+            self.slots.job_ended()
 
     def _show_progress(self) -> None:
         page = self.page
@@ -289,12 +331,15 @@ class BatchController(QObject):
             page.run_button.setEnabled(state in ("ready", "done") and has_model and bool(self.images))
             page.pause_button.setEnabled(state == "running")
             page.resume_button.setEnabled(state == "paused" and has_model)
-            page.cancel_button.setEnabled(state in ("running", "paused"))
+            page.cancel_button.setEnabled(state in ("running", "paused", "loading"))
             has_results = self.result_path is not None and self.result_path.exists()
             page.export_csv_button.setEnabled(has_results and state != "running")
             page.export_jsonl_button.setEnabled(has_results and state != "running")
             page.choose_folder.setEnabled(idle or state == "paused")
             page.preset.setEnabled(idle)
+            page.at_once.setEnabled(idle or state == "paused")
+            running = state in ("running", "pausing")
+            page.at_once_note.setText(self.tr("%1 at once").replace("%1", str(self.at_once)) if running else "")
         self.state_changed.emit(state)
 
     def _say(self, text: str) -> None:

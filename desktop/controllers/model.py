@@ -30,14 +30,14 @@ from .model_manager import ModelManagerController
 log = logging.getLogger(__name__)
 
 
-def spec_from_settings(s: Settings) -> ModelSpec:
-    """The engine's load request for the configured model."""
+def spec_from_settings(s: Settings, parallel: int = 1) -> ModelSpec:
+    """The engine's load request for the configured model, with ``parallel`` sequences (a batch job's slots)."""
     assert s.model_path, "no model configured"
     layers: int | str = "auto" if s.gpu_layers == "auto" else 0 if s.gpu_layers == "cpu" else int(s.gpu_layers)
     return ModelSpec(model=Path(s.model_path), mmproj=Path(s.mmproj_path) if s.mmproj_path else None,
                      n_ctx=s.context_size, threads=s.threads, gpu_layers=layers,  # type: ignore[arg-type]
                      gpu_split=parse_gpu_split(s.gpu_split), main_gpu=s.main_gpu,  # type: ignore[arg-type]
-                     image_max_tokens=s.image_budget())
+                     image_max_tokens=s.image_budget(), parallel=parallel)
 
 
 def pair_beside(model: Path, mmproj: Path | None) -> tuple[Path, Path | None, PairCheck]:
@@ -67,6 +67,7 @@ class ModelController(QObject):
         self._good: tuple[str | None, str | None] | None = None  # settings paths of the model that loaded
         self._candidate: tuple[Path, Path | None] | None = None  # picked, loading, not saved yet
         self._restoring = False
+        self.parallel = 1  # sequences the local model is loaded with: more only while a batch job wants them
         self.open_model_manager: Callable[[], None] = self._open_model_manager
         self.models = models
         self.model_manager: ModelManagerController | None = None  # made on first use
@@ -107,12 +108,18 @@ class ModelController(QObject):
             spec_settings.model_path = str(self._candidate[0])
             spec_settings.mmproj_path = str(self._candidate[1]) if self._candidate[1] else None
         try:
-            self._load(spec_from_settings(spec_settings))
+            self._load(spec_from_settings(spec_settings, self.parallel))
         except ValueError as exc:  # e.g. a bad GPU layer count
             self._on_failed(exc)
 
+    def reload_with_slots(self, parallel: int) -> None:
+        """Load the model in use again with ``parallel`` sequences (0: by free memory; 1: the chat's own)."""
+        self.parallel = parallel
+        self.load(first_run=False)
+
     def load_target(self, target: object, label: str) -> None:
         """Load another kind of target (a model on a server: ``RemoteTarget``) the same way, named ``label``."""
+        self.parallel = 1
         self.first_run.set_error("")
         self._show_chat(self.result is not None)
         self._show_stage(self.tr("Connecting to %1…").replace("%1", label))
@@ -121,6 +128,7 @@ class ModelController(QObject):
 
     def use_files(self, model: Path, mmproj: Path | None) -> None:
         """Try ``model`` (with ``mmproj``, or the projector found beside it); it is saved once it has loaded."""
+        self.parallel = 1  # another model: a batch job's slots were for the one left behind
         self._set_state("checking")
         text = self.tr("Checking %1…").replace("%1", model.name)
         self._show_stage(text)
@@ -192,6 +200,7 @@ class ModelController(QObject):
         message = error_text(error)
         tried = self.loading_name
         self._candidate = None
+        self.parallel = 1  # the model that worked comes back as the chat had it
         self.first_run.set_loading("")
         self._show_stage("")
         if self.result is not None and not self._restoring:

@@ -1910,11 +1910,6 @@
             <translation>模型(&amp;M)</translation>
         </message>
         <message>
-            <location filename="../views/batch_page.py" line="112" />
-            <source>The batch uses the model loaded in the window, so it takes no extra memory; a question you ask in the window meanwhile waits for the image being answered.</source>
-            <translation>批量处理使用窗口中已加载的模型，因此不占用额外内存；在此期间您在窗口中的提问会等待当前图片回答完毕。</translation>
-        </message>
-        <message>
             <location filename="../views/batch_page.py" line="114" />
             <source>&amp;Run</source>
             <translation>运行(&amp;R)</translation>
@@ -1968,6 +1963,22 @@
             <location filename="../views/batch_page.py" line="121" />
             <source>Results</source>
             <translation>结果</translation>
+        </message>
+        <message>
+            <source>Images at &amp;once</source>
+            <translation>同时处理图片数(&amp;O)</translation>
+        </message>
+        <message>
+            <source>Auto</source>
+            <translation>自动</translation>
+        </message>
+        <message>
+            <source>Auto: as many as free memory allows (up to 8)</source>
+            <translation>自动：按可用内存尽量多（最多 8 张）</translation>
+        </message>
+        <message>
+            <source>The batch uses the model loaded in the window, so its weights take no extra memory; a question you ask in the window meanwhile waits for the images being answered. To answer several images at once the model is loaded again with room for each, and with room for one when the job is over.</source>
+            <translation>批量处理使用窗口中已加载的模型，因此模型权重不占用额外内存；在此期间您在窗口中的提问会等待正在回答的图片完成。为同时回答多张图片，模型会重新加载并为每张图片预留空间，任务结束后再恢复为一张。</translation>
         </message>
     </context>
     <context>
@@ -2036,6 +2047,14 @@
             <location filename="../controllers/batch.py" line="279" />
             <source>%1 of %2 images: %3 answered, %4 failed, %5 answered before</source>
             <translation>%2 张图片中的 %1 张：%3 张已回答，%4 张失败，%5 张之前已回答</translation>
+        </message>
+        <message>
+            <source>Loading %1 again to answer several images at once…</source>
+            <translation>正在重新加载 %1，以便同时回答多张图片…</translation>
+        </message>
+        <message>
+            <source>%1 at once</source>
+            <translation>同时 %1 张</translation>
         </message>
     </context>
     <context>

@@ -30,6 +30,7 @@ from .follows_language import FollowsLanguage
 
 THUMB = 48  # thumbnail edge in the table, in pixels
 COLUMNS = 4  # image (with thumbnail), status, answer, seconds
+AT_ONCE = (0, 1, 2, 4, 8)  # "Images at once": 0 is Auto (as many as memory allows)
 
 
 class BatchPage(FollowsLanguage, QDialog):
@@ -55,12 +56,18 @@ class BatchPage(FollowsLanguage, QDialog):
         folder_row.addWidget(self.choose_folder)
         self.preset = QComboBox(self)
         self.model = QComboBox(self)
+        self.at_once = QComboBox(self)
+        for n in AT_ONCE:
+            self.at_once.addItem(str(n), n)  # Auto's text in retranslate
         self.folder_label, self.preset_label, self.model_label = QLabel(self), QLabel(self), QLabel(self)
+        self.at_once_label = QLabel(self)
         self.preset_label.setBuddy(self.preset)
         self.model_label.setBuddy(self.model)
+        self.at_once_label.setBuddy(self.at_once)
         form.addRow(self.folder_label, folder_row)
         form.addRow(self.preset_label, self.preset)
         form.addRow(self.model_label, self.model)
+        form.addRow(self.at_once_label, self.at_once)
         outer.addLayout(form)
         self.model_note = QLabel(self)
         self.model_note.setWordWrap(True)
@@ -77,8 +84,12 @@ class BatchPage(FollowsLanguage, QDialog):
         buttons.addWidget(self.export_jsonl_button)
         outer.addLayout(buttons)
         self.progress = QProgressBar(self)
+        self.at_once_note = QLabel(self)  # "4 at once" while the job runs
         self.summary = QLabel(self)
-        outer.addWidget(self.progress)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.at_once_note)
+        outer.addLayout(progress_row)
         outer.addWidget(self.summary)
         self.table = QTableWidget(0, COLUMNS, self)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -104,9 +115,13 @@ class BatchPage(FollowsLanguage, QDialog):
         self.choose_folder.setAccessibleName(self.tr("Choose a folder of images"))
         self.preset_label.setText(self.tr("&Task"))
         self.model_label.setText(self.tr("&Model"))
+        self.at_once_label.setText(self.tr("Images at &once"))
+        self.at_once.setItemText(0, self.tr("Auto"))
+        self.at_once.setToolTip(self.tr("Auto: as many as free memory allows (up to 8)"))
         self.model_note.setText(self.tr(
-            "The batch uses the model loaded in the window, so it takes no extra memory; a question you ask in "
-            "the window meanwhile waits for the image being answered."))
+            "The batch uses the model loaded in the window, so its weights take no extra memory; a question you "
+            "ask in the window meanwhile waits for the images being answered. To answer several images at once "
+            "the model is loaded again with room for each, and with room for one when the job is over."))
         for button, text in ((self.run_button, self.tr("&Run")), (self.pause_button, self.tr("&Pause")),
                              (self.resume_button, self.tr("R&esume")), (self.cancel_button, self.tr("&Cancel")),
                              (self.export_csv_button, self.tr("Export &CSV…")),

@@ -289,3 +289,14 @@ def test_language_resolution() -> None:
     assert resolve_language(s, "zh_TW") == "zh_CN"
     assert s.language == "zh_CN"
     assert resolve_language(s, "en_US") == "zh_CN"  # stored choice wins afterwards
+
+
+def test_images_at_once_is_kept_and_a_bad_value_in_the_file_falls_back_to_auto(
+        caplog: pytest.LogCaptureFixture) -> None:
+    assert Settings().batch_parallel == 0, "Auto by default"
+    assert Settings.from_dict({"schema_version": 1, "batch_parallel": 4}).batch_parallel == 4
+    assert Settings.from_dict({"schema_version": 1, "batch_parallel": 64}).batch_parallel == 8, "clamped to the offer"
+    with caplog.at_level(logging.WARNING, logger="visiondesk.core.settings"):
+        assert Settings.from_dict({"schema_version": 1, "batch_parallel": -2}).batch_parallel == 0
+        assert Settings.from_dict({"schema_version": 1, "batch_parallel": "four"}).batch_parallel == 0
+    assert "batch_parallel" in caplog.text

@@ -61,6 +61,7 @@ def test_drop_run_pause_resume_export(qtbot, json_shell, tmp_path: Path) -> None
     page = batch.page
     assert page is not None and page.isVisible()
     assert page.model.currentText() == "json-chat"
+    page.at_once.setCurrentIndex(page.at_once.findData(1))  # the one-at-a-time path (several: test_desktop_batch_slots)
     page.preset.setCurrentIndex(page.preset.findData("receipt"))
     drop_folder(page, image_folder(tmp_path / "receipts"))
     assert page.table.rowCount() == IMAGES and batch.state == "ready"
@@ -114,6 +115,7 @@ def test_cancel_ends_the_job_and_keeps_its_file(qtbot, json_shell, tmp_path: Pat
     batch = json_shell.batch
     batch.sampling = SamplingParams(temperature=0.8, seed=3, max_tokens=300)
     page = batch.open()
+    page.at_once.setCurrentIndex(page.at_once.findData(1))
     batch.set_folder(image_folder(tmp_path / "more"))
     page.run_button.click()
     page.cancel_button.click()

@@ -1,0 +1,181 @@
+"""The Batch page answering several images at once: the window's model loaded again with parallel slots.
+
+Real app, real engine on the generated JSON-friendly model (random weights: only structure is checked).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from visiondesk.core.settings import SettingsRepository
+from visiondesk.engine import SamplingParams
+
+from tests.desktop.test_desktop_batch import drop_folder, result_lines
+
+SAMPLING = SamplingParams(temperature=0.8, seed=11, max_tokens=300)
+MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"  # a vision model's name on the imitation server
+
+
+class Counting:
+    """A server answer that takes a while, counting how many are being answered at once."""
+
+    def __init__(self, then: Callable[[Any], None]) -> None:
+        self.then = then
+        self.now = self.peak = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, handler: Any) -> None:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        time.sleep(0.4)
+        with self._lock:
+            self.now -= 1
+        self.then(handler)
+
+
+def distinct_images(folder: Path, n: int) -> Path:
+    folder.mkdir()
+    for i in range(n):
+        image = Image.new("RGB", (28 + i % 5, 24 + i % 3), ((i * 37) % 256, (i * 91) % 256, (i * 13) % 256))
+        image.putpixel((i % 20, 1), (255, 255, 255))
+        image.save(folder / f"pic-{i:02d}.png")
+    return folder
+
+
+def slots_now(shell) -> int:
+    info = shell.engine.worker.info
+    return getattr(info, "parallel", 0)
+
+
+def back_to_one(qtbot, shell) -> None:
+    """The job is over: the model is loaded again with one sequence, as the chat had it."""
+    qtbot.waitUntil(lambda: slots_now(shell) == 1 and shell.model.state == "loaded", timeout=60_000)
+
+
+def chat_answers(qtbot, shell, text: str = "Hello") -> None:
+    shell.window.composer.edit.setPlainText(text)
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=60_000) as done:
+        shell.composer.submit()
+    assert done.args[0].error is None
+
+
+def test_four_at_once_answers_each_image_once_then_gives_the_slots_back(qtbot, json_shell, tmp_path: Path,
+                                                                        data_dir: Path) -> None:
+    batch = json_shell.batch
+    batch.sampling = SAMPLING
+    page = batch.open()
+    assert page.at_once.currentData() == 0 and page.at_once.currentText() == "Auto", "Auto by default"
+    page.at_once.setCurrentIndex(page.at_once.findData(4))
+    assert SettingsRepository(data_dir / "settings.json").load().batch_parallel == 4, "the choice is remembered"
+    drop_folder(page, distinct_images(tmp_path / "pics", 8))
+    assert slots_now(json_shell) == 1, "the window's model starts with one sequence"
+
+    seen: dict[str, object] = {}
+    batch.state_changed.connect(lambda st: st == "running" and seen.update(
+        slots=slots_now(json_shell), note=page.at_once_note.text(), control=page.at_once.isEnabled()))
+    rows_shown: list[str] = []
+    batch.row_done.connect(lambda o: rows_shown.append(page.cell(batch._rows[str(o.path)], 1).text()))
+    page.run_button.click()
+    assert batch.state == "loading" and not page.run_button.isEnabled()
+    qtbot.waitUntil(lambda: batch.state == "done", timeout=300_000)
+
+    assert seen == {"slots": 4, "note": "4 at once", "control": False}, "the loaded engine had 4 slots"
+    rows = result_lines(batch.result_path)  # every line parses
+    assert len(rows) == 8 and len({r["sha256"] for r in rows}) == 8, "each image answered exactly once"
+    assert {Path(r["image"]).name for r in rows} == {f"pic-{i:02d}.png" for i in range(8)}
+    assert rows_shown == ["done" if r["status"] == "ok" else "error" for r in rows], "rows filled one by one"
+    assert batch.summary.done + batch.summary.failed == 8 and page.progress.value() == 8
+    assert page.at_once_note.text() == "" and page.at_once.isEnabled()
+    back_to_one(qtbot, json_shell)
+    chat_answers(qtbot, json_shell)
+
+
+def test_a_question_in_the_window_waits_for_the_images_in_flight_not_the_whole_batch(qtbot, json_shell,
+                                                                                    tmp_path: Path) -> None:
+    batch = json_shell.batch
+    batch.sampling = SAMPLING
+    page = batch.open()
+    page.at_once.setCurrentIndex(page.at_once.findData(2))
+    batch.set_folder(distinct_images(tmp_path / "many", 16))
+    asked: list[int] = []
+
+    def ask_once(_outcome) -> None:
+        if not asked:
+            asked.append(1)
+            json_shell.window.composer.edit.setPlainText("Hello")
+            json_shell.composer.submit()
+
+    batch.row_done.connect(ask_once)
+    answered_at: list[int] = []
+    json_shell.chat.answer_finished.connect(lambda fin: answered_at.append(len(result_lines(batch.result_path))))
+    page.run_button.click()
+    qtbot.waitUntil(lambda: batch.state == "done", timeout=300_000)
+    assert len(answered_at) == 1 and answered_at[0] < 16 - 2, \
+        f"the window's answer came after {answered_at} of 16 images, between parts of the job"
+    rows = result_lines(batch.result_path)
+    assert len(rows) == 16 and len({r["sha256"] for r in rows}) == 16
+    back_to_one(qtbot, json_shell)
+
+
+def test_pause_during_a_parallel_run_then_resume_answers_each_image_once(qtbot, json_shell, tmp_path: Path) -> None:
+    batch = json_shell.batch
+    batch.sampling = SAMPLING
+    page = batch.open()
+    page.at_once.setCurrentIndex(page.at_once.findData(0))  # Auto: as many as free memory allows
+    drop_folder(page, distinct_images(tmp_path / "pause", 10))
+    paused_once: list[int] = []
+    batch.row_done.connect(lambda o: paused_once or (paused_once.append(1), page.pause_button.click()))
+    page.run_button.click()
+    qtbot.waitUntil(lambda: batch.state == "paused", timeout=300_000)
+    slots = slots_now(json_shell)
+    assert slots > 1, "Auto gave the tiny model several slots"
+    before = result_lines(batch.result_path)
+    assert 1 <= len(before) < 10, "paused part-way"
+    assert len({r["sha256"] for r in before}) == len(before)
+    waiting = [r for r in range(10) if page.cell(r, 1).text() == "waiting"]
+    assert len(waiting) == 10 - len(before), "the images cancelled in their slots are waiting again"
+
+    assert page.resume_button.isEnabled()
+    page.resume_button.click()
+    assert batch.state == "running", "the slots were kept over the pause: no reload"
+    qtbot.waitUntil(lambda: batch.state == "done", timeout=300_000)
+    rows = result_lines(batch.result_path)
+    assert len(rows) == 10 and len({r["sha256"] for r in rows}) == 10, "each image answered exactly once"
+    assert rows[:len(before)] == before, "what was written before the pause stays"
+    assert batch.summary.skipped == len(before)
+    back_to_one(qtbot, json_shell)
+    chat_answers(qtbot, json_shell)
+
+
+def test_a_server_model_keeps_that_many_requests_in_flight_without_a_reload(qtbot, json_shell,
+                                                                            tmp_path: Path) -> None:
+    """The IMITATION of vLLM (tests/remote/imitation_server.py) counts the requests it holds at once."""
+    from tests.remote.imitation_server import Imitation, ImitationServer, stream
+
+    answer = Counting(stream(['{"description": "a square", "objects": [], "text_in_image": ""}']))
+    imitation = Imitation("vllm", {MODEL: {"root": MODEL, "max_model_len": 8192}}, default=answer)
+    with ImitationServer(imitation) as server:
+        entry = json_shell.servers.add(server.url, name="here")
+        with qtbot.waitSignal(json_shell.model.loaded, timeout=30_000):
+            json_shell.remote.use(entry.id, MODEL)
+        batch = json_shell.batch
+        page = batch.open()
+        page.preset.setCurrentIndex(page.preset.findData("description"))
+        page.at_once.setCurrentIndex(page.at_once.findData(2))
+        batch.set_folder(distinct_images(tmp_path / "remote", 6))
+        notes: list[str] = []
+        batch.state_changed.connect(lambda st: st == "running" and notes.append(page.at_once_note.text()))
+        page.run_button.click()
+        assert batch.state == "running", "nothing to reload for a server"
+        qtbot.waitUntil(lambda: batch.state == "done", timeout=60_000)
+    assert notes == ["2 at once"] and answer.peak == 2
+    rows = result_lines(batch.result_path)
+    assert len(rows) == 6 and {r["status"] for r in rows} == {"ok"} and len({r["sha256"] for r in rows}) == 6
+    assert len(imitation.requests) == 6
+    assert json_shell.engine.worker.info.model_name == MODEL, "the window still uses the server's model"
