@@ -219,10 +219,17 @@ class EngineWorker(QObject):
         In turn with the chats: an answer still being written for the conversation left is in what is saved.
         ``switch``: the request's number; a restore that a later switch (already asked) makes moot is skipped,
         so paging through the sidebar reads no state but the last one's.
+
+        Not while the model has several sequences (a batch job's slots): llama.cpp restores a state only into a
+        context with as many as it was saved from ("n_stream mismatch"), so a state moved across would be refused
+        and deleted. The states on disk stay as they were and come back once the model has one sequence again.
         """
         engine = self._engine  # none made yet: nothing to save, nothing loaded to restore into
         save, restore = getattr(engine, "save_state", None), getattr(engine, "restore_state", None)
         if self.stopping or save is None or restore is None:  # a server keeps its own cache
+            return
+        if getattr(engine, "parallel_slots", 1) > 1:
+            log.info("conversation states are kept for when the model has one sequence again")
             return
         try:
             if leaving is not None:

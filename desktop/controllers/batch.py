@@ -210,6 +210,7 @@ class BatchController(QObject):
         self._thread = threading.Thread(target=self._work, args=(self.task, list(self.images), self.result_path,
                                                                   self._cancel, remote), name="batch", daemon=True)
         self._set_state("running")
+        self._show_progress()  # in place of "Loading … again"
         self._thread.start()
 
     def _slots_ready(self) -> None:

@@ -96,6 +96,26 @@ def test_four_at_once_answers_each_image_once_then_gives_the_slots_back(qtbot, j
     chat_answers(qtbot, json_shell)
 
 
+def test_the_open_conversation_is_kept_over_the_reloads(qtbot, json_shell, tmp_path: Path, images) -> None:
+    """Saved before the model is loaded with slots, restored after it is back with one: a follow-up reads
+    only its new turn, as after any model switch."""
+    from tests.desktop.test_desktop_chat import send
+
+    first = send(qtbot, json_shell, "What is in this picture?", images[:1], timeout=60_000)
+    assert first.error is None
+    batch = json_shell.batch
+    batch.sampling = SAMPLING
+    page = batch.open()
+    page.at_once.setCurrentIndex(page.at_once.findData(2))
+    batch.set_folder(distinct_images(tmp_path / "between", 4))
+    page.run_button.click()
+    qtbot.waitUntil(lambda: batch.state == "done", timeout=300_000)
+    back_to_one(qtbot, json_shell)
+    follow = send(qtbot, json_shell, "And the colour?", timeout=60_000)
+    assert follow.error is None and follow.usage.images_encoded == 0
+    assert follow.usage.prompt_tokens_evaluated <= 64 < first.usage.prompt_tokens < follow.usage.prompt_tokens
+
+
 def test_a_question_in_the_window_waits_for_the_images_in_flight_not_the_whole_batch(qtbot, json_shell,
                                                                                     tmp_path: Path) -> None:
     batch = json_shell.batch
@@ -179,3 +199,27 @@ def test_a_server_model_keeps_that_many_requests_in_flight_without_a_reload(qtbo
     assert len(rows) == 6 and {r["status"] for r in rows} == {"ok"} and len({r["sha256"] for r in rows}) == 6
     assert len(imitation.requests) == 6
     assert json_shell.engine.worker.info.model_name == MODEL, "the window still uses the server's model"
+
+
+def test_the_images_at_once_control_in_english_and_chinese(qtbot, shell, tmp_path: Path) -> None:
+    """A screenshot of the control's row in both languages: the label and the chosen item are whole."""
+    from PySide6.QtCore import QRect
+
+    shots = {}
+    for language, label, auto in (("en", "Images at once", "Auto"), ("zh_CN", "同时处理图片数(O)", "自动")):
+        shell.set_language(language)
+        page = shell.batch.open()
+        qtbot.waitExposed(page)
+        qtbot.wait(50)  # its layout settles
+        assert page.at_once_label.text().replace("&", "") == label
+        assert [page.at_once.itemText(i) for i in range(page.at_once.count())] == [auto, "1", "2", "4", "8"]
+        assert page.at_once_label.width() >= page.at_once_label.sizeHint().width(), "the label is not cut"
+        assert page.at_once.width() >= page.at_once.fontMetrics().horizontalAdvance(auto) + 20, "nor the choice"
+        row = page.at_once_label.geometry().united(page.at_once.geometry()).adjusted(-4, -4, 4, 4)
+        image = page.grab(QRect(0, row.top(), page.width(), row.height())).toImage()
+        image.save(str(tmp_path / f"images-at-once-{language}.png"))
+        shots[language] = image
+        assert len({image.pixel(x, y) for x in range(0, image.width(), 3) for y in range(image.height())}) > 8, \
+            "something is drawn there"
+    shell.set_language("en")
+    assert shots["en"] != shots["zh_CN"], "the row changed with the language"
