@@ -252,7 +252,7 @@ class BatchController(QObject):
                 backend.close()
 
     def pause(self) -> None:
-        """Stop after cancelling the image being answered; Resume goes on from there."""
+        """Stop after cancelling the images being answered; Resume goes on from there (the slots are kept)."""
         if self.state == "running" and self._cancel is not None:
             self._cancel.cancel()
             self._set_state("pausing")

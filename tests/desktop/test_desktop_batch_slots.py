@@ -223,3 +223,29 @@ def test_the_images_at_once_control_in_english_and_chinese(qtbot, shell, tmp_pat
             "something is drawn there"
     shell.set_language("en")
     assert shots["en"] != shots["zh_CN"], "the row changed with the language"
+
+
+def test_another_model_picked_during_the_job_stops_it_with_a_message(qtbot, json_shell, test_models,
+                                                                     tmp_path: Path) -> None:
+    """No answer of the new model joins the old model's result file; the new one loads with one sequence."""
+    batch = json_shell.batch
+    batch.sampling = SAMPLING
+    page = batch.open()
+    page.at_once.setCurrentIndex(page.at_once.findData(2))
+    batch.set_folder(distinct_images(tmp_path / "switch", 16))
+    picked: list[int] = []
+
+    def pick_another(_outcome) -> None:
+        if not picked:
+            picked.append(1)
+            json_shell.model.use_files(test_models.model, test_models.mmproj)
+
+    batch.row_done.connect(pick_another)
+    page.run_button.click()
+    qtbot.waitUntil(lambda: batch.state == "ready", timeout=300_000)
+    assert "model changed" in page.summary.text()
+    qtbot.waitUntil(lambda: json_shell.model.state == "loaded", timeout=60_000)
+    assert json_shell.engine.worker.info.model_name != "json-chat" and slots_now(json_shell) == 1
+    rows = result_lines(batch.result_path)
+    assert 1 <= len(rows) < 16 and len({r["sha256"] for r in rows}) == len(rows)
+    assert page.run_button.isEnabled()
