@@ -108,3 +108,81 @@ def test_after_the_engine_thread_stopped_a_request_is_refused(qtbot, engine) -> 
     events = list(SharedEngineBackend(engine).chat([Message.user("Too late")]))
     assert len(events) == 1 and isinstance(events[0], Finished) and events[0].error is not None
     assert "closed" in str(events[0].error)
+
+
+@pytest.fixture
+def slotted(qtbot, slow_spec: ModelSpec, tmp_path: Path) -> Iterator:
+    """The slow model with two parallel sequences, on a real engine thread."""
+    import dataclasses
+
+    from visiondesk.desktop.worker import EngineThread
+
+    thread = EngineThread(lambda _target: LocalEngine(log_dir=tmp_path / "logs"))
+    with qtbot.waitSignal(thread.worker.loaded, timeout=60_000):
+        thread.load(dataclasses.replace(slow_spec, n_ctx=1024, parallel=2))
+    yield thread
+    assert thread.stop()
+
+
+def test_a_parallel_job_pulls_its_requests_on_the_callers_thread_and_ends_each_once(qtbot, slotted) -> None:
+    from visiondesk.desktop.shared_backend import SharedEngineBackend
+    from visiondesk.engine import ParallelRequest
+
+    shared = SharedEngineBackend(slotted)
+    assert shared.parallel_slots == 2
+    pulled_on: list[str] = []
+
+    def requests() -> Iterator[ParallelRequest]:
+        for key in range(5):
+            pulled_on.append(threading.current_thread().name)
+            yield ParallelRequest(key, [Message.user(f"Question {key}")], SamplingParams(temperature=0.0,
+                                                                                       max_tokens=3 + key))
+    finals: dict[int, Finished] = {}
+
+    def run() -> None:
+        for key, event in shared.chat_parallel(requests()):
+            if isinstance(event, Finished):
+                assert key not in finals, f"request {key} ended twice"
+                finals[key] = event
+
+    job = threading.Thread(target=run, name="batch-caller")
+    job.start()
+    qtbot.waitUntil(lambda: not job.is_alive(), timeout=60_000)
+    assert sorted(finals) == list(range(5)) and all(f.error is None for f in finals.values())
+    assert [finals[k].usage.completion_tokens for k in range(5)] == [3, 4, 5, 6, 7]
+    assert set(pulled_on) == {"batch-caller"}, "never pulled on the engine thread"
+
+
+def test_a_parallel_job_gives_way_to_the_window_and_stops_when_its_reader_does(qtbot, slotted) -> None:
+    from visiondesk.desktop.shared_backend import SharedEngineBackend
+    from visiondesk.engine import ParallelRequest
+
+    shared = SharedEngineBackend(slotted)
+    long = [ParallelRequest(k, [Message.user(f"Long {k}")], SamplingParams(temperature=0.0, max_tokens=400))
+            for k in range(40)]
+    answered: list[int] = []
+    window: list[tuple[Finished, int]] = []  # the window's answer, and how many of the job's had ended by then
+    slotted.worker.finished.connect(lambda _rid, fin: window.append((fin, len(answered))))
+    stream = shared.chat_parallel(long)
+    running = threading.Event()
+
+    def run() -> None:
+        for key, event in stream:
+            running.set()
+            if isinstance(event, Finished):
+                answered.append(key)
+                if window:  # stop reading, as Pause does
+                    break
+        stream.close()  # type: ignore[attr-defined]
+
+    job = threading.Thread(target=run)
+    job.start()
+    qtbot.waitUntil(running.is_set, timeout=30_000)
+    slotted.chat([Message.user("Window")], SamplingParams(temperature=0.0, max_tokens=4))
+    qtbot.waitUntil(lambda: bool(window), timeout=60_000)
+    fin, job_done_before = window[0]
+    assert fin.error is None and fin.usage.completion_tokens == 4
+    assert job_done_before <= 4, "the window waited for the requests in the slots (and those read ahead), not all 40"
+    t0 = time.monotonic()
+    qtbot.waitUntil(lambda: not job.is_alive(), timeout=30_000)
+    assert len(answered) < 40 and time.monotonic() - t0 < 10.0, "closing the stream cancelled the rest"
