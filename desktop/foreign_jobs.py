@@ -6,7 +6,7 @@
 (``ParallelBackend.chat_parallel``). Its requests are pulled on the caller's thread, never on the engine
 thread: when a slot frees up the engine thread asks for one (``NeedRequest``) and waits for the answer. So a
 batch job reads and hashes its images, and appends to its result file, from its own thread only. The engine
-thread stays shared: once the window (or another thread) has queued a chat or a load (``QueuedWork``), the
+thread stays shared: once the window (or another thread) has queued a chat, a plan or a load (``QueuedWork``), the
 part takes no more requests, lets those in its slots finish and ends (``PartEnded``); the caller queues the
 next part behind that work. A question asked in the window meanwhile waits for the images being answered,
 never for the whole batch.
@@ -80,7 +80,7 @@ class ForeignSlots:
 
 
 class QueuedWork:
-    """How many chats and loads are queued for the engine thread and not yet taken up (any thread)."""
+    """How many chats, plans and loads are queued for the engine thread and not yet taken up (any thread)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -76,7 +76,7 @@ class EngineWorker(QObject):
         self._engine: Backend[Any] | None = None  # made on first use, on the engine thread
         self.stopping = False  # set from the UI thread at shutdown; checked before each job
         self.last_switch = 0  # the number of the last conversation switch asked (set from the UI thread)
-        self.queued = QueuedWork()  # chats and loads asked and not yet begun: a batch's parallel job gives way to them
+        self.queued = QueuedWork()  # chats, plans, loads asked and not yet begun: a batch's parallel job gives way
 
     def _get_engine(self) -> Backend[Any]:
         if self._engine is None:
@@ -197,6 +197,7 @@ class EngineWorker(QObject):
     @Slot(int, object)
     def plan(self, request_id: int, messages: Sequence[Message]) -> None:
         """What ``messages`` will take and how each image will be read (nothing is evaluated)."""
+        self.queued.took()
         if self.stopping:
             return
         plan = getattr(self._get_engine(), "plan", None)  # only the local engine can measure images beforehand
@@ -340,6 +341,7 @@ class EngineThread(QObject):
     def plan(self, messages: Sequence[Message]) -> int:
         """Ask what ``messages`` will take; returns the request id ``worker.planned`` answers with."""
         self._next_id += 1
+        self.worker.queued.add()
         self._plan_requested.emit(self._next_id, tuple(messages))
         return self._next_id
 

@@ -41,7 +41,7 @@ from visiondesk.engine.remote import RemoteTarget
 
 from ..background import BackgroundJob
 from ..shared_backend import SharedEngineBackend
-from ..views.batch_page import THUMB, BatchPage
+from ..views.batch_page import BatchPage, thumbnails
 from ..worker import EngineThread
 from .batch_slots import BatchSlots
 
@@ -70,6 +70,7 @@ class BatchController(QObject):
         self.slots = slots
         slots.ready.connect(self._slots_ready)
         slots.failed.connect(self._slots_failed)
+        slots.reloading_changed.connect(self._show_state)  # Run waits for the model to be back
         self.results_dir = results_dir
         self._language = language  # the app's language now ("en", "zh_CN")
         self.parent_widget = parent_widget
@@ -160,7 +161,7 @@ class BatchController(QObject):
                 page.cell(i, 1).setText(self.tr("waiting"))
                 page.cell(i, 2).setText("")
                 page.cell(i, 3).setText("")
-            BackgroundJob(op=lambda: _thumbnails(images), success=self._show_thumbnails).start()
+            BackgroundJob(op=lambda: thumbnails(images), success=self._show_thumbnails).start()
         self._set_state("ready" if images else "empty")
         if not images:
             self._say(self.tr("There are no images in %1.").replace("%1", str(folder)))
@@ -176,7 +177,7 @@ class BatchController(QObject):
 
     def run(self) -> None:
         """Start (or resume) the job: images already in the result file are skipped."""
-        if self.state not in ("ready", "paused", "done") or not self.images:
+        if self.state not in ("ready", "paused", "done") or not self.images or self.slots.reloading:
             return
         info = self.backend.info
         if info is None:
@@ -325,23 +326,29 @@ class BatchController(QObject):
 
     def _set_state(self, state: str) -> None:
         self.state = state
-        page = self.page
-        if page is not None:
-            has_model = self.backend.info is not None
-            idle = state in ("empty", "ready", "done")
-            page.run_button.setEnabled(state in ("ready", "done") and has_model and bool(self.images))
-            page.pause_button.setEnabled(state == "running")
-            page.resume_button.setEnabled(state == "paused" and has_model)
-            page.cancel_button.setEnabled(state in ("running", "paused", "loading"))
-            has_results = self.result_path is not None and self.result_path.exists()
-            page.export_csv_button.setEnabled(has_results and state != "running")
-            page.export_jsonl_button.setEnabled(has_results and state != "running")
-            page.choose_folder.setEnabled(idle or state == "paused")
-            page.preset.setEnabled(idle)
-            page.at_once.setEnabled(idle or state == "paused")
-            running = state in ("running", "pausing")
-            page.at_once_note.setText(self.tr("%1 at once").replace("%1", str(self.at_once)) if running else "")
+        self._show_state()
         self.state_changed.emit(state)
+
+    def _show_state(self) -> None:
+        """What can be done in this state, and while the model is loaded again for a job (or back after one)."""
+        page, state = self.page, self.state
+        if page is None:
+            return
+        has_model = self.backend.info is not None
+        idle = state in ("empty", "ready", "done")
+        ready = has_model and not self.slots.reloading
+        page.run_button.setEnabled(state in ("ready", "done") and ready and bool(self.images))
+        page.pause_button.setEnabled(state == "running")
+        page.resume_button.setEnabled(state == "paused" and ready)
+        page.cancel_button.setEnabled(state in ("running", "paused", "loading"))
+        has_results = self.result_path is not None and self.result_path.exists()
+        page.export_csv_button.setEnabled(has_results and state != "running")
+        page.export_jsonl_button.setEnabled(has_results and state != "running")
+        page.choose_folder.setEnabled(idle or state == "paused")
+        page.preset.setEnabled(idle)
+        page.at_once.setEnabled(idle or state == "paused")
+        running = state in ("running", "pausing")
+        page.at_once_note.setText(self.tr("%1 at once").replace("%1", str(self.at_once)) if running else "")
 
     def _say(self, text: str) -> None:
         if self.page is not None:
@@ -378,18 +385,6 @@ class BatchController(QObject):
             self._say(str(exc))
             return
         self._say(self.tr("Exported %1 rows to %2").replace("%1", str(n)).replace("%2", str(path)))
-
-
-def _thumbnails(images: list[Path]) -> list[tuple[str, QImage]]:
-    """Small previews, made off the UI thread (QImage, never QPixmap, there)."""
-    out = []
-    for path in images:
-        image = QImage(str(path))
-        if not image.isNull():
-            image = image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                                 Qt.TransformationMode.SmoothTransformation)
-        out.append((str(path), image))
-    return out
 
 
 def _shown(answer: Any) -> str:

@@ -36,6 +36,7 @@ class BatchSlots(QObject):
 
     ready = Signal()  # the model has the slots the job asked for: it can start
     failed = Signal(str)  # loading them failed (the model in use stays, with one)
+    reloading_changed = Signal()  # a load of ours began or ended (``reloading``)
 
     def __init__(self, engine: EngineThread, settings: Settings, save_settings: Callable[[], None],
                  reload_with_slots: Callable[[int], None], remote_target: Callable[[], RemoteTarget | None],
@@ -49,6 +50,7 @@ class BatchSlots(QObject):
         self._servers = servers
         self.waiting = False  # a reload for the job is under way
         self.raised = False  # the model was loaded with more slots for a job, to be loaded back with one
+        self.reloading = False  # a load of ours (for a job, or back after one) is under way: no job starts now
         engine.worker.loaded.connect(self._loaded)
         engine.worker.load_error.connect(self._load_failed)
 
@@ -66,13 +68,14 @@ class BatchSlots(QObject):
     def prepare(self) -> bool:
         """Before a job (UI thread): True if the model is being loaded again with more slots (``ready`` follows)."""
         info = self.engine.worker.info
-        if not isinstance(info, LoadResult) or self.wanted == 1 and info.parallel == 1:
-            return False
-        if self.wanted == 0 and info.parallel > 1 or self.wanted == info.parallel:
+        if not isinstance(info, LoadResult):
+            return False  # a server model: nothing to load
+        if info.parallel > 1 if self.wanted == 0 else info.parallel == self.wanted:
             return False
         log.info("batch: loading %s again with %s parallel sequences", info.model_name, self.wanted or "auto")
-        self.waiting, self.raised = True, self.wanted != 1
+        self.waiting, self.raised, self.reloading = True, self.wanted != 1, True
         self._reload(self.wanted)
+        self.reloading_changed.emit()
         return True
 
     def remote_in_flight(self) -> tuple[RemoteTarget, int] | None:
@@ -104,18 +107,23 @@ class BatchSlots(QObject):
     def job_ended(self) -> None:
         """The job is over (not paused): the model goes back to one sequence if it was given more for it."""
         if self.raised:
-            self.raised = False
+            self.raised, self.reloading = False, True
             log.info("batch: loading the model again with one sequence")
             self._reload(1)
+            self.reloading_changed.emit()
 
     def _loaded(self, result: object) -> None:
+        self.reloading = False
         if self.waiting:
             self.waiting = False
             self.ready.emit()
-        else:  # the user loaded a model (another, or this one anew): its slots are its own
+        else:  # back with one, or the user loaded a model (another, or this one anew): its slots are its own
             self.raised = False
+        self.reloading_changed.emit()
 
     def _load_failed(self, error: BaseException) -> None:
+        self.reloading = False
         if self.waiting:
             self.waiting = self.raised = False
             self.failed.emit(error_text(error))
+        self.reloading_changed.emit()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -150,3 +150,15 @@ class BatchPage(FollowsLanguage, QDialog):
         if folders:
             self.folder_dropped.emit(folders[0])
             event.acceptProposedAction()
+
+
+def thumbnails(images: list[Path]) -> list[tuple[str, QImage]]:
+    """The table's small previews, made off the UI thread (QImage, never QPixmap, there)."""
+    out = []
+    for path in images:
+        image = QImage(str(path))
+        if not image.isNull():
+            image = image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+        out.append((str(path), image))
+    return out

@@ -81,6 +81,8 @@ def test_four_at_once_answers_each_image_once_then_gives_the_slots_back(qtbot, j
         slots=slots_now(json_shell), note=page.at_once_note.text(), control=page.at_once.isEnabled()))
     rows_shown: list[str] = []
     batch.row_done.connect(lambda o: rows_shown.append(page.cell(batch._rows[str(o.path)], 1).text()))
+    reloads: list[tuple[bool, bool]] = []  # (reloading, Run enabled) as the model is loaded again
+    batch.slots.reloading_changed.connect(lambda: reloads.append((batch.slots.reloading, page.run_button.isEnabled())))
     page.run_button.click()
     assert batch.state == "loading" and not page.run_button.isEnabled()
     qtbot.waitUntil(lambda: batch.state == "done", timeout=300_000)
@@ -93,6 +95,7 @@ def test_four_at_once_answers_each_image_once_then_gives_the_slots_back(qtbot, j
     assert batch.summary.done + batch.summary.failed == 8 and page.progress.value() == 8
     assert page.at_once_note.text() == "" and page.at_once.isEnabled()
     back_to_one(qtbot, json_shell)
+    assert reloads[-2:] == [(True, False), (False, True)], "Run waited for the model to be back with one"
     chat_answers(qtbot, json_shell)
 
 
