@@ -171,7 +171,9 @@ class EngineWorker(QObject):
     def run_slots(self, job: ForeignSlots) -> None:
         """Answer part of another thread's parallel job here, until it is done or a chat or load is waiting."""
         job.started.set()
-        answer_slots(None if self.stopping else self._engine, job, lambda: self.stopping or bool(self.queued))
+        if self.stopping:  # it ends unanswered, as cancelled
+            job.cancel.cancel()
+        answer_slots(self._engine, job, lambda: self.stopping or bool(self.queued))
 
     @Slot(object, object)
     def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
@@ -221,16 +223,14 @@ class EngineWorker(QObject):
         ``switch``: the request's number; a restore that a later switch (already asked) makes moot is skipped,
         so paging through the sidebar reads no state but the last one's.
 
-        Not while the model has several sequences (a batch job's slots): llama.cpp restores a state only into a
-        context with as many as it was saved from ("n_stream mismatch"), so a state moved across would be refused
-        and deleted. The states on disk stay as they were and come back once the model has one sequence again.
+        Not while the model has several sequences (a batch job's): llama.cpp refuses a state saved with another
+        number ("n_stream mismatch"; the refused file is deleted). Those on disk wait for the model to have one.
         """
         engine = self._engine  # none made yet: nothing to save, nothing loaded to restore into
         save, restore = getattr(engine, "save_state", None), getattr(engine, "restore_state", None)
         if self.stopping or save is None or restore is None:  # a server keeps its own cache
             return
         if getattr(engine, "parallel_slots", 1) > 1:
-            log.info("conversation states are kept for when the model has one sequence again")
             return
         try:
             if leaving is not None:

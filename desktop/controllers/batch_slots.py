@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal
 from visiondesk.core.settings import Settings
 from visiondesk.engine import Backend, BackendInfo, VisionDeskError, defaults
 from visiondesk.engine.llama import LoadResult
-from visiondesk.engine.remote import RemoteBackend, RemoteTarget, ServerStore
+from visiondesk.engine.remote import RemoteTarget, ServerStore
 
 from ..error_text import error_text
 from ..worker import EngineThread
@@ -86,6 +86,8 @@ class BatchSlots(QObject):
 
     def open_remote(self, target: RemoteTarget, n: int) -> list[Backend[Any]]:
         """On the job's thread: ``n`` connections to ``target``, each for one request at a time."""
+        from visiondesk.engine.remote import RemoteBackend  # the HTTP client only when a server is used (start-up)
+
         pool: list[Backend[Any]] = []
         try:
             for _ in range(n):

@@ -252,3 +252,18 @@ def test_another_model_picked_during_the_job_stops_it_with_a_message(qtbot, json
     rows = result_lines(batch.result_path)
     assert 1 <= len(rows) < 16 and len({r["sha256"] for r in rows}) == len(rows)
     assert page.run_button.isEnabled()
+
+
+def test_cancel_while_the_model_loads_for_the_job_starts_nothing(qtbot, json_shell, tmp_path: Path) -> None:
+    batch = json_shell.batch
+    page = batch.open()
+    page.at_once.setCurrentIndex(page.at_once.findData(2))
+    batch.set_folder(distinct_images(tmp_path / "never", 4))
+    page.run_button.click()
+    assert batch.state == "loading" and page.cancel_button.isEnabled()
+    page.cancel_button.click()
+    assert batch.state == "done"
+    back_to_one(qtbot, json_shell)
+    qtbot.waitUntil(lambda: not batch.slots.reloading, timeout=60_000)
+    assert batch.state == "done" and page.run_button.isEnabled() and batch._thread is None  # noqa: SLF001
+    assert result_lines(batch.result_path) == [], "no image was asked"
