@@ -1,9 +1,22 @@
-"""Thread counts: chosen by measurement when not configured, kept when configured."""
+"""Thread counts: chosen by measurement when not configured, kept when configured, remembered in the disk cache.
+
+A "later load" is a new ``LocalEngine`` (a new engine process) on the same cache folder, as when the app
+starts again. Whether a load measured is read from its ``LoadResult`` (``threads_note`` and
+``threads_measure_ms``, 0 when nothing was measured) and from the engine process's log.
+"""
 
 from __future__ import annotations
 
-from visiondesk.engine import Message
-from visiondesk.engine.llama import LocalEngine
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from visiondesk.engine import Message, ModelSpec
+from visiondesk.engine.llama import LoadResult, LocalEngine
+from visiondesk.engine.llama.disk_cache import DiskCache
+from visiondesk.engine.llama.worker.thread_memory import MAX_AGE_DAYS, choice_path
 from visiondesk.engine.llama.worker.thread_tuning import candidates
 
 from tests.engine.conftest import run, spec
@@ -17,9 +30,10 @@ def test_candidates_start_from_physical_cores() -> None:
 
 
 def test_unset_threads_are_measured_at_load(test_models: GeneratedModels) -> None:
-    with LocalEngine() as e:
+    with LocalEngine() as e:  # no cache folder: measured at every load, as before
         result = e.load(spec(test_models, threads=None))
         assert result.threads_note.startswith("measured at load")
+        assert result.threads_measure_ms > 0
         assert result.threads >= 1 and result.threads_batch >= 1
         assert run(e, [Message.user("hello")])[1].error is None
 
@@ -28,3 +42,93 @@ def test_configured_threads_are_kept(test_models: GeneratedModels) -> None:
     with LocalEngine() as e:
         result = e.load(spec(test_models, threads=1))
         assert (result.threads, result.threads_batch, result.threads_note) == (1, 1, "as configured")
+        assert result.threads_measure_ms == 0
+
+
+def own_model(test_models: GeneratedModels, folder: Path, name: str = "model.gguf") -> Path:
+    """A copy of the tiny model that a test may touch without disturbing the session's shared files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy2(test_models.model, folder / name))
+
+
+def load(model: Path, cache: DiskCache | None, logs: Path) -> LoadResult:
+    """Load ``model`` (threads left to the engine) in a new engine process, and close it."""
+    with LocalEngine(log_dir=logs, cache=cache) as e:
+        result = e.load(ModelSpec(model=model, n_ctx=512, threads=None))
+        assert run(e, [Message.user("hello")])[1].error is None
+        return result
+
+
+def measured(r: LoadResult) -> bool:
+    return r.threads_note.startswith("measured at load") and r.threads_measure_ms > 0
+
+
+def test_a_measured_choice_is_remembered_and_reused_by_the_next_engine(test_models: GeneratedModels,
+                                                                      tmp_path: Path) -> None:
+    model, cache, logs = own_model(test_models, tmp_path / "models"), DiskCache(tmp_path / "cache", 1 << 20), \
+        tmp_path / "logs"
+    first = load(model, cache, logs)
+    assert measured(first)
+    stored = json.loads(choice_path(cache, model).read_text(encoding="utf-8"))
+    assert (stored["threads"], stored["threads_batch"]) == (first.threads, first.threads_batch)
+    second = load(model, cache, logs)
+    day = time.strftime("%Y-%m-%d", time.localtime(stored["measured_at"]))
+    assert second.threads_note.startswith(f"remembered from a measurement on {day} (")
+    assert second.threads_measure_ms == 0
+    assert (second.threads, second.threads_batch) == (first.threads, first.threads_batch)
+    text = (logs / "engine.log").read_text(encoding="utf-8")
+    assert text.count("threads chosen by measurement") == 1 and "threads remembered from" in text
+
+
+def test_a_touched_or_another_model_file_is_measured_again(test_models: GeneratedModels, tmp_path: Path) -> None:
+    model, cache, logs = own_model(test_models, tmp_path / "models"), DiskCache(tmp_path / "cache", 1 << 20), \
+        tmp_path / "logs"
+    assert measured(load(model, cache, logs))
+    other = own_model(test_models, tmp_path / "models", "other.gguf")
+    assert measured(load(other, cache, logs))  # another file: its own measurement
+    assert not measured(load(other, cache, logs))
+    st = model.stat()
+    os.utime(model, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))  # replaced in place, as by a download
+    assert measured(load(model, cache, logs))
+    assert "was measured for another model; measuring again" in (logs / "engine.log").read_text(encoding="utf-8")
+    assert not measured(load(model, cache, logs))  # the new measurement was stored under the new identity
+    assert len(list((cache.folder / "threads").iterdir())) == 2
+
+
+def test_a_damaged_choice_is_ignored_with_a_log_line_and_rewritten(test_models: GeneratedModels,
+                                                                   tmp_path: Path) -> None:
+    model, cache, logs = own_model(test_models, tmp_path / "models"), DiskCache(tmp_path / "cache", 1 << 20), \
+        tmp_path / "logs"
+    path = choice_path(cache, model)
+    path.parent.mkdir(parents=True)
+    path.write_text('{"key": {"format": 1}, "threads": ', encoding="utf-8")  # cut short, as by a crash
+    first = load(model, cache, logs)
+    assert measured(first)
+    assert f"threads/{path.name} is damaged" in (logs / "engine.log").read_text(encoding="utf-8")
+    assert json.loads(path.read_text(encoding="utf-8"))["threads"] == first.threads  # written again, whole
+    assert not measured(load(model, cache, logs))
+
+
+def test_an_old_choice_or_a_cleared_cache_is_measured_again(test_models: GeneratedModels, tmp_path: Path) -> None:
+    model, cache, logs = own_model(test_models, tmp_path / "models"), DiskCache(tmp_path / "cache", 1 << 20), \
+        tmp_path / "logs"
+    assert measured(load(model, cache, logs))
+    path = choice_path(cache, model)
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["measured_at"] = time.time() - (MAX_AGE_DAYS + 1) * 86400
+    path.write_text(json.dumps(record), encoding="utf-8")
+    assert measured(load(model, cache, logs))
+    assert f"more than {MAX_AGE_DAYS} days old" in (logs / "engine.log").read_text(encoding="utf-8")
+    assert time.time() - json.loads(path.read_text(encoding="utf-8"))["measured_at"] < 3600
+    assert cache.usage() > 0  # counted in the cache's size, and emptied by its "Clear"
+    cache.clear()
+    assert not path.exists()
+    assert measured(load(model, cache, logs))
+
+
+def test_a_cache_of_zero_bytes_remembers_nothing(test_models: GeneratedModels, tmp_path: Path) -> None:
+    model, cache, logs = own_model(test_models, tmp_path / "models"), DiskCache(tmp_path / "cache", 0), \
+        tmp_path / "logs"
+    assert measured(load(model, cache, logs))
+    assert measured(load(model, cache, logs))
+    assert not choice_path(cache, model).exists()
