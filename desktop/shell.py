@@ -124,7 +124,8 @@ class AppShell(QObject):
         self.composer.prepare_dropped.connect(self.engine.drop_prepared_images)
         self.model.loaded.connect(self._prepare_pending)  # images attached before the model was there
 
-        self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self)
+        self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self,
+                                                    show_error=self._show_error)
         self.chat.response_format = self.answer_format.response_format
         self.chat.sees_images = lambda: self.model.result.vision if self.model.result is not None else None
         self.batch = BatchController(self.engine, self.paths.batches, lambda: self.language, w, self)
