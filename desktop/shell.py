@@ -132,6 +132,8 @@ class AppShell(QObject):
         self.api_server = ApiServerController(self.engine, w, self)
 
         self.conversations.open_requested.connect(self.chat.open_conversation)
+        # A deleted conversation's saved engine state goes at once, not when the cache next needs room.
+        self.conversations.deleted.connect(lambda cid: self.engine.forget_conversation(cid, self.engine_cache()))
         self.conversations.open_requested.connect(self._conversation_shown)
         self.conversations.open_requested.connect(self.remote.bind_conversation)
         self.conversations.open_requested.connect(self.answer_format.show_conversation)

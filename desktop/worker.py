@@ -1,28 +1,25 @@
 """The one long-lived worker that owns the backend, on its own QThread.
 
-The worker is handed a factory of its backends and never constructs one itself: given what is to be
-loaded (a ``ModelSpec``, a ``RemoteTarget``), the factory returns the backend for it; switching between
-backends closes the one left behind (a local model's memory, a server connection).
+The worker is handed a factory of its backends and never constructs one itself: given what is to be loaded (a
+``ModelSpec``, a ``RemoteTarget``), the factory returns the backend for it; switching between backends closes the
+one left behind (a local model's memory, a server connection).
 
-Every call into the worker is a queued signal, every result comes back as a queued signal: the UI
-thread never waits for the engine. Cancelling does not go through the queue
-(the worker is busy in the stream then): the caller keeps the request's ``CancelToken`` and sets it
-from the UI thread. Shutdown is flag → cancel → close the backend (``Backend.close`` is safe from any
-thread: a running request ends at once) → queued ``shutdown`` → quit → wait.
+Every call into the worker is a queued signal, every result comes back as a queued signal: the UI thread never waits
+for the engine. Cancelling does not go through the queue (the worker is busy in the stream then): the caller keeps
+the request's ``CancelToken`` and sets it from the UI thread. Shutdown is flag → cancel → close the backend
+(``Backend.close`` is safe from any thread: a running request ends at once) → queued ``shutdown`` → quit → wait.
 
-Images attached in the composer are handed over as they come (``prepare_images``), so that the local engine
-encodes them while the question is typed; the answer never waits for that (the engine stops it for an answer).
+Images attached in the composer are handed over as they come (``prepare_images``), so that the local engine encodes
+them while the question is typed; the answer never waits for that (the engine stops it for an answer).
 
-Other threads (the API server's queue, a batch job) use the same backend through ``EngineThread.chat_for``:
-their chat is queued on this thread like the window's, and its events come back through a plain queue
-(``SharedEngineBackend`` in shared_backend.py wraps that as a ``Backend``). One backend, one thread.
+Other threads (the API server's queue, a batch job) use the backend through ``EngineThread.chat_for``: their
+``ForeignChat`` is queued here like the window's chats, its events handed back through a plain queue
+(``SharedEngineBackend`` wraps that as a ``Backend``). One backend, one thread.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +31,6 @@ from visiondesk.engine import (
     BackendInfo,
     CancelToken,
     EngineCrashed,
-    EngineEvent,
     Finished,
     ImageAttachment,
     ImageSource,
@@ -45,6 +41,9 @@ from visiondesk.engine import (
     TextDelta,
     VisionDeskError,
 )
+from visiondesk.engine.llama.disk_cache import DiskCache
+
+from .foreign_chat import ForeignChat
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +55,6 @@ BackendFactory = Callable[[object], Backend[Any]]  # target to load (None: none 
 def conversation_key(conversation_id: int | None) -> str | None:
     """The name a stored conversation's saved engine state goes by (``LocalEngine.save_state``)."""
     return None if conversation_id is None else f"conversation-{conversation_id}"
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class ForeignChat:
-    """A chat another thread asked for: the engine thread puts every event into ``events``, ``Finished`` last."""
-
-    messages: tuple[Message, ...]
-    params: SamplingParams
-    cancel: CancelToken
-    events: queue.SimpleQueue[EngineEvent] = dataclasses.field(default_factory=queue.SimpleQueue)
-    started: threading.Event = dataclasses.field(default_factory=threading.Event)  # the engine thread took it up
 
 
 class EngineWorker(QObject):
@@ -256,6 +244,11 @@ class EngineWorker(QObject):
         finally:
             done.set()
 
+    @Slot(object, object)
+    def forget_conversation(self, conversation: str, cache: DiskCache) -> None:
+        """A conversation was deleted: its saved state goes, also one a switch away from it has just saved."""
+        cache.forget_state(conversation)
+
     def _fail(self, request_id: int, pending: list[str], exc: VisionDeskError) -> None:
         if pending:
             self.text.emit(request_id, "".join(pending))
@@ -291,6 +284,7 @@ class EngineThread(QObject):
     _plan_requested = Signal(int, object)
     _switch_requested = Signal(object, object, int)
     _save_requested = Signal(object, object)
+    _forget_requested = Signal(object, object)
     _prepare_requested = Signal(object, object)
     _drop_requested = Signal(object)
     _shutdown_requested = Signal()
@@ -308,6 +302,7 @@ class EngineThread(QObject):
         self._plan_requested.connect(self.worker.plan, queued)
         self._switch_requested.connect(self.worker.switch_conversation, queued)
         self._save_requested.connect(self.worker.save_conversation, queued)
+        self._forget_requested.connect(self.worker.forget_conversation, queued)
         self._prepare_requested.connect(self.worker.prepare_images, queued)
         self._drop_requested.connect(self.worker.drop_prepared_images, queued)
         self._shutdown_requested.connect(self.worker.shutdown, queued)
@@ -357,6 +352,13 @@ class EngineThread(QObject):
         done = threading.Event()
         self._save_requested.emit(key, done)
         return done.wait(timeout_s)
+
+    def forget_conversation(self, conversation_id: int, cache: DiskCache) -> None:
+        """A deleted conversation's state leaves ``cache`` now, and again after any save of it queued before."""
+        key = conversation_key(conversation_id)
+        assert key is not None
+        cache.forget_state(key)  # at once: the engine thread may be busy with a long answer
+        self._forget_requested.emit(key, cache)  # in turn: the switch away from it saves it there, maybe later
 
     def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
                        history: Sequence[Message] | None = None) -> None:
