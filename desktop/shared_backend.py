@@ -30,7 +30,7 @@ from visiondesk.engine import (
 )
 from visiondesk.engine.errors import EngineClosed
 
-from .foreign_chat import ForeignChat
+from .engine_requests import ForeignChat
 from .worker import EngineThread
 
 log = logging.getLogger(__name__)

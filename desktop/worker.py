@@ -1,20 +1,21 @@
 """The one long-lived worker that owns the backend, on its own QThread.
 
-The worker is handed a factory of its backends and never constructs one itself: given what is to be loaded (a
-``ModelSpec``, a ``RemoteTarget``), the factory returns the backend for it; switching between backends closes the
-one left behind (a local model's memory, a server connection).
+The worker is handed a factory of its backends and never constructs one itself: given what is to be
+loaded (a ``ModelSpec``, a ``RemoteTarget``), the factory returns the backend for it; switching between
+backends closes the one left behind (a local model's memory, a server connection).
 
-Every call into the worker is a queued signal, every result comes back as a queued signal: the UI thread never waits
-for the engine. Cancelling does not go through the queue (the worker is busy in the stream then): the caller keeps
-the request's ``CancelToken`` and sets it from the UI thread. Shutdown is flag → cancel → close the backend
-(``Backend.close`` is safe from any thread: a running request ends at once) → queued ``shutdown`` → quit → wait.
+Every call into the worker is a queued signal, every result comes back as a queued signal: the UI
+thread never waits for the engine. Cancelling does not go through the queue
+(the worker is busy in the stream then): the caller keeps the request's ``CancelToken`` and sets it
+from the UI thread. Shutdown is flag → cancel → close the backend (``Backend.close`` is safe from any
+thread: a running request ends at once) → queued ``shutdown`` → quit → wait.
 
-Images attached in the composer are handed over as they come (``prepare_images``), so that the local engine encodes
-them while the question is typed; the answer never waits for that (the engine stops it for an answer).
+Images attached in the composer are handed over as they come (``prepare_images``), so that the local engine
+encodes them while the question is typed; the answer never waits for that (the engine stops it for an answer).
 
-Other threads (the API server's queue, a batch job) use the backend through ``EngineThread.chat_for``: their
-``ForeignChat`` is queued here like the window's chats, its events handed back through a plain queue
-(``SharedEngineBackend`` wraps that as a ``Backend``). One backend, one thread.
+Other threads (the API server's queue, a batch job) use the same backend through ``EngineThread.chat_for``:
+their chat is queued on this thread like the window's, and its events come back through a plain queue
+(``SharedEngineBackend`` in shared_backend.py wraps that as a ``Backend``). One backend, one thread.
 """
 
 from __future__ import annotations
@@ -43,18 +44,13 @@ from visiondesk.engine import (
 )
 from visiondesk.engine.llama.disk_cache import DiskCache
 
-from .foreign_chat import ForeignChat
+from .engine_requests import ForeignChat, conversation_key
 
 log = logging.getLogger(__name__)
 
 TEXT_BATCH_S = 0.03  # coalesce fast tokens so the UI thread gets ~30 text signals a second at most
 
 BackendFactory = Callable[[object], Backend[Any]]  # target to load (None: none yet) -> its backend
-
-
-def conversation_key(conversation_id: int | None) -> str | None:
-    """The name a stored conversation's saved engine state goes by (``LocalEngine.save_state``)."""
-    return None if conversation_id is None else f"conversation-{conversation_id}"
 
 
 class EngineWorker(QObject):

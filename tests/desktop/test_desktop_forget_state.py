@@ -13,7 +13,7 @@ from tests.desktop.test_desktop_restart_state import states
 
 
 def state_file(shell, conversation_id: int) -> Path:
-    from visiondesk.desktop.worker import conversation_key
+    from visiondesk.desktop.engine_requests import conversation_key
 
     key = conversation_key(conversation_id)
     assert key is not None

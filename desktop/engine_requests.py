@@ -1,6 +1,6 @@
-"""``ForeignChat``: a chat another thread (the API server, a batch job) hands the engine thread.
+"""What is handed to the engine thread besides the window's own chats: another thread's chat, a conversation's name.
 
-Its own module so that ``worker`` (which runs it) and ``shared_backend`` (which makes it) share the type.
+Its own module so that ``worker`` (which runs these) and its callers (``shared_backend``, the shell) share them.
 """
 
 from __future__ import annotations
@@ -21,3 +21,8 @@ class ForeignChat:
     cancel: CancelToken
     events: queue.SimpleQueue[EngineEvent] = dataclasses.field(default_factory=queue.SimpleQueue)
     started: threading.Event = dataclasses.field(default_factory=threading.Event)  # the engine thread took it up
+
+
+def conversation_key(conversation_id: int | None) -> str | None:
+    """The name a stored conversation's saved engine state goes by (``LocalEngine.save_state``)."""
+    return None if conversation_id is None else f"conversation-{conversation_id}"
