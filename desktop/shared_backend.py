@@ -30,7 +30,8 @@ from visiondesk.engine import (
 )
 from visiondesk.engine.errors import EngineClosed
 
-from .worker import EngineThread, ForeignChat
+from .engine_requests import ForeignChat
+from .worker import EngineThread
 
 log = logging.getLogger(__name__)
 

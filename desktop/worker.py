@@ -20,9 +20,7 @@ their chat is queued on this thread like the window's, and its events come back 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +32,6 @@ from visiondesk.engine import (
     BackendInfo,
     CancelToken,
     EngineCrashed,
-    EngineEvent,
     Finished,
     ImageAttachment,
     ImageSource,
@@ -45,28 +42,15 @@ from visiondesk.engine import (
     TextDelta,
     VisionDeskError,
 )
+from visiondesk.engine.llama.disk_cache import DiskCache
+
+from .engine_requests import ForeignChat, conversation_key
 
 log = logging.getLogger(__name__)
 
 TEXT_BATCH_S = 0.03  # coalesce fast tokens so the UI thread gets ~30 text signals a second at most
 
 BackendFactory = Callable[[object], Backend[Any]]  # target to load (None: none yet) -> its backend
-
-
-def conversation_key(conversation_id: int | None) -> str | None:
-    """The name a stored conversation's saved engine state goes by (``LocalEngine.save_state``)."""
-    return None if conversation_id is None else f"conversation-{conversation_id}"
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class ForeignChat:
-    """A chat another thread asked for: the engine thread puts every event into ``events``, ``Finished`` last."""
-
-    messages: tuple[Message, ...]
-    params: SamplingParams
-    cancel: CancelToken
-    events: queue.SimpleQueue[EngineEvent] = dataclasses.field(default_factory=queue.SimpleQueue)
-    started: threading.Event = dataclasses.field(default_factory=threading.Event)  # the engine thread took it up
 
 
 class EngineWorker(QObject):
@@ -256,6 +240,11 @@ class EngineWorker(QObject):
         finally:
             done.set()
 
+    @Slot(object, object)
+    def forget_conversation(self, conversation: str, cache: DiskCache) -> None:
+        """A conversation was deleted: its saved state goes, also one a switch away from it has just saved."""
+        cache.forget_state(conversation)
+
     def _fail(self, request_id: int, pending: list[str], exc: VisionDeskError) -> None:
         if pending:
             self.text.emit(request_id, "".join(pending))
@@ -291,6 +280,7 @@ class EngineThread(QObject):
     _plan_requested = Signal(int, object)
     _switch_requested = Signal(object, object, int)
     _save_requested = Signal(object, object)
+    _forget_requested = Signal(object, object)
     _prepare_requested = Signal(object, object)
     _drop_requested = Signal(object)
     _shutdown_requested = Signal()
@@ -308,6 +298,7 @@ class EngineThread(QObject):
         self._plan_requested.connect(self.worker.plan, queued)
         self._switch_requested.connect(self.worker.switch_conversation, queued)
         self._save_requested.connect(self.worker.save_conversation, queued)
+        self._forget_requested.connect(self.worker.forget_conversation, queued)
         self._prepare_requested.connect(self.worker.prepare_images, queued)
         self._drop_requested.connect(self.worker.drop_prepared_images, queued)
         self._shutdown_requested.connect(self.worker.shutdown, queued)
@@ -357,6 +348,13 @@ class EngineThread(QObject):
         done = threading.Event()
         self._save_requested.emit(key, done)
         return done.wait(timeout_s)
+
+    def forget_conversation(self, conversation_id: int, cache: DiskCache) -> None:
+        """A deleted conversation's state leaves ``cache`` now, and again after any save of it queued before."""
+        key = conversation_key(conversation_id)
+        assert key is not None
+        cache.forget_state(key)  # at once: the engine thread may be busy with a long answer
+        self._forget_requested.emit(key, cache)  # in turn: the switch away from it saves it there, maybe later
 
     def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
                        history: Sequence[Message] | None = None) -> None:

@@ -48,6 +48,22 @@ class DiskCache:
         """The file of one entry: ``<folder>/<kind>/<sha256(name)>.<suffix>``."""
         return self.folder / kind / f"{hashlib.sha256(name.encode()).hexdigest()[:40]}.{suffix}"
 
+    def state_path(self, conversation: str) -> Path:
+        """The file of ``conversation``'s saved KV state (one per conversation, whichever model made it)."""
+        return self.path_for("states", conversation, "kv")
+
+    def forget_state(self, conversation: str) -> bool:
+        """Delete ``conversation``'s saved state (the conversation is deleted); True if there was one."""
+        try:
+            self.state_path(conversation).unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            log.warning("engine cache: could not delete a deleted conversation's state (%s)", exc)
+            return False
+        log.info("engine cache: deleted the saved state of a deleted conversation")
+        return True
+
     def files(self) -> list[Path]:
         """Every cache file (temporary files of writes in progress excluded)."""
         found: list[Path] = []
