@@ -49,6 +49,7 @@ from llama_tools import build_cpu_tools, find_tool, find_tools, timed_output, to
 from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta, Tuning  # noqa: E402
 from visiondesk.engine.llama import LocalEngine  # noqa: E402
 from visiondesk.engine.llama.disk_cache import DiskCache  # noqa: E402
+from visiondesk.engine.llama.worker.thread_memory import SAMPLES  # noqa: E402
 
 ONE = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=1)
 
@@ -187,6 +188,8 @@ def main() -> int:
     cache = DiskCache(Path(cache_dir.name), 64 * 1024**2) if remember else None
     # The page cache, and the threads (measured, and stored in ``cache`` for the "threads remembered" case).
     warm = engine_case(models.q4, models.mmproj, False, args.threads, ngl, None, cache)
+    for _ in range(SAMPLES - 1 if remember else 0):  # a choice is remembered after SAMPLES measuring loads
+        engine_case(models.q4, None, False, args.threads, ngl, None, cache)
     threads = args.threads or int(warm["threads"])
     log(f"warm-up load: {warm}; tools run with -t {threads}")
     cases = {

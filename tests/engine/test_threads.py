@@ -16,7 +16,7 @@ from pathlib import Path
 from visiondesk.engine import Message, ModelSpec
 from visiondesk.engine.llama import LoadResult, LocalEngine
 from visiondesk.engine.llama.disk_cache import DiskCache
-from visiondesk.engine.llama.worker.thread_memory import MAX_AGE_DAYS, choice_path
+from visiondesk.engine.llama.worker.thread_memory import MAX_AGE_DAYS, SAMPLES, Measurement, choice_path, combined
 from visiondesk.engine.llama.worker.thread_tuning import candidates
 
 from tests.engine.conftest import run, spec
@@ -67,31 +67,52 @@ def test_a_measured_choice_is_remembered_and_reused_by_the_next_engine(test_mode
                                                                       tmp_path: Path) -> None:
     model, cache, logs = own_model(test_models, tmp_path / "models"), DiskCache(tmp_path / "cache", 1 << 20), \
         tmp_path / "logs"
-    first = load(model, cache, logs)
-    assert measured(first)
+    loads = [load(model, cache, logs) for _ in range(SAMPLES)]
+    assert all(measured(r) for r in loads)  # each of the first loads measures and adds its rates
     stored = json.loads(choice_path(cache, model).read_text(encoding="utf-8"))
-    assert (stored["threads"], stored["threads_batch"]) == (first.threads, first.threads_batch)
-    second = load(model, cache, logs)
+    assert len(stored["measurements"]) == SAMPLES
+    assert f"mean of {SAMPLES} loads" in loads[-1].threads_note
+    best = combined([Measurement({int(t): r for t, r in m["decode_rates"].items()},
+                                 {int(t): r for t, r in m["batch_rates"].items()}) for m in stored["measurements"]])
+    assert (loads[-1].threads, loads[-1].threads_batch) == (best.threads, best.threads_batch)
+    later = load(model, cache, logs)
     day = time.strftime("%Y-%m-%d", time.localtime(stored["measured_at"]))
-    assert second.threads_note.startswith(f"remembered from a measurement on {day} (")
-    assert second.threads_measure_ms == 0
-    assert (second.threads, second.threads_batch) == (first.threads, first.threads_batch)
+    assert later.threads_note.startswith(f"remembered from {SAMPLES} measurements since {day} (mean ")
+    assert later.threads_measure_ms == 0
+    assert (later.threads, later.threads_batch) == (best.threads, best.threads_batch)
     text = (logs / "engine.log").read_text(encoding="utf-8")
-    assert text.count("threads chosen by measurement") == 1 and "threads remembered from" in text
+    assert text.count("threads chosen by measurement") == SAMPLES and "threads remembered from" in text
+
+
+def test_the_choice_is_the_best_mean_over_the_measurements() -> None:
+    """A count that won one noisy probe loses to the one that is faster on average."""
+    found = [Measurement({1: 25.0, 2: 30.0}, {1: 100.0, 2: 90.0}), Measurement({1: 24.0, 2: 3.0}, {1: 95.0, 2: 140.0})]
+    choice = combined(found)
+    assert (choice.threads, choice.threads_batch) == (1, 2)
+    assert choice.decode_rates == {1: 24.5, 2: 16.5}
+    assert combined([Measurement({1: 5.0, 2: 9.0}, {1: 1.0}), Measurement({1: 6.0}, {1: 2.0})]).decode_rates == \
+        {1: 5.5, 2: 9.0}  # a count one probe skipped is the mean of those that have it
+
+
+def until_remembered(model: Path, cache: DiskCache, logs: Path) -> None:
+    """Load ``model`` as many times as it takes to be remembered."""
+    for _ in range(SAMPLES):
+        assert measured(load(model, cache, logs))
 
 
 def test_a_touched_or_another_model_file_is_measured_again(test_models: GeneratedModels, tmp_path: Path) -> None:
     model, cache, logs = own_model(test_models, tmp_path / "models"), DiskCache(tmp_path / "cache", 1 << 20), \
         tmp_path / "logs"
-    assert measured(load(model, cache, logs))
+    until_remembered(model, cache, logs)
+    assert not measured(load(model, cache, logs))
     other = own_model(test_models, tmp_path / "models", "other.gguf")
-    assert measured(load(other, cache, logs))  # another file: its own measurement
+    until_remembered(other, cache, logs)  # another file: its own measurements
     assert not measured(load(other, cache, logs))
     st = model.stat()
     os.utime(model, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))  # replaced in place, as by a download
-    assert measured(load(model, cache, logs))
+    until_remembered(model, cache, logs)
     assert "was measured for another model; measuring again" in (logs / "engine.log").read_text(encoding="utf-8")
-    assert not measured(load(model, cache, logs))  # the new measurement was stored under the new identity
+    assert not measured(load(model, cache, logs))  # the new measurements were stored under the new identity
     assert len(list((cache.folder / "threads").iterdir())) == 2
 
 
@@ -105,21 +126,24 @@ def test_a_damaged_choice_is_ignored_with_a_log_line_and_rewritten(test_models: 
     first = load(model, cache, logs)
     assert measured(first)
     assert f"threads/{path.name} is damaged" in (logs / "engine.log").read_text(encoding="utf-8")
-    assert json.loads(path.read_text(encoding="utf-8"))["threads"] == first.threads  # written again, whole
+    rewritten = json.loads(path.read_text(encoding="utf-8"))["measurements"]  # written again, whole
+    assert len(rewritten) == 1 and first.threads in map(int, rewritten[0]["decode_rates"])
+    assert measured(load(model, cache, logs))
     assert not measured(load(model, cache, logs))
 
 
 def test_an_old_choice_or_a_cleared_cache_is_measured_again(test_models: GeneratedModels, tmp_path: Path) -> None:
     model, cache, logs = own_model(test_models, tmp_path / "models"), DiskCache(tmp_path / "cache", 1 << 20), \
         tmp_path / "logs"
-    assert measured(load(model, cache, logs))
+    until_remembered(model, cache, logs)
     path = choice_path(cache, model)
     record = json.loads(path.read_text(encoding="utf-8"))
     record["measured_at"] = time.time() - (MAX_AGE_DAYS + 1) * 86400
     path.write_text(json.dumps(record), encoding="utf-8")
     assert measured(load(model, cache, logs))
     assert f"more than {MAX_AGE_DAYS} days old" in (logs / "engine.log").read_text(encoding="utf-8")
-    assert time.time() - json.loads(path.read_text(encoding="utf-8"))["measured_at"] < 3600
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert time.time() - record["measured_at"] < 3600 and len(record["measurements"]) == 1  # started afresh
     assert cache.usage() > 0  # counted in the cache's size, and emptied by its "Clear"
     cache.clear()
     assert not path.exists()

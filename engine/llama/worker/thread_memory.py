@@ -9,6 +9,10 @@ times), the layers offloaded and the probe's batch. The choice is kept in the en
 another key (the model was replaced or touched, a new CPU or llama.cpp) is measured again and overwritten,
 a damaged one is ignored with a log line and rewritten.
 
+One measurement is a draw of the moment (a 2-thread probe on a busy machine can be ten times slower than on a
+quiet one), so the first ``SAMPLES`` loads each measure and add their rates to the record, and the choice is the
+thread count with the best mean rate over them; from then on loads use it without measuring.
+
 Measuring again: a remembered choice older than ``MAX_AGE_DAYS`` is measured again (the load the machine
 usually carries changes, and a choice made under a passing load should not last); and clearing the engine
 cache (the settings page's "Clear") forgets every choice. Without a cache folder, or with the cache set
@@ -37,8 +41,9 @@ from .thread_tuning import BATCH_TOKENS, ThreadChoice, tune_threads
 log = logging.getLogger(__name__)
 
 KIND = "threads"  # the cache folder's sub-folder (one of disk_cache.KINDS: counted, trimmed and cleared with it)
-FORMAT = 1  # raise when the measurement changes meaning: every remembered choice is then measured again
+FORMAT = 2  # raise when the measurement changes meaning: every remembered choice is then measured again
 MAX_AGE_DAYS = 30
+SAMPLES = 2  # measurements (loads) averaged before a choice is used without measuring
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,26 +89,33 @@ def choice_path(disk: DiskCache, model: Path) -> Path:
     return disk.path_for(KIND, str(Path(model).resolve()), "json")
 
 
-def recall(path: Path, key: dict[str, Any], now: float) -> tuple[ThreadChoice, float] | None:
-    """The choice stored at ``path`` and when it was measured, if it is sound, made under ``key`` and recent."""
+@dataclasses.dataclass(frozen=True)
+class Measurement:
+    """One load's probe: tokens per second by thread count, for generation and for prompt reading."""
+
+    decode_rates: dict[int, float]
+    batch_rates: dict[int, float]
+
+
+def recall(path: Path, key: dict[str, Any], now: float) -> tuple[list[Measurement], float] | None:
+    """The measurements stored at ``path`` and when the first was taken, if sound, made under ``key`` and recent."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         stored_key, at = raw["key"], float(raw["measured_at"])
-        choice = ThreadChoice(int(raw["threads"]), int(raw["threads_batch"]),
-                              {int(t): float(r) for t, r in raw["decode_rates"].items()},
-                              {int(t): float(r) for t, r in raw["batch_rates"].items()})
+        found = [Measurement({int(t): float(r) for t, r in one["decode_rates"].items()},
+                             {int(t): float(r) for t, r in one["batch_rates"].items()}) for one in raw["measurements"]]
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         log.warning("engine cache: %s/%s is damaged (%s); measuring the threads again", KIND, path.name, exc)
         return None
-    if choice.threads < 1 or choice.threads_batch < 1:
-        log.warning("engine cache: %s/%s is damaged (no thread count); measuring again", KIND, path.name)
-        return None
     if stored_key != key:
         changed = sorted(k for k in key if not isinstance(stored_key, dict) or stored_key.get(k) != key[k])
         log.info("engine cache: the thread choice in %s was measured for another %s; measuring again",
                  path.name, ", ".join(changed) or "format")
+        return None
+    if not found or any(not one.decode_rates or not one.batch_rates for one in found):
+        log.warning("engine cache: %s/%s is damaged (no rates); measuring again", KIND, path.name)
         return None
     if not 0 <= now - at <= MAX_AGE_DAYS * 86400:
         log.info("engine cache: the thread choice in %s is more than %d days old; measuring again", path.name,
@@ -111,13 +123,22 @@ def recall(path: Path, key: dict[str, Any], now: float) -> tuple[ThreadChoice, f
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: trimmed last
-    return choice, at
+    return found, at
 
 
-def remember(disk: DiskCache, path: Path, key: dict[str, Any], choice: ThreadChoice, now: float) -> None:
-    """Store ``choice`` under ``key`` at ``path`` atomically (a temporary file renamed into place); never raises."""
-    record = {"key": key, "measured_at": now, "threads": choice.threads, "threads_batch": choice.threads_batch,
-              "decode_rates": choice.decode_rates, "batch_rates": choice.batch_rates}
+def combined(found: list[Measurement]) -> ThreadChoice:
+    """The thread counts with the best mean rate over the measurements (a count missing from one is left out)."""
+    def mean(rates: list[dict[int, float]]) -> dict[int, float]:
+        counts = sorted({t for r in rates for t in r})
+        return {t: sum(r[t] for r in rates if t in r) / sum(1 for r in rates if t in r) for t in counts}
+
+    decode, batch = mean([m.decode_rates for m in found]), mean([m.batch_rates for m in found])
+    return ThreadChoice(max(decode, key=lambda t: decode[t]), max(batch, key=lambda t: batch[t]), decode, batch)
+
+
+def remember(disk: DiskCache, path: Path, key: dict[str, Any], found: list[Measurement], at: float) -> None:
+    """Store ``found`` under ``key`` at ``path`` atomically (a temporary file renamed into place); never raises."""
+    record = {"key": key, "measured_at": at, "measurements": [dataclasses.asdict(m) for m in found]}
     tmp = ""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,22 +158,33 @@ def remember(disk: DiskCache, path: Path, key: dict[str, Any], choice: ThreadCho
 def choose_threads(m: Any, disk: DiskCache | None, gpu_layers: int, physical: int, logical: int) -> ThreadOutcome:
     """The remembered choice for this model and machine, else a measurement on ``m`` (stored when ``disk`` allows)."""
     slot: tuple[Path, dict[str, Any]] | None = None
+    earlier: list[Measurement] = []
+    at = time.time()
     if disk is not None and disk.max_bytes > 0:
         slot = choice_path(disk, m.spec.model), thread_key(m.spec.model, gpu_layers, m.n_batch, physical, logical)
-        found = recall(*slot, time.time())
-        if found is not None:
-            choice, at = found
+        if (stored := recall(*slot, at)) is not None:
+            earlier, at = stored
+        if len(earlier) >= SAMPLES:
+            choice = combined(earlier)
             llama_cpp.llama_set_n_threads(m.ctx, choice.threads, choice.threads_batch)
             log.info("threads remembered from %s: generation %d, prompt %d", slot[0].name, choice.threads,
                      choice.threads_batch)
             day = time.strftime("%Y-%m-%d", time.localtime(at))
-            return ThreadOutcome(choice, f"remembered from a measurement on {day} ({_rates(choice)})", 0.0)
+            return ThreadOutcome(choice, f"remembered from {len(earlier)} measurements since {day} "
+                                         f"(mean {_rates(choice)})", 0.0)
     t0 = time.perf_counter()
-    choice = tune_threads(m, physical, logical)
+    probe = tune_threads(m, physical, logical)
     ms = (time.perf_counter() - t0) * 1e3
-    if disk is not None and slot is not None:
-        remember(disk, *slot, choice, time.time())
-    return ThreadOutcome(choice, f"measured at load ({_rates(choice)})", ms)
+    if disk is None or slot is None:
+        return ThreadOutcome(probe, f"measured at load ({_rates(probe)})", ms)
+    samples = [*earlier, Measurement(probe.decode_rates, probe.batch_rates)]
+    remember(disk, *slot, samples, at)
+    choice = combined(samples)
+    if (choice.threads, choice.threads_batch) != (probe.threads, probe.threads_batch):
+        llama_cpp.llama_set_n_threads(m.ctx, choice.threads, choice.threads_batch)
+    mean = f"; mean of {len(samples)} loads: generation {choice.threads}, prompt {choice.threads_batch}" \
+        if len(samples) > 1 else ""
+    return ThreadOutcome(choice, f"measured at load ({_rates(probe)}{mean})", ms)
 
 
 def _rates(choice: ThreadChoice) -> str:
