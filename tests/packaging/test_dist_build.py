@@ -145,6 +145,7 @@ def test_the_vulkan_flavour_offloads_to_a_real_vulkan_driver_and_answers_with_th
     assert loaded.backend == "Vulkan" and loaded.layers_per_gpu == (loaded.n_layers + 1,), loaded
     assert loaded.gpu_names == ("Vulkan0",)
     assert backends.gpu_backend == "Vulkan" and backends.gpu_line().startswith("GPU: Vulkan — llvmpipe"), backends
+    assert backends.gpu_reason == ""  # no reason for staying on the CPU: it did not
     final = events[-1]
     assert isinstance(final, Finished) and final.error is None and final.backend == "Vulkan", final
     assert final.usage.images_encoded == 1
