@@ -9,6 +9,9 @@ each side first). Each repetition runs every case once, in an order that rotates
 * VisionDesk, text only (no projector): ``LocalEngine()`` + ``load()`` until it returns ("ready": a new
   engine process, the model, its context, the warm-up decode and, with ``threads=None`` as the app loads,
   the thread measurement), then the first token of a one-line question ("first token").
+* VisionDesk, threads remembered: the text-only case on an engine given a disk cache folder (as the app
+  gives it ``DataPaths.engine_cache``) in which the warm-up load stored its thread measurement, so the load
+  reuses that choice instead of measuring (``worker/thread_memory.py``); the case checks that it did.
 * VisionDesk with the projector loaded at load (``Tuning(lazy_projector=False)``, as before issue 24), and
   with the projector loaded on the first image (the default): ready, first token of a text question, and
   the first image answer's ``Timings.projector_load_ms`` (what the first image pays then).
@@ -28,6 +31,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -44,6 +48,8 @@ from engine_figures import log, make_images, publish, run_note  # noqa: E402
 from llama_tools import build_cpu_tools, find_tool, find_tools, timed_output, tool_env  # noqa: E402
 from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta, Tuning  # noqa: E402
 from visiondesk.engine.llama import LocalEngine  # noqa: E402
+from visiondesk.engine.llama.disk_cache import DiskCache  # noqa: E402
+from visiondesk.engine.llama.worker.thread_memory import SAMPLES  # noqa: E402
 
 ONE = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=1)
 
@@ -62,17 +68,23 @@ def first_token_ms(eng: LocalEngine, messages: list[Message], t0: float) -> tupl
 
 
 def engine_case(model: Path, mmproj: Path | None, lazy: bool, threads: int | None, ngl: int,
-                image: Path | None) -> dict[str, Any]:
-    """Choose the model in a new engine: ready, first text token, and what the first image then pays."""
+                image: Path | None, cache: DiskCache | None = None, remembered: bool = False) -> dict[str, Any]:
+    """Choose the model in a new engine: ready, first text token, and what the first image then pays.
+
+    ``cache``: the engine's disk cache folder; ``remembered``: the load must have reused a thread choice from it.
+    """
     t0 = time.perf_counter()
-    eng = LocalEngine()
+    eng = LocalEngine(cache=cache)
     try:
         res = eng.load(ModelSpec(model=model, mmproj=mmproj, threads=threads, gpu_layers=ngl,
                                  tuning=Tuning(lazy_projector=lazy)))
         ready = (time.perf_counter() - t0) * 1e3
+        if remembered and not res.threads_note.startswith("remembered"):
+            raise RuntimeError(f"the threads were not remembered: {res.threads_note}")
         first, _ = first_token_ms(eng, [Message.user("Hi")], t0)
         out: dict[str, Any] = {"ready_ms": ready, "first_token_ms": first, "threads": res.threads,
-                               "engine_load_ms": res.load_ms}
+                               "engine_load_ms": res.load_ms, "threads_measure_ms": res.threads_measure_ms,
+                               "threads_note": res.threads_note}
         if image is not None:
             t1 = time.perf_counter()
             ttft, fin = first_token_ms(eng, [Message.user("What is this?", image)], t1)
@@ -128,7 +140,8 @@ def table(rows: list[dict[str, Any]], header: str) -> str:
 
     lines = [header, "", "| case | ready, ms (median; reps) | first token, ms | first image: projector load, ms |",
              "|---|---|---|---|"]
-    names = {"engine_text": "VisionDesk, model only", "engine_eager": "VisionDesk, projector loaded at load",
+    names = {"engine_text": "VisionDesk, model only", "engine_remembered": "VisionDesk, threads remembered",
+             "engine_eager": "VisionDesk, projector loaded at load",
              "engine_lazy": "VisionDesk, projector on the first image (default)",
              "completion": "llama-completion (model only)", "mtmd": "llama-mtmd-cli (model + projector)"}
     for case, name in names.items():
@@ -144,7 +157,14 @@ def table(rows: list[dict[str, Any]], header: str) -> str:
               f"| lazy projector: VisionDesk ready ÷ llama-mtmd-cli ready | "
               f"{med('engine_lazy', 'ready_ms') / med('mtmd', 'ready_ms'):.2f} |",
               f"| lazy ÷ eager ready (what a text-only conversation saves) | "
-              f"{med('engine_lazy', 'ready_ms') / med('engine_eager', 'ready_ms'):.2f} |"]
+              f"{med('engine_lazy', 'ready_ms') / med('engine_eager', 'ready_ms'):.2f} |",
+              f"| threads remembered ÷ measured at load, ready (model only) | "
+              f"{med('engine_remembered', 'ready_ms') / med('engine_text', 'ready_ms'):.2f} |",
+              f"| threads remembered: VisionDesk ready ÷ llama-completion ready | "
+              f"{med('engine_remembered', 'ready_ms') / med('completion', 'ready_ms'):.2f} |",
+              "", f"Thread measurement inside the load (model only, `LoadResult.threads_measure_ms`): "
+              f"{cell('engine_text', 'threads_measure_ms')} ms; threads remembered: "
+              f"{cell('engine_remembered', 'threads_measure_ms')} ms."]
     return "\n".join(lines) + "\n"
 
 
@@ -162,11 +182,20 @@ def main() -> int:
     completion = find_tool("llama-completion")
     models = small_pair(tools["llama-quantize"]) if args.small else realistic_pair(tools["llama-quantize"], 16)
     image = make_images(BENCH / ".cache" / "images", 1)[0]
-    warm = engine_case(models.q4, models.mmproj, False, args.threads, ngl, None)  # page cache, and the threads
+    # On the GPU nothing is measured (so nothing remembered); with --threads nothing either.
+    remember = args.threads is None and not args.gpu
+    cache_dir = tempfile.TemporaryDirectory(prefix="vd-load-bench-")  # removed when the script exits
+    cache = DiskCache(Path(cache_dir.name), 64 * 1024**2) if remember else None
+    # The page cache, and the threads (measured, and stored in ``cache`` for the "threads remembered" case).
+    warm = engine_case(models.q4, models.mmproj, False, args.threads, ngl, None, cache)
+    for _ in range(SAMPLES - 1 if remember else 0):  # a choice is remembered after SAMPLES measuring loads
+        engine_case(models.q4, None, False, args.threads, ngl, None, cache)
     threads = args.threads or int(warm["threads"])
     log(f"warm-up load: {warm}; tools run with -t {threads}")
     cases = {
         "engine_text": lambda: engine_case(models.q4, None, True, args.threads, ngl, None),
+        **({"engine_remembered": lambda: engine_case(models.q4, None, True, None, ngl, None, cache, True)}
+           if remember else {}),
         "engine_eager": lambda: engine_case(models.q4, models.mmproj, False, args.threads, ngl, image),
         "engine_lazy": lambda: engine_case(models.q4, models.mmproj, True, args.threads, ngl, image),
         "mtmd": lambda: mtmd_case(tools["llama-mtmd-cli"], models.q4, models.mmproj, image, threads, ngl),

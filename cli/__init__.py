@@ -35,12 +35,12 @@ def build_parser(context: CommandContext | None = None) -> argparse.ArgumentPars
     parser.add_argument("--version", action="version", version=f"visiondesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _app_arguments(sub.add_parser("app", help="start the desktop app (the default)"))
-    choice = BackendChoice(context.backend, context.servers, context.remote)
+    choice = BackendChoice(context.backend, context.servers, context.remote, context.disk_cache)
     chat_commands.register(sub, choice)
     doctor_command.register(sub, context.engine)
     models_commands.register(sub, context.models)
     batch_command.register(sub, choice)
-    serve_command.register(sub, context.backend)
+    serve_command.register(sub, context.backend, context.disk_cache)
     servers_command.register(sub, context.servers)
     return parser
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from visiondesk.engine import Backend, InputError, ModelSpec
+from visiondesk.engine.llama.disk_cache import DiskCache
 from visiondesk.engine.remote import KeyRef, RemoteTarget, ServerStore, remote_host
 
 from .backends import BackendFactory, RemoteFactory
@@ -30,20 +31,24 @@ def add_options(p: argparse.ArgumentParser) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class BackendChoice:
-    """The factories ``ask`` and ``chat`` choose from."""
+    """The factories ``ask``, ``chat`` and ``batch`` choose from."""
 
     local: BackendFactory
     servers: Callable[[], ServerStore]
     remote: RemoteFactory
+    disk_cache: Callable[[], DiskCache | None] = lambda: None
 
-    def open(self, args: argparse.Namespace, local_spec: Callable[[], ModelSpec],
-             err: TextIO) -> tuple[Backend[Any], ModelSpec | RemoteTarget]:
-        """A backend (not loaded yet) and what to load into it; says on ``err`` where requests go."""
+    def open(self, args: argparse.Namespace, local_spec: Callable[[], ModelSpec], err: TextIO,
+             cached: bool = False) -> tuple[Backend[Any], ModelSpec | RemoteTarget]:
+        """A backend (not loaded yet) and what to load into it; says on ``err`` where requests go.
+
+        ``cached``: the local engine keeps its image encodings in ``disk_cache`` (a server keeps its own).
+        """
         if not args.server:
             if args.api_key_env:
                 raise InputError("--api-key-env is for a server: use it with --server URL.")
             spec = local_spec()  # a bad option fails before any engine is made
-            return self.local(), spec
+            return self.local(self.disk_cache() if cached else None), spec
         for flag, value in (("--mmproj", args.mmproj), ("--chat-template", args.chat_template)):
             if value is not None:
                 raise InputError(f"{flag} is for a local model file; a server chooses its own.")

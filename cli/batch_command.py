@@ -82,7 +82,11 @@ def register(sub: Any, choice: BackendChoice) -> None:
 
 
 def open_backends(args: argparse.Namespace, choice: BackendChoice) -> list[Backend[Any]]:
-    """The local engine loaded with ``--parallel`` slots, or ``--parallel`` connections to ``--server``."""
+    """The local engine loaded with ``--parallel`` slots, or ``--parallel`` connections to ``--server``.
+
+    Not with the engine's disk cache (``ask``/``chat``/``serve`` use it): thousands of images seen once each would
+    evict from it the encodings and conversation states the app and the other commands come back to.
+    """
     backends: list[Backend[Any]] = []
     try:
         backend, target = choice.open(args, lambda: _local_spec(args), sys.stderr)

@@ -54,6 +54,9 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stats", action="store_true", help="print a JSON line of figures to stderr")
     p.add_argument("--image-max-tokens", type=int, default=defaults.IMAGE_MAX_TOKENS,
                    help="tokens an image may take, where the model reads images at their own size (0: its own)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor keep image encodings in the engine's disk cache (shared with the app, in "
+                        "the data directory): by default a later run about the same image does not encode it again")
 
 
 def register(sub: Any, backends: BackendChoice) -> None:
@@ -169,7 +172,7 @@ def run_ask(args: argparse.Namespace, backends: BackendChoice) -> int:
     """One question, streamed."""
     try:
         fmt = response_format(args)  # a schema that cannot be enforced is refused before the model loads
-        backend, target = backends.open(args, lambda: _spec(args), sys.stderr)
+        backend, target = backends.open(args, lambda: _spec(args), sys.stderr, cached=not args.no_cache)
         with closing(backend) as engine:
             _load(engine, target, args, sys.stderr)
             messages = [Message.system(args.system)] if args.system else []
@@ -197,7 +200,7 @@ def run_chat(args: argparse.Namespace, backends: BackendChoice) -> int:
     pending: list[Path] = list(args.image)
     status = 0
     try:
-        backend, target = backends.open(args, lambda: _spec(args), sys.stderr)
+        backend, target = backends.open(args, lambda: _spec(args), sys.stderr, cached=not args.no_cache)
         with closing(backend) as engine:
             _load(engine, target, args, sys.stderr)
             for raw in sys.stdin:

@@ -10,18 +10,20 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from visiondesk.api.config import DEFAULT_HOST, DEFAULT_PORT, Limits, ServerConfig
 from visiondesk.engine import InputError, ModelSpec, VisionDeskError
+from visiondesk.engine.llama.disk_cache import DiskCache
 
 from .backends import BackendFactory
 from .number_options import add_gpu_placement
 
 
-def register(sub: Any, make_backend: BackendFactory) -> None:
-    """Add ``serve`` to the top-level parser; it serves a backend from ``make_backend``."""
+def register(sub: Any, make_backend: BackendFactory, disk_cache: Callable[[], DiskCache | None]) -> None:
+    """Add ``serve`` to the top-level parser; it serves a backend from ``make_backend``, keeping ``disk_cache``."""
     p = sub.add_parser("serve", help="serve a model through an OpenAI-compatible API on this computer",
                        description="Serve a model through an OpenAI-compatible API (POST /v1/chat/completions, "
                                    "GET /v1/models, GET /health). Listens on 127.0.0.1 unless told otherwise; "
@@ -41,6 +43,9 @@ def register(sub: Any, make_backend: BackendFactory) -> None:
     p.add_argument("--gpu-layers", type=_gpu_layers, default="auto", help="auto (default) or a number")
     add_gpu_placement(p)
     p.add_argument("--chat-template", type=Path, help="a Jinja chat template file for models without one")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor keep image encodings in the engine's disk cache (shared with the app and "
+                        "'visiondesk ask', in the data directory)")
     limits = Limits()
     p.add_argument("--max-queue", type=int, default=limits.max_queue,
                    help=f"requests that may wait for the model before new ones get 429 (default {limits.max_queue})")
@@ -48,7 +53,7 @@ def register(sub: Any, make_backend: BackendFactory) -> None:
                    help=f"images per request (default {limits.max_images})")
     p.add_argument("--max-body-mb", type=float, default=limits.max_body_bytes / 2**20,
                    help=f"largest request body in MiB (default {limits.max_body_bytes // 2**20})")
-    p.set_defaults(func=lambda args: run_serve(args, make_backend))
+    p.set_defaults(func=lambda args: run_serve(args, make_backend, disk_cache))
 
 
 def _gpu_layers(value: str) -> int | str:
@@ -73,8 +78,9 @@ def _config(args: argparse.Namespace) -> ServerConfig:
     return config
 
 
-def run_serve(args: argparse.Namespace, make_backend: BackendFactory) -> int:
-    """Load the model, then serve until interrupted."""
+def run_serve(args: argparse.Namespace, make_backend: BackendFactory,
+              disk_cache: Callable[[], DiskCache | None] = lambda: None) -> int:
+    """Load the model, then serve until interrupted (keeping image encodings in ``disk_cache`` unless --no-cache)."""
     import uvicorn  # the ASGI stack loads only for this command: the other commands start faster without it
     from visiondesk.api.app import create_app
 
@@ -88,7 +94,7 @@ def run_serve(args: argparse.Namespace, make_backend: BackendFactory) -> int:
                      gpu_layers=args.gpu_layers, gpu_split=args.gpu_split, main_gpu=args.main_gpu,
                      chat_template=template)
     try:
-        with contextlib.closing(make_backend()) as engine:
+        with contextlib.closing(make_backend(None if args.no_cache else disk_cache())) as engine:
             sys.stderr.write("[loading the model]\n")
             loaded = engine.load(spec)
             sys.stderr.write(f"[loaded {loaded.model_name}: {loaded.runs_on}, vision: {loaded.vision}, context "

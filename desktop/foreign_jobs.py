@@ -1,6 +1,6 @@
 """Work other threads queue on the engine thread (the API server, a batch job), and how that thread answers it.
 
-``ForeignChat``: one chat; the engine thread puts its events into a plain queue the caller reads.
+``ForeignChat`` (engine_requests.py): one chat; the engine thread puts its events into a plain queue the caller reads.
 
 ``ForeignSlots``: one part of a parallel job, many requests answered at once in the local engine's slots
 (``ParallelBackend.chat_parallel``). Its requests are pulled on the caller's thread, never on the engine
@@ -29,28 +29,17 @@ from visiondesk.engine import (
     EngineCrashed,
     EngineEvent,
     Finished,
-    Message,
     ParallelBackend,
     ParallelRequest,
-    SamplingParams,
     StopReason,
     VisionDeskError,
 )
 
+from .engine_requests import ForeignChat
+
 log = logging.getLogger(__name__)
 
 POLL_S = 0.05  # how often a wait here looks at its cancel token
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class ForeignChat:
-    """A chat another thread asked for: the engine thread puts every event into ``events``, ``Finished`` last."""
-
-    messages: tuple[Message, ...]
-    params: SamplingParams
-    cancel: CancelToken
-    events: queue.SimpleQueue[EngineEvent] = dataclasses.field(default_factory=queue.SimpleQueue)
-    started: threading.Event = dataclasses.field(default_factory=threading.Event)  # the engine thread took it up
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,11 +89,15 @@ class QueuedWork:
         return self._count > 0
 
 
-def answer_chat(engine: Backend[Any], job: ForeignChat) -> None:
+def answer_chat(engine: Callable[[], Backend[Any]], job: ForeignChat, stopping: bool) -> None:
     """On the engine thread: stream ``job``'s answer into its queue, ``Finished`` last whatever happens."""
+    job.started.set()  # before looking at the token: a caller that saw it unset may leave (see SharedEngineBackend)
+    if stopping or job.cancel.cancelled:
+        job.events.put(Finished(StopReason.CANCELLED, time.monotonic()))
+        return
     error: VisionDeskError
     try:
-        for ev in engine.chat(list(job.messages), job.params, cancel=job.cancel):
+        for ev in engine().chat(list(job.messages), job.params, cancel=job.cancel):
             job.events.put(ev)
             if isinstance(ev, Finished):
                 return
@@ -120,8 +113,11 @@ def answer_chat(engine: Backend[Any], job: ForeignChat) -> None:
     job.events.put(Finished(StopReason.ERROR, time.monotonic(), error=error))
 
 
-def answer_slots(engine: Backend[Any] | None, job: ForeignSlots, give_way: Callable[[], bool]) -> None:
+def answer_slots(engine: Backend[Any] | None, job: ForeignSlots, stopping: bool, give_way: Callable[[], bool]) -> None:
     """On the engine thread: run ``job``'s requests in the engine's slots until none are left or ``give_way()``."""
+    job.started.set()
+    if stopping:  # it ends unanswered, as cancelled
+        job.cancel.cancel()
     error: VisionDeskError | None = None
     same_model = engine is not None and engine.info is job.info and isinstance(engine, ParallelBackend)
     try:

@@ -35,7 +35,8 @@ from visiondesk.engine import (
 )
 from visiondesk.engine.errors import EngineClosed, EngineFailure
 
-from .foreign_jobs import POLL_S, ForeignChat, ForeignSlots, NeedRequest, PartEnded
+from .engine_requests import ForeignChat
+from .foreign_jobs import POLL_S, ForeignSlots, NeedRequest, PartEnded
 from .worker import EngineThread
 
 log = logging.getLogger(__name__)

@@ -125,7 +125,8 @@ class AppShell(QObject):
         self.composer.prepare_dropped.connect(self.engine.drop_prepared_images)
         self.model.loaded.connect(self._prepare_pending)  # images attached before the model was there
 
-        self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self)
+        self.answer_format = AnswerFormatController(self.store, w.answer_format, lambda: self.language, self,
+                                                    show_error=self._show_error)
         self.chat.response_format = self.answer_format.response_format
         self.chat.sees_images = lambda: self.model.result.vision if self.model.result is not None else None
         batch_slots = BatchSlots(self.engine, self.settings, lambda: self.repository.save(self.settings),
@@ -134,6 +135,8 @@ class AppShell(QObject):
         self.api_server = ApiServerController(self.engine, w, self)
 
         self.conversations.open_requested.connect(self.chat.open_conversation)
+        # A deleted conversation's saved engine state goes at once, not when the cache next needs room.
+        self.conversations.deleted.connect(lambda cid: self.engine.forget_conversation(cid, self.engine_cache()))
         self.conversations.open_requested.connect(self._conversation_shown)
         self.conversations.open_requested.connect(self.remote.bind_conversation)
         self.conversations.open_requested.connect(self.answer_format.show_conversation)

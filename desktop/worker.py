@@ -13,10 +13,9 @@ thread: a running request ends at once) → queued ``shutdown`` → quit → wai
 Images attached in the composer are handed over as they come (``prepare_images``), so that the local engine
 encodes them while the question is typed; the answer never waits for that (the engine stops it for an answer).
 
-Other threads (the API server's queue, a batch job) use the same backend through ``EngineThread.chat_for``
-(and a batch job's parallel slots through ``run_slots``): their work is queued on this thread like the window's,
-and its events come back through a plain queue (foreign_jobs.py; ``SharedEngineBackend`` in shared_backend.py
-wraps that as a ``Backend``). One backend, one thread.
+Other threads (the API server, a batch job) use the same backend through ``chat_for`` and ``run_slots`` (parallel
+slots): queued here like the window's chats, events back through a plain queue (foreign_jobs.py), wrapped as a
+``Backend`` by ``SharedEngineBackend``. One backend, one thread.
 """
 
 from __future__ import annotations
@@ -43,19 +42,16 @@ from visiondesk.engine import (
     TextDelta,
     VisionDeskError,
 )
+from visiondesk.engine.llama.disk_cache import DiskCache
 
-from .foreign_jobs import ForeignChat, ForeignSlots, QueuedWork, answer_chat, answer_slots
+from .engine_requests import ForeignChat, conversation_key
+from .foreign_jobs import ForeignSlots, QueuedWork, answer_chat, answer_slots
 
 log = logging.getLogger(__name__)
 
 TEXT_BATCH_S = 0.03  # coalesce fast tokens so the UI thread gets ~30 text signals a second at most
 
 BackendFactory = Callable[[object], Backend[Any]]  # target to load (None: none yet) -> its backend
-
-
-def conversation_key(conversation_id: int | None) -> str | None:
-    """The name a stored conversation's saved engine state goes by (``LocalEngine.save_state``)."""
-    return None if conversation_id is None else f"conversation-{conversation_id}"
 
 
 class EngineWorker(QObject):
@@ -161,19 +157,12 @@ class EngineWorker(QObject):
     def chat_for(self, job: ForeignChat) -> None:
         """Answer another thread's chat here, in turn with the window's, handing its events over as they come."""
         self.queued.took()
-        job.started.set()  # before looking at the token: a caller that saw it unset may leave (see SharedEngineBackend)
-        if self.stopping or job.cancel.cancelled:
-            job.events.put(Finished(StopReason.CANCELLED, time.monotonic()))
-            return
-        answer_chat(self._get_engine(), job)
+        answer_chat(self._get_engine, job, self.stopping)
 
     @Slot(object)
     def run_slots(self, job: ForeignSlots) -> None:
         """Answer part of another thread's parallel job here, until it is done or a chat or load is waiting."""
-        job.started.set()
-        if self.stopping:  # it ends unanswered, as cancelled
-            job.cancel.cancel()
-        answer_slots(self._engine, job, lambda: self.stopping or bool(self.queued))
+        answer_slots(self._engine, job, self.stopping, lambda: self.stopping or bool(self.queued))
 
     @Slot(object, object)
     def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
@@ -221,17 +210,14 @@ class EngineWorker(QObject):
 
         In turn with the chats: an answer still being written for the conversation left is in what is saved.
         ``switch``: the request's number; a restore that a later switch (already asked) makes moot is skipped,
-        so paging through the sidebar reads no state but the last one's.
-
-        Not while the model has several sequences (a batch job's): llama.cpp refuses a state saved with another
-        number ("n_stream mismatch"; the refused file is deleted). Those on disk wait for the model to have one.
+        so paging through the sidebar reads no state but the last one's. Not while the model has a batch job's
+        sequences: llama.cpp refuses a state saved with another number of them ("n_stream mismatch"; the refused
+        file is deleted), so those on disk wait for the model to have one again.
         """
         engine = self._engine  # none made yet: nothing to save, nothing loaded to restore into
         save, restore = getattr(engine, "save_state", None), getattr(engine, "restore_state", None)
-        if self.stopping or save is None or restore is None:  # a server keeps its own cache
-            return
-        if getattr(engine, "parallel_slots", 1) > 1:
-            return
+        if self.stopping or save is None or restore is None or getattr(engine, "parallel_slots", 1) > 1:
+            return  # (a server keeps its own cache)
         try:
             if leaving is not None:
                 save(leaving)
@@ -247,6 +233,11 @@ class EngineWorker(QObject):
             self.switch_conversation(conversation, None)
         finally:
             done.set()
+
+    @Slot(object, object)
+    def forget_conversation(self, conversation: str, cache: DiskCache) -> None:
+        """A conversation was deleted: its saved state goes, also one a switch away from it has just saved."""
+        cache.forget_state(conversation)
 
     def _fail(self, request_id: int, pending: list[str], exc: VisionDeskError) -> None:
         if pending:
@@ -284,6 +275,7 @@ class EngineThread(QObject):
     _plan_requested = Signal(int, object)
     _switch_requested = Signal(object, object, int)
     _save_requested = Signal(object, object)
+    _forget_requested = Signal(object, object)
     _prepare_requested = Signal(object, object)
     _drop_requested = Signal(object)
     _shutdown_requested = Signal()
@@ -302,6 +294,7 @@ class EngineThread(QObject):
         self._plan_requested.connect(self.worker.plan, queued)
         self._switch_requested.connect(self.worker.switch_conversation, queued)
         self._save_requested.connect(self.worker.save_conversation, queued)
+        self._forget_requested.connect(self.worker.forget_conversation, queued)
         self._prepare_requested.connect(self.worker.prepare_images, queued)
         self._drop_requested.connect(self.worker.drop_prepared_images, queued)
         self._shutdown_requested.connect(self.worker.shutdown, queued)
@@ -359,6 +352,13 @@ class EngineThread(QObject):
         done = threading.Event()
         self._save_requested.emit(key, done)
         return done.wait(timeout_s)
+
+    def forget_conversation(self, conversation_id: int, cache: DiskCache) -> None:
+        """A deleted conversation's state leaves ``cache`` now, and again after any save of it queued before."""
+        key = conversation_key(conversation_id)
+        assert key is not None
+        cache.forget_state(key)  # at once: the engine thread may be busy with a long answer
+        self._forget_requested.emit(key, cache)  # in turn: the switch away from it saves it there, maybe later
 
     def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
                        history: Sequence[Message] | None = None) -> None:

@@ -2,6 +2,10 @@
 
 Values as stored: '' (free text), 'json_object', or 'preset:NAME' (a batch preset's schema). A new
 chat keeps its choice until its first message creates the conversation, then stores it.
+
+A preset's ``ResponseFormat`` is built when it is first chosen or opened, not when the box is filled:
+checking a schema imports ``jsonschema``, which the window's start-up does without. A preset whose schema
+generation cannot enforce then falls back to free text, and ``show_error`` says why.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject
-from visiondesk.batch import all_presets
+from visiondesk.batch import Preset, all_presets
 from visiondesk.core.store import ConversationStore
 from visiondesk.engine import ResponseFormat, VisionDeskError
 
@@ -24,13 +28,14 @@ class AnswerFormatController(QObject):
     """Fills the box, remembers the choice per conversation, and turns it into a ``ResponseFormat``."""
 
     def __init__(self, store: ConversationStore, view: AnswerFormatBox, language: Callable[[], str],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None,
+                 show_error: Callable[[BaseException], None] = lambda exc: None) -> None:
         super().__init__(parent)
-        self.store, self.view, self._language = store, view, language
+        self.store, self.view, self._language, self._show_error = store, view, language, show_error
         self.conversation_id: int | None = None
         self.value = FREE_TEXT
-        self._formats: dict[str, ResponseFormat | None] = {FREE_TEXT: None,
-                                                           JSON_OBJECT: ResponseFormat.json_object()}
+        self._formats: dict[str, ResponseFormat | None] = {FREE_TEXT: None}  # built at first use
+        self._presets: dict[str, Preset] = {}
         self.fill()
         view.combo.activated.connect(self._chosen)
         view.installEventFilter(self)
@@ -52,12 +57,7 @@ class AnswerFormatController(QObject):
             if preset.schema is None:
                 continue
             value = PRESET + name
-            if value not in self._formats:
-                try:
-                    self._formats[value] = preset.response_format()
-                except VisionDeskError as exc:  # a user's preset whose schema the grammar cannot enforce
-                    log.warning("preset %s is not offered as an answer format: %s", name, exc)
-                    continue
+            self._presets[value] = preset
             title = preset.titles.get(lang) or preset.titles.get("en") or name
             combo.addItem(self.tr("JSON: %1").replace("%1", title), value)
         self._select(self.value)
@@ -67,8 +67,23 @@ class AnswerFormatController(QObject):
         if index < 0:  # a preset that is gone (a user's file removed): free text, said in the log
             log.warning("answer format %r is not available; using free text", value)
             value, index = FREE_TEXT, 0
+        elif not self._build(value):
+            value, index = FREE_TEXT, 0
         self.value = value
         self.view.combo.setCurrentIndex(index)
+
+    def _build(self, value: str) -> bool:
+        """Make ``value``'s format if it is not made yet; False (said) if its schema cannot be enforced."""
+        if value in self._formats:
+            return True
+        try:
+            self._formats[value] = (ResponseFormat.json_object() if value == JSON_OBJECT
+                                    else self._presets[value].response_format())
+        except VisionDeskError as exc:  # a user's preset whose schema the grammar cannot enforce
+            log.warning("answer format %s cannot be used: %s", value, exc)
+            self._show_error(exc)
+            return False
+        return True
 
     def show_conversation(self, conversation_id: int | None) -> None:
         """Show the format of the conversation now open (a new chat starts as free text)."""
@@ -88,8 +103,8 @@ class AnswerFormatController(QObject):
             self.store.set_answer_format(conversation_id, self.value)
 
     def _chosen(self, index: int) -> None:
-        value = str(self.view.combo.itemData(index) or FREE_TEXT)
-        self.value = value
+        self._select(str(self.view.combo.itemData(index) or FREE_TEXT))
+        value = self.value
         if self.conversation_id is not None:
             self.store.set_answer_format(self.conversation_id, value)
 

@@ -34,6 +34,7 @@ class ConversationsController(QObject):
     """Keeps the sidebar in step with the store; says which conversation to open."""
 
     open_requested = Signal(object)  # conversation id, or None for a new chat
+    deleted = Signal(int)  # conversation id, after the switch away from it (if it was open) was asked for
 
     def __init__(self, store: ConversationStore, view: SidebarView, notice: NoticeBar,
                  parent: QObject | None = None) -> None:
@@ -124,7 +125,7 @@ class ConversationsController(QObject):
             self.delete(int(item.data(ID_ROLE)))
 
     def delete(self, conversation_id: int) -> None:
-        """Soft-delete; Undo restores it for ten seconds."""
+        """Soft-delete; Undo restores it for ten seconds (its text: what the engine kept of it is gone at once)."""
         self.store.delete_conversation(conversation_id)
         self._deleted = conversation_id
         self.notice.label.setText(self.tr("Conversation deleted."))
@@ -137,6 +138,7 @@ class ConversationsController(QObject):
             self.select(None)
         else:
             self.refresh()
+        self.deleted.emit(conversation_id)
 
     def undo_delete(self) -> None:
         """Bring the last deleted conversation back."""

@@ -16,7 +16,7 @@ class BackendChoice:
 
     ``cpu_variant`` is empty for a build with one CPU backend linked in (the development build);
     ``cpu_variants_usable`` lists, best first, the variants shipped in ``modules_dir`` that this CPU can run.
-    ``gpu_backend`` is empty when layers cannot be offloaded; ``gpu_reason`` then says why.
+    ``gpu_backend`` is empty when layers cannot be offloaded; ``gpu_reason`` then says why (and is empty otherwise).
     """
 
     cpu_module: str

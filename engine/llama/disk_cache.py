@@ -1,14 +1,15 @@
 """The engine's cache on disk: image embeddings and saved conversation states, kept across restarts.
 
-One folder (``DataPaths.engine_cache``, handed in by the engine's owner) with two kinds of files:
-``embeddings/`` (an encoded image, keyed by its pixel digest, the projector and the image budget) and
+One folder (``DataPaths.engine_cache``, handed in by the engine's owner) with three kinds of files:
+``embeddings/`` (an encoded image, keyed by its pixel digest, the projector and the image budget),
 ``states/`` (a conversation's KV cache, keyed by the conversation and the model, with the exact tokens
-it holds). Every file is one self-checking record: a magic, a JSON header saying what it is, for which
-key, how long its payload is and the payload's CRC-32, then the payload. It is written under a
-temporary name and renamed into place, so a reader sees a whole file or none; a file that does not
-check out (truncated, another format, another key, bad checksum) is deleted with a log line and
-treated as absent. The folder is kept under ``max_bytes`` by dropping the least recently used files
-(reading a file marks it used).
+it holds) and ``threads/`` (the thread counts measured for a model on this machine: small JSON files,
+see ``worker/thread_memory.py``). Each file of the first two is one self-checking record: a magic, a
+JSON header saying what it is, for which key, how long its payload is and the payload's CRC-32, then
+the payload. It is written under a temporary name and renamed into place, so a reader sees a whole file
+or none; a file that does not check out (truncated, another format, another key, bad checksum) is
+deleted with a log line and treated as absent. The folder is kept under ``max_bytes`` by dropping the
+least recently used files (reading a file marks it used); ``clear`` empties all three.
 
 Nothing here imports llama.cpp: the app measures and clears the folder with this module too.
 """
@@ -33,7 +34,7 @@ MAGIC = b"VDCACHE\x01"
 _HEADER_LEN = struct.Struct("<I")
 _MAX_HEADER = 64 * 1024 * 1024  # the token list of a long conversation, with room to spare
 _SAMPLE = 64 * 1024  # bytes read from each end of a model file for its identity
-KINDS = ("embeddings", "states")
+KINDS = ("embeddings", "states", "threads")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +47,22 @@ class DiskCache:
     def path_for(self, kind: str, name: str, suffix: str) -> Path:
         """The file of one entry: ``<folder>/<kind>/<sha256(name)>.<suffix>``."""
         return self.folder / kind / f"{hashlib.sha256(name.encode()).hexdigest()[:40]}.{suffix}"
+
+    def state_path(self, conversation: str) -> Path:
+        """The file of ``conversation``'s saved KV state (one per conversation, whichever model made it)."""
+        return self.path_for("states", conversation, "kv")
+
+    def forget_state(self, conversation: str) -> bool:
+        """Delete ``conversation``'s saved state (the conversation is deleted); True if there was one."""
+        try:
+            self.state_path(conversation).unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            log.warning("engine cache: could not delete a deleted conversation's state (%s)", exc)
+            return False
+        log.info("engine cache: deleted the saved state of a deleted conversation")
+        return True
 
     def files(self) -> list[Path]:
         """Every cache file (temporary files of writes in progress excluded)."""

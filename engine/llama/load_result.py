@@ -23,7 +23,8 @@ class LoadResult(BackendInfo):
     load_ms: float = 0.0
     threads: int = 0  # CPU threads for generation
     threads_batch: int = 0  # CPU threads for reading prompts
-    threads_note: str = ""  # how they were chosen
+    threads_note: str = ""  # how they were chosen ("measured at load", "remembered from a measurement on <date>", ...)
+    threads_measure_ms: float = 0.0  # what measuring them took in this load (0: configured, remembered or on the GPU)
     gpu_names: tuple[str, ...] = ()  # the GPUs the plan counted on, in llama.cpp's order
     layers_per_gpu: tuple[int, ...] = ()  # offloaded layers on each of them (the output head counts as one)
     projector_device: str = ""  # the GPU holding the projector; "" when it runs on the CPU (or there is none)

@@ -10,6 +10,7 @@ from visiondesk.cli import main
 from visiondesk.cli.backends import CommandContext
 from visiondesk.core.paths import DataPaths
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.disk_cache import DiskCache
 from visiondesk.models.fit import GIB, MachineMemory
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import ModelRegistry
@@ -20,12 +21,15 @@ from tests.model_factory import GeneratedModels
 def test_ask_and_doctor_use_the_engine_they_are_given(test_models: GeneratedModels, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     made: list[LocalEngine] = []
+    caches: list[DiskCache | None] = []
+    given_cache = DiskCache(tmp_path / "given-cache", 2**20)
 
-    def make() -> LocalEngine:
-        made.append(LocalEngine(log_dir=tmp_path / "given-logs"))
+    def make(cache: DiskCache | None = None) -> LocalEngine:
+        caches.append(cache)
+        made.append(LocalEngine(log_dir=tmp_path / "given-logs", cache=cache))
         return made[-1]
 
-    context = CommandContext(backend=make, engine=make)
+    context = CommandContext(backend=make, engine=make, disk_cache=lambda: given_cache)
     args = ["--model", str(test_models.model), "--mmproj", str(test_models.mmproj), "--threads", "1",
             "--temperature", "0", "--ctx", "512", "--max-tokens", "4"]
     assert main(["ask", *args, "Hello?"], context) == 0
@@ -34,6 +38,7 @@ def test_ask_and_doctor_use_the_engine_they_are_given(test_models: GeneratedMode
     assert main(["doctor"], context) == 0
     assert "physical cores" in capsys.readouterr().out
     assert len(made) == 2 and all(engine.pid is None for engine in made)  # each closed after its command
+    assert caches == [given_cache, None]  # ask keeps the disk cache it is given; doctor needs none
     assert (tmp_path / "given-logs" / "engine-stderr.log").exists()
     assert not DataPaths.default().logs.exists()  # nothing went to the default data directory
 

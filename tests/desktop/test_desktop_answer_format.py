@@ -83,3 +83,23 @@ def test_chinese_labels(qtbot, data_dir: Path, test_models) -> None:
         assert shell.api_server.open().windowTitle() == "本地 API 服务"
     finally:
         shell.shutdown()
+
+
+def test_a_preset_the_grammar_cannot_enforce_is_refused_when_chosen(qtbot, data_dir: Path, test_models) -> None:
+    """Presets are checked at first use (checking imports jsonschema, which start-up does without): a user's preset
+    with a ``minimum`` is listed, and choosing it says why it cannot be used and keeps free text."""
+    write_settings(data_dir)
+    (data_dir / "presets").mkdir(parents=True)
+    (data_dir / "presets" / "ages.json").write_text(json.dumps({
+        "name": "ages", "title": {"en": "Ages"}, "prompt": {"en": "How old?"},
+        "schema": {"type": "object", "properties": {"age": {"type": "integer", "minimum": 0}}}}), encoding="utf-8")
+    shell = open_shell(qtbot, data_dir, wait_loaded=False)
+    try:
+        choose(shell, "preset:ages")
+        assert shell.window.answer_format.combo.currentData() == ""
+        assert shell.chat.sampling().response_format is None
+        assert shell.window.notice.isVisible() and "minimum" in shell.window.notice.label.text()
+        choose(shell, "preset:receipt")  # a sound preset still works
+        assert shell.chat.sampling().response_format == RECEIPT.response_format()
+    finally:
+        shell.shutdown()

@@ -21,6 +21,7 @@ from visiondesk.engine.llama.backend_choice import BackendChoice
 
 from tests.model_factory import GeneratedModels
 from tests.packaging.conftest import copy_without, lib_env, llama_dist
+from tests.packaging.software_vulkan import lavapipe_env
 
 pytestmark = pytest.mark.dist
 
@@ -123,3 +124,30 @@ def test_the_vulkan_flavour_without_a_gpu_says_why_and_answers_on_the_cpu(
     assert backends.gpu_line() == ("GPU: Vulkan — no Vulkan GPU found (software renderers are not used), "
                                    "running on the CPU")
     assert (text, tokens) == dev_answer[:2]
+
+
+@pytest.mark.dist_vulkan
+def test_the_vulkan_flavour_offloads_to_a_real_vulkan_driver_and_answers_with_the_cpus_tokens(
+        dev_answer: tuple[str, int, BackendChoice], test_models: GeneratedModels, image: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every layer and the projector on Mesa's software Vulkan device (software_vulkan.py): the shipped
+    module, its shaders and the offload path through a real driver. Speed says nothing here (the H200 run
+    of packaging/gpu_vulkan.sh measures that); the first run compiles ggml's pipelines for minutes."""
+    lib: Path = llama_dist().build("vulkan")
+    for key, value in lavapipe_env().items():
+        monkeypatch.setenv(key, value)
+    lib_env(monkeypatch, lib)
+    with LocalEngine() as engine:
+        loaded = engine.load(ModelSpec(model=test_models.model, mmproj=test_models.mmproj, n_ctx=1024, threads=1,
+                                       gpu_layers=99))
+        events = list(engine.chat([Message.user("What is in this picture?", image)], GREEDY))
+        backends = BackendChoice.from_dict(engine.system_info()["backends"])
+    assert loaded.backend == "Vulkan" and loaded.layers_per_gpu == (loaded.n_layers + 1,), loaded
+    assert loaded.gpu_names == ("Vulkan0",)
+    assert backends.gpu_backend == "Vulkan" and backends.gpu_line().startswith("GPU: Vulkan — llvmpipe"), backends
+    assert backends.gpu_reason == ""  # no reason for staying on the CPU: it did not
+    final = events[-1]
+    assert isinstance(final, Finished) and final.error is None and final.backend == "Vulkan", final
+    assert final.usage.images_encoded == 1
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert (text, final.usage.completion_tokens) == dev_answer[:2]

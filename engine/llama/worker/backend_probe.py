@@ -120,4 +120,4 @@ def probe(gpu_offload: bool) -> BackendChoice:
         cpu_module=module, cpu_variant=found.group(1) if found else "", cpu_features=cpu_features(),
         cpu_variants_usable=usable, cpu_variants_shipped=len(scores),
         gpu_backend=backend_name(gpus) if gpus else "", gpu_devices=tuple(d.description or d.name for d in gpus),
-        gpu_reason=_gpu_reason(folder, _registered(), gpu_offload), modules_dir=str(folder or ""))
+        gpu_reason="" if gpus else _gpu_reason(folder, _registered(), gpu_offload), modules_dir=str(folder or ""))

@@ -148,7 +148,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                     preparer.drop(digests)
                 case LoadRequest(spec=spec, cache=cache):
                     preparer.clear()
-                    loaded = runtime.load(spec)
+                    loaded = runtime.load(spec, cache)
                     persistence.loaded(runtime, cache)
                     conn.send(loaded)
                 case ChatJob() as job:

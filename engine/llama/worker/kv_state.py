@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-from pathlib import Path
 from typing import Any
 
 import llama_cpp
@@ -33,11 +32,6 @@ def model_key(spec: ModelSpec, gpu_layers: int, llama_version: str) -> str:
     return (f"model={file_identity(spec.model)};mmproj={file_identity(spec.mmproj)};"
             f"img={spec.image_min_tokens},{spec.image_max_tokens};ctx={spec.n_ctx};swa_full={int(spec.full_swa_cache)};"
             f"gpu_layers={gpu_layers};ftz={int(spec.tuning.flush_denormals)};llama.cpp={llama_version}")
-
-
-def state_path(disk: DiskCache, conversation: str) -> Path:
-    """The file of ``conversation``'s saved state (one per conversation, whichever model made it)."""
-    return disk.path_for(KIND, conversation, "kv")
 
 
 def _encode(cache: list[Segment]) -> list[list[Any]]:
@@ -85,7 +79,7 @@ def save_state(m: LoadedModel, cache: list[Segment], disk: DiskCache, conversati
         log.warning("llama.cpp could not copy the conversation state (%d of %d bytes)", written, size)
         return 0, 0
     meta = {"segments": _encode(cache), "positions": positions}
-    if not write_entry(disk, state_path(disk, conversation), KIND, f"{conversation}\n{key}", meta,
+    if not write_entry(disk, disk.state_path(conversation), KIND, f"{conversation}\n{key}", meta,
                        memoryview(buf)[:written]):
         return 0, 0
     return positions, written
@@ -93,7 +87,7 @@ def save_state(m: LoadedModel, cache: list[Segment], disk: DiskCache, conversati
 
 def restore_state(m: LoadedModel, disk: DiskCache, conversation: str, key: str) -> list[Segment] | None:
     """Load ``conversation``'s saved state into sequence 0; its segments, or None (the cache is then empty)."""
-    path = state_path(disk, conversation)
+    path = disk.state_path(conversation)
     entry = read_entry(path, KIND, f"{conversation}\n{key}")
     if entry is None:  # damaged or stale (deleted, logged): the caller's segments become none, so the KV cache too
         llama_cpp.llama_memory_clear(m.memory, True)

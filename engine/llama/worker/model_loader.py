@@ -23,6 +23,7 @@ from llama_cpp import mtmd_cpp
 from ...errors import ImagesNeedProjector, ModelLoadFailed, UnknownArchitecture
 from ...gguf_header import read_gguf_info
 from ...requests import ModelSpec, SimulatedGpu, physical_cores
+from ..disk_cache import DiskCache
 from ..load_result import LoadResult
 from .devices import Device, backend_name, device_handle, gpu_devices
 from .gpu_fit import (
@@ -39,7 +40,7 @@ from .gpu_fit import (
 from .native_log import NativeLog
 from .parallel_slots import auto_slots
 from .projector import DeferredProjector, ProjectorOutOfMemory, open_projector, sees_images
-from .thread_tuning import tune_threads
+from .thread_memory import choose_threads
 from .tokens import token_piece
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,7 @@ def _token_text(vocab: Any, token: int) -> str:
 
 
 def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placement, native_log: NativeLog,
-              eval_cb: Any) -> LoadedModel:
+              eval_cb: Any, disk: DiskCache | None) -> LoadedModel:
     mparams = llama_cpp.llama_model_default_params()
     mparams.n_gpu_layers = layers
     _place_on_gpus(mparams, place, layers, projector_gpu)
@@ -297,12 +298,11 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placemen
     except BaseException:
         loaded.free()
         raise
-    threads_note = "as configured"
+    threads_note, measure_ms = "as configured", 0.0
     if spec.threads is None and layers <= llama_cpp.llama_model_n_layer(model):
-        choice = tune_threads(loaded, physical_cores(), os.cpu_count() or 1)
-        threads, threads_batch = choice.threads, choice.threads_batch
-        rates = ", ".join(f"{t}: {r:.1f}" for t, r in choice.decode_rates.items())
-        threads_note = f"measured at load (generation tok/s by threads: {rates})"
+        chosen = choose_threads(loaded, disk, layers, physical_cores(), os.cpu_count() or 1)
+        threads, threads_batch = chosen.choice.threads, chosen.choice.threads_batch
+        threads_note, measure_ms = chosen.note, chosen.measure_ms
     elif spec.threads is None:
         threads_note = "physical cores (the model runs on the GPU)"
     runs_on = place.backend if layers else "CPU"
@@ -314,7 +314,8 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placemen
         loaded.deferred is not None and spec.mmproj is not None and sees_images(spec.mmproj),
         projector_deferred=loaded.deferred is not None,
         chat_template_source="configured" if spec.chat_template else "gguf", threads=threads,
-        threads_batch=threads_batch, threads_note=threads_note, warmup_tokens=warmed, parallel=slots,
+        threads_batch=threads_batch, threads_note=threads_note, threads_measure_ms=measure_ms, warmup_tokens=warmed,
+        parallel=slots,
         gpu_names=tuple(d.name for d in place.gpus) if on_gpus else (),
         layers_per_gpu=assign_layers(place.n_layers, layers, place.plan.tensor_split) if on_gpus else (),
         projector_device=place.gpus[place.plan.main_gpu].name if on_gpus and projector_gpu and loaded.has_projector
@@ -345,8 +346,11 @@ def _warm_full_batch(m: LoadedModel) -> int:
     return n
 
 
-def load_model(spec: ModelSpec, native_log: NativeLog, eval_cb: Any) -> LoadedModel:
-    """Load with the planned offload, retrying with fewer layers on lack of memory."""
+def load_model(spec: ModelSpec, native_log: NativeLog, eval_cb: Any, disk: DiskCache | None = None) -> LoadedModel:
+    """Load with the planned offload, retrying with fewer layers on lack of memory.
+
+    ``disk``: the engine's cache folder, where a measured thread choice is remembered (None: measured each load).
+    """
     global _backend_ready
     if not _backend_ready:
         llama_cpp.llama_backend_init()
@@ -358,7 +362,7 @@ def load_model(spec: ModelSpec, native_log: NativeLog, eval_cb: Any) -> LoadedMo
     failures: list[str] = []
     for n in attempts:
         try:
-            loaded = _try_load(spec, n, place.plan.projector_on_gpu and n > 0, place, native_log, eval_cb)
+            loaded = _try_load(spec, n, place.plan.projector_on_gpu and n > 0, place, native_log, eval_cb, disk)
         except OutOfMemory as exc:
             log.warning("loading with %d GPU layers failed: %s", n, exc)
             failures.append(f"{n} layers: {exc}")

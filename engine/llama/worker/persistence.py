@@ -14,7 +14,7 @@ import llama_cpp
 
 from ..disk_cache import DiskCache
 from .disk_embeddings import DiskEmbeddings, projector_key
-from .kv_state import model_key, restore_state, save_state, state_path
+from .kv_state import model_key, restore_state, save_state
 from .prompt_cache import segment_positions
 from .protocol import StateKept
 from .runtime import Runtime
@@ -66,7 +66,7 @@ class Persistence:
         if self._saved is None or self.disk is None:
             return None
         name, positions = self._saved
-        if positions != sum(segment_positions(s) for s in runtime.cache) or not state_path(self.disk, name).is_file():
+        if positions != sum(segment_positions(s) for s in runtime.cache) or not self.disk.state_path(name).is_file():
             return None
         return name
 
@@ -92,7 +92,7 @@ class Persistence:
             return StateKept(0, 0)
         if self._on_disk_as(runtime) == conversation and self._saved:
             return StateKept(self._saved[1], 0)  # it is the active one already
-        if not state_path(self.disk, conversation).is_file():
+        if not self.disk.state_path(conversation).is_file():
             return StateKept(0, 0)
         segments = restore_state(m, self.disk, conversation, self._model_key)
         runtime.cache = segments or []  # a refused state has emptied the KV cache

@@ -23,6 +23,7 @@ from ...errors import ContextOverflow, EngineFailure, EngineProtocolError, Image
 from ...events import Stage, StopReason, Timings, Usage
 from ...requests import ModelSpec
 from ...text_stream import TextStream
+from ..disk_cache import DiskCache
 from .embedding_store import EmbeddingStore
 from .generation import generate
 from .image_chunks import PendingImage, tokenize_image
@@ -77,11 +78,11 @@ class Runtime:
 
     # ---- loading -------------------------------------------------------------------------------
 
-    def load(self, spec: ModelSpec) -> Loaded:
-        """Load ``spec`` (replacing any loaded model); returns the reply for the parent."""
+    def load(self, spec: ModelSpec, disk: DiskCache | None = None) -> Loaded:
+        """Load ``spec`` (replacing any loaded model; ``disk`` remembers its thread choice); the parent's reply."""
         self.unload()
         self.embeddings = EmbeddingStore(spec.embedding_cache_images)
-        self.model = load_model(spec, self.native_log, self._eval_cb)
+        self.model = load_model(spec, self.native_log, self._eval_cb, disk)
         assert self.model.result is not None
         return Loaded(self.model.result, self.model.bos_token, self.model.eos_token)
 

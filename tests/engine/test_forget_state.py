@@ -1,0 +1,36 @@
+"""``DiskCache.forget_state``: a deleted conversation's saved KV state goes, keyed as the engine saved it; the states
+of other conversations and the image embeddings stay, and the engine restores those as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from visiondesk.engine import Message
+from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.disk_cache import DiskCache
+
+from tests.engine.conftest import run, spec
+from tests.model_factory import GeneratedModels
+
+
+def test_forgetting_a_state_leaves_the_others(test_models: GeneratedModels, images: dict[str, Path],
+                                              tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache", 256 * 1024**2)
+    with LocalEngine(log_dir=tmp_path / "logs", cache=cache) as e:
+        e.load(spec(test_models))
+        run(e, [Message.user("What is this?", images["red"])])
+        kept = e.save_state("conversation-1")
+        e.reset_conversation()
+        run(e, [Message.user("And this one?", images["blue"])])
+        assert e.save_state("conversation-2") > 0 and kept > 0
+    assert cache.state_path("conversation-1").is_file() and cache.state_path("conversation-2").is_file()
+    embeddings = sorted((cache.folder / "embeddings").iterdir())
+
+    assert cache.forget_state("conversation-1") is True
+    assert not cache.state_path("conversation-1").exists()
+    assert cache.forget_state("conversation-1") is False  # already gone: nothing to say
+    assert sorted((cache.folder / "embeddings").iterdir()) == embeddings
+    with LocalEngine(log_dir=tmp_path / "logs", cache=cache) as e:  # after a restart
+        e.load(spec(test_models))
+        assert e.restore_state("conversation-1") == 0
+        assert e.restore_state("conversation-2") > 0
