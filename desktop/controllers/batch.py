@@ -215,8 +215,15 @@ class BatchController(QObject):
         self._thread.start()
 
     def _slots_ready(self) -> None:
-        if self.state == "loading":  # not cancelled while the model loaded
-            self._start()
+        if self.state != "loading":  # cancelled while the model loaded
+            return
+        info = self.backend.info
+        if info is None or self.task is None or info.model_name != self.task.model_name:  # another was picked
+            self._set_state("ready")
+            self._say(self.tr("The model changed while it loaded for the batch: run it again."))
+            self.slots.job_ended()
+            return
+        self._start()
 
     def _slots_failed(self, message: str) -> None:
         if self.state == "loading":

@@ -2,8 +2,10 @@
 
 A local model answers several images at once in parallel sequences of one context (``ModelSpec.parallel``),
 each with a KV cache of its own. The window's model is loaded with one (a chat needs no more), so a job
-that wants more loads the same model again with them first, through the window's own load path (the open
-conversation's state is saved before and restored after, as on any model switch). When the job ends
+that wants more loads the same model again with them first, through the window's own load path. The open
+conversation's state is saved before; it is restored once the model is back with one (llama.cpp restores a
+state only into a context with as many sequences as it was saved from; see ``EngineWorker.switch_conversation``),
+and a question asked meanwhile reads the conversation again. When the job ends
 (done, cancelled or failed; not paused, since Resume wants them again) the model is loaded back with one:
 the extra KV cache is N times the context, which on a GPU also leaves fewer layers room there, so keeping
 it would make every later chat answer slower and the memory stay taken for a job that is over. A reload

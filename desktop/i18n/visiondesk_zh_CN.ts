@@ -2056,6 +2056,10 @@
             <source>%1 at once</source>
             <translation>同时 %1 张</translation>
         </message>
+        <message>
+            <source>The model changed while it loaded for the batch: run it again.</source>
+            <translation>模型在为批量处理加载时被更换了：请重新运行。</translation>
+        </message>
     </context>
     <context>
         <name>ImagePreviewController</name>
