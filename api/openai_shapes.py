@@ -40,6 +40,7 @@ def usage(final: Finished, queued_ms: float) -> dict[str, Any]:
             "queued_ms": round(queued_ms, 2),
             "ttft_ms": round(t.ttft_ms, 2),
             "encode_ms": round(t.encode_ms, 2),
+            "projector_load_ms": round(t.projector_load_ms, 2),
             "prompt_tok_s": round(t.prompt_tok_s, 2),
             "decode_tok_s": round(t.decode_tok_s, 2),
         },

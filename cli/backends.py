@@ -16,12 +16,17 @@ from collections.abc import Callable
 
 from visiondesk.core.paths import DataPaths
 from visiondesk.core.settings import SettingsRepository
-from visiondesk.engine import Backend, ModelSpec
+from visiondesk.engine import Backend, ModelSpec, Tuning
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.llama.disk_cache import DiskCache
 from visiondesk.engine.remote import KeyStore, RemoteBackend, RemoteTarget, ServerStore
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import ModelRegistry
+
+# `serve` and `batch` exist to answer images: their projector opens at load, so the first request does not pay
+# for opening it (0.5-1 s for CLIP-L on a CPU). The window and `ask`/`chat` open it at the first image, which
+# the window's encode-on-attach does while the question is typed.
+IMAGE_SERVICE = Tuning(lazy_projector=False)
 
 log = logging.getLogger(__name__)
 

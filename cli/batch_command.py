@@ -41,6 +41,7 @@ from visiondesk.engine.structured import schema_file_format
 
 from . import backend_choice
 from .backend_choice import BackendChoice
+from .backends import IMAGE_SERVICE
 from .number_options import add_gpu_placement, parallel_option
 
 BackendsFactory = Callable[[argparse.Namespace], list[Backend[Any]]]
@@ -108,7 +109,8 @@ def open_backends(args: argparse.Namespace, choice: BackendChoice) -> list[Backe
 def _local_spec(args: argparse.Namespace) -> ModelSpec:
     gpu: int | str = args.gpu_layers if args.gpu_layers == "auto" else int(args.gpu_layers)
     return ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads, gpu_layers=gpu,
-                     gpu_split=args.gpu_split, main_gpu=args.main_gpu, parallel=args.parallel)  # type: ignore[arg-type]
+                     gpu_split=args.gpu_split, main_gpu=args.main_gpu, parallel=args.parallel,  # type: ignore[arg-type]
+                     tuning=IMAGE_SERVICE)
 
 
 def build_task(args: argparse.Namespace) -> tuple[BatchTask, Preset | None]:

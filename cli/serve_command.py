@@ -18,7 +18,7 @@ from visiondesk.api.config import DEFAULT_HOST, DEFAULT_PORT, Limits, ServerConf
 from visiondesk.engine import InputError, ModelSpec, VisionDeskError
 from visiondesk.engine.llama.disk_cache import DiskCache
 
-from .backends import BackendFactory
+from .backends import IMAGE_SERVICE, BackendFactory
 from .number_options import add_gpu_placement
 
 
@@ -92,13 +92,14 @@ def run_serve(args: argparse.Namespace, make_backend: BackendFactory,
         return 2
     spec = ModelSpec(model=args.model, mmproj=args.mmproj, n_ctx=args.ctx, threads=args.threads,
                      gpu_layers=args.gpu_layers, gpu_split=args.gpu_split, main_gpu=args.main_gpu,
-                     chat_template=template)
+                     chat_template=template, tuning=IMAGE_SERVICE)
     try:
         with contextlib.closing(make_backend(None if args.no_cache else disk_cache())) as engine:
             sys.stderr.write("[loading the model]\n")
             loaded = engine.load(spec)
-            sys.stderr.write(f"[loaded {loaded.model_name}: {loaded.runs_on}, vision: {loaded.vision}, context "
-                             f"{loaded.n_ctx}]\n[serving at {config.base_url} — Ctrl-C stops]\n")
+            projector = ", projector opened at load" if spec.mmproj and not loaded.projector_deferred else ""
+            sys.stderr.write(f"[loaded {loaded.model_name}: {loaded.runs_on}, vision: {loaded.vision}{projector}, "
+                             f"context {loaded.n_ctx}]\n[serving at {config.base_url} — Ctrl-C stops]\n")
             sys.stderr.flush()
             server = uvicorn.Server(uvicorn.Config(create_app(engine, config), host=config.host, port=config.port,
                                                    log_level="info", timeout_graceful_shutdown=5))

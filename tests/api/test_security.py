@@ -169,3 +169,4 @@ def test_command_serves_until_interrupted(test_models: GeneratedModels) -> None:
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert f"serving at http://127.0.0.1:{port}/v1" in err and "Traceback" not in err
+    assert "vision: True, projector opened at load," in err  # a server's first image does not wait for it

@@ -98,3 +98,14 @@ def test_a_prompt_with_json_gives_objects(json_models: tuple[Path, Path], tmp_pa
     assert run(json_models, "--prompt", "Anything as JSON.", "--json", str(tmp_path / "in"), "--out", str(out)) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 3 and all(isinstance(r["answer"], dict) for r in rows)
+
+
+def test_a_batch_opens_the_projector_at_load(tmp_path: Path) -> None:
+    """Every request of a batch has an image: the first one should not also wait for the projector to open."""
+    from visiondesk.cli import build_parser
+    from visiondesk.cli.batch_command import _local_spec
+
+    args = build_parser().parse_args(["batch", "--model", str(tmp_path / "m.gguf"), "--mmproj",
+                                      str(tmp_path / "p.gguf"), "--prompt", "What is this?", str(tmp_path),
+                                      "--out", str(tmp_path / "o.jsonl")])
+    assert _local_spec(args).tuning.lazy_projector is False

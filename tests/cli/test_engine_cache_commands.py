@@ -129,6 +129,7 @@ def test_a_restarted_server_does_not_encode_an_image_again(test_models: Generate
     picture = png_bytes((20, 160, 90))
     first = serve_and_ask(test_models, picture)
     assert (first["images_encoded"], first["images_reused"]) == (1, 0)
+    assert first["projector_load_ms"] == 0  # opened when the server loaded, not in the first image's request
     again = serve_and_ask(test_models, picture)  # a new server process, the same image from another client
     assert (again["images_encoded"], again["images_reused"]) == (0, 1)
     no_cache = serve_and_ask(test_models, picture, "--no-cache")
