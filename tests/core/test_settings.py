@@ -12,10 +12,10 @@ from visiondesk.core.settings import (
     SettingsRepository,
     apply_preset,
     language_for_locale,
-    migrate,
     resolve_language,
     save_preset,
 )
+from visiondesk.core.settings_migrations import migrate
 
 
 def test_defaults() -> None:
@@ -140,7 +140,7 @@ def test_migration_from_v0() -> None:
         "system_prompt": "old prompt",
         "some_removed_option": 1,
     }
-    upgraded = migrate(v0)
+    upgraded = migrate(v0, Settings.SCHEMA_VERSION)
     assert upgraded["schema_version"] == 1
     assert "model" not in upgraded and "n_gpu_layers" not in upgraded
     s = Settings.from_dict(v0)
