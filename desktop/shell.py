@@ -132,6 +132,7 @@ class AppShell(QObject):
         batch_slots = BatchSlots(self.engine, self.settings, lambda: self.repository.save(self.settings),
                                  self._batch_slots, self._remote_target, self.servers, self)
         self.batch = BatchController(self.engine, self.paths.batches, lambda: self.language, w, batch_slots, self)
+        self.batch.before_send = self.remote.before_batch  # a server's model: asked once, as the chat asks
         self.api_server = ApiServerController(self.engine, w, self)
 
         self.conversations.open_requested.connect(self.chat.open_conversation)

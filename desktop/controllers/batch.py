@@ -1,14 +1,11 @@
 """The Batch page's logic: a folder, a preset and the window's model through ``batch.run_batch``, row by row.
 
-The job runs on its own Python thread through a ``SharedEngineBackend``: images are answered on the
-window's engine thread, in turn with the window's questions (one backend, one thread, one copy of the
-model), several at once in the model's parallel slots when "Images at once" asks for more than one
-(``BatchSlots`` loads the model again with them first, and back with one when the job is over); on a
-server model that many requests are kept in flight on connections of their own. Each outcome comes back
-to the UI thread as a queued signal and fills its table row, in the order answers finish. Pause sets
-the run's cancel token (every image being answered stops) and the generator ends; Resume runs again on
-the same result file, which skips the images already answered (by content hash). Cancel ends the job;
-its result file stays and can still be exported.
+The job runs on its own thread through a ``SharedEngineBackend`` (answered on the window's engine thread, in turn
+with the window's questions), several at once in the model's parallel slots when "Images at once" asks for more
+(``BatchSlots`` loads the model again with them, and back with one after the job); on a server model that many
+requests stay in flight, once the user agreed to send there. Outcomes come back to the UI thread as queued
+signals and fill their rows as answers finish. Pause cancels what is being answered; Resume runs again on the
+same result file, which skips what was answered (by content hash). Cancel ends the job; its file stays.
 """
 
 from __future__ import annotations
@@ -68,6 +65,8 @@ class BatchController(QObject):
         super().__init__(parent)
         self.backend = SharedEngineBackend(engine)
         self.slots = slots
+        # Before a job: None to go on, else why it did not start (the shell asks about a server, as the chat does).
+        self.before_send: Callable[[], str | None] = lambda: None
         slots.ready.connect(self._slots_ready)
         slots.failed.connect(self._slots_failed)
         slots.reloading_changed.connect(self._show_state)  # Run waits for the model to be back
@@ -182,6 +181,9 @@ class BatchController(QObject):
         info = self.backend.info
         if info is None:
             self._say(self.tr("No model is loaded: load one in the window first."))
+            return
+        if (refused := self.before_send()) is not None:  # a server's model: the user agrees before images go
+            self._say(refused)
             return
         page = self.page
         name = (page.preset.currentData() if page is not None else None) or "receipt"

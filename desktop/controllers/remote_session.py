@@ -39,7 +39,7 @@ class RemoteSessionController(QObject):
         self.banner, self._notice = banner, notice
         self.current: ServerModel | None = None  # None: the local model
         self._pending: ServerModel | None = None
-        self.confirm: Callable[[str, str], bool] = self._ask  # (server name, host) -> the user agreed
+        self.confirm: Callable[[str, str, bool], bool] = self._ask  # (server name, host, for a batch) -> agreed
         self.asked = 0  # how many times the confirmation was asked (tests and logs)
 
     def use(self, server_id: str, model: str) -> None:
@@ -72,18 +72,41 @@ class RemoteSessionController(QObject):
             self.conversations.set_conversation_model(conversation_id, self._local_model())
             return None
         try:
-            entry = self.servers.get(bound.server_id)
+            refused = self._agreed(batch=False)
         except InputError:
             return self.tr("This server is no longer one of your servers, so nothing was sent to it.")
+        if refused:
+            return self.tr("Not sent: you did not agree to send to %1. Regenerate to be asked again.") \
+                .replace("%1", refused)
+        self.conversations.set_conversation_model(conversation_id, bound.column())
+        return None
+
+    def before_batch(self) -> str | None:
+        """Before a batch job on the window's model: None to go on, else why no image will be sent."""
+        try:
+            refused = self._agreed(batch=True)
+        except InputError:
+            return self.tr("This server is no longer one of your servers, so nothing was sent to it.")
+        if refused:
+            return self.tr("The batch did not start: you did not agree to send its images to %1.") \
+                .replace("%1", refused)
+        return None
+
+    def _agreed(self, batch: bool) -> str | None:
+        """The one question per server: None to go on (local, or agreed now or before), else the host refused.
+
+        Raises ``InputError`` when the server is no longer one of the user's.
+        """
+        if self.current is None:
+            return None
+        entry = self.servers.get(self.current.server_id)
         host = remote_host(entry.base_url)
         if host and not entry.sending_confirmed:
             self.asked += 1
-            if not self.confirm(entry.name, host):
+            if not self.confirm(entry.name, host, batch):
                 log.info("the user did not agree to send to %s", host)
-                return self.tr("Not sent: you did not agree to send to %1. Regenerate to be asked again.") \
-                    .replace("%1", host)
+                return host
             self.servers.confirm_sending(entry.id)
-        self.conversations.set_conversation_model(conversation_id, bound.column())
         return None
 
     def bind_conversation(self, conversation_id: int | None) -> None:
@@ -105,12 +128,14 @@ class RemoteSessionController(QObject):
             self._notice(self.tr("This conversation used a server that is no longer one of your servers; "
                                  "choose another model to go on."))
 
-    def _ask(self, name: str, host: str) -> bool:
+    def _ask(self, name: str, host: str, batch: bool) -> bool:
         parent = self.banner.window()
+        text = (self.tr("The images of this batch go to %1 (%2) and leave this computer. Send them there? "
+                        "You will not be asked again for this server.") if batch else
+                self.tr("Messages and images you send in this chat go to %1 (%2) and leave this computer. "
+                        "Send them there? You will not be asked again for this server."))
         answer = QMessageBox.question(
             parent if isinstance(parent, QWidget) else None, self.tr("Send to a remote server?"),
-            self.tr("Messages and images you send in this chat go to %1 (%2) and leave this computer. "
-                    "Send them there? You will not be asked again for this server.")
-            .replace("%1", name).replace("%2", host),
+            text.replace("%1", name).replace("%2", host),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes

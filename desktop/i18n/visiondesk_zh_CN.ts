@@ -1560,6 +1560,14 @@
             <source>Messages and images you send in this chat go to %1 (%2) and leave this computer. Send them there? You will not be asked again for this server.</source>
             <translation>你在此对话中发送的消息和图片会发往 %1（%2），并离开这台电脑。要发送到那里吗？对此服务器不会再次询问。</translation>
         </message>
+        <message>
+            <source>The batch did not start: you did not agree to send its images to %1.</source>
+            <translation>批处理未开始：你没有同意把它的图片发送到 %1。</translation>
+        </message>
+        <message>
+            <source>The images of this batch go to %1 (%2) and leave this computer. Send them there? You will not be asked again for this server.</source>
+            <translation>此批处理的图片会发往 %1（%2），并离开这台电脑。要发送到那里吗？对此服务器不会再次询问。</translation>
+        </message>
     </context>
     <context>
         <name>ServersController</name>

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
+from PySide6.QtWidgets import QMessageBox
 from visiondesk.core.settings import SettingsRepository
 from visiondesk.engine import SamplingParams
 
@@ -267,3 +268,45 @@ def test_cancel_while_the_model_loads_for_the_job_starts_nothing(qtbot, json_she
     qtbot.waitUntil(lambda: not batch.slots.reloading, timeout=60_000)
     assert batch.state == "done" and page.run_button.isEnabled() and batch._thread is None  # noqa: SLF001
     assert result_lines(batch.result_path) == [], "no image was asked"
+
+
+def test_a_batch_on_a_remote_server_asks_first_and_sends_nothing_when_refused(qtbot, json_shell,
+                                                                               tmp_path: Path) -> None:
+    """A server under this machine's host name counts as remote (it resolves to loopback here, so the IMITATION
+    of vLLM still answers): the batch asks once, as the chat does. No sends nothing; Yes runs the job, and the
+    agreement is kept for that server."""
+    import socket
+
+    from tests.desktop.test_desktop_remote import answer_next_question
+    from tests.remote.imitation_server import Imitation, ImitationServer, stream
+
+    host = socket.gethostname()
+    assert all(a[4][0].startswith("127.0.0.1") for a in socket.getaddrinfo(host, None)), "needs a loopback host name"
+    imitation = Imitation("vllm", {MODEL: {"root": MODEL, "max_model_len": 8192}},
+                          default=stream(['{"description": "a square", "objects": [], "text_in_image": ""}']))
+    with ImitationServer(imitation) as server:
+        port = server.url.rsplit(":", 1)[1]
+        entry = json_shell.servers.add(f"http://{host}:{port}", name="lab")
+        with qtbot.waitSignal(json_shell.model.loaded, timeout=30_000):
+            json_shell.remote.use(entry.id, MODEL)
+        batch = json_shell.batch
+        page = batch.open()
+        page.preset.setCurrentIndex(page.preset.findData("description"))
+        page.at_once.setCurrentIndex(page.at_once.findData(2))
+        batch.set_folder(distinct_images(tmp_path / "remote", 3))
+        question = answer_next_question(QMessageBox.StandardButton.No)
+        page.run_button.click()
+        qtbot.waitUntil(lambda: bool(question), timeout=10_000)
+        assert f"{host}:{port}" in question[0] and "The images of this batch go to lab" in question[0]
+        assert batch.state == "ready" and batch.result_path is None
+        assert "you did not agree to send its images to" in page.summary.text()
+        assert imitation.requests == [] and not json_shell.servers.get(entry.id).sending_confirmed
+        answer_next_question(QMessageBox.StandardButton.Yes)
+        page.run_button.click()
+        qtbot.waitUntil(lambda: batch.state == "done", timeout=60_000)
+        assert len(imitation.requests) == 3 and json_shell.remote.asked == 2
+        assert json_shell.servers.get(entry.id).sending_confirmed
+        batch.set_folder(distinct_images(tmp_path / "more", 2))
+        page.run_button.click()  # agreed before: not asked again
+        qtbot.waitUntil(lambda: batch.state == "done", timeout=60_000)
+    assert json_shell.remote.asked == 2 and len(imitation.requests) == 5
