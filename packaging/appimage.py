@@ -194,7 +194,10 @@ def make_appimage(bundle: Path, version: str, work: Path, out_dir: Path, python:
         return None
     runtime = build_runtime().read_bytes()
     work.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
     image = squashfs(make_appdir(bundle, work, python), work / "app.squashfs")
+    log.info("AppImage: squashfs of the AppDir in %.0f s, %.1f MB", time.monotonic() - started,
+             image.stat().st_size / 1e6)
     out = out_dir / f"VisionDesk-{version}-x86_64.AppImage"
     with open(out, "wb") as fh:
         fh.write(runtime)
