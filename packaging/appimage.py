@@ -112,7 +112,7 @@ def build_runtime(link: str | None = None) -> Path:
         subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
         runtime_c = src / "src" / "runtime"
         exe = runtime_c / "runtime"
-        # Upstream's Makefile flags, less clang, musl's -static-pie and mimalloc; -Werror off for glibc's warnings.
+        # Upstream's Makefile flags, less clang, musl's -static-pie and mimalloc; no -Werror (gcc's -Wformat-overflow).
         cmd = ["gcc", "-std=gnu99", "-Os", "-D_FILE_OFFSET_BITS=64", f'-DGIT_COMMIT="{RUNTIME_COMMIT[:7]}"',
                f"-I{COMPAT}", "-I/usr/include/squashfuse", "-I/usr/include/fuse3", "-T", "data_sections.ld",
                "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections", "-Wall",
