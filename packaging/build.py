@@ -1,7 +1,8 @@
 """Build VisionDesk's installers from a clean clone with one command.
 
-    python3 packaging/build.py linux            # dist/visiondesk_<version>_amd64.deb and a portable .tar.gz
+    python3 packaging/build.py linux            # dist/: the .deb, a portable .tar.gz and the AppImage
     python3 packaging/build.py linux --no-vulkan  # the CPU-only llama.cpp flavour (much faster to build)
+    python3 packaging/build.py appimage         # dist/VisionDesk-<version>-x86_64.AppImage alone
 
 Everything happens under ``build/installer/``: its own virtual environment (VisionDesk installed from this
 tree, not editable, with PyInstaller), the frozen one-folder app (``packaging/visiondesk.spec``) and the
@@ -106,7 +107,9 @@ def freeze(python: Path, lib: Path | None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("target", choices=["linux"], help="what to build (Windows and macOS: packaging/README.md)")
+    parser.add_argument("target", choices=["linux", "appimage"],
+                        help="linux: the .deb, the .tar.gz and the AppImage; appimage: the AppImage alone "
+                             "(Windows and macOS: packaging/README.md)")
     parser.add_argument("--no-vulkan", action="store_true", help="ship the CPU-only llama.cpp flavour")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[build] %(message)s")
@@ -118,10 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     lib = llama_lib_dir(python, "cpu" if args.no_vulkan else "vulkan")
     version = install_project(python)
     bundle = freeze(python, lib)
+    import appimage
     import linux_package
 
     DIST.mkdir(exist_ok=True)
-    outputs = linux_package.build_all(bundle, version, WORK / "pkg", DIST, python)
+    outputs = [] if args.target == "appimage" else linux_package.build_all(bundle, version, WORK / "pkg", DIST, python)
+    made = appimage.make_appimage(bundle, version, WORK / "pkg" / "appimage", DIST, python)  # None: skipped, said why
+    if made is None and args.target == "appimage":
+        return 1
+    outputs += [made] if made else []
     say(f"done in {time.monotonic() - started:.0f} s")
     for path in outputs:
         print(f"{path}  {path.stat().st_size / 1e6:.1f} MB")
