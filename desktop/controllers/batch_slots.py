@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -53,6 +54,7 @@ class BatchSlots(QObject):
         self.waiting = False  # a reload for the job is under way
         self.raised = False  # the model was loaded with more slots for a job, to be loaded back with one
         self.reloading = False  # a load of ours (for a job, or back after one) is under way: no job starts now
+        self._auto_one: Path | None = None  # the model whose Auto found room for one sequence only
         engine.worker.loaded.connect(self._loaded)
         engine.worker.load_error.connect(self._load_failed)
 
@@ -73,6 +75,8 @@ class BatchSlots(QObject):
         if not isinstance(info, LoadResult):
             return False  # a server model: nothing to load
         if info.parallel > 1 if self.wanted == 0 else info.parallel == self.wanted:
+            return False
+        if self.wanted == 0 and info.model == self._auto_one:  # Auto gave it one before: a reload would again
             return False
         log.info("batch: loading %s again with %s parallel sequences", info.model_name, self.wanted or "auto")
         self.waiting, self.raised, self.reloading = True, self.wanted != 1, True
@@ -120,6 +124,8 @@ class BatchSlots(QObject):
         self.reloading = False
         if self.waiting:
             self.waiting = False
+            if isinstance(result, LoadResult) and result.parallel == 1:  # Auto found room for one: nothing to
+                self.raised, self._auto_one = False, result.model  # give back after the job, nor to ask next time
             self.ready.emit()
         else:  # back with one, or the user loaded a model (another, or this one anew): its slots are its own
             self.raised = False

@@ -310,3 +310,24 @@ def test_a_batch_on_a_remote_server_asks_first_and_sends_nothing_when_refused(qt
         page.run_button.click()  # agreed before: not asked again
         qtbot.waitUntil(lambda: batch.state == "done", timeout=60_000)
     assert json_shell.remote.asked == 2 and len(imitation.requests) == 5
+
+
+def test_auto_that_finds_room_for_one_sequence_costs_no_reload_back_nor_next_time(json_shell) -> None:
+    """Auto resolves to one sequence only where free memory is short, which it is not here: the reload's outcome is
+    emitted as the engine thread emits it (a real ``LoadResult``, with ``parallel=1``), and the reloads are counted
+    instead of made."""
+    import dataclasses
+
+    slots = json_shell.batch.slots
+    reloads: list[int] = []
+    slots._reload = reloads.append  # noqa: SLF001
+    info = json_shell.engine.worker.info
+    assert slots.wanted == 0 and info.parallel == 1
+    assert slots.prepare() and reloads == [0]
+    json_shell.engine.worker.loaded.emit(dataclasses.replace(info, parallel=1))
+    assert not slots.waiting and not slots.raised
+    slots.job_ended()
+    assert reloads == [0], "nothing to give back after the job"
+    assert not slots.prepare() and reloads == [0], "Auto is not tried again for this model"
+    slots.choose(4)
+    assert slots.prepare() and reloads == [0, 4], "a number chosen by hand is still loaded"
