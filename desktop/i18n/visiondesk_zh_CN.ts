@@ -1247,8 +1247,8 @@
         </message>
         <message>
             <location filename="../views/settings_dialog.py" line="185" />
-            <source>CPU threads for the model</source>
-            <translation>模型使用的 CPU 线程数</translation>
+            <source>CPU threads for the model. Automatic: measured at the first two loads of each model and remembered in the engine cache (Clear measures again)</source>
+            <translation>模型使用的 CPU 线程数。自动：在每个模型的前两次加载时测量，并记在引擎缓存中（清除后会重新测量）</translation>
         </message>
         <message>
             <location filename="../views/settings_dialog.py" line="187" />

@@ -210,7 +210,8 @@ class SettingsDialog(FollowsLanguage, QDialog):
         self.top_p.setToolTip(self.tr("Sample only from the likeliest words that together reach this share"))
         self.max_tokens.setToolTip(self.tr("The longest answer, in tokens"))
         self.context_size.setToolTip(self.tr("How much of the conversation the model reads, in tokens"))
-        self.threads.setToolTip(self.tr("CPU threads for the model"))
+        self.threads.setToolTip(self.tr("CPU threads for the model. Automatic: measured at the first two loads of "
+                                        "each model and remembered in the engine cache (Clear measures again)"))
         self.disk_cache_mb.setSuffix(self.tr(" MB"))
         self.disk_cache_mb.setSpecialValueText(self.tr("Off"))
         self.disk_cache_mb.setAccessibleName(self.tr("Disk cache size limit"))
