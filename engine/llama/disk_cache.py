@@ -127,15 +127,21 @@ def write_entry(cache: DiskCache, path: Path, kind: str, key: str, meta: dict[st
     if size + len(header) > cache.max_bytes:
         log.info("engine cache: a %d-byte %s entry is larger than the whole cache; not kept", size, kind)
         return False
+    return write_file(cache, path, [MAGIC, _HEADER_LEN.pack(len(header)), header, payload])
+
+
+def write_file(cache: DiskCache, path: Path, parts: list[bytes | bytearray | memoryview]) -> bool:
+    """Write ``parts`` to ``path`` atomically (a temporary file renamed into place), then trim the cache.
+
+    Never raises: a cache that cannot be written costs time later, never the request at hand (False, logged).
+    """
     tmp = ""
-    try:  # never raises: a cache that cannot be written costs time later, never the request at hand
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC)
-            f.write(_HEADER_LEN.pack(len(header)))
-            f.write(header)
-            f.write(payload)
+            for part in parts:
+                f.write(part)
         os.replace(tmp, path)
     except OSError as exc:
         if tmp:

@@ -28,14 +28,13 @@ import json
 import logging
 import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import llama_cpp
 
-from ..disk_cache import DiskCache, file_identity
+from ..disk_cache import DiskCache, file_identity, write_file
 from .thread_tuning import BATCH_TOKENS, ThreadChoice, tune_threads
 
 log = logging.getLogger(__name__)
@@ -137,22 +136,9 @@ def combined(found: list[Measurement]) -> ThreadChoice:
 
 
 def remember(disk: DiskCache, path: Path, key: dict[str, Any], found: list[Measurement], at: float) -> None:
-    """Store ``found`` under ``key`` at ``path`` atomically (a temporary file renamed into place); never raises."""
+    """Store ``found`` under ``key`` at ``path`` atomically; never raises (a failure is logged)."""
     record = {"key": key, "measured_at": at, "measurements": [dataclasses.asdict(m) for m in found]}
-    tmp = ""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(record, f, indent=1)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        log.warning("engine cache: could not keep the thread choice in %s (%s)", path.name, exc)
-        return
-    disk.trim(keep=path)
+    write_file(disk, path, [json.dumps(record, indent=1).encode()])
 
 
 def choose_threads(m: Any, disk: DiskCache | None, gpu_layers: int, physical: int, logical: int) -> ThreadOutcome:
