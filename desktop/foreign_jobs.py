@@ -102,15 +102,20 @@ def answer_chat(engine: Callable[[], Backend[Any]], job: ForeignChat, stopping: 
             if isinstance(ev, Finished):
                 return
         error = VisionDeskError("The answer ended without a result.")
-    except VisionDeskError as exc:
-        error = exc
-    except (OSError, EOFError) as exc:
-        log.warning("engine connection lost in a request from another thread: %r", exc)
-        error = EngineCrashed(None)
     except Exception as exc:
-        log.exception("unexpected error in a request from another thread")
-        error = VisionDeskError(f"{type(exc).__name__}: {exc}")
+        error = _as_error(exc, "a request from another thread")
     job.events.put(Finished(StopReason.ERROR, time.monotonic(), error=error))
+
+
+def _as_error(exc: Exception, what: str) -> VisionDeskError:
+    """What the caller on another thread is told when its work on the engine thread raised ``exc`` (in ``except``)."""
+    if isinstance(exc, VisionDeskError):
+        return exc
+    if isinstance(exc, (OSError, EOFError)):
+        log.warning("engine connection lost in %s: %r", what, exc)
+        return EngineCrashed(None)
+    log.exception("unexpected error in %s", what)
+    return VisionDeskError(f"{type(exc).__name__}: {exc}")
 
 
 def answer_slots(engine: Backend[Any] | None, job: ForeignSlots, stopping: bool, give_way: Callable[[], bool]) -> None:
@@ -127,14 +132,8 @@ def answer_slots(engine: Backend[Any] | None, job: ForeignSlots, stopping: bool,
         elif isinstance(engine, ParallelBackend) and not job.cancel.cancelled:
             for pair in engine.chat_parallel(_pulled(job, give_way), job.cancel):
                 job.events.put(pair)
-    except VisionDeskError as exc:
-        error = exc
-    except (OSError, EOFError) as exc:
-        log.warning("engine connection lost in a parallel job: %r", exc)
-        error = EngineCrashed(None)
     except Exception as exc:
-        log.exception("unexpected error in a parallel job")
-        error = VisionDeskError(f"{type(exc).__name__}: {exc}")
+        error = _as_error(exc, "a parallel job")
     job.events.put(PartEnded(error))
 
 
