@@ -7,41 +7,21 @@ at the same moment, which a real server does not report.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from visiondesk.cli import main
 
 from tests.batch.conftest import make_images
-from tests.remote.imitation_server import Handler, Imitation, ImitationServer, stream
+from tests.remote.imitation_server import Counting, Imitation, ImitationServer, stream
 
 MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
-
-
-class Counting:
-    """An answer that takes a while, counting how many are being answered at once."""
-
-    def __init__(self) -> None:
-        self.now = 0
-        self.peak = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, h: Handler) -> None:
-        with self._lock:
-            self.now += 1
-            self.peak = max(self.peak, self.now)
-        time.sleep(0.4)
-        with self._lock:
-            self.now -= 1
-        stream(['{"total":', " 12.5}"])(h)
 
 
 @pytest.mark.parametrize(("parallel", "expected"), [("3", 3), ("auto", 4)])
 def test_n_requests_in_flight(tmp_path: Path, capsys: pytest.CaptureFixture[str], parallel: str,
                               expected: int) -> None:
-    answer = Counting()
+    answer = Counting(stream(['{"total":', " 12.5}"]))
     make_images(tmp_path / "in", 9, broken=1)
     out = tmp_path / "results.jsonl"
     imitation = Imitation("vllm", {MODEL: {"root": MODEL, "max_model_len": 8192}}, default=answer)

@@ -5,11 +5,11 @@ Real app, real engine on the generated JSON-friendly model (random weights: only
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from PIL import Image
 from PySide6.QtWidgets import QMessageBox
@@ -17,27 +17,11 @@ from visiondesk.core.settings import SettingsRepository
 from visiondesk.engine import SamplingParams
 
 from tests.desktop.test_desktop_batch import drop_folder, result_lines
+from tests.remote.imitation_server import Act, Counting, Imitation, ImitationServer, stream
 
 SAMPLING = SamplingParams(temperature=0.8, seed=11, max_tokens=300)
 MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"  # a vision model's name on the imitation server
-
-
-class Counting:
-    """A server answer that takes a while, counting how many are being answered at once."""
-
-    def __init__(self, then: Callable[[Any], None]) -> None:
-        self.then = then
-        self.now = self.peak = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, handler: Any) -> None:
-        with self._lock:
-            self.now += 1
-            self.peak = max(self.peak, self.now)
-        time.sleep(0.4)
-        with self._lock:
-            self.now -= 1
-        self.then(handler)
+DESCRIPTION = '{"description": "a square", "objects": [], "text_in_image": ""}'  # the "description" preset's shape
 
 
 def distinct_images(folder: Path, n: int) -> Path:
@@ -47,6 +31,24 @@ def distinct_images(folder: Path, n: int) -> Path:
         image.putpixel((i % 20, 1), (255, 255, 255))
         image.save(folder / f"pic-{i:02d}.png")
     return folder
+
+
+@contextlib.contextmanager
+def batch_on_server(qtbot, shell, answer: Act, folder: Path, host: str = "127.0.0.1",
+                    name: str = "here") -> Iterator[tuple[Imitation, Any, Any]]:
+    """The window switched to a model on the IMITATION of vLLM (under ``host``, which must resolve to loopback),
+    and the Batch page set for it: the description preset, 2 at once, ``folder``. Yields (imitation, the
+    server's entry, the page) while the server runs."""
+    imitation = Imitation("vllm", {MODEL: {"root": MODEL, "max_model_len": 8192}}, default=answer)
+    with ImitationServer(imitation) as server:
+        entry = shell.servers.add(f"http://{host}:{server.url.rsplit(':', 1)[1]}", name=name)
+        with qtbot.waitSignal(shell.model.loaded, timeout=30_000):
+            shell.remote.use(entry.id, MODEL)
+        page = shell.batch.open()
+        page.preset.setCurrentIndex(page.preset.findData("description"))
+        page.at_once.setCurrentIndex(page.at_once.findData(2))
+        shell.batch.set_folder(folder)
+        yield imitation, entry, page
 
 
 def slots_now(shell) -> int:
@@ -180,19 +182,9 @@ def test_pause_during_a_parallel_run_then_resume_answers_each_image_once(qtbot, 
 def test_a_server_model_keeps_that_many_requests_in_flight_without_a_reload(qtbot, json_shell,
                                                                             tmp_path: Path) -> None:
     """The IMITATION of vLLM (tests/remote/imitation_server.py) counts the requests it holds at once."""
-    from tests.remote.imitation_server import Imitation, ImitationServer, stream
-
-    answer = Counting(stream(['{"description": "a square", "objects": [], "text_in_image": ""}']))
-    imitation = Imitation("vllm", {MODEL: {"root": MODEL, "max_model_len": 8192}}, default=answer)
-    with ImitationServer(imitation) as server:
-        entry = json_shell.servers.add(server.url, name="here")
-        with qtbot.waitSignal(json_shell.model.loaded, timeout=30_000):
-            json_shell.remote.use(entry.id, MODEL)
+    answer = Counting(stream([DESCRIPTION]))
+    with batch_on_server(qtbot, json_shell, answer, distinct_images(tmp_path / "remote", 6)) as (imitation, _, page):
         batch = json_shell.batch
-        page = batch.open()
-        page.preset.setCurrentIndex(page.preset.findData("description"))
-        page.at_once.setCurrentIndex(page.at_once.findData(2))
-        batch.set_folder(distinct_images(tmp_path / "remote", 6))
         notes: list[str] = []
         batch.state_changed.connect(lambda st: st == "running" and notes.append(page.at_once_note.text()))
         page.run_button.click()
@@ -278,22 +270,13 @@ def test_a_batch_on_a_remote_server_asks_first_and_sends_nothing_when_refused(qt
     import socket
 
     from tests.desktop.test_desktop_remote import answer_next_question
-    from tests.remote.imitation_server import Imitation, ImitationServer, stream
 
     host = socket.gethostname()
     assert all(a[4][0].startswith("127.0.0.1") for a in socket.getaddrinfo(host, None)), "needs a loopback host name"
-    imitation = Imitation("vllm", {MODEL: {"root": MODEL, "max_model_len": 8192}},
-                          default=stream(['{"description": "a square", "objects": [], "text_in_image": ""}']))
-    with ImitationServer(imitation) as server:
-        port = server.url.rsplit(":", 1)[1]
-        entry = json_shell.servers.add(f"http://{host}:{port}", name="lab")
-        with qtbot.waitSignal(json_shell.model.loaded, timeout=30_000):
-            json_shell.remote.use(entry.id, MODEL)
+    with batch_on_server(qtbot, json_shell, stream([DESCRIPTION]), distinct_images(tmp_path / "remote", 3), host,
+                         "lab") as (imitation, entry, page):
         batch = json_shell.batch
-        page = batch.open()
-        page.preset.setCurrentIndex(page.preset.findData("description"))
-        page.at_once.setCurrentIndex(page.at_once.findData(2))
-        batch.set_folder(distinct_images(tmp_path / "remote", 3))
+        port = urlsplit(entry.base_url).port
         question = answer_next_question(QMessageBox.StandardButton.No)
         page.run_button.click()
         qtbot.waitUntil(lambda: bool(question), timeout=10_000)
@@ -335,19 +318,10 @@ def test_auto_that_finds_room_for_one_sequence_costs_no_reload_back_nor_next_tim
 
 def test_pause_and_resume_of_a_server_batch_answers_each_image_once(qtbot, json_shell, tmp_path: Path) -> None:
     """On the IMITATION of vLLM, each answer held 0.4 s so that the pause lands while requests are in flight."""
-    from tests.remote.imitation_server import Imitation, ImitationServer, stream
-
-    answer = Counting(stream(['{"description": "a square", "objects": [], "text_in_image": ""}']))
-    imitation = Imitation("vllm", {MODEL: {"root": MODEL, "max_model_len": 8192}}, default=answer)
-    with ImitationServer(imitation) as server:
-        entry = json_shell.servers.add(server.url, name="here")
-        with qtbot.waitSignal(json_shell.model.loaded, timeout=30_000):
-            json_shell.remote.use(entry.id, MODEL)
+    answer = Counting(stream([DESCRIPTION]))
+    with batch_on_server(qtbot, json_shell, answer, distinct_images(tmp_path / "server-pause", 8)) as (imitation, _,
+                                                                                                       page):
         batch = json_shell.batch
-        page = batch.open()
-        page.preset.setCurrentIndex(page.preset.findData("description"))
-        page.at_once.setCurrentIndex(page.at_once.findData(2))
-        batch.set_folder(distinct_images(tmp_path / "server-pause", 8))
         paused_once: list[int] = []
         batch.row_done.connect(lambda o: paused_once or (paused_once.append(1), page.pause_button.click()))
         page.run_button.click()

@@ -126,6 +126,24 @@ def stream(tokens: list[str], finish: str | None = "stop", usage: bool = True, d
     return act
 
 
+class Counting:
+    """An answer that takes 0.4 s before ``then`` answers, counting how many are being answered at once (``peak``)."""
+
+    def __init__(self, then: Act) -> None:
+        self.then = then
+        self.now = self.peak = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, h: Handler) -> None:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        time.sleep(0.4)
+        with self._lock:
+            self.now -= 1
+        self.then(h)
+
+
 @dataclasses.dataclass
 class Imitation:
     """What the imitation server is, and what it received."""
