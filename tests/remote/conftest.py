@@ -21,10 +21,12 @@ from PIL import Image
 from visiondesk.api import RequestLog, ServerConfig, create_app
 from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta
 from visiondesk.engine.llama import LocalEngine
-from visiondesk.engine.remote import KeyStore, RemoteBackend, ServerStore
+from visiondesk.engine.remote import KeyStore, RemoteBackend, ServerStore, Timeouts
+from visiondesk.engine.remote.target import RemoteTarget
 
 from tests.api.server_thread import ServerThread
 from tests.model_factory import GeneratedModels
+from tests.remote.imitation_server import Imitation, ImitationServer
 from tests.remote.llama_server_build import build_server, find_server
 
 API_KEY = "test-key-5d1c"
@@ -214,3 +216,38 @@ def run(backend: RemoteBackend, messages: list[Message], sampling: SamplingParam
     assert isinstance(final, Finished), events
     text = "".join(e.text for e in events if isinstance(e, TextDelta))
     return text, final, events
+
+
+# -- the IMITATION servers (tests/remote/imitation_server.py) of test_server_faults.py and test_server_kinds.py --
+
+FAST = Timeouts(connect_s=2.0, first_byte_s=3.0, between_chunks_s=0.6)
+MLLAMA = "meta-llama/Llama-3.2-11B-Vision-Instruct"
+
+
+@pytest.fixture
+def vllm() -> Iterator[ImitationServer]:
+    """An imitation of vLLM serving Llama 3.2 Vision (mllama) and a Qwen VL model."""
+    with ImitationServer(Imitation("vllm", {MLLAMA: {"root": MLLAMA, "max_model_len": 8192},
+                                            "Qwen/Qwen2.5-VL-72B-Instruct": {"max_model_len": 32768}})) as s:
+        yield s
+
+
+@pytest.fixture
+def ollama() -> Iterator[ImitationServer]:
+    """An imitation of Ollama with a vision model and a text-only one."""
+    with ImitationServer(Imitation("ollama", {"llama3.2-vision:latest": {"vision": True},
+                                              "llama3.2:latest": {"vision": False}})) as s:
+        yield s
+
+
+def connect(servers: ServerStore, url: str, model: str, **kw: object) -> RemoteBackend:
+    """A backend on the imitation at ``url`` (added to ``servers``), ``model`` loaded, short timeouts."""
+    servers.add(url, name="imitation")
+    backend = RemoteBackend(servers)
+    backend.load(RemoteTarget(base_url=url, model=model, timeouts=kw.pop("timeouts", FAST), **kw))  # type: ignore[arg-type]
+    return backend
+
+
+def ask(*images: Path) -> list[Message]:
+    """A short receipt question with ``images``."""
+    return [Message.system("Be brief."), Message.user("What is the total?", *images)]

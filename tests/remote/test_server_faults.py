@@ -1,20 +1,18 @@
 """Faults a real server will not produce on demand, from the IMITATION server (tests/remote/imitation_server.py):
-streams cut, 429 with Retry-After, 500s, stalls, malformed chunks, and vLLM's and Ollama's own error texts."""
+streams cut, 429 with Retry-After, 500s, stalls, malformed chunks, error answers as typed errors. What each kind of
+server says about itself (vLLM, Ollama, LM Studio, others) is in test_server_kinds.py."""
 
 from __future__ import annotations
 
 import json
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from visiondesk.engine import CancelToken, Message, StopReason, TextDelta
 from visiondesk.engine.remote import (
     MalformedChunk,
-    ModelNotFound,
-    OneImagePerPrompt,
     RateLimited,
     RemoteBackend,
     ServerFailed,
@@ -25,16 +23,11 @@ from visiondesk.engine.remote import (
     ServerUnreachable,
     StreamCutOff,
     Timeouts,
-    TooManyImages,
-    VisionNotSupported,
 )
 from visiondesk.engine.remote.target import RemoteTarget
 
-from tests.remote.conftest import run
+from tests.remote.conftest import FAST, MLLAMA, ask, connect, run
 from tests.remote.imitation_server import (
-    OLLAMA_ONE_IMAGE_ERROR,
-    VLLM_ONE_IMAGE_ERROR,
-    Imitation,
     ImitationServer,
     hold,
     json_reply,
@@ -42,41 +35,10 @@ from tests.remote.imitation_server import (
 )
 
 TOKENS = ["The", " receipt", " says", " 12", ".50", " in", " total", "."]
-FAST = Timeouts(connect_s=2.0, first_byte_s=3.0, between_chunks_s=0.6)
-MLLAMA = "meta-llama/Llama-3.2-11B-Vision-Instruct"
-
-
-@pytest.fixture
-def vllm() -> Iterator[ImitationServer]:
-    """An imitation of vLLM serving Llama 3.2 Vision (mllama) and a Qwen VL model."""
-    with ImitationServer(Imitation("vllm", {MLLAMA: {"root": MLLAMA, "max_model_len": 8192},
-                                            "Qwen/Qwen2.5-VL-72B-Instruct": {"max_model_len": 32768}})) as s:
-        yield s
-
-
-@pytest.fixture
-def ollama() -> Iterator[ImitationServer]:
-    """An imitation of Ollama with a vision model and a text-only one."""
-    with ImitationServer(Imitation("ollama", {"llama3.2-vision:latest": {"vision": True},
-                                              "llama3.2:latest": {"vision": False}})) as s:
-        yield s
-
-
-def connect(servers: ServerStore, url: str, model: str, **kw: object) -> RemoteBackend:
-    servers.add(url, name="imitation")
-    backend = RemoteBackend(servers)
-    backend.load(RemoteTarget(base_url=url, model=model, timeouts=kw.pop("timeouts", FAST), **kw))  # type: ignore[arg-type]
-    return backend
-
-
 def _wait_for_disconnect(server: ImitationServer) -> None:
     deadline = time.monotonic() + 3
     while server.imitation.disconnected_at is None and time.monotonic() < deadline:
         time.sleep(0.01)
-
-
-def ask(*images: Path) -> list[Message]:
-    return [Message.system("Be brief."), Message.user("What is the total?", *images)]
 
 
 def test_a_stream_cut_mid_answer_keeps_the_text_and_is_not_retried(servers: ServerStore, vllm: ImitationServer) -> None:
@@ -192,81 +154,6 @@ def test_an_error_inside_the_stream_is_the_servers_words(servers: ServerStore, v
     text, fin, _ = run(backend, ask())
     assert isinstance(fin.error, ServerFailed) and "out of KV cache" in str(fin.error)
     assert text == "".join(TOKENS[:2])
-
-
-def test_vllm_mllama_one_image_limit_is_said_before_sending(servers: ServerStore, vllm: ImitationServer,
-                                                            pictures: dict[str, Path]) -> None:
-    backend = connect(servers, vllm.url, MLLAMA)
-    assert backend.server_kind is ServerKind.VLLM and backend.info and backend.info.vision is True
-    assert backend.info.n_ctx == 8192
-    history = [Message.user("What is this?", pictures["photo"]), Message.assistant("A photo."),
-               Message.user("And this one?", pictures["screenshot"])]
-    _, fin, _ = run(backend, history)
-    assert isinstance(fin.error, OneImagePerPrompt) and "Nothing was sent" in str(fin.error)
-    assert "send only the newest image" in str(fin.error)
-    assert vllm.imitation.requests == []
-    newest = connect(ServerStore(servers.keys, path=None), vllm.url, MLLAMA, newest_image_only=True)
-    _, fin, _ = run(newest, history)
-    assert fin.stop_reason is StopReason.END
-    sent = json.dumps(vllm.imitation.requests[-1]["messages"])
-    assert sent.count("data:image/") == 1 and "an earlier image, not sent again" in sent
-    assert "data:image/png" in sent, "the newest image (the screenshot, few colours) was the one sent"
-
-
-def test_vllms_own_one_image_error_text_names_the_limit(servers: ServerStore, vllm: ImitationServer,
-                                                        pictures: dict[str, Path]) -> None:
-    backend = connect(servers, vllm.url, "Qwen/Qwen2.5-VL-72B-Instruct")
-    assert backend.info and backend.info.vision is None, "vLLM does not say; unknown until tried"
-    vllm.imitation.script = [json_reply(400, VLLM_ONE_IMAGE_ERROR)]
-    _, fin, _ = run(backend, ask(pictures["photo"], pictures["logo"]))
-    assert isinstance(fin.error, TooManyImages) and fin.error.limit == 1 and fin.error.sent == 2
-    assert "at most 1 image(s) per prompt" in str(fin.error)
-
-
-def test_ollama_capabilities_tags_and_error_shapes(servers: ServerStore, ollama: ImitationServer,
-                                                   pictures: dict[str, Path]) -> None:
-    backend = connect(servers, ollama.url, "llama3.2-vision")  # Ollama's implicit :latest tag
-    assert backend.server_kind is ServerKind.OLLAMA
-    assert backend.info and backend.info.model_name == "llama3.2-vision:latest" and backend.info.vision is True
-    assert backend.info.n_ctx == 131072 and backend.info.remote_host is None
-    ollama.imitation.script = [json_reply(500, OLLAMA_ONE_IMAGE_ERROR)]
-    _, fin, _ = run(backend, ask(pictures["photo"], pictures["logo"]))
-    assert isinstance(fin.error, TooManyImages) and fin.error.limit == 1
-    del ollama.imitation.models["llama3.2-vision:latest"]  # "ollama rm" while the chat is open
-    _, fin, _ = run(backend, ask())
-    assert isinstance(fin.error, ModelNotFound) and fin.error.available == ("llama3.2:latest",)
-    text_only = RemoteBackend(servers)
-    text_only.load(servers.require(ollama.url).target("llama3.2:latest"))
-    assert text_only.info and text_only.info.vision is False
-    before = len(ollama.imitation.requests)
-    _, fin, _ = run(text_only, ask(pictures["photo"]))
-    assert isinstance(fin.error, VisionNotSupported) and len(ollama.imitation.requests) == before
-    with pytest.raises(ModelNotFound, match="llama3.2:latest"):
-        text_only.load(servers.require(ollama.url).target("llava"))
-
-
-def test_lm_studio_says_vlm(servers: ServerStore) -> None:
-    with ImitationServer(Imitation("lmstudio", {"qwen2-vl-7b": {"vision": True}, "phi-4": {"vision": False}})) as s:
-        backend = connect(servers, s.url, "qwen2-vl-7b")
-        assert backend.server_kind is ServerKind.LM_STUDIO and backend.info and backend.info.vision is True
-        backend.load(servers.require(s.url).target("phi-4"))
-        assert backend.info.vision is False
-
-
-def test_any_other_server_learns_vision_from_the_first_image(servers: ServerStore, pictures: dict[str, Path]) -> None:
-    with ImitationServer(Imitation("other", {"my-vlm": {}})) as s:
-        backend = connect(servers, s.url, "my-vlm")
-        assert backend.server_kind is ServerKind.OTHER and backend.info and backend.info.vision is None
-        _, fin, _ = run(backend, ask(pictures["photo"]))
-        assert fin.stop_reason is StopReason.END and backend.info.vision is True
-        blind = RemoteBackend(servers)
-        blind.load(servers.require(s.url).target("my-vlm"))
-        s.imitation.script = [json_reply(400, {"error": {"message": "This model does not support image input"}})]
-        _, fin, _ = run(blind, ask(pictures["photo"]))
-        assert isinstance(fin.error, VisionNotSupported) and blind.info and blind.info.vision is False
-        _, fin, _ = run(blind, ask(pictures["logo"]))
-        assert isinstance(fin.error, VisionNotSupported), "said at once, without sending"
-        assert len(s.imitation.requests) == 2
 
 
 def test_nothing_goes_to_a_server_that_was_not_added(servers: ServerStore, vllm: ImitationServer) -> None:
