@@ -25,7 +25,9 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -38,7 +40,7 @@ ensure_visiondesk()
 
 from PIL import Image  # noqa: E402
 from visiondesk.batch import BatchSummary, BatchTask, ResultFile, run_batch  # noqa: E402
-from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta  # noqa: E402
+from visiondesk.engine import EngineEvent, Finished, Message, ModelSpec, SamplingParams, TextDelta  # noqa: E402
 from visiondesk.engine.llama import LocalEngine  # noqa: E402
 from visiondesk.engine.requests import physical_cores  # noqa: E402
 
@@ -80,8 +82,22 @@ def load(text: Path, mmproj: Path, threads: int | None, n_ctx: int, parallel: in
     return engine
 
 
+def breakdown(label: str, finished: list[Finished], seconds: float) -> None:
+    """Where one run's time went, from the engine process's own per-request figures (stderr)."""
+    if not finished:
+        return
+    n = len(finished)
+    enc = sum(f.timings.encode_ms for f in finished)
+    prompt = sum(f.timings.prompt_ms for f in finished)
+    dec = sorted(f.timings.decode_tok_s for f in finished)
+    print(f"[batch] {label}: per image encode {enc / n:.1f} ms, prompt read (encode included) {prompt / n:.1f} ms; "
+          f"prompt reads {prompt / 1000 / seconds:.0%} of the wall time; per-answer decode {dec[n // 2]:.0f} tok/s "
+          "(median)", file=sys.stderr, flush=True)
+
+
 def sequential(engine: LocalEngine, paths: list[Path], sampling: SamplingParams) -> tuple[float, dict[str, str]]:
     answers: dict[str, str] = {}
+    finished: list[Finished] = []
     t0 = time.perf_counter()
     for p in paths:
         parts = []
@@ -90,20 +106,34 @@ def sequential(engine: LocalEngine, paths: list[Path], sampling: SamplingParams)
                 parts.append(event.text)
             elif isinstance(event, Finished):
                 assert event.error is None, event
+                finished.append(event)
         answers[str(p)] = "".join(parts).strip()
-    return time.perf_counter() - t0, answers
+    seconds = time.perf_counter() - t0
+    breakdown("sequential", finished, seconds)
+    return seconds, answers
 
 
 def parallel(engine: LocalEngine, paths: list[Path], sampling: SamplingParams,
              out: Path) -> tuple[float, dict[str, str]]:
     task = BatchTask(PROMPT, sampling)
     summary = BatchSummary()
+    finished: list[Finished] = []
+    chat_parallel = engine.chat_parallel
+
+    def recording(*args: Any, **kwargs: Any) -> Iterator[tuple[int, EngineEvent]]:
+        for key, event in chat_parallel(*args, **kwargs):
+            if isinstance(event, Finished):
+                finished.append(event)
+            yield key, event
+
+    engine.chat_parallel = recording  # type: ignore[method-assign]
     t0 = time.perf_counter()
     with ResultFile(out, task.task_id) as results:
         for outcome in run_batch(engine, task, paths, results):
             summary.add(outcome)
     seconds = time.perf_counter() - t0
     assert summary.done == len(paths), summary
+    breakdown(f"{engine.parallel_slots} parallel", finished, seconds)
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     return seconds, {r["image"]: r["answer"] for r in rows}
 
