@@ -40,7 +40,7 @@ ensure_visiondesk()
 
 from PIL import Image  # noqa: E402
 from visiondesk.batch import BatchSummary, BatchTask, ResultFile, run_batch  # noqa: E402
-from visiondesk.engine import EngineEvent, Finished, Message, ModelSpec, SamplingParams, TextDelta  # noqa: E402
+from visiondesk.engine import EngineEvent, Finished, Message, ModelSpec, SamplingParams, TextDelta, Tuning  # noqa: E402
 from visiondesk.engine.llama import LocalEngine  # noqa: E402
 from visiondesk.engine.requests import physical_cores  # noqa: E402
 
@@ -74,9 +74,11 @@ def images(folder: Path, count: int) -> list[Path]:
     return out
 
 
-def load(text: Path, mmproj: Path, threads: int | None, n_ctx: int, parallel: int) -> LocalEngine:
+def load(text: Path, mmproj: Path, threads: int | None, n_ctx: int, parallel: int,
+         tuning: Tuning = Tuning()) -> LocalEngine:
     engine = LocalEngine()
-    info = engine.load(ModelSpec(model=text, mmproj=mmproj, n_ctx=n_ctx, threads=threads, parallel=parallel))
+    info = engine.load(ModelSpec(model=text, mmproj=mmproj, n_ctx=n_ctx, threads=threads, parallel=parallel,
+                                 tuning=tuning))
     print(f"[batch] loaded with {parallel} slot(s) on {info.backend}, {info.gpu_layers} GPU layers", file=sys.stderr,
           flush=True)
     return engine
@@ -90,9 +92,10 @@ def breakdown(label: str, finished: list[Finished], seconds: float) -> None:
     enc = sum(f.timings.encode_ms for f in finished)
     prompt = sum(f.timings.prompt_ms for f in finished)
     dec = sorted(f.timings.decode_tok_s for f in finished)
+    ahead = sum(f.usage.images_encoded_ahead for f in finished)
     print(f"[batch] {label}: per image encode {enc / n:.1f} ms, prompt read (encode included) {prompt / n:.1f} ms; "
           f"prompt reads {prompt / 1000 / seconds:.0%} of the wall time; per-answer decode {dec[n // 2]:.0f} tok/s "
-          "(median)", file=sys.stderr, flush=True)
+          f"(median); {ahead} of {n} images encoded ahead", file=sys.stderr, flush=True)
 
 
 def sequential(engine: LocalEngine, paths: list[Path], sampling: SamplingParams) -> tuple[float, dict[str, str]]:
@@ -126,7 +129,7 @@ def parallel(engine: LocalEngine, paths: list[Path], sampling: SamplingParams,
                 finished.append(event)
             yield key, event
 
-    engine.chat_parallel = recording  # type: ignore[method-assign]
+    engine.chat_parallel = recording
     t0 = time.perf_counter()
     with ResultFile(out, task.task_id) as results:
         for outcome in run_batch(engine, task, paths, results):
@@ -147,6 +150,9 @@ def main() -> int:
     ap.add_argument("--ctx", type=int, default=2048, help="context per sequence")
     ap.add_argument("--parallel", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: physical cores)")
+    ap.add_argument("--ahead-ab", action="store_true",
+                    help="at the largest --parallel, also run with Tuning.encode_ahead the opposite of its default: "
+                         "on a CUDA GPU each image read when its slot takes it (the way before), elsewhere forced on")
     ap.add_argument("--budget-s", type=float, default=0.0, help="skip runs once this much time is spent (0: none)")
     ap.add_argument("--out", type=Path, help="also write the table here (after every row)")
     args = ap.parse_args()
@@ -173,27 +179,38 @@ def main() -> int:
             engine = load(text, mmproj, threads, args.ctx, 1)
             try:
                 base, reference = sequential(engine, paths, sampling)
+                loaded = engine.loaded
+                ahead_by_default = loaded is not None and loaded.backend == "CUDA" and bool(loaded.projector_device)
                 lines[0] += f", {engine.loaded.backend if engine.loaded else '?'}" if tokens == args.tokens[0] else ""
             finally:
                 engine.close()
             print(f"[batch] {tokens} tokens, sequential: {base:.2f} s", file=sys.stderr, flush=True)
             row(tokens, "sequential single requests", base, base, len(paths))
-            for n in args.parallel:
+            runs = [(n, Tuning()) for n in args.parallel]
+            if args.ahead_ab:  # the opposite of the default here (on with a projector on a CUDA GPU)
+                runs.append((max(args.parallel), Tuning(encode_ahead=not ahead_by_default)))
+            for n, tuning in runs:
                 spent = time.perf_counter() - t_start
                 if args.budget_s and spent + base > args.budget_s:
                     print(f"[batch] {tokens} tokens, {n} parallel skipped: {spent:.0f} s spent of {args.budget_s:.0f}",
                           file=sys.stderr)
                     continue
-                engine = load(text, mmproj, threads, args.ctx, n)
+                engine = load(text, mmproj, threads, args.ctx, n, tuning)
+                before = tuning.encode_ahead is False
+                forced = "-before" if before else "-ahead" if tuning.encode_ahead else ""
                 try:
-                    seconds, answers = parallel(engine, paths, sampling, folder / f"out-{tokens}-{n}.jsonl")
+                    seconds, answers = parallel(engine, paths, sampling,
+                                                folder / f"out-{tokens}-{n}{forced}.jsonl")
                 finally:
                     engine.close()
                 same = sum(answers.get(k) == v for k, v in reference.items())
-                print(f"[batch] {tokens} tokens, {n} parallel: {seconds:.2f} s, {same}/{len(paths)} answers as "
-                      "sequential", file=sys.stderr, flush=True)
-                row(tokens, f"batch job, {n} parallel sequences" if n > 1 else "batch job, 1 sequence", seconds, base,
-                    same)
+                print(f"[batch] {tokens} tokens, {n} parallel{forced}: {seconds:.2f} s, "
+                      f"{same}/{len(paths)} answers as sequential", file=sys.stderr, flush=True)
+                label = f"batch job, {n} parallel sequences" if n > 1 else "batch job, 1 sequence"
+                label += (", each image read when its slot takes it (before)" if before
+                          else ", images encoded ahead (forced on)" if forced else "")
+                row(tokens, label,
+                    seconds, base, same)
     print("\n".join(lines))
     return 0
 

@@ -51,7 +51,9 @@ class Usage:
 
     ``prompt_tokens`` is the whole prompt (images included); ``prompt_tokens_evaluated`` is what had to
     be computed because it was not already in the cache; ``images_encoded`` counts images run
-    through the vision encoder, ``images_reused`` those taken from the KV or embedding cache.
+    through the vision encoder, ``images_reused`` those taken from the KV or embedding cache;
+    ``images_encoded_ahead``, of those encoded, the ones a parallel job encoded before the request got its
+    slot (``Tuning.encode_ahead``).
     """
 
     prompt_tokens: int = 0
@@ -59,6 +61,7 @@ class Usage:
     completion_tokens: int = 0
     images_encoded: int = 0
     images_reused: int = 0
+    images_encoded_ahead: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -178,6 +178,10 @@ class Tuning:
     # Open the vision projector at the first image that needs it (a text-only conversation never pays for
     # reading it; see worker/projector.py); False opens it at load, as before issue 24.
     lazy_projector: bool = True
+    # A parallel job encodes the images of requests waiting for a slot on a second thread while the slots
+    # decode (worker/encode_ahead.py): None does it when the projector runs on a CUDA GPU, True or False forces
+    # it. False reads each image when its slot takes it, all the other slots waiting.
+    encode_ahead: bool | None = None
     # TEST SEAM: simulated GPUs, in device order; empty (always, outside tests) uses the real devices.
     simulated_gpus: tuple[SimulatedGpu, ...] = ()
 

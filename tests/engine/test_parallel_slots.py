@@ -17,6 +17,7 @@ from visiondesk.engine import (
     SamplingParams,
     StopReason,
     TextDelta,
+    Tuning,
 )
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.llama.worker.parallel_slots import slots_for
@@ -165,3 +166,45 @@ def test_parallel_zero_is_chosen_from_free_memory(test_models: GeneratedModels) 
     with LocalEngine() as e:
         info = e.load(spec(test_models, parallel=0))
         assert info.parallel == e.parallel_slots == 8
+
+
+@pytest.fixture(scope="module")
+def ahead4(test_models: GeneratedModels) -> Iterator[LocalEngine]:
+    """Four slots encoding the waiting requests' images on a second thread (forced: by default only on CUDA)."""
+    with LocalEngine() as e:
+        e.load(spec(test_models, parallel=4, tuning=Tuning(encode_ahead=True)))
+        yield e
+
+
+def test_images_encoded_ahead_give_the_answers_of_the_plain_path(ahead4: LocalEngine, slots4: LocalEngine,
+                                                                  pictures: list[Path]) -> None:
+    """Ten requests, four slots: the six that wait for a slot have their images encoded while the slots
+    decode, and every answer equals the plain path's bit for bit (f32 on the CPU)."""
+    requests = [ParallelRequest(i, [Message.user(f"Describe picture {i}.", p)],
+                                SamplingParams(temperature=0.0, max_tokens=10 + i, repeat_penalty=1.0))
+                for i, p in enumerate(pictures)]
+    texts, finals, _ = collect(ahead4.chat_parallel(requests))
+    plain_texts, plain_finals, _ = collect(slots4.chat_parallel(requests))
+    assert texts == plain_texts and len(texts) == 10
+    assert all(f.error is None and f.usage.images_encoded == 1 for f in finals.values())
+    assert {k for k, f in finals.items() if f.usage.images_encoded_ahead} == set(range(4, 10))
+    assert not any(f.usage.images_encoded_ahead for f in plain_finals.values())
+    assert [finals[k].usage.prompt_tokens for k in range(10)] == [plain_finals[k].usage.prompt_tokens
+                                                                 for k in range(10)]
+
+
+def test_cancel_with_images_encoded_ahead_leaves_an_engine_that_answers(ahead4: LocalEngine,
+                                                                        pictures: list[Path]) -> None:
+    long = SamplingParams(temperature=0.0, max_tokens=100_000, repeat_penalty=1.0)
+    cancel = CancelToken()
+    requests = [ParallelRequest(i, [Message.user("Describe it again.", p)], long) for i, p in enumerate(pictures)]
+    finals: dict[int, Finished] = {}
+    for key, event in ahead4.chat_parallel(requests, cancel):
+        if isinstance(event, TextDelta) and not cancel.cancelled:
+            cancel.cancel()
+        elif isinstance(event, Finished):
+            finals[key] = event
+    assert finals and all(f.stop_reason is StopReason.CANCELLED for f in finals.values())
+    texts, again, _ = collect(ahead4.chat_parallel(
+        [ParallelRequest(i, [Message.user("And now?", p)], GREEDY) for i, p in enumerate(pictures[:6])]))
+    assert len(texts) == 6 and all(f.error is None for f in again.values())

@@ -24,6 +24,10 @@ class EmbeddingStore:
     def __contains__(self, key: tuple[str, int]) -> bool:
         return key in self._items
 
+    def has_picture(self, digest: str) -> bool:
+        """Whether the picture ``digest`` is kept (all its slices: they are kept and dropped together)."""
+        return digest in self._pictures
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -38,6 +42,10 @@ class EmbeddingStore:
         """Copy ``n_floats`` floats from libmtmd's output buffer; returns the (kept) copy."""
         array = np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)),
                                       shape=(n_floats,)).copy()
+        return self.keep(key, array)
+
+    def keep(self, key: tuple[str, int], array: np.ndarray) -> np.ndarray:
+        """Keep ``array`` (an embedding copied already) under ``key``; returns it."""
         if self.capacity:
             self._items[key] = array
             self._pictures[key[0]] = None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from ...errors import EngineFailure, EngineProtocolError, VisionDeskError
 from ...events import StopReason, Timings, Usage
 from ...text_stream import TextStream
 from .embedding_store import EmbeddingStore
+from .encode_ahead import EncodeAhead
 from .model_loader import LoadedModel
 from .parallel_protocol import (
     MoreRequests,
@@ -71,6 +73,15 @@ class ParallelRun:
         self._more = False  # whether the parent may have more requests
         self._last_flush = 0.0
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._flag.value))
+        self._ahead: EncodeAhead | None = None
+
+    def _encodes_ahead(self) -> bool:
+        """Whether the images of waiting requests are encoded while the slots decode (``Tuning.encode_ahead``)."""
+        wanted = self._m.spec.tuning.encode_ahead
+        if wanted is None:
+            r = self._m.result
+            wanted = r is not None and r.backend == "CUDA" and bool(r.projector_device)
+        return wanted and self._m.has_projector and self._n_slots > 1
 
     def _send(self, msg: ChildMessage) -> None:
         self._send_raw(msg)
@@ -88,7 +99,13 @@ class ParallelRun:
         llama_cpp.llama_memory_clear(m.memory, True)
         llama_cpp.llama_set_abort_callback(m.ctx, self._abort_cb, None)
         try:
+            if self._encodes_ahead():
+                self._ahead = EncodeAhead(m.projector()[0], m.marker, m.n_embd_inp, self._cancelled)
+        except VisionDeskError as exc:  # the projector did not open: every image request reports it in its slot
+            log.info("no encoding ahead: %s", exc)
+        try:
             while not self._cancelled():
+                started = False
                 for seq in range(self._n_slots):
                     if slots[seq] is not None or self._cancelled():
                         continue
@@ -97,6 +114,9 @@ class ParallelRun:
                     if not queue:
                         break
                     slots[seq] = self._start(seq, queue.popleft())
+                    started = True
+                if self._ahead is not None and started:
+                    self._encode_next(queue)
                 live = [s for s in slots if s is not None]
                 if not live:
                     if not queue and not self._more:
@@ -111,6 +131,9 @@ class ParallelRun:
                 for req in queue:
                     self._send(SlotDone(req.request_id, StopReason.CANCELLED, Usage(), Timings()))
         finally:
+            if self._ahead is not None:
+                self._ahead.close()
+                self._ahead = None
             llama_cpp.llama_set_abort_callback(m.ctx, llama_cpp.ggml_abort_callback(0), None)
             llama_cpp.llama_memory_clear(m.memory, True)
             for _, sampler in self._samplers.values():
@@ -118,6 +141,18 @@ class ParallelRun:
             self._samplers.clear()
             self._batch.free()
         self._send(ParallelDone())
+
+    def _encode_next(self, queue: collections.deque[SlotRequest]) -> None:
+        """Have the next requests' images encoded while the slots decode; asks the parent for them if need be.
+
+        Called once slots were given requests: the queue then holds what the next free slots take. When it
+        is empty and more may come, the parent is asked now (it has them prepared) for a slot-count of them,
+        so that their images are ready when slots free up.
+        """
+        assert self._ahead is not None
+        if not queue and self._more:
+            queue.extend(self._ask_more(self._n_slots))
+        self._ahead.submit(itertools.islice(queue, self._n_slots), self._embeddings.has_picture)
 
     def _ask_more(self, free: int) -> tuple[SlotRequest, ...]:
         self._send(NeedRequests(free))
@@ -144,7 +179,7 @@ class ParallelRun:
         """Read ``req`` into sequence ``seq`` and pick its first token; None when it already ended."""
         slot = Slot(seq, req, self._sampler(seq, req), TextStream(req.sampling.stop), time.perf_counter())
         try:
-            slot.read_prompt(self._m, self._batch, self._embeddings, self._cancelled)
+            slot.read_prompt(self._m, self._batch, self._embeddings, self._cancelled, self._ahead)
         except SlotCancelled:
             self._finish(slot, slot.ended(StopReason.CANCELLED))
             return None

@@ -9,6 +9,7 @@ first token is sampled from the logits that leaves. After that the slot takes on
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import time
@@ -24,6 +25,7 @@ from ...events import StopReason, Timings, Usage
 from ...requests import SamplingParams
 from ...text_stream import TextStream
 from .embedding_store import EmbeddingStore
+from .encode_ahead import AheadImage, EncodeAhead
 from .grammar_sampling import GrammarSampling
 from .image_chunks import PendingImage, tokenize_image
 from .model_loader import LoadedModel
@@ -136,14 +138,19 @@ class Slot:
     prompt_cells: int = 0
     encoded: int = 0
     reused: int = 0
+    encoded_ahead: int = 0
     encode_ms: float = 0.0
     t_prompt: float = 0.0
     t_first: float | None = None
 
     def read_prompt(self, m: LoadedModel, batch: SeqBatch, embeddings: EmbeddingStore,
-                    cancelled: Callable[[], bool]) -> None:
-        """Evaluate the request's prompt and images into the slot's sequence; raises ``VisionDeskError``."""
+                    cancelled: Callable[[], bool], ahead: EncodeAhead | None = None) -> None:
+        """Evaluate the request's prompt and images into the slot's sequence; raises ``VisionDeskError``.
+
+        ``ahead``: the job's images encoded ahead (taken from there when they are; libmtmd through its lock).
+        """
         req = self.request
+        lock = ahead.lock if ahead is not None else contextlib.nullcontext()
         if req.images and not m.has_projector:
             raise ImagesNeedProjector(m.spec.model)
         mtmd = m.projector()[0] if req.images else None  # opens a projector deferred at load (worker/projector.py)
@@ -152,12 +159,19 @@ class Slot:
         except ValueError as exc:
             raise EngineFailure(f"the request does not match its images: {exc}") from None
         steps: list[list[int] | PendingImage] = []
+        encoded_ahead: dict[int, AheadImage] = {}  # image index -> its embeddings made ahead
         try:
             for p in parts:
                 if isinstance(p, TextPart):
                     steps.append(tokenize(m.vocab, p.text, p.first))
-                else:
-                    assert isinstance(p, ImagePart)
+                    continue
+                assert isinstance(p, ImagePart)
+                done = ahead.take(req.request_id, p.index) if ahead is not None else None
+                if done is not None:
+                    encoded_ahead[p.index] = done
+                    steps.append(done.pending)
+                    continue
+                with lock:
                     steps.append(tokenize_image(mtmd, m.marker, p, req.images[p.index], req.pixel_files[p.index]))
             while steps and isinstance(steps[-1], list) and not steps[-1]:
                 steps.pop()
@@ -172,7 +186,7 @@ class Slot:
                 if isinstance(step, list):
                     self._read_text(m, batch, step, last_logits=i == len(steps) - 1, cancelled=cancelled)
                 else:
-                    self._read_image(m, batch, embeddings, step, cancelled)
+                    self._read_image(m, batch, embeddings, step, cancelled, lock, encoded_ahead.get(step.part.index))
         finally:
             for s in steps:
                 if isinstance(s, PendingImage):
@@ -194,9 +208,16 @@ class Slot:
             self.cells += len(chunk)
 
     def _read_image(self, m: LoadedModel, batch: SeqBatch, embeddings: EmbeddingStore, item: PendingImage,
-                    cancelled: Callable[[], bool]) -> None:
+                    cancelled: Callable[[], bool], lock: contextlib.AbstractContextManager[Any],
+                    done: AheadImage | None) -> None:
         ref = self.request.images[item.part.index]
         encoded_here = False
+        if done is not None:
+            for k, made in done.embeddings.items():
+                embeddings.keep((ref.digest, k), made)
+            self.encode_ms += done.encode_ms
+            self.encoded_ahead += 1
+            encoded_here = True
         for k, chunk in enumerate(item.chunks):
             if mtmd_cpp.mtmd_input_chunk_get_type(chunk) == mtmd_cpp.MTMD_INPUT_CHUNK_TYPE_TEXT:
                 n = ctypes.c_size_t(0)
@@ -204,15 +225,21 @@ class Slot:
                 self._read_text(m, batch, [toks[i] for i in range(n.value)], False, cancelled)
                 continue
             embd = embeddings.get((ref.digest, k))
+            if embd is None and done is not None:
+                embd = done.embeddings.get(k)
             if embd is None:
                 t0 = time.perf_counter()
-                rc = mtmd_cpp.mtmd_encode_chunk(m.mtmd, chunk)
+                with lock:
+                    rc = mtmd_cpp.mtmd_encode_chunk(m.mtmd, chunk)
+                    if rc == 0:
+                        n_tok = mtmd_cpp.mtmd_input_chunk_get_n_tokens(chunk)
+                        embd = embeddings.put((ref.digest, k), mtmd_cpp.mtmd_get_output_embd(m.mtmd),
+                                              n_tok * m.n_embd_inp)
                 if cancelled():
                     raise SlotCancelled
                 if rc != 0:
                     raise EngineFailure(f"libmtmd failed to encode {ref.label} (code {rc}).")
-                n_tok = mtmd_cpp.mtmd_input_chunk_get_n_tokens(chunk)
-                embd = embeddings.put((ref.digest, k), mtmd_cpp.mtmd_get_output_embd(m.mtmd), n_tok * m.n_embd_inp)
+                assert embd is not None
                 self.encode_ms += (time.perf_counter() - t0) * 1000.0
                 encoded_here = True
             new_pos = llama_cpp.llama_pos(0)
@@ -233,7 +260,8 @@ class Slot:
     def usage(self) -> Usage:
         """The request's token counts."""
         return Usage(prompt_tokens=self.prompt_cells, prompt_tokens_evaluated=self.prompt_cells,
-                     completion_tokens=self.n_out, images_encoded=self.encoded, images_reused=self.reused)
+                     completion_tokens=self.n_out, images_encoded=self.encoded, images_reused=self.reused,
+                     images_encoded_ahead=self.encoded_ahead)
 
     def timings(self) -> Timings:
         """The request's timings, measured in the engine process."""
