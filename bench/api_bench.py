@@ -26,6 +26,11 @@ import openai
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(0, str(BENCH))
+
+from shim import ensure_visiondesk  # noqa: E402
+
+ensure_visiondesk()
 
 from visiondesk.api import ServerConfig, create_app  # noqa: E402
 from visiondesk.engine import Finished, Message, ModelSpec, SamplingParams, TextDelta  # noqa: E402

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def ensure_visiondesk() -> None:
     """Make ``import visiondesk`` work without an install (the GPU machine): a shim of symlinks."""
-    try:
-        import visiondesk  # noqa: F401
+    try:  # the engine, not just a package of that name: packaging/visiondesk (the launcher) shadows it from there
+        import visiondesk.engine  # noqa: F401
 
         return
     except ImportError:
