@@ -13,7 +13,7 @@
 # with the Vulkan flavour's llama-quantize; then, on an otherwise idle machine, llama-bench -ngl 99 with the
 # Vulkan libraries, llama-bench -ngl 99 of the CUDA build, and the engine (LocalEngine on the Vulkan libraries)
 # answering one question with its layers offloaded. Results: $OUT/RESULTS-vulkan.md and $OUT/vulkan.json.
-# BUDGET_S (default 570) bounds the run. Smoke test without a GPU: ALLOW_NO_GPU=1 VK_TINY=1 (tiny generated
+# VK_F16=1 benchmarks the f16 model (no quantizing: a shorter run). BUDGET_S (default 570) bounds the run; the CUDA build is waited for until CUDA_WAIT_LEFT (default 200) s are left. Smoke test without a GPU: ALLOW_NO_GPU=1 VK_TINY=1 (tiny generated
 # model, llama-bench on the CPU through the same libraries, no CUDA).
 set -o pipefail
 MODE=${1:-run}
@@ -110,13 +110,13 @@ print(b.write_f16('llama1b-chatml', **b.TEXT_MODELS['llama1b-chatml']))" | tail 
   MODEL=$F16
 fi
 say "model written: $MODEL"
-if [ -n "$F16" ]; then  # Q4_K_M with the Vulkan flavour's own llama-quantize (CPU), while CUDA still builds
+if [ -n "$F16" ] && [ -z "$VK_F16" ]; then  # Q4_K_M with the Vulkan flavour's own llama-quantize (CPU), while CUDA still builds
   Q4=${F16%-f16.gguf}-Q4_K_M.gguf
   (cd "$VK/tools" && timeout 150 ./llama-quantize "$F16" "$Q4" Q4_K_M "$(nproc)" > /tmp/quantize.log 2>&1) \
     && MODEL=$Q4 || say "quantizing failed (tail: $(tail -2 /tmp/quantize.log | tr '\n' ' ')); benchmarking the f16 model"
 fi
 if [ -n "$CUDA_PID" ]; then
-  while kill -0 "$CUDA_PID" 2>/dev/null && [ "$(left)" -gt 200 ]; do sleep 5; done
+  while kill -0 "$CUDA_PID" 2>/dev/null && [ "$(left)" -gt "${CUDA_WAIT_LEFT:-200}" ]; do sleep 5; done
   if kill -0 "$CUDA_PID" 2>/dev/null; then
     say "the CUDA build is still running with $(left) s left: measuring Vulkan without it"; kill "$CUDA_PID"; CUDA_PID=
   fi
