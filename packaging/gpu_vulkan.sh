@@ -13,8 +13,9 @@
 # with the Vulkan flavour's llama-quantize; then, on an otherwise idle machine, llama-bench -ngl 99 with the
 # Vulkan libraries, llama-bench -ngl 99 of the CUDA build, and the engine (LocalEngine on the Vulkan libraries)
 # answering one question with its layers offloaded. Results: $OUT/RESULTS-vulkan.md and $OUT/vulkan.json.
-# VK_F16=1 benchmarks the f16 model (no quantizing: a shorter run). BUDGET_S (default 570) bounds the run; the CUDA build is waited for until CUDA_WAIT_LEFT (default 200) s are left. Smoke test without a GPU: ALLOW_NO_GPU=1 VK_TINY=1 (tiny generated
-# model, llama-bench on the CPU through the same libraries, no CUDA).
+# BUDGET_S (default 570) bounds the run; the CUDA build is waited for until CUDA_WAIT_LEFT (default 200) s are
+# left; VK_F16=1 benchmarks the f16 model (no quantizing: a shorter run). Smoke test without a GPU:
+# ALLOW_NO_GPU=1 VK_TINY=1 (tiny generated model, llama-bench on the CPU through the same libraries, no CUDA).
 set -o pipefail
 MODE=${1:-run}
 cd "$(dirname "$0")/.." || exit 1
