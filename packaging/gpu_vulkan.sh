@@ -14,7 +14,8 @@
 # Vulkan libraries, llama-bench -ngl 99 of the CUDA build, and the engine (LocalEngine on the Vulkan libraries)
 # answering one question with its layers offloaded. Results: $OUT/RESULTS-vulkan.md and $OUT/vulkan.json.
 # BUDGET_S (default 570) bounds the run; the CUDA build is waited for until CUDA_WAIT_LEFT (default 200) s are
-# left; VK_F16=1 benchmarks the f16 model (no quantizing: a shorter run). Smoke test without a GPU:
+# left; VK_F16=1 benchmarks the f16 model (no quantizing), VK_NO_CUDA=1 leaves the CUDA half out (both for a short
+# device budget). Smoke test without a GPU:
 # ALLOW_NO_GPU=1 VK_TINY=1 (tiny generated model, llama-bench on the CPU through the same libraries, no CUDA).
 set -o pipefail
 MODE=${1:-run}
@@ -94,7 +95,7 @@ if [ "$(field 'd["backends"]["gpu_backend"]')" != Vulkan ] && [ -z "$ALLOW_NO_GP
 fi
 
 # The CUDA build, in the background, while the model is written.
-if [ -z "$VK_TINY" ] && { command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; }; then
+if [ -z "$VK_TINY" ] && [ -z "$VK_NO_CUDA" ] && { command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; }; then
   ( source .gpu/build-cuda.sh > /tmp/cuda-build.out 2>&1 ) &
   CUDA_PID=$!
 else
