@@ -153,6 +153,9 @@ def main() -> int:
     ap.add_argument("--ahead-ab", action="store_true",
                     help="at the largest --parallel, also run with Tuning.encode_ahead the opposite of its default: "
                          "on a CUDA GPU each image read when its slot takes it (the way before), elsewhere forced on")
+    ap.add_argument("--read-ahead", action="store_true",
+                    help="at the largest --parallel, also run with Tuning(read_ahead=True): the waiting requests' "
+                         "prompts read in a second context while the slots decode")
     ap.add_argument("--budget-s", type=float, default=0.0, help="skip runs once this much time is spent (0: none)")
     ap.add_argument("--out", type=Path, help="also write the table here (after every row)")
     args = ap.parse_args()
@@ -189,6 +192,8 @@ def main() -> int:
             runs = [(n, Tuning()) for n in args.parallel]
             if args.ahead_ab:  # the opposite of the default here (on with a projector on a CUDA GPU)
                 runs.append((max(args.parallel), Tuning(encode_ahead=not ahead_by_default)))
+            if args.read_ahead:
+                runs.append((max(args.parallel), Tuning(read_ahead=True)))
             for n, tuning in runs:
                 spent = time.perf_counter() - t_start
                 if args.budget_s and spent + base > args.budget_s:
@@ -197,7 +202,8 @@ def main() -> int:
                     continue
                 engine = load(text, mmproj, threads, args.ctx, n, tuning)
                 before = tuning.encode_ahead is False
-                forced = "-before" if before else "-ahead" if tuning.encode_ahead else ""
+                forced = "-read" if tuning.read_ahead else "-before" if before else "-ahead" if tuning.encode_ahead \
+                    else ""
                 try:
                     seconds, answers = parallel(engine, paths, sampling,
                                                 folder / f"out-{tokens}-{n}{forced}.jsonl")
@@ -207,7 +213,8 @@ def main() -> int:
                 print(f"[batch] {tokens} tokens, {n} parallel{forced}: {seconds:.2f} s, "
                       f"{same}/{len(paths)} answers as sequential", file=sys.stderr, flush=True)
                 label = f"batch job, {n} parallel sequences" if n > 1 else "batch job, 1 sequence"
-                label += (", each image read when its slot takes it (before)" if before
+                label += (", prompts read ahead in a second context" if tuning.read_ahead
+                          else ", each image read when its slot takes it (before)" if before
                           else ", images encoded ahead (forced on)" if forced else "")
                 row(tokens, label,
                     seconds, base, same)

@@ -182,6 +182,10 @@ class Tuning:
     # decode (worker/encode_ahead.py): None does it when the projector runs on a CUDA GPU, True or False forces
     # it. False reads each image when its slot takes it, all the other slots waiting.
     encode_ahead: bool | None = None
+    # A parallel job reads the prompts of requests waiting for a slot in a second context on a thread of its own
+    # while the slots decode, and a slot copies the sequence in (worker/prompt_reader.py; it encodes too).
+    # Off until measured on a GPU; True turns it on.
+    read_ahead: bool = False
     # TEST SEAM: simulated GPUs, in device order; empty (always, outside tests) uses the real devices.
     simulated_gpus: tuple[SimulatedGpu, ...] = ()
 

@@ -208,3 +208,59 @@ def test_cancel_with_images_encoded_ahead_leaves_an_engine_that_answers(ahead4: 
     texts, again, _ = collect(ahead4.chat_parallel(
         [ParallelRequest(i, [Message.user("And now?", p)], GREEDY) for i, p in enumerate(pictures[:6])]))
     assert len(texts) == 6 and all(f.error is None for f in again.values())
+
+
+@pytest.fixture(scope="module")
+def reader4(test_models: GeneratedModels) -> Iterator[LocalEngine]:
+    """Four slots whose waiting requests' prompts are read in a second context (``Tuning.read_ahead``)."""
+    with LocalEngine() as e:
+        e.load(spec(test_models, parallel=4, tuning=Tuning(read_ahead=True)))
+        yield e
+
+
+def test_prompts_read_ahead_give_the_answers_of_the_plain_path(reader4: LocalEngine, slots4: LocalEngine,
+                                                                pictures: list[Path]) -> None:
+    """Ten requests, four slots: the six that wait are read in the second context and copied into their
+    slots, which feed the held-back last prompt token in their first step; every answer, stop reason and
+    token count equals the plain path's (f32 on the CPU), a stop string and a seeded sampler included."""
+    samplings = [SamplingParams(temperature=0.0, max_tokens=10 + i, repeat_penalty=1.0) for i in range(7)]
+    samplings += [SamplingParams(temperature=0.9, seed=7, max_tokens=8, top_k=20),
+                  SamplingParams(temperature=0.0, max_tokens=12, repeat_penalty=1.3, stop=("e",)),
+                  SamplingParams(temperature=0.0, max_tokens=9, repeat_penalty=1.0)]
+    requests = [ParallelRequest(i, [Message.user(f"Describe picture {i}.", p)], s)
+                for i, (p, s) in enumerate(zip(pictures, samplings, strict=True))]
+    texts, finals, _ = collect(reader4.chat_parallel(requests))
+    plain_texts, plain_finals, _ = collect(slots4.chat_parallel(requests))
+    assert texts == plain_texts and len(texts) == 10
+    for k in range(10):
+        f, g = finals[k], plain_finals[k]
+        assert f.error is None and f.stop_reason is g.stop_reason, k
+        assert (f.usage.prompt_tokens, f.usage.completion_tokens) == (g.usage.prompt_tokens, g.usage.completion_tokens)
+        assert f.usage.images_encoded == 1
+    assert {k for k, f in finals.items() if f.usage.images_encoded_ahead} == set(range(4, 10))
+
+
+def test_a_prompt_too_long_read_ahead_fails_alone(reader4: LocalEngine, pictures: list[Path]) -> None:
+    """The reading's error is its request's: ``ContextOverflow`` for request 6; the others answer."""
+    requests = [ParallelRequest(i, [Message.user("word " * 1500 if i == 6 else "Describe it.", pictures[i])], GREEDY)
+                for i in range(8)]
+    texts, finals, _ = collect(reader4.chat_parallel(requests))
+    assert isinstance(finals[6].error, ContextOverflow)
+    assert all(finals[k].error is None and texts[k] for k in range(8) if k != 6)
+
+
+def test_cancel_with_prompts_read_ahead_leaves_an_engine_that_answers(reader4: LocalEngine,
+                                                                      pictures: list[Path]) -> None:
+    long = SamplingParams(temperature=0.0, max_tokens=100_000, repeat_penalty=1.0)
+    cancel = CancelToken()
+    requests = [ParallelRequest(i, [Message.user("Describe it once more.", p)], long) for i, p in enumerate(pictures)]
+    finals: dict[int, Finished] = {}
+    for key, event in reader4.chat_parallel(requests, cancel):
+        if isinstance(event, TextDelta) and not cancel.cancelled:
+            cancel.cancel()
+        elif isinstance(event, Finished):
+            finals[key] = event
+    assert finals and all(f.stop_reason is StopReason.CANCELLED for f in finals.values())
+    texts, again, _ = collect(reader4.chat_parallel(
+        [ParallelRequest(i, [Message.user("And now?", p)], GREEDY) for i, p in enumerate(pictures[:7])]))
+    assert len(texts) == 7 and all(f.error is None for f in again.values())

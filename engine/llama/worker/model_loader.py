@@ -123,6 +123,11 @@ class LoadedModel:
         if last_logits:
             self.batch_logits[n - 1] = 1
 
+    def on_context(self, ctx: Any) -> LoadedModel:
+        """The same model read into another of its contexts (``second_context``); never ``free`` the view."""
+        assert self.mtmd or self.deferred is None, "open the projector first: the view would open it again"
+        return dataclasses.replace(self, ctx=ctx, memory=llama_cpp.llama_get_memory(ctx))
+
     def free(self) -> None:
         """Release projector, context, batches and model."""
         if self.mtmd:
@@ -219,6 +224,34 @@ def _token_text(vocab: Any, token: int) -> str:
     return token_piece(vocab, token).decode("utf-8", "replace") if token >= 0 else ""
 
 
+def _context_params(spec: ModelSpec, slots: int, threads: int, threads_batch: int) -> Any:
+    cparams = llama_cpp.llama_context_default_params()
+    # Each slot its own n_ctx cells: llama.h advises a KV cache split per sequence (kv_unified false) when the
+    # sequences share no long prefix, as a batch job's requests do (each has its own image).
+    cparams.n_ctx = spec.n_ctx * slots
+    cparams.n_seq_max = slots
+    cparams.kv_unified = False
+    cparams.n_batch = spec.n_batch
+    cparams.n_ubatch = min(spec.n_batch, 512)
+    cparams.n_threads = threads
+    cparams.n_threads_batch = threads_batch
+    cparams.no_perf = True
+    cparams.swa_full = spec.full_swa_cache
+    return cparams
+
+
+def second_context(m: LoadedModel) -> Any:
+    """Another llama.cpp context on ``m``'s weights, shaped as its own; None if it does not fit.
+
+    Same slots, cells and batch, so that a sequence's state moves between the two with
+    ``llama_state_seq_get_data``/``set_data``.
+    """
+    assert m.result is not None
+    r = m.result
+    ctx = llama_cpp.llama_init_from_model(m.model, _context_params(m.spec, r.parallel, r.threads, r.threads_batch))
+    return ctx or None
+
+
 def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placement, native_log: NativeLog,
               eval_cb: Any, disk: DiskCache | None) -> LoadedModel:
     mparams = llama_cpp.llama_model_default_params()
@@ -238,19 +271,7 @@ def _try_load(spec: ModelSpec, layers: int, projector_gpu: bool, place: Placemen
     threads, threads_batch = spec.resolved_threads()
     slots = spec.parallel or auto_slots(read_gguf_info(spec.model), spec.n_ctx,
                                         [d.free_bytes for d in gpu_devices()] if layers and place.gpus else None)
-    cparams = llama_cpp.llama_context_default_params()
-    # Each slot its own n_ctx cells: llama.h advises a KV cache split per sequence (kv_unified false) when the
-    # sequences share no long prefix, as a batch job's requests do (each has its own image).
-    cparams.n_ctx = spec.n_ctx * slots
-    cparams.n_seq_max = slots
-    cparams.kv_unified = False
-    cparams.n_batch = spec.n_batch
-    cparams.n_ubatch = min(spec.n_batch, 512)
-    cparams.n_threads = threads
-    cparams.n_threads_batch = threads_batch
-    cparams.no_perf = True
-    cparams.swa_full = spec.full_swa_cache
-    ctx = llama_cpp.llama_init_from_model(model, cparams)
+    ctx = llama_cpp.llama_init_from_model(model, _context_params(spec, slots, threads, threads_batch))
     if not ctx:
         llama_cpp.llama_model_free(model)
         if layers:

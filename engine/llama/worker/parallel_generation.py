@@ -34,7 +34,7 @@ from ...events import StopReason, Timings, Usage
 from ...text_stream import TextStream
 from .embedding_store import EmbeddingStore
 from .encode_ahead import EncodeAhead
-from .model_loader import LoadedModel
+from .model_loader import LoadedModel, second_context
 from .parallel_protocol import (
     MoreRequests,
     NeedRequests,
@@ -46,6 +46,7 @@ from .parallel_protocol import (
     SlotText,
 )
 from .parallel_slot import SeqBatch, Slot, SlotCancelled, SlotSampler
+from .prompt_reader import PromptReader, ReadPrompt, read_into
 from .protocol import Alive, ChildMessage, ParentMessage
 from .tokens import token_piece
 
@@ -74,6 +75,7 @@ class ParallelRun:
         self._last_flush = 0.0
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._flag.value))
         self._ahead: EncodeAhead | None = None
+        self._reader: PromptReader | None = None
 
     def _encodes_ahead(self) -> bool:
         """Whether the images of waiting requests are encoded while the slots decode (``Tuning.encode_ahead``)."""
@@ -99,10 +101,12 @@ class ParallelRun:
         llama_cpp.llama_memory_clear(m.memory, True)
         llama_cpp.llama_set_abort_callback(m.ctx, self._abort_cb, None)
         try:
-            if self._encodes_ahead():
+            if self._n_slots > 1 and m.spec.tuning.read_ahead:
+                self._reader = self._open_reader()
+            elif self._encodes_ahead():
                 self._ahead = EncodeAhead(m.projector()[0], m.marker, m.n_embd_inp, self._cancelled)
         except VisionDeskError as exc:  # the projector did not open: every image request reports it in its slot
-            log.info("no encoding ahead: %s", exc)
+            log.info("no encoding or reading ahead: %s", exc)
         try:
             while not self._cancelled():
                 started = False
@@ -115,8 +119,8 @@ class ParallelRun:
                         break
                     slots[seq] = self._start(seq, queue.popleft())
                     started = True
-                if self._ahead is not None and started:
-                    self._encode_next(queue)
+                if (self._ahead is not None or self._reader is not None) and started:
+                    self._prepare_next(queue)
                 live = [s for s in slots if s is not None]
                 if not live:
                     if not queue and not self._more:
@@ -134,6 +138,9 @@ class ParallelRun:
             if self._ahead is not None:
                 self._ahead.close()
                 self._ahead = None
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
             llama_cpp.llama_set_abort_callback(m.ctx, llama_cpp.ggml_abort_callback(0), None)
             llama_cpp.llama_memory_clear(m.memory, True)
             for _, sampler in self._samplers.values():
@@ -142,17 +149,30 @@ class ParallelRun:
             self._batch.free()
         self._send(ParallelDone())
 
-    def _encode_next(self, queue: collections.deque[SlotRequest]) -> None:
-        """Have the next requests' images encoded while the slots decode; asks the parent for them if need be.
+    def _open_reader(self) -> PromptReader | None:
+        """The second context and its reading thread; None (and a log line) if the context does not fit."""
+        if self._m.has_projector:
+            self._m.projector()  # opened here, once: the reader's view of the model shares it
+        ctx = second_context(self._m)
+        if ctx is None:
+            log.warning("no second context for reading prompts ahead (memory?); prompts are read in their slots")
+            return None
+        return PromptReader(self._m, ctx, self._cancelled)
+
+    def _prepare_next(self, queue: collections.deque[SlotRequest]) -> None:
+        """Have the next requests' images encoded (or prompts read) while the slots decode.
 
         Called once slots were given requests: the queue then holds what the next free slots take. When it
         is empty and more may come, the parent is asked now (it has them prepared) for a slot-count of them,
-        so that their images are ready when slots free up.
+        so that they are ready when slots free up.
         """
-        assert self._ahead is not None
         if not queue and self._more:
             queue.extend(self._ask_more(self._n_slots))
-        self._ahead.submit(itertools.islice(queue, self._n_slots), self._embeddings.has_picture)
+        nxt = itertools.islice(queue, self._n_slots)
+        if self._reader is not None:
+            self._reader.submit(nxt)
+        elif self._ahead is not None:
+            self._ahead.submit(nxt, self._embeddings.has_picture)
 
     def _ask_more(self, free: int) -> tuple[SlotRequest, ...]:
         self._send(NeedRequests(free))
@@ -179,6 +199,9 @@ class ParallelRun:
         """Read ``req`` into sequence ``seq`` and pick its first token; None when it already ended."""
         slot = Slot(seq, req, self._sampler(seq, req), TextStream(req.sampling.stop), time.perf_counter())
         try:
+            read = self._reader.take(req.request_id) if self._reader is not None else None
+            if read is not None:  # its first step feeds the prompt's last token
+                return self._started_from(slot, read)
             slot.read_prompt(self._m, self._batch, self._embeddings, self._cancelled, self._ahead)
         except SlotCancelled:
             self._finish(slot, slot.ended(StopReason.CANCELLED))
@@ -192,6 +215,16 @@ class ParallelRun:
         if reason is not None:
             self._finish(slot, reason)
             return None
+        return slot
+
+    def _started_from(self, slot: Slot, read: ReadPrompt) -> Slot:
+        """``slot`` with the prompt read ahead copied into its sequence, its last token to feed next."""
+        read_into(self._m, read, slot.seq)
+        r = read.slot
+        slot.pos, slot.cells, slot.prompt_cells = r.pos, r.cells, r.prompt_cells
+        slot.encoded, slot.reused, slot.encoded_ahead, slot.encode_ms = r.encoded, r.reused, r.encoded, r.encode_ms
+        slot.next_token = read.last_token
+        slot.t_prompt = time.perf_counter()
         return slot
 
     def _step(self, live: list[Slot]) -> list[Slot]:

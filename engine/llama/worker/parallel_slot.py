@@ -144,10 +144,12 @@ class Slot:
     t_first: float | None = None
 
     def read_prompt(self, m: LoadedModel, batch: SeqBatch, embeddings: EmbeddingStore,
-                    cancelled: Callable[[], bool], ahead: EncodeAhead | None = None) -> None:
+                    cancelled: Callable[[], bool], ahead: EncodeAhead | None = None, hold_last: bool = False) -> int:
         """Evaluate the request's prompt and images into the slot's sequence; raises ``VisionDeskError``.
 
         ``ahead``: the job's images encoded ahead (taken from there when they are; libmtmd through its lock).
+        ``hold_last``: leave the prompt's last token unread and return it (a prompt read ahead: the slot
+        feeds it in its first step, whose logits give the first token); otherwise returns -1.
         """
         req = self.request
         lock = ahead.lock if ahead is not None else contextlib.nullcontext()
@@ -180,19 +182,27 @@ class Slot:
             cells = sum(len(s) if isinstance(s, list) else s.n_tokens() for s in steps)
             if cells + 1 > m.n_ctx:
                 raise ContextOverflow(cells, m.n_ctx)
+            held = -1
+            if hold_last:
+                last = steps[-1]
+                assert isinstance(last, list)
+                held, steps[-1] = last[-1], last[:-1]
             for i, step in enumerate(steps):
                 if cancelled():
                     raise SlotCancelled
                 if isinstance(step, list):
-                    self._read_text(m, batch, step, last_logits=i == len(steps) - 1, cancelled=cancelled)
+                    if step:
+                        self._read_text(m, batch, step, last_logits=i == len(steps) - 1 and not hold_last,
+                                        cancelled=cancelled)
                 else:
                     self._read_image(m, batch, embeddings, step, cancelled, lock, encoded_ahead.get(step.part.index))
         finally:
             for s in steps:
                 if isinstance(s, PendingImage):
                     s.free()
-        self.prompt_cells = self.cells
+        self.prompt_cells = self.cells + (held >= 0)
         self.t_prompt = time.perf_counter()
+        return held
 
     def _read_text(self, m: LoadedModel, batch: SeqBatch, tokens: list[int], last_logits: bool,
                    cancelled: Callable[[], bool]) -> None:
