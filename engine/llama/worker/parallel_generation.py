@@ -199,9 +199,12 @@ class ParallelRun:
         """Read ``req`` into sequence ``seq`` and pick its first token; None when it already ended."""
         slot = Slot(seq, req, self._sampler(seq, req), TextStream(req.sampling.stop), time.perf_counter())
         try:
-            read = self._reader.take(req.request_id) if self._reader is not None else None
-            if read is not None:  # its first step feeds the prompt's last token
-                return self._started_from(slot, read)
+            if self._reader is not None:  # every prompt goes through the reader: libmtmd on one thread only
+                ahead = self._reader.queued(req.request_id)
+                self._reader.submit((req,))
+                read = self._reader.take(req.request_id)
+                assert read is not None
+                return self._started_from(slot, read, ahead)  # its first step feeds the prompt's last token
             slot.read_prompt(self._m, self._batch, self._embeddings, self._cancelled, self._ahead)
         except SlotCancelled:
             self._finish(slot, slot.ended(StopReason.CANCELLED))
@@ -217,12 +220,16 @@ class ParallelRun:
             return None
         return slot
 
-    def _started_from(self, slot: Slot, read: ReadPrompt) -> Slot:
-        """``slot`` with the prompt read ahead copied into its sequence, its last token to feed next."""
+    def _started_from(self, slot: Slot, read: ReadPrompt, ahead: bool) -> Slot:
+        """``slot`` with its prompt, read in the second context, copied in; its last token is fed next.
+
+        ``ahead``: it was read while the slots decoded (not while this slot waited for it).
+        """
         read_into(self._m, read, slot.seq)
         r = read.slot
         slot.pos, slot.cells, slot.prompt_cells = r.pos, r.cells, r.prompt_cells
-        slot.encoded, slot.reused, slot.encoded_ahead, slot.encode_ms = r.encoded, r.reused, r.encoded, r.encode_ms
+        slot.encoded, slot.reused, slot.encode_ms = r.encoded, r.reused, r.encode_ms
+        slot.encoded_ahead = r.encoded if ahead else 0
         slot.next_token = read.last_token
         slot.t_prompt = time.perf_counter()
         return slot

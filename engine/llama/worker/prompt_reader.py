@@ -67,6 +67,10 @@ class PromptReader:
             if req.request_id not in self._work:
                 self._work[req.request_id] = self._pool.submit(self._read, req)
 
+    def queued(self, request_id: int) -> bool:
+        """Whether the request's reading was queued (and not taken yet)."""
+        return request_id in self._work
+
     def take(self, request_id: int) -> ReadPrompt | None:
         """The request's prompt read ahead, waiting for it if need be; None if it was never queued.
 
