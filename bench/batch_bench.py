@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -210,6 +211,12 @@ def main() -> int:
                 finally:
                     engine.close()
                 same = sum(answers.get(k) == v for k, v in reference.items())
+                shared = sorted(len(os.path.commonprefix([answers.get(k, ""), v])) / max(1, len(v))
+                                for k, v in reference.items() if answers.get(k) != v)
+                if shared:  # how far the differing answers agree with the sequential ones before they part
+                    print(f"[batch] the {len(shared)} differing answers share with the sequential ones a median "
+                          f"{shared[len(shared) // 2]:.0%} (least {shared[0]:.0%}) of their text before they part",
+                          file=sys.stderr)
                 print(f"[batch] {tokens} tokens, {n} parallel{forced}: {seconds:.2f} s, "
                       f"{same}/{len(paths)} answers as sequential", file=sys.stderr, flush=True)
                 label = f"batch job, {n} parallel sequences" if n > 1 else "batch job, 1 sequence"
