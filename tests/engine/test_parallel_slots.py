@@ -20,6 +20,7 @@ from visiondesk.engine import (
     Tuning,
 )
 from visiondesk.engine.llama import LocalEngine
+from visiondesk.engine.llama.disk_cache import DiskCache
 from visiondesk.engine.llama.worker.parallel_slots import slots_for
 
 from tests.engine.conftest import GREEDY, run, spec
@@ -208,6 +209,22 @@ def test_cancel_with_images_encoded_ahead_leaves_an_engine_that_answers(ahead4: 
     texts, again, _ = collect(ahead4.chat_parallel(
         [ParallelRequest(i, [Message.user("And now?", p)], GREEDY) for i, p in enumerate(pictures[:6])]))
     assert len(texts) == 6 and all(f.error is None for f in again.values())
+
+
+def test_images_encoded_ahead_reach_the_disk_cache(test_models: GeneratedModels, pictures: list[Path],
+                                                   tmp_path: Path) -> None:
+    """With the engine's disk cache (the window's engine has one), an image encoded ahead is written like any
+    other: after a restart, a question about it encodes nothing."""
+    cache = DiskCache(tmp_path / "cache", 64 * 1024**2)
+    with LocalEngine(cache=cache) as e:
+        e.load(spec(test_models, parallel=4, tuning=Tuning(encode_ahead=True)))
+        _, finals, _ = collect(e.chat_parallel(
+            [ParallelRequest(i, [Message.user("Describe it.", p)], GREEDY) for i, p in enumerate(pictures[:6])]))
+    assert finals[5].usage.images_encoded_ahead == 1
+    with LocalEngine(cache=cache) as again:
+        again.load(spec(test_models))
+        _, fin, _ = run(again, [Message.user("Describe it.", pictures[5])])
+    assert (fin.usage.images_encoded, fin.usage.images_reused) == (0, 1)
 
 
 @pytest.fixture(scope="module")

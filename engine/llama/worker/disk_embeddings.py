@@ -8,7 +8,6 @@ writing never delays a first token.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 from typing import Any
 
@@ -66,11 +65,11 @@ class DiskEmbeddings(EmbeddingStore):
             self._path(key).unlink(missing_ok=True)
             return None
         self.loaded_from_disk += 1
-        return super().put(key, floats.ctypes.data_as(ctypes.c_void_p), floats.size)
+        return super().keep(key, floats.copy())  # in memory only: it is on disk already
 
-    def put(self, key: tuple[str, int], pointer: Any, n_floats: int) -> np.ndarray:
-        """Keep a new embedding in memory now, on disk at the next ``flush``."""
-        array = super().put(key, pointer, n_floats)
+    def keep(self, key: tuple[str, int], array: np.ndarray) -> np.ndarray:
+        """Keep a new embedding in memory now, on disk at the next ``flush`` (``put`` comes here too)."""
+        array = super().keep(key, array)
         self._unsaved.append((key, array))
         return array
 
