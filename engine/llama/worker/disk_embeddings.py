@@ -68,7 +68,7 @@ class DiskEmbeddings(EmbeddingStore):
         return super().keep(key, floats.copy())  # in memory only: it is on disk already
 
     def keep(self, key: tuple[str, int], array: np.ndarray) -> np.ndarray:
-        """Keep a new embedding in memory now, on disk at the next ``flush`` (``put`` comes here too)."""
+        """Keep a new embedding in memory now, on disk at the next ``flush``."""
         array = super().keep(key, array)
         self._unsaved.append((key, array))
         return array

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import collections
-import ctypes
-from typing import Any
 
 import numpy as np
 
@@ -38,14 +36,8 @@ class EmbeddingStore:
             self._pictures.move_to_end(key[0])
         return value
 
-    def put(self, key: tuple[str, int], pointer: Any, n_floats: int) -> np.ndarray:
-        """Copy ``n_floats`` floats from libmtmd's output buffer; returns the (kept) copy."""
-        array = np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)),
-                                      shape=(n_floats,)).copy()
-        return self.keep(key, array)
-
     def keep(self, key: tuple[str, int], array: np.ndarray) -> np.ndarray:
-        """Keep ``array`` (an embedding copied already) under ``key``; returns it."""
+        """Keep ``array`` (an embedding copied out of libmtmd: ``image_chunks.output_embeddings``); returns it."""
         if self.capacity:
             self._items[key] = array
             self._pictures[key[0]] = None

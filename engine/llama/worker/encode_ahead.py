@@ -15,7 +15,6 @@ fails here is left to its slot, which reads it again and reports the error as a 
 from __future__ import annotations
 
 import concurrent.futures
-import ctypes
 import dataclasses
 import logging
 import threading
@@ -27,7 +26,7 @@ import numpy as np
 from llama_cpp import mtmd_cpp
 
 from ...errors import EngineFailure, VisionDeskError
-from .image_chunks import PendingImage, tokenize_image
+from .image_chunks import PendingImage, output_embeddings, tokenize_image
 from .parallel_protocol import SlotRequest
 from .prompt_cache import ImagePart
 
@@ -106,9 +105,7 @@ class EncodeAhead:
                     rc = mtmd_cpp.mtmd_encode_chunk(self._mtmd, chunk)
                     if rc != 0:
                         raise EngineFailure(f"libmtmd failed to encode {ref.label} (code {rc}).")
-                    n = mtmd_cpp.mtmd_input_chunk_get_n_tokens(chunk) * self._n_embd
-                    out = ctypes.cast(mtmd_cpp.mtmd_get_output_embd(self._mtmd), ctypes.POINTER(ctypes.c_float))
-                    embeddings[k] = np.ctypeslib.as_array(out, shape=(n,)).copy()
+                    embeddings[k] = output_embeddings(self._mtmd, chunk, self._n_embd)
         except BaseException:
             pending.free()
             raise

@@ -69,3 +69,10 @@ def tokenize_image(mtmd: Any, marker: bytes, part: ImagePart, ref: ImageRef, pix
         raise EngineFailure(f"libmtmd could not prepare the image {ref.label} (code {rc}).")
     pending.chunks = [mtmd_cpp.mtmd_input_chunks_get(chunks, i) for i in range(mtmd_cpp.mtmd_input_chunks_size(chunks))]
     return pending
+
+
+def output_embeddings(mtmd: Any, chunk: Any, n_embd_inp: int) -> np.ndarray:
+    """The embeddings libmtmd's last ``mtmd_encode_chunk`` of ``chunk`` left, copied out of its one output buffer."""
+    n = mtmd_cpp.mtmd_input_chunk_get_n_tokens(chunk) * n_embd_inp
+    out = ctypes.cast(mtmd_cpp.mtmd_get_output_embd(mtmd), ctypes.POINTER(ctypes.c_float))
+    return np.ctypeslib.as_array(out, shape=(n,)).copy()

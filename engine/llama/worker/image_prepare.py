@@ -39,7 +39,7 @@ from ...errors import EngineFailure, VisionDeskError
 from ...events import StopReason
 from ...requests import SamplingParams
 from ..image_cache import ImageRef
-from .image_chunks import PendingImage, tokenize_image
+from .image_chunks import PendingImage, output_embeddings, tokenize_image
 from .inbox import Inbox, Outbox, YieldingFlag
 from .prompt_cache import ImagePart
 from .protocol import (
@@ -258,8 +258,7 @@ class Preparer:
                 return "interrupted"
             if rc != 0:
                 raise EngineFailure(f"libmtmd failed to encode it (code {rc}).")
-            n_tok = mtmd_cpp.mtmd_input_chunk_get_n_tokens(chunk)
-            store.put(key, mtmd_cpp.mtmd_get_output_embd(m.mtmd), n_tok * m.n_embd_inp)
+            store.keep(key, output_embeddings(m.mtmd, chunk, m.n_embd_inp))
             encoded = True
         return "encoded" if encoded else "cached"
 

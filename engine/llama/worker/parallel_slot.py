@@ -27,7 +27,7 @@ from ...text_stream import TextStream
 from .embedding_store import EmbeddingStore
 from .encode_ahead import AheadImage, EncodeAhead
 from .grammar_sampling import GrammarSampling
-from .image_chunks import PendingImage, tokenize_image
+from .image_chunks import PendingImage, output_embeddings, tokenize_image
 from .model_loader import LoadedModel
 from .parallel_protocol import SlotRequest
 from .prompt_cache import ImagePart, TextPart, split_prompt
@@ -223,8 +223,6 @@ class Slot:
         ref = self.request.images[item.part.index]
         encoded_here = False
         if done is not None:
-            for k, made in done.embeddings.items():
-                embeddings.keep((ref.digest, k), made)
             self.encode_ms += done.encode_ms
             self.encoded_ahead += 1
             encoded_here = True
@@ -234,17 +232,14 @@ class Slot:
                 toks = mtmd_cpp.mtmd_input_chunk_get_tokens_text(chunk, ctypes.byref(n))
                 self._read_text(m, batch, [toks[i] for i in range(n.value)], False, cancelled)
                 continue
-            embd = embeddings.get((ref.digest, k))
-            if embd is None and done is not None:
-                embd = done.embeddings.get(k)
+            made = done.embeddings.get(k) if done is not None else None
+            embd = embeddings.keep((ref.digest, k), made) if made is not None else embeddings.get((ref.digest, k))
             if embd is None:
                 t0 = time.perf_counter()
                 with lock:
                     rc = mtmd_cpp.mtmd_encode_chunk(m.mtmd, chunk)
                     if rc == 0:
-                        n_tok = mtmd_cpp.mtmd_input_chunk_get_n_tokens(chunk)
-                        embd = embeddings.put((ref.digest, k), mtmd_cpp.mtmd_get_output_embd(m.mtmd),
-                                              n_tok * m.n_embd_inp)
+                        embd = embeddings.keep((ref.digest, k), output_embeddings(m.mtmd, chunk, m.n_embd_inp))
                 if cancelled():
                     raise SlotCancelled
                 if rc != 0:

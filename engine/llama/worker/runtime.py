@@ -26,7 +26,7 @@ from ...text_stream import TextStream
 from ..disk_cache import DiskCache
 from .embedding_store import EmbeddingStore
 from .generation import generate
-from .image_chunks import PendingImage, tokenize_image
+from .image_chunks import PendingImage, output_embeddings, tokenize_image
 from .model_loader import LoadedModel, load_model
 from .native_log import NativeLog
 from .prompt_cache import (
@@ -193,8 +193,7 @@ class Runtime:
                 self._check_cancel()
                 if rc != 0:
                     raise EngineFailure(f"libmtmd failed to encode {img.label} (code {rc}).")
-                n_tok = mtmd_cpp.mtmd_input_chunk_get_n_tokens(chunk)
-                embd = self.embeddings.put(key, mtmd_cpp.mtmd_get_output_embd(m.mtmd), n_tok * m.n_embd_inp)
+                embd = self.embeddings.keep(key, output_embeddings(m.mtmd, chunk, m.n_embd_inp))
                 counter["encode_ms"] += int((time.perf_counter() - t0) * 1000)
                 encoded_here = True
             self._check_cancel()
