@@ -194,23 +194,6 @@ def test_images_encoded_ahead_give_the_answers_of_the_plain_path(ahead4: LocalEn
                                                                  for k in range(10)]
 
 
-def test_cancel_with_images_encoded_ahead_leaves_an_engine_that_answers(ahead4: LocalEngine,
-                                                                        pictures: list[Path]) -> None:
-    long = SamplingParams(temperature=0.0, max_tokens=100_000, repeat_penalty=1.0)
-    cancel = CancelToken()
-    requests = [ParallelRequest(i, [Message.user("Describe it again.", p)], long) for i, p in enumerate(pictures)]
-    finals: dict[int, Finished] = {}
-    for key, event in ahead4.chat_parallel(requests, cancel):
-        if isinstance(event, TextDelta) and not cancel.cancelled:
-            cancel.cancel()
-        elif isinstance(event, Finished):
-            finals[key] = event
-    assert finals and all(f.stop_reason is StopReason.CANCELLED for f in finals.values())
-    texts, again, _ = collect(ahead4.chat_parallel(
-        [ParallelRequest(i, [Message.user("And now?", p)], GREEDY) for i, p in enumerate(pictures[:6])]))
-    assert len(texts) == 6 and all(f.error is None for f in again.values())
-
-
 def test_images_encoded_ahead_reach_the_disk_cache(test_models: GeneratedModels, pictures: list[Path],
                                                    tmp_path: Path) -> None:
     """With the engine's disk cache (the window's engine has one), an image encoded ahead is written like any
@@ -266,18 +249,21 @@ def test_a_prompt_too_long_read_ahead_fails_alone(reader4: LocalEngine, pictures
     assert all(finals[k].error is None and texts[k] for k in range(8) if k != 6)
 
 
-def test_cancel_with_prompts_read_ahead_leaves_an_engine_that_answers(reader4: LocalEngine,
-                                                                      pictures: list[Path]) -> None:
+@pytest.mark.parametrize("ahead", ["ahead4", "reader4"])
+def test_cancel_with_work_ahead_leaves_an_engine_that_answers(ahead: str, pictures: list[Path],
+                                                              request: pytest.FixtureRequest) -> None:
+    """Cancel with images encoded ahead (``ahead4``) or prompts read ahead (``reader4``) still queued."""
+    engine: LocalEngine = request.getfixturevalue(ahead)
     long = SamplingParams(temperature=0.0, max_tokens=100_000, repeat_penalty=1.0)
     cancel = CancelToken()
-    requests = [ParallelRequest(i, [Message.user("Describe it once more.", p)], long) for i, p in enumerate(pictures)]
+    requests = [ParallelRequest(i, [Message.user("Describe it again.", p)], long) for i, p in enumerate(pictures)]
     finals: dict[int, Finished] = {}
-    for key, event in reader4.chat_parallel(requests, cancel):
+    for key, event in engine.chat_parallel(requests, cancel):
         if isinstance(event, TextDelta) and not cancel.cancelled:
             cancel.cancel()
         elif isinstance(event, Finished):
             finals[key] = event
     assert finals and all(f.stop_reason is StopReason.CANCELLED for f in finals.values())
-    texts, again, _ = collect(reader4.chat_parallel(
+    texts, again, _ = collect(engine.chat_parallel(
         [ParallelRequest(i, [Message.user("And now?", p)], GREEDY) for i, p in enumerate(pictures[:7])]))
     assert len(texts) == 7 and all(f.error is None for f in again.values())
