@@ -10,6 +10,12 @@
 #                                   # 64 images at 1, 2, 4, 8 parallel sequences vs sequential -> RESULTS-batch-gpu.md
 #   bash bench/gpu_run.sh restart   # bench/restart_followup.py --gpu: follow-up after an app restart (~1 min warm)
 #   bash bench/gpu_run.sh attach    # bench/attach_ttft.py --gpu: Send to first token, image attached earlier (<1 min warm)
+#   bash bench/gpu_run.sh probe     # issue 22: llama-batched-bench (650-token prompts, 64/128-token answers, 1-8
+#                                   # sequences, KV split and unified) and bench/prompt_read_probe.py on the Q4_K_M
+#                                   # model: llama.cpp's own batched ceiling and the shapes of a slot's prompt read
+#   bash bench/gpu_run.sh savebuild # the CUDA build (libraries + tools) as $OUT/cudabuild.tar.xz.NN parts (<=15 MiB
+#                                   # each, skipped past 45 MiB): carried back in .gpu/, build-cuda.sh unpacks it
+#                                   # instead of compiling (saves ~280 s of a cold call)
 # Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
 # (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
@@ -44,6 +50,27 @@ if has batch; then
     --budget-s $(( LEFT - 30 )) --out "$OUT/RESULTS-batch-gpu.md" $BATCH_ARGS > "$OUT/batch.log" 2>&1
   echo "batch exit $? after $(( $(date +%s) - T_START )) s"
   grep '^\[batch' "$OUT/batch.log"; cat "$OUT/RESULTS-batch-gpu.md" 2>/dev/null || tail -20 "$OUT/batch.log"
+fi
+if has probe; then   # issue 22: llama.cpp's own batched throughput and the pieces of a slot's prompt read
+  B=/tmp/lcpp/vendor/llama.cpp/build
+  [ -x $B/bin/llama-batched-bench ] || timeout 120 cmake --build $B -j 16 --target llama-batched-bench llama-completion > /tmp/bb.log 2>&1 \
+    || tail -5 /tmp/bb.log
+  Q4=$(ls bench/.cache/models/llama1b-chatml-*-Q4_K_M.gguf | head -1)
+  for KVU in -no-kvu -kvu; do
+    echo "llama-batched-bench $KVU:"
+    timeout 120 llama-batched-bench -m "$Q4" -ngl 99 -fa on -c 8192 -b 2048 -ub 512 -npp 650 -ntg 64,128 \
+      -npl 1,2,4,8,1 $KVU 2>/dev/null | grep '^|'
+  done
+  echo "batched-bench done after $(( $(date +%s) - T_START )) s"
+  timeout 150 python3 bench/prompt_read_probe.py "$Q4" --json "$OUT/probe.json" 2>/dev/null | grep -v '^\[probe'
+  echo "probe done after $(( $(date +%s) - T_START )) s"
+fi
+if has savebuild; then
+  B=/tmp/lcpp/vendor/llama.cpp/build
+  ( cd $B && tar cf - bin/llama-bench bin/llama-mtmd-cli bin/llama-quantize $(ls bin/llama-batched-bench \
+      bin/llama-completion 2>/dev/null) $(find . -name '*.so*' | sed 's|^\./||') ) | xz -T16 -6 > /tmp/cudabuild.tar.xz
+  SZ=$(stat -c %s /tmp/cudabuild.tar.xz); echo "cudabuild.tar.xz: $SZ bytes after $(( $(date +%s) - T_START )) s"
+  if [ "$SZ" -le $(( 45 * 1024 * 1024 )) ]; then split -b 15M -d /tmp/cudabuild.tar.xz "$OUT/cudabuild.tar.xz."; fi
 fi
 if has bench all; then
   LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
