@@ -19,7 +19,6 @@ takes for the same shapes on the same weights. Prints a table; ``--json`` writes
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import statistics
 import sys
@@ -122,6 +121,28 @@ class Probe:
         llama_cpp.llama_free(self.ctx)
 
 
+def measure(p: Probe, n_seq: int, reps: int) -> dict[str, float]:
+    """The figures of one context shape; frees ``p``."""
+    p.text(512)  # warm-up: the large-batch kernels and scratch memory
+    p.clear()
+    f: dict[str, float] = {}
+    for n in (64, 512, 576, 650):
+        f[f"text {n}"] = timed(lambda n=n: p.text(n), p.clear, reps)
+    f["embd 576"] = timed(lambda: p.embd(576), p.clear, reps)
+
+    def chat_shape() -> None:
+        p.text(5, 0, 0, False)
+        p.embd(576, 5)
+        p.text(69, 581)
+
+    f["5 text + 576 embd + 69 text (4 calls)"] = timed(chat_shape, p.clear, reps)
+    p.fill(n_seq, 650)
+    for k in sorted({1, n_seq}):
+        f[f"step {k} seq @650"] = timed(lambda k=k: p.step(k, 650), lambda k=k: p.drop_step(k, 650), reps * 3)
+    p.free()
+    return f
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", type=Path)
@@ -137,30 +158,12 @@ def main() -> None:
     figures: dict[str, dict[str, float]] = {}
     configs = [("1 sequence", 1, False, 512), ("8 sequences, split KV (the engine's)", 8, False, 512),
                ("8 sequences, unified KV", 8, True, 512), ("1 sequence, ubatch 1024", 1, False, 1024)]
-    r = args.reps
     for name, n_seq, unified, ub in configs:
-        p = Probe(model, n_seq, unified, n_ubatch=ub)
-        p.text(512)  # warm-up: the large-batch kernels and scratch memory
-        p.clear()
-        f: dict[str, float] = {}
-        for n in (64, 512, 576, 650):
-            f[f"text {n}"] = timed(lambda n=n: p.text(n), p.clear, r)
-        f["embd 576"] = timed(lambda: p.embd(576), p.clear, r)
-
-        def chat_shape() -> None:
-            p.text(5, 0, 0, False)
-            p.embd(576, 5)
-            p.text(69, 581)
-
-        f["5 text + 576 embd + 69 text (4 calls)"] = timed(chat_shape, p.clear, r)
-        p.fill(n_seq, 650)
-        for k in sorted({1, n_seq}):
-            f[f"step {k} seq @650"] = timed(lambda k=k: p.step(k, 650), lambda k=k: p.drop_step(k, 650), r * 3)
+        f = measure(Probe(model, n_seq, unified, n_ubatch=ub), n_seq, args.reps)
         figures[name] = f
-        p.free()
         print(f"[probe] {name}: " + ", ".join(f"{k} {v:.2f} ms" for k, v in f.items()), flush=True)
     keys = list(dict.fromkeys(k for f in figures.values() for k in f))
-    print("\n| what (ms, median of %d) | " % r + " | ".join(figures) + " |")
+    print(f"\n| what (ms, median of {args.reps}) | " + " | ".join(figures) + " |")
     print("|---|" + "---|" * len(figures))
     for k in keys:
         print(f"| {k} | " + " | ".join(f"{f[k]:.2f}" if k in f else "—" for f in figures.values()) + " |")
