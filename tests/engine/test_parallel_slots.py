@@ -194,13 +194,14 @@ def test_images_encoded_ahead_give_the_answers_of_the_plain_path(ahead4: LocalEn
                                                                  for k in range(10)]
 
 
-def test_images_encoded_ahead_reach_the_disk_cache(test_models: GeneratedModels, pictures: list[Path],
+@pytest.mark.parametrize("tuning", [Tuning(encode_ahead=True), Tuning(read_ahead=True)], ids=["encode", "read"])
+def test_images_encoded_ahead_reach_the_disk_cache(tuning: Tuning, test_models: GeneratedModels, pictures: list[Path],
                                                    tmp_path: Path) -> None:
-    """With the engine's disk cache (the window's engine has one), an image encoded ahead is written like any
-    other: after a restart, a question about it encodes nothing."""
+    """With the engine's disk cache (the window's engine has one), an image encoded ahead (alone, or with its
+    prompt read ahead) is written like any other: after a restart, a question about it encodes nothing."""
     cache = DiskCache(tmp_path / "cache", 64 * 1024**2)
     with LocalEngine(cache=cache) as e:
-        e.load(spec(test_models, parallel=4, tuning=Tuning(encode_ahead=True)))
+        e.load(spec(test_models, parallel=4, tuning=tuning))
         _, finals, _ = collect(e.chat_parallel(
             [ParallelRequest(i, [Message.user("Describe it.", p)], GREEDY) for i, p in enumerate(pictures[:6])]))
     assert finals[5].usage.images_encoded_ahead == 1

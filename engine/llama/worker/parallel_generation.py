@@ -157,7 +157,7 @@ class ParallelRun:
         if ctx is None:
             log.warning("no second context for reading prompts ahead (memory?); prompts are read in their slots")
             return None
-        return PromptReader(self._m, ctx, self._cancelled)
+        return PromptReader(self._m, ctx, self._embeddings, self._cancelled)
 
     def _prepare_next(self, queue: collections.deque[SlotRequest]) -> None:
         """Have the next requests' images encoded (or prompts read) while the slots decode.

@@ -34,9 +34,6 @@ from .parallel_slot import SeqBatch, Slot, SlotCancelled
 
 log = logging.getLogger(__name__)
 
-READER_IMAGES = 8  # embeddings the reader keeps (an image asked about twice in a job)
-
-
 @dataclasses.dataclass
 class ReadPrompt:
     """A request's prompt read ahead: its sequence's state and where the slot stands after it."""
@@ -50,12 +47,16 @@ class ReadPrompt:
 class PromptReader:
     """One thread reading the prompts of queued requests into a second context, in queue order."""
 
-    def __init__(self, m: LoadedModel, ctx: Any, cancelled: Callable[[], bool]) -> None:
+    def __init__(self, m: LoadedModel, ctx: Any, embeddings: EmbeddingStore, cancelled: Callable[[], bool]) -> None:
+        """Read with ``embeddings``, the engine's store (its disk cache included).
+
+        This thread alone uses it during the job: with a reader the slots read no prompt themselves.
+        """
         self._ctx = ctx
         self._view = m.on_context(ctx)
         self._cancelled = cancelled
         self._batch = SeqBatch(m.n_batch)
-        self._embeddings = EmbeddingStore(READER_IMAGES)
+        self._embeddings = embeddings
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
         self._work: dict[int, concurrent.futures.Future[ReadPrompt]] = {}
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(cancelled()))
