@@ -48,6 +48,12 @@ from visiondesk.engine.requests import physical_cores  # noqa: E402
 from tests.model_factory import TextShape, VisionShape, write_mmproj, write_text_model  # noqa: E402
 
 PROMPT = "Read this receipt and give the total."
+# --ahead-ab: how a parallel job works ahead of its slots (Tuning), and the table's words for each
+WAYS = {
+    "read": (Tuning(read_ahead=True), "prompts read ahead in a second context (forced)"),
+    "encode": (Tuning(read_ahead=False, encode_ahead=True), "images encoded ahead only (forced)"),
+    "plain": (Tuning(read_ahead=False, encode_ahead=False), "each prompt read when its slot takes it (forced)"),
+}
 
 
 def models(shape: str, folder: Path) -> tuple[Path, Path]:
@@ -152,11 +158,9 @@ def main() -> int:
     ap.add_argument("--parallel", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: physical cores)")
     ap.add_argument("--ahead-ab", action="store_true",
-                    help="at the largest --parallel, also run with Tuning.encode_ahead the opposite of its default: "
-                         "on a CUDA GPU each image read when its slot takes it (the way before), elsewhere forced on")
-    ap.add_argument("--read-ahead", action="store_true",
-                    help="at the largest --parallel, also run with Tuning(read_ahead=True): the waiting requests' "
-                         "prompts read in a second context while the slots decode")
+                    help="at the largest --parallel, also run the ways of working ahead that are not the default "
+                         "(WAYS: prompts read ahead, the default with a projector on a CUDA GPU; images encoded "
+                         "ahead only; neither, the default elsewhere)")
     ap.add_argument("--budget-s", type=float, default=0.0, help="skip runs once this much time is spent (0: none)")
     ap.add_argument("--out", type=Path, help="also write the table here (after every row)")
     args = ap.parse_args()
@@ -184,27 +188,24 @@ def main() -> int:
             try:
                 base, reference = sequential(engine, paths, sampling)
                 loaded = engine.loaded
-                ahead_by_default = loaded is not None and loaded.backend == "CUDA" and bool(loaded.projector_device)
+                cuda = loaded is not None and loaded.backend == "CUDA" and bool(loaded.projector_device)
                 lines[0] += f", {engine.loaded.backend if engine.loaded else '?'}" if tokens == args.tokens[0] else ""
             finally:
                 engine.close()
             print(f"[batch] {tokens} tokens, sequential: {base:.2f} s", file=sys.stderr, flush=True)
             row(tokens, "sequential single requests", base, base, len(paths))
-            runs = [(n, Tuning()) for n in args.parallel]
-            if args.ahead_ab:  # the opposite of the default here (on with a projector on a CUDA GPU)
-                runs.append((max(args.parallel), Tuning(encode_ahead=not ahead_by_default)))
-            if args.read_ahead:
-                runs.append((max(args.parallel), Tuning(read_ahead=True)))
-            for n, tuning in runs:
+            runs = [(n, Tuning(), "") for n in args.parallel]
+            if args.ahead_ab:  # the ways that are not the default here (reading ahead with a projector on CUDA)
+                default = "read" if cuda else "plain"
+                runs += [(max(args.parallel), tuning, way) for way, (tuning, _) in WAYS.items() if way != default]
+            for n, tuning, way in runs:
                 spent = time.perf_counter() - t_start
                 if args.budget_s and spent + base > args.budget_s:
                     print(f"[batch] {tokens} tokens, {n} parallel skipped: {spent:.0f} s spent of {args.budget_s:.0f}",
                           file=sys.stderr)
                     continue
                 engine = load(text, mmproj, threads, args.ctx, n, tuning)
-                before = tuning.encode_ahead is False
-                forced = "-read" if tuning.read_ahead else "-before" if before else "-ahead" if tuning.encode_ahead \
-                    else ""
+                forced = f"-{way}" if way else ""
                 try:
                     seconds, answers = parallel(engine, paths, sampling,
                                                 folder / f"out-{tokens}-{n}{forced}.jsonl")
@@ -220,11 +221,8 @@ def main() -> int:
                 print(f"[batch] {tokens} tokens, {n} parallel{forced}: {seconds:.2f} s, "
                       f"{same}/{len(paths)} answers as sequential", file=sys.stderr, flush=True)
                 label = f"batch job, {n} parallel sequences" if n > 1 else "batch job, 1 sequence"
-                label += (", prompts read ahead in a second context" if tuning.read_ahead
-                          else ", each image read when its slot takes it (before)" if before
-                          else ", images encoded ahead (forced on)" if forced else "")
-                row(tokens, label,
-                    seconds, base, same)
+                label += f", {WAYS[way][1]}" if way else ""
+                row(tokens, label, seconds, base, same)
     print("\n".join(lines))
     return 0
 

@@ -46,7 +46,7 @@ nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv
 if has batch; then
   LEFT=$(( BUDGET_S - ($(date +%s) - T_START) ))
   # shellcheck disable=SC2086
-  timeout "$LEFT" python3 bench/batch_bench.py --shape bench --images 64 --tokens 64 128 --parallel 1 2 4 8 --ahead-ab --read-ahead \
+  timeout "$LEFT" python3 bench/batch_bench.py --shape bench --images 64 --tokens 64 128 256 --parallel 1 2 4 8 --ahead-ab \
     --budget-s $(( LEFT - 30 )) --out "$OUT/RESULTS-batch-gpu.md" $BATCH_ARGS > "$OUT/batch.log" 2>&1
   echo "batch exit $? after $(( $(date +%s) - T_START )) s"
   grep '^\[batch' "$OUT/batch.log"; cat "$OUT/RESULTS-batch-gpu.md" 2>/dev/null || tail -20 "$OUT/batch.log"

@@ -53,7 +53,7 @@ class Usage:
     be computed because it was not already in the cache; ``images_encoded`` counts images run
     through the vision encoder, ``images_reused`` those taken from the KV or embedding cache;
     ``images_encoded_ahead``, of those encoded, the ones a parallel job encoded before the request got its
-    slot (``Tuning.encode_ahead``).
+    slot (``Tuning.encode_ahead`` or ``Tuning.read_ahead``).
     """
 
     prompt_tokens: int = 0

@@ -5,7 +5,8 @@ job all of that read is paid once per image with the batch standing still. The i
 libmtmd's preprocessing (on the CPU) and the encoder's graph (on the projector's own backend) — does not need
 a free slot: this thread does it for the next requests in the queue while the slots decode, and a slot then
 only decodes the embeddings into its sequence. On a GPU the two overlap; on the CPU they would take the same
-cores, so by default it is on only when the projector runs on a CUDA GPU (``Tuning.encode_ahead``).
+cores, so by default it is on only when the projector runs on a CUDA GPU (``Tuning.encode_ahead``) and the
+job does not read whole prompts ahead instead (``Tuning.read_ahead``, ``prompt_reader``, the default there).
 
 libmtmd preprocesses and encodes into state of its context (one output buffer): every tokenize and encode
 of the job goes through ``lock``, a slot's own included (an image this thread did not reach). An image that

@@ -77,13 +77,20 @@ class ParallelRun:
         self._ahead: EncodeAhead | None = None
         self._reader: PromptReader | None = None
 
+    def _on_cuda(self) -> bool:
+        """Whether the projector runs on a CUDA GPU: where working ahead was measured to pay (bench/RESULTS.md)."""
+        r = self._m.result
+        return r is not None and r.backend == "CUDA" and bool(r.projector_device)
+
+    def _reads_ahead(self) -> bool:
+        """Whether the waiting requests' prompts are read in a second context (``Tuning.read_ahead``)."""
+        wanted = self._m.spec.tuning.read_ahead
+        return (self._on_cuda() if wanted is None else wanted) and self._n_slots > 1
+
     def _encodes_ahead(self) -> bool:
         """Whether the images of waiting requests are encoded while the slots decode (``Tuning.encode_ahead``)."""
         wanted = self._m.spec.tuning.encode_ahead
-        if wanted is None:
-            r = self._m.result
-            wanted = r is not None and r.backend == "CUDA" and bool(r.projector_device)
-        return wanted and self._m.has_projector and self._n_slots > 1
+        return (self._on_cuda() if wanted is None else wanted) and self._m.has_projector and self._n_slots > 1
 
     def _send(self, msg: ChildMessage) -> None:
         self._send_raw(msg)
@@ -101,7 +108,7 @@ class ParallelRun:
         llama_cpp.llama_memory_clear(m.memory, True)
         llama_cpp.llama_set_abort_callback(m.ctx, self._abort_cb, None)
         try:
-            if self._n_slots > 1 and m.spec.tuning.read_ahead:
+            if self._reads_ahead():
                 self._reader = self._open_reader()
             elif self._encodes_ahead():
                 self._ahead = EncodeAhead(m.projector()[0], m.marker, m.n_embd_inp, self._cancelled)
