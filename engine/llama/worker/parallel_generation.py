@@ -110,7 +110,7 @@ class ParallelRun:
         try:
             if self._reads_ahead():
                 self._reader = self._open_reader()
-            elif self._encodes_ahead():
+            if self._reader is None and self._encodes_ahead():  # also when the second context did not fit
                 self._ahead = EncodeAhead(m.projector()[0], m.marker, m.n_embd_inp, self._cancelled)
         except VisionDeskError as exc:  # the projector did not open: every image request reports it in its slot
             log.info("no encoding or reading ahead: %s", exc)
