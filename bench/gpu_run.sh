@@ -16,6 +16,7 @@
 #   bash bench/gpu_run.sh savebuild # the CUDA build (libraries + tools) as $OUT/cudabuild.tar.xz.NN parts (<=15 MiB
 #                                   # each, skipped past 45 MiB): carried back in .gpu/, build-cuda.sh unpacks it
 #                                   # instead of compiling (saves ~280 s of a cold call)
+#                                   # (~45 MB: with it, leave llama-dist-vulkan.tar.xz out of .gpu, or the carry passes 64 MiB)
 # Results land in $OUT: RESULTS-gpu.md (the section), gpu.json (raw figures, saved after every step, so a
 # run cut short still brings back what it measured), bench.log, profile-summary.txt + prof.tgz
 # (bench/profile_engine.py; needs the py-spy wheel in .gpu/whl). BENCH_ARGS adds arguments to the bench.
