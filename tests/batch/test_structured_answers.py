@@ -7,6 +7,7 @@ every preset's schema.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import subprocess
@@ -21,16 +22,18 @@ from visiondesk.engine import (
     Finished,
     Message,
     ModelSpec,
+    ParallelRequest,
     ResponseFormat,
     SamplingParams,
     StopReason,
     TextDelta,
+    Tuning,
     UnsupportedSchema,
 )
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.structured import parse_answer
 
-from tests.batch.conftest import make_images
+from tests.batch.conftest import json_spec, make_images
 from tests.model_factory import TextShape, write_text_model
 
 RICH_SCHEMA: dict[str, Any] = {
@@ -218,3 +221,33 @@ def test_the_grammar_checks_the_pick_instead_of_the_whole_vocabulary(tmp_path: P
         structured = ms_per_token(engine, SamplingParams(temperature=1.0, seed=1, max_tokens=150,
                                                          response_format=fmt))
     assert structured < 4 * free + 0.5, (structured, free)
+
+
+def test_prompts_read_ahead_answer_under_a_schema_as_the_slots_do(json_models: tuple[Path, Path],
+                                                                   tmp_path: Path) -> None:
+    """Reading ahead (the default on CUDA) under a JSON schema, as the batch presets run: seven requests on
+    three slots, four of them read in the second context; every answer validates and equals the plain
+    parallel path's (the grammar starts from the held-back last prompt token's logits, as in the slot)."""
+    fmt = ResponseFormat.json_schema(RICH_SCHEMA)
+    requests = [ParallelRequest(i, [Message.user(f"Read this receipt ({i}).", p)],
+                                SamplingParams(temperature=1.0, seed=i, max_tokens=400, response_format=fmt))
+                for i, p in enumerate(make_images(tmp_path, 7))]
+    texts: dict[bool, dict[int, str]] = {}
+    for read_ahead in (True, False):
+        spec = dataclasses.replace(json_spec(json_models), parallel=3, tuning=Tuning(read_ahead=read_ahead))
+        with LocalEngine() as e:
+            e.load(spec)
+            got: dict[int, str] = {}
+            finals: dict[int, Finished] = {}
+            for key, event in e.chat_parallel(requests):
+                if isinstance(event, TextDelta):
+                    got[key] = got.get(key, "") + event.text
+                elif isinstance(event, Finished):
+                    finals[key] = event
+        assert all(f.error is None and f.stop_reason is StopReason.END for f in finals.values()), finals
+        ahead = {k for k, f in finals.items() if f.usage.images_encoded_ahead}
+        assert ahead == (set(range(3, 7)) if read_ahead else set())
+        texts[read_ahead] = got
+    assert texts[True] == texts[False] and len(texts[True]) == 7
+    for text in texts[True].values():
+        assert list(parse_answer(fmt, text)) == list(RICH_SCHEMA["properties"])
