@@ -34,6 +34,7 @@ from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.structured import parse_answer
 
 from tests.batch.conftest import json_spec, make_images
+from tests.engine.conftest import collect_parallel
 from tests.model_factory import TextShape, write_text_model
 
 RICH_SCHEMA: dict[str, Any] = {
@@ -237,13 +238,7 @@ def test_prompts_read_ahead_answer_under_a_schema_as_the_slots_do(json_models: t
         spec = dataclasses.replace(json_spec(json_models), parallel=3, tuning=Tuning(read_ahead=read_ahead))
         with LocalEngine() as e:
             e.load(spec)
-            got: dict[int, str] = {}
-            finals: dict[int, Finished] = {}
-            for key, event in e.chat_parallel(requests):
-                if isinstance(event, TextDelta):
-                    got[key] = got.get(key, "") + event.text
-                elif isinstance(event, Finished):
-                    finals[key] = event
+            got, finals, _ = collect_parallel(e.chat_parallel(requests))
         assert all(f.error is None and f.stop_reason is StopReason.END for f in finals.values()), finals
         ahead = {k for k, f in finals.items() if f.usage.images_encoded_ahead}
         assert ahead == (set(range(3, 7)) if read_ahead else set())

@@ -69,6 +69,23 @@ def run(engine: LocalEngine, messages: list[Message], sampling: SamplingParams =
     return text, final, events
 
 
+def collect_parallel(
+        events: Iterator[tuple[int, object]]) -> tuple[dict[int, str], dict[int, Finished], list[tuple[int, str]]]:
+    """Consume a parallel job's stream: texts and final events by key, and the order of (key, "text"|"done")."""
+    texts: dict[int, str] = {}
+    finals: dict[int, Finished] = {}
+    order: list[tuple[int, str]] = []
+    for key, event in events:
+        if isinstance(event, TextDelta):
+            texts[key] = texts.get(key, "") + event.text
+            order.append((key, "text"))
+        elif isinstance(event, Finished):
+            assert key not in finals, f"request {key} finished twice"
+            finals[key] = event
+            order.append((key, "done"))
+    return texts, finals, order
+
+
 def process_gone(pid: int) -> bool:
     """Whether ``pid`` has exited: no such process, or a zombie nobody reaped yet (Linux)."""
     try:

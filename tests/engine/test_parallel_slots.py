@@ -23,7 +23,7 @@ from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.llama.disk_cache import DiskCache
 from visiondesk.engine.llama.worker.parallel_slots import slots_for
 
-from tests.engine.conftest import GREEDY, run, spec
+from tests.engine.conftest import GREEDY, collect_parallel, run, spec
 from tests.model_factory import GeneratedModels
 
 
@@ -48,22 +48,6 @@ def pictures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return out
 
 
-def collect(events: Iterator[tuple[int, object]]) -> tuple[dict[int, str], dict[int, Finished], list[tuple[int, str]]]:
-    """Texts and final events by key, and the order of (key, "text"|"done") as events arrived."""
-    texts: dict[int, str] = {}
-    finals: dict[int, Finished] = {}
-    order: list[tuple[int, str]] = []
-    for key, event in events:
-        if isinstance(event, TextDelta):
-            texts[key] = texts.get(key, "") + event.text
-            order.append((key, "text"))
-        elif isinstance(event, Finished):
-            assert key not in finals, f"request {key} finished twice"
-            finals[key] = event
-            order.append((key, "done"))
-    return texts, finals, order
-
-
 def test_the_context_has_four_sequences_of_the_asked_size(slots4: LocalEngine) -> None:
     assert slots4.parallel_slots == 4
     assert slots4.loaded is not None and slots4.loaded.parallel == 4 and slots4.loaded.n_ctx == 1024
@@ -82,7 +66,7 @@ def test_each_answer_equals_the_same_request_alone_and_slots_refill(slots4: Loca
     samplings += [SamplingParams(temperature=0.0, max_tokens=10, repeat_penalty=1.3, stop=("e",)) for _ in range(8, 10)]
     requests = [ParallelRequest(i, [Message.user(f"Describe picture {i}.", p)], s)
                 for i, (p, s) in enumerate(zip(pictures, samplings, strict=True))]
-    texts, finals, order = collect(slots4.chat_parallel(requests))
+    texts, finals, order = collect_parallel(slots4.chat_parallel(requests))
     assert sorted(finals) == list(range(10))
     with LocalEngine() as alone:
         alone.load(spec(test_models))
@@ -103,7 +87,7 @@ def test_a_failing_request_ends_alone_and_the_others_go_on(slots4: LocalEngine, 
     huge = "word " * 1500
     requests = [ParallelRequest(i, [Message.user(huge if i == 2 else "Describe it.", pictures[i])], GREEDY)
                 for i in range(6)]
-    texts, finals, _ = collect(slots4.chat_parallel(requests))
+    texts, finals, _ = collect_parallel(slots4.chat_parallel(requests))
     assert isinstance(finals[2].error, ContextOverflow)
     assert finals[2].stop_reason is StopReason.ERROR
     for key in (0, 1, 3, 4, 5):
@@ -117,7 +101,7 @@ def test_a_bad_image_is_refused_before_it_reaches_a_slot(slots4: LocalEngine, pi
     broken.write_bytes(b"\x89PNG and then nothing")
     requests = [ParallelRequest(i, [Message.user("Describe it.", broken if i == 1 else pictures[i])], GREEDY)
                 for i in range(5)]
-    _, finals, _ = collect(slots4.chat_parallel(requests))
+    _, finals, _ = collect_parallel(slots4.chat_parallel(requests))
     assert finals[1].error is not None and "image" in str(finals[1].error).lower()
     assert all(finals[k].error is None for k in (0, 2, 3, 4))
 
@@ -184,8 +168,8 @@ def test_images_encoded_ahead_give_the_answers_of_the_plain_path(ahead4: LocalEn
     requests = [ParallelRequest(i, [Message.user(f"Describe picture {i}.", p)],
                                 SamplingParams(temperature=0.0, max_tokens=10 + i, repeat_penalty=1.0))
                 for i, p in enumerate(pictures)]
-    texts, finals, _ = collect(ahead4.chat_parallel(requests))
-    plain_texts, plain_finals, _ = collect(slots4.chat_parallel(requests))
+    texts, finals, _ = collect_parallel(ahead4.chat_parallel(requests))
+    plain_texts, plain_finals, _ = collect_parallel(slots4.chat_parallel(requests))
     assert texts == plain_texts and len(texts) == 10
     assert all(f.error is None and f.usage.images_encoded == 1 for f in finals.values())
     assert {k for k, f in finals.items() if f.usage.images_encoded_ahead} == set(range(4, 10))
@@ -202,7 +186,7 @@ def test_images_encoded_ahead_reach_the_disk_cache(tuning: Tuning, test_models: 
     cache = DiskCache(tmp_path / "cache", 64 * 1024**2)
     with LocalEngine(cache=cache) as e:
         e.load(spec(test_models, parallel=4, tuning=tuning))
-        _, finals, _ = collect(e.chat_parallel(
+        _, finals, _ = collect_parallel(e.chat_parallel(
             [ParallelRequest(i, [Message.user("Describe it.", p)], GREEDY) for i, p in enumerate(pictures[:6])]))
     assert finals[5].usage.images_encoded_ahead == 1
     with LocalEngine(cache=cache) as again:
@@ -230,8 +214,8 @@ def test_prompts_read_ahead_give_the_answers_of_the_plain_path(reader4: LocalEng
                   SamplingParams(temperature=0.0, max_tokens=9, repeat_penalty=1.0)]
     requests = [ParallelRequest(i, [Message.user(f"Describe picture {i}.", p)], s)
                 for i, (p, s) in enumerate(zip(pictures, samplings, strict=True))]
-    texts, finals, _ = collect(reader4.chat_parallel(requests))
-    plain_texts, plain_finals, _ = collect(slots4.chat_parallel(requests))
+    texts, finals, _ = collect_parallel(reader4.chat_parallel(requests))
+    plain_texts, plain_finals, _ = collect_parallel(slots4.chat_parallel(requests))
     assert texts == plain_texts and len(texts) == 10
     for k in range(10):
         f, g = finals[k], plain_finals[k]
@@ -245,7 +229,7 @@ def test_a_prompt_too_long_read_ahead_fails_alone(reader4: LocalEngine, pictures
     """The reading's error is its request's: ``ContextOverflow`` for request 6; the others answer."""
     requests = [ParallelRequest(i, [Message.user("word " * 1500 if i == 6 else "Describe it.", pictures[i])], GREEDY)
                 for i in range(8)]
-    texts, finals, _ = collect(reader4.chat_parallel(requests))
+    texts, finals, _ = collect_parallel(reader4.chat_parallel(requests))
     assert isinstance(finals[6].error, ContextOverflow)
     assert all(finals[k].error is None and texts[k] for k in range(8) if k != 6)
 
@@ -265,6 +249,6 @@ def test_cancel_with_work_ahead_leaves_an_engine_that_answers(ahead: str, pictur
         elif isinstance(event, Finished):
             finals[key] = event
     assert finals and all(f.stop_reason is StopReason.CANCELLED for f in finals.values())
-    texts, again, _ = collect(engine.chat_parallel(
+    texts, again, _ = collect_parallel(engine.chat_parallel(
         [ParallelRequest(i, [Message.user("And now?", p)], GREEDY) for i, p in enumerate(pictures[:7])]))
     assert len(texts) == 7 and all(f.error is None for f in again.values())

@@ -11,24 +11,19 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from visiondesk.engine import Finished, Message, ModelSpec, ParallelRequest, SamplingParams, TextDelta, Tuning
+from visiondesk.engine import Finished, Message, ModelSpec, ParallelRequest, SamplingParams, Tuning
 from visiondesk.engine.llama import LocalEngine
 
+from tests.engine.conftest import collect_parallel
 from tests.families.families import Family
 
 GREEDY = SamplingParams(temperature=0, max_tokens=12, repeat_penalty=1.0)
 
 
 def answers(spec: ModelSpec, requests: list[ParallelRequest]) -> tuple[dict[int, str], dict[int, Finished]]:
-    texts: dict[int, str] = {}
-    finals: dict[int, Finished] = {}
     with LocalEngine() as e:
         e.load(spec)
-        for key, event in e.chat_parallel(requests):
-            if isinstance(event, TextDelta):
-                texts[key] = texts.get(key, "") + event.text
-            elif isinstance(event, Finished):
-                finals[key] = event
+        texts, finals, _ = collect_parallel(e.chat_parallel(requests))
     return texts, finals
 
 
