@@ -59,8 +59,7 @@ class Probe:
         self.ctx = llama_cpp.llama_init_from_model(model, p)
         assert self.ctx, "context"
         self.mem = llama_cpp.llama_get_memory(self.ctx)
-        self.n_embd = llama_cpp.llama_model_n_embd_inp(model) if hasattr(llama_cpp, "llama_model_n_embd_inp") \
-            else llama_cpp.llama_model_n_embd(model)
+        self.n_embd = llama_cpp.llama_model_n_embd_inp(model)  # the decoder's input width, as the engine's
         self.tok = llama_cpp.llama_batch_init(2048, 0, n_seq)
         self.emb = llama_cpp.llama_batch_init(1024, self.n_embd, 1)
         # made once, outside the timed calls
