@@ -1,7 +1,7 @@
 """Decode at the conversation's depth: VisionDesk against ``llama-bench -fa 1 -n 256 -d D``, in one run.
 
     python bench/depth_bench.py [--gpu] [--rounds N] [--depths 0,1024,2048,4096] [--tokens 256]
-                                [--reps R] [--threads N] [--json OUT.json] [--md OUT.md]
+                                [--reps R] [--threads N] [--[no-]parts] [--json OUT.json] [--md OUT.md]
 
 Models: with ``--gpu``, the benchmark's realistic decoder (``bench_models.realistic_pair``: 1.1B llama, Q4_K_M
 and f16) with its CLIP ViT-L/14-336 projector (576 image tokens), every layer offloaded; without it, the small
@@ -22,6 +22,18 @@ repetition penalty, its decode rate seen by the consumer as in ``run_engine_benc
 (``Finished`` - first ``TextDelta``). Back to back with the pair (before it in odd rounds, after it in even
 ones), with the engine process idle, ``llama-bench -fa 1 -p 0 -n TOKENS -d <the answer's depth> -r R`` runs on
 the same file. The ratio of a depth is the median over rounds of (median of the two answers) / llama-bench.
+
+``--parts`` (on with ``--gpu``) adds, in the same round and against the same llama-bench figure, what tells
+the pieces of a gap apart:
+
+* **text only**: after the conversation's depths, the same engine answers (twice) a new one-message
+  conversation of digits padded to each depth: no image chunk, no history, no rollback before its first
+  answer; it tells the conversation's KV layout from the depth itself;
+* **bare loop**: ``raw_decode.py --argmax`` in a fresh process on the same file and context size, every layer
+  as offloaded as the engine's: llama-cpp-python's ``llama_decode`` and the argmax of each token's logits, and
+  nothing else (no child process, no events, no text); it tells the engine's own work from the price of
+  reading each token's logits before the next decode, which llama-bench (which feeds random tokens) also
+  pays: it synchronises after every token.
 """
 
 from __future__ import annotations
@@ -103,6 +115,33 @@ class Conversation:
         self.history = [*messages, Message.assistant(text)]
 
 
+def text_messages_at(eng: LocalEngine, depth: int, seed: int) -> list[Message]:
+    """A new conversation of one user message of digits, ``depth`` prompt tokens (as near as the template allows)."""
+    question = f"Text {seed}: what comes after these digits? "
+
+    def with_digits(n: int) -> list[Message]:
+        return [Message.user(question + (digit_prompt(n, seed) if n > 0 else ""))]
+
+    base = eng.plan(with_digits(0)).prompt_tokens
+    n = max(0, depth - base)
+    for _ in range(3):
+        got = eng.plan(with_digits(n)).prompt_tokens
+        if got == depth:
+            break
+        n = max(0, n + depth - got)
+    return with_digits(n)
+
+
+def bare_loop(model: Path, depth: int, args: argparse.Namespace, n_ctx: int) -> float:
+    """Median tok/s of ``raw_decode.py --argmax`` at ``depth`` (a fresh process, the engine's context size)."""
+    cmd = [sys.executable, str(BENCH / "raw_decode.py"), str(model), "2", "--depth", str(depth), "--argmax",
+           "--tokens", str(args.tokens), "--gpu-layers", str(args.ngl), "--threads", str(args.threads),
+           "--n-ctx", str(n_ctx), "--json"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300).stdout
+    rates: dict[str, list[float]] = json.loads(out.strip().splitlines()[-1])
+    return statistics.median(next(iter(rates.values())))
+
+
 def engine_pair(eng: LocalEngine, messages: list[Message], tokens: int) -> list[dict[str, Any]]:
     """The turn, then the same turn regenerated (a rollback of the answer in the KV cache)."""
     return [engine_request(eng, messages, tokens, sampling=GREEDY) for _ in range(2)]
@@ -145,9 +184,54 @@ def one_model(tag: str, model: Path, mmproj: Path, image: Path, args: argparse.N
             log(f"{tag} d{row['depth']}: engine {[round(r, 1) for r in rates]} tok/s "
                 f"(tokens {row['completion_tokens']}, evaluated {row['evaluated']}), llama-bench {lb:.1f}: "
                 f"{row['ratio']:.3f}")
+        if args.parts:
+            for row in rows:
+                parts(eng, model, row, args, n_ctx, round_no)
     finally:
         engine_close(eng)
     return rows
+
+
+def parts(eng: LocalEngine, model: Path, row: dict[str, Any], args: argparse.Namespace, n_ctx: int,
+          round_no: int) -> None:
+    """Add the text-only conversation and the bare loop at ``row``'s depth (see ``--parts``)."""
+    depth = int(row["depth"])
+    if row["depth_asked"] >= 700:
+        messages = text_messages_at(eng, depth, 100 * round_no + depth % 97)
+        answers = engine_pair(eng, messages, args.tokens)
+        row["text_only_tok_s"] = [a.get("decode_tok_s", 0.0) for a in answers]
+        row["text_only_depth"] = answers[0]["prompt_tokens"]
+    else:  # depth ~0 is already a one-message text conversation
+        row["text_only_tok_s"] = row["engine_tok_s"]
+        row["text_only_depth"] = depth
+    row["bare_tok_s"] = bare_loop(model, depth, args, n_ctx)
+    lb = row["llama_bench"]
+    log(f"{row['model']} d{depth}: text only {[round(r, 1) for r in row['text_only_tok_s']]} tok/s "
+        f"(depth {row['text_only_depth']}), bare loop {row['bare_tok_s']:.1f}; llama-bench {lb:.1f}")
+
+
+def parts_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[str]:
+    """Medians over rounds of each part's per-round ratio to the same round's llama-bench figure."""
+    lines = ["", "Parts of the gap (`--parts`): each figure ÷ the same round's llama-bench at that depth, median over "
+             "rounds. *Conversation*: the table above. *Text only*: a new one-message conversation of that depth "
+             "in the same engine. *Bare loop*: `raw_decode.py --argmax` (llama_decode and the argmax, nothing "
+             "else). *Engine ÷ bare*: the conversation's rate over the bare loop's.", "",
+             "| model | depth | conversation | text only | bare loop | engine ÷ bare |", "|---|---|---|---|---|---|"]
+    for tag in ("Q4_K_M", "f16"):
+        for depth in args.depths:
+            rs = [r for r in rows if r["model"] == tag and r["depth_asked"] == depth and "bare_tok_s" in r]
+            if not rs:
+                continue
+
+            def med(key: str, rs: list[dict[str, Any]] = rs) -> float:
+                return statistics.median(
+                    (statistics.median(r[key]) if isinstance(r[key], list) else r[key]) / r["llama_bench"]
+                    for r in rs)
+
+            own = statistics.median(statistics.median(r["engine_tok_s"]) / r["bare_tok_s"] for r in rs)
+            lines.append(f"| {tag} | {rs[0]['depth']} | {med('engine_tok_s'):.3f} | {med('text_only_tok_s'):.3f} | "
+                         f"{med('bare_tok_s'):.3f} | {own:.3f} |")
+    return lines
 
 
 def table(rows: list[dict[str, Any]], args: argparse.Namespace, models: DepthModels, header: str) -> str:
@@ -171,6 +255,8 @@ def table(rows: list[dict[str, Any]], args: argparse.Namespace, models: DepthMod
                          f"({', '.join(f'{x:.1f}' for x in lb)}) | {ratio:.3f} "
                          f"({', '.join(f'{x:.3f}' for x in ratios)}) | "
                          f"{'met' if ratio >= TARGET else '**NOT met**'} |")
+    if args.parts:
+        lines += parts_table(rows, args)
     lines += ["", f"Models: `{models.q4.name}`, `{models.f16.name}`, projector `{models.mmproj.name}`."]
     return "\n".join(lines) + "\n"
 
@@ -183,9 +269,12 @@ def main() -> int:
     ap.add_argument("--tokens", type=int, default=256)
     ap.add_argument("--reps", type=int, default=None, help="llama-bench -r; default: 3 with --gpu, 1 without")
     ap.add_argument("--threads", type=int, default=None, help="default: physical cores with --gpu, 1 without")
+    ap.add_argument("--parts", action=argparse.BooleanOptionalAction, default=None,
+                    help="add the text-only and bare-loop figures (default: on with --gpu)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--md", type=Path)
     args = ap.parse_args()
+    args.parts = args.gpu if args.parts is None else args.parts
     args.depths = [int(d) for d in args.depths.split(",")]
     args.rounds = args.rounds or (3 if args.gpu else 2)
     args.reps = args.reps or (3 if args.gpu else 1)

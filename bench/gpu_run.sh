@@ -6,6 +6,10 @@
 #   bash bench/gpu_run.sh depth     # issue 24, after `prepare` (~5 min warm): bench/depth_bench.py --gpu, the
 #                                   # decode A/B at depth 2048 against .gpu/old (or git archive of $AB_OLD,
 #                                   # default db2bf1b), bench/load_bench.py --gpu; depth.md, ab.json, load.md
+#   bash bench/gpu_run.sh parts     # issue 24, after `prepare`: bench/depth_bench.py --gpu --parts, $PARTS_ROUNDS
+#                                   # (default 4) rounds (~80 s each warm): the conversation, a text-only prompt of
+#                                   # the same depth and the bare llama_decode+argmax loop, each against llama-bench
+#                                   # in the same round -> depth-parts.md, depth-parts.json
 #   bash bench/gpu_run.sh batch     # prepare (cached if warm), then bench/batch_bench.py on the realistic models:
 #                                   # 64 images at 1, 2, 4, 8 parallel sequences vs sequential -> RESULTS-batch-gpu.md
 #   bash bench/gpu_run.sh restart   # bench/restart_followup.py --gpu: follow-up after an app restart (~1 min warm)
@@ -86,7 +90,7 @@ if has bench profile; then   # py-spy wheel in .gpu/whl (optional)
   cp /tmp/prof/profile-summary.txt "$OUT/" 2>/dev/null; tar czf "$OUT/prof.tgz" -C /tmp/prof . 2>/dev/null
 fi
 if has depth; then   # issue 24: decode at depth, the A/B of its host-side changes, loading
-  timeout 230 python3 bench/depth_bench.py --gpu --json "$OUT/depth.json" --md "$OUT/depth.md" > "$OUT/depth.log" 2>&1
+  timeout 230 python3 bench/depth_bench.py --gpu --no-parts --json "$OUT/depth.json" --md "$OUT/depth.md" > "$OUT/depth.log" 2>&1
   echo "depth exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/depth.md" 2>/dev/null || tail -20 "$OUT/depth.log"
   OLD=.gpu/old
   if [ ! -d $OLD/engine ]; then
@@ -101,6 +105,12 @@ if has depth; then   # issue 24: decode at depth, the A/B of its host-side chang
   timeout 60 cmake --build /tmp/lcpp/vendor/llama.cpp/build -j 16 --target llama-completion > /tmp/completion.log 2>&1
   timeout 150 python3 bench/load_bench.py --gpu --reps 3 --json "$OUT/load.json" --md "$OUT/load.md" > "$OUT/load.log" 2>&1
   echo "load exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/load.md" 2>/dev/null || tail -20 "$OUT/load.log"
+fi
+if has parts; then   # issue 24: where the decode gap at depth lies (conversation, text only, bare loop)
+  timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/depth_bench.py --gpu --parts \
+    --rounds "${PARTS_ROUNDS:-4}" --json "$OUT/depth-parts.json" --md "$OUT/depth-parts.md" > "$OUT/depth-parts.log" 2>&1
+  echo "parts exit $? after $(( $(date +%s) - T_START )) s"
+  cat "$OUT/depth-parts.md" 2>/dev/null || tail -20 "$OUT/depth-parts.log"
 fi
 if has restart; then   # issue 24: follow-up after an app restart (RESTART_ARGS adds arguments)
   # shellcheck disable=SC2086
