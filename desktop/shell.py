@@ -98,7 +98,9 @@ class AppShell(QObject):
                                     self.remote.use)],
             [(lambda: self.tr("Open GGUF files…"), self.model.pick_files),
              (lambda: self.tr("Manage models…"), lambda: self.model.open_model_manager())], self,
-            current_key=lambda: self.remote.current.column() if self.remote.current else self.settings.model_path or "")
+            current_key=lambda: self.remote.current.column() if self.remote.current else self.settings.model_path or "",
+            notify=self.show_notice)
+        self.model.loaded.connect(self.header.model_loaded)
         self.model.state_changed.connect(lambda st: self.header.model_state(st, self.model.result))
         # After the remote session took note of what loaded (a server's model or the local one): mark it in use.
         self.model.loaded.connect(lambda _info: self.header.refresh_choices())

@@ -24,6 +24,7 @@ from visiondesk.engine.llama import LoadResult
 from visiondesk.engine.remote import ServerStore, remote_host
 from visiondesk.models.manager import ModelManager
 
+from .. import placement_text
 from ..views.header import ModelHeader
 
 if TYPE_CHECKING:
@@ -119,8 +120,11 @@ class HeaderController(QObject):
 
     def __init__(self, view: ModelHeader, store: ConversationStore, settings: Settings,
                  sources: list[ChoiceSource], actions: list[tuple[Callable[[], str], Callable[[], None]]],
-                 parent: QObject | None = None, current_key: Callable[[], str] | None = None) -> None:
+                 parent: QObject | None = None, current_key: Callable[[], str] | None = None,
+                 notify: Callable[[str], None] | None = None) -> None:
         super().__init__(parent)
+        self.notify = notify or (lambda _text: None)  # the window's notice bar
+        self._placement_said: tuple[str, int] | None = None
         self.view, self.store, self.settings = view, store, settings
         self.sources, self.actions = sources, actions
         # The key of the model in use: the configured file's path unless the window says otherwise (a server's).
@@ -208,6 +212,16 @@ class HeaderController(QObject):
         self.show_model()
         self.show_context()
 
+    def model_loaded(self, info: BackendInfo) -> None:
+        """A model finished loading: say so when short GPU memory slows it (once per model and placement)."""
+        if not isinstance(info, LoadResult):
+            return
+        text = placement_text.notice(info)
+        key = (str(info.model), info.gpu_layers)
+        if text and key != self._placement_said:
+            self.notify(text)
+        self._placement_said = key if text else None
+
     def show_model(self) -> None:
         """The marks beside the switcher."""
         v, info = self.view, self.info
@@ -226,17 +240,14 @@ class HeaderController(QObject):
         else:
             v.set_badge(v.vision, self.tr("Text only"), "#c17d11")
             v.vision.setToolTip(self.tr("This model cannot see images: it has no vision projector (mmproj)."))
-        where = info.runs_on or "CPU"
         if info.remote_host:
-            text = self.tr("Remote: %1").replace("%1", info.remote_host)
+            text, why = self.tr("Remote: %1").replace("%1", info.remote_host), self.tr("Where the model runs")
         elif not isinstance(info, LoadResult):  # a server on this computer (loopback)
-            text = self.tr("Server on this computer")
-        elif where.upper() == "CPU":
-            text = self.tr("CPU")
+            text, why = self.tr("Server on this computer"), self.tr("Where the model runs")
         else:
-            text = self.tr("GPU (%1)").replace("%1", where)
+            text, why = placement_text.badge(info), placement_text.explanation(info)
         v.set_badge(v.runs_on, text, "palette(placeholder-text)")
-        v.runs_on.setToolTip(self.tr("Where the model runs"))
+        v.runs_on.setToolTip(why)
 
     # -- the context meter --------------------------------------------------------------------------
 

@@ -416,16 +416,6 @@
             <translation>远程：%1</translation>
         </message>
         <message>
-            <location filename="../controllers/header.py" line="165" />
-            <source>CPU</source>
-            <translation>CPU</translation>
-        </message>
-        <message>
-            <location filename="../controllers/header.py" line="167" />
-            <source>GPU (%1)</source>
-            <translation>GPU（%1）</translation>
-        </message>
-        <message>
             <location filename="../controllers/header.py" line="169" />
             <source>Where the model runs</source>
             <translation>模型运行的位置</translation>
@@ -2098,6 +2088,77 @@
         <message>
             <source>With this message the conversation takes %1 of %2 tokens (%3).</source>
             <translation>加上这条消息，对话将占用 %2 个词元中的 %1 个（%3）。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ModelPlacement</name>
+        <message>
+            <source>CPU</source>
+            <translation>CPU</translation>
+        </message>
+        <message>
+            <source>GPU (%1)</source>
+            <translation>GPU（%1）</translation>
+        </message>
+        <message>
+            <source>GPU (%1), %2/%3 layers</source>
+            <translation>GPU（%1），%2/%3 层</translation>
+        </message>
+        <message>
+            <source>Where the model runs</source>
+            <translation>模型运行的位置</translation>
+        </message>
+        <message>
+            <source>The whole model runs on the GPU (%1).</source>
+            <translation>整个模型都在 GPU（%1）上运行。</translation>
+        </message>
+        <message>
+            <source>All %1 layers run on the GPU (%2); only the output head stays on the CPU.</source>
+            <translation>全部 %1 层都在 GPU（%2）上运行，只有输出层留在 CPU 上。</translation>
+        </message>
+        <message>
+            <source>%1 of %2 layers run on the GPU (%3), the rest on the CPU, which is slower: the GPU had %4 free.</source>
+            <translation>%2 层中有 %1 层在 GPU（%3）上运行，其余在 CPU 上运行，速度较慢：GPU 只有 %4 可用。</translation>
+        </message>
+        <message>
+            <source>The model runs on the CPU, which is slower: the GPU had only %1 free.</source>
+            <translation>模型在 CPU 上运行，速度较慢：GPU 只有 %1 可用。</translation>
+        </message>
+        <message>
+            <source>The GPU split %1 asks GPU %2 for %3 MiB but it has room for %4 MiB, so only %5 of %6 layers run on the GPUs. With the split “auto” (Settings), %7 would.</source>
+            <translation>GPU 分配 %1 要求 GPU %2 提供 %3 MiB，但它只有 %4 MiB 空间，因此 %6 层中只有 %5 层在 GPU 上运行。在设置中把分配改为“auto”，可以放下 %7 层。</translation>
+        </message>
+        <message>
+            <source>%1 of %2 layers run on the GPU (%3), as set under GPU layers in Settings.</source>
+            <translation>按照设置中的“GPU 层数”，%2 层中有 %1 层在 GPU（%3）上运行。</translation>
+        </message>
+        <message>
+            <source>The model runs on the CPU, as set under GPU layers in Settings.</source>
+            <translation>按照设置中的“GPU 层数”，模型在 CPU 上运行。</translation>
+        </message>
+        <message>
+            <source>The model runs on the CPU: no GPU was found.</source>
+            <translation>模型在 CPU 上运行：没有找到 GPU。</translation>
+        </message>
+        <message>
+            <source>The model runs on the CPU: this build of VisionDesk has no GPU support.</source>
+            <translation>模型在 CPU 上运行：此版本的 VisionDesk 不支持 GPU。</translation>
+        </message>
+        <message>
+            <source>The GPU ran out of memory while loading, so %1 of %2 layers run on it and the rest on the CPU, which is slower.</source>
+            <translation>加载时 GPU 内存不足，因此 %2 层中只有 %1 层在 GPU 上运行，其余在 CPU 上运行，速度较慢。</translation>
+        </message>
+        <message>
+            <source>To run faster: close other programs that use the GPU, or choose a smaller quantization or a shorter context (Settings).</source>
+            <translation>想要更快：关闭其他占用 GPU 的程序，或在设置中选择更小的量化版本或更短的上下文。</translation>
+        </message>
+        <message>
+            <source>A model too big for this computer's GPU runs fast on a server with a bigger one: add it under Model → Servers…</source>
+            <translation>对这台电脑的 GPU 来说太大的模型，可以在配备更大 GPU 的服务器上快速运行：在“模型 → 服务器…”中添加。</translation>
+        </message>
+        <message>
+            <source>%1 runs partly or wholly on the CPU because GPU memory was short, so answers are slower. Point at the badge “%2” for the details.</source>
+            <translation>由于 GPU 内存不足，%1 部分或全部在 CPU 上运行，回答会较慢。将鼠标指向标记“%2”可查看详情。</translation>
         </message>
     </context>
 </TS>

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from ..backend import BackendInfo
+from .placement import PlacementWhy
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -19,7 +20,8 @@ class LoadResult(BackendInfo):
     n_layers: int
     vision: bool
     chat_template_source: str  # "gguf" or "configured"
-    fallback_reason: str = ""  # why fewer layers than asked, if so
+    fallback_reason: str = ""  # why it runs where it runs, in English (``placement.english()``)
+    placement: PlacementWhy | None = None  # the same as a code and its numbers, for other languages
     load_ms: float = 0.0
     threads: int = 0  # CPU threads for generation
     threads_batch: int = 0  # CPU threads for reading prompts

@@ -23,6 +23,7 @@ def fit(free: int, **kw: int) -> FitInput:
 def test_everything_fits() -> None:
     plan = plan_layers(fit(16 * GiB))
     assert plan.gpu_layers == 33 and plan.projector_on_gpu
+    assert plan.why.code == "whole_model" and plan.reason == "the whole model fits on the GPU"
 
 
 def test_part_of_the_layers_fit() -> None:
@@ -31,6 +32,8 @@ def test_part_of_the_layers_fit() -> None:
     assert plan.gpu_layers == 5
     assert plan.projector_on_gpu
     assert "5 of 32" in plan.reason
+    assert (plan.why.code, plan.why.layers, plan.why.n_layers, plan.why.free_mib) == ("partial_fit", 5, 32, (2048,))
+    assert plan.why.suggests_server and "vLLM" in plan.reason
 
 
 def test_kv_cache_is_counted() -> None:
@@ -48,11 +51,13 @@ def test_projector_stays_on_cpu_when_it_cannot_fit() -> None:
 def test_no_room_means_cpu() -> None:
     plan = plan_layers(fit(300 * MiB))
     assert plan.gpu_layers == 0 and "CPU" in plan.reason
+    assert plan.why.code == "no_room" and plan.why.free_mib == (300,)
 
 
 def test_all_blocks_but_not_the_output_head() -> None:
     plan = plan_layers(fit(32 * 116 * MiB + 512 * MiB + 856 * MiB + 100 * MiB))
     assert plan.gpu_layers == 32
+    assert plan.why.code == "head_on_cpu" and not plan.why.suggests_server
 
 
 def test_fallback_steps_halve_then_cpu() -> None:
@@ -72,6 +77,8 @@ def test_simulated_out_of_memory_falls_back_to_fewer_layers(test_models: Generat
         assert result.gpu_layers == 1 and result.warmup_tokens == 0  # partly on the "GPU": no warm-up
         assert result.backend == "FakeGPU"
         assert "out of GPU memory" in result.fallback_reason and "simulated" in result.fallback_reason
+        assert result.placement is not None and result.placement.code == "out_of_memory"
+        assert result.placement.layers == 1 and result.fallback_reason == result.placement.english()
         _, fin, _ = run(e, [Message.user("still works?")])
         assert fin.error is None and fin.gpu_layers == 1
 
@@ -103,3 +110,4 @@ def test_cpu_build_reports_why_nothing_is_offloaded(engine: LocalEngine) -> None
     assert engine.loaded is not None
     assert engine.loaded.gpu_layers == 0
     assert engine.loaded.fallback_reason == "this build of llama.cpp has no GPU offload"
+    assert engine.loaded.placement is not None and engine.loaded.placement.code == "no_offload_build"

@@ -69,6 +69,8 @@ def test_a_forced_split_that_overflows_the_smaller_gpu_falls_back_with_the_reaso
                                                               strict=True))
     assert "the GPU split 1,1 asks GPU 1 for" in plan.reason and "room for 1536 MiB" in plan.reason
     assert f"only {plan.gpu_layers} of 32 layers" in plan.reason and "'auto' would offload 33" in plan.reason
+    why = plan.why
+    assert (why.code, why.split, why.gpu, why.room_mib, why.auto_layers) == ("split_overfills", "1,1", 1, 1536, 33)
     assert plan_layers(fit(6144, 2048)).gpu_layers == 33
 
 
@@ -99,6 +101,7 @@ def test_no_room_on_any_gpu_means_the_cpu_and_the_remote_backend() -> None:
     plan = plan_layers(fit(400, 300))
     assert plan.gpu_layers == 0 and "running on the CPU" in plan.reason and "400 + 300 MiB" in plan.reason
     assert "vLLM with tensor parallelism" in plan.reason
+    assert plan.why.code == "no_room" and plan.why.free_mib == (400, 300)
 
 
 def test_the_projectors_device_is_found_by_its_ggml_name() -> None:

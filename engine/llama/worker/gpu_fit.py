@@ -14,12 +14,9 @@ import numpy as np
 
 from ...errors import InputError
 from ...requests import GpuSplit
+from ..placement import PlacementWhy
 
 MiB = 1024 * 1024
-
-# Said wherever the fit finds the model too big for this machine's GPUs.
-REMOTE_HINT = ("a model larger than this machine's GPUs runs best on a server that splits it over several GPUs "
-               "(vLLM with tensor parallelism): add it with `visiondesk servers add`")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,10 +40,15 @@ class FitPlan:
 
     gpu_layers: int
     projector_on_gpu: bool
-    reason: str
+    why: PlacementWhy
     tensor_split: tuple[float, ...] = ()  # each GPU's share, summing to 1 (what llama.cpp is given)
     layers_per_gpu: tuple[int, ...] = ()  # offloaded layers on each GPU (the output head counts as one)
     main_gpu: int = 0  # the GPU of the projector (libmtmd) and llama.cpp's main GPU
+
+    @property
+    def reason(self) -> str:
+        """``why`` in English."""
+        return self.why.english()
 
 
 def main_gpu_of(f: FitInput) -> int:
@@ -127,12 +129,10 @@ def plan_layers(f: FitInput) -> FitPlan:
         room[main] -= projector_need
     split = shares(f.split, room)
     if all(r <= 0 for r in room) or not any(split):
-        return FitPlan(0, False, f"only {_free(f)} free on the {_gpu_word(f)}: running on the CPU; {REMOTE_HINT}",
-                       split, tuple(0 for _ in room), main)
+        return FitPlan(0, False, PlacementWhy("no_room", 0, n, _free_mib(f)), split, tuple(0 for _ in room), main)
     layers = _most_layers(f, split, room)
     per_gpu = assign_layers(n, layers, split)
-    plan = dataclasses.replace(FitPlan(layers, projector_on_gpu, "", split, per_gpu, main),
-                               reason=_reason(f, layers))
+    plan = FitPlan(layers, projector_on_gpu, _why(f, layers), split, per_gpu, main)
     if f.split == "auto" or layers == n + 1:
         return plan
     # A split the user chose that fits less than "auto" would: say which GPU it overfills.
@@ -141,27 +141,19 @@ def plan_layers(f: FitInput) -> FitPlan:
         return plan
     need = _needs(f, n + 1, split)
     over = next(i for i, (b, r) in enumerate(zip(need, room, strict=True)) if b > r)
-    return dataclasses.replace(plan, reason=(
-        f"the GPU split {_shown(f.split)} asks GPU {over} for {need[over] // MiB} MiB but it has room for "
-        f"{max(room[over], 0) // MiB} MiB, so only {layers} of {n} layers are offloaded ('auto' would offload {auto})"))
+    return dataclasses.replace(plan, why=PlacementWhy(
+        "split_overfills", layers, n, _free_mib(f), split=_shown(f.split), gpu=over, need_mib=need[over] // MiB,
+        room_mib=max(room[over], 0) // MiB, auto_layers=auto))
 
 
-def _reason(f: FitInput, layers: int) -> str:
+def _why(f: FitInput, layers: int) -> PlacementWhy:
     n = len(f.layer_bytes)
-    where = "the GPU" if len(f.free_bytes) == 1 else f"{len(f.free_bytes)} GPUs"
-    if layers == n + 1:
-        return f"the whole model fits on {where}"
-    if layers == n:
-        return "all layers fit; the output head stays on the CPU"
-    return f"{layers} of {n} layers fit in {_free(f)} free on {where}; {REMOTE_HINT}"
+    code = "whole_model" if layers == n + 1 else "head_on_cpu" if layers == n else "partial_fit"
+    return PlacementWhy(code, layers, n, _free_mib(f))
 
 
-def _free(f: FitInput) -> str:
-    return " + ".join(f"{b // MiB}" for b in f.free_bytes) + " MiB"
-
-
-def _gpu_word(f: FitInput) -> str:
-    return "GPU" if len(f.free_bytes) == 1 else f"{len(f.free_bytes)} GPUs"
+def _free_mib(f: FitInput) -> tuple[int, ...]:
+    return tuple(b // MiB for b in f.free_bytes)
 
 
 def _gpus(count: int) -> str:

@@ -25,9 +25,9 @@ from ...gguf_header import read_gguf_info
 from ...requests import ModelSpec, SimulatedGpu, physical_cores
 from ..disk_cache import DiskCache
 from ..load_result import LoadResult
+from ..placement import PlacementWhy
 from .devices import Device, backend_name, device_handle, gpu_devices
 from .gpu_fit import (
-    REMOTE_HINT,
     FitInput,
     FitPlan,
     MiB,
@@ -161,8 +161,8 @@ def _plan(spec: ModelSpec) -> Placement:
     n_layers = info.n_layers
     simulated = spec.tuning.simulated_gpus
     if not llama_cpp.llama_supports_gpu_offload() and not simulated:
-        why = "this build of llama.cpp has no GPU offload" if spec.gpu_layers != 0 else "CPU only was asked for"
-        return Placement(FitPlan(0, False, why), "CPU", n_layers)
+        why = "no_offload_build" if spec.gpu_layers != 0 else "cpu_asked"
+        return Placement(FitPlan(0, False, PlacementWhy(why, 0, n_layers)), "CPU", n_layers)
     gpus = _simulated_devices(simulated) if simulated else tuple(gpu_devices())
     backend = backend_name(list(gpus))
     projector = read_gguf_info(spec.mmproj, what="projector").tensor_bytes if spec.mmproj else 0
@@ -174,11 +174,12 @@ def _plan(spec: ModelSpec) -> Placement:
     if spec.gpu_layers != "auto":
         n = max(0, min(int(spec.gpu_layers), n_layers + 1))
         split = shares(spec.gpu_split, [b - fit.compute_reserve for b in fit.free_bytes]) if gpus else ()
-        plan = FitPlan(n, n > 0, f"{n} layers were asked for", split, assign_layers(n_layers, n, split),
+        asked = PlacementWhy("layers_asked" if n else "cpu_asked", n, n_layers, tuple(b // MiB for b in fit.free_bytes))
+        plan = FitPlan(n, n > 0, asked, split, assign_layers(n_layers, n, split),
                        main_gpu_of(fit) if gpus else 0)
         return Placement(plan, backend if n else "CPU", n_layers, gpus, simulated)
     if not gpus:
-        return Placement(FitPlan(0, False, "no GPU was found"), "CPU", n_layers)
+        return Placement(FitPlan(0, False, PlacementWhy("no_gpu", 0, n_layers)), "CPU", n_layers)
     plan = plan_layers(fit)
     return Placement(plan, backend if plan.gpu_layers else "CPU", n_layers, gpus, simulated)
 
@@ -378,7 +379,7 @@ def load_model(spec: ModelSpec, native_log: NativeLog, eval_cb: Any, disk: DiskC
         _backend_ready = True
     t0 = time.perf_counter()
     place = _plan(spec)
-    layers, reason = place.plan.gpu_layers, place.plan.reason
+    layers, why = place.plan.gpu_layers, place.plan.why
     attempts = [layers] + (fallback_steps(layers) if layers else [])
     failures: list[str] = []
     for n in attempts:
@@ -389,9 +390,10 @@ def load_model(spec: ModelSpec, native_log: NativeLog, eval_cb: Any, disk: DiskC
             failures.append(f"{n} layers: {exc}")
             continue
         if failures:
-            reason = f"out of GPU memory with {'; '.join(failures)}; now {n} layers; {REMOTE_HINT}"
+            why = PlacementWhy("out_of_memory", n, place.n_layers, why.free_mib, failures=tuple(failures))
         assert loaded.result is not None
-        loaded.result = dataclasses.replace(loaded.result, fallback_reason=reason,
+        reason = why.english()
+        loaded.result = dataclasses.replace(loaded.result, fallback_reason=reason, placement=why,
                                             load_ms=(time.perf_counter() - t0) * 1000.0)
         log.info("loaded %s: %s, %d GPU layers (%s)", spec.model.name, loaded.result.backend, n, reason)
         return loaded
