@@ -90,7 +90,15 @@ def explanation(result: LoadResult) -> str:
                                   "choose a smaller quantization or a shorter context (Settings)."))
         parts.append(_T.translate("ModelPlacement", "A model too big for this computer's GPU runs fast on a server "
                                   "with a bigger one: add it under Model → Servers…"))
-    return " ".join(parts)
+    return _join(parts)
+
+
+def _join(sentences: list[str]) -> str:
+    """Sentences one after another: a space after a Latin full stop, none after a CJK one (。)."""
+    out = sentences[0]
+    for sentence in sentences[1:]:
+        out += ("" if out.endswith(("。", "！", "？")) else " ") + sentence
+    return out
 
 
 def notice(result: LoadResult) -> str:

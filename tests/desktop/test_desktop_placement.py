@@ -52,6 +52,7 @@ def test_short_gpu_memory_is_explained_and_noticed_once_in_either_language(qtbot
         tip = badge.toolTip()
         assert tip.startswith(f"加载时 GPU 内存不足，因此 {n} 层中只有 1 层在 GPU 上运行") and "模型 → 服务器…" in tip
         assert not re.search(r"\b(the|GPU memory|layers)\b", tip)  # no English sentence left in it
+        assert "。 " not in tip  # Chinese sentences follow one another without a space
         header.model_loaded(placed_with(result, 0))  # placed differently (all on the CPU): said again, in Chinese
         assert w.notice.isVisible() and w.notice.label.text().startswith("由于 GPU 内存不足，")
         assert "标记“CPU”" in w.notice.label.text()
