@@ -1,22 +1,30 @@
-"""Markdown → the HTML subset QTextBrowser understands, with no way to reach the network.
+r"""Markdown → the HTML subset QTextBrowser understands, with no way to reach the network.
 
 Raw HTML in answers is disabled (shown as text), images in answers become their alt text, and each
-code block gets a ``copy:N`` link the transcript turns into a clipboard copy.
+code block gets a ``copy:N`` link the transcript turns into a clipboard copy. LaTeX formulas (``$...$``,
+``$$...$$``, ``\(...\)``, ``\[...\]``; prices such as ``$5 and $10`` stay text) go to the caller's ``math``
+drawer, which gives back an image resource (``math_render``), or stay as their source where it cannot.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.texmath import texmath_plugin
+
+# Draws a formula: (LaTeX, display) -> (resource URL, width, height) in logical pixels, or None to show the source.
+MathDrawer = Callable[[str, bool], "tuple[str, int, int] | None"]
 
 COPY_SCHEME = "copy"
+MATH_SCHEME = "math"  # formulas drawn by math_render, served by the message view: math:<key>
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,21 +56,43 @@ def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Optio
     return f"[{html.escape(alt or 'image')}]"
 
 
+def _math(display: bool) -> Callable[..., str]:
+    def rule(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        latex = tokens[idx].content
+        drawer: MathDrawer | None = env.get("math")
+        drawn = drawer(latex, display) if drawer is not None else None
+        if drawn is None:  # its source, as the model wrote it
+            source = html.escape(latex.strip())
+            return f'<pre class="code">{source}</pre>\n' if display else f"<code>{source}</code>"
+        url, width, height = drawn
+        img = f'<img src="{html.escape(url)}" width="{width}" height="{height}" style="vertical-align: middle">'
+        return f'<p align="center">{img}</p>\n' if display else img
+    return rule
+
+
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": False})
     md.enable(["table", "strikethrough"])
+    # $...$ and $$...$$, as pandoc reads them: no space inside the dollars, no digit right after the closing
+    # one, so prices ("$12.50, tax $1.03", "$5-$10") stay text
+    md.use(dollarmath_plugin, allow_digits=False, allow_space=False, double_inline=True)
+    md.use(texmath_plugin, delimiters="brackets")  # \(...\) and \[...\]
     md.add_render_rule("fence", _fence)
     md.add_render_rule("code_block", _fence)
     md.add_render_rule("image", _image)
+    for kind in ("math_inline", "math_single"):
+        md.add_render_rule(kind, _math(False))
+    for kind in ("math_inline_double", "math_block", "math_block_label", "math_block_eqno"):
+        md.add_render_rule(kind, _math(True))
     return md
 
 
 _MD = _make_parser()
 
 
-def render_markdown(text: str, copy_label: str = "Copy") -> RenderedMarkdown:
-    """Render ``text``; unclosed fences while streaming still render as code."""
-    env: dict[str, Any] = {"copy_label": copy_label}
+def render_markdown(text: str, copy_label: str = "Copy", math: MathDrawer | None = None) -> RenderedMarkdown:
+    """Render ``text``; unclosed fences while streaming still render as code, an unclosed formula as text."""
+    env: dict[str, Any] = {"copy_label": copy_label, "math": math}
     body = _MD.render(text, env).replace(
         "<table>", '<table class="md" border="1" cellspacing="0" cellpadding="4">')
     return RenderedMarkdown(body, tuple(env.get("code_blocks", [])))

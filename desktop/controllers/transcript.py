@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QLocale, QObject, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from ..background import BackgroundJob
-from ..markdown_render import COPY_SCHEME, render_markdown, style_sheet
+from ..markdown_render import COPY_SCHEME, MathDrawer, render_markdown, style_sheet
 from ..theme import is_dark
 from ..thumbnails import ThumbnailCache, load_scaled
 from ..views.image_viewer import ImageViewer
@@ -34,6 +34,27 @@ class MessageRecord:
     role: str
     attachments: list[tuple[Path, str]]
     status: tuple[str, str] = ("", "")
+
+
+def formula_drawer(body: SafeBrowser, into: dict[str, QImage]) -> MathDrawer:
+    """Draws an answer's formulas in ``body``'s text colour and size, keeping the images in ``into`` by URL."""
+    color = body.palette().color(QPalette.ColorRole.Text).name()
+    px = body.fontInfo().pixelSize()
+    dpr = body.devicePixelRatioF()
+
+    def draw(latex: str, display: bool) -> tuple[str, int, int] | None:
+        try:
+            from ..math_render import draw as draw_formula  # ziamath loads its fonts (~0.15 s): at the first formula
+
+            formula = draw_formula(latex, display, color, round(px * (1.3 if display else 1.15)), dpr)
+        except Exception:  # a broken install (fonts missing): the answer shows the formula's source, and goes on
+            log.exception("cannot draw formulas")
+            return None
+        if formula is None:
+            return None
+        into[formula.key] = formula.image
+        return formula.key, formula.width, formula.height
+    return draw
 
 
 class TranscriptPresenter(QObject):
@@ -203,8 +224,10 @@ class TranscriptPresenter(QObject):
             rendered_html = "<p>" + _escape_lines(text) + "</p>" if text else ""
             self.code[message_id] = ()
         else:
-            rendered = render_markdown(text, self.tr("Copy"))
+            formulas: dict[str, QImage] = {}
+            rendered = render_markdown(text, self.tr("Copy"), math=formula_drawer(view.body, formulas))
             rendered_html, self.code[message_id] = rendered.html, rendered.code_blocks
+            view.body.formulas = formulas
         view.body.document().setDefaultStyleSheet(style_sheet(is_dark(QApplication.instance())))
         view.set_html(rendered_html)
 

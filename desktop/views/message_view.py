@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPalette, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPaintEvent, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..icons import icon
+from ..markdown_render import MATH_SCHEME
 
 THUMB = 120
 ROLE_MARKS = {"user": "●", "assistant": "✦"}  # drawn in the bubble's accent colour before the name
@@ -44,6 +45,7 @@ class SafeBrowser(QTextBrowser):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.formulas: dict[str, QImage] = {}  # math:<key> -> the formula drawn for this body (math_render)
         self.setOpenExternalLinks(False)
         self.setOpenLinks(False)
         self.setAcceptDrops(False)
@@ -59,8 +61,10 @@ class SafeBrowser(QTextBrowser):
         self.setFixedHeight(24)
 
     def loadResource(self, kind: int, url: QUrl | str) -> object:
-        """Refuse everything that is not a file inside an allowed folder (no network, ever)."""
+        """Formulas drawn here, and files inside an allowed folder; nothing else (no network, ever)."""
         url = QUrl(url)
+        if url.scheme() == MATH_SCHEME:
+            return self.formulas.get(url.toString())
         if url.isLocalFile():
             path = Path(url.toLocalFile()).resolve()
             if any(path.is_relative_to(root) for root in self.allowed_roots):

@@ -62,11 +62,11 @@ def test_the_window_starts_without_importing_the_openai_package(tmp_path: Path) 
 
 def test_the_window_starts_without_the_hub_client_the_api_server_or_keyring(tmp_path: Path) -> None:
     """Build 7 (launch <= 1 s): ``huggingface_hub`` (~0.6 s), Starlette/uvicorn (~0.2 s), ``keyring`` (~0.1 s),
-    jinja2 (~50 ms) and ``jsonschema`` (~80 ms) are needed only to search or download a model, to serve the local
-    API, to read a server's key, to render a prompt and to check an answer format's schema: the window starts
-    without them, and each is there on its first use."""
+    jinja2 (~50 ms), ``jsonschema`` (~80 ms) and ``ziamath`` (~150 ms) are needed only to search or download a
+    model, to serve the local API, to read a server's key, to render a prompt, to check an answer format's schema
+    and to draw a formula: the window starts without them, and each is there on its first use."""
     watched = ["huggingface_hub", "httpx2", "starlette", "uvicorn", "visiondesk.api.app", "keyring", "jinja2",
-               "jsonschema"]
+               "jsonschema", "ziamath"]
     code = ("import json, sys\nfrom pathlib import Path\nfrom visiondesk.desktop.app import make_application\n"
             "app = make_application([])\nfrom visiondesk.desktop.shell import AppShell\n"
             f"shell = AppShell(Path({str(tmp_path / 'data')!r}))\nshell.window.show()\napp.processEvents()\n"
@@ -78,6 +78,7 @@ def test_the_window_starts_without_the_hub_client_the_api_server_or_keyring(tmp_
             "from visiondesk.models.hub import HubClient\nHubClient()\n"
             "from visiondesk import api\napi.create_app\n"
             "from visiondesk.engine.llama.chat_template import render_prompt\nrender_prompt('{{ 1 }}', [])\n"
+            "from visiondesk.desktop.math_render import draw\nassert draw('x^2', False, '#000000', 14, 1.0)\n"
             "print(json.dumps([m for m in watched if m in sys.modules]))\n")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)

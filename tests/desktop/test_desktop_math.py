@@ -1,0 +1,109 @@
+r"""Formulas in answers (a photo of maths homework): $...$, $$...$$, \(...\) and \[...\] are drawn on this computer
+as images in the answer's colours; money stays text; what cannot be drawn faithfully stays its source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QImage, QTextDocument
+from visiondesk.desktop.markdown_render import render_markdown
+
+ANSWER = ("Solve $x^2 - 5x + 6 = 0$ with\n\n$$x = \\frac{-b \\pm \\sqrt{b^2-4ac}}{2a}$$\n\n"
+          "so \\(x_1 = 2\\) and \\(x_2 = 3\\). It costs $5 and $10. In Chinese: $\\text{面积} = \\pi r^2$.\n\n"
+          "\\[\n\\int_0^1 x^2\\,dx = \\frac{1}{3}\n\\]\n")
+DRAWN = ["x^2 - 5x + 6 = 0", "x = \\frac{-b \\pm \\sqrt{b^2-4ac}}{2a}", "x_1 = 2", "x_2 = 3",
+         "\\int_0^1 x^2\\,dx = \\frac{1}{3}"]
+
+
+def test_markdown_finds_each_kind_of_formula_and_leaves_money_and_code_alone() -> None:
+    calls: list[tuple[str, bool]] = []
+
+    def drawer(latex: str, display: bool) -> tuple[str, int, int] | None:
+        calls.append((latex.strip(), display))
+        return None if "面积" in latex else (f"math:{len(calls)}", 40, 12)
+
+    out = render_markdown(ANSWER + "\n`$y$ in code` and unclosed $z^2 +", math=drawer)
+    assert [c for c, _ in calls] == DRAWN[:4] + ["\\text{面积} = \\pi r^2"] + DRAWN[4:]
+    assert [d for _, d in calls] == [False, True, False, False, False, True]
+    assert out.html.count('<img src="math:') == 5 and '<p align="center"><img src="math:2"' in out.html
+    assert "costs $5 and $10" in out.html  # a $ before a digit is money
+    assert "<code>\\text{面积} = \\pi r^2</code>" in out.html  # not drawable: its source
+    assert "<code>$y$ in code</code>" in out.html and "unclosed $z^2 +" in out.html
+    plain = render_markdown("$a<b$ and $$c$$")  # no drawer (the export, a test): sources, escaped
+    assert "<code>a&lt;b</code>" in plain.html and '<pre class="code">c</pre>' in plain.html
+
+
+def glyph_pixels(image: QImage) -> list[int]:
+    """The grey level of every pixel the formula drew (alpha over half)."""
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    out = []
+    for y in range(image.height()):
+        for x in range(image.width()):
+            c = image.pixelColor(x, y)
+            if c.alpha() > 128:
+                out.append((c.red() + c.green() + c.blue()) // 3)
+    return out
+
+
+def open_answer(qtbot, shell, text: str):
+    """A conversation with one question and ``text`` as its answer, opened in the window; the answer's body."""
+    conversation = shell.store.create_conversation("Homework")
+    shell.store.add_message(conversation.id, "user", "How do I solve question 3?")
+    answer = shell.store.add_message(conversation.id, "assistant", text)
+    shell.conversations.refresh()
+    shell.conversations.select(conversation.id)
+    qtbot.waitUntil(lambda: answer.id in shell.presenter.views, timeout=5_000)
+    return shell.presenter.views[answer.id].body
+
+
+def test_an_answers_formulas_are_drawn_in_its_colours_and_served_only_from_here(qtbot, data_dir: Path) -> None:
+    from tests.desktop.conftest import open_shell, write_settings
+
+    write_settings(data_dir)
+    shell = open_shell(qtbot, data_dir, wait_loaded=False)
+    try:
+        body = open_answer(qtbot, shell, ANSWER)
+        html = body.document().toHtml()
+        assert html.count('src="math:') == 5
+        assert len(body.formulas) == 5
+        text = body.document().toPlainText()
+        assert "It costs $5 and $10" in text and "\\text{面积} = \\pi r^2" in text  # money; the source of the rest
+        for url, image in body.formulas.items():
+            served = body.loadResource(QTextDocument.ResourceType.ImageResource.value, QUrl(url))
+            assert served is image and not image.isNull()
+            ink = glyph_pixels(image)
+            # glyphs, not the blank rules an SVG 2 <symbol> leaves in QtSvg: a good share of the box is ink
+            assert len(ink) > 0.04 * image.width() * image.height(), url
+            assert sum(ink) / len(ink) < 110, "dark ink on the light theme"
+        fraction = next(img for img in body.formulas.values() if img.height() > 2 * min(
+            i.height() for i in body.formulas.values()))  # the displayed fraction is taller than inline ones
+        assert fraction.width() > 100
+        assert body.loadResource(QTextDocument.ResourceType.ImageResource.value,
+                                 QUrl("https://example.com/x.png")) is None  # nothing remote, ever
+
+        shell.set_theme("dark")
+        for image in body.formulas.values():
+            ink = glyph_pixels(image)
+            assert sum(ink) / len(ink) > 150, "light ink on the dark theme"
+    finally:
+        shell.set_theme("light")
+        shell.shutdown()
+
+
+def test_a_formula_streams_in_as_text_until_it_is_closed(qtbot, data_dir: Path) -> None:
+    from tests.desktop.conftest import open_shell, write_settings
+
+    write_settings(data_dir)
+    shell = open_shell(qtbot, data_dir, wait_loaded=False)
+    try:
+        body = open_answer(qtbot, shell, "The roots are")
+        message_id = next(mid for mid, v in shell.presenter.views.items() if v.body is body)
+        shell.presenter.set_text(message_id, "The roots are $x = \\frac{1")
+        assert body.formulas == {} and "$x = \\frac{1" in body.document().toPlainText()
+        shell.presenter.set_text(message_id, "The roots are $x = \\frac{1}{2}$.")
+        assert len(body.formulas) == 1 and "$" not in body.document().toPlainText()
+        shell.presenter.set_text(message_id, "Broken: $\\frac{1$ stays readable.")  # ziamath cannot parse it
+        assert body.formulas == {} and "\\frac{1" in body.document().toPlainText()
+    finally:
+        shell.shutdown()
