@@ -20,8 +20,9 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
-# Draws a formula: (LaTeX, display) -> (resource URL, width, height) in logical pixels, or None to show the source.
-MathDrawer = Callable[[str, bool], "tuple[str, int, int] | None"]
+# Draws a formula: (LaTeX, display) -> its pieces in order, each an image (resource URL, width, height in logical
+# pixels) or words to show as text; None to show the source.
+MathDrawer = Callable[[str, bool], "list[tuple[str, int, int] | str] | None"]
 
 COPY_SCHEME = "copy"
 MATH_SCHEME = "math"  # formulas drawn by math_render, served by the message view: math:<key>
@@ -64,9 +65,10 @@ def _math(display: bool) -> Callable[..., str]:
         if drawn is None:  # its source, as the model wrote it
             source = html.escape(latex.strip())
             return f'<pre class="code">{source}</pre>\n' if display else f"<code>{source}</code>"
-        url, width, height = drawn
-        img = f'<img src="{html.escape(url)}" width="{width}" height="{height}" style="vertical-align: middle">'
-        return f'<p align="center">{img}</p>\n' if display else img
+        parts = [html.escape(piece) if isinstance(piece, str) else
+                 f'<img src="{html.escape(piece[0])}" width="{piece[1]}" height="{piece[2]}" '
+                 'style="vertical-align: middle">' for piece in drawn]
+        return f'<p align="center">{"".join(parts)}</p>\n' if display else "".join(parts)
     return rule
 
 

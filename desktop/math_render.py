@@ -1,9 +1,11 @@
 r"""LaTeX formulas in answers, drawn on this computer: ziamath (pure Python, its own fonts) to SVG, QtSvg to an image.
 
 Nothing is fetched: the fonts ship inside the ``ziamath``/``ziafont`` packages. A formula is drawn once per
-(source, display, colour, size, device pixel ratio) and kept in a small cache. One that cannot be drawn
-faithfully — ziamath cannot parse it, or it has characters the math font lacks (Chinese inside ``\text{}``) —
-comes back as None, and the transcript shows its source instead: never empty boxes.
+(source, display, colour, size, device pixel ratio) and kept in a small cache. Words the math font lacks
+(Chinese units and names in ``\text{米}``) at the formula's top level become text between its drawn pieces, in the
+window's own font. A formula that cannot be drawn faithfully — ziamath cannot parse it, or such words sit inside
+a group (a fraction's numerator) — comes back as None, and the transcript shows its source instead: never
+empty boxes.
 """
 
 from __future__ import annotations
@@ -48,6 +50,72 @@ def formula_key(latex: str, display: bool, color: str, px: int, dpr: float) -> s
 def _drawable(latex: str) -> bool:
     """Every character outside ASCII has a glyph in the math font (0 is the font's "missing" glyph)."""
     return all(ord(ch) < 128 or _FONT.glyphindex(ch) != 0 for ch in latex)
+
+
+TEXT_COMMANDS = ("\\text{", "\\textrm{", "\\mbox{", "\\mathrm{")
+
+
+def _group_end(latex: str, start: int) -> int:
+    """The index of the brace closing the group opened just before ``start`` (len(latex) if none)."""
+    depth = 1
+    i = start
+    while i < len(latex):
+        ch = latex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0:
+            return i
+        i += 1
+    return len(latex)
+
+
+def split_text(latex: str) -> list[tuple[str, bool]] | None:
+    """``latex`` cut at its top-level text commands whose words the math font lacks: ``[(piece, is_text)]``.
+
+    None where such characters sit anywhere else (inside a group, or bare), where cutting would change the
+    formula.
+    """
+    pieces: list[tuple[str, bool]] = []
+    depth, i, start = 0, 0, 0
+    while i < len(latex):
+        if depth == 0 and latex.startswith(TEXT_COMMANDS, i):
+            opened = latex.index("{", i) + 1
+            end = _group_end(latex, opened)
+            words = latex[opened:end]
+            if not _drawable(words):
+                pieces += [(latex[start:i], False), (words, True)]
+                start = end + 1
+            i = end + 1
+            continue
+        ch = latex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        depth += (ch == "{") - (ch == "}")
+        i += 1
+    pieces.append((latex[start:], False))
+    pieces = [(piece, is_text) for piece, is_text in pieces if is_text or piece.strip()]
+    return pieces if all(is_text or _drawable(piece) for piece, is_text in pieces) else None
+
+
+def draw_pieces(latex: str, display: bool, color: str, px: int, dpr: float) -> list[Formula | str] | None:
+    """``latex`` drawn, with the words the math font lacks as text between its pieces; None: show the source."""
+    pieces = split_text(latex.strip())
+    if not pieces:
+        return None
+    out: list[Formula | str] = []
+    for piece, is_text in pieces:
+        if is_text:
+            out.append(piece)
+            continue
+        formula = draw(piece, display, color, px, dpr)
+        if formula is None:
+            return None
+        out.append(formula)
+    return out
 
 
 @functools.lru_cache(maxsize=256)

@@ -42,18 +42,24 @@ def formula_drawer(body: SafeBrowser, into: dict[str, QImage]) -> MathDrawer:
     px = body.fontInfo().pixelSize()
     dpr = body.devicePixelRatioF()
 
-    def draw(latex: str, display: bool) -> tuple[str, int, int] | None:
+    def draw(latex: str, display: bool) -> list[tuple[str, int, int] | str] | None:
         try:
-            from ..math_render import draw as draw_formula  # ziamath loads its fonts (~0.15 s): at the first formula
+            from ..math_render import Formula, draw_pieces  # ziamath loads its fonts (~0.15 s): at the first formula
 
-            formula = draw_formula(latex, display, color, round(px * (1.3 if display else 1.15)), dpr)
+            pieces = draw_pieces(latex, display, color, round(px * (1.3 if display else 1.15)), dpr)
         except Exception:  # a broken install (fonts missing): the answer shows the formula's source, and goes on
             log.exception("cannot draw formulas")
             return None
-        if formula is None:
+        if pieces is None:
             return None
-        into[formula.key] = formula.image
-        return formula.key, formula.width, formula.height
+        out: list[tuple[str, int, int] | str] = []
+        for piece in pieces:
+            if isinstance(piece, Formula):
+                into[piece.key] = piece.image
+                out.append((piece.key, piece.width, piece.height))
+            else:
+                out.append(piece)
+        return out
     return draw
 
 

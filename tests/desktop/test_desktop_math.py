@@ -10,8 +10,10 @@ from PySide6.QtGui import QImage, QTextDocument
 from visiondesk.desktop.markdown_render import render_markdown
 
 ANSWER = ("Solve $x^2 - 5x + 6 = 0$ with\n\n$$x = \\frac{-b \\pm \\sqrt{b^2-4ac}}{2a}$$\n\n"
-          "so \\(x_1 = 2\\) and \\(x_2 = 3\\). It costs $5 and $10. In Chinese: $\\text{面积} = \\pi r^2$.\n\n"
+          "so \\(x_1 = 2\\) and \\(x_2 = 3\\). It costs $5 and $10. In Chinese: $\\text{面积} = \\pi r^2$, "
+          "$v = \\frac{\\text{路程}}{\\text{时间}}$.\n\n"
           "\\[\n\\int_0^1 x^2\\,dx = \\frac{1}{3}\n\\]\n")
+SOURCE = "v = \\frac{\\text{路程}}{\\text{时间}}"
 DRAWN = ["x^2 - 5x + 6 = 0", "x = \\frac{-b \\pm \\sqrt{b^2-4ac}}{2a}", "x_1 = 2", "x_2 = 3",
          "\\int_0^1 x^2\\,dx = \\frac{1}{3}"]
 
@@ -19,16 +21,16 @@ DRAWN = ["x^2 - 5x + 6 = 0", "x = \\frac{-b \\pm \\sqrt{b^2-4ac}}{2a}", "x_1 = 2
 def test_markdown_finds_each_kind_of_formula_and_leaves_money_and_code_alone() -> None:
     calls: list[tuple[str, bool]] = []
 
-    def drawer(latex: str, display: bool) -> tuple[str, int, int] | None:
+    def drawer(latex: str, display: bool) -> list[tuple[str, int, int] | str] | None:
         calls.append((latex.strip(), display))
-        return None if "面积" in latex else (f"math:{len(calls)}", 40, 12)
+        return None if "路程" in latex else [(f"math:{len(calls)}", 40, 12)]
 
     out = render_markdown(ANSWER + "\n`$y$ in code` and unclosed $z^2 +", math=drawer)
-    assert [c for c, _ in calls] == DRAWN[:4] + ["\\text{面积} = \\pi r^2"] + DRAWN[4:]
-    assert [d for _, d in calls] == [False, True, False, False, False, True]
-    assert out.html.count('<img src="math:') == 5 and '<p align="center"><img src="math:2"' in out.html
+    assert [c for c, _ in calls] == DRAWN[:4] + ["\\text{面积} = \\pi r^2", SOURCE] + DRAWN[4:]
+    assert [d for _, d in calls] == [False, True, False, False, False, False, True]
+    assert out.html.count('<img src="math:') == 6 and '<p align="center"><img src="math:2"' in out.html
     assert "costs $5 and $10" in out.html  # a $ before a digit is money
-    assert "<code>\\text{面积} = \\pi r^2</code>" in out.html  # not drawable: its source
+    assert f"<code>{SOURCE}</code>" in out.html  # not drawable: its source
     assert "<code>$y$ in code</code>" in out.html and "unclosed $z^2 +" in out.html
     plain = render_markdown("$a<b$ and $$c$$")  # no drawer (the export, a test): sources, escaped
     assert "<code>a&lt;b</code>" in plain.html and '<pre class="code">c</pre>' in plain.html
@@ -65,10 +67,12 @@ def test_an_answers_formulas_are_drawn_in_its_colours_and_served_only_from_here(
     try:
         body = open_answer(qtbot, shell, ANSWER)
         html = body.document().toHtml()
-        assert html.count('src="math:') == 5
-        assert len(body.formulas) == 5
+        assert html.count('src="math:') == 6
+        assert len(body.formulas) == 6
         text = body.document().toPlainText()
-        assert "It costs $5 and $10" in text and "\\text{面积} = \\pi r^2" in text  # money; the source of the rest
+        assert "It costs $5 and $10" in text  # money
+        assert "Chinese: 面积" in text and "\\text" not in text.replace(SOURCE, "")  # words drawn as text
+        assert SOURCE in text  # Chinese inside a fraction: the source, not boxes
         for url, image in body.formulas.items():
             served = body.loadResource(QTextDocument.ResourceType.ImageResource.value, QUrl(url))
             assert served is image and not image.isNull()
@@ -107,3 +111,17 @@ def test_a_formula_streams_in_as_text_until_it_is_closed(qtbot, data_dir: Path) 
         assert body.formulas == {} and "\\frac{1" in body.document().toPlainText()
     finally:
         shell.shutdown()
+
+
+def test_chinese_words_at_a_formulas_top_level_become_text_between_its_drawn_pieces(qtbot) -> None:
+    from visiondesk.desktop.math_render import draw_pieces, split_text
+
+    units = "5\\text{米} \\times 3\\text{米} = 15\\text{平方米}"
+    assert split_text(units) == [("5", False), ("米", True), (" \\times 3", False), ("米", True), (" = 15", False),
+                                 ("平方米", True)]
+    assert split_text("x^2 + \\text{if } y") == [("x^2 + \\text{if } y", False)]  # Latin words stay in the formula
+    assert split_text("\\frac{\\text{路程}}{\\text{时间}}") is None  # inside a group: cutting would change it
+    assert split_text("面积 = 3") is None  # bare Chinese in the formula
+    pieces = draw_pieces(units, False, "#000000", 14, 1.0)
+    assert pieces is not None and [p if isinstance(p, str) else "img" for p in pieces] == \
+        ["img", "米", "img", "米", "img", "平方米"]
