@@ -81,6 +81,11 @@ def test_cli(box: Chroot, version: str) -> None:
     if variants:  # the distribution build: ggml chose one of the shipped CPU variants, and doctor names it
         figures["cpu_variants_shipped"] = len(variants)
         check("doctor names the CPU variant llama.cpp chose", "variant" in doctor.stdout, doctor.stdout)
+    bundle = box.root / "opt/visiondesk/_internal"
+    fonts = [bundle / "ziamath/fonts/STIXTwoMath-Regular.ttf", bundle / "ziafont/fonts/DejaVuSans.ttf",
+             bundle / "latex2mathml/unimathsymbols.txt"]
+    check("the formula drawer's fonts and symbol table are in the bundle", all(f.is_file() for f in fonts),
+          ", ".join(str(f) for f in fonts if not f.is_file()))
     models = "/home/tester/models"
     ask = box.user(["visiondesk", "ask", "--model", f"{models}/tiny-chat.gguf",
                     "--mmproj", f"{models}/tiny-mmproj.gguf", "--image", f"{models}/red.png",
