@@ -1,4 +1,4 @@
-"""What a batch runs over: image files, folders (recursively, images only) and text files listing paths."""
+"""What a batch runs over: image and PDF files, folders (recursively, those only) and text files listing paths."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from visiondesk.engine import InputError
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+# A PDF is one input: its pages go to the model together (a receipt or an invoice sent as a PDF).
+INPUT_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".pdf"})
 LIST_SUFFIXES = frozenset({".txt", ".lst"})
 
 
 def collect_images(inputs: Iterable[Path]) -> list[Path]:
     """Every image the inputs name, in a stable order, each path once; raises ``InputError`` for a missing input.
 
-    A folder contributes the files with image suffixes below it (sorted); a ``.txt``/``.lst`` file one path
+    A folder contributes the files with image (or PDF) suffixes below it (sorted); a ``.txt``/``.lst`` file one path
     per line (relative to the list's folder; blank lines and ``#`` comments skipped); any other file is
     taken as an image even with an unusual suffix: the user named it, and a broken one becomes an error row.
     """
@@ -33,7 +34,7 @@ def collect_images(inputs: Iterable[Path]) -> list[Path]:
     for given in inputs:
         path = Path(given).expanduser()
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()):
+            for child in sorted(p for p in path.rglob("*") if p.suffix.lower() in INPUT_SUFFIXES and p.is_file()):
                 add(child)
         elif path.suffix.lower() in LIST_SUFFIXES and path.is_file():
             for listed in _read_list(path):
@@ -59,7 +60,7 @@ def _read_list(path: Path) -> list[Path]:
         if not listed.is_absolute():
             listed = path.parent / listed
         if listed.is_dir():
-            out.extend(sorted(p for p in listed.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()))
+            out.extend(sorted(p for p in listed.rglob("*") if p.suffix.lower() in INPUT_SUFFIXES and p.is_file()))
         else:
             if not listed.exists():
                 log.warning("%s line %d: %s does not exist; it will be an error row", path, n, listed)

@@ -68,7 +68,7 @@ class _Feed:
 
     def _request(self, key: int) -> ParallelRequest:
         entry = self.in_flight[key]
-        return ParallelRequest(key, messages_for(self.task, entry.job.source()), entry.sampling)
+        return ParallelRequest(key, messages_for(self.task, entry.job.sources()), entry.sampling)
 
 
 def run_in_slots(backend: ParallelBackend, task: BatchTask, jobs: Iterator[ImageOutcome | Job], results: ResultFile,

@@ -30,6 +30,7 @@ from visiondesk.engine import (
     StopReason,
     TextDelta,
 )
+from visiondesk.engine.pdf_pages import MAX_PAGES, PDF_MAGIC, PdfUnreadable, pdf_pages
 
 from .result_file import ResultFile, ResultRow
 from .task import BatchTask, ImageOutcome, Job, judge, messages_for, record, retry_sampling
@@ -90,7 +91,7 @@ def run_batch(backends: Backend[Any] | Sequence[Backend[Any]], task: BatchTask, 
             yield item
             continue
         try:
-            answer, error = _ask(pool[0], task, item.source(), cancel)
+            answer, error = _ask(pool[0], task, item.sources(), cancel)
         except _Cancelled:
             return
         yield record(results, task, item, answer, error)
@@ -121,7 +122,19 @@ def _jobs(task: BatchTask, images: Iterable[Path], results: ResultFile,
         if previous == "ok" or (previous == "error" and not task.retry_failed):
             yield ImageOutcome(path, "skipped")
             continue
-        yield Job(path, sha, data, t0)
+        if data[:5] != PDF_MAGIC:
+            yield Job(path, sha, data, t0)
+            continue
+        try:
+            drawn = pdf_pages(ImageSource(data=data, name=Path(path).name), MAX_PAGES)
+        except PdfUnreadable as exc:
+            row = ResultRow(str(path), sha, "error", str(exc), task.task_id, round(time.monotonic() - t0, 3))
+            results.append(row)
+            yield ImageOutcome(path, "error", row)
+            continue
+        if drawn.cut:
+            log.warning("%s: only its first %d of %d pages go to the model", path, len(drawn.pages), drawn.total)
+        yield Job(path, sha, data, t0, drawn.pages)
 
 
 _Answered = tuple[Job, Any, str, bool]  # job, answer, error, cancelled
@@ -135,7 +148,7 @@ def _run_parallel(pool: list[Backend[Any]], task: BatchTask, images: Iterable[Pa
     def work(backend: Backend[Any]) -> None:
         while (job := jobs.get()) is not None:
             try:
-                answer, error = _ask(backend, task, job.source(), cancel)
+                answer, error = _ask(backend, task, job.sources(), cancel)
                 answered.put((job, answer, error, False))
             except _Cancelled:
                 answered.put((job, None, "", True))
@@ -175,9 +188,10 @@ def _finish(results: ResultFile, task: BatchTask, done: _Answered) -> Iterator[I
         yield record(results, task, job, answer, error)
 
 
-def _ask(backend: Backend[Any], task: BatchTask, image: ImageSource, cancel: CancelToken) -> tuple[Any, str]:
+def _ask(backend: Backend[Any], task: BatchTask, images: Sequence[ImageSource],
+         cancel: CancelToken) -> tuple[Any, str]:
     """(answer, "") or (None, why it failed); one retry for an answer that does not validate or a crash."""
-    messages = messages_for(task, image)
+    messages = messages_for(task, images)
     sampling = task.sampling
     error = ""
     for attempt in range(2):
@@ -187,7 +201,7 @@ def _ask(backend: Backend[Any], task: BatchTask, image: ImageSource, cancel: Can
         answer, error, again = judge(task, text, fin, sampling)
         if not error or not again:
             return answer, error
-        log.info("%s: attempt %d failed: %s", image.label, attempt + 1, error)
+        log.info("%s: attempt %d failed: %s", images[0].label if images else "?", attempt + 1, error)
         sampling = retry_sampling(sampling)
     return None, error
 

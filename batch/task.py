@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -75,16 +76,17 @@ class ImageOutcome:
 
 @dataclasses.dataclass(frozen=True)
 class Job:
-    """One image to answer: its file, content hash, bytes and the time it was read."""
+    """One image (or PDF) to answer: its file, content hash, bytes, the time it was read, and a PDF's pages."""
 
     path: Path
     sha: str
     data: bytes
     t0: float
+    pages: tuple[ImageSource, ...] = ()  # a PDF's pages, drawn as images when it was read
 
-    def source(self) -> ImageSource:
-        """The image as the engine takes it."""
-        return ImageSource(data=self.data, name=str(self.path))
+    def sources(self) -> tuple[ImageSource, ...]:
+        """The images as the engine takes them: the file's, or a PDF's pages."""
+        return self.pages or (ImageSource(data=self.data, name=str(self.path)),)
 
 
 def record(results: ResultFile, task: BatchTask, job: Job, answer: Any, error: str) -> ImageOutcome:
@@ -95,10 +97,10 @@ def record(results: ResultFile, task: BatchTask, job: Job, answer: Any, error: s
     return ImageOutcome(job.path, "error" if error else "ok", row)
 
 
-def messages_for(task: BatchTask, image: ImageSource) -> list[Message]:
-    """The conversation that asks ``task`` about ``image``."""
+def messages_for(task: BatchTask, images: Sequence[ImageSource]) -> list[Message]:
+    """The conversation that asks ``task`` about ``images`` (one file's: an image, or a PDF's pages)."""
     messages = [Message.system(task.system)] if task.system else []
-    messages.append(Message.user(task.prompt, image))
+    messages.append(Message.user(task.prompt, *images))
     return messages
 
 

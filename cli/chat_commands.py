@@ -20,8 +20,9 @@ from visiondesk.engine.errors import EngineCrashed, ImageError
 from visiondesk.engine.events import Finished, Stage, StageChanged, StopReason, TextDelta
 from visiondesk.engine.images import check_image_file
 from visiondesk.engine.llama import LoadResult
+from visiondesk.engine.pdf_pages import MAX_PAGES, PdfUnreadable, is_pdf, pdf_pages
 from visiondesk.engine.remote import RemoteTarget
-from visiondesk.engine.requests import Message, ModelSpec, SamplingParams, physical_cores
+from visiondesk.engine.requests import ImageSource, Message, ModelSpec, SamplingParams, physical_cores
 
 from . import backend_choice
 from .answer_format import add_format_options, check_answer, response_format
@@ -37,7 +38,8 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="the model GGUF file (with --server: the model's name there)")
     backend_choice.add_options(p)
     p.add_argument("--mmproj", type=Path, help="the vision projector GGUF file (mmproj)")
-    p.add_argument("--image", action="append", default=[], type=Path, help="an image (repeatable)")
+    p.add_argument("--image", action="append", default=[], type=Path,
+                   help="an image, or a PDF (its pages; repeatable)")
     p.add_argument("--max-tokens", type=number_option(rules.MAX_TOKENS), default=defaults.MAX_TOKENS)
     p.add_argument("--temperature", type=number_option(rules.TEMPERATURE), default=defaults.TEMPERATURE)
     p.add_argument("--top-p", type=number_option(rules.TOP_P), default=defaults.TOP_P)
@@ -150,6 +152,20 @@ def _why_resized(asked: int, used: int) -> str:
         else "llama.cpp chose another size"
 
 
+def _documents(paths: list[Path], err: TextIO) -> list[Path | ImageSource]:
+    """Images as given; a PDF as its pages, drawn as images (``PdfUnreadable`` for one that cannot be read)."""
+    out: list[Path | ImageSource] = []
+    for path in paths:
+        if not is_pdf(ImageSource(path=path)):
+            out.append(path)
+            continue
+        drawn = pdf_pages(ImageSource(path=path), MAX_PAGES)
+        cut = f", the first {len(drawn.pages)} of {drawn.total}" if drawn.cut else ""
+        err.write(f"[{path.name}: {len(drawn.pages)} page{'s' if len(drawn.pages) > 1 else ''} as images{cut}]\n")
+        out += drawn.pages
+    return out
+
+
 def _fail(exc: BaseException, err: TextIO, args: argparse.Namespace, info: BackendInfo | None = None) -> int:
     err.write(f"visiondesk: {_message(exc, args, info)}\n")
     return 2 if isinstance(exc, InputError) else 1
@@ -176,7 +192,7 @@ def run_ask(args: argparse.Namespace, backends: BackendChoice) -> int:
         with closing(backend) as engine:
             _load(engine, target, args, sys.stderr)
             messages = [Message.system(args.system)] if args.system else []
-            messages.append(Message.user(args.question, *args.image))
+            messages.append(Message.user(args.question, *_documents(args.image, sys.stderr)))
             if args.dry_run:
                 return print_plan(engine, messages, sys.stdout)
             fin, text = _stream(engine, messages, args, sys.stdout, sys.stderr)
@@ -197,22 +213,23 @@ CUT_MARKER = "[answer cut off]"  # ends an answer the engine's crash interrupted
 def run_chat(args: argparse.Namespace, backends: BackendChoice) -> int:
     """Each stdin line is a user message; /image PATH attaches, /reset starts over."""
     history: list[Message] = [Message.system(args.system)] if args.system else []
-    pending: list[Path] = list(args.image)
+    pending: list[Path | ImageSource] = []
     status = 0
     try:
         backend, target = backends.open(args, lambda: _spec(args), sys.stderr, cached=not args.no_cache)
         with closing(backend) as engine:
             _load(engine, target, args, sys.stderr)
+            pending = _documents(args.image, sys.stderr)
             for raw in sys.stdin:
                 line = raw.rstrip("\n")
                 if line.startswith("/image "):
                     path = Path(line[7:].strip()).expanduser()
                     try:
                         check_image_file(path)  # stat only: a folder, a pipe or /dev/zero is named, never read
-                    except ImageError as exc:
+                        pending += _documents([path], sys.stderr)
+                    except (ImageError, PdfUnreadable) as exc:
                         status = _fail(exc, sys.stderr, args)
                         continue
-                    pending.append(path)
                     sys.stderr.write(f"[attached {path.name}]\n")
                     continue
                 if line.strip() == "/reset":

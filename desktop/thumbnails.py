@@ -15,6 +15,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QImageReader, QPixmap
+from visiondesk.engine import ImageSource
+from visiondesk.engine.errors import VisionDeskError
+from visiondesk.engine.pdf_pages import is_pdf, pdf_pages
 
 from .background import BackgroundJob
 
@@ -34,6 +37,18 @@ def load_scaled(path: Path, size: int) -> QImage:
     if image.isNull():
         raise OSError(f"cannot read {path}: {reader.errorString()}")
     return image
+
+
+def first_page(path: Path) -> QImage:
+    """Runs on a pool thread: a PDF's first page as an image (a null image for anything else)."""
+    source = ImageSource(path=path)
+    if not is_pdf(source):
+        return QImage()
+    try:
+        return QImage.fromData(pdf_pages(source, 1).pages[0].data or b"")
+    except VisionDeskError as exc:
+        log.info("no preview of %s: %s", path, exc)
+        return QImage()
 
 
 class ThumbnailCache:

@@ -82,10 +82,10 @@ def test_cli(box: Chroot, version: str) -> None:
         figures["cpu_variants_shipped"] = len(variants)
         check("doctor names the CPU variant llama.cpp chose", "variant" in doctor.stdout, doctor.stdout)
     bundle = box.root / "opt/visiondesk/_internal"
-    fonts = [bundle / "ziamath/fonts/STIXTwoMath-Regular.ttf", bundle / "ziafont/fonts/DejaVuSans.ttf",
-             bundle / "latex2mathml/unimathsymbols.txt"]
-    check("the formula drawer's fonts and symbol table are in the bundle", all(f.is_file() for f in fonts),
-          ", ".join(str(f) for f in fonts if not f.is_file()))
+    parts = [bundle / "ziamath/fonts/STIXTwoMath-Regular.ttf", bundle / "ziafont/fonts/DejaVuSans.ttf",
+             bundle / "latex2mathml/unimathsymbols.txt", bundle / "pypdfium2_raw/libpdfium.so"]
+    check("the formula drawer's fonts and symbol table, and PDFium, are in the bundle",
+          all(f.is_file() for f in parts), ", ".join(str(f) for f in parts if not f.is_file()))
     models = "/home/tester/models"
     ask = box.user(["visiondesk", "ask", "--model", f"{models}/tiny-chat.gguf",
                     "--mmproj", f"{models}/tiny-mmproj.gguf", "--image", f"{models}/red.png",

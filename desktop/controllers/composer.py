@@ -5,6 +5,9 @@ store and the pixel cache): from then on it is one ``ImageAttachment``, which th
 the engine share. Send never waits for an image still being checked: such an image goes with the message
 as it is (stored as its bytes) and the engine checks it.
 
+A PDF joins as its pages, drawn as images (``engine.pdf_pages``: the first ``MAX_PAGES``; the composer says
+when a longer document was cut).
+
 Each attached image is offered to the engine at once (``prepare_requested``: the local engine encodes it while
 the question is typed); one that leaves the composer unsent (removed, or the composer emptied without Send)
 is withdrawn (``prepare_dropped``).
@@ -21,14 +24,16 @@ from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 from visiondesk.engine import ImageSource
+from visiondesk.engine.errors import VisionDeskError
 from visiondesk.engine.images import PreparedImage
+from visiondesk.engine.pdf_pages import MAX_PAGES, is_pdf, pdf_pages
 from visiondesk.engine.requests import ImageAttachment
 
 from ..background import BackgroundJob
 from ..views.composer import THUMB, ComposerView, ThumbnailChip
 
 log = logging.getLogger(__name__)
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
+IMAGE_FILTER = "Images and PDFs (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff *.pdf);;All files (*)"
 
 
 Attach = Callable[[ImageSource], tuple[ImageAttachment, PreparedImage]]
@@ -42,7 +47,8 @@ class ComposerImage:
     attachment: ImageAttachment
     thumbnail: QImage
     chip: ThumbnailChip | None = None
-    order: int = 0  # images join the strip in the order they were given, not as checks finish
+    order: float = 0  # images join the strip in the order they were given, not as checks finish (a PDF's
+    # pages: its order plus a fraction each)
 
     @property
     def name(self) -> str:
@@ -62,6 +68,29 @@ def attach_with_thumbnail(attach: Attach, source: ImageSource) -> ComposerImage:
     """Runs on a pool thread: attach (check, decode once, store) and make the thumbnail."""
     attachment, prepared = attach(source)
     return ComposerImage(attachment, thumbnail_of(prepared))
+
+
+@dataclasses.dataclass(frozen=True)
+class Attached:
+    """What one given file became: one image, or a PDF's pages (``total``: the pages the document has)."""
+
+    items: list[ComposerImage]
+    total: int = 1
+    name: str = ""
+
+
+def attach_file(attach: Attach, source: ImageSource) -> Attached:
+    """Runs on a pool thread: an image, or each page of a PDF, attached with its thumbnail."""
+    if not is_pdf(source):
+        return Attached([attach_with_thumbnail(attach, source)])
+    drawn = pdf_pages(source, MAX_PAGES)
+    name = source.path.name if source.path is not None else source.name
+    return Attached([attach_with_thumbnail(attach, page) for page in drawn.pages], drawn.total, name)
+
+
+def sources_of(source: ImageSource) -> list[ImageSource]:
+    """What ``source`` sends as: itself, or a PDF's pages (drawn here: Send came before its check finished)."""
+    return list(pdf_pages(source, MAX_PAGES).pages) if is_pdf(source) else [source]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +123,7 @@ class ComposerController(QObject):
         self.view = view
         self._attach = attach
         self.pending: list[ComposerImage] = []
-        self._checks: dict[int, ImageSource | PastedImage] = {}  # order -> image still being checked
+        self._checks: dict[int, ImageSource | PastedImage] = {}  # order -> image (or PDF) still being checked
         self.editing: int | None = None
         self.busy = False
         self._paste_count = 0
@@ -122,7 +151,8 @@ class ComposerController(QObject):
         self.view.show_error("")
         self._paste_count += 1
         name = f"pasted-{self._paste_count}.png"
-        self._start(PastedImage(image, name), lambda: attach_with_thumbnail(self._attach, encode_png(image, name)))
+        self._start(PastedImage(image, name),
+                    lambda: Attached([attach_with_thumbnail(self._attach, encode_png(image, name))]))
 
     def _unreadable_paste(self, mime_type: str) -> None:
         log.info("pasted %s data that does not decode", mime_type)
@@ -136,18 +166,30 @@ class ComposerController(QObject):
             self._check(ImageSource(path=attachment.path, name=attachment.name))
 
     def _check(self, source: ImageSource) -> None:
-        self._start(source, lambda: attach_with_thumbnail(self._attach, source))
+        self._start(source, lambda: attach_file(self._attach, source))
 
-    def _start(self, given: ImageSource | PastedImage, op: Callable[[], ComposerImage]) -> None:
+    def _start(self, given: ImageSource | PastedImage, op: Callable[[], Attached]) -> None:
         self._order += 1
         order = self._order
         self._checks[order] = given
         BackgroundJob(op=op, success=lambda item: self._accepted(item, order),
                       failure=lambda exc: self._rejected(exc, order)).start()
 
-    def _accepted(self, item: ComposerImage, order: int) -> None:
+    def _accepted(self, attached: Attached, order: int) -> None:
         if self._checks.pop(order, None) is None:
             return  # sent (or cleared) before its check finished
+        for i, item in enumerate(attached.items):
+            self._join(item, order + i / (MAX_PAGES + 1))
+        if len(attached.items) < attached.total:
+            self.view.show_error(self.tr("Only the first %1 of the %2 pages of %3 were attached: a model answers "
+                                         "about a few images far better than about many. To ask about other "
+                                         "pages, save them as a separate PDF or as images.")
+                                 .replace("%1", str(len(attached.items))).replace("%2", str(attached.total))
+                                 .replace("%3", attached.name))
+        self.images_changed.emit([p.attachment for p in self.pending])
+        self.prepare_requested.emit([p.attachment for p in self.pending])
+
+    def _join(self, item: ComposerImage, order: float) -> None:
         item.order = order
         index = sum(1 for p in self.pending if p.order < order)
         item.chip = self.view.add_chip(item.name, index)
@@ -155,8 +197,17 @@ class ComposerController(QObject):
         item.chip.remove_button.setAccessibleName(self.tr("Remove %1").replace("%1", item.name))
         item.chip.remove_clicked.connect(lambda: self.remove(item))
         self.pending.insert(index, item)
-        self.images_changed.emit([p.attachment for p in self.pending])
-        self.prepare_requested.emit([p.attachment for p in self.pending])
+
+    def _sources(self, source: ImageSource) -> list[ImageSource]:
+        """A file still being checked at Send: itself, or its pages if it is a PDF.
+
+        A PDF that cannot be read is said, and stays out of the message.
+        """
+        try:
+            return sources_of(source)
+        except VisionDeskError as exc:
+            self.view.show_error(str(exc))
+            return []
 
     def _rejected(self, exc: BaseException, order: int) -> None:
         if self._checks.pop(order, None) is None:
@@ -205,9 +256,10 @@ class ComposerController(QObject):
         text = self.view.edit.toPlainText().strip()
         if not text and not self.pending and not self._checks:
             return
-        given: list[tuple[int, ImageAttachment | ImageSource]] = [(p.order, p.attachment) for p in self.pending]
-        given += [(order, encode_png(g.image, g.name) if isinstance(g, PastedImage) else g)
-                  for order, g in self._checks.items()]
+        given: list[tuple[float, ImageAttachment | ImageSource]] = [(p.order, p.attachment) for p in self.pending]
+        for order, g in self._checks.items():
+            sources = [encode_png(g.image, g.name)] if isinstance(g, PastedImage) else self._sources(g)
+            given += [(order + i / (MAX_PAGES + 1), source) for i, source in enumerate(sources)]
         editing = self.editing
         self.clear(sent=True)
         self.send_requested.emit(text, [image for _, image in sorted(given, key=lambda g: g[0])], editing)

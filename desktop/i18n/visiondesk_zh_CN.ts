@@ -149,6 +149,10 @@
             <source>The pasted image could not be read: its data (%1) is not a picture VisionDesk can open. Nothing was attached; try copying it again, or save it as a file and attach that.</source>
             <translation>无法读取粘贴的图片：其数据（%1）不是 VisionDesk 能打开的图片。未附加任何内容；请重新复制，或先将其保存为文件再附加。</translation>
         </message>
+        <message>
+            <source>Only the first %1 of the %2 pages of %3 were attached: a model answers about a few images far better than about many. To ask about other pages, save them as a separate PDF or as images.</source>
+            <translation>只附加了 %3 共 %2 页中的前 %1 页：模型对少量图片的回答远好于对大量图片。如需询问其他页，请把它们另存为单独的 PDF 或图片。</translation>
+        </message>
     </context>
     <context>
         <name>ConversationsController</name>

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..thumbnails import first_page
 from .composer import local_files
 from .follows_language import FollowsLanguage
 
@@ -157,6 +158,8 @@ def thumbnails(images: list[Path]) -> list[tuple[str, QImage]]:
     out = []
     for path in images:
         image = QImage(str(path))
+        if image.isNull():  # a PDF: its first page
+            image = first_page(path)
         if not image.isNull():
             image = image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)

@@ -121,3 +121,30 @@ def test_parallel_backends_answer_each_image_once(json_models: tuple[Path, Path]
     written = rows(out)
     assert sorted(r["image"] for r in written) == sorted(str(p) for p in (tmp_path / "in").iterdir())
     assert sorted(r["status"] for r in written).count("error") == 3
+
+
+def test_a_pdf_in_the_folder_is_one_row_answered_about_all_its_pages(json_engine: LocalEngine, tmp_path: Path) -> None:
+    """A receipt sent as a two-page PDF: one row, one answer about both pages; a damaged PDF is an error row."""
+    from tests.engine.test_pdf_pages import write_pdf
+
+    make_images(tmp_path / "in", 1)
+    pdf = write_pdf(tmp_path / "in" / "receipt.pdf", 2, (200, 260))
+    (tmp_path / "in" / "torn.pdf").write_bytes(pdf.read_bytes()[:300])
+    counting = CountingBackend(json_engine)
+    encoded: list[int] = []
+    original = counting.chat
+
+    def chat(messages: Sequence[Message], sampling: SamplingParams = SamplingParams(),
+             cancel: CancelToken | None = None) -> Iterator[EngineEvent]:
+        encoded.append(len(messages[-1].images))
+        return original(messages, sampling, cancel)
+
+    counting.chat = chat  # type: ignore[method-assign]
+    out = tmp_path / "results.jsonl"
+    summary = run_all(counting, TASK, [tmp_path / "in"], out)
+    assert (summary.done, summary.failed) == (2, 1)
+    by_file = {Path(r["image"]).name: r for r in rows(out)}
+    assert set(by_file) == {"img-000.png", "receipt.pdf", "torn.pdf"}
+    assert by_file["receipt.pdf"]["status"] == "ok" and by_file["torn.pdf"]["status"] == "error"
+    assert by_file["torn.pdf"]["error"].startswith("Cannot read the PDF torn.pdf: it is damaged")
+    assert sorted(encoded) == [1, 2]  # the image alone, the PDF's two pages together

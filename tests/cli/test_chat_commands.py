@@ -86,3 +86,23 @@ def test_doctor_and_version() -> None:
     assert v.returncode == 0 and v.stdout.startswith("visiondesk ")
     m = subprocess.run([sys.executable, "-m", "visiondesk", "--version"], capture_output=True, text=True)
     assert m.returncode == 0 and m.stdout == v.stdout
+
+
+def test_ask_and_chat_take_a_pdf_as_its_pages(test_models: GeneratedModels, tmp_path: Path) -> None:
+    from tests.engine.test_pdf_pages import write_pdf
+
+    pdf = write_pdf(tmp_path / "invoice.pdf", 2, (200, 260))
+    r = visiondesk("ask", *model_args(test_models, "--image", str(pdf), "--max-tokens", "4", "--stats",
+                                      "--no-cache"), "What is the total?")
+    assert r.returncode == 0, r.stderr
+    assert "[invoice.pdf: 2 pages as images]" in r.stderr and "[encoding image 2/2]" in r.stderr
+    assert stats_lines(r.stderr)[0]["images_encoded"] == 2
+    script = f"/image {pdf}\nAnd the date?\n"
+    r = visiondesk("chat", *model_args(test_models, "--max-tokens", "4", "--stats", "--no-cache"), stdin=script)
+    assert r.returncode == 0, r.stderr
+    assert "[attached invoice.pdf]" in r.stderr and stats_lines(r.stderr)[0]["images_encoded"] == 2
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(pdf.read_bytes()[:300])
+    r = visiondesk("ask", *model_args(test_models, "--image", str(broken)), "hi")
+    assert r.returncode == 2 and "Cannot read the PDF broken.pdf: it is damaged" in r.stderr
+    assert "Traceback" not in r.stderr

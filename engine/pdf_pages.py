@@ -1,0 +1,107 @@
+"""A PDF's pages as images: how a vision model reads a receipt, an invoice or a worksheet that came as a PDF.
+
+Each page is drawn on this computer (PDFium, through pypdfium2) into a PNG the rest of VisionDesk takes like
+any attached image: stored, identified, encoded. Pages are drawn at up to ``PAGE_DPI`` and at most
+``PAGE_LONG_SIDE`` pixels on their long side, more than any projector reads, so that small print survives
+the projector's own downscale. A long document gives its first ``max_pages`` pages; the caller says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+from pathlib import Path
+from typing import ClassVar
+
+from .errors import InputError
+from .requests import ImageSource
+
+log = logging.getLogger(__name__)
+
+PDF_MAGIC = b"%PDF-"
+PAGE_DPI = 200
+PAGE_LONG_SIDE = 2048
+MAX_PAGES = 8  # a chat message: models answer about a handful of images far better than about dozens
+
+
+class PdfUnreadable(InputError):
+    """A PDF whose pages cannot be drawn: protected by a password, damaged, or without pages."""
+
+    code: ClassVar[str] = "pdf_unreadable"
+    REASONS: ClassVar[dict[str, str]] = {
+        "password": "it is protected by a password. Open it in a PDF viewer, save or print a copy without the "
+                    "password, and attach that",
+        "damaged": "it is damaged or not a complete PDF. Download or export it again",
+        "no_pages": "it has no pages",
+    }
+
+    def __init__(self, name: str, reason_code: str, detail: str = "") -> None:
+        self.name, self.reason_code, self.detail = name, reason_code, detail
+        super().__init__(f"Cannot read the PDF {name}: {self.REASONS[reason_code]}."
+                         + (f" (PDFium: {detail})" if detail else ""))
+
+
+@dataclasses.dataclass(frozen=True)
+class PdfPages:
+    """The pages drawn, and how many the document has."""
+
+    pages: tuple[ImageSource, ...]
+    total: int
+
+    @property
+    def cut(self) -> bool:
+        """Fewer pages were drawn than the document has."""
+        return len(self.pages) < self.total
+
+
+def is_pdf(source: ImageSource) -> bool:
+    """The bytes start as a PDF does (the name's suffix is not trusted either way)."""
+    if source.data is not None:
+        return source.data[:5] == PDF_MAGIC
+    if source.path is None:
+        return False
+    try:
+        with source.path.open("rb") as f:
+            return f.read(5) == PDF_MAGIC
+    except OSError:
+        return False  # unreadable: the image check that follows says why
+
+
+def _name(source: ImageSource) -> str:
+    return source.path.name if source.path is not None else source.name or "document.pdf"
+
+
+def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES) -> PdfPages:
+    """Draw the first ``max_pages`` pages of the PDF ``source`` as PNG images named "<file> p.<n>.png"."""
+    import pypdfium2  # PDFium's library loads only when a PDF is given (~30 ms)
+
+    name = _name(source)
+    try:
+        doc = pypdfium2.PdfDocument(source.data if source.data is not None else source.path)
+    except pypdfium2.PdfiumError as exc:
+        reason = "password" if "password" in str(exc).lower() else "damaged"
+        raise PdfUnreadable(name, reason, str(exc)) from None
+    try:
+        total = len(doc)
+        if total == 0:
+            raise PdfUnreadable(name, "no_pages")
+        stem = Path(name).stem
+        pages = []
+        for index in range(min(total, max(max_pages, 1))):
+            page = doc[index]
+            try:
+                width, height = page.get_size()  # points (1/72 inch)
+                scale = min(PAGE_DPI / 72, PAGE_LONG_SIDE / max(width, height, 1.0))
+                image = page.render(scale=scale).to_pil().convert("RGB")
+            except pypdfium2.PdfiumError as exc:
+                raise PdfUnreadable(name, "damaged", f"page {index + 1}: {exc}") from None
+            finally:
+                page.close()
+            buffer = io.BytesIO()
+            image.save(buffer, "PNG")
+            pages.append(ImageSource(data=buffer.getvalue(), name=f"{stem} p.{index + 1}.png"))
+    finally:
+        doc.close()
+    log.info("drew %d of %d pages of %s", len(pages), total, name)
+    return PdfPages(tuple(pages), total)

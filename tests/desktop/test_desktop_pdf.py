@@ -1,0 +1,54 @@
+"""A PDF dropped into the composer joins as its pages (real PDFium, the real window, the real engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.desktop.test_desktop_chat import send
+from tests.engine.test_pdf_pages import write_pdf
+
+
+def test_a_pdf_joins_as_its_pages_in_order_and_is_answered_about(qtbot, shell, images, tmp_path: Path) -> None:
+    pdf = write_pdf(tmp_path / "invoice.pdf", 3, (300, 400))
+    shell.composer.add_files([pdf, images[0]])
+    qtbot.waitUntil(lambda: len(shell.composer.pending) == 4, timeout=20_000)
+    names = ["invoice p.1.png", "invoice p.2.png", "invoice p.3.png", "photo0.png"]
+    assert [p.name for p in shell.composer.pending] == names  # the PDF's place, its pages in order
+    assert not shell.window.composer.error_label.isVisible()
+    fin = send(qtbot, shell, "What is the total on this invoice?")
+    assert fin.error is None and fin.usage.images_encoded + fin.usage.images_reused == 4  # (some encoded ahead)
+    stored = shell.store.messages(shell.chat.conversation_id)
+    assert [a.name for a in stored[0].attachments] == names  # kept with the conversation, as page images
+
+
+def test_a_long_pdf_gives_its_first_pages_and_says_so(qtbot, shell, tmp_path: Path) -> None:
+    shell.composer.add_files([write_pdf(tmp_path / "contract.pdf", 11, (200, 260))])
+    qtbot.waitUntil(lambda: len(shell.composer.pending) == 8, timeout=20_000)
+    said = shell.window.composer.error_label
+    assert said.isVisible() and said.text().startswith("Only the first 8 of the 11 pages of contract.pdf were "
+                                                       "attached")
+    assert shell.composer.pending[-1].name == "contract p.8.png"
+
+
+def test_a_damaged_pdf_is_said_and_the_question_kept(qtbot, shell, tmp_path: Path) -> None:
+    whole = write_pdf(tmp_path / "whole.pdf", 2).read_bytes()
+    broken = tmp_path / "statement.pdf"
+    broken.write_bytes(whole[: len(whole) // 3])
+    shell.window.composer.edit.setPlainText("Summarise this statement")
+    shell.composer.add_files([broken])
+    said = shell.window.composer.error_label
+    qtbot.waitUntil(lambda: said.isVisible(), timeout=10_000)
+    assert "statement.pdf" in said.text() and "damaged" in said.text()
+    assert shell.composer.pending == [] and shell.window.composer.edit.toPlainText() == "Summarise this statement"
+
+
+def test_send_before_a_pdf_is_checked_sends_its_pages(qtbot, shell, tmp_path: Path) -> None:
+    shell.composer.add_files([write_pdf(tmp_path / "quick.pdf", 2, (200, 260))])
+    assert shell.composer.checking == 1  # still being drawn and checked off the UI thread
+    shell.window.composer.edit.setPlainText("Which page is darker?")
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=30_000) as blocker:
+        shell.composer.submit()
+    usage = blocker.args[0].usage
+    assert blocker.args[0].error is None and usage.images_encoded + usage.images_reused == 2
+    stored = shell.store.messages(shell.chat.conversation_id)
+    assert [a.name for a in stored[0].attachments] == ["quick p.1.png", "quick p.2.png"]
