@@ -16,12 +16,13 @@ from typing import Any
 
 from visiondesk.engine import BackendInfo, ImageSource, Message, SamplingParams
 from visiondesk.engine.errors import UnsupportedSchema
+from visiondesk.engine.pdf_pages import MAX_PAGES
 from visiondesk.engine.requests import Role
 from visiondesk.engine.structured import ResponseFormat, from_openai
 
 from .config import Limits
 from .errors import bad_request
-from .image_parts import image_source
+from .image_parts import document_pages, image_source
 
 _ROLES: dict[str, Role] = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 _MESSAGE_KEYS = {"role", "content", "name", "refusal", "tool_calls", "function_call", "tool_call_id", "audio"}
@@ -208,10 +209,21 @@ def _message(item: object, where: str, images_before: int, limits: Limits,
             sources.append(image_source(_image_url(part, at), f"#{images_before + len(sources) + 1} at {at}",
                                         allow_file_dir=allow_file_dir, max_pixels=limits.max_image_pixels,
                                         max_file_bytes=limits.max_body_bytes))
+        elif kind == "file":
+            if role != "user":
+                raise bad_request(f"{at}: only user messages may carry files.", code="invalid_value", param=at)
+            file_data, filename = _file(part, at)
+            room = limits.max_images - images_before - len(sources)
+            if room <= 0:
+                raise bad_request(f"The request has more than {limits.max_images} images; send at most "
+                                  f"{limits.max_images}.", code="too_many_images", param=at)
+            sources += document_pages(file_data, filename, f"#{images_before + len(sources) + 1} at {at}",
+                                      min(room, MAX_PAGES))
         else:
             shown = "not an object" if not isinstance(part, dict) else f"of type {str(kind)[:40]!r}"
-            raise bad_request(f"{at} is {shown}; parts are {{'type': 'text', 'text': ...}} or "
-                              "{'type': 'image_url', 'image_url': {'url': 'data:image/...;base64,...'}}.",
+            raise bad_request(f"{at} is {shown}; parts are {{'type': 'text', 'text': ...}}, "
+                              "{'type': 'image_url', 'image_url': {'url': 'data:image/...;base64,...'}} or "
+                              "{'type': 'file', 'file': {'file_data': 'data:application/pdf;base64,...'}}.",
                               code="invalid_value", param=at)
     return Message(_ROLES[role], "\n".join(texts), tuple(sources))
 
@@ -226,6 +238,21 @@ def _text(text: str, where: str) -> str:
         raise bad_request(f"{where} contains {RESERVED_MARKER}, which marks where images go; remove it from the "
                           "text.", code="invalid_text", param=where)
     return text
+
+
+def _file(part: Mapping[str, Any], at: str) -> tuple[str, str]:
+    """(file_data, filename) of a ``file`` part; only PDFs sent inline are read (no uploaded file ids)."""
+    value = part.get("file")
+    if not isinstance(value, dict):
+        raise bad_request(f"{at}.file must be {{'file_data': 'data:application/pdf;base64,...', 'filename': ...}}.",
+                          code="invalid_type", param=f"{at}.file")
+    data = value.get("file_data")
+    if not isinstance(data, str):
+        why = "uploaded files (file_id) are not kept by this server" if value.get("file_id") else "file_data is missing"
+        raise bad_request(f"{at}.file: {why}; send the PDF itself as file_data: data:application/pdf;base64,...",
+                          code="invalid_file", param=f"{at}.file")
+    filename = value.get("filename")
+    return data, filename if isinstance(filename, str) else ""
 
 
 def _image_url(part: Mapping[str, Any], at: str) -> str:

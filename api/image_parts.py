@@ -1,6 +1,7 @@
-"""Turns an ``image_url`` of a chat request into an ``ImageSource``, refusing what the server must not fetch.
+"""A chat request's ``image_url`` as an ``ImageSource``, a PDF ``file`` part as its pages; nothing fetched.
 
-Accepted: data URLs (``data:image/png;base64,...``) and bare base64 (as Ollama's clients send).
+Accepted: data URLs (``data:image/png;base64,...``) and bare base64 (as Ollama's clients send); a PDF as
+OpenAI's clients send one (``{"type": "file", "file": {"file_data": "data:application/pdf;base64,..."}}``).
 Refused: ``http(s)://`` URLs (the server never fetches anything), and file paths unless the server was
 started with ``--allow-file-dir``, and then only for files inside that folder (symbolic links and
 ``..`` are resolved first). The image header is read to check its size before anything is decoded.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 from visiondesk.engine import ImageSource
+from visiondesk.engine.pdf_pages import PdfUnreadable, is_pdf, pdf_pages
 
 from .errors import ApiError, bad_request
 
@@ -57,6 +59,24 @@ def image_source(url: str, name: str, *, allow_file_dir: Path | None, max_pixels
     return ImageSource(data=data, name=name)
 
 
+def document_pages(file_data: str, filename: str, name: str, max_pages: int) -> list[ImageSource]:
+    """The pages of the PDF in ``file_data`` (a data URL or bare base64), at most ``max_pages`` of them."""
+    data = _data_url_bytes(file_data, name, media="application/pdf") if file_data.startswith("data:") \
+        else _maybe_base64(file_data)
+    if not data or not is_pdf(ImageSource(data=data)):
+        raise bad_request(f"File {name}: not a PDF. Send a PDF as data:application/pdf;base64,... (images go in "
+                          "image_url parts).", code="invalid_file")
+    try:
+        drawn = pdf_pages(ImageSource(data=data, name=filename or "document.pdf"), max_pages)
+    except PdfUnreadable as exc:
+        raise bad_request(f"File {name}: {exc}", code="invalid_file") from None
+    if drawn.cut:
+        raise bad_request(f"File {name}: the PDF has {drawn.total} pages; this request may carry {max_pages} more "
+                          "images. Send the pages you mean (a shorter PDF, or the pages as images).",
+                          code="too_many_images")
+    return list(drawn.pages)
+
+
 def _file_url_path(url: str, name: str) -> Path:
     try:
         return Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
@@ -64,14 +84,16 @@ def _file_url_path(url: str, name: str) -> Path:
         raise bad_request(f"Image {name}: a malformed file URL ({exc}).", code="invalid_image_url") from None
 
 
-def _data_url_bytes(url: str, name: str) -> bytes:
+def _data_url_bytes(url: str, name: str, media: str = "image/") -> bytes:
+    """The bytes of a base64 data URL whose media type starts with ``media`` (or is unnamed, or octet-stream)."""
     match = _DATA_URL.match(url)
     if match is None:
         raise bad_request(f"Image {name}: a malformed data URL; the form is data:image/png;base64,<base64 data>.",
                           code="invalid_image_url")
     media_type = (match["type"] or "").lower()
-    if media_type and not media_type.startswith("image/") and media_type != "application/octet-stream":
-        raise bad_request(f"Image {name}: the data URL holds {media_type}, not an image.", code="invalid_image_url")
+    if media_type and not media_type.startswith(media) and media_type != "application/octet-stream":
+        wanted = "an image" if media == "image/" else media
+        raise bad_request(f"Image {name}: the data URL holds {media_type}, not {wanted}.", code="invalid_image_url")
     if ";base64" not in match["params"].lower():
         raise bad_request(f"Image {name}: the data URL is not base64-encoded; use data:image/png;base64,...",
                           code="invalid_image_url")

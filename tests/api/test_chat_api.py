@@ -252,3 +252,31 @@ def test_without_a_model_health_says_so() -> None:
         with pytest.raises(openai.InternalServerError) as refused:
             c.chat.completions.create(model="x", messages=[{"role": "user", "content": "hi"}], max_tokens=2)
         assert refused.value.status_code == 503 and refused.value.code == "model_not_loaded"
+
+
+def test_a_pdf_file_part_is_read_as_its_pages(client: openai.OpenAI, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """OpenAI's clients send a PDF as a ``file`` part: its pages go to the model as images."""
+    from tests.engine.test_pdf_pages import write_pdf
+
+    folder = tmp_path_factory.mktemp("pdf")
+    pdf = write_pdf(folder / "invoice.pdf", 2, (200, 260)).read_bytes()
+    part = {"type": "file", "file": {"filename": "invoice.pdf",
+                                     "file_data": "data:application/pdf;base64," + base64.b64encode(pdf).decode()}}
+    r = client.chat.completions.create(model="x", messages=[{"role": "user", "content": [
+        {"type": "text", "text": "What is the total?"}, part]}], **GREEDY)  # type: ignore[list-item]
+    extra = r.usage.model_extra["x_visiondesk"]  # type: ignore[union-attr,index]
+    assert extra["images_encoded"] + extra["images_reused"] == 2
+    long = write_pdf(folder / "long.pdf", 4, (200, 260)).read_bytes()  # the server allows 3 images a request
+    torn = pdf[:300]
+    for data, said in ((long, "the PDF has 4 pages; this request may carry 3 more images"),
+                       (torn, "Cannot read the PDF invoice.pdf: it is damaged"),
+                       (png_bytes((1, 2, 3)), "not a PDF")):
+        bad = {"type": "file", "file": {"filename": "invoice.pdf",
+                                        "file_data": "data:application/pdf;base64," + base64.b64encode(data).decode()}}
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.chat.completions.create(model="x", messages=[{"role": "user", "content": [
+                {"type": "text", "text": "Total?"}, bad]}], **GREEDY)  # type: ignore[list-item]
+        assert said in str(caught.value), caught.value
+    with pytest.raises(openai.BadRequestError, match="uploaded files"):
+        client.chat.completions.create(model="x", messages=[{"role": "user", "content": [
+            {"type": "file", "file": {"file_id": "file-abc"}}]}], **GREEDY)  # type: ignore[list-item]
