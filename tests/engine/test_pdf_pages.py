@@ -60,3 +60,21 @@ def test_a_damaged_pdf_is_refused_in_one_sentence(tmp_path: Path) -> None:
         pdf_pages(ImageSource(path=cut))
     assert caught.value.code == "pdf_unreadable" and caught.value.reason_code == "damaged"
     assert str(caught.value).startswith("Cannot read the PDF cut.pdf: it is damaged or not a complete PDF.")
+
+
+def test_a_password_protected_pdf_says_what_to_do(tmp_path: Path) -> None:
+    import pypdf
+
+    plain = pypdf.PdfReader(write_pdf(tmp_path / "plain.pdf", 1))
+    writer = pypdf.PdfWriter()
+    for page in plain.pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    locked = tmp_path / "payslip.pdf"
+    with locked.open("wb") as f:
+        writer.write(f)
+    with pytest.raises(PdfUnreadable) as caught:
+        pdf_pages(ImageSource(path=locked))
+    assert caught.value.reason_code == "password"
+    assert str(caught.value).startswith("Cannot read the PDF payslip.pdf: it is protected by a password. Open it in "
+                                        "a PDF viewer, save or print a copy without the password, and attach that.")
