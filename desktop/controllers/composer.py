@@ -198,15 +198,15 @@ class ComposerController(QObject):
         item.chip.remove_clicked.connect(lambda: self.remove(item))
         self.pending.insert(index, item)
 
-    def _sources(self, source: ImageSource) -> list[ImageSource]:
+    def _sources(self, source: ImageSource, unread: list[str]) -> list[ImageSource]:
         """A file still being checked at Send: itself, or its pages if it is a PDF.
 
-        A PDF that cannot be read is said, and stays out of the message.
+        A PDF that cannot be read stays out of the message; why goes into ``unread``, said after Send.
         """
         try:
             return sources_of(source)
         except VisionDeskError as exc:
-            self.view.show_error(str(exc))
+            unread.append(str(exc))
             return []
 
     def _rejected(self, exc: BaseException, order: int) -> None:
@@ -257,11 +257,13 @@ class ComposerController(QObject):
         if not text and not self.pending and not self._checks:
             return
         given: list[tuple[float, ImageAttachment | ImageSource]] = [(p.order, p.attachment) for p in self.pending]
+        unread: list[str] = []
         for order, g in self._checks.items():
-            sources = [encode_png(g.image, g.name)] if isinstance(g, PastedImage) else self._sources(g)
+            sources = [encode_png(g.image, g.name)] if isinstance(g, PastedImage) else self._sources(g, unread)
             given += [(order + i / (MAX_PAGES + 1), source) for i, source in enumerate(sources)]
         editing = self.editing
         self.clear(sent=True)
+        self.view.show_error("\n".join(unread))
         self.send_requested.emit(text, [image for _, image in sorted(given, key=lambda g: g[0])], editing)
 
     def clear(self, sent: bool = False) -> None:

@@ -52,3 +52,19 @@ def test_send_before_a_pdf_is_checked_sends_its_pages(qtbot, shell, tmp_path: Pa
     assert blocker.args[0].error is None and usage.images_encoded + usage.images_reused == 2
     stored = shell.store.messages(shell.chat.conversation_id)
     assert [a.name for a in stored[0].attachments] == ["quick p.1.png", "quick p.2.png"]
+
+
+def test_send_before_a_damaged_pdf_is_checked_sends_the_rest_and_says_why(qtbot, shell, images,
+                                                                          tmp_path: Path) -> None:
+    whole = write_pdf(tmp_path / "whole.pdf", 2).read_bytes()
+    torn = tmp_path / "torn.pdf"
+    torn.write_bytes(whole[:300])
+    shell.composer.add_files([torn, images[0]])
+    shell.window.composer.edit.setPlainText("What is this?")
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=30_000) as blocker:
+        shell.composer.submit()
+    assert blocker.args[0].error is None
+    stored = shell.store.messages(shell.chat.conversation_id)
+    assert [a.name for a in stored[0].attachments] == ["photo0.png"]
+    said = shell.window.composer.error_label
+    assert said.isVisible() and "torn.pdf" in said.text() and "damaged" in said.text()
