@@ -150,12 +150,17 @@ class NoChatTemplate(InputError):
 
 
 class ImageError(InputError):
-    """An image cannot be read or is not acceptable."""
+    """An image cannot be read or is not acceptable.
+
+    ``reason`` is the English clause; ``reason_code`` names it for a translation (``"too_large"``), and
+    ``reason_values`` keeps the numbers and words that clause names (``{"size": 3_000_000, ...}``).
+    """
 
     code: ClassVar[str] = "image_error"
 
-    def __init__(self, source: str, reason: str) -> None:
+    def __init__(self, source: str, reason: str, reason_code: str, **reason_values: object) -> None:
         self.source, self.reason = source, reason
+        self.reason_code, self.reason_values = reason_code, reason_values
         super().__init__(f"Cannot use the image {source}: {reason}")
 
 
