@@ -7,6 +7,7 @@ line exit with 2; the rest exit with 1.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from visiondesk.engine.errors import InputError, VisionDeskError
 
@@ -17,13 +18,26 @@ from visiondesk.engine.errors import InputError, VisionDeskError
 class ModelManagerError(VisionDeskError):  # type: ignore[misc]
     """Base of the model manager's own failures."""
 
+    code: ClassVar[str] = "model_manager"
+
 
 class HubUnavailable(ModelManagerError):
     """The Hub (or the mirror in HF_ENDPOINT) cannot be reached, or offline mode is on."""
 
+    code: ClassVar[str] = "hub_unavailable"
+
+    def __init__(self, message: str, reason_code: str, *, endpoint: str = "", repo_id: str = "",
+                 status: int | None = None) -> None:
+        # reason_code: "offline", "busy" (answered 429/5xx every time), "gated", "refused", "unreachable"
+        self.reason_code, self.endpoint, self.repo_id = reason_code, endpoint, repo_id
+        self.status: int | None = status
+        super().__init__(message)
+
 
 class RepositoryNotFound(InputError):  # type: ignore[misc]
     """No such repository (or it is private and no token was given)."""
+
+    code: ClassVar[str] = "repository_not_found"
 
     def __init__(self, repo_id: str) -> None:
         self.repo_id = repo_id
@@ -34,12 +48,26 @@ class RepositoryNotFound(InputError):  # type: ignore[misc]
 class NoVisionFiles(InputError):  # type: ignore[misc]
     """A repository lacks a model GGUF, an mmproj GGUF or the requested quantization."""
 
+    code: ClassVar[str] = "no_vision_files"
+
+    def __init__(self, repo_id: str, quant: str | None = None, offered: str = "", *, no_mmproj: bool = False) -> None:
+        self.repo_id, self.quant, self.offered, self.no_mmproj = repo_id, quant, offered, no_mmproj
+        if no_mmproj:
+            message = (f"{repo_id} has no mmproj (vision projector) GGUF file, so VisionDesk cannot see images "
+                       "with it. Pick a repository that publishes an mmproj file.")
+        else:
+            what = f"no {quant} model file (offered: {offered})" if quant else "no model GGUF file"
+            message = f"{repo_id} has {what}."
+        super().__init__(message)
+
 
 class NotEnoughDiskSpace(InputError):  # type: ignore[misc]
     """The target disk cannot hold the download (checked before, or the disk filled up during it)."""
 
+    code: ClassVar[str] = "not_enough_disk_space"
+
     def __init__(self, folder: Path, needed: int, free: int, *, during: bool = False) -> None:
-        self.folder, self.needed, self.free = folder, needed, free
+        self.folder, self.needed, self.free, self.during = folder, needed, free, during
         when = "The disk filled up during the download" if during else "Not enough free disk space"
         super().__init__(f"{when}: {folder} needs {_gib(needed)} but has {_gib(free)} free. Free some space "
                          "(or set VISIONDESK_DATA_DIR to a bigger disk) and resume; what was downloaded is kept.")
@@ -47,6 +75,8 @@ class NotEnoughDiskSpace(InputError):  # type: ignore[misc]
 
 class ChecksumMismatch(ModelManagerError):
     """A finished download does not have the SHA-256 the Hub published; the file was deleted."""
+
+    code: ClassVar[str] = "checksum_mismatch"
 
     def __init__(self, name: str, expected: str, actual: str) -> None:
         self.name, self.expected, self.actual = name, expected, actual
@@ -57,9 +87,19 @@ class ChecksumMismatch(ModelManagerError):
 class DownloadFailed(ModelManagerError):
     """The transfer kept failing after all retries; the partial file is kept for a later resume."""
 
+    code: ClassVar[str] = "download_failed"
+
+    def __init__(self, name: str, failures: int, detail: str, kept_bytes: int) -> None:
+        self.name, self.failures, self.detail, self.kept_bytes = name, failures, detail, kept_bytes
+        kept = (f"{kept_bytes} bytes are kept: run the download again later to continue from there."
+                if kept_bytes else "Nothing was kept; try again later.")
+        super().__init__(f"Downloading {name} failed {failures} times in a row ({detail}). {kept}")
+
 
 class DownloadBusy(ModelManagerError):
     """Another transfer of the same file (another window, the command line) is running."""
+
+    code: ClassVar[str] = "download_busy"
 
     def __init__(self, name: str, folder: Path) -> None:
         self.name, self.folder = name, folder
@@ -70,9 +110,16 @@ class DownloadBusy(ModelManagerError):
 class DownloadCancelled(ModelManagerError):
     """The user cancelled; partial files were removed."""
 
+    code: ClassVar[str] = "download_cancelled"
+
+    def __init__(self) -> None:
+        super().__init__("The download was cancelled.")
+
 
 class ModelNotInstalled(InputError):  # type: ignore[misc]
     """No installed model has that name."""
+
+    code: ClassVar[str] = "model_not_installed"
 
     def __init__(self, name: str) -> None:
         self.name = name

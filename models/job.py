@@ -268,7 +268,7 @@ class DownloadJob:
         while not self.control.cancelled and (left := deadline - time.monotonic()) > 0:
             time.sleep(min(left, 0.1))
         if self.control.cancelled:
-            raise DownloadCancelled("The download was cancelled.")
+            raise DownloadCancelled()
 
     def _already_installed(self) -> InstalledModel | None:
         for m in self.registry.list():
