@@ -1,0 +1,34 @@
+"""What every error sentence needs: filling %1, %2 in one pass, and the values written as the UI writes them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QLocale
+
+Attributes = dict[str, object]
+Sentence = Callable[[Attributes], str]
+
+_PLACEHOLDER = re.compile(r"%(\d)")
+
+
+def fill(template: str, *values: object) -> str:
+    """``template`` with %1, %2 ... replaced by ``values`` (a value that contains "%2" stays as it is)."""
+    return _PLACEHOLDER.sub(lambda m: str(values[int(m.group(1)) - 1]), template)
+
+
+def file_name(value: object) -> str:
+    """The last part of a path (``/models/a.gguf`` → ``a.gguf``); an empty string for none."""
+    return Path(str(value)).name if value else ""
+
+
+def whole(value: object) -> str:
+    """A whole number with the locale's digit grouping (``1,000,000`` / ``1,000,000``)."""
+    return QLocale().toString(int(str(value)))
+
+
+def seconds(value: object) -> str:
+    """A number of seconds without trailing zeros (``2.5``, ``30``)."""
+    return f"{float(str(value)):g}"
