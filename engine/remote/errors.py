@@ -29,6 +29,60 @@ class ServerNotAdded(InputError):
                          "page (or with 'visiondesk servers add') first.")
 
 
+class BadServerAddress(InputError):
+    """What was typed as a server's address is no http(s) URL, or its port is no number."""
+
+    code: ClassVar[str] = "bad_server_address"
+
+    def __init__(self, url: str, bad_port: bool = False) -> None:
+        self.url, self.bad_port = url, bad_port
+        super().__init__(f"'{url}' has an invalid port number." if bad_port else
+                         f"'{url}' is not a server address. Write it like http://192.168.1.20:8000 or "
+                         "https://gpu.example.org/v1.")
+
+
+class ServerAlreadyAdded(InputError):
+    """A server at this address is already in the list (``name``: the one that has it, when another is edited)."""
+
+    code: ClassVar[str] = "server_already_added"
+
+    def __init__(self, url: str, name: str = "") -> None:
+        self.url, self.name = url, name
+        super().__init__(f"{url} is already one of your servers ({name})." if name else
+                         f"{url} is already one of your servers.")
+
+
+class UnknownServer(InputError):
+    """No server has this id (it was removed, or another window removed it)."""
+
+    code: ClassVar[str] = "unknown_server"
+
+    def __init__(self, server_id: str) -> None:
+        self.server_id = server_id
+        super().__init__(f"There is no server with the id '{server_id}'.")
+
+
+class KeyMissing(InputError):
+    """The API key a server needs is gone: its environment variable is unset, or the credential store lost it."""
+
+    code: ClassVar[str] = "key_missing"
+
+    def __init__(self, env_var: str = "") -> None:
+        self.env_var = env_var
+        super().__init__(f"The environment variable {env_var} that should hold the API key is not set." if env_var
+                         else "The API key of this server is not in the credential store any more; enter it again "
+                         "in the server's settings.")
+
+
+class NoServerModel(InputError):
+    """A message was sent to the server backend before one of its models was connected."""
+
+    code: ClassVar[str] = "no_server_model"
+
+    def __init__(self) -> None:
+        super().__init__("No server model is connected: choose a model first.")
+
+
 class ServerUnreachable(RemoteError):
     """No connection could be made."""
 
