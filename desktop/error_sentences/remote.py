@@ -79,6 +79,20 @@ SENTENCES: dict[str, Sentence] = {
     "server_not_added": lambda a: fill(_T.translate(
         "EngineErrors", "%1 is not one of your servers, so nothing was sent to it. Add it on the Servers page first."),
         a["url"]),
+    "bad_server_address": lambda a: fill(_T.translate(
+        "EngineErrors", "'%1' has an invalid port number.") if a["bad_port"] else _T.translate(
+        "EngineErrors", "'%1' is not a server address. Write it like http://192.168.1.20:8000 or "
+        "https://gpu.example.org/v1."), a["url"]),
+    "server_already_added": lambda a: fill(_T.translate(
+        "EngineErrors", "%1 is already one of your servers (%2).") if a["name"] else _T.translate(
+        "EngineErrors", "%1 is already one of your servers."), a["url"], a["name"]),
+    "unknown_server": lambda a: _T.translate(
+        "EngineErrors", "This server is no longer one of your servers; choose another one."),
+    "key_missing": lambda a: fill(_T.translate(
+        "EngineErrors", "The environment variable %1 that should hold the API key is not set.") if a["env_var"] else
+        _T.translate("EngineErrors", "The API key of this server is not in the credential store any more; enter it "
+                     "again in the server's settings."), a["env_var"]),
+    "no_server_model": lambda a: _T.translate("EngineErrors", "No server model is connected: choose a model first."),
     "server_unreachable": lambda a: fill(_T.translate(
         "EngineErrors", "Cannot reach the server at %1. Is it running, and is the address (host, port, http or https) "
         "right?"), a["url"]),

@@ -665,6 +665,38 @@
             <source>The server at %1 sent a piece of the answer VisionDesk cannot read. Is it an OpenAI-compatible server? Update the server, or report this to its developers.</source>
             <translation>%1 的服务器发送了 VisionDesk 无法读取的回答片段。它是兼容 OpenAI 的服务器吗？请更新服务器，或将此问题报告给它的开发者。</translation>
         </message>
+        <message>
+            <source>'%1' has an invalid port number.</source>
+            <translation>“%1”的端口号无效。</translation>
+        </message>
+        <message>
+            <source>'%1' is not a server address. Write it like http://192.168.1.20:8000 or https://gpu.example.org/v1.</source>
+            <translation>“%1”不是服务器地址。请写成 http://192.168.1.20:8000 或 https://gpu.example.org/v1 这样的形式。</translation>
+        </message>
+        <message>
+            <source>%1 is already one of your servers (%2).</source>
+            <translation>%1 已在你的服务器列表中（%2）。</translation>
+        </message>
+        <message>
+            <source>%1 is already one of your servers.</source>
+            <translation>%1 已在你的服务器列表中。</translation>
+        </message>
+        <message>
+            <source>This server is no longer one of your servers; choose another one.</source>
+            <translation>此服务器已不在你的服务器列表中；请选择其他服务器。</translation>
+        </message>
+        <message>
+            <source>The environment variable %1 that should hold the API key is not set.</source>
+            <translation>应保存 API 密钥的环境变量 %1 未设置。</translation>
+        </message>
+        <message>
+            <source>The API key of this server is not in the credential store any more; enter it again in the server's settings.</source>
+            <translation>此服务器的 API 密钥已不在凭据存储中；请在服务器设置中重新输入。</translation>
+        </message>
+        <message>
+            <source>No server model is connected: choose a model first.</source>
+            <translation>尚未连接服务器上的模型：请先选择一个模型。</translation>
+        </message>
     </context>
     <context>
         <name>HeaderController</name>

@@ -24,6 +24,7 @@ from visiondesk.desktop.i18n import install_language
 from visiondesk.engine import errors, number_rules
 from visiondesk.engine.llama.worker.protocol import ErrorReply
 from visiondesk.engine.remote import errors as remote
+from visiondesk.engine.remote.target import normalize_base_url
 from visiondesk.models import errors as models
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +71,8 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
     n = QLocale().toString
     return {
         errors.VisionDeskError: [(errors.VisionDeskError("Run the batch first."), ("Run the batch first.",))],
-        errors.InputError: [(errors.InputError("'ftp://gpu' is not a server address."), ("ftp://gpu",))],
+        errors.InputError: [(errors.InputError("/out/receipts.csv already exists; choose another name."),
+                             ("/out/receipts.csv",))],
         errors.ModelFileMissing: [(errors.ModelFileMissing(Path("/models/gone.gguf")), ("/models/gone.gguf",))],
         errors.NotAModelFile: [(errors.NotAModelFile(Path("/models/folder"), "model", "a folder"),
                                 ("/models/folder",))],
@@ -121,6 +123,14 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
                                  (raised(lambda: number_rules.parse_gpu_split("3,x")), ("3,x",))],
         remote.RemoteError: [(remote.RemoteError("the server hung up"), ("the server hung up",))],
         remote.ServerNotAdded: [(remote.ServerNotAdded(URL), (URL,))],
+        remote.BadServerAddress: [(raised(lambda: normalize_base_url("ftp://gpu/v1")),
+                                   ("ftp://gpu/v1", "不是服务器地址")),
+                                  (raised(lambda: normalize_base_url("http://gpu:port")), ("http://gpu:port", "端口"))],
+        remote.ServerAlreadyAdded: [(remote.ServerAlreadyAdded(f"{URL}/v1"), (f"{URL}/v1",)),
+                                    (remote.ServerAlreadyAdded(f"{URL}/v1", "lab"), (f"{URL}/v1", "lab"))],
+        remote.UnknownServer: [(remote.UnknownServer("lab-1a2b3c"), ("服务器列表",))],
+        remote.KeyMissing: [(remote.KeyMissing("LAB_API_KEY"), ("LAB_API_KEY",)), (remote.KeyMissing(), ("凭据存储",))],
+        remote.NoServerModel: [(remote.NoServerModel(), ("选择",))],
         remote.ServerUnreachable: [(remote.ServerUnreachable(URL, "connection refused"), (URL,))],
         remote.TlsVerifyFailed: [(remote.TlsVerifyFailed("https://gpu.lan", "self-signed"), ("https://gpu.lan",))],
         remote.ServerTimeout: [(remote.ServerTimeout(URL, "first byte", 60.0), (URL, "60"))],
@@ -237,7 +247,7 @@ def test_every_sample_reads_in_chinese_and_names_what_the_error_names(chinese) -
 def test_the_english_window_keeps_the_english_words(qapp) -> None:
     unreachable = error_text(remote.ServerUnreachable(URL, "connection refused"))
     assert unreachable.startswith(f"Cannot reach the server at {URL}.") and not CJK.search(unreachable)
-    words = "'ftp://gpu' is not a server address."
+    words = "/out/receipts.csv already exists; choose another name."
     assert error_text(errors.InputError(words)) == words
     assert "It needs an API key" in error_text(remote.KeyRejected(URL, 401, False))
 
