@@ -25,7 +25,7 @@ def file_name(value: object) -> str:
 
 
 def whole(value: object) -> str:
-    """A whole number with the locale's digit grouping (``1,000,000`` / ``1,000,000``)."""
+    """A whole number with the locale's digit grouping (``1,000,000`` in English)."""
     return QLocale().toString(int(str(value)))
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication
 
-from .fill import Attributes, Sentence, fill, whole
+from .fill import Attributes, Sentence, fill, seconds, whole
 
 _T = QCoreApplication
 _MODELS_LISTED = 20  # as many of a server's model names as a sentence lists
@@ -101,7 +101,7 @@ SENTENCES: dict[str, Sentence] = {
         "certificate authority, add its CA bundle (a .pem file) to the server's settings."), a["url"]),
     "server_timeout": lambda a: fill(_T.translate(
         "EngineErrors", "The server at %1 sent nothing for %2 s. It may be overloaded or stuck; try again, or raise "
-        "this server's timeouts if it is just slow."), a["url"], f"{float(str(a['seconds'])):g}"),
+        "this server's timeouts if it is just slow."), a["url"], seconds(a["seconds"])),
     "key_rejected": _key_rejected,
     "model_not_found": _model_not_found,
     "image_too_large": lambda a: fill(_T.translate(
