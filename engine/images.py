@@ -20,7 +20,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
-from .file_kind import path_problem
+from .file_kind import path_kind
 from .image_fit import DEFAULT_TARGET, ImageTarget
 from .requests import ImageSource
 
@@ -71,11 +71,12 @@ def check_image_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     Only ``stat`` is used: a pipe, a device or a folder is named as such without being opened. Front
     ends that accept a path before the engine sees it (the chat's ``/image``) call this to say why.
     """
-    problem = path_problem(path)
-    if problem == "missing":
+    kind = path_kind(path)
+    if kind is not None and kind.code == "missing":
         raise ImageError(str(path), "the file does not exist.", "missing")
-    if problem is not None:
-        raise ImageError(str(path), f"it is {problem}, not an image file.", "not_a_file", kind=problem)
+    if kind is not None:
+        raise ImageError(str(path), f"it is {kind.phrase}, not an image file.", "not_a_file", kind=kind.code,
+                         detail=kind.detail)
     size = path.stat().st_size
     _check_size(str(path), size, max_bytes)
     return size
