@@ -9,10 +9,27 @@ from .fill import Attributes, Sentence, fill, whole
 
 _T = QCoreApplication
 
+
+
+def _path_kind(v: Attributes) -> str:
+    """What a path that is no regular file is (``PathKind.code`` and ``detail``), completing "it is ..."."""
+    phrases = {
+        "folder": _T.translate("EngineErrors", "a folder"),
+        "pipe": _T.translate("EngineErrors", "a named pipe (FIFO)"),
+        "device": _T.translate("EngineErrors", "a device"),
+        "socket": _T.translate("EngineErrors", "a socket"),
+        "not_regular": _T.translate("EngineErrors", "not a regular file"),
+        "link_loop": _T.translate("EngineErrors", "a symbolic link that leads back to itself (a link loop)"),
+        "broken_link": _T.translate("EngineErrors", "a symbolic link to %1, which does not exist"),
+        "no_permission": _T.translate("EngineErrors", "not readable (permission denied)"),
+        "unreadable": _T.translate("EngineErrors", "not readable (%1)"),
+    }
+    return fill(phrases[str(v["kind"])], v["detail"])
+
+
 _REASONS: dict[str, Sentence] = {
     "missing": lambda v: _T.translate("EngineErrors", "the file does not exist."),
-    "not_a_file": lambda v: _T.translate(
-        "EngineErrors", "it is not an image file (a folder, a pipe or a device); choose the image file itself."),
+    "not_a_file": lambda v: fill(_T.translate("EngineErrors", "it is %1, not an image file."), _path_kind(v)),
     "not_a_file_any_more": lambda v: _T.translate(
         "EngineErrors", "it stopped being a regular file while it was being opened."),
     "too_large": lambda v: fill(_T.translate(

@@ -416,10 +416,6 @@
             <translation>文件不存在。</translation>
         </message>
         <message>
-            <source>it is not an image file (a folder, a pipe or a device); choose the image file itself.</source>
-            <translation>它不是图片文件（而是文件夹、管道或设备等）：请选择图片文件本身。</translation>
-        </message>
-        <message>
             <source>it stopped being a regular file while it was being opened.</source>
             <translation>打开时它已不再是普通文件。</translation>
         </message>
@@ -453,7 +449,7 @@
         </message>
         <message>
             <source>it starts like an image but is damaged or truncated; copy or download it again.</source>
-            <translation>它看起来是图片，但已损坏或不完整：请重新复制或下载。</translation>
+            <translation>它看起来是图片，但已损坏或不完整，请重新复制或下载。</translation>
         </message>
         <message>
             <source>it is not an image VisionDesk can read (PNG, JPEG, WebP, GIF, BMP, TIFF and similar work).</source>
@@ -473,7 +469,7 @@
         </message>
         <message>
             <source>there is not enough memory to open it; close other programs or scale it down first.</source>
-            <translation>内存不足，无法打开它：请关闭其他程序，或先缩小图片。</translation>
+            <translation>内存不足，无法打开它。请关闭其他程序，或先缩小图片。</translation>
         </message>
         <message>
             <source>its pixels could not be converted to RGB.</source>
@@ -481,7 +477,7 @@
         </message>
         <message>
             <source>it changed while the answer was being prepared; send it again.</source>
-            <translation>准备回答时它发生了变化：请重新发送。</translation>
+            <translation>准备回答时它发生了变化，请重新发送。</translation>
         </message>
         <message>
             <source>Offline mode is on (HF_HUB_OFFLINE), so nothing can be downloaded. Unset HF_HUB_OFFLINE to download, or import a GGUF file you already have.</source>
@@ -696,6 +692,46 @@
         <message>
             <source>No server model is connected: choose a model first.</source>
             <translation>尚未连接服务器上的模型：请先选择一个模型。</translation>
+        </message>
+        <message>
+            <source>it is %1, not an image file.</source>
+            <translation>%1，不是图片文件。请选择图片文件本身。</translation>
+        </message>
+        <message>
+            <source>a folder</source>
+            <translation>它是一个文件夹</translation>
+        </message>
+        <message>
+            <source>a named pipe (FIFO)</source>
+            <translation>它是一个命名管道（FIFO）</translation>
+        </message>
+        <message>
+            <source>a device</source>
+            <translation>它是一个设备</translation>
+        </message>
+        <message>
+            <source>a socket</source>
+            <translation>它是一个套接字</translation>
+        </message>
+        <message>
+            <source>not a regular file</source>
+            <translation>它不是普通文件</translation>
+        </message>
+        <message>
+            <source>a symbolic link that leads back to itself (a link loop)</source>
+            <translation>它是一个指向自身的符号链接（链接循环）</translation>
+        </message>
+        <message>
+            <source>a symbolic link to %1, which does not exist</source>
+            <translation>它是指向 %1 的符号链接，而该目标不存在</translation>
+        </message>
+        <message>
+            <source>not readable (permission denied)</source>
+            <translation>它无法读取（权限被拒绝）</translation>
+        </message>
+        <message>
+            <source>not readable (%1)</source>
+            <translation>它无法读取（%1）</translation>
         </message>
     </context>
     <context>

@@ -22,6 +22,7 @@ from visiondesk.desktop.data_size import format_size
 from visiondesk.desktop.error_text import SENTENCES, error_text
 from visiondesk.desktop.i18n import install_language
 from visiondesk.engine import errors, number_rules
+from visiondesk.engine.images import check_image_file
 from visiondesk.engine.llama.worker.protocol import ErrorReply
 from visiondesk.engine.remote import errors as remote
 from visiondesk.engine.remote.target import normalize_base_url
@@ -90,7 +91,9 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
         errors.NoChatTemplate: [(errors.NoChatTemplate(Path("/m/base.gguf")), ("base.gguf",))],
         errors.ImageError: [
             (image("missing"), ("receipt.png", "不存在")),
-            (image("not_a_file", kind="a folder"), ("receipt.png", "不是图片文件")),
+            (raised(lambda: check_image_file(Path(__file__).parent)), (str(Path(__file__).parent), "文件夹")),
+            (image("not_a_file", kind="pipe", detail=""), ("receipt.png", "命名管道", "不是图片文件")),
+            (image("not_a_file", kind="broken_link", detail="/gone/photo.png"), ("/gone/photo.png", "符号链接")),
             (image("not_a_file_any_more"), ("receipt.png", "普通文件")),
             (image("too_large", size=300_000_000, max_bytes=200_000_000),
              (format_size(300_000_000), format_size(200_000_000))),

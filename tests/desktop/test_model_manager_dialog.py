@@ -302,6 +302,7 @@ def test_a_corrupt_download_is_said_in_chinese_in_its_row(qtbot, hub, manager, d
         assert install_language("zh_CN", data_dir / "i18n") == "zh_CN"
         item = manager.download(REPO, "Q4_K_M")
         wait_state(qtbot, item, JobState.FAILED)
+        qtbot.waitUntil(lambda: item.row.error.text() != "")  # the failure follows the state change
         assert item.row.error.text() == (f"{MMPROJ} 已损坏：它的校验和与 Hub 公布的不一致。"
                                          "损坏的文件已删除，请重新下载。")
         assert item.row.error.isVisibleTo(manager.dialog)
