@@ -6,6 +6,7 @@ line exit with 2; the rest exit with 1.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -124,6 +125,43 @@ class ModelNotInstalled(InputError):  # type: ignore[misc]
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"No installed model is called '{name}'. 'visiondesk models list' shows the names.")
+
+
+class NotARepository(InputError):  # type: ignore[misc]
+    """What was asked for is neither an owner/name repository nor a catalog id."""
+
+    code: ClassVar[str] = "not_a_repository"
+
+    def __init__(self, text: str, catalog_ids: Sequence[str]) -> None:
+        self.text, self.catalog_ids = text, tuple(catalog_ids)
+        super().__init__(f"'{text}' is neither an owner/name repository nor a catalog id "
+                         f"({', '.join(self.catalog_ids)}).")
+
+
+class ImportNameTaken(InputError):  # type: ignore[misc]
+    """A file being imported has the name of a file already in the models folder."""
+
+    code: ClassVar[str] = "import_name_taken"
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+        super().__init__(f"{dest} already exists; remove it or import under another name.")
+
+
+class FilesDoNotPair(InputError):  # type: ignore[misc]
+    """A model and a projector do not belong together (``detail``: the pairing check's own words).
+
+    ``stage``: "" (files the user chose), "downloaded" (both were deleted after the download) or "headers"
+    (read before downloading: nothing was downloaded).
+    """
+
+    code: ClassVar[str] = "files_do_not_pair"
+
+    def __init__(self, detail: str, stage: str = "") -> None:
+        self.detail, self.stage = detail, stage
+        after = {"downloaded": " Both files were deleted; this repository's files do not belong together.",
+                 "headers": " Nothing was downloaded: this repository's files do not belong together."}
+        super().__init__(detail + after.get(stage, ""))
 
 
 def _gib(n: int) -> str:
