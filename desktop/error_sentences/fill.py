@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QLocale
@@ -32,3 +32,10 @@ def whole(value: object) -> str:
 def seconds(value: object) -> str:
     """A number of seconds without trailing zeros (``2.5``, ``30``)."""
     return f"{float(str(value)):g}"
+
+
+def listed(value: object) -> list[str]:
+    """The items of a list or tuple the error keeps, as text (``KeyError`` when it is none: its own words then)."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise KeyError("a list")
+    return [str(item) for item in value]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from ..data_size import format_size
-from .fill import Attributes, Sentence, fill
+from .fill import Attributes, Sentence, fill, listed
 
 _T = QCoreApplication
 
@@ -64,6 +64,17 @@ def _download_failed(a: Attributes) -> str:
                              "later."), a["name"], a["failures"])
 
 
+def _files_do_not_pair(a: Attributes) -> str:
+    templates = {
+        "": _T.translate("EngineErrors", "%1", "a model and a projector that do not pair, the check's words"),
+        "downloaded": _T.translate("EngineErrors", "%1 Both files were deleted; this repository's files do not belong "
+                                   "together."),
+        "headers": _T.translate("EngineErrors", "%1 Nothing was downloaded: this repository's files do not belong "
+                                "together."),
+    }
+    return fill(templates[str(a["stage"])], a["detail"])
+
+
 SENTENCES: dict[str, Sentence] = {
     "model_manager": lambda a: fill(_T.translate("EngineErrors", "%1", "the model manager's error, its own message"),
                                     a["message"]),
@@ -81,6 +92,12 @@ SENTENCES: dict[str, Sentence] = {
         "EngineErrors", "%1 is already being downloaded into %2 by another VisionDesk window or command. Let that one "
         "finish (or pause it there) and try again; nothing was changed."), a["name"], a["folder"]),
     "download_cancelled": lambda a: _T.translate("EngineErrors", "The download was cancelled."),
+    "not_a_repository": lambda a: fill(_T.translate(
+        "EngineErrors", "'%1' is neither an owner/name repository nor a catalog id (%2)."), a["text"],
+        ", ".join(listed(a["catalog_ids"]))),
+    "import_name_taken": lambda a: fill(_T.translate(
+        "EngineErrors", "%1 already exists; remove it or import under another name."), a["dest"]),
+    "files_do_not_pair": _files_do_not_pair,
     "model_not_installed": lambda a: fill(_T.translate(
         "EngineErrors", "No installed model is called '%1'. The model manager lists the installed models."),
         a["name"]),

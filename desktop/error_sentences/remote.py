@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from PySide6.QtCore import QCoreApplication
 
-from .fill import Attributes, Sentence, fill, seconds, whole
+from .fill import Attributes, Sentence, fill, listed, seconds, whole
 
 _T = QCoreApplication
 _MODELS_LISTED = 20  # as many of a server's model names as a sentence lists
@@ -26,14 +24,13 @@ def _key_rejected(a: Attributes) -> str:
 
 
 def _model_not_found(a: Attributes) -> str:
-    available = a["available"]
-    names = list(available) if isinstance(available, Sequence) else []
+    names = listed(a["available"])
     if not names:
         return fill(_T.translate("EngineErrors", "The server at %1 has no model called '%2', and it lists no models."),
                     a["url"], a["model"])
-    listed = ", ".join(str(n) for n in names[:_MODELS_LISTED]) + (" …" if len(names) > _MODELS_LISTED else "")
+    shown = ", ".join(names[:_MODELS_LISTED]) + (" …" if len(names) > _MODELS_LISTED else "")
     return fill(_T.translate("EngineErrors", "The server at %1 has no model called '%2'. It has: %3. Pick one of these "
-                             "(names are exact, case included)."), a["url"], a["model"], listed)
+                             "(names are exact, case included)."), a["url"], a["model"], shown)
 
 
 def _wait(retry_after_s: object) -> str:

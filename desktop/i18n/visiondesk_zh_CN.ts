@@ -733,6 +733,27 @@
             <source>not readable (%1)</source>
             <translation>它无法读取（%1）</translation>
         </message>
+        <message>
+            <source>'%1' is neither an owner/name repository nor a catalog id (%2).</source>
+            <translation>“%1”既不是 owner/name 形式的仓库，也不是模型目录中的 ID（%2）。</translation>
+        </message>
+        <message>
+            <source>%1 already exists; remove it or import under another name.</source>
+            <translation>%1 已存在：请先删除它，或换个名称导入。</translation>
+        </message>
+        <message>
+            <source>%1</source>
+            <comment>a model and a projector that do not pair, the check's words</comment>
+            <translation>模型与投影器不匹配：%1</translation>
+        </message>
+        <message>
+            <source>%1 Both files were deleted; this repository's files do not belong together.</source>
+            <translation>该仓库的模型与投影器不匹配，两个文件都已删除。（%1）</translation>
+        </message>
+        <message>
+            <source>%1 Nothing was downloaded: this repository's files do not belong together.</source>
+            <translation>该仓库的模型与投影器不匹配，因此没有下载任何内容。（%1）</translation>
+        </message>
     </context>
     <context>
         <name>HeaderController</name>

@@ -191,6 +191,16 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
                                ("model-Q4.gguf", "/data/models/org"))],
         models.DownloadCancelled: [(models.DownloadCancelled(), ("已取消",))],
         models.ModelNotInstalled: [(models.ModelNotInstalled("qwen-vl"), ("qwen-vl",))],
+        models.NotARepository: [(models.NotARepository("tiny vision", ["gemma-3-4b", "qwen2.5-vl-3b"]),
+                                 ("tiny vision", "gemma-3-4b, qwen2.5-vl-3b", "仓库"))],
+        models.ImportNameTaken: [(models.ImportNameTaken(Path("/data/models/local/a.gguf")),
+                                  ("/data/models/local/a.gguf", "已存在"))],
+        models.FilesDoNotPair: [(models.FilesDoNotPair("The projector b.gguf does not belong to a.gguf."),
+                                 ("The projector b.gguf", "不匹配")),
+                                (models.FilesDoNotPair("x.gguf is not a projector.", "downloaded"),
+                                 ("x.gguf", "已删除")),
+                                (models.FilesDoNotPair("x.gguf is not a projector.", "headers"),
+                                 ("x.gguf", "没有下载"))],
     }
 
 
