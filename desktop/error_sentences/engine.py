@@ -17,6 +17,16 @@ def _images_need_projector(a: Attributes) -> str:
         "mmproj file, or remove the images from the message."), model)
 
 
+def _json_file_unreadable(a: Attributes) -> str:
+    templates = {
+        ("schema", True): _T.translate("EngineErrors", "The JSON schema %1 is not valid JSON (%2)."),
+        ("schema", False): _T.translate("EngineErrors", "Cannot read the JSON schema %1 (%2)."),
+        ("preset", True): _T.translate("EngineErrors", "The preset %1 is not valid JSON (%2)."),
+        ("preset", False): _T.translate("EngineErrors", "Cannot read the preset %1 (%2)."),
+    }
+    return fill(templates[(str(a["what"]), bool(a["not_json"]))], a["path"], a["detail"])
+
+
 SENTENCES: dict[str, Sentence] = {
     "model_file_missing": lambda a: fill(_T.translate(
         "EngineErrors", "The file %1 does not exist. Check the path, or download it again from the model manager."),
@@ -46,6 +56,16 @@ SENTENCES: dict[str, Sentence] = {
         file_name(a["path"])),
     "image_error": lambda a: fill(_T.translate("EngineErrors", "Cannot use the image %1: %2"), a["source"],
                                   reason_text(a)),
+    "chat_template_failed": lambda a: fill(_T.translate(
+        "EngineErrors", "The model's chat template could not format this conversation (%1). Set another chat template "
+        "for this model in the settings."), a["detail"]),
+    "json_file_unreadable": _json_file_unreadable,
+    "no_such_gpu": lambda a: fill(_T.translate(
+        "EngineErrors", "The main GPU is %1, but this machine has %2 GPU(s), numbered from 0. Choose another main GPU "
+        "in the settings."), a["main_gpu"], a["gpus"]),
+    "gpu_split_mismatch": lambda a: fill(_T.translate(
+        "EngineErrors", "The GPU split gives %1 shares, but this machine has %2 GPU(s): give one share per GPU, or "
+        "'auto'."), a["shares"], a["gpus"]),
     "unsupported_schema": lambda a: fill(_T.translate(
         "EngineErrors", "The JSON schema cannot be used: generation cannot follow %1 at %2. Simplify the schema."),
         a["construct"], a["where"]),

@@ -754,6 +754,34 @@
             <source>%1 Nothing was downloaded: this repository's files do not belong together.</source>
             <translation>该仓库的模型与投影器不匹配，因此没有下载任何内容。（%1）</translation>
         </message>
+        <message>
+            <source>The JSON schema %1 is not valid JSON (%2).</source>
+            <translation>JSON 模式文件 %1 不是有效的 JSON（%2）。</translation>
+        </message>
+        <message>
+            <source>Cannot read the JSON schema %1 (%2).</source>
+            <translation>无法读取 JSON 模式文件 %1（%2）。</translation>
+        </message>
+        <message>
+            <source>The preset %1 is not valid JSON (%2).</source>
+            <translation>预设文件 %1 不是有效的 JSON（%2）。</translation>
+        </message>
+        <message>
+            <source>Cannot read the preset %1 (%2).</source>
+            <translation>无法读取预设文件 %1（%2）。</translation>
+        </message>
+        <message>
+            <source>The model's chat template could not format this conversation (%1). Set another chat template for this model in the settings.</source>
+            <translation>模型的对话模板无法处理此对话（%1）。请在设置中为该模型换一个对话模板。</translation>
+        </message>
+        <message>
+            <source>The main GPU is %1, but this machine has %2 GPU(s), numbered from 0. Choose another main GPU in the settings.</source>
+            <translation>主 GPU 设为 %1，但这台电脑只有 %2 个 GPU（从 0 开始编号）。请在设置中选择其他主 GPU。</translation>
+        </message>
+        <message>
+            <source>The GPU split gives %1 shares, but this machine has %2 GPU(s): give one share per GPU, or 'auto'.</source>
+            <translation>多 GPU 分配给出了 %1 份，但这台电脑有 %2 个 GPU：请为每个 GPU 各给一份，或使用“auto”。</translation>
+        </message>
     </context>
     <context>
         <name>HeaderController</name>

@@ -26,6 +26,7 @@ from visiondesk.engine.images import check_image_file
 from visiondesk.engine.llama.worker.protocol import ErrorReply
 from visiondesk.engine.remote import errors as remote
 from visiondesk.engine.remote.target import normalize_base_url
+from visiondesk.engine.structured import read_json_file
 from visiondesk.models import errors as models
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,6 +114,15 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
             (image("not_rgb"), ("RGB",)),
             (image("changed"), ("重新发送",)),
         ],
+        errors.ChatTemplateFailed: [(errors.ChatTemplateFailed("'dict object' has no attribute 'tools'"),
+                                     ("'dict object' has no attribute 'tools'", "对话模板"))],
+        errors.JsonFileUnreadable: [(raised(lambda: read_json_file(Path("/nowhere/receipt.json"), "schema")),
+                                     ("/nowhere/receipt.json", "无法读取")),
+                                    (errors.JsonFileUnreadable(Path("/p/mine.json"), "preset", "Expecting value",
+                                                               not_json=True),
+                                     ("/p/mine.json", "预设", "Expecting value"))],
+        errors.NoSuchGpu: [(errors.NoSuchGpu(2, 1), ("2", "1 个 GPU"))],
+        errors.GpuSplitMismatch: [(errors.GpuSplitMismatch(3, 2), ("3 份", "2 个 GPU"))],
         errors.UnsupportedSchema: [(errors.UnsupportedSchema("#/properties/a", "patternProperties", "is not supported"),
                                     ("#/properties/a", "patternProperties"))],
         errors.AnswerInvalid: [(errors.AnswerInvalid("it is not JSON"), ("it is not JSON",))],
