@@ -1,6 +1,6 @@
 """Errors in the UI's language: chosen by the error's stable ``code``, filled from its attributes.
 
-The engine, the remote servers and the model manager write English messages for logs and the command
+The engine, the remote servers, the model manager and batch jobs write English messages for logs and the command
 line. The window never parses them: it looks the error's ``code`` up in the sentences of
 ``error_sentences`` and builds the sentence from the attributes the error keeps (a path, a host, a
 size). An error without a known code, or without the attributes its sentence needs (rebuilt across
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from visiondesk.engine.errors import VisionDeskError
 
-from .error_sentences import engine, models, remote
+from .error_sentences import batch, engine, models, remote
 from .error_sentences.fill import Sentence
 
-SENTENCES: dict[str, Sentence] = {**engine.SENTENCES, **remote.SENTENCES, **models.SENTENCES}
+SENTENCES: dict[str, Sentence] = {**engine.SENTENCES, **remote.SENTENCES, **models.SENTENCES, **batch.SENTENCES}
 
 
 def error_text(error: BaseException) -> str:

@@ -782,6 +782,54 @@
             <source>The GPU split gives %1 shares, but this machine has %2 GPU(s): give one share per GPU, or 'auto'.</source>
             <translation>多 GPU 分配给出了 %1 份，但这台电脑有 %2 个 GPU：请为每个 GPU 各给一份，或使用“auto”。</translation>
         </message>
+        <message>
+            <source>%1 line %2 is not a VisionDesk result row; write the results to a new file.</source>
+            <translation>%1 第 %2 行不是 VisionDesk 写入的结果行；请将结果写入新文件。</translation>
+        </message>
+        <message>
+            <source>%1 line %2 is not a VisionDesk result row (%3).</source>
+            <translation>%1 第 %2 行不是 VisionDesk 写入的结果行（%3）。</translation>
+        </message>
+        <message>
+            <source>The preset %1 must be a JSON object.</source>
+            <translation>预设 %1 必须是一个 JSON 对象。</translation>
+        </message>
+        <message>
+            <source>The preset %1 needs a 'prompt' (in English at least).</source>
+            <translation>预设 %1 需要“prompt”（至少要有英文）。</translation>
+        </message>
+        <message>
+            <source>The preset %1 has a 'schema' that is not a JSON object.</source>
+            <translation>预设 %1 的“schema”不是 JSON 对象。</translation>
+        </message>
+        <message>
+            <source>The preset %1 has an 'export' of %2; use 'fields' or 'table'.</source>
+            <translation>预设 %1 的“export”为 %2；请使用“fields”或“table”。</translation>
+        </message>
+        <message>
+            <source>%1 does not exist: give image files, folders or a .txt file listing paths.</source>
+            <translation>%1 不存在：请提供图片文件、文件夹，或列出路径的 .txt 文件。</translation>
+        </message>
+        <message>
+            <source>Cannot read the list of images %1 (%2).</source>
+            <translation>无法读取图片列表 %1（%2）。</translation>
+        </message>
+        <message>
+            <source>%1 has the columns %2, but this task writes %3; write the results to a new file.</source>
+            <translation>%1 的列是 %2，但此任务写入的列是 %3；请将结果写入新文件。</translation>
+        </message>
+        <message>
+            <source>%1 holds answers of another task (a different prompt, schema or model); write the results to a new file, or run again the task that wrote it.</source>
+            <translation>%1 保存的是另一个任务的回答（提示词、模式或模型不同）；请将结果写入新文件，或重新运行写入它的那个任务。</translation>
+        </message>
+        <message>
+            <source>%1 already exists; choose another name for the export.</source>
+            <translation>%1 已存在；请为导出文件换一个名称。</translation>
+        </message>
+        <message>
+            <source>There is no preset named '%1'. Known: %2 (your own go in %3).</source>
+            <translation>没有名为“%1”的预设。已有：%2（你自己的预设放在 %3）。</translation>
+        </message>
     </context>
     <context>
         <name>HeaderController</name>

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale
+from visiondesk.batch import errors as batch
+from visiondesk.batch.inputs import collect_images
 from visiondesk.desktop.data_size import format_size
 from visiondesk.desktop.error_text import SENTENCES, error_text
 from visiondesk.desktop.i18n import install_language
@@ -170,6 +172,23 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
                                        ("保存", "the keyring is locked")),
                                       (remote.CredentialStoreError("read", "no wallet"), ("读取", "no wallet")),
                                       (remote.CredentialStoreError("delete", "denied"), ("删除", "denied"))],
+        batch.InputNotFound: [(raised(lambda: collect_images([Path("/nowhere/scans")])), ("/nowhere/scans", "不存在"))],
+        batch.ImageListUnreadable: [(batch.ImageListUnreadable(Path("/lists/scans.txt"), "Permission denied"),
+                                     ("/lists/scans.txt", "Permission denied"))],
+        batch.NotAResultRow: [(batch.NotAResultRow(Path("/out/r.jsonl"), 7, resuming=True), ("/out/r.jsonl", "7")),
+                              (batch.NotAResultRow(Path("/out/r.jsonl"), 3, "Expecting value", resuming=False),
+                               ("/out/r.jsonl", "3", "Expecting value"))],
+        batch.ResultColumnsDiffer: [(batch.ResultColumnsDiffer(Path("/out/r.csv"), ["image", "answer"],
+                                                               ["image", "total", "date"]),
+                                     ("/out/r.csv", "image, answer", "image, total, date"))],
+        batch.ResultOfAnotherTask: [(batch.ResultOfAnotherTask(Path("/out/r.jsonl")), ("/out/r.jsonl", "另一个任务"))],
+        batch.ExportExists: [(batch.ExportExists(Path("/out/r.csv")), ("/out/r.csv", "已存在"))],
+        batch.BadPreset: [(batch.BadPreset("/p/a.json", "not_object"), ("/p/a.json", "JSON 对象")),
+                          (batch.BadPreset("/p/a.json", "no_prompt"), ("/p/a.json", "prompt")),
+                          (batch.BadPreset("/p/a.json", "schema_not_object"), ("/p/a.json", "schema")),
+                          (batch.BadPreset("/p/a.json", "bad_export", "rows"), ("/p/a.json", "'rows'", "fields"))],
+        batch.UnknownPreset: [(batch.UnknownPreset("receipts", ["invoice", "receipt"], Path("/data/presets")),
+                               ("receipts", "invoice, receipt", "/data/presets"))],
         models.ModelManagerError: [(models.ModelManagerError("the registry is locked"), ("the registry is locked",))],
         models.HubUnavailable: [
             (models.HubUnavailable("Offline mode is on", "offline"), ("HF_HUB_OFFLINE",)),
