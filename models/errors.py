@@ -138,6 +138,16 @@ class NotARepository(InputError):  # type: ignore[misc]
                          f"({', '.join(self.catalog_ids)}).")
 
 
+class RunsOnAServer(InputError):  # type: ignore[misc]
+    """A catalog entry that is no download: the model runs on a remote server (``how``: the catalog's words)."""
+
+    code: ClassVar[str] = "runs_on_a_server"
+
+    def __init__(self, title: str, how: str) -> None:
+        self.title, self.how = title, how
+        super().__init__(f"{title} is not downloaded: {how}")
+
+
 class ImportNameTaken(InputError):  # type: ignore[misc]
     """A file being imported has the name of a file already in the models folder."""
 

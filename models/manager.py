@@ -12,10 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from visiondesk.engine import defaults
-from visiondesk.engine.errors import InputError
 
 from .catalog import CatalogEntry, ModelCatalog
-from .errors import NotARepository
+from .errors import NotARepository, RunsOnAServer
 from .fit import FitEstimate, MachineMemory, estimate_fit, probe_machine
 from .hub import HubClient, SearchHit
 from .job import DownloadJob, DownloadPlan, plan_download
@@ -66,11 +65,11 @@ class ModelManager:
         """Resolve what a download would fetch (network: the repository listing with hashes).
 
         Raises ``NotARepository`` (an ``InputError``) for something that is neither an owner/name repository nor a
-        catalog id.
+        catalog id, ``RunsOnAServer`` for a catalog entry that is no download.
         """
         entry = self.catalog.find(repo_or_catalog_id)
         if entry is not None and entry.remote:
-            raise InputError(f"{entry.title} is not downloaded: {entry.remote}")
+            raise RunsOnAServer(entry.title, entry.remote)
         repo = entry.repo if entry is not None else repo_or_catalog_id
         if "/" not in repo:
             raise NotARepository(repo_or_catalog_id, [e.id for e in self.catalog.entries])
