@@ -95,6 +95,9 @@ SENTENCES: dict[str, Sentence] = {
     "not_a_repository": lambda a: fill(_T.translate(
         "EngineErrors", "'%1' is neither an owner/name repository nor a catalog id (%2)."), a["text"],
         ", ".join(listed(a["catalog_ids"]))),
+    "runs_on_a_server": lambda a: fill(_T.translate(
+        "EngineErrors", "%1 is not a download: it runs on a server. Serve it with vLLM (or another OpenAI-compatible "
+        "server) and add that server on the Servers page."), a["title"]),
     "import_name_taken": lambda a: fill(_T.translate(
         "EngineErrors", "%1 already exists; remove it or import under another name."), a["dest"]),
     "files_do_not_pair": _files_do_not_pair,

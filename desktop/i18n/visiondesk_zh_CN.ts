@@ -830,6 +830,10 @@
             <source>There is no preset named '%1'. Known: %2 (your own go in %3).</source>
             <translation>没有名为“%1”的预设。已有：%2（你自己的预设放在 %3）。</translation>
         </message>
+        <message>
+            <source>%1 is not a download: it runs on a server. Serve it with vLLM (or another OpenAI-compatible server) and add that server on the Servers page.</source>
+            <translation>%1 不能下载：它需要在服务器上运行。请用 vLLM（或其他兼容 OpenAI 的服务器）运行它，并在“服务器”页面添加该服务器。</translation>
+        </message>
     </context>
     <context>
         <name>HeaderController</name>

@@ -30,6 +30,7 @@ from visiondesk.engine.remote import errors as remote
 from visiondesk.engine.remote.target import normalize_base_url
 from visiondesk.engine.structured import read_json_file
 from visiondesk.models import errors as models
+from visiondesk.models.catalog import ModelCatalog
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("engine", "models", "core", "batch", "api", "cli")
@@ -73,6 +74,7 @@ def raised(call: Callable[[], object]) -> errors.VisionDeskError:
 def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]]:
     """One or more real instances per class, and what the sentence must name (sizes as the UI writes them now)."""
     n = QLocale().toString
+    served = ModelCatalog.load().remote_entries[0]  # the catalog's model that runs on a server
     return {
         errors.VisionDeskError: [(errors.VisionDeskError("Run the batch first."), ("Run the batch first.",))],
         errors.InputError: [(errors.InputError("/out/receipts.csv already exists; choose another name."),
@@ -222,6 +224,7 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
         models.ModelNotInstalled: [(models.ModelNotInstalled("qwen-vl"), ("qwen-vl",))],
         models.NotARepository: [(models.NotARepository("tiny vision", ["gemma-3-4b", "qwen2.5-vl-3b"]),
                                  ("tiny vision", "gemma-3-4b, qwen2.5-vl-3b", "仓库"))],
+        models.RunsOnAServer: [(models.RunsOnAServer(served.title, served.remote), (served.title, "服务器"))],
         models.ImportNameTaken: [(models.ImportNameTaken(Path("/data/models/local/a.gguf")),
                                   ("/data/models/local/a.gguf", "已存在"))],
         models.FilesDoNotPair: [(models.FilesDoNotPair("The projector b.gguf does not belong to a.gguf."),
