@@ -7,8 +7,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from visiondesk.engine import InputError
-
+from .errors import ExportExists, NotAResultRow
 from .result_file import ResultFile, ResultRow
 
 
@@ -23,7 +22,7 @@ def read_rows(jsonl: Path) -> list[ResultRow]:
             raw = json.loads(line)
             row = ResultRow(**{k: v for k, v in raw.items() if k in fields})
         except (json.JSONDecodeError, TypeError) as exc:
-            raise InputError(f"{jsonl} line {n} is not a VisionDesk result row: {exc}.") from None
+            raise NotAResultRow(jsonl, n, str(exc), resuming=False) from None
         latest[row.sha256 or row.image] = row
     return list(latest.values())
 
@@ -31,7 +30,7 @@ def read_rows(jsonl: Path) -> list[ResultRow]:
 def export_csv(jsonl: Path, csv_path: Path, answer_columns: Sequence[str] = ("answer",)) -> int:
     """Write the rows of ``jsonl`` to a new CSV file (refused if it exists); returns how many rows."""
     if Path(csv_path).exists():
-        raise InputError(f"{csv_path} already exists; choose another name for the export.")
+        raise ExportExists(csv_path)
     rows = read_rows(jsonl)
     task = rows[0].task if rows else ""
     with ResultFile(csv_path, task, answer_columns) as out:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from visiondesk.engine import InputError
+from .errors import ImageListUnreadable, InputNotFound
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ LIST_SUFFIXES = frozenset({".txt", ".lst"})
 
 
 def collect_images(inputs: Iterable[Path]) -> list[Path]:
-    """Every image the inputs name, in a stable order, each path once; raises ``InputError`` for a missing input.
+    """Every image the inputs name, in a stable order, each path once; raises ``InputNotFound`` for a missing input.
 
     A folder contributes the files with image (or PDF) suffixes below it (sorted); a ``.txt``/``.lst`` file one path
     per line (relative to the list's folder; blank lines and ``#`` comments skipped); any other file is
@@ -42,7 +42,7 @@ def collect_images(inputs: Iterable[Path]) -> list[Path]:
         elif path.is_file():
             add(path)
         else:
-            raise InputError(f"{path} does not exist: give image files, folders or a .txt file listing paths.")
+            raise InputNotFound(path)
     return found
 
 
@@ -50,7 +50,7 @@ def _read_list(path: Path) -> list[Path]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"Cannot read the list of images {path}: {exc}.") from None
+        raise ImageListUnreadable(path, str(exc)) from None
     out: list[Path] = []
     for n, line in enumerate(lines, 1):
         text = line.strip()

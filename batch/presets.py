@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from visiondesk.core.paths import DataPaths
-from visiondesk.engine import InputError, ResponseFormat
+from visiondesk.engine import ResponseFormat
 from visiondesk.engine.structured import read_json_file
+
+from .errors import BadPreset, UnknownPreset
 
 LANGUAGES = ("en", "zh")
 
@@ -50,24 +52,24 @@ def user_presets_dir() -> Path:
 
 
 def read_preset(path: Path) -> Preset:
-    """Read a preset file; raises ``InputError`` saying what is wrong with it."""
+    """Read a preset file; raises ``BadPreset`` (or the file's ``JsonFileUnreadable``) saying what is wrong."""
     return _parse(read_json_file(path, "preset"), str(path))
 
 
 def _parse(raw: Any, source: str) -> Preset:
     if not isinstance(raw, dict):
-        raise InputError(f"The preset {source} must be a JSON object.")
+        raise BadPreset(source, "not_object")
     prompts = raw.get("prompt")
     if isinstance(prompts, str):
         prompts = {"en": prompts}
     if not isinstance(prompts, dict) or not isinstance(prompts.get("en"), str) or not prompts["en"].strip():
-        raise InputError(f'The preset {source} needs "prompt": {{"en": "...", "zh": "..."}} (English at least).')
+        raise BadPreset(source, "no_prompt")
     schema = raw.get("schema")
     if schema is not None and not isinstance(schema, dict):
-        raise InputError(f'The preset {source} has a "schema" that is not a JSON object.')
+        raise BadPreset(source, "schema_not_object")
     export = raw.get("export", "fields")
     if export not in ("fields", "table"):
-        raise InputError(f'The preset {source} has "export": {export!r}; use "fields" or "table".')
+        raise BadPreset(source, "bad_export", export)
     name = raw.get("name") or Path(source).stem
     title = raw.get("title")
     titles = {str(k): str(v) for k, v in title.items()} if isinstance(title, dict) else {"en": str(title or name)}
@@ -96,9 +98,8 @@ def all_presets() -> dict[str, Preset]:
 
 
 def find_preset(name: str) -> Preset:
-    """A preset by name; raises ``InputError`` listing the known ones."""
+    """A preset by name; raises ``UnknownPreset`` listing the known ones."""
     presets = all_presets()
     if name not in presets:
-        raise InputError(f"There is no preset named {name!r}. Known: {', '.join(sorted(presets))} (your own go in "
-                         f"{user_presets_dir()}, or pass one with --preset-file).")
+        raise UnknownPreset(name, sorted(presets), user_presets_dir())
     return presets[name]

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from visiondesk.engine import InputError
+from .errors import NotAResultRow, ResultColumnsDiffer, ResultOfAnotherTask
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,7 @@ class ResultFile:
                 row = json.loads(line)
                 sha, status, task = row["sha256"], row["status"], row["task"]
             except (json.JSONDecodeError, KeyError, TypeError):
-                raise InputError(f"{self.path} line {n} is not a VisionDesk result row; write the results to a new "
-                                 "file (--out).") from None
+                raise NotAResultRow(self.path, n, resuming=True) from None
             self._note(sha, status, task)
 
     def _read_csv(self, data: bytes) -> None:
@@ -98,16 +97,14 @@ class ResultFile:
         rows = csv.reader(io.StringIO(text, newline=""))
         header = tuple(next(rows))
         if header != self.columns:
-            raise InputError(f"{self.path} has the columns {', '.join(header)}, but this task writes "
-                             f"{', '.join(self.columns)}; write the results to a new file (--out).")
+            raise ResultColumnsDiffer(self.path, header, self.columns)
         for record in rows:
             values = dict(zip(header, record, strict=False))
             self._note(values.get("sha256", ""), values.get("status", ""), values.get("task", ""))
 
     def _note(self, sha: str, status: str, task: str) -> None:
         if task != self.task:
-            raise InputError(f"{self.path} holds answers of another task (a different prompt, schema or model); "
-                             "write the results to a new file (--out), or re-run the task that wrote it.")
+            raise ResultOfAnotherTask(self.path)
         self.answered[sha] = status
 
     # ---- writing -------------------------------------------------------------------------------

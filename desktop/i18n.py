@@ -30,7 +30,7 @@ class TsTranslator(QTranslator):
 
     def __init__(self, ts_path: Path) -> None:
         super().__init__()
-        self._table: dict[tuple[str, str], str] = {}
+        self._table: dict[tuple[str, str, str], str] = {}  # (context, source, disambiguation)
         root = ET.parse(ts_path).getroot()
         for context in root.iter("context"):
             name = context.findtext("name") or ""
@@ -38,12 +38,12 @@ class TsTranslator(QTranslator):
                 tr = msg.find("translation")
                 if tr is None or tr.get("type") in ("unfinished", "obsolete", "vanished") or not tr.text:
                     continue
-                self._table[(name, msg.findtext("source") or "")] = tr.text
+                self._table[(name, msg.findtext("source") or "", msg.findtext("comment") or "")] = tr.text
 
     def translate(self, context: str, source_text: str, disambiguation: str | None = None,
                   n: int = -1) -> str:
-        """Look ``source_text`` up in ``context``; an empty string means 'not translated'."""
-        return self._table.get((context, source_text), "")
+        """Look ``source_text`` (told apart by ``disambiguation``) up in ``context``; "" means 'not translated'."""
+        return self._table.get((context, source_text, disambiguation or ""), "")
 
     def isEmpty(self) -> bool:
         """Whether nothing was loaded."""

@@ -150,12 +150,17 @@ class NoChatTemplate(InputError):
 
 
 class ImageError(InputError):
-    """An image cannot be read or is not acceptable."""
+    """An image cannot be read or is not acceptable.
+
+    ``reason`` is the English clause; ``reason_code`` names it for a translation (``"too_large"``), and
+    ``reason_values`` keeps the numbers and words that clause names (``{"size": 3_000_000, ...}``).
+    """
 
     code: ClassVar[str] = "image_error"
 
-    def __init__(self, source: str, reason: str) -> None:
+    def __init__(self, source: str, reason: str, reason_code: str, **reason_values: object) -> None:
         self.source, self.reason = source, reason
+        self.reason_code, self.reason_values = reason_code, reason_values
         super().__init__(f"Cannot use the image {source}: {reason}")
 
 
@@ -167,6 +172,53 @@ class UnsupportedSchema(InputError):
     def __init__(self, where: str, construct: str, reason: str) -> None:
         self.where, self.construct, self.reason = where, construct, reason
         super().__init__(f"The JSON schema cannot be used: {construct} at {where} {reason}")
+
+
+class ChatTemplateFailed(InputError):
+    """The model's chat template raised while formatting the conversation (``detail``: Jinja's words)."""
+
+    code: ClassVar[str] = "chat_template_failed"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"The model's chat template could not format this conversation: {detail}. Set another "
+                         "chat template for this model in the settings.")
+
+
+class JsonFileUnreadable(InputError):
+    """A JSON file the user named (``what``: "schema" or "preset") cannot be read, or is no JSON."""
+
+    code: ClassVar[str] = "json_file_unreadable"
+
+    def __init__(self, path: Path, what: str, detail: str, *, not_json: bool) -> None:
+        self.path, self.what, self.detail, self.not_json = path, what, detail, not_json
+        super().__init__(f"The {what} {path} is not valid JSON: {detail}." if not_json else
+                         f"Cannot read the {what} {path}: {detail}.")
+
+
+class NoSuchGpu(InputError):
+    """The main GPU asked for is not on this machine."""
+
+    code: ClassVar[str] = "no_such_gpu"
+
+    def __init__(self, main_gpu: int, gpus: int) -> None:
+        self.main_gpu, self.gpus = main_gpu, gpus
+        super().__init__(f"The main GPU is {main_gpu}, but this machine has {_gpus(gpus)} (numbered from 0).")
+
+
+class GpuSplitMismatch(InputError):
+    """The GPU split gives another number of shares than this machine has GPUs."""
+
+    code: ClassVar[str] = "gpu_split_mismatch"
+
+    def __init__(self, shares: int, gpus: int) -> None:
+        self.shares, self.gpus = shares, gpus
+        super().__init__(f"The GPU split gives {shares} shares, but this machine has {_gpus(gpus)}: give one share "
+                         "per GPU, or 'auto'.")
+
+
+def _gpus(count: int) -> str:
+    return "no GPU" if count == 0 else "1 GPU" if count == 1 else f"{count} GPUs"
 
 
 class AnswerInvalid(VisionDeskError):
@@ -260,8 +312,8 @@ def rebuild(kind: str, message: str, attrs: dict[str, object] | None = None) -> 
 _BY_NAME: dict[str, type[VisionDeskError]] = {
     c.__name__: c for c in (
         InputError, ModelFileMissing, NotAModelFile, NotAGGUF, TruncatedGGUF, UnknownArchitecture, NotAProjector,
-        ProjectorMismatch, ImagesNeedProjector, ContextOverflow, NoChatTemplate, ImageError,
-        UnsupportedSchema, AnswerInvalid, EngineCrashed, EngineHung, EngineProtocolError, EngineClosed,
-        ModelLoadFailed, EngineFailure,
+        ProjectorMismatch, ImagesNeedProjector, ContextOverflow, NoChatTemplate, ImageError, ChatTemplateFailed,
+        JsonFileUnreadable, NoSuchGpu, GpuSplitMismatch, UnsupportedSchema, AnswerInvalid, EngineCrashed, EngineHung,
+        EngineProtocolError, EngineClosed, ModelLoadFailed, EngineFailure,
     )
 }

@@ -20,7 +20,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
-from .file_kind import path_problem
+from .file_kind import path_kind
 from .image_fit import DEFAULT_TARGET, ImageTarget
 from .requests import ImageSource
 
@@ -71,11 +71,12 @@ def check_image_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     Only ``stat`` is used: a pipe, a device or a folder is named as such without being opened. Front
     ends that accept a path before the engine sees it (the chat's ``/image``) call this to say why.
     """
-    problem = path_problem(path)
-    if problem == "missing":
-        raise ImageError(str(path), "the file does not exist.")
-    if problem is not None:
-        raise ImageError(str(path), f"it is {problem}, not an image file.")
+    kind = path_kind(path)
+    if kind is not None and kind.code == "missing":
+        raise ImageError(str(path), "the file does not exist.", "missing")
+    if kind is not None:
+        raise ImageError(str(path), f"it is {kind.phrase}, not an image file.", "not_a_file", kind=kind.code,
+                         detail=kind.detail)
     size = path.stat().st_size
     _check_size(str(path), size, max_bytes)
     return size
@@ -84,7 +85,8 @@ def check_image_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
 def _check_size(label: str, size: int, max_bytes: int) -> None:
     if size > max_bytes:
         raise ImageError(label, f"it is {_megabytes(size)}; images larger than {_megabytes(max_bytes)} are "
-                                "not accepted. Scale it down or save it in a compressed format (JPEG, PNG).")
+                                "not accepted. Scale it down or save it in a compressed format (JPEG, PNG).",
+                         "too_large", size=size, max_bytes=max_bytes)
 
 
 def _megabytes(n: int) -> str:
@@ -103,10 +105,12 @@ def read_image_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise ImageError(str(path), "it stopped being a regular file while it was being opened.")
+                raise ImageError(str(path), "it stopped being a regular file while it was being opened.",
+                                 "not_a_file_any_more")
             data = f.read(max_bytes + 1)
     except OSError as exc:
-        raise ImageError(str(path), f"it cannot be read ({exc.strerror or exc}).") from exc
+        raise ImageError(str(path), f"it cannot be read ({exc.strerror or exc}).", "unreadable",
+                         detail=exc.strerror or str(exc)) from exc
     _check_size(str(path), len(data), max_bytes)
     return data
 
@@ -116,7 +120,7 @@ def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
         _check_size(source.label, len(source.data), max_bytes)
         return source.data
     if source.path is None:
-        raise ImageError(source.label, "no file or data was given.")
+        raise ImageError(source.label, "no file or data was given.", "nothing_given")
     return read_image_file(Path(source.path), max_bytes)
 
 
@@ -151,11 +155,13 @@ def _refuse_absurd(label: str, width: int, height: int, n_bytes: int, max_pixels
     pixels = width * height
     if pixels > max_pixels:
         raise ImageError(label, f"it has {width}×{height} = {pixels:,} pixels; the limit is {max_pixels:,} "
-                                "(no camera makes larger pictures). Scale it down first.")
+                                "(no camera makes larger pictures). Scale it down first.", "too_many_pixels",
+                         width=width, height=height, max_pixels=max_pixels)
     if pixels > BOMB_CHECK_PIXELS and pixels > MAX_PIXELS_PER_BYTE * n_bytes:
         raise ImageError(label, f"it claims {width}×{height} pixels ({pixels / 1e6:,.0f} megapixels) in a file of "
                                 f"only {_megabytes(n_bytes)}; a real picture that large takes far more space, so "
-                                "this file is not safe to open.")
+                                "this file is not safe to open.", "bomb", width=width, height=height,
+                         size=n_bytes)
 
 
 def _decode_scaled(img: Image.Image, target: ImageTarget) -> Image.Image:
@@ -195,7 +201,7 @@ def prepare_image(source: ImageSource | Path | str, max_pixels: int = DEFAULT_MA
     label = source.label
     data = _read_bytes(source, max_bytes)
     if not data:
-        raise ImageError(label, "the file is empty (0 bytes).")
+        raise ImageError(label, "the file is empty (0 bytes).", "empty")
     with warnings.catch_warnings():
         # _refuse_absurd says it in plainer words, with the numbers (Pillow still raises beyond twice the limit)
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -204,18 +210,19 @@ def prepare_image(source: ImageSource | Path | str, max_pixels: int = DEFAULT_MA
         except UnidentifiedImageError as exc:
             if _looks_like_image(data):
                 raise ImageError(label, "it starts like an image but is damaged or truncated; copy or "
-                                        "download it again.") from exc
+                                        "download it again.", "damaged_start") from exc
             raise ImageError(label, "it is not an image VisionDesk can read (PNG, JPEG, WebP, GIF, BMP, "
-                                    "TIFF and similar work).") from exc
+                                    "TIFF and similar work).", "unknown_format") from exc
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageError(label, _BOMB_WORDS) from exc
+            raise ImageError(label, _BOMB_WORDS, "over_pixel_limit", max_pixels=DEFAULT_MAX_PIXELS) from exc
         except Exception as exc:  # Pillow raises many kinds on damaged headers
-            raise ImageError(label, f"the file is damaged ({exc}).") from exc
+            raise ImageError(label, f"the file is damaged ({exc}).", "damaged", detail=str(exc)) from exc
         try:
             width, height = img.size
             _refuse_absurd(label, width, height, len(data), max_pixels)
             if width < MIN_SIDE or height < MIN_SIDE:
-                raise ImageError(label, f"it is only {width}×{height} pixels; nothing can be seen in it.")
+                raise ImageError(label, f"it is only {width}×{height} pixels; nothing can be seen in it.",
+                                 "too_small", width=width, height=height)
             rgb = _decode_scaled(img, target)
             rgb.load()
             if rgb is not img:
@@ -223,16 +230,18 @@ def prepare_image(source: ImageSource | Path | str, max_pixels: int = DEFAULT_MA
         except ImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageError(label, _BOMB_WORDS) from exc
+            raise ImageError(label, _BOMB_WORDS, "over_pixel_limit", max_pixels=DEFAULT_MAX_PIXELS) from exc
         except MemoryError as exc:
             raise ImageError(label, "there is not enough memory to open it; close other programs or scale it "
-                                    "down first.") from exc
+                                    "down first.", "out_of_memory") from exc
         except OSError as exc:
-            raise ImageError(label, f"the file is truncated or damaged ({exc}).") from exc
+            raise ImageError(label, f"the file is truncated or damaged ({exc}).", "truncated",
+                             detail=str(exc)) from exc
         except Exception as exc:
-            raise ImageError(label, f"the file is damaged ({type(exc).__name__}: {exc}).") from exc
+            raise ImageError(label, f"the file is damaged ({type(exc).__name__}: {exc}).", "damaged",
+                             detail=f"{type(exc).__name__}: {exc}") from exc
     pixels = rgb.tobytes()
     w, h = rgb.size
     if len(pixels) != w * h * 3:
-        raise ImageError(label, "its pixels could not be converted to RGB.")
+        raise ImageError(label, "its pixels could not be converted to RGB.", "not_rgb")
     return PreparedImage(width=w, height=h, rgb=pixels, digest=pixel_digest(w, h, pixels), label=label)

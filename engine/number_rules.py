@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import ClassVar
 
 from .errors import InputError
 
@@ -22,10 +23,15 @@ MAX_SEED = 0xFFFFFFFF  # llama.cpp's seeds are 32-bit; this one (the default) me
 
 
 class BadNumber(InputError):
-    """A number outside its rule; ``clause`` is the sentence in lower case, for messages that prefix it."""
+    """A number outside its rule; ``clause`` is the sentence in lower case, for messages that prefix it.
 
-    def __init__(self, clause: str) -> None:
-        self.clause = clause
+    ``shown`` is the value refused, as the person wrote it (or as Python shows it), for a translated sentence.
+    """
+
+    code: ClassVar[str] = "bad_number"
+
+    def __init__(self, clause: str, shown: str) -> None:
+        self.clause, self.shown = clause, shown
         super().__init__(clause[0].upper() + clause[1:] + ".")
 
 
@@ -41,12 +47,15 @@ class NumberRule:
 
     def sentence(self, value: object) -> str:
         """What is wrong, as a lower-case clause: "the context size must be a positive number ..., not -5"."""
-        shown = f"{value:g}" if isinstance(value, float) else repr(value)  # 1e+12, not 1000000000000.0
-        return f"{self.what} must be {self.valid}, not {shown}"
+        return f"{self.what} must be {self.valid}, not {self._shown(value)}"
+
+    @staticmethod
+    def _shown(value: object) -> str:
+        return f"{value:g}" if isinstance(value, float) else repr(value)  # 1e+12, not 1000000000000.0
 
     def error(self, value: object) -> BadNumber:
         """The sentence as an ``InputError``, capitalised."""
-        return BadNumber(self.sentence(value))
+        return BadNumber(self.sentence(value), self._shown(value))
 
     def follows(self, value: object) -> bool:
         """Whether ``value`` is a number (not a bool) inside the range, whole where the rule asks for it."""
@@ -70,7 +79,7 @@ class NumberRule:
         except ValueError:
             raise self.error(text) from None
         if not self.follows(value):
-            raise BadNumber(f"{self.what} must be {self.valid}, not {text.strip()}")
+            raise BadNumber(f"{self.what} must be {self.valid}, not {text.strip()}", text.strip())
         return self.check(value)
 
 
@@ -118,7 +127,7 @@ def check_gpu_split(split: object) -> str | tuple[float, ...]:
         values = tuple(float(GPU_SHARE.check(s)) for s in split)
         if sum(values) > 0:
             return values
-    raise BadNumber(f"the GPU split must be {_SPLIT_VALID}, not {split!r}")
+    raise BadNumber(f"the GPU split must be {_SPLIT_VALID}, not {split!r}", repr(split))
 
 
 def parse_gpu_split(text: str) -> str | tuple[float, ...]:
@@ -129,4 +138,4 @@ def parse_gpu_split(text: str) -> str | tuple[float, ...]:
     try:
         return check_gpu_split(tuple(float(part) for part in word.split(",")))
     except (ValueError, BadNumber):
-        raise BadNumber(f"the GPU split must be {_SPLIT_VALID}, not {text.strip()}") from None
+        raise BadNumber(f"the GPU split must be {_SPLIT_VALID}, not {text.strip()}", text.strip()) from None

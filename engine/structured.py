@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
-from .errors import AnswerInvalid, InputError, UnsupportedSchema
+from .errors import AnswerInvalid, JsonFileUnreadable, UnsupportedSchema
 from .events import EngineEvent, Finished, StopReason, TextDelta
 
 ResponseKind = Literal["json_object", "json_schema"]
@@ -315,13 +315,13 @@ def checked_answers(events: Iterable[EngineEvent], fmt: ResponseFormat) -> Itera
 
 
 def read_json_file(path: Path, what: str) -> Any:
-    """A JSON file's content (a schema, a preset); raises ``InputError`` naming ``what`` and what is wrong."""
+    """A JSON file's content (a schema, a preset); raises ``JsonFileUnreadable`` naming ``what`` and what is wrong."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(f"Cannot read the {what} {path}: {exc.strerror or exc}.") from None
+        raise JsonFileUnreadable(Path(path), what, exc.strerror or str(exc), not_json=False) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"The {what} {path} is not valid JSON: {exc}.") from None
+        raise JsonFileUnreadable(Path(path), what, str(exc), not_json=True) from None
 
 
 def schema_file_format(path: Path) -> ResponseFormat:

@@ -67,12 +67,9 @@ class RemoteRepo:
         mmproj = pick_mmproj_file(names)
         model = pick_model_file(names, quant)
         if mmproj is None:
-            raise NoVisionFiles(f"{self.repo_id} has no mmproj (vision projector) GGUF file, so VisionDesk "
-                                "cannot see images with it. Pick a repository that publishes an mmproj file.")
+            raise NoVisionFiles(self.repo_id, no_mmproj=True)
         if model is None:
-            offered = ", ".join(self.quantizations()) or "none"
-            what = f"no {quant} model file (offered: {offered})" if quant else "no model GGUF file"
-            raise NoVisionFiles(f"{self.repo_id} has {what}.")
+            raise NoVisionFiles(self.repo_id, quant, ", ".join(self.quantizations()) or "none")
         return self.files[model], self.files[mmproj]
 
 
@@ -220,7 +217,7 @@ class HubClient:
 
         if constants.is_offline_mode() or os.environ.get("HF_HUB_OFFLINE", "").lower() in _TRUE:
             raise HubUnavailable("Offline mode is on (HF_HUB_OFFLINE), so nothing can be downloaded. Unset "
-                                 "HF_HUB_OFFLINE to download, or import a GGUF file you already have.")
+                                 "HF_HUB_OFFLINE to download, or import a GGUF file you already have.", "offline")
 
     def _retrying(self, call: Callable[[], T], wait: Callable[[float], None] = time.sleep) -> T:
         """``call()``, again after a 429/5xx answer or a cut connection; ``HubUnavailable`` once retries run out."""
@@ -239,7 +236,8 @@ class HubClient:
                 if attempt >= self.retry.max_attempts:
                     raise HubUnavailable(
                         f"The Hub at {self.endpoint} answered {_status_words(status)} {attempt} times in a row. "
-                        "It is probably busy or down for maintenance: try again in a few minutes.") from exc
+                        "It is probably busy or down for maintenance: try again in a few minutes.", "busy",
+                        endpoint=self.endpoint, status=status) from exc
                 seconds = self.retry.wait_before(attempt, retry_after_seconds(exc.response.headers))
                 what = _status_words(status)
             except httpx2.TransportError as exc:
@@ -265,19 +263,20 @@ class HubClient:
             yield
         except GatedRepoError as exc:
             raise HubUnavailable(f"{repo_id} is gated: accept its license on the Hub and set HF_TOKEN "
-                                 "to a token of that account.") from exc
+                                 "to a token of that account.", "gated", repo_id=repo_id or "?") from exc
         except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
             raise RepositoryNotFound(repo_id or "?") from exc
         except OfflineModeIsEnabled as exc:
-            raise HubUnavailable(str(exc)) from exc
+            raise HubUnavailable(str(exc), "offline") from exc
         except HfHubHTTPError as exc:
             status = exc.response.status_code if exc.response is not None else None
             said = f" It said: {exc.server_message.strip()}" if exc.server_message else ""
             raise HubUnavailable(f"The Hub at {self.endpoint} refused the request with {_status_words(status)}."
-                                 f"{said}") from exc
+                                 f"{said}", "refused", endpoint=self.endpoint, status=status) from exc
         except httpx2.TransportError as exc:
             raise HubUnavailable(f"Cannot reach the Hub at {self.endpoint} ({exc.__class__.__name__}: {exc}). "
-                                 "Check the connection, proxy settings or HF_ENDPOINT.") from exc
+                                 "Check the connection, proxy settings or HF_ENDPOINT.", "unreachable",
+                                 endpoint=self.endpoint) from exc
 
 
 def _status_words(status: int | None) -> str:

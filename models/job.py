@@ -20,7 +20,7 @@ from pathlib import Path
 from visiondesk.engine.errors import InputError
 
 from .catalog import ModelCatalog
-from .errors import DownloadCancelled, HubUnavailable, ModelManagerError, NotEnoughDiskSpace
+from .errors import DownloadCancelled, FilesDoNotPair, HubUnavailable, ModelManagerError, NotEnoughDiskSpace
 from .events import Failed, FileVerified, Finished, JobEvent, JobState, Progress, StateChanged
 from .fit import DISK_MARGIN, disk_needed, free_disk_bytes
 from .hashing import sha256_file
@@ -237,8 +237,7 @@ class DownloadJob:
         if not pair.ok:
             for t in self.transfers:
                 t.dest.unlink(missing_ok=True)
-            raise InputError(pair.message + " Both files were deleted; this repository's files do not belong "
-                                            "together.")
+            raise FilesDoNotPair(pair.message, "downloaded")
         installed = InstalledModel(
             name=self.plan.name,
             model=InstalledFile(model_t.dest, model_t.dest.stat().st_size, digests[model_t.remote.name]),
@@ -259,8 +258,7 @@ class DownloadJob:
             logger.warning("could not read the headers before downloading: %s", exc)
             return
         if early is not None and not early.ok:
-            raise InputError(early.message + " Nothing was downloaded: this repository's files do not belong "
-                                             "together.")
+            raise FilesDoNotPair(early.message, "headers")
 
     def _wait_unless_cancelled(self, seconds: float) -> None:
         """Sleep between header-read retries, but stop at once on cancel (a pause waits for the transfer)."""
@@ -268,7 +266,7 @@ class DownloadJob:
         while not self.control.cancelled and (left := deadline - time.monotonic()) > 0:
             time.sleep(min(left, 0.1))
         if self.control.cancelled:
-            raise DownloadCancelled("The download was cancelled.")
+            raise DownloadCancelled()
 
     def _already_installed(self) -> InstalledModel | None:
         for m in self.registry.list():

@@ -8,9 +8,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from visiondesk.engine.errors import InputError, ModelFileMissing, NotAModelFile
+from visiondesk.engine.errors import ModelFileMissing, NotAModelFile
 from visiondesk.engine.file_kind import path_problem
 
+from .errors import ImportNameTaken
 from .hashing import sha256_file
 from .naming import safe_folder_name
 from .pairing import describe_quant, find_mmproj_beside, require_pair
@@ -116,7 +117,7 @@ def _new_folder(models_dir: Path, base: str) -> Path:
 def _copy_into(src: Path, folder: Path) -> Path:
     dest = folder / src.name
     if dest.exists():
-        raise InputError(f"{dest} already exists; remove it or import under another name.")
+        raise ImportNameTaken(dest)
     tmp = dest.with_name(dest.name + ".part")
     shutil.copyfile(src, tmp)
     tmp.replace(dest)

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from visiondesk.engine import defaults
-from visiondesk.engine.errors import InputError
 
 from .catalog import CatalogEntry, ModelCatalog
+from .errors import NotARepository, RunsOnAServer
 from .fit import FitEstimate, MachineMemory, estimate_fit, probe_machine
 from .hub import HubClient, SearchHit
 from .job import DownloadJob, DownloadPlan, plan_download
@@ -64,15 +64,15 @@ class ModelManager:
     def plan(self, repo_or_catalog_id: str, quant: str | None = None, revision: str | None = None) -> DownloadPlan:
         """Resolve what a download would fetch (network: the repository listing with hashes).
 
-        Raises ``InputError`` for something that is neither an owner/name repository nor a catalog id.
+        Raises ``NotARepository`` (an ``InputError``) for something that is neither an owner/name repository nor a
+        catalog id, ``RunsOnAServer`` for a catalog entry that is no download.
         """
         entry = self.catalog.find(repo_or_catalog_id)
         if entry is not None and entry.remote:
-            raise InputError(f"{entry.title} is not downloaded: {entry.remote}")
+            raise RunsOnAServer(entry.title, entry.remote)
         repo = entry.repo if entry is not None else repo_or_catalog_id
         if "/" not in repo:
-            raise InputError(f"'{repo_or_catalog_id}' is neither an owner/name repository nor a catalog id "
-                             f"({', '.join(e.id for e in self.catalog.entries)}).")
+            raise NotARepository(repo_or_catalog_id, [e.id for e in self.catalog.entries])
         return plan_download(self._hub(), self.registry, repo, quant, revision=revision, catalog=self.catalog)
 
     def fit_for_entry(self, entry: CatalogEntry, quant: str | None = None, n_ctx: int = defaults.CONTEXT_TOKENS,

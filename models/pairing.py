@@ -12,6 +12,7 @@ from pathlib import Path
 from visiondesk.engine.errors import InputError, NotAProjector, ProjectorMismatch
 from visiondesk.engine.gguf_header import GGUFInfo, check_pair, gguf_info_from_prefix, read_gguf_info
 
+from .errors import FilesDoNotPair
 from .hub import HubClient, RemoteFile
 from .naming import is_mmproj_name, quant_from_filename
 
@@ -99,10 +100,10 @@ def _judge(model: GGUFInfo, mmproj: GGUFInfo | None) -> PairCheck:
 
 
 def require_pair(model_path: Path, mmproj_path: Path | None) -> PairCheck:
-    """Like ``check_model_pair`` but raise ``InputError`` when the pair does not fit."""
+    """Like ``check_model_pair`` but raise ``FilesDoNotPair`` (an ``InputError``) when the pair does not fit."""
     result = check_model_pair(model_path, mmproj_path)
     if not result.ok:
-        raise InputError(result.message)
+        raise FilesDoNotPair(result.message)
     return result
 
 

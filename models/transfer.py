@@ -71,7 +71,7 @@ class TransferControl:
     def check(self) -> None:
         """Raise ``DownloadCancelled`` or ``Paused`` when asked to stop."""
         if self._cancel.is_set():
-            raise DownloadCancelled("The download was cancelled.")
+            raise DownloadCancelled()
         if self._pause.is_set():
             raise Paused()
 
@@ -89,7 +89,7 @@ class TransferControl:
             if self._pause.is_set() and not self._cancel.is_set():
                 self._wake.wait(1.0)
         if self._cancel.is_set():
-            raise DownloadCancelled("The download was cancelled.")
+            raise DownloadCancelled()
 
 
 class ResumableDownload:
@@ -222,10 +222,7 @@ class ResumableDownload:
             except (httpx2.TransportError, _RetryableStatus) as exc:
                 failures = 1 if self._offset > before else failures + 1
                 if failures >= self.retry.max_attempts:
-                    kept = (f"{self._offset} bytes are kept: run the download again later to continue from there."
-                            if self._offset else "Nothing was kept; try again later.")
-                    raise DownloadFailed(
-                        f"Downloading {self.remote.name} failed {failures} times in a row ({exc}). {kept}") from exc
+                    raise DownloadFailed(self.remote.name, failures, str(exc), self._offset) from exc
                 delay = self.retry.wait_before(failures, exc.retry_after if isinstance(exc, _RetryableStatus)
                                                else None)
                 logger.warning("%s: %s at byte %d; retry %d in %.2fs", self.remote.name,

@@ -37,6 +37,7 @@ from visiondesk.engine import Backend, CancelToken, SamplingParams, VisionDeskEr
 from visiondesk.engine.remote import RemoteTarget
 
 from ..background import BackgroundJob
+from ..error_text import error_text
 from ..shared_backend import SharedEngineBackend
 from ..views.batch_page import BatchPage, thumbnails
 from ..worker import EngineThread
@@ -145,7 +146,7 @@ class BatchController(QObject):
         try:
             images = collect_images([folder])
         except VisionDeskError as exc:
-            self._say(str(exc))
+            self._say(error_text(exc))
             return
         self.folder, self.images, self.task, self.result_path = folder, images, None, None
         self.summary = BatchSummary()
@@ -191,7 +192,7 @@ class BatchController(QObject):
         try:
             task = self._task(preset, info.model_name)
         except VisionDeskError as exc:  # a user's preset whose schema cannot be enforced
-            self._say(str(exc))
+            self._say(error_text(exc))
             return
         if self.task is None or self.task.task_id != task.task_id:
             self.task = task
@@ -391,7 +392,7 @@ class BatchController(QObject):
         try:
             n = self.export(path)
         except (OSError, VisionDeskError) as exc:
-            self._say(str(exc))
+            self._say(error_text(exc))
             return
         self._say(self.tr("Exported %1 rows to %2").replace("%1", str(n)).replace("%2", str(path)))
 

@@ -26,6 +26,7 @@ from visiondesk.engine import (
 from visiondesk.engine.requests import ImageAttachment
 from visiondesk.engine.structured import ResponseFormat
 
+from ..error_text import error_text
 from ..worker import EngineThread
 from .chat_history import CONTINUE_PROMPT, SYSTEM_ID, ChatHistory, HistoryItem, without_oldest_turn
 from .composer import ComposerController
@@ -184,7 +185,7 @@ class ChatController(QObject):
             msg = self.store.add_message(conv_id, "user", text, attachments)
         except (OSError, ValueError, VisionDeskError) as exc:
             log.warning("the message could not be saved: %s", exc)
-            self.composer.view.show_error(str(exc))
+            self.composer.view.show_error(error_text(exc))
             return
         self.presenter.add(msg.id, "user", msg.text, stored_attachments(msg))
         self._start_answer(conv_id)
@@ -375,7 +376,7 @@ class ChatController(QObject):
         if a.images_left_out:
             stats["images_left_out"] = a.images_left_out
         if fin.error is not None:
-            stats["error"] = str(fin.error)
+            stats["error"] = error_text(fin.error)
             stats["error_kind"] = type(fin.error).__name__
         self.store.update_message(a.message_id, a.text, complete=True, stats=stats)
         self.active = None

@@ -30,6 +30,7 @@ from visiondesk.engine.pdf_pages import MAX_PAGES, is_pdf, pdf_pages
 from visiondesk.engine.requests import ImageAttachment
 
 from ..background import BackgroundJob
+from ..error_text import error_text
 from ..views.composer import THUMB, ComposerView, ThumbnailChip
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ class ComposerController(QObject):
         if self._checks.pop(order, None) is None:
             return
         log.info("image rejected: %s", exc)
-        self.view.show_error(str(exc))
+        self.view.show_error(error_text(exc))
 
     def remove(self, item: ComposerImage) -> None:
         """Drop one pending image (the user removed it: the engine need not prepare it any more)."""

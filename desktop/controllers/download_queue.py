@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from PySide6.QtCore import QLocale, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from visiondesk.models.events import Failed, Finished, JobEvent, JobState, Progress, StateChanged
 from visiondesk.models.job import DownloadJob, DownloadPlan
 from visiondesk.models.manager import ModelManager
 
 from ..background import BackgroundJob
+from ..data_size import format_size
+from ..error_text import error_text
 from ..views.model_manager_dialog import DownloadRow, ModelManagerDialog
 
 
@@ -142,7 +144,7 @@ class DownloadQueue(QObject):
             self._installed()
         elif isinstance(event, Failed):
             self._on_event(item, StateChanged(JobState.FAILED))
-            row.error.setText(str(event.error))
+            row.error.setText(error_text(event.error))
             row.error.show()
 
     def close(self) -> None:
@@ -151,11 +153,6 @@ class DownloadQueue(QObject):
         for q in self.items:
             if q.job is not None and q.started and not q.state.finished:
                 q.job.pause()
-
-
-def format_size(n: int) -> str:
-    """Bytes as the locale writes them (e.g. "1.5 GB")."""
-    return QLocale().formattedDataSize(n, 1)
 
 
 def format_duration(seconds: float) -> str:

@@ -22,9 +22,10 @@ from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import InstalledModel
 
 from ..background import BackgroundJob
+from ..data_size import format_size
 from ..error_text import error_text
 from ..views.model_manager_dialog import ModelManagerDialog
-from .download_queue import DownloadQueue, QueuedDownload, format_size
+from .download_queue import DownloadQueue, QueuedDownload
 from .gguf_choice import GGUF_FILTER, split_gguf_choice
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from visiondesk.engine.remote import ServerEntry, ServerStore
 from visiondesk.models.registry import InstalledModel
 
 from ..background import BackgroundJob
+from ..error_text import error_text
 
 if TYPE_CHECKING:
     from visiondesk.engine.remote import RemoteModel, ServerReport
@@ -90,7 +91,7 @@ class ModelMenuController(QObject):
                 continue
             self.menu.addSection(entry.name)
             if report.error is not None:
-                self.menu.addAction(str(report.error)).setEnabled(False)
+                self.menu.addAction(error_text(report.error)).setEnabled(False)
             for model in report.models:
                 action = self.menu.addAction(self._describe(model, report.remote_host))
                 action.setCheckable(True)

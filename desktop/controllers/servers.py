@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from visiondesk.engine.remote import RemoteModel, ServerReport
 
 from ..background import BackgroundJob
+from ..error_text import error_text
 from ..views.servers_dialog import ServersDialog
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class ServersController(QObject):
                 moved = {"base_url": url} if normalize_base_url(url) != e.base_url else {}  # a new address asks again
                 e = self.store.update(e.id, api_key=key or None, name=name or e.name, **moved, **options)
         except VisionDeskError as exc:
-            d.status_label.setText(str(exc))
+            d.status_label.setText(error_text(exc))
             return None
         self._refresh(select=e.id)
         d.status_label.setText(self.tr("Saved. Test it to see its models."))
@@ -155,7 +156,7 @@ class ServersController(QObject):
         self.report = report
         d.models_list.clear()
         if report.error is not None:
-            d.status_label.setText(str(report.error))
+            d.status_label.setText(error_text(report.error))
         else:
             where = (self.tr("remote: %1").replace("%1", report.remote_host) if report.remote_host
                      else self.tr("on this computer"))
@@ -173,7 +174,7 @@ class ServersController(QObject):
         log.warning("server test failed: %s", exc)
         if self.dialog is not None:
             self.dialog.test_button.setEnabled(True)
-            self.dialog.status_label.setText(str(exc))
+            self.dialog.status_label.setText(error_text(exc))
 
     def model_text(self, model: RemoteModel, host: str | None) -> str:
         """How a server's model is listed: its name, whether it sees images, and that it is remote."""

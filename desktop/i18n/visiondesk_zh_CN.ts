@@ -371,6 +371,473 @@
             <source>The model</source>
             <translation>该模型</translation>
         </message>
+        <message>
+            <source>The JSON schema cannot be used: generation cannot follow %1 at %2. Simplify the schema.</source>
+            <translation>无法使用该 JSON 模式：生成时无法遵循 %2 处的 %1。请简化该模式。</translation>
+        </message>
+        <message>
+            <source>The answer is not valid JSON for the schema (%1). Try again, or allow more tokens.</source>
+            <translation>回答不是符合该模式的有效 JSON（%1）。请重试，或允许更长的回答。</translation>
+        </message>
+        <message>
+            <source>The model process stopped answering (nothing for %1 s), so it was stopped. Your conversation is kept; try again. If it happens again, choose a smaller model or a smaller context size.</source>
+            <translation>模型进程停止响应（%1 秒内没有任何输出），已被停止。对话已保留，请重试。如果再次发生，请选择更小的模型或更小的上下文长度。</translation>
+        </message>
+        <message>
+            <source>The model process and VisionDesk did not understand each other. This is a bug in VisionDesk; the next message restarts the model.</source>
+            <translation>模型进程与 VisionDesk 通信出错。这是 VisionDesk 的缺陷；发送下一条消息时会重新启动模型。</translation>
+        </message>
+        <message>
+            <source>The model was closed; load it again to continue.</source>
+            <translation>模型已关闭；请重新加载后继续。</translation>
+        </message>
+        <message>
+            <source>%1</source>
+            <comment>any error, its own message</comment>
+            <translation>出错了：%1</translation>
+        </message>
+        <message>
+            <source>%1</source>
+            <comment>unusable input, its own message</comment>
+            <translation>无法使用：%1</translation>
+        </message>
+        <message>
+            <source>%1</source>
+            <comment>a model load failed, llama.cpp's words</comment>
+            <translation>模型加载失败：%1</translation>
+        </message>
+        <message>
+            <source>%1</source>
+            <comment>the model process failed, its words</comment>
+            <translation>模型进程出错：%1</translation>
+        </message>
+        <message>
+            <source>%1 is not an allowed value here. Enter a number within the setting's range.</source>
+            <translation>%1 不是允许的值。请输入该设置允许范围内的数字。</translation>
+        </message>
+        <message>
+            <source>the file does not exist.</source>
+            <translation>文件不存在。</translation>
+        </message>
+        <message>
+            <source>it stopped being a regular file while it was being opened.</source>
+            <translation>打开时它已不再是普通文件。</translation>
+        </message>
+        <message>
+            <source>it is %1; images larger than %2 are not accepted. Scale it down or save it in a compressed format (JPEG, PNG).</source>
+            <translation>它有 %1，超过 %2 的图片不被接受。请缩小图片，或保存为压缩格式（JPEG、PNG）。</translation>
+        </message>
+        <message>
+            <source>it cannot be read (%1).</source>
+            <translation>无法读取它（%1）。</translation>
+        </message>
+        <message>
+            <source>no file or data was given.</source>
+            <translation>没有提供文件或数据。</translation>
+        </message>
+        <message>
+            <source>it has %1×%2 pixels; the limit is %3 pixels. Scale it down first.</source>
+            <translation>它有 %1×%2 像素，上限是 %3 像素。请先缩小图片。</translation>
+        </message>
+        <message>
+            <source>it claims %1×%2 pixels in a file of only %3, so it is not safe to open.</source>
+            <translation>它声称有 %1×%2 像素，文件却只有 %3，打开它不安全。</translation>
+        </message>
+        <message>
+            <source>it claims more than twice the limit of %1 pixels, so it is not safe to open.</source>
+            <translation>它声称的像素数超过上限 %1 的两倍，打开它不安全。</translation>
+        </message>
+        <message>
+            <source>the file is empty (0 bytes).</source>
+            <translation>文件是空的（0 字节）。</translation>
+        </message>
+        <message>
+            <source>it starts like an image but is damaged or truncated; copy or download it again.</source>
+            <translation>它看起来是图片，但已损坏或不完整，请重新复制或下载。</translation>
+        </message>
+        <message>
+            <source>it is not an image VisionDesk can read (PNG, JPEG, WebP, GIF, BMP, TIFF and similar work).</source>
+            <translation>VisionDesk 无法读取这种图片（支持 PNG、JPEG、WebP、GIF、BMP、TIFF 等格式）。</translation>
+        </message>
+        <message>
+            <source>the file is damaged (%1).</source>
+            <translation>文件已损坏（%1）。</translation>
+        </message>
+        <message>
+            <source>the file is truncated or damaged (%1).</source>
+            <translation>文件不完整或已损坏（%1）。</translation>
+        </message>
+        <message>
+            <source>it is only %1×%2 pixels; nothing can be seen in it.</source>
+            <translation>它只有 %1×%2 像素，看不出任何内容。</translation>
+        </message>
+        <message>
+            <source>there is not enough memory to open it; close other programs or scale it down first.</source>
+            <translation>内存不足，无法打开它。请关闭其他程序，或先缩小图片。</translation>
+        </message>
+        <message>
+            <source>its pixels could not be converted to RGB.</source>
+            <translation>无法将它的像素转换为 RGB。</translation>
+        </message>
+        <message>
+            <source>it changed while the answer was being prepared; send it again.</source>
+            <translation>准备回答时它发生了变化，请重新发送。</translation>
+        </message>
+        <message>
+            <source>Offline mode is on (HF_HUB_OFFLINE), so nothing can be downloaded. Unset HF_HUB_OFFLINE to download, or import a GGUF file you already have.</source>
+            <translation>离线模式已开启（HF_HUB_OFFLINE），因此无法下载。请取消 HF_HUB_OFFLINE 后再下载，或导入你已有的 GGUF 文件。</translation>
+        </message>
+        <message>
+            <source>%1 is gated: accept its license on the Hub and set HF_TOKEN to a token of that account.</source>
+            <translation>%1 需要授权访问：请在 Hub 上接受其许可协议，并将 HF_TOKEN 设为该账号的令牌。</translation>
+        </message>
+        <message>
+            <source>The Hub at %1 answered %2 again and again. It is probably busy or down for maintenance: try again in a few minutes.</source>
+            <translation>%1 上的 Hub 多次返回 %2，可能正忙或在维护：请几分钟后重试。</translation>
+        </message>
+        <message>
+            <source>The Hub at %1 refused the request with %2.</source>
+            <translation>%1 上的 Hub 拒绝了请求（%2）。</translation>
+        </message>
+        <message>
+            <source>Cannot reach the Hub at %1. Check the connection, proxy settings or HF_ENDPOINT.</source>
+            <translation>无法连接到 %1 上的 Hub。请检查网络连接、代理设置或 HF_ENDPOINT。</translation>
+        </message>
+        <message>
+            <source>%1 has no mmproj (vision projector) GGUF file, so VisionDesk cannot see images with it. Pick a repository that publishes an mmproj file.</source>
+            <translation>%1 没有 mmproj（视觉投影器）GGUF 文件，VisionDesk 无法用它识别图片。请选择一个发布了 mmproj 文件的仓库。</translation>
+        </message>
+        <message>
+            <source>%1 has no %2 model file (it offers: %3).</source>
+            <translation>%1 没有 %2 的模型文件（它提供：%3）。</translation>
+        </message>
+        <message>
+            <source>%1 has no model GGUF file.</source>
+            <translation>%1 没有模型 GGUF 文件。</translation>
+        </message>
+        <message>
+            <source>The disk filled up during the download: %1 needs %2 but has %3 free. Free some space and resume; what was downloaded is kept.</source>
+            <translation>下载过程中磁盘已满：%1 需要 %2，但只剩 %3 可用空间。请释放一些空间后继续下载；已下载的部分会保留。</translation>
+        </message>
+        <message>
+            <source>Not enough free disk space: %1 needs %2 but has %3 free. Free some space and try again.</source>
+            <translation>磁盘空间不足：%1 需要 %2，但只剩 %3 可用空间。请释放一些空间后重试。</translation>
+        </message>
+        <message>
+            <source>Downloading %1 failed %2 times in a row. %3 are kept: download it again later to continue from there.</source>
+            <translation>下载 %1 连续失败 %2 次。已保留 %3：稍后再次下载即可从断点继续。</translation>
+        </message>
+        <message>
+            <source>Downloading %1 failed %2 times in a row. Nothing was kept; try again later.</source>
+            <translation>下载 %1 连续失败 %2 次，没有保留任何内容；请稍后重试。</translation>
+        </message>
+        <message>
+            <source>%1</source>
+            <comment>the model manager's error, its own message</comment>
+            <translation>模型管理器出错：%1</translation>
+        </message>
+        <message>
+            <source>The repository %1 was not found. Check the name; if it is private or gated, set HF_TOKEN to a token that may read it.</source>
+            <translation>找不到仓库 %1。请检查名称；如果它是私有的或需要授权，请将 HF_TOKEN 设为有权读取它的令牌。</translation>
+        </message>
+        <message>
+            <source>%1 is corrupt: its checksum differs from the one the Hub published. The damaged file was deleted; download it again.</source>
+            <translation>%1 已损坏：它的校验和与 Hub 公布的不一致。损坏的文件已删除，请重新下载。</translation>
+        </message>
+        <message>
+            <source>%1 is already being downloaded into %2 by another VisionDesk window or command. Let that one finish (or pause it there) and try again; nothing was changed.</source>
+            <translation>另一个 VisionDesk 窗口或命令正在将 %1 下载到 %2。请等它完成（或在那里暂停）后再试；这里没有做任何更改。</translation>
+        </message>
+        <message>
+            <source>The download was cancelled.</source>
+            <translation>下载已取消。</translation>
+        </message>
+        <message>
+            <source>No installed model is called '%1'. The model manager lists the installed models.</source>
+            <translation>没有名为“%1”的已安装模型。模型管理器中列出了已安装的模型。</translation>
+        </message>
+        <message>
+            <source>The server at %1 refused the request (%2). It needs an API key: add the key to this server's settings.</source>
+            <translation>%1 的服务器拒绝了请求（%2）。它需要 API 密钥：请在该服务器的设置中添加密钥。</translation>
+        </message>
+        <message>
+            <source>The server at %1 refused the request (%2). The key was accepted but is not allowed to use this model; ask the server's administrator.</source>
+            <translation>%1 的服务器拒绝了请求（%2）。密钥有效，但无权使用此模型；请联系服务器管理员。</translation>
+        </message>
+        <message>
+            <source>The server at %1 refused the request (%2). Check the API key in this server's settings; it may be mistyped or revoked.</source>
+            <translation>%1 的服务器拒绝了请求（%2）。请检查该服务器设置中的 API 密钥，它可能输错了或已被撤销。</translation>
+        </message>
+        <message>
+            <source>The server at %1 has no model called '%2', and it lists no models.</source>
+            <translation>%1 的服务器上没有名为“%2”的模型，而且它没有列出任何模型。</translation>
+        </message>
+        <message>
+            <source>The server at %1 has no model called '%2'. It has: %3. Pick one of these (names are exact, case included).</source>
+            <translation>%1 的服务器上没有名为“%2”的模型。它提供：%3。请从中选择一个（名称须完全一致，包括大小写）。</translation>
+        </message>
+        <message>
+            <source>%1 s</source>
+            <translation>%1 秒</translation>
+        </message>
+        <message>
+            <source>%1 minutes</source>
+            <translation>%1 分钟</translation>
+        </message>
+        <message>
+            <source>%1 hours</source>
+            <translation>%1 小时</translation>
+        </message>
+        <message>
+            <source>The server at %1 is busy with too many requests. Wait a little and try again.</source>
+            <translation>%1 的服务器请求过多，正忙。请稍等后重试。</translation>
+        </message>
+        <message>
+            <source>The server at %1 is busy with too many requests. Try again in %2.</source>
+            <translation>%1 的服务器请求过多，正忙。请在 %2后重试。</translation>
+        </message>
+        <message>
+            <source>The server at %1 failed. This is a problem on the server; try again, or look at the server's log.</source>
+            <translation>%1 的服务器出错了。这是服务器端的问题：请重试，或查看服务器日志。</translation>
+        </message>
+        <message>
+            <source>The server at %1 failed (%2). This is a problem on the server; try again, or look at the server's log.</source>
+            <translation>%1 的服务器出错了（%2）。这是服务器端的问题：请重试，或查看服务器日志。</translation>
+        </message>
+        <message>
+            <source>The system's credential store could not read the API key (%1). Unlock the keychain (or wallet) and try again.</source>
+            <translation>系统凭据存储无法读取 API 密钥（%1）。请解锁钥匙串（或钱包）后重试。</translation>
+        </message>
+        <message>
+            <source>The system's credential store could not store the API key (%1). Unlock the keychain (or wallet) and try again.</source>
+            <translation>系统凭据存储无法保存 API 密钥（%1）。请解锁钥匙串（或钱包）后重试。</translation>
+        </message>
+        <message>
+            <source>The system's credential store could not delete the API key (%1). Unlock the keychain (or wallet) and try again.</source>
+            <translation>系统凭据存储无法删除 API 密钥（%1）。请解锁钥匙串（或钱包）后重试。</translation>
+        </message>
+        <message>
+            <source>%1</source>
+            <comment>a server's error, its own message</comment>
+            <translation>服务器出错：%1</translation>
+        </message>
+        <message>
+            <source>%1 is not one of your servers, so nothing was sent to it. Add it on the Servers page first.</source>
+            <translation>%1 不在你的服务器列表中，因此没有向它发送任何内容。请先在“服务器”页面添加它。</translation>
+        </message>
+        <message>
+            <source>Cannot reach the server at %1. Is it running, and is the address (host, port, http or https) right?</source>
+            <translation>无法连接到 %1 的服务器。请确认它正在运行，并且地址（主机、端口、http 或 https）正确。</translation>
+        </message>
+        <message>
+            <source>The certificate of %1 could not be verified. If the server uses your organisation's own certificate authority, add its CA bundle (a .pem file) to the server's settings.</source>
+            <translation>无法验证 %1 的证书。如果该服务器使用你所在机构自己的证书颁发机构，请在服务器设置中添加其 CA 证书包（.pem 文件）。</translation>
+        </message>
+        <message>
+            <source>The server at %1 sent nothing for %2 s. It may be overloaded or stuck; try again, or raise this server's timeouts if it is just slow.</source>
+            <translation>%1 的服务器已有 %2 秒没有发送任何内容，可能负载过高或卡住了：请重试；如果它只是较慢，请调高该服务器的超时时间。</translation>
+        </message>
+        <message>
+            <source>The server refused the image as too large. Lower the size of the images sent to this server (now %1 px on the long side), or crop the image.</source>
+            <translation>服务器认为图片太大而拒绝了它。请降低发送给该服务器的图片尺寸（目前长边为 %1 像素），或裁剪图片。</translation>
+        </message>
+        <message>
+            <source>This server accepts at most %1 image(s) per prompt, and this conversation has %2. Turn on 'Send only the newest image', or start a new chat for the next image.</source>
+            <translation>该服务器每次提问最多接受 %1 张图片，而此对话中有 %2 张。请打开“只发送最新的图片”，或为下一张图片开始新对话。</translation>
+        </message>
+        <message>
+            <source>%1 on vLLM reads one image per prompt, and this conversation has %2 images. Turn on 'Send only the newest image', or start a new chat for each image. Nothing was sent.</source>
+            <translation>vLLM 上的 %1 每次提问只读取一张图片，而此对话中有 %2 张图片。请打开“只发送最新的图片”，或为每张图片开始新对话。没有发送任何内容。</translation>
+        </message>
+        <message>
+            <source>The model '%1' on %2 does not read images. Remove the images, or pick a vision model on that server.</source>
+            <translation>%2 上的模型“%1”不能读取图片。请移除图片，或在该服务器上选择一个视觉模型。</translation>
+        </message>
+        <message>
+            <source>The server at %1 did not accept the request (%2): %3</source>
+            <translation>%1 的服务器不接受此请求（%2）：%3</translation>
+        </message>
+        <message>
+            <source>The answer from %1 stopped in the middle (%2 characters in), without the server saying it was finished. What arrived is kept; send again to retry.</source>
+            <translation>来自 %1 的回答在中途停止了（已收到 %2 个字符），服务器没有表示回答已结束。已收到的内容会保留；请重新发送以重试。</translation>
+        </message>
+        <message>
+            <source>The server at %1 sent a piece of the answer VisionDesk cannot read. Is it an OpenAI-compatible server? Update the server, or report this to its developers.</source>
+            <translation>%1 的服务器发送了 VisionDesk 无法读取的回答片段。它是兼容 OpenAI 的服务器吗？请更新服务器，或将此问题报告给它的开发者。</translation>
+        </message>
+        <message>
+            <source>'%1' has an invalid port number.</source>
+            <translation>“%1”的端口号无效。</translation>
+        </message>
+        <message>
+            <source>'%1' is not a server address. Write it like http://192.168.1.20:8000 or https://gpu.example.org/v1.</source>
+            <translation>“%1”不是服务器地址。请写成 http://192.168.1.20:8000 或 https://gpu.example.org/v1 这样的形式。</translation>
+        </message>
+        <message>
+            <source>%1 is already one of your servers (%2).</source>
+            <translation>%1 已在你的服务器列表中（%2）。</translation>
+        </message>
+        <message>
+            <source>%1 is already one of your servers.</source>
+            <translation>%1 已在你的服务器列表中。</translation>
+        </message>
+        <message>
+            <source>This server is no longer one of your servers; choose another one.</source>
+            <translation>此服务器已不在你的服务器列表中；请选择其他服务器。</translation>
+        </message>
+        <message>
+            <source>The environment variable %1 that should hold the API key is not set.</source>
+            <translation>应保存 API 密钥的环境变量 %1 未设置。</translation>
+        </message>
+        <message>
+            <source>The API key of this server is not in the credential store any more; enter it again in the server's settings.</source>
+            <translation>此服务器的 API 密钥已不在凭据存储中；请在服务器设置中重新输入。</translation>
+        </message>
+        <message>
+            <source>No server model is connected: choose a model first.</source>
+            <translation>尚未连接服务器上的模型：请先选择一个模型。</translation>
+        </message>
+        <message>
+            <source>it is %1, not an image file.</source>
+            <translation>%1，不是图片文件。请选择图片文件本身。</translation>
+        </message>
+        <message>
+            <source>a folder</source>
+            <translation>它是一个文件夹</translation>
+        </message>
+        <message>
+            <source>a named pipe (FIFO)</source>
+            <translation>它是一个命名管道（FIFO）</translation>
+        </message>
+        <message>
+            <source>a device</source>
+            <translation>它是一个设备</translation>
+        </message>
+        <message>
+            <source>a socket</source>
+            <translation>它是一个套接字</translation>
+        </message>
+        <message>
+            <source>not a regular file</source>
+            <translation>它不是普通文件</translation>
+        </message>
+        <message>
+            <source>a symbolic link that leads back to itself (a link loop)</source>
+            <translation>它是一个指向自身的符号链接（链接循环）</translation>
+        </message>
+        <message>
+            <source>a symbolic link to %1, which does not exist</source>
+            <translation>它是指向 %1 的符号链接，而该目标不存在</translation>
+        </message>
+        <message>
+            <source>not readable (permission denied)</source>
+            <translation>它无法读取（权限被拒绝）</translation>
+        </message>
+        <message>
+            <source>not readable (%1)</source>
+            <translation>它无法读取（%1）</translation>
+        </message>
+        <message>
+            <source>'%1' is neither an owner/name repository nor a catalog id (%2).</source>
+            <translation>“%1”既不是 owner/name 形式的仓库，也不是模型目录中的 ID（%2）。</translation>
+        </message>
+        <message>
+            <source>%1 already exists; remove it or import under another name.</source>
+            <translation>%1 已存在：请先删除它，或换个名称导入。</translation>
+        </message>
+        <message>
+            <source>%1</source>
+            <comment>a model and a projector that do not pair, the check's words</comment>
+            <translation>模型与投影器不匹配：%1</translation>
+        </message>
+        <message>
+            <source>%1 Both files were deleted; this repository's files do not belong together.</source>
+            <translation>该仓库的模型与投影器不匹配，两个文件都已删除。（%1）</translation>
+        </message>
+        <message>
+            <source>%1 Nothing was downloaded: this repository's files do not belong together.</source>
+            <translation>该仓库的模型与投影器不匹配，因此没有下载任何内容。（%1）</translation>
+        </message>
+        <message>
+            <source>The JSON schema %1 is not valid JSON (%2).</source>
+            <translation>JSON 模式文件 %1 不是有效的 JSON（%2）。</translation>
+        </message>
+        <message>
+            <source>Cannot read the JSON schema %1 (%2).</source>
+            <translation>无法读取 JSON 模式文件 %1（%2）。</translation>
+        </message>
+        <message>
+            <source>The preset %1 is not valid JSON (%2).</source>
+            <translation>预设文件 %1 不是有效的 JSON（%2）。</translation>
+        </message>
+        <message>
+            <source>Cannot read the preset %1 (%2).</source>
+            <translation>无法读取预设文件 %1（%2）。</translation>
+        </message>
+        <message>
+            <source>The model's chat template could not format this conversation (%1). Set another chat template for this model in the settings.</source>
+            <translation>模型的对话模板无法处理此对话（%1）。请在设置中为该模型换一个对话模板。</translation>
+        </message>
+        <message>
+            <source>The main GPU is %1, but this machine has %2 GPU(s), numbered from 0. Choose another main GPU in the settings.</source>
+            <translation>主 GPU 设为 %1，但这台电脑只有 %2 个 GPU（从 0 开始编号）。请在设置中选择其他主 GPU。</translation>
+        </message>
+        <message>
+            <source>The GPU split gives %1 shares, but this machine has %2 GPU(s): give one share per GPU, or 'auto'.</source>
+            <translation>多 GPU 分配给出了 %1 份，但这台电脑有 %2 个 GPU：请为每个 GPU 各给一份，或使用“auto”。</translation>
+        </message>
+        <message>
+            <source>%1 line %2 is not a VisionDesk result row; write the results to a new file.</source>
+            <translation>%1 第 %2 行不是 VisionDesk 写入的结果行；请将结果写入新文件。</translation>
+        </message>
+        <message>
+            <source>%1 line %2 is not a VisionDesk result row (%3).</source>
+            <translation>%1 第 %2 行不是 VisionDesk 写入的结果行（%3）。</translation>
+        </message>
+        <message>
+            <source>The preset %1 must be a JSON object.</source>
+            <translation>预设 %1 必须是一个 JSON 对象。</translation>
+        </message>
+        <message>
+            <source>The preset %1 needs a 'prompt' (in English at least).</source>
+            <translation>预设 %1 需要“prompt”（至少要有英文）。</translation>
+        </message>
+        <message>
+            <source>The preset %1 has a 'schema' that is not a JSON object.</source>
+            <translation>预设 %1 的“schema”不是 JSON 对象。</translation>
+        </message>
+        <message>
+            <source>The preset %1 has an 'export' of %2; use 'fields' or 'table'.</source>
+            <translation>预设 %1 的“export”为 %2；请使用“fields”或“table”。</translation>
+        </message>
+        <message>
+            <source>%1 does not exist: give image files, folders or a .txt file listing paths.</source>
+            <translation>%1 不存在：请提供图片文件、文件夹，或列出路径的 .txt 文件。</translation>
+        </message>
+        <message>
+            <source>Cannot read the list of images %1 (%2).</source>
+            <translation>无法读取图片列表 %1（%2）。</translation>
+        </message>
+        <message>
+            <source>%1 has the columns %2, but this task writes %3; write the results to a new file.</source>
+            <translation>%1 的列是 %2，但此任务写入的列是 %3；请将结果写入新文件。</translation>
+        </message>
+        <message>
+            <source>%1 holds answers of another task (a different prompt, schema or model); write the results to a new file, or run again the task that wrote it.</source>
+            <translation>%1 保存的是另一个任务的回答（提示词、模式或模型不同）；请将结果写入新文件，或重新运行写入它的那个任务。</translation>
+        </message>
+        <message>
+            <source>%1 already exists; choose another name for the export.</source>
+            <translation>%1 已存在；请为导出文件换一个名称。</translation>
+        </message>
+        <message>
+            <source>There is no preset named '%1'. Known: %2 (your own go in %3).</source>
+            <translation>没有名为“%1”的预设。已有：%2（你自己的预设放在 %3）。</translation>
+        </message>
+        <message>
+            <source>%1 is not a download: it runs on a server. Serve it with vLLM (or another OpenAI-compatible server) and add that server on the Servers page.</source>
+            <translation>%1 不能下载：它需要在服务器上运行。请用 vLLM（或其他兼容 OpenAI 的服务器）运行它，并在“服务器”页面添加该服务器。</translation>
+        </message>
     </context>
     <context>
         <name>HeaderController</name>

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
+from ..errors import ChatTemplateFailed
 from ..requests import Message
 
 if TYPE_CHECKING:
@@ -55,8 +55,7 @@ def render_prompt(template: str, messages: Sequence[Message], *, bos_token: str 
             messages=items, add_generation_prompt=add_generation_prompt, bos_token=bos_token,
             eos_token=eos_token, tools=None, documents=None)
     except TemplateError as exc:
-        raise InputError(f"The model's chat template could not format this conversation: {exc}. Set another "
-                         "chat template for this model in the settings.") from exc
+        raise ChatTemplateFailed(str(exc)) from exc
     if bos_token and text.startswith(bos_token):
         text = text[len(bos_token):]
     return text

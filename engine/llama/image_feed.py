@@ -63,7 +63,7 @@ class ImageFeed:
             img = prepare_image(source.as_source() if isinstance(source, ImageAttachment) else source, max_pixels,
                                 target=self.target)
         if img.digest != ref.digest:
-            raise ImageError(img.label, "it changed while the answer was being prepared; send it again.")
+            raise ImageError(img.label, "it changed while the answer was being prepared; send it again.", "changed")
         return str(self._pixels.put(img))
 
     def close(self) -> None:

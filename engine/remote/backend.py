@@ -17,14 +17,16 @@ import openai
 
 from ..backend import BackendInfo
 from ..cancel import CancelToken
-from ..errors import InputError, VisionDeskError
+from ..errors import VisionDeskError
 from ..events import EngineEvent, Finished, Stage, StageChanged, StopReason, TextDelta
 from ..requests import ImageAttachment, ImageSource, Message, SamplingParams
 from ..structured import checked_answers
 from .connection import Connection, error_detail, map_error
 from .errors import (
+    KeyMissing,
     MalformedChunk,
     ModelNotFound,
+    NoServerModel,
     OneImagePerPrompt,
     RateLimited,
     RequestRejected,
@@ -101,12 +103,11 @@ class RemoteBackend:
         if ref.source == "env":
             value = os.environ.get(ref.name)
             if not value:
-                raise InputError(f"The environment variable {ref.name} that should hold the API key is not set.")
+                raise KeyMissing(ref.name)
             return value
         key = self._keys.get(ref.name)
         if not key:
-            raise InputError("The API key of this server is not in the credential store any more; enter it again "
-                             "in the server's settings.")
+            raise KeyMissing()
         return key
 
     def prepare_images(self, images: Sequence[ImageSource | ImageAttachment],
@@ -145,7 +146,7 @@ class RemoteBackend:
         conn, model = self._conn, self._model
         try:
             if conn is None or model is None:
-                raise InputError("No server model is connected: choose a model first.")
+                raise NoServerModel()
             target = conn.target
             self._servers.require(target.base_url)  # it may have been removed since load
             positions = image_positions(messages)

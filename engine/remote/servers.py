@@ -16,8 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from .errors import ServerNotAdded
+from .errors import ServerAlreadyAdded, ServerNotAdded, UnknownServer
 from .keys import KeyStore
 from .target import DEFAULT_IMAGE_LONG_SIDE, KeyRef, RemoteTarget, Timeouts, normalize_base_url
 
@@ -71,11 +70,11 @@ class ServerStore:
         return list(self._entries.values())
 
     def get(self, server_id: str) -> ServerEntry:
-        """The server with ``server_id``; ``InputError`` when there is none."""
+        """The server with ``server_id``; ``UnknownServer`` (an ``InputError``) when there is none."""
         try:
             return self._entries[server_id]
         except KeyError:
-            raise InputError(f"There is no server with the id '{server_id}'.") from None
+            raise UnknownServer(server_id) from None
 
     def find(self, url: str) -> ServerEntry | None:
         """The added server at ``url`` (compared after normalizing), or None."""
@@ -93,7 +92,7 @@ class ServerStore:
         """Add a server (``options``: ``ServerEntry`` fields such as ca_bundle, image_long_side, timeouts)."""
         url = normalize_base_url(base_url)
         if self.find(url) is not None:
-            raise InputError(f"{url} is already one of your servers.")
+            raise ServerAlreadyAdded(url)
         server_id = _slug(name or url) + "-" + uuid.uuid4().hex[:6]
         entry = ServerEntry(id=server_id, name=name or url, base_url=url, **options)
         if api_key:
@@ -112,7 +111,7 @@ class ServerStore:
             changes["base_url"] = normalize_base_url(changes["base_url"])
             other = self.find(changes["base_url"])
             if other is not None and other.id != server_id:
-                raise InputError(f"{changes['base_url']} is already one of your servers ({other.name}).")
+                raise ServerAlreadyAdded(changes["base_url"], other.name)
             changes.setdefault("sending_confirmed", False)  # a new address asks again
         if api_key:
             self.keys.set(server_id, api_key)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import InputError
+from .errors import BadServerAddress
 
 DEFAULT_IMAGE_LONG_SIDE = 1500
 
@@ -74,19 +74,18 @@ class RemoteTarget:
 def normalize_base_url(url: str) -> str:
     """``http(s)://host[:port]/path`` without a trailing slash; a bare host gets ``/v1``.
 
-    Raises ``InputError`` for what is not an http(s) URL (a remote file path, ftp://, a typo).
+    Raises ``BadServerAddress`` (an ``InputError``) for what is not an http(s) URL (a remote file path, ftp://, a typo).
     """
     text = url.strip()
     if "://" not in text:
         text = "http://" + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"'{url}' is not a server address. Write it like http://192.168.1.20:8000 or "
-                         "https://gpu.example.org/v1.")
+        raise BadServerAddress(url)
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError as exc:
-        raise InputError(f"'{url}' has an invalid port number.") from exc
+        raise BadServerAddress(url, bad_port=True) from exc
     path = parts.path.rstrip("/")
     if path.endswith("/chat/completions"):
         path = path[: -len("/chat/completions")]

@@ -130,12 +130,13 @@ def test_error_text_uses_the_code_and_falls_back_to_the_message(qtbot, data_dir:
     mismatch = errors.ProjectorMismatch(Path("/m/a.gguf"), Path("/m/mmproj-b.gguf"), 64, 96)
     bare = errors.rebuild("ProjectorMismatch", "English only", {})  # no attributes came across: its own words
     other = errors.ModelLoadFailed("llama.cpp said no")
-    assert "stopped unexpectedly" in error_text(crash)
+    assert "stopped unexpectedly" in error_text(crash) and error_text(other) == "llama.cpp said no"
     try:
         install_language("zh_CN", data_dir / "i18n")
         assert error_text(crash).startswith("模型进程意外停止")
         assert error_text(mismatch) == "投影器 mmproj-b.gguf 与模型 a.gguf 不匹配。请使用随该模型发布的 mmproj 文件。"
-        assert error_text(bare) == "English only" and error_text(other) == "llama.cpp said no"
+        assert error_text(bare) == "English only"
+        assert error_text(other) == "模型加载失败：llama.cpp said no"  # llama.cpp's own words, in a Chinese sentence
     finally:
         install_language("en", data_dir / "i18n")
 

@@ -283,3 +283,44 @@ def test_a_servers_key_typed_on_the_page_is_tried_then_kept(qtbot, shell, llama_
     with qtbot.waitSignal(pages.tested, timeout=30_000):
         pages.test()
     assert dialog.status_label.text().startswith("Reachable"), "the kept key is used"
+
+
+def dead_port() -> int:
+    """A loopback port nothing listens on: bound to get a free one, then closed."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_server_whose_port_is_closed_is_said_in_chinese_on_the_page_in_the_menu_and_on_use(qtbot, shell) -> None:
+    url = f"http://127.0.0.1:{dead_port()}"
+    shell.set_language("zh_CN")
+    try:
+        pages = shell.servers_controller
+        dialog = pages.open()
+        dialog.name_edit.setText("dead")
+        dialog.url_edit.setText(url)
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        (entry,) = shell.servers.list()
+        assert entry.base_url == f"{url}/v1"
+        unreachable = (f"无法连接到 {entry.base_url} 的服务器。"
+                       "请确认它正在运行，并且地址（主机、端口、http 或 https）正确。")
+        with qtbot.waitSignal(pages.tested, timeout=30_000) as tested:
+            qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+        assert type(tested.args[1].error).__name__ == "ServerUnreachable"
+        assert dialog.status_label.text() == unreachable
+
+        picker = shell.model_menu_controller
+        picker.reports.clear()  # the menu asks the server itself
+        shell.model_menu.aboutToShow.emit()
+        qtbot.waitUntil(lambda: unreachable in picker.entries(), timeout=30_000)
+
+        # Choosing a model of that server (what "Use this model" does): the local model stays, the notice says why.
+        local = shell.model.result.model_name
+        pages.model_chosen.emit(entry.id, "tiny-vision")
+        qtbot.waitUntil(lambda: shell.window.notice.isVisible() and unreachable in shell.window.notice.label.text(),
+                        timeout=30_000)
+        assert shell.window.notice.label.text().endswith(unreachable)
+        assert local in shell.window.notice.label.text() and "Cannot reach" not in shell.window.notice.label.text()
+    finally:
+        shell.set_language("en")

@@ -291,3 +291,21 @@ def test_results_arriving_after_close_are_dropped(qtbot, data_dir: Path) -> None
     gate.set()
     qtbot.waitUntil(lambda: pending_jobs() == 0)
     assert ctl.memory is None
+
+
+def test_a_corrupt_download_is_said_in_chinese_in_its_row(qtbot, hub, manager, data_dir: Path) -> None:
+    """The Hub serves one byte of the projector flipped: the checksum differs, the row says so in Chinese."""
+    from visiondesk.desktop.i18n import install_language
+
+    hub.faults.flip_file, hub.faults.flip_at = MMPROJ, 5000
+    try:
+        assert install_language("zh_CN", data_dir / "i18n") == "zh_CN"
+        item = manager.download(REPO, "Q4_K_M")
+        wait_state(qtbot, item, JobState.FAILED)
+        qtbot.waitUntil(lambda: item.row.error.text() != "")  # the failure follows the state change
+        assert item.row.error.text() == (f"{MMPROJ} 已损坏：它的校验和与 Hub 公布的不一致。"
+                                         "损坏的文件已删除，请重新下载。")
+        assert item.row.error.isVisibleTo(manager.dialog)
+    finally:
+        install_language("en", data_dir / "i18n")
+    assert registry_in(data_dir).list() == []

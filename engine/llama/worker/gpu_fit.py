@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from ...errors import InputError
+from ...errors import GpuSplitMismatch, NoSuchGpu
 from ...requests import GpuSplit
 from ..placement import PlacementWhy
 
@@ -52,12 +52,11 @@ class FitPlan:
 
 
 def main_gpu_of(f: FitInput) -> int:
-    """The GPU asked for, or the one with the most free memory; ``InputError`` for one this machine lacks."""
+    """The GPU asked for, or the one with the most free memory; ``NoSuchGpu`` for one this machine lacks."""
     if f.main_gpu is None:
         return max(range(len(f.free_bytes)), key=lambda i: f.free_bytes[i])
     if f.main_gpu >= len(f.free_bytes):
-        raise InputError(f"The main GPU is {f.main_gpu}, but this machine has {_gpus(len(f.free_bytes))} "
-                         f"(numbered from 0).")
+        raise NoSuchGpu(f.main_gpu, len(f.free_bytes))
     return f.main_gpu
 
 
@@ -69,8 +68,7 @@ def shares(split: GpuSplit, room: list[int]) -> tuple[float, ...]:
         raw = [float(max(r, 0)) for r in room]
     else:
         if len(split) != len(room):
-            raise InputError(f"The GPU split gives {len(split)} shares, but this machine has {_gpus(len(room))}: "
-                             "give one share per GPU, or 'auto'.")
+            raise GpuSplitMismatch(len(split), len(room))
         raw = [float(s) for s in split]
     total = sum(raw)
     return tuple(r / total for r in raw) if total > 0 else tuple(0.0 for _ in raw)
