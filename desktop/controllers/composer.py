@@ -207,7 +207,7 @@ class ComposerController(QObject):
         try:
             return sources_of(source)
         except VisionDeskError as exc:
-            unread.append(str(exc))
+            unread.append(error_text(exc))
             return []
 
     def _rejected(self, exc: BaseException, order: int) -> None:

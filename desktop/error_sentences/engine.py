@@ -27,7 +27,19 @@ def _json_file_unreadable(a: Attributes) -> str:
     return fill(templates[(str(a["what"]), bool(a["not_json"]))], a["path"], a["detail"])
 
 
+def _pdf_unreadable(a: Attributes) -> str:
+    reasons = {
+        "password": _T.translate("EngineErrors", "Cannot read the PDF %1: it is protected by a password. Open it in a "
+                                 "PDF viewer, save or print a copy without the password, and attach that."),
+        "damaged": _T.translate("EngineErrors", "Cannot read the PDF %1: it is damaged or not a complete PDF. "
+                                "Download or export it again."),
+        "no_pages": _T.translate("EngineErrors", "Cannot read the PDF %1: it has no pages."),
+    }
+    return fill(reasons[str(a["reason_code"])], a["name"])
+
+
 SENTENCES: dict[str, Sentence] = {
+    "pdf_unreadable": _pdf_unreadable,
     "model_file_missing": lambda a: fill(_T.translate(
         "EngineErrors", "The file %1 does not exist. Check the path, or download it again from the model manager."),
         a["path"]),

@@ -838,6 +838,18 @@
             <source>%1 is not a download: it runs on a server. Serve it with vLLM (or another OpenAI-compatible server) and add that server on the Servers page.</source>
             <translation>%1 不能下载：它需要在服务器上运行。请用 vLLM（或其他兼容 OpenAI 的服务器）运行它，并在“服务器”页面添加该服务器。</translation>
         </message>
+        <message>
+            <source>Cannot read the PDF %1: it is protected by a password. Open it in a PDF viewer, save or print a copy without the password, and attach that.</source>
+            <translation>无法读取 PDF %1：它受密码保护。请在 PDF 阅读器中打开它，另存或打印一份不带密码的副本，再附加该副本。</translation>
+        </message>
+        <message>
+            <source>Cannot read the PDF %1: it is damaged or not a complete PDF. Download or export it again.</source>
+            <translation>无法读取 PDF %1：它已损坏或不是完整的 PDF。请重新下载或导出。</translation>
+        </message>
+        <message>
+            <source>Cannot read the PDF %1: it has no pages.</source>
+            <translation>无法读取 PDF %1：它没有页面。</translation>
+        </message>
     </context>
     <context>
         <name>HeaderController</name>

@@ -26,6 +26,7 @@ from visiondesk.desktop.i18n import install_language
 from visiondesk.engine import errors, number_rules
 from visiondesk.engine.images import check_image_file
 from visiondesk.engine.llama.worker.protocol import ErrorReply
+from visiondesk.engine.pdf_pages import PdfUnreadable
 from visiondesk.engine.remote import errors as remote
 from visiondesk.engine.remote.target import normalize_base_url
 from visiondesk.engine.structured import read_json_file
@@ -93,6 +94,9 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
         errors.ImagesNeedProjector: [(errors.ImagesNeedProjector(Path("/m/text-only.gguf")), ("text-only.gguf",)),
                                      (errors.ImagesNeedProjector(None), ("该模型",))],
         errors.ContextOverflow: [(errors.ContextOverflow(5000, 4096), ("5000", "4096"))],
+        PdfUnreadable: [(PdfUnreadable("payslip.pdf", "password"), ("payslip.pdf", "密码")),
+                        (PdfUnreadable("torn.pdf", "damaged", "Data format error"), ("torn.pdf", "已损坏")),
+                        (PdfUnreadable("blank.pdf", "no_pages"), ("blank.pdf", "没有页面"))],
         errors.NoChatTemplate: [(errors.NoChatTemplate(Path("/m/base.gguf")), ("base.gguf",))],
         errors.ImageError: [
             (image("missing"), ("receipt.png", "不存在")),

@@ -154,10 +154,6 @@ def _free_mib(f: FitInput) -> tuple[int, ...]:
     return tuple(b // MiB for b in f.free_bytes)
 
 
-def _gpus(count: int) -> str:
-    return "no GPU" if count == 0 else "1 GPU" if count == 1 else f"{count} GPUs"
-
-
 def _shown(split: GpuSplit) -> str:
     return split if isinstance(split, str) else ",".join(f"{s:g}" for s in split)
 
