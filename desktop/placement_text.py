@@ -9,16 +9,12 @@ from PySide6.QtCore import QCoreApplication
 from visiondesk.engine.llama import LoadResult
 from visiondesk.engine.llama.placement import PlacementWhy
 
+from .error_sentences.fill import fill
+
 _T = QCoreApplication
 
 # Placements that run slower than the machine could because GPU memory was short: worth a notice at load.
 SHORT_OF_MEMORY = ("partial_fit", "no_room", "out_of_memory", "split_overfills")
-
-
-def _fill(template: str, *values: object) -> str:
-    for i, value in enumerate(values, start=1):
-        template = template.replace(f"%{i}", str(value))
-    return template
 
 
 def _free(why: PlacementWhy) -> str:
@@ -34,9 +30,9 @@ def badge(result: LoadResult) -> str:
     if not result.gpu_layers or result.backend.upper() == "CPU":
         return _T.translate("ModelPlacement", "CPU")
     if _offloads_all(result):
-        return _fill(_T.translate("ModelPlacement", "GPU (%1)"), result.backend)
+        return fill(_T.translate("ModelPlacement", "GPU (%1)"), result.backend)
     layers = _T.translate("ModelPlacement", "GPU (%1), %2/%3 layers")
-    return _fill(layers, result.backend, result.gpu_layers, result.n_layers)
+    return fill(layers, result.backend, result.gpu_layers, result.n_layers)
 
 
 def _sentence(why: PlacementWhy, gpus: str) -> str:
@@ -44,28 +40,28 @@ def _sentence(why: PlacementWhy, gpus: str) -> str:
     shown = min(why.layers, why.n_layers)  # the output head counts as one more layer to llama.cpp
     code = why.code
     if code == "whole_model":
-        return _fill(_T.translate("ModelPlacement", "The whole model runs on the GPU (%1)."), gpus)
+        return fill(_T.translate("ModelPlacement", "The whole model runs on the GPU (%1)."), gpus)
     if code == "head_on_cpu":
         text = _T.translate("ModelPlacement", "All %1 layers run on the GPU (%2); only the output head stays on "
                             "the CPU.")
-        return _fill(text, why.n_layers, gpus)
+        return fill(text, why.n_layers, gpus)
     if code == "partial_fit":
         text = _T.translate("ModelPlacement", "%1 of %2 layers run on the GPU (%3), the rest on the CPU, which is "
                             "slower: the GPU had %4 free.")
-        return _fill(text, shown, why.n_layers, gpus, _free(why))
+        return fill(text, shown, why.n_layers, gpus, _free(why))
     if code == "no_room":
         text = _T.translate("ModelPlacement", "The model runs on the CPU, which is slower: the GPU had only %1 "
                             "free.")
-        return _fill(text, _free(why))
+        return fill(text, _free(why))
     if code == "split_overfills":
         text = _T.translate("ModelPlacement", "The GPU split %1 asks GPU %2 for %3 MiB but it has room for %4 MiB, "
                             "so only %5 of %6 layers run on the GPUs. With the split “auto” (Settings), %7 would.")
-        return _fill(text, why.split, why.gpu, f"{why.need_mib:,}", f"{why.room_mib:,}", shown, why.n_layers,
+        return fill(text, why.split, why.gpu, f"{why.need_mib:,}", f"{why.room_mib:,}", shown, why.n_layers,
                      min(why.auto_layers, why.n_layers))
     if code == "layers_asked":
         text = _T.translate("ModelPlacement", "%1 of %2 layers run on the GPU (%3), as set under GPU layers in "
                             "Settings.")
-        return _fill(text, shown, why.n_layers, gpus)
+        return fill(text, shown, why.n_layers, gpus)
     if code == "cpu_asked":
         return _T.translate("ModelPlacement", "The model runs on the CPU, as set under GPU layers in "
                             "Settings.")
@@ -76,7 +72,7 @@ def _sentence(why: PlacementWhy, gpus: str) -> str:
                             "support.")
     text = _T.translate("ModelPlacement", "The GPU ran out of memory while loading, so %1 of %2 layers run on "
                         "it and the rest on the CPU, which is slower.")  # out_of_memory
-    return _fill(text, shown, why.n_layers)
+    return fill(text, shown, why.n_layers)
 
 
 def explanation(result: LoadResult) -> str:
@@ -108,4 +104,4 @@ def notice(result: LoadResult) -> str:
         return ""
     text = _T.translate("ModelPlacement", "%1 runs partly or wholly on the CPU because GPU memory was short, so "
                         "answers are slower. Point at the badge “%2” for the details.")
-    return _fill(text, result.model_name, badge(result))
+    return fill(text, result.model_name, badge(result))
