@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
 from visiondesk.engine import (
     Backend,
     BackendInfo,
@@ -101,7 +102,7 @@ def answer_chat(engine: Callable[[], Backend[Any]], job: ForeignChat, stopping: 
             job.events.put(ev)
             if isinstance(ev, Finished):
                 return
-        error = VisionDeskError("The answer ended without a result.")
+        error = VisionDeskError(QCoreApplication.translate("ForeignJobs", "The answer ended without a result."))
     except Exception as exc:
         error = _as_error(exc, "a request from another thread")
     job.events.put(Finished(StopReason.ERROR, time.monotonic(), error=error))
@@ -127,8 +128,9 @@ def answer_slots(engine: Backend[Any] | None, job: ForeignSlots, stopping: bool,
     same_model = engine is not None and engine.info is job.info and isinstance(engine, ParallelBackend)
     try:
         if not same_model and not job.cancel.cancelled:  # another model's answers must not join this job's file
-            error = VisionDeskError("The model changed while the batch was running; run it again to go on with "
-                                    "the model now loaded.")
+            error = VisionDeskError(QCoreApplication.translate(
+                "ForeignJobs", "The model changed while the batch was running; run it again to go on with the model "
+                "now loaded."))
         elif isinstance(engine, ParallelBackend) and not job.cancel.cancelled:
             for pair in engine.chat_parallel(_pulled(job, give_way), job.cancel):
                 job.events.put(pair)

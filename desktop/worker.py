@@ -145,7 +145,7 @@ class EngineWorker(QObject):
             log.exception("unexpected error in chat request %d", request_id)
             self._fail(request_id, pending, VisionDeskError(f"{type(exc).__name__}: {exc}"))
             return
-        self._fail(request_id, pending, VisionDeskError("The answer ended without a result."))
+        self._fail(request_id, pending, VisionDeskError(self.tr("The answer ended without a result.")))
 
     @property
     def info(self) -> BackendInfo | None:

@@ -369,7 +369,7 @@ class BatchController(QObject):
     def export(self, path: Path) -> int:
         """Write the results (the last row per image) to ``path``: CSV for .csv, else JSON Lines; returns rows."""
         if self.result_path is None or self.task is None:
-            raise VisionDeskError("Run the batch first: there are no results to export.")
+            raise VisionDeskError(self.tr("Run the batch first: there are no results to export."))
         path.unlink(missing_ok=True)  # the save dialog asked before replacing it
         if path.suffix.lower() == ".csv":
             return int(export_csv(self.result_path, path, self.task.answer_columns()))

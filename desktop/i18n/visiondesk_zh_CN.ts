@@ -2195,6 +2195,10 @@
             <source>This model runs on a server, which decides how it reads images: they are measured there.</source>
             <translation>此模型运行在服务器上，由服务器决定如何读取图片：图片在那里计量。</translation>
         </message>
+        <message>
+            <source>The answer ended without a result.</source>
+            <translation>回答没有得出结果就结束了。</translation>
+        </message>
     </context>
     <context>
         <name>AnswerFormatBox</name>
@@ -2541,6 +2545,10 @@
             <source>The model changed while it loaded for the batch: run it again.</source>
             <translation>模型在为批量处理加载时被更换了：请重新运行。</translation>
         </message>
+        <message>
+            <source>Run the batch first: there are no results to export.</source>
+            <translation>请先运行批量任务：还没有可导出的结果。</translation>
+        </message>
     </context>
     <context>
         <name>ImagePreviewController</name>
@@ -2642,6 +2650,17 @@
         <message>
             <source>%1 runs partly or wholly on the CPU because GPU memory was short, so answers are slower. Point at the badge “%2” for the details.</source>
             <translation>由于 GPU 内存不足，%1 部分或全部在 CPU 上运行，回答会较慢。将鼠标指向标记“%2”可查看详情。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ForeignJobs</name>
+        <message>
+            <source>The answer ended without a result.</source>
+            <translation>回答没有得出结果就结束了。</translation>
+        </message>
+        <message>
+            <source>The model changed while the batch was running; run it again to go on with the model now loaded.</source>
+            <translation>批量任务运行期间模型已更换；请再次运行，用现在加载的模型继续。</translation>
         </message>
     </context>
 </TS>
