@@ -68,3 +68,16 @@ def test_send_before_a_damaged_pdf_is_checked_sends_the_rest_and_says_why(qtbot,
     assert [a.name for a in stored[0].attachments] == ["photo0.png"]
     said = shell.window.composer.error_label
     assert said.isVisible() and "torn.pdf" in said.text() and "damaged" in said.text()
+
+
+def test_the_batch_page_previews_a_pdf_by_its_first_page(qtbot, tmp_path: Path) -> None:
+    from visiondesk.desktop.views.batch_page import THUMB, thumbnails
+
+    pdf = write_pdf(tmp_path / "receipt.pdf", 2)
+    torn = tmp_path / "torn.pdf"
+    torn.write_bytes(pdf.read_bytes()[:300])
+    (_, preview), (_, none) = thumbnails([pdf, torn])
+    assert not preview.isNull() and max(preview.width(), preview.height()) == THUMB
+    middle = preview.pixelColor(preview.width() // 2, preview.height() // 2)
+    assert (middle.red(), middle.green()) > (200, 0) and middle.green() < 60  # the first page: red
+    assert none.isNull()  # a damaged PDF: no preview, and its row says why when it is reached
