@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,24 @@ class MessageRecord:
     role: str
     attachments: list[tuple[Path, str]]
     status: tuple[str, str] = ("", "")
+
+
+MATH_OPENERS = ("$", "\\(", "\\[")  # what a formula starts with in an answer
+_math_warming = False
+
+
+def warm_formulas(text: str) -> None:
+    """Load the formula drawer on the pool once a formula may begin to stream in, ready when it closes.
+
+    Its first load takes ~0.15 s; on the UI thread it would stall the answer that long.
+    """
+    global _math_warming
+    if _math_warming or not any(opener in text for opener in MATH_OPENERS):
+        return
+    _math_warming = True
+    BackgroundJob(op=lambda: importlib.import_module("visiondesk.desktop.math_render"),
+                  success=lambda _module: None,
+                  failure=lambda exc: log.warning("the formula drawer did not load: %s", exc)).start()
 
 
 def formula_drawer(body: SafeBrowser, into: dict[str, QImage]) -> MathDrawer:
@@ -230,6 +249,7 @@ class TranscriptPresenter(QObject):
             rendered_html = "<p>" + _escape_lines(text) + "</p>" if text else ""
             self.code[message_id] = ()
         else:
+            warm_formulas(text)
             formulas: dict[str, QImage] = {}
             rendered = render_markdown(text, self.tr("Copy"), math=formula_drawer(view.body, formulas))
             rendered_html, self.code[message_id] = rendered.html, rendered.code_blocks
