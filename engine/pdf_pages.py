@@ -42,17 +42,42 @@ class PdfUnreadable(InputError):
                          + (f" (PDFium: {detail})" if detail else ""))
 
 
+class PageRangeInvalid(InputError):
+    """Pages asked for that are no page range of the document ("3-5, 9" is one)."""
+
+    code: ClassVar[str] = "page_range_invalid"
+
+    def __init__(self, text: str, total: int) -> None:
+        self.text, self.total = text, total
+        super().__init__(f"“{text}” is not a page range of this {total}-page PDF: write pages as 3-5, 9.")
+
+
+def page_numbers(text: str, total: int) -> list[int]:
+    """The pages ``text`` names, in order, each once ("3-5, 9" → [3, 4, 5, 9]); ``PageRangeInvalid`` otherwise."""
+    pages: list[int] = []
+    for part in text.replace("，", ",").split(","):
+        ends = [end.strip() for end in part.replace("–", "-").split("-")]
+        if not part.strip() or len(ends) > 2 or not all(end.isdigit() for end in ends):
+            raise PageRangeInvalid(text, total)
+        first, last = int(ends[0]), int(ends[-1])
+        if not 1 <= first <= last <= total:
+            raise PageRangeInvalid(text, total)
+        pages += [n for n in range(first, last + 1) if n not in pages]
+    return pages
+
+
 @dataclasses.dataclass(frozen=True)
 class PdfPages:
     """The pages drawn, and how many the document has."""
 
     pages: tuple[ImageSource, ...]
-    total: int
+    total: int  # pages the document has
+    asked: int  # pages asked for (all of them, unless a range was given)
 
     @property
     def cut(self) -> bool:
-        """Fewer pages were drawn than the document has."""
-        return len(self.pages) < self.total
+        """Fewer pages were drawn than were asked for."""
+        return len(self.pages) < self.asked
 
 
 def is_pdf(source: ImageSource) -> bool:
@@ -72,8 +97,12 @@ def _name(source: ImageSource) -> str:
     return source.path.name if source.path is not None else source.name or "document.pdf"
 
 
-def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES) -> PdfPages:
-    """Draw the first ``max_pages`` pages of the PDF ``source`` as PNG images named "<file> p.<n>.png"."""
+def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES, pages: list[int] | None = None) -> PdfPages:
+    """Draw pages of the PDF ``source`` as PNG images named "<file> p.<n>.png".
+
+    The first ``max_pages`` pages, or the first ``max_pages`` of ``pages`` (numbered from 1;
+    ``PageRangeInvalid`` for one the document lacks).
+    """
     import pypdfium2  # PDFium's library loads only when a PDF is given (~30 ms)
 
     name = _name(source)
@@ -86,9 +115,13 @@ def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES) -> PdfPages:
         total = len(doc)
         if total == 0:
             raise PdfUnreadable(name, "no_pages")
+        wanted = pages if pages is not None else list(range(1, total + 1))
+        if not wanted or max(wanted) > total or min(wanted) < 1:
+            raise PageRangeInvalid(",".join(map(str, wanted)), total)
         stem = Path(name).stem
-        pages = []
-        for index in range(min(total, max(max_pages, 1))):
+        drawn = []
+        for number in wanted[:max(max_pages, 1)]:
+            index = number - 1
             page = doc[index]
             try:
                 width, height = page.get_size()  # points (1/72 inch)
@@ -100,8 +133,8 @@ def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES) -> PdfPages:
                 page.close()
             buffer = io.BytesIO()
             image.save(buffer, "PNG")
-            pages.append(ImageSource(data=buffer.getvalue(), name=f"{stem} p.{index + 1}.png"))
+            drawn.append(ImageSource(data=buffer.getvalue(), name=f"{stem} p.{number}.png"))
     finally:
         doc.close()
-    log.info("drew %d of %d pages of %s", len(pages), total, name)
-    return PdfPages(tuple(pages), total)
+    log.info("drew %d of %d pages of %s", len(drawn), total, name)
+    return PdfPages(tuple(drawn), total, len(wanted))

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 from visiondesk.engine import ImageSource
 from visiondesk.engine.errors import VisionDeskError
 from visiondesk.engine.images import PreparedImage
-from visiondesk.engine.pdf_pages import MAX_PAGES, is_pdf, pdf_pages
+from visiondesk.engine.pdf_pages import MAX_PAGES, is_pdf, page_numbers, pdf_pages
 from visiondesk.engine.requests import ImageAttachment
 
 from ..background import BackgroundJob
@@ -73,20 +73,31 @@ def attach_with_thumbnail(attach: Attach, source: ImageSource) -> ComposerImage:
 
 @dataclasses.dataclass(frozen=True)
 class Attached:
-    """What one given file became: one image, or a PDF's pages (``total``: the pages the document has)."""
+    """What one given file became: one image, or a PDF's pages (``asked``: the pages it was to give)."""
 
     items: list[ComposerImage]
-    total: int = 1
+    asked: int = 1
+    total: int = 1  # pages the document has
     name: str = ""
 
 
-def attach_file(attach: Attach, source: ImageSource) -> Attached:
-    """Runs on a pool thread: an image, or each page of a PDF, attached with its thumbnail."""
+def attach_file(attach: Attach, source: ImageSource, pages: list[int] | None = None) -> Attached:
+    """Runs on a pool thread: an image, or each page of a PDF (``pages``, else the first), with its thumbnail."""
     if not is_pdf(source):
         return Attached([attach_with_thumbnail(attach, source)])
-    drawn = pdf_pages(source, MAX_PAGES)
+    drawn = pdf_pages(source, MAX_PAGES, pages)
     name = source.path.name if source.path is not None else source.name
-    return Attached([attach_with_thumbnail(attach, page) for page in drawn.pages], drawn.total, name)
+    return Attached([attach_with_thumbnail(attach, page) for page in drawn.pages], drawn.asked, drawn.total, name)
+
+
+@dataclasses.dataclass(frozen=True)
+class CutDocument:
+    """A PDF that gave fewer pages than it has: where its pages sit in the strip, to choose others."""
+
+    source: ImageSource
+    order: int
+    total: int
+    name: str
 
 
 def sources_of(source: ImageSource) -> list[ImageSource]:
@@ -126,6 +137,7 @@ class ComposerController(QObject):
         self.pending: list[ComposerImage] = []
         self._checks: dict[int, ImageSource | PastedImage] = {}  # order -> image (or PDF) still being checked
         self.editing: int | None = None
+        self.cut: CutDocument | None = None  # the last PDF that gave fewer pages than it has
         self.busy = False
         self._paste_count = 0
         self._order = 0
@@ -138,6 +150,7 @@ class ComposerController(QObject):
         view.edit.files_given.connect(self.add_files)
         view.attach_button.clicked.connect(self.pick_files)
         view.cancel_edit_button.clicked.connect(self.cancel_edit)
+        view.pages_button.clicked.connect(self.choose_pages)
 
     # -- images ----------------------------------------------------------------------------------
 
@@ -169,24 +182,29 @@ class ComposerController(QObject):
     def _check(self, source: ImageSource) -> None:
         self._start(source, lambda: attach_file(self._attach, source))
 
-    def _start(self, given: ImageSource | PastedImage, op: Callable[[], Attached]) -> None:
-        self._order += 1
-        order = self._order
+    def _start(self, given: ImageSource | PastedImage, op: Callable[[], Attached], order: int = 0) -> None:
+        """Run ``op`` off the UI thread; its images join the strip at ``order`` (default: after all others)."""
+        if not order:
+            self._order += 1
+            order = self._order
         self._checks[order] = given
         BackgroundJob(op=op, success=lambda item: self._accepted(item, order),
                       failure=lambda exc: self._rejected(exc, order)).start()
 
     def _accepted(self, attached: Attached, order: int) -> None:
-        if self._checks.pop(order, None) is None:
+        given = self._checks.pop(order, None)
+        if given is None:
             return  # sent (or cleared) before its check finished
         for i, item in enumerate(attached.items):
             self._join(item, order + i / (MAX_PAGES + 1))
-        if len(attached.items) < attached.total:
+        if len(attached.items) < attached.total and isinstance(given, ImageSource):
+            self.cut = CutDocument(given, order, attached.total, attached.name)
+            self.view.pages_button.show()
+        if len(attached.items) < attached.asked:
             self.view.show_error(self.tr("Only the first %1 of the %2 pages of %3 were attached: a model answers "
-                                         "about a few images far better than about many. To ask about other "
-                                         "pages, save them as a separate PDF or as images.")
-                                 .replace("%1", str(len(attached.items))).replace("%2", str(attached.total))
-                                 .replace("%3", attached.name))
+                                         "about a few images far better than about many. Choose the pages to "
+                                         "ask about.").replace("%1", str(len(attached.items)))
+                                 .replace("%2", str(attached.asked)).replace("%3", attached.name))
         self.images_changed.emit([p.attachment for p in self.pending])
         self.prepare_requested.emit([p.attachment for p in self.pending])
 
@@ -239,6 +257,39 @@ class ComposerController(QObject):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
+    def choose_pages(self) -> QInputDialog | None:
+        """"Choose pages…" of the PDF that was cut: a range such as 3-5, 9 (non-blocking dialog)."""
+        if self.cut is None:
+            return None
+        cut = self.cut
+        dialog = QInputDialog(self.view.window())
+        dialog.setWindowTitle(self.tr("Choose pages"))
+        dialog.setLabelText(self.tr("Pages of %1 to attach (it has %2; %3 at most), such as 3-5, 9:")
+                            .replace("%1", cut.name).replace("%2", str(cut.total)).replace("%3", str(MAX_PAGES)))
+        dialog.setTextValue(f"1-{MAX_PAGES}")
+        dialog.textValueSelected.connect(self.use_pages)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def use_pages(self, text: str) -> None:
+        """Replace the cut PDF's pages in the strip with the pages ``text`` names (said why, if none)."""
+        cut = self.cut
+        if cut is None:
+            return
+        try:
+            pages = page_numbers(text, cut.total)
+        except VisionDeskError as exc:
+            self.view.show_error(error_text(exc))
+            return
+        self.view.show_error("")
+        left = [p for p in self.pending if cut.order <= p.order < cut.order + 1]
+        for item in left:
+            self._take(item)
+        if left:
+            self.prepare_dropped.emit([item.attachment for item in left])
+        self._start(cut.source, lambda: attach_file(self._attach, cut.source, pages), order=cut.order)
+
     @property
     def checking(self) -> int:
         """Images still being checked."""
@@ -277,6 +328,8 @@ class ComposerController(QObject):
         if left and not sent:
             self.prepare_dropped.emit(left)
         self.view.show_error("")
+        self.cut = None
+        self.view.pages_button.hide()
         self.editing = None
         self.view.editing_bar.hide()
 

@@ -40,6 +40,8 @@ def _pdf_unreadable(a: Attributes) -> str:
 
 SENTENCES: dict[str, Sentence] = {
     "pdf_unreadable": _pdf_unreadable,
+    "page_range_invalid": lambda a: fill(_T.translate(
+        "EngineErrors", "“%1” is not a page range of this %2-page PDF: write pages as 3-5, 9."), a["text"], a["total"]),
     "model_file_missing": lambda a: fill(_T.translate(
         "EngineErrors", "The file %1 does not exist. Check the path, or download it again from the model manager."),
         a["path"]),

@@ -150,8 +150,16 @@
             <translation>无法读取粘贴的图片：其数据（%1）不是 VisionDesk 能打开的图片。未附加任何内容；请重新复制，或先将其保存为文件再附加。</translation>
         </message>
         <message>
-            <source>Only the first %1 of the %2 pages of %3 were attached: a model answers about a few images far better than about many. To ask about other pages, save them as a separate PDF or as images.</source>
-            <translation>只附加了 %3 共 %2 页中的前 %1 页：模型对少量图片的回答远好于对大量图片。如需询问其他页，请把它们另存为单独的 PDF 或图片。</translation>
+            <source>Choose pages</source>
+            <translation>选择页面</translation>
+        </message>
+        <message>
+            <source>Pages of %1 to attach (it has %2; %3 at most), such as 3-5, 9:</source>
+            <translation>要附加的 %1 页码（共 %2 页；最多 %3 页），例如 3-5, 9：</translation>
+        </message>
+        <message>
+            <source>Only the first %1 of the %2 pages of %3 were attached: a model answers about a few images far better than about many. Choose the pages to ask about.</source>
+            <translation>只附加了 %3 共 %2 页中的前 %1 页：模型对少量图片的回答远好于对大量图片。请选择要询问的页面。</translation>
         </message>
     </context>
     <context>
@@ -850,6 +858,10 @@
             <source>Cannot read the PDF %1: it has no pages.</source>
             <translation>无法读取 PDF %1：它没有页面。</translation>
         </message>
+        <message>
+            <source>“%1” is not a page range of this %2-page PDF: write pages as 3-5, 9.</source>
+            <translation>“%1”不是这份 %2 页 PDF 的页码范围：请写成 3-5, 9 这样的形式。</translation>
+        </message>
     </context>
     <context>
         <name>HeaderController</name>
@@ -1141,6 +1153,10 @@
             <location filename="../views/main_window.py" line="154" />
             <source>Local &amp;API server…</source>
             <translation>本地 API 服务(&amp;A)…</translation>
+        </message>
+        <message>
+            <source>Choose pages…</source>
+            <translation>选择页面…</translation>
         </message>
     </context>
     <context>

@@ -183,6 +183,7 @@ class MainWindow(FollowsLanguage, QMainWindow):
         c.stop_button.setToolTip(self.tr("Stop (Esc)"))
         c.editing_label.setText(self.tr("Editing your last message. Sending replaces it and the answer."))
         c.cancel_edit_button.setText(self.tr("Cancel edit"))
+        c.pages_button.setText(self.tr("Choose pages…"))
         c.cancel_edit_button.setAccessibleName(self.tr("Cancel edit"))
         self.transcript.empty_label.setText(self.tr("Drop images here, paste them, or attach them, "
                                                     "then ask a question."))

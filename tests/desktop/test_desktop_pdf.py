@@ -21,13 +21,31 @@ def test_a_pdf_joins_as_its_pages_in_order_and_is_answered_about(qtbot, shell, i
     assert [a.name for a in stored[0].attachments] == names  # kept with the conversation, as page images
 
 
-def test_a_long_pdf_gives_its_first_pages_and_says_so(qtbot, shell, tmp_path: Path) -> None:
-    shell.composer.add_files([write_pdf(tmp_path / "contract.pdf", 11, (200, 260))])
-    qtbot.waitUntil(lambda: len(shell.composer.pending) == 8, timeout=20_000)
-    said = shell.window.composer.error_label
+def test_a_long_pdf_gives_its_first_pages_says_so_and_lets_others_be_chosen(qtbot, shell, images,
+                                                                             tmp_path: Path) -> None:
+    composer, view = shell.composer, shell.window.composer
+    composer.add_files([write_pdf(tmp_path / "contract.pdf", 11, (200, 260)), images[0]])
+    qtbot.waitUntil(lambda: len(composer.pending) == 9, timeout=20_000)
+    said = view.error_label
     assert said.isVisible() and said.text().startswith("Only the first 8 of the 11 pages of contract.pdf were "
                                                        "attached")
-    assert shell.composer.pending[-1].name == "contract p.8.png"
+    assert composer.pending[7].name == "contract p.8.png" and view.pages_button.isVisible()
+    dialog = composer.choose_pages()
+    assert dialog is not None and "contract.pdf" in dialog.labelText() and "it has 11" in dialog.labelText()
+    dialog.setTextValue("12")  # no such page: said, and the pages stay
+    dialog.accept()
+    assert said.text() == "“12” is not a page range of this 11-page PDF: write pages as 3-5, 9."
+    assert len(composer.pending) == 9
+    composer.choose_pages().textValueSelected.emit("10-11, 2")
+    qtbot.waitUntil(lambda: len(composer.pending) == 4, timeout=20_000)
+    assert [p.name for p in composer.pending] == ["contract p.10.png", "contract p.11.png", "contract p.2.png",
+                                                  "photo0.png"]  # in the PDF's place, before the photo
+    assert not said.isVisible()
+    fin = send(qtbot, shell, "What do these pages say?")
+    assert fin.error is None and not view.pages_button.isVisible()
+    stored = shell.store.messages(shell.chat.conversation_id)
+    assert [a.name for a in stored[0].attachments][:3] == ["contract p.10.png", "contract p.11.png",
+                                                           "contract p.2.png"]
 
 
 def test_a_damaged_pdf_is_said_and_the_question_kept(qtbot, shell, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from visiondesk.desktop.i18n import install_language
 from visiondesk.engine import errors, number_rules
 from visiondesk.engine.images import check_image_file
 from visiondesk.engine.llama.worker.protocol import ErrorReply
-from visiondesk.engine.pdf_pages import PdfUnreadable
+from visiondesk.engine.pdf_pages import PageRangeInvalid, PdfUnreadable
 from visiondesk.engine.remote import errors as remote
 from visiondesk.engine.remote.target import normalize_base_url
 from visiondesk.engine.structured import read_json_file
@@ -97,6 +97,7 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
         PdfUnreadable: [(PdfUnreadable("payslip.pdf", "password"), ("payslip.pdf", "密码")),
                         (PdfUnreadable("torn.pdf", "damaged", "Data format error"), ("torn.pdf", "已损坏")),
                         (PdfUnreadable("blank.pdf", "no_pages"), ("blank.pdf", "没有页面"))],
+        PageRangeInvalid: [(PageRangeInvalid("12-3", 40), ("12-3", "40", "页码范围"))],
         errors.NoChatTemplate: [(errors.NoChatTemplate(Path("/m/base.gguf")), ("base.gguf",))],
         errors.ImageError: [
             (image("missing"), ("receipt.png", "不存在")),

@@ -78,3 +78,21 @@ def test_a_password_protected_pdf_says_what_to_do(tmp_path: Path) -> None:
     assert caught.value.reason_code == "password"
     assert str(caught.value).startswith("Cannot read the PDF payslip.pdf: it is protected by a password. Open it in "
                                         "a PDF viewer, save or print a copy without the password, and attach that.")
+
+
+def test_pages_are_chosen_by_a_range_a_person_writes(tmp_path: Path) -> None:
+    from visiondesk.engine.pdf_pages import PageRangeInvalid, page_numbers
+
+    assert page_numbers("3-5, 9", 12) == [3, 4, 5, 9]
+    assert page_numbers("9，2–3, 3", 12) == [9, 2, 3]  # Chinese comma, en dash, each page once, in the order asked
+    for bad in ("", "0", "13", "5-3", "a-b", "1-2-3", "2,,4"):
+        with pytest.raises(PageRangeInvalid) as caught:
+            page_numbers(bad, 12)
+        assert caught.value.total == 12 and str(caught.value).endswith("write pages as 3-5, 9.")
+    pdf = write_pdf(tmp_path / "contract.pdf", 11, (200, 260))
+    drawn = pdf_pages(ImageSource(path=pdf), 8, page_numbers("10-11, 2", 11))
+    assert [p.name for p in drawn.pages] == ["contract p.10.png", "contract p.11.png", "contract p.2.png"]
+    assert (drawn.total, drawn.asked, drawn.cut) == (11, 3, False)
+    middle = Image.open(io.BytesIO(drawn.pages[0].data or b"")).getpixel((200, 200))
+    assert all(abs(a - b) <= 6 for a, b in zip(middle, COLORS[9 % 4], strict=True))  # page 10's colour
+    assert pdf_pages(ImageSource(path=pdf), 2, list(range(1, 12))).cut  # more asked than may go: cut
