@@ -20,7 +20,15 @@ from visiondesk.engine.errors import EngineCrashed, ImageError
 from visiondesk.engine.events import Finished, Stage, StageChanged, StopReason, TextDelta
 from visiondesk.engine.images import check_image_file
 from visiondesk.engine.llama import LoadResult
-from visiondesk.engine.pdf_pages import MAX_PAGES, PdfUnreadable, is_pdf, pdf_pages
+from visiondesk.engine.pdf_pages import (
+    MAX_PAGES,
+    PageRangeInvalid,
+    PdfUnreadable,
+    is_pdf,
+    page_count,
+    page_numbers,
+    pdf_pages,
+)
 from visiondesk.engine.remote import RemoteTarget
 from visiondesk.engine.requests import ImageSource, Message, ModelSpec, SamplingParams, physical_cores
 
@@ -40,6 +48,8 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mmproj", type=Path, help="the vision projector GGUF file (mmproj)")
     p.add_argument("--image", action="append", default=[], type=Path,
                    help="an image, or a PDF (its pages; repeatable)")
+    p.add_argument("--pages", metavar="RANGE", default=None,
+                   help=f"the pages of each PDF to read, such as 3-5,9 (default: the first {MAX_PAGES})")
     p.add_argument("--max-tokens", type=number_option(rules.MAX_TOKENS), default=defaults.MAX_TOKENS)
     p.add_argument("--temperature", type=number_option(rules.TEMPERATURE), default=defaults.TEMPERATURE)
     p.add_argument("--top-p", type=number_option(rules.TOP_P), default=defaults.TOP_P)
@@ -152,15 +162,21 @@ def _why_resized(asked: int, used: int) -> str:
         else "llama.cpp chose another size"
 
 
-def _documents(paths: list[Path], err: TextIO) -> list[Path | ImageSource]:
-    """Images as given; a PDF as its pages, drawn as images (``PdfUnreadable`` for one that cannot be read)."""
+def _documents(paths: list[Path], err: TextIO, pages: str | None = None) -> list[Path | ImageSource]:
+    """Images as given; a PDF as its pages (``pages``: a range such as "3-5,9"), drawn as images.
+
+    ``PdfUnreadable`` for a PDF that cannot be read, ``PageRangeInvalid`` for pages it lacks.
+    """
     out: list[Path | ImageSource] = []
     for path in paths:
         if not is_pdf(ImageSource(path=path)):
             out.append(path)
             continue
-        drawn = pdf_pages(ImageSource(path=path), MAX_PAGES)
-        cut = f", the first {len(drawn.pages)} of {drawn.total}" if drawn.cut else ""
+        wanted = None
+        if pages is not None:
+            wanted = page_numbers(pages, page_count(ImageSource(path=path)))
+        drawn = pdf_pages(ImageSource(path=path), MAX_PAGES, wanted)
+        cut = f", the first {len(drawn.pages)} of {drawn.asked}" if drawn.cut else ""
         err.write(f"[{path.name}: {len(drawn.pages)} page{'s' if len(drawn.pages) > 1 else ''} as images{cut}]\n")
         out += drawn.pages
     return out
@@ -192,7 +208,7 @@ def run_ask(args: argparse.Namespace, backends: BackendChoice) -> int:
         with closing(backend) as engine:
             _load(engine, target, args, sys.stderr)
             messages = [Message.system(args.system)] if args.system else []
-            messages.append(Message.user(args.question, *_documents(args.image, sys.stderr)))
+            messages.append(Message.user(args.question, *_documents(args.image, sys.stderr, args.pages)))
             if args.dry_run:
                 return print_plan(engine, messages, sys.stdout)
             fin, text = _stream(engine, messages, args, sys.stdout, sys.stderr)
@@ -219,15 +235,15 @@ def run_chat(args: argparse.Namespace, backends: BackendChoice) -> int:
         backend, target = backends.open(args, lambda: _spec(args), sys.stderr, cached=not args.no_cache)
         with closing(backend) as engine:
             _load(engine, target, args, sys.stderr)
-            pending = _documents(args.image, sys.stderr)
+            pending = _documents(args.image, sys.stderr, args.pages)
             for raw in sys.stdin:
                 line = raw.rstrip("\n")
                 if line.startswith("/image "):
                     path = Path(line[7:].strip()).expanduser()
                     try:
                         check_image_file(path)  # stat only: a folder, a pipe or /dev/zero is named, never read
-                        pending += _documents([path], sys.stderr)
-                    except (ImageError, PdfUnreadable) as exc:
+                        pending += _documents([path], sys.stderr, args.pages)
+                    except (ImageError, PdfUnreadable, PageRangeInvalid) as exc:
                         status = _fail(exc, sys.stderr, args)
                         continue
                     sys.stderr.write(f"[attached {path.name}]\n")

@@ -12,7 +12,7 @@ import dataclasses
 import io
 import logging
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .errors import InputError
 from .requests import ImageSource
@@ -97,20 +97,36 @@ def _name(source: ImageSource) -> str:
     return source.path.name if source.path is not None else source.name or "document.pdf"
 
 
+def _open(source: ImageSource) -> Any:
+    """The PDFium document of ``source`` (``PdfUnreadable`` when it cannot be opened)."""
+    import pypdfium2  # PDFium's library loads only when a PDF is given (~30 ms)
+
+    try:
+        return pypdfium2.PdfDocument(source.data if source.data is not None else source.path)
+    except pypdfium2.PdfiumError as exc:
+        reason = "password" if "password" in str(exc).lower() else "damaged"
+        raise PdfUnreadable(_name(source), reason, str(exc)) from None
+
+
+def page_count(source: ImageSource) -> int:
+    """How many pages the PDF ``source`` has (nothing drawn)."""
+    doc = _open(source)
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
 def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES, pages: list[int] | None = None) -> PdfPages:
     """Draw pages of the PDF ``source`` as PNG images named "<file> p.<n>.png".
 
     The first ``max_pages`` pages, or the first ``max_pages`` of ``pages`` (numbered from 1;
     ``PageRangeInvalid`` for one the document lacks).
     """
-    import pypdfium2  # PDFium's library loads only when a PDF is given (~30 ms)
+    import pypdfium2
 
     name = _name(source)
-    try:
-        doc = pypdfium2.PdfDocument(source.data if source.data is not None else source.path)
-    except pypdfium2.PdfiumError as exc:
-        reason = "password" if "password" in str(exc).lower() else "damaged"
-        raise PdfUnreadable(name, reason, str(exc)) from None
+    doc = _open(source)
     try:
         total = len(doc)
         if total == 0:

@@ -101,6 +101,15 @@ def test_ask_and_chat_take_a_pdf_as_its_pages(test_models: GeneratedModels, tmp_
     r = visiondesk("chat", *model_args(test_models, "--max-tokens", "4", "--stats", "--no-cache"), stdin=script)
     assert r.returncode == 0, r.stderr
     assert "[attached invoice.pdf]" in r.stderr and stats_lines(r.stderr)[0]["images_encoded"] == 2
+    long = write_pdf(tmp_path / "contract.pdf", 11, (200, 260))
+    r = visiondesk("ask", *model_args(test_models, "--image", str(long), "--pages", "10-11", "--max-tokens", "2",
+                                      "--stats", "--no-cache"), "Summarise")
+    assert r.returncode == 0 and "[contract.pdf: 2 pages as images]" in r.stderr, r.stderr
+    assert stats_lines(r.stderr)[0]["images_encoded"] == 2
+    r = visiondesk("ask", *model_args(test_models, "--image", str(long), "--max-tokens", "2", "--no-cache"), "Hi")
+    assert "[contract.pdf: 8 pages as images, the first 8 of 11]" in r.stderr, r.stderr
+    r = visiondesk("ask", *model_args(test_models, "--image", str(long), "--pages", "12"), "Summarise")
+    assert r.returncode == 2 and "“12” is not a page range of this 11-page PDF" in r.stderr
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(pdf.read_bytes()[:300])
     r = visiondesk("ask", *model_args(test_models, "--image", str(broken)), "hi")
