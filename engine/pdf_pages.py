@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -86,11 +88,16 @@ def is_pdf(source: ImageSource) -> bool:
         return source.data[:5] == PDF_MAGIC
     if source.path is None:
         return False
-    try:
-        with source.path.open("rb") as f:
-            return f.read(5) == PDF_MAGIC
+    try:  # a regular file only, opened without blocking: a named pipe or a device is never waited on here
+        if not stat.S_ISREG(source.path.stat().st_mode):
+            return False
+        fd = os.open(source.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            return os.read(fd, 5) == PDF_MAGIC
+        finally:
+            os.close(fd)
     except OSError:
-        return False  # unreadable: the image check that follows says why
+        return False  # the image check that follows says what it is
 
 
 def _name(source: ImageSource) -> str:

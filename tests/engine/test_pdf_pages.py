@@ -96,3 +96,18 @@ def test_pages_are_chosen_by_a_range_a_person_writes(tmp_path: Path) -> None:
     middle = Image.open(io.BytesIO(drawn.pages[0].data or b"")).getpixel((200, 200))
     assert all(abs(a - b) <= 6 for a, b in zip(middle, COLORS[9 % 4], strict=True))  # page 10's colour
     assert pdf_pages(ImageSource(path=pdf), 2, list(range(1, 12))).cut  # more asked than may go: cut
+
+
+def test_looking_for_a_pdf_never_waits_on_a_named_pipe_or_a_device(tmp_path: Path) -> None:
+    """Opening a FIFO with no writer blocks forever: the check reads regular files only (without blocking)."""
+    import os
+    import threading
+
+    fifo = tmp_path / "scan.pdf"
+    os.mkfifo(fifo)
+    seen: list[bool] = []
+    worker = threading.Thread(target=lambda: seen.extend(is_pdf(ImageSource(path=p)) for p in
+                                                         (fifo, Path("/dev/zero"), tmp_path)), daemon=True)
+    worker.start()
+    worker.join(5)
+    assert not worker.is_alive() and seen == [False, False, False]
