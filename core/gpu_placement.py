@@ -16,5 +16,5 @@ def normalize_gpu_placement(split: object, main_gpu: object) -> tuple[str, int |
         shares = number_rules.parse_gpu_split(split) if isinstance(split, str) else number_rules.check_gpu_split(split)
         gpu = None if main_gpu is None else int(number_rules.MAIN_GPU.check(main_gpu))
     except number_rules.BadNumber as exc:
-        raise SettingsError(str(exc)) from None
+        raise SettingsError(str(exc)) from exc  # the cause, for a window that says it in its language
     return (shares if isinstance(shares, str) else ",".join(f"{s:g}" for s in shares)), gpu

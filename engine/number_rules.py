@@ -119,23 +119,33 @@ _SPLIT_VALID = (f"'auto', 'even' or one share per GPU separated by commas, such 
                 "not all 0)")
 
 
+class BadGpuSplit(BadNumber):
+    """A GPU split that is no split; ``shown`` is what was given, as typed (or as Python shows it)."""
+
+    code: ClassVar[str] = "bad_gpu_split"
+
+    def __init__(self, shown: str) -> None:
+        self.max_gpus = MAX_GPUS
+        super().__init__(f"the GPU split must be {_SPLIT_VALID}, not {shown}", shown)
+
+
 def check_gpu_split(split: object) -> str | tuple[float, ...]:
-    """``split`` as the engine keeps it ("auto", "even" or a tuple of shares), or ``BadNumber`` with the sentence."""
+    """``split`` as the engine keeps it ("auto", "even" or a tuple of shares), or ``BadGpuSplit``."""
     if isinstance(split, str) and split in _SPLIT_WORDS:
         return split
     if isinstance(split, list | tuple) and 0 < len(split) <= MAX_GPUS:
         values = tuple(float(GPU_SHARE.check(s)) for s in split)
         if sum(values) > 0:
             return values
-    raise BadNumber(f"the GPU split must be {_SPLIT_VALID}, not {split!r}", repr(split))
+    raise BadGpuSplit(repr(split))
 
 
 def parse_gpu_split(text: str) -> str | tuple[float, ...]:
-    """A split typed by a person (``auto``, ``even``, ``3,1``), or ``BadNumber`` naming it as it was typed."""
+    """A split typed by a person (``auto``, ``even``, ``3,1``), or ``BadGpuSplit`` naming it as it was typed."""
     word = text.strip().lower()
     if word in _SPLIT_WORDS:
         return word
     try:
         return check_gpu_split(tuple(float(part) for part in word.split(",")))
     except (ValueError, BadNumber):
-        raise BadNumber(f"the GPU split must be {_SPLIT_VALID}, not {text.strip()}", text.strip()) from None
+        raise BadGpuSplit(text.strip()) from None

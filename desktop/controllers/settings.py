@@ -19,8 +19,10 @@ from visiondesk.core.settings import (
     preset_name,
     save_preset,
 )
+from visiondesk.engine.errors import VisionDeskError
 from visiondesk.engine.llama.disk_cache import DiskCache
 
+from ..error_text import error_text
 from ..views.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -199,7 +201,7 @@ class SettingsController(QObject):
             normalize_gpu_placement(text.strip() or "auto", None)
             problem = ""
         except SettingsError as exc:
-            problem = str(exc)
+            problem = error_text(exc.__cause__) if isinstance(exc.__cause__, VisionDeskError) else str(exc)
         dialog.split_problem.setText(problem)
         dialog.split_problem.setVisible(bool(problem))
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)

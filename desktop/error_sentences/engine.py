@@ -40,6 +40,9 @@ def _pdf_unreadable(a: Attributes) -> str:
 
 SENTENCES: dict[str, Sentence] = {
     "pdf_unreadable": _pdf_unreadable,
+    "bad_gpu_split": lambda a: fill(_T.translate(
+        "EngineErrors", "The GPU split must be 'auto', 'even' or one share per GPU separated by commas, such as 3,1 "
+        "(at most %1, not all 0), not %2."), a["max_gpus"], a["shown"]),
     "page_range_invalid": lambda a: fill(_T.translate(
         "EngineErrors", "“%1” is not a page range of this %2-page PDF: write pages as 3-5, 9."), a["text"], a["total"]),
     "model_file_missing": lambda a: fill(_T.translate(

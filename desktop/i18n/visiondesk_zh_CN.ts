@@ -862,6 +862,10 @@
             <source>“%1” is not a page range of this %2-page PDF: write pages as 3-5, 9.</source>
             <translation>“%1”不是这份 %2 页 PDF 的页码范围：请写成 3-5, 9 这样的形式。</translation>
         </message>
+        <message>
+            <source>The GPU split must be 'auto', 'even' or one share per GPU separated by commas, such as 3,1 (at most %1, not all 0), not %2.</source>
+            <translation>GPU 分配必须是“auto”、“even”，或每个 GPU 一个份额并用逗号分隔，例如 3,1（最多 %1 个，且不能全为 0），而不是 %2。</translation>
+        </message>
     </context>
     <context>
         <name>HeaderController</name>

@@ -70,6 +70,12 @@ def test_gpu_split_and_main_gpu(qtbot, shell):
     assert d.split_problem.isVisibleTo(d) and not ok.isEnabled()
     assert d.split_problem.text() == ("The GPU split must be 'auto', 'even' or one share per GPU separated by "
                                       "commas, such as 3,1 (at most 16, not all 0), not 1,-1.")
+    shell.set_language("zh_CN")
+    try:
+        d.gpu_split.setText("1,x")
+        assert d.split_problem.text().startswith("GPU 分配") and d.split_problem.text().endswith("而不是 1,x。")
+    finally:
+        shell.set_language("en")
     d.gpu_split.setText(" 3, 1 ")
     assert not d.split_problem.isVisibleTo(d) and ok.isEnabled()
     d.main_gpu.setValue(1)

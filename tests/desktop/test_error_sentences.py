@@ -98,6 +98,7 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
                         (PdfUnreadable("torn.pdf", "damaged", "Data format error"), ("torn.pdf", "已损坏")),
                         (PdfUnreadable("blank.pdf", "no_pages"), ("blank.pdf", "没有页面"))],
         PageRangeInvalid: [(PageRangeInvalid("12-3", 40), ("12-3", "40", "页码范围"))],
+        number_rules.BadGpuSplit: [(raised(lambda: number_rules.parse_gpu_split("1,x")), ("1,x", "16", "GPU 分配"))],
         errors.NoChatTemplate: [(errors.NoChatTemplate(Path("/m/base.gguf")), ("base.gguf",))],
         errors.ImageError: [
             (image("missing"), ("receipt.png", "不存在")),
@@ -142,7 +143,7 @@ def samples() -> dict[type, list[tuple[errors.VisionDeskError, tuple[str, ...]]]
         errors.ModelLoadFailed: [(errors.ModelLoadFailed("llama.cpp could not load /m/x.gguf"), ("/m/x.gguf",))],
         errors.EngineFailure: [(errors.EngineFailure("llama_decode failed with code 1"), ("code 1",))],
         number_rules.BadNumber: [(number_rules.CONTEXT_TOKENS.error(-5), ("-5",)),
-                                 (raised(lambda: number_rules.parse_gpu_split("3,x")), ("3,x",))],
+                                 (number_rules.THREADS.error(0), ("0",))],
         remote.RemoteError: [(remote.RemoteError("the server hung up"), ("the server hung up",))],
         remote.ServerNotAdded: [(remote.ServerNotAdded(URL), (URL,))],
         remote.BadServerAddress: [(raised(lambda: normalize_base_url("ftp://gpu/v1")),
