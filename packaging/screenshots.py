@@ -3,8 +3,9 @@
     xvfb-run -a -s "-screen 0 1280x900x24" .venv/bin/python packaging/screenshots.py
 
 States: the first run, the model manager, a conversation with images while an answer is being written, the
-model switcher open, a conversation whose context is nearly full, a model that failed to load (the working one
-stays), the settings, and the Batch page part-way through a folder of receipts. Files:
+model switcher open, a conversation whose context is nearly full, maths homework (formulas drawn), a model that
+failed to load (the working one stays), the settings, and the Batch page part-way through a folder of receipts.
+Files:
 ``<state>-<en|zh>-<light|dark>.png``. Conversations are put into the store
 directly; the models are the generated test models, loaded for real.
 """
@@ -40,6 +41,13 @@ TEXTS = {
                   "```python\ntotal = sum([12.00, 18.50, 12.00])\n```\n",
         "follow": "Which month had the largest drop?",
         "partial": "March: sales fell from 1,450 to 1,380, a drop of",
+        "homework": "Maths homework, question 3",
+        "homework_q": "How do I solve question 3? And the area of the garden?",
+        "homework_a": ("Question 3 asks for the roots of $x^2 - 5x + 6 = 0$. With the quadratic formula\n\n"
+                       "$$x = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a} = \\frac{5 \\pm 1}{2}$$\n\n"
+                       "so \\(x_1 = 2\\) and \\(x_2 = 3\\). Check: $2^2 - 5 \\cdot 2 + 6 = 0$.\n\n"
+                       "The garden is $5\\text{ m} \\times 3\\text{ m} = 15\\text{ m}^2$; the fence costs $4 a metre, "
+                       "so $16 \\times 4 = 64$ dollars."),
         "long_q": "Summarise the obligations of each party on these pages.",
         "long_a": "**Supplier:** deliver within 30 days, replace faulty parts, keep the data confidential.\n\n"
                   "**Customer:** pay within 45 days of the invoice, give access to the site.",
@@ -58,6 +66,13 @@ TEXTS = {
                   "```python\ntotal = sum([12.00, 18.50, 12.00])\n```\n",
         "follow": "哪个月下降得最多？",
         "partial": "三月：销售额从 1,450 降到 1,380，下降了",
+        "homework": "数学作业第 3 题",
+        "homework_q": "第 3 题怎么做？花园的面积是多少？",
+        "homework_a": ("第 3 题要求方程 $x^2 - 5x + 6 = 0$ 的根。用求根公式\n\n"
+                       "$$x = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a} = \\frac{5 \\pm 1}{2}$$\n\n"
+                       "得到 \\(x_1 = 2\\)，\\(x_2 = 3\\)。检验：$2^2 - 5 \\cdot 2 + 6 = 0$。\n\n"
+                       "花园面积是 $5\\text{米} \\times 3\\text{米} = 15\\text{平方米}$；篱笆每米 4 元，"
+                       "周长 $2 \\times (5 + 3) = 16$ 米，共 64 元。"),
         "long_q": "总结这些页面中双方各自的义务。",
         "long_a": "**供应方**：30 天内交货，更换有缺陷的零件，对数据保密。\n\n"
                   "**客户**：收到发票后 45 天内付款，提供现场访问。",
@@ -199,8 +214,20 @@ def open_shell(data: Path, **settings: object):  # noqa: ANN201 - an AppShell
     return shell
 
 
-def fill_store(data: Path, words: dict, images: list[Path]) -> tuple[int, int]:
-    """Conversations for the shots; returns (the chart conversation, the nearly full one)."""
+def worksheet(folder: Path) -> Path:
+    """A photographed worksheet: lines of "writing" and a boxed question."""
+    page = Image.new("RGB", (360, 480), (252, 252, 248))
+    d = ImageDraw.Draw(page)
+    for y in range(40, 440, 26):
+        d.line([30, y, 330 - (y * 7) % 90, y], fill=(90, 90, 110), width=3)
+    d.rectangle([24, 250, 336, 330], outline=(200, 60, 60), width=3)
+    path = folder / "worksheet.png"
+    page.save(path)
+    return path
+
+
+def fill_store(data: Path, words: dict, images: list[Path]) -> tuple[int, int, int]:
+    """Conversations for the shots; returns (the chart conversation, the nearly full one, the homework)."""
     from visiondesk.core.store import ConversationStore
 
     paths = DataPaths.at(data).create()
@@ -218,8 +245,13 @@ def fill_store(data: Path, words: dict, images: list[Path]) -> tuple[int, int]:
         "stop_reason": "end", "ttft_ms": 412.0, "decode_tok_s": 38.6, "completion_tokens": 96,
         "prompt_tokens": 702})
     store.add_message(conv.id, "user", words["follow"])
+    homework = store.create_conversation(words["homework"])
+    store.add_message(homework.id, "user", words["homework_q"], [worksheet(data.parent)])
+    store.add_message(homework.id, "assistant", words["homework_a"], stats={
+        "stop_reason": "end", "ttft_ms": 388.0, "decode_tok_s": 36.2, "completion_tokens": 121,
+        "prompt_tokens": 651})
     store.close()
-    return conv.id, full.id
+    return conv.id, full.id, homework.id
 
 
 def take(work: Path, models, lang: str, theme: str, server: str | None) -> None:  # noqa: ANN001
@@ -240,7 +272,7 @@ def take(work: Path, models, lang: str, theme: str, server: str | None) -> None:
     data = work / f"chat-{tag}"
     folder = work / f"pictures-{tag}"
     folder.mkdir()
-    conv, full = fill_store(data, words, pictures(folder))
+    conv, full, homework = fill_store(data, words, pictures(folder))
     shell = open_shell(data, model_path=str(models.model), mmproj_path=str(models.mmproj), language=lang,
                        theme=theme, context_size=4096)
     shell.conversations.select(conv)
@@ -262,6 +294,11 @@ def take(work: Path, models, lang: str, theme: str, server: str | None) -> None:
     shell.window.header.switcher.hidePopup()
     shell.conversations.select(full)
     shot(shell.window, f"context-full-{tag}.png")
+    shell.conversations.select(homework)
+    shell.presenter.flush()
+    pump(600)  # the formula drawer loads off the UI thread, then draws
+    shell.presenter.retranslate()
+    shot(shell.window, f"homework-{tag}.png")
     broken = work / f"broken-{tag}" / "qwen2.5-vl-7b-instruct-q4_k_m.gguf"
     broken.parent.mkdir()
     broken.write_bytes(models.model.read_bytes()[:4096])
