@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import stat
+import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,6 +26,9 @@ PDF_MAGIC = b"%PDF-"
 PAGE_DPI = 200
 PAGE_LONG_SIDE = 2048
 MAX_PAGES = 8  # a chat message: models answer about a handful of images far better than about dozens
+# PDFium is not thread-safe (pypdfium2 says so): one document at a time in this process, whichever thread asks
+# (the composer's checks, the batch page's previews, the API's requests run on different threads).
+_PDFIUM = threading.Lock()
 
 
 class PdfUnreadable(InputError):
@@ -117,11 +121,12 @@ def _open(source: ImageSource) -> Any:
 
 def page_count(source: ImageSource) -> int:
     """How many pages the PDF ``source`` has (nothing drawn)."""
-    doc = _open(source)
-    try:
-        return len(doc)
-    finally:
-        doc.close()
+    with _PDFIUM:
+        doc = _open(source)
+        try:
+            return len(doc)
+        finally:
+            doc.close()
 
 
 def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES, pages: list[int] | None = None) -> PdfPages:
@@ -130,6 +135,11 @@ def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES, pages: list[int] 
     The first ``max_pages`` pages, or the first ``max_pages`` of ``pages`` (numbered from 1;
     ``PageRangeInvalid`` for one the document lacks).
     """
+    with _PDFIUM:
+        return _draw(source, max_pages, pages)
+
+
+def _draw(source: ImageSource, max_pages: int, pages: list[int] | None) -> PdfPages:
     import pypdfium2
 
     name = _name(source)
@@ -149,7 +159,11 @@ def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES, pages: list[int] 
             try:
                 width, height = page.get_size()  # points (1/72 inch)
                 scale = min(PAGE_DPI / 72, PAGE_LONG_SIDE / max(width, height, 1.0))
-                image = page.render(scale=scale).to_pil().convert("RGB")
+                bitmap = page.render(scale=scale)
+                try:  # closed here, under the lock, not by a finalizer on whatever thread collects it
+                    image = bitmap.to_pil().convert("RGB")  # a copy: the bitmap's memory goes with it
+                finally:
+                    bitmap.close()
             except pypdfium2.PdfiumError as exc:
                 raise PdfUnreadable(name, "damaged", f"page {index + 1}: {exc}") from None
             finally:
