@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QLocale, QObject, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QPalette, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QToolButton
 
+from ..answer_formulas import formula_drawer, warm_formulas
 from ..background import BackgroundJob
-from ..markdown_render import COPY_SCHEME, MathDrawer, render_markdown, style_sheet
+from ..markdown_render import COPY_SCHEME, render_markdown, style_sheet
 from ..theme import is_dark
 from ..thumbnails import ThumbnailCache, load_scaled
 from ..views.image_viewer import ImageViewer
@@ -35,51 +35,6 @@ class MessageRecord:
     role: str
     attachments: list[tuple[Path, str]]
     status: tuple[str, str] = ("", "")
-
-
-MATH_OPENERS = ("$", "\\(", "\\[")  # what a formula starts with in an answer
-_math_warming = False
-
-
-def warm_formulas(text: str) -> None:
-    """Load the formula drawer on the pool once a formula may begin to stream in, ready when it closes.
-
-    Its first load takes ~0.15 s; on the UI thread it would stall the answer that long.
-    """
-    global _math_warming
-    if _math_warming or not any(opener in text for opener in MATH_OPENERS):
-        return
-    _math_warming = True
-    BackgroundJob(op=lambda: importlib.import_module("visiondesk.desktop.math_render"),
-                  success=lambda _module: None,
-                  failure=lambda exc: log.warning("the formula drawer did not load: %s", exc)).start()
-
-
-def formula_drawer(body: SafeBrowser, into: dict[str, QImage]) -> MathDrawer:
-    """Draws an answer's formulas in ``body``'s text colour and size, keeping the images in ``into`` by URL."""
-    color = body.palette().color(QPalette.ColorRole.Text).name()
-    px = body.fontInfo().pixelSize()
-    dpr = body.devicePixelRatioF()
-
-    def draw(latex: str, display: bool) -> list[tuple[str, int, int] | str] | None:
-        try:
-            from ..math_render import Formula, draw_pieces  # ziamath loads its fonts (~0.15 s): at the first formula
-
-            pieces = draw_pieces(latex, display, color, round(px * (1.3 if display else 1.15)), dpr)
-        except Exception:  # a broken install (fonts missing): the answer shows the formula's source, and goes on
-            log.exception("cannot draw formulas")
-            return None
-        if pieces is None:
-            return None
-        out: list[tuple[str, int, int] | str] = []
-        for piece in pieces:
-            if isinstance(piece, Formula):
-                into[piece.key] = piece.image
-                out.append((piece.key, piece.width, piece.height))
-            else:
-                out.append(piece)
-        return out
-    return draw
 
 
 class TranscriptPresenter(QObject):
