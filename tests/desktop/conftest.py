@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +91,15 @@ def json_shell(qtbot, data_dir: Path, json_models: tuple[Path, Path]) -> Iterato
     s = open_shell(qtbot, data_dir)
     yield s
     s.shutdown()
+
+
+def fresh_window(data: Path, script: str) -> str:
+    """Run ``script`` in a new Python process after the window has started and shown itself (``app``, ``shell``
+    and ``sys``, ``json``, ``time``, ``Path`` defined); its stdout. For what only a fresh process shows (imports)."""
+    code = ("import json, sys, time\nfrom pathlib import Path\nfrom visiondesk.desktop.app import make_application\n"
+            "app = make_application([])\nfrom visiondesk.desktop.shell import AppShell\n"
+            f"shell = AppShell(Path({str(data)!r}))\nshell.window.show()\napp.processEvents()\n" + script)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout

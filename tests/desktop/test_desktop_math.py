@@ -130,24 +130,17 @@ def test_chinese_words_at_a_formulas_top_level_become_text_between_its_drawn_pie
 def test_the_drawer_loads_off_the_ui_thread_once_a_formula_begins(tmp_path: Path) -> None:
     """In a fresh process: an answer whose formula is still open loads the drawer on the pool (~0.15 s that the UI
     thread would otherwise spend when the formula closes); nothing is drawn until it closes."""
-    import os
-    import subprocess
-    import sys
+    from tests.desktop.conftest import fresh_window
 
-    code = ("import sys, time\nfrom pathlib import Path\nfrom visiondesk.desktop.app import make_application\n"
-            "app = make_application([])\nfrom visiondesk.desktop.shell import AppShell\n"
-            f"shell = AppShell(Path({str(tmp_path / 'data')!r}))\nshell.window.show()\n"
-            "c = shell.store.create_conversation('t')\nshell.store.add_message(c.id, 'user', 'q')\n"
-            "m = shell.store.add_message(c.id, 'assistant', 'Solve')\n"
-            "shell.conversations.refresh()\nshell.conversations.select(c.id)\napp.processEvents()\n"
-            "name = 'visiondesk.desktop.math_render'\nbefore = name in sys.modules\n"
-            "shell.presenter.set_text(m.id, 'Solve $x^2 -')\n"
-            "body = shell.presenter.views[m.id].body\ndrawn = len(body.formulas)\n"
-            "end = time.monotonic() + 20\n"
-            "while name not in sys.modules and time.monotonic() < end:\n    app.processEvents()\n    time.sleep(0.01)\n"
-            "shell.presenter.set_text(m.id, 'Solve $x^2 - 1 = 0$.')\n"
-            "print(before, drawn, name in sys.modules, len(body.formulas))\nshell.shutdown()\n")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["False", "0", "True", "1"]
+    out = fresh_window(tmp_path / "data", (
+        "c = shell.store.create_conversation('t')\nshell.store.add_message(c.id, 'user', 'q')\n"
+        "m = shell.store.add_message(c.id, 'assistant', 'Solve')\n"
+        "shell.conversations.refresh()\nshell.conversations.select(c.id)\napp.processEvents()\n"
+        "name = 'visiondesk.desktop.math_render'\nbefore = name in sys.modules\n"
+        "shell.presenter.set_text(m.id, 'Solve $x^2 -')\n"
+        "body = shell.presenter.views[m.id].body\ndrawn = len(body.formulas)\n"
+        "end = time.monotonic() + 20\n"
+        "while name not in sys.modules and time.monotonic() < end:\n    app.processEvents()\n    time.sleep(0.01)\n"
+        "shell.presenter.set_text(m.id, 'Solve $x^2 - 1 = 0$.')\n"
+        "print(before, drawn, name in sys.modules, len(body.formulas))\nshell.shutdown()\n"))
+    assert out.split() == ["False", "0", "True", "1"]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from tests.desktop.conftest import fresh_window
+
 
 def test_broken_platform_plugin_prints_the_reason(tmp_path: Path) -> None:
     """QT_QPA_PLATFORM=xcb with no display (and here, missing X11 libraries): the reason, not a core dump."""
@@ -49,15 +51,9 @@ def test_a_failure_after_qt_starts_is_shown_in_a_dialog_and_on_the_terminal(qtbo
 def test_the_window_starts_without_importing_the_openai_package(tmp_path: Path) -> None:
     """Build 7 (launch <= 1 s): ``openai`` takes about a second to import; the window needs it only when a server's
     model is used or a server is tested, so start-up leaves it out."""
-    code = ("import sys\nfrom pathlib import Path\nfrom visiondesk.desktop.app import make_application\n"
-            "app = make_application([])\nfrom visiondesk.desktop.shell import AppShell\n"
-            f"shell = AppShell(Path({str(tmp_path / 'data')!r}))\nshell.window.show()\napp.processEvents()\n"
-            "print('openai' in sys.modules)\nshell.shutdown()\n"
-            "from visiondesk.engine.remote import RemoteBackend\nprint('openai' in sys.modules)\n")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["False", "True"]  # not at start-up; there as soon as the backend is asked for
+    out = fresh_window(tmp_path / "data", "print('openai' in sys.modules)\nshell.shutdown()\n"
+                       "from visiondesk.engine.remote import RemoteBackend\nprint('openai' in sys.modules)\n")
+    assert out.split() == ["False", "True"]  # not at start-up; there as soon as the backend is asked for
 
 
 def test_the_window_starts_without_the_hub_client_the_api_server_or_keyring(tmp_path: Path) -> None:
@@ -67,10 +63,7 @@ def test_the_window_starts_without_the_hub_client_the_api_server_or_keyring(tmp_
     and to draw a formula: the window starts without them, and each is there on its first use."""
     watched = ["huggingface_hub", "httpx2", "starlette", "uvicorn", "visiondesk.api.app", "keyring", "jinja2",
                "jsonschema", "ziamath"]
-    code = ("import json, sys\nfrom pathlib import Path\nfrom visiondesk.desktop.app import make_application\n"
-            "app = make_application([])\nfrom visiondesk.desktop.shell import AppShell\n"
-            f"shell = AppShell(Path({str(tmp_path / 'data')!r}))\nshell.window.show()\napp.processEvents()\n"
-            f"watched = {watched!r}\n"
+    script = (f"watched = {watched!r}\n"
             "print(json.dumps([m for m in watched if m in sys.modules]))\n"
             "shell.servers.keys.uses_fallback_file\n"
             "box = shell.answer_format.view.combo\nbox.activated.emit(box.findData('preset:receipt'))\n"
@@ -79,10 +72,8 @@ def test_the_window_starts_without_the_hub_client_the_api_server_or_keyring(tmp_
             "from visiondesk import api\napi.create_app\n"
             "from visiondesk.engine.llama.chat_template import render_prompt\nrender_prompt('{{ 1 }}', [])\n"
             "from visiondesk.desktop.math_render import draw\nassert draw('x^2', False, '#000000', 14, 1.0)\n"
-            "print(json.dumps([m for m in watched if m in sys.modules]))\n")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    at_start, after_use = (json.loads(line) for line in out.stdout.split("\n")[:2])
+              "print(json.dumps([m for m in watched if m in sys.modules]))\n")
+    out = fresh_window(tmp_path / "data", script)
+    at_start, after_use = (json.loads(line) for line in out.split("\n")[:2])
     assert at_start == []
     assert after_use == watched
