@@ -23,7 +23,7 @@ def fit(free: int, **kw: int) -> FitInput:
 def test_everything_fits() -> None:
     plan = plan_layers(fit(16 * GiB))
     assert plan.gpu_layers == 33 and plan.projector_on_gpu
-    assert plan.why.code == "whole_model" and plan.reason == "the whole model fits on the GPU"
+    assert plan.why.code == "whole_model" and plan.why.english() == "the whole model fits on the GPU"
 
 
 def test_part_of_the_layers_fit() -> None:
@@ -31,9 +31,9 @@ def test_part_of_the_layers_fit() -> None:
     plan = plan_layers(fit(2 * GiB))
     assert plan.gpu_layers == 5
     assert plan.projector_on_gpu
-    assert "5 of 32" in plan.reason
+    assert "5 of 32" in plan.why.english()
     assert (plan.why.code, plan.why.layers, plan.why.n_layers, plan.why.free_mib) == ("partial_fit", 5, 32, (2048,))
-    assert plan.why.suggests_server and "vLLM" in plan.reason
+    assert plan.why.suggests_server and "vLLM" in plan.why.english()
 
 
 def test_kv_cache_is_counted() -> None:
@@ -50,7 +50,7 @@ def test_projector_stays_on_cpu_when_it_cannot_fit() -> None:
 
 def test_no_room_means_cpu() -> None:
     plan = plan_layers(fit(300 * MiB))
-    assert plan.gpu_layers == 0 and "CPU" in plan.reason
+    assert plan.gpu_layers == 0 and "CPU" in plan.why.english()
     assert plan.why.code == "no_room" and plan.why.free_mib == (300,)
 
 

@@ -43,10 +43,10 @@ def test_two_gpus_hold_a_model_neither_holds_alone() -> None:
     bigger_alone = plan_layers(fit(4096))
     smaller_alone = plan_layers(fit(3072))
     assert bigger_alone.gpu_layers < 32 and smaller_alone.gpu_layers < 32
-    assert "vLLM" in bigger_alone.reason  # too big for this GPU: the remote backend is the way
+    assert "vLLM" in bigger_alone.why.english()  # too big for this GPU: the remote backend is the way
 
     plan = plan_layers(fit(4096, 3072))
-    assert plan.gpu_layers == 33 and plan.reason == "the whole model fits on 2 GPUs"
+    assert plan.gpu_layers == 33 and plan.why.english() == "the whole model fits on 2 GPUs"
     # The projector goes on the GPU with the most free memory; the split follows the room each GPU has left.
     assert plan.main_gpu == 0 and plan.projector_on_gpu
     room = (4096 - 512 - 856, 3072 - 512)
@@ -67,8 +67,9 @@ def test_a_forced_split_that_overflows_the_smaller_gpu_falls_back_with_the_reaso
     assert 0 < plan.gpu_layers < 33
     assert all(layers * BLOCK <= room for layers, room in zip(plan.layers_per_gpu, (6144 - 512 - 856, 1536),
                                                               strict=True))
-    assert "the GPU split 1,1 asks GPU 1 for" in plan.reason and "room for 1536 MiB" in plan.reason
-    assert f"only {plan.gpu_layers} of 32 layers" in plan.reason and "'auto' would offload 33" in plan.reason
+    reason = plan.why.english()
+    assert "the GPU split 1,1 asks GPU 1 for" in reason and "room for 1536 MiB" in reason
+    assert f"only {plan.gpu_layers} of 32 layers" in reason and "'auto' would offload 33" in reason
     why = plan.why
     assert (why.code, why.split, why.gpu, why.room_mib, why.auto_layers) == ("split_overfills", "1,1", 1, 1536, 33)
     assert plan_layers(fit(6144, 2048)).gpu_layers == 33
@@ -99,8 +100,8 @@ def test_a_gpu_this_machine_lacks_is_refused_in_one_sentence() -> None:
 
 def test_no_room_on_any_gpu_means_the_cpu_and_the_remote_backend() -> None:
     plan = plan_layers(fit(400, 300))
-    assert plan.gpu_layers == 0 and "running on the CPU" in plan.reason and "400 + 300 MiB" in plan.reason
-    assert "vLLM with tensor parallelism" in plan.reason
+    assert plan.gpu_layers == 0 and "running on the CPU" in plan.why.english() and "400 + 300 MiB" in plan.why.english()
+    assert "vLLM with tensor parallelism" in plan.why.english()
     assert plan.why.code == "no_room" and plan.why.free_mib == (400, 300)
 
 

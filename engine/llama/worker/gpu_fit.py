@@ -45,11 +45,6 @@ class FitPlan:
     layers_per_gpu: tuple[int, ...] = ()  # offloaded layers on each GPU (the output head counts as one)
     main_gpu: int = 0  # the GPU of the projector (libmtmd) and llama.cpp's main GPU
 
-    @property
-    def reason(self) -> str:
-        """``why`` in English."""
-        return self.why.english()
-
 
 def main_gpu_of(f: FitInput) -> int:
     """The GPU asked for, or the one with the most free memory; ``NoSuchGpu`` for one this machine lacks."""
