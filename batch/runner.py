@@ -201,7 +201,7 @@ def _ask(backend: Backend[Any], task: BatchTask, images: Sequence[ImageSource],
         answer, error, again = judge(task, text, fin, sampling)
         if not error or not again:
             return answer, error
-        log.info("%s: attempt %d failed: %s", images[0].label if images else "?", attempt + 1, error)
+        log.info("%s: attempt %d failed: %s", images[0].label, attempt + 1, error)
         sampling = retry_sampling(sampling)
     return None, error
 
