@@ -18,7 +18,7 @@ import pytest
 from visiondesk.engine.errors import InputError
 from visiondesk.models.errors import DownloadFailed, HubUnavailable
 from visiondesk.models.events import JobState
-from visiondesk.models.hub import HubClient
+from visiondesk.models.hub import HubClient, Timeouts
 from visiondesk.models.job import DownloadJob, plan_download
 from visiondesk.models.registry import ModelRegistry
 from visiondesk.models.retry import RetryPolicy, retry_after_seconds
@@ -31,6 +31,12 @@ MISMATCHED_BIG = "test-org/mismatched-big-GGUF"
 
 def _info_requests(hub: FakeHub) -> int:
     return sum(1 for _, p in hub.requests if p.startswith(f"/api/models/{REPO}"))
+
+
+def _patient(hub: FakeHub) -> HubClient:
+    """A client whose reads outwait a loaded machine: the header tests count the bytes served, and a read that
+    timed out and was retried would be counted twice (the fixture's 1 s read timeout is for the stall tests)."""
+    return HubClient(endpoint=hub.url, timeouts=Timeouts(connect=30.0, read=30.0), retry=FAST_RETRY)
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -110,9 +116,10 @@ def mismatched_big(fake_hub: FakeHub, big_files: dict[str, Path], gguf_files: ob
     return len(model), len(mmproj)
 
 
-def test_mismatched_pair_is_refused_from_its_headers(fake_hub: FakeHub, hub_client: HubClient,
-                                                     registry: ModelRegistry, mismatched_big: tuple[int, int]) -> None:
+def test_mismatched_pair_is_refused_from_its_headers(fake_hub: FakeHub, registry: ModelRegistry,
+                                                     mismatched_big: tuple[int, int]) -> None:
     model_size, mmproj_size = mismatched_big
+    hub_client = _patient(fake_hub)
     job = DownloadJob(plan_download(hub_client, registry, MISMATCHED_BIG), hub_client, registry, retry=FAST_RETRY,
                       header_probe_bytes=256 * 1024)
     with pytest.raises(InputError, match="does not belong to the model.*Nothing was downloaded"):
@@ -124,8 +131,8 @@ def test_mismatched_pair_is_refused_from_its_headers(fake_hub: FakeHub, hub_clie
     assert registry.list() == [] and _files_under(registry.models_dir) == []
 
 
-def test_matching_pair_is_checked_from_headers_then_downloaded(fake_hub: FakeHub, hub_client: HubClient,
-                                                                registry: ModelRegistry) -> None:
+def test_matching_pair_is_checked_from_headers_then_downloaded(fake_hub: FakeHub, registry: ModelRegistry) -> None:
+    hub_client = _patient(fake_hub)
     # A probe far smaller than the model's header (its vocabulary): the reads grow until it is whole.
     job = DownloadJob(plan_download(hub_client, registry, REPO), hub_client, registry, retry=FAST_RETRY,
                       header_probe_bytes=1024)
