@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 DESKTOP_APP = "visiondesk.desktop.app"
 ENGINE_CHILD_FLAG = "--visiondesk-engine-child"
+PDF_CHILD_FLAG = "--visiondesk-pdf-child"  # the same as engine.pdf_process's, which starts it
 
 
 def build_parser(context: CommandContext | None = None) -> argparse.ArgumentParser:
@@ -65,6 +66,11 @@ def main(argv: Sequence[str] | None = None, context: CommandContext | None = Non
 
         child_code: int = engine_child(argv[1:])
         return child_code
+    if argv[:1] == [PDF_CHILD_FLAG]:  # a frozen app starting its PDF process
+        from visiondesk.engine.pdf_child import main as pdf_child
+
+        pdf_code: int = pdf_child()
+        return pdf_code
     if argv == ["--version"]:  # answered before the commands are imported (a packaged app's first check)
         print(f"visiondesk {__version__}")
         return 0

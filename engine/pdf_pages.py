@@ -1,34 +1,30 @@
 """A PDF's pages as images: how a vision model reads a receipt, an invoice or a worksheet that came as a PDF.
 
-Each page is drawn on this computer (PDFium, through pypdfium2) into a PNG the rest of VisionDesk takes like
-any attached image: stored, identified, encoded. Pages are drawn at up to ``PAGE_DPI`` and at most
-``PAGE_LONG_SIDE`` pixels on their long side, more than any projector reads, so that small print survives
-the projector's own downscale. A long document gives its first ``max_pages`` pages; the caller says so.
+Each page is drawn on this computer into a PNG the rest of VisionDesk takes like any attached image: stored,
+identified, encoded. PDFium draws them in a process of its own (``pdf_child``, held by ``pdf_process``), at
+200 dpi and at most 2048 pixels on their long side, more than any projector reads, so that small print
+survives the projector's own downscale. A long document gives its first ``max_pages``
+pages; the caller says so.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
 import os
 import stat
-import threading
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from . import pdf_protocol as wire
 from .errors import InputError
+from .pdf_process import PdfProcessFailed, pdf_process
 from .requests import ImageSource
 
 log = logging.getLogger(__name__)
 
 PDF_MAGIC = b"%PDF-"
-PAGE_DPI = 200
-PAGE_LONG_SIDE = 2048
 MAX_PAGES = 8  # a chat message: models answer about a handful of images far better than about dozens
-# PDFium is not thread-safe (pypdfium2 says so): one document at a time in this process, whichever thread asks
-# (the composer's checks, the batch page's previews, the API's requests run on different threads).
-_PDFIUM = threading.Lock()
 
 
 class PdfUnreadable(InputError):
@@ -40,6 +36,11 @@ class PdfUnreadable(InputError):
                     "password, and attach that",
         "damaged": "it is damaged or not a complete PDF. Download or export it again",
         "no_pages": "it has no pages",
+        "unopenable": "the file could not be opened. Check that it is still there and that you may read it",
+        "crashed": "the PDF reader stopped while drawing it, which a damaged file can cause. Open it in a PDF "
+                   "viewer, print it to a new PDF, and attach that",
+        "stuck": "drawing its pages took over a minute and was stopped. Open it in a PDF viewer, print the pages "
+                 "you need to a new PDF, and attach that",
     }
 
     def __init__(self, name: str, reason_code: str, detail: str = "") -> None:
@@ -108,25 +109,30 @@ def _name(source: ImageSource) -> str:
     return source.path.name if source.path is not None else source.name or "document.pdf"
 
 
-def _open(source: ImageSource) -> Any:
-    """The PDFium document of ``source`` (``PdfUnreadable`` when it cannot be opened)."""
-    import pypdfium2  # PDFium's library loads only when a PDF is given (~30 ms)
-
+def _ask(source: ImageSource, request: wire.Request) -> list[wire.Reply]:
+    """The PDF process's replies; its refusals and failures raised as this module's errors."""
     try:
-        return pypdfium2.PdfDocument(source.data if source.data is not None else source.path)
-    except pypdfium2.PdfiumError as exc:
-        reason = "password" if "password" in str(exc).lower() else "damaged"
-        raise PdfUnreadable(_name(source), reason, str(exc)) from None
+        replies = pdf_process().ask(request)
+    except PdfProcessFailed as exc:
+        raise PdfUnreadable(_name(source), exc.reason) from None
+    last = replies[-1]
+    if isinstance(last, wire.Refused):
+        if last.reason == "range":
+            raise PageRangeInvalid(last.detail, last.total)
+        raise PdfUnreadable(_name(source), last.reason, last.detail)
+    return replies
+
+
+def _wire_source(source: ImageSource) -> wire.Source:
+    return wire.Source(_name(source), str(source.path) if source.data is None and source.path is not None else None,
+                       source.data)
 
 
 def page_count(source: ImageSource) -> int:
     """How many pages the PDF ``source`` has (nothing drawn)."""
-    with _PDFIUM:
-        doc = _open(source)
-        try:
-            return len(doc)
-        finally:
-            doc.close()
+    last = _ask(source, wire.CountPages(_wire_source(source)))[-1]
+    assert isinstance(last, wire.Counted)
+    return last.total
 
 
 def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES, pages: list[int] | None = None) -> PdfPages:
@@ -135,43 +141,13 @@ def pdf_pages(source: ImageSource, max_pages: int = MAX_PAGES, pages: list[int] 
     The first ``max_pages`` pages, or the first ``max_pages`` of ``pages`` (numbered from 1;
     ``PageRangeInvalid`` for one the document lacks).
     """
-    with _PDFIUM:
-        return _draw(source, max_pages, pages)
-
-
-def _draw(source: ImageSource, max_pages: int, pages: list[int] | None) -> PdfPages:
-    import pypdfium2
-
     name = _name(source)
-    doc = _open(source)
-    try:
-        total = len(doc)
-        if total == 0:
-            raise PdfUnreadable(name, "no_pages")
-        wanted = pages if pages is not None else list(range(1, total + 1))
-        if not wanted or max(wanted) > total or min(wanted) < 1:
-            raise PageRangeInvalid(",".join(map(str, wanted)), total)
-        stem = Path(name).stem
-        drawn = []
-        for number in wanted[:max(max_pages, 1)]:
-            index = number - 1
-            page = doc[index]
-            try:
-                width, height = page.get_size()  # points (1/72 inch)
-                scale = min(PAGE_DPI / 72, PAGE_LONG_SIDE / max(width, height, 1.0))
-                bitmap = page.render(scale=scale)
-                try:  # closed here, under the lock, not by a finalizer on whatever thread collects it
-                    image = bitmap.to_pil().convert("RGB")  # a copy: the bitmap's memory goes with it
-                finally:
-                    bitmap.close()
-            except pypdfium2.PdfiumError as exc:
-                raise PdfUnreadable(name, "damaged", f"page {index + 1}: {exc}") from None
-            finally:
-                page.close()
-            buffer = io.BytesIO()
-            image.save(buffer, "PNG")
-            drawn.append(ImageSource(data=buffer.getvalue(), name=f"{stem} p.{number}.png"))
-    finally:
-        doc.close()
-    log.info("drew %d of %d pages of %s", len(drawn), total, name)
-    return PdfPages(tuple(drawn), total, len(wanted))
+    request = wire.DrawPages(_wire_source(source), max_pages, tuple(pages) if pages is not None else None)
+    replies = _ask(source, request)
+    stem = Path(name).stem
+    drawn = tuple(ImageSource(data=r.png, name=f"{stem} p.{r.number}.png") for r in replies
+                  if isinstance(r, wire.PageDrawn))
+    last = replies[-1]
+    assert isinstance(last, wire.Drawn)
+    log.info("drew %d of %d pages of %s", len(drawn), last.total, name)
+    return PdfPages(drawn, last.total, last.asked)

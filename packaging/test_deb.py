@@ -51,12 +51,14 @@ def host_python() -> Path:
 
 
 def make_inputs(python: Path, home: Path) -> None:
-    """A generated model pair, a broken projector and an image, in the tester's home."""
+    """A generated model pair, a broken projector, an image and a 2-page PDF, in the tester's home."""
     code = ("import sys; from pathlib import Path; from PIL import Image\n"
             "from tests.model_factory import write_test_models, write_mmproj\n"
             "d = Path(sys.argv[1]); write_test_models(d)\n"
             "write_mmproj(d / 'broken-mmproj.gguf', omit=('mm.2.weight', 'mm.2.bias'))\n"
             "Image.new('RGB', (64, 48), (200, 40, 40)).save(d / 'red.png')\n"
+            "Image.new('RGB', (300, 400), (200, 40, 40)).save(d / 'invoice.pdf', save_all=True, "
+            "append_images=[Image.new('RGB', (300, 400), (40, 40, 200))])\n"
             "(d / 'ok.schema.json').write_text('{\"type\": \"object\", \"properties\": {\"ok\": {\"type\": "
             "\"boolean\"}}, \"required\": [\"ok\"], \"additionalProperties\": false}')\n")
     subprocess.run([str(python), "-c", code, str(home / "models")], cwd=REPO, check=True)
@@ -92,6 +94,12 @@ def test_cli(box: Chroot, version: str) -> None:
                     "--temperature", "0", "--max-tokens", "8", "--stats", "What colour is this?"], timeout=300)
     check("visiondesk ask answers about an image (generated model pair)", ask.returncode == 0
           and ask.stdout.strip() != "", ask.stdout + ask.stderr)
+    paged = box.user(["visiondesk", "ask", "--model", f"{models}/tiny-chat.gguf", "--mmproj",
+                      f"{models}/tiny-mmproj.gguf", "--image", f"{models}/invoice.pdf", "--temperature", "0",
+                      "--max-tokens", "4", "--dry-run", "What is the total?"], timeout=300)
+    check("a PDF's pages are drawn (PDFium in the frozen app's PDF process) and read as images",
+          paged.returncode == 0 and "invoice p.1.png" in paged.stdout + paged.stderr
+          and "invoice p.2.png" in paged.stdout + paged.stderr, paged.stdout + paged.stderr)
     # A schema whose every answer is short (one boolean), so even random weights finish it.
     shaped = box.user(["visiondesk", "ask", "--model", f"{models}/tiny-chat.gguf", "--json-schema",
                        f"{models}/ok.schema.json", "--max-tokens", "64", "Answer in JSON"], timeout=300)

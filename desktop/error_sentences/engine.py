@@ -34,6 +34,14 @@ def _pdf_unreadable(a: Attributes) -> str:
         "damaged": _T.translate("EngineErrors", "Cannot read the PDF %1: it is damaged or not a complete PDF. "
                                 "Download or export it again."),
         "no_pages": _T.translate("EngineErrors", "Cannot read the PDF %1: it has no pages."),
+        "unopenable": _T.translate("EngineErrors", "Cannot read the PDF %1: the file could not be opened. Check that "
+                                   "it is still there and that you may read it."),
+        "crashed": _T.translate("EngineErrors", "Cannot read the PDF %1: the PDF reader stopped while drawing it, "
+                                "which a damaged file can cause. Open it in a PDF viewer, print it to a new PDF, and "
+                                "attach that."),
+        "stuck": _T.translate("EngineErrors", "Cannot read the PDF %1: drawing its pages took over a minute and was "
+                              "stopped. Open it in a PDF viewer, print the pages you need to a new PDF, and attach "
+                              "that."),
     }
     return fill(reasons[str(a["reason_code"])], a["name"])
 

@@ -866,6 +866,18 @@
             <source>The GPU split must be 'auto', 'even' or one share per GPU separated by commas, such as 3,1 (at most %1, not all 0), not %2.</source>
             <translation>GPU 分配必须是“auto”、“even”，或每个 GPU 一个份额并用逗号分隔，例如 3,1（最多 %1 个，且不能全为 0），而不是 %2。</translation>
         </message>
+        <message>
+            <source>Cannot read the PDF %1: the file could not be opened. Check that it is still there and that you may read it.</source>
+            <translation>无法读取 PDF %1：无法打开该文件。请确认它仍在原处，并且你有权限读取它。</translation>
+        </message>
+        <message>
+            <source>Cannot read the PDF %1: the PDF reader stopped while drawing it, which a damaged file can cause. Open it in a PDF viewer, print it to a new PDF, and attach that.</source>
+            <translation>无法读取 PDF %1：PDF 阅读器在绘制它时意外停止，损坏的文件可能导致这种情况。请在 PDF 阅读器中打开它，打印为新的 PDF，再附加新文件。</translation>
+        </message>
+        <message>
+            <source>Cannot read the PDF %1: drawing its pages took over a minute and was stopped. Open it in a PDF viewer, print the pages you need to a new PDF, and attach that.</source>
+            <translation>无法读取 PDF %1：绘制页面超过一分钟，已被停止。请在 PDF 阅读器中打开它，把需要的页面打印为新的 PDF，再附加新文件。</translation>
+        </message>
     </context>
     <context>
         <name>HeaderController</name>

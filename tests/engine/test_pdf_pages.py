@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from visiondesk.engine import ImageSource
-from visiondesk.engine.pdf_pages import PAGE_LONG_SIDE, PdfUnreadable, is_pdf, pdf_pages
+from visiondesk.engine.pdf_child import PAGE_LONG_SIDE
+from visiondesk.engine.pdf_pages import PdfUnreadable, is_pdf, pdf_pages
 
 COLORS = [(220, 30, 30), (30, 160, 60), (40, 60, 200), (240, 200, 20)]
 
