@@ -1,11 +1,15 @@
 r"""LaTeX formulas in answers, drawn on this computer: ziamath (pure Python, its own fonts) to SVG, QtSvg to an image.
 
 Nothing is fetched: the fonts ship inside the ``ziamath``/``ziafont`` packages. A formula is drawn once per
-(source, display, colour, size, device pixel ratio) and kept in a small cache. Words the math font lacks
-(Chinese units and names in ``\text{米}``) at the formula's top level become text between its drawn pieces, in the
-window's own font. A formula that cannot be drawn faithfully — ziamath cannot parse it, or such words sit inside
-a group (a fraction's numerator) — comes back as None, and the transcript shows its source instead: never
-empty boxes.
+(source, display, colour, size, device pixel ratio) and kept in a small cache. The math font has no Chinese:
+
+- words it lacks at the formula's top level (``5\text{米}``) become text between its drawn pieces, in the
+  window's own font, selectable like the rest of the answer;
+- inside the formula (``\frac{\text{路程}}{\text{时间}}``, a subscript, bare ``面积 = 3``) each such word is laid out
+  as a blank of its size in the window's font (a coloured MathML ``mspace``), and Qt then writes the word where
+  ziamath put the blank, scaled as ziamath scaled it (a numerator, a subscript).
+
+A formula ziamath cannot parse comes back as None, and the transcript shows its source instead: never empty boxes.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import dataclasses
 import functools
 import hashlib
 import logging
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import ziafont
 import ziamath
-from PySide6.QtCore import QByteArray, QRectF
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtCore import QByteArray, QPointF, QRectF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
+from ziamath.tex import tex2mml
 
 from .markdown_render import MATH_SCHEME
 
@@ -72,11 +78,10 @@ def _group_end(latex: str, start: int) -> int:
     return len(latex)
 
 
-def split_text(latex: str) -> list[tuple[str, bool]] | None:
+def split_text(latex: str) -> list[tuple[str, bool]]:
     """``latex`` cut at its top-level text commands whose words the math font lacks: ``[(piece, is_text)]``.
 
-    None where such characters sit anywhere else (inside a group, or bare), where cutting would change the
-    formula.
+    Such words anywhere else (inside a group, or bare) stay in their piece, where cutting would change the formula.
     """
     pieces: list[tuple[str, bool]] = []
     depth, i, start = 0, 0, 0
@@ -97,8 +102,7 @@ def split_text(latex: str) -> list[tuple[str, bool]] | None:
         depth += (ch == "{") - (ch == "}")
         i += 1
     pieces.append((latex[start:], False))
-    pieces = [(piece, is_text) for piece, is_text in pieces if is_text or piece.strip()]
-    return pieces if all(is_text or _drawable(piece) for piece, is_text in pieces) else None
+    return [(piece, is_text) for piece, is_text in pieces if is_text or piece.strip()]
 
 
 def draw_pieces(latex: str, display: bool, color: str, px: int, dpr: float) -> list[Formula | str] | None:
@@ -118,18 +122,90 @@ def draw_pieces(latex: str, display: bool, color: str, px: int, dpr: float) -> l
     return out
 
 
+_MATHML = "{http://www.w3.org/1998/Math/MathML}"
+_TOKENS = frozenset(f"{_MATHML}{tag}" for tag in ("mi", "mn", "mo", "mtext", "ms"))
+_SVG = "{http://www.w3.org/2000/svg}"
+STAND_IN = "#fe01"  # and two hex digits, the word's index: the fill of its blank, a colour no theme uses
+MAX_STAND_INS = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class _Word:
+    """A word the math font lacks, where ziamath put its blank (SVG units), scaled by ``scale`` from ``px``."""
+
+    text: str
+    x: float
+    y: float  # the blank's top
+    scale: float
+
+
+def _mathml_with_blanks(source: str, display: bool, color: str, metrics: QFontMetricsF, px: int) -> \
+        tuple[ET.Element, list[str]]:
+    """The formula's MathML, each token the math font cannot draw replaced by a blank of its size; the words."""
+    root = ET.fromstring(tex2mml(source, inline=not display))
+    root.set("mathcolor", color)
+    words: list[str] = []
+    for element in root.iter():
+        if element.tag not in _TOKENS or not element.text or _drawable(element.text):
+            continue
+        if len(words) == MAX_STAND_INS:
+            raise ValueError("too many words the math font lacks")
+        text = element.text
+        element.attrib.clear()
+        element.tag, element.text = f"{_MATHML}mspace", None
+        element.attrib.update(width=f"{metrics.horizontalAdvance(text) / px:.4f}em",
+                              height=f"{metrics.ascent() / px:.4f}em", depth=f"{metrics.descent() / px:.4f}em",
+                              mathbackground=f"{STAND_IN}{len(words):02x}")
+        words.append(text)
+    return root, words
+
+
+def _take_blanks(svg: str, words: list[str], metrics: QFontMetricsF) -> tuple[bytes, list[_Word]]:
+    """The SVG without the blanks' fills, and where each word goes."""
+    ET.register_namespace("", _SVG[1:-1])
+    tree = ET.fromstring(svg)
+    placed: list[_Word] = []
+    for parent in list(tree.iter()):
+        for rect in [c for c in parent if c.tag == f"{_SVG}rect" and c.get("fill", "").startswith(STAND_IN)]:
+            parent.remove(rect)
+            text = words[int(rect.get("fill", "")[len(STAND_IN):], 16)]
+            height = float(rect.get("height", "0"))
+            placed.append(_Word(text, float(rect.get("x", "0")), float(rect.get("y", "0")),
+                                height / (metrics.ascent() + metrics.descent())))
+    if len(placed) != len(words):
+        raise ValueError(f"ziamath drew {len(placed)} of {len(words)} blanks")
+    return ET.tostring(tree, encoding="utf-8"), placed
+
+
+def _write_words(painter: QPainter, words: list[_Word], font: QFont, metrics: QFontMetricsF, color: str,
+                 view: list[float], pixels_per_unit: float) -> None:
+    """Write each word into its blank, in the image's pixels (``view``: the SVG's viewBox)."""
+    painter.setPen(QColor(color))
+    painter.setFont(font)
+    for word in words:
+        painter.save()
+        painter.translate(QPointF((word.x - view[0]) * pixels_per_unit, (word.y - view[1]) * pixels_per_unit))
+        painter.scale(word.scale * pixels_per_unit, word.scale * pixels_per_unit)
+        painter.drawText(QPointF(0, metrics.ascent()), word.text)
+        painter.restore()
+
+
 @functools.lru_cache(maxsize=256)
 def draw(latex: str, display: bool, color: str, px: int, dpr: float) -> Formula | None:
     """``latex`` at a font size of ``px`` logical pixels in ``color``, or None where it cannot be drawn faithfully."""
     source = latex.strip()
-    if not source or not _drawable(source):
+    if not source:
         return None
+    font = QFont()
+    font.setPixelSize(px)
+    metrics = QFontMetricsF(font)
     try:
-        svg = ziamath.Latex(source, size=px, color=color, inline=not display).svg()
+        root, words = _mathml_with_blanks(source, display, color, metrics, px)
+        svg, placed = _take_blanks(ziamath.Math(root, size=px).svg(), words, metrics)
     except Exception as exc:  # ziamath's parser asserts on malformed input: show the source instead
         log.info("formula not drawn (%s): %.80s", type(exc).__name__, source)
         return None
-    renderer = QSvgRenderer(QByteArray(svg.encode()))
+    renderer = QSvgRenderer(QByteArray(svg))
     size = renderer.defaultSize()
     if not renderer.isValid() or size.isEmpty():
         return None
@@ -139,6 +215,8 @@ def draw(latex: str, display: bool, color: str, px: int, dpr: float) -> Formula 
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     renderer.render(painter, QRectF(0, 0, image.width(), image.height()))
+    view = renderer.viewBoxF()
+    _write_words(painter, placed, font, metrics, color, [view.x(), view.y()], image.width() / view.width())
     painter.end()
     image.setDevicePixelRatio(dpr)
     return Formula(formula_key(source, display, color, px, dpr), image, size.width(), size.height())

@@ -47,7 +47,8 @@ TEXTS = {
                        "$$x = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a} = \\frac{5 \\pm 1}{2}$$\n\n"
                        "so \\(x_1 = 2\\) and \\(x_2 = 3\\). Check: $2^2 - 5 \\cdot 2 + 6 = 0$.\n\n"
                        "The garden is $5\\text{ m} \\times 3\\text{ m} = 15\\text{ m}^2$; the fence costs $4 a metre, "
-                       "so $16 \\times 4 = 64$ dollars."),
+                       "so $16 \\times 4 = 64$ dollars. Walking once round it in 8 seconds is "
+                       "$v = \\frac{\\text{distance}}{\\text{time}} = \\frac{16\\text{ m}}{8\\text{ s}} = 2$ m/s."),
         "long_q": "Summarise the obligations of each party on these pages.",
         "long_a": "**Supplier:** deliver within 30 days, replace faulty parts, keep the data confidential.\n\n"
                   "**Customer:** pay within 45 days of the invoice, give access to the site.",
@@ -72,7 +73,8 @@ TEXTS = {
                        "$$x = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a} = \\frac{5 \\pm 1}{2}$$\n\n"
                        "得到 \\(x_1 = 2\\)，\\(x_2 = 3\\)。检验：$2^2 - 5 \\cdot 2 + 6 = 0$。\n\n"
                        "花园面积是 $5\\text{米} \\times 3\\text{米} = 15\\text{平方米}$；篱笆每米 4 元，"
-                       "周长 $2 \\times (5 + 3) = 16$ 米，共 64 元。"),
+                       "周长 $2 \\times (5 + 3) = 16$ 米，共 64 元。绕花园走一圈用 8 秒，速度 "
+                       "$v = \\frac{\\text{路程}}{\\text{时间}} = \\frac{16\\text{米}}{8\\text{秒}} = 2$ 米/秒。"),
         "long_q": "总结这些页面中双方各自的义务。",
         "long_a": "**供应方**：30 天内交货，更换有缺陷的零件，对数据保密。\n\n"
                   "**客户**：收到发票后 45 天内付款，提供现场访问。",

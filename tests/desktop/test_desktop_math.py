@@ -1,5 +1,6 @@
 r"""Formulas in answers (a photo of maths homework): $...$, $$...$$, \(...\) and \[...\] are drawn on this computer
-as images in the answer's colours; money stays text; what cannot be drawn faithfully stays its source."""
+as images in the answer's colours, Chinese words in them included; money stays text; what cannot be parsed stays
+its source."""
 
 from __future__ import annotations
 
@@ -67,12 +68,11 @@ def test_an_answers_formulas_are_drawn_in_its_colours_and_served_only_from_here(
     try:
         body = open_answer(qtbot, shell, ANSWER)
         html = body.document().toHtml()
-        assert html.count('src="math:') == 6
-        assert len(body.formulas) == 6
+        assert html.count('src="math:') == 7
+        assert len(body.formulas) == 7
         text = body.document().toPlainText()
         assert "It costs $5 and $10" in text  # money
-        assert "Chinese: 面积" in text and "\\text" not in text.replace(SOURCE, "")  # words drawn as text
-        assert SOURCE in text  # Chinese inside a fraction: the source, not boxes
+        assert "Chinese: 面积" in text and "\\text" not in text  # top-level words as text, the fraction drawn
         for url, image in body.formulas.items():
             served = body.loadResource(QTextDocument.ResourceType.ImageResource.value, QUrl(url))
             assert served is image and not image.isNull()
@@ -120,11 +120,39 @@ def test_chinese_words_at_a_formulas_top_level_become_text_between_its_drawn_pie
     assert split_text(units) == [("5", False), ("米", True), (" \\times 3", False), ("米", True), (" = 15", False),
                                  ("平方米", True)]
     assert split_text("x^2 + \\text{if } y") == [("x^2 + \\text{if } y", False)]  # Latin words stay in the formula
-    assert split_text("\\frac{\\text{路程}}{\\text{时间}}") is None  # inside a group: cutting would change it
-    assert split_text("面积 = 3") is None  # bare Chinese in the formula
+    assert split_text(SOURCE) == [(SOURCE, False)]  # inside a group: cutting would change it, so it is drawn
+    assert split_text("面积 = 3") == [("面积 = 3", False)]  # bare Chinese in the formula: drawn too
     pieces = draw_pieces(units, False, "#000000", 14, 1.0)
     assert pieces is not None and [p if isinstance(p, str) else "img" for p in pieces] == \
         ["img", "米", "img", "米", "img", "平方米"]
+
+
+def _ink(image: QImage, top: int, bottom: int) -> list[tuple[int, int]]:
+    """The pixels (x, y - top) of rows top..bottom drawn at over half opacity."""
+    return [(x, y - top) for y in range(top, bottom) for x in range(image.width())
+            if image.pixelColor(x, y).alpha() > 128]
+
+
+def test_chinese_inside_a_fraction_is_written_where_ziamath_left_room(qtbot) -> None:
+    from PySide6.QtGui import QFontDatabase
+    from visiondesk.desktop.math_render import STAND_IN, draw
+
+    assert QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese), \
+        "no font with Chinese on this machine (Debian: apt-get install fonts-noto-cjk)"
+    formula = draw(SOURCE, True, "#1a1a1a", 20, 1.0)
+    assert formula is not None
+    image = formula.image.convertToFormat(QImage.Format.Format_ARGB32)
+    colours = {image.pixelColor(x, y).name() for y in range(image.height()) for x in range(image.width())}
+    assert not any(c.startswith(STAND_IN) for c in colours)  # the blanks' fills are gone
+    bar = max(range(image.height()), key=lambda y: len(_ink(image, y, y + 1)))  # the fraction bar: the widest row
+    half = min(bar, image.height() - bar - 1) - 2
+    above, below = _ink(image, bar - 1 - half, bar - 1), _ink(image, bar + 2, bar + 2 + half)
+    area = image.width() * half
+    assert len(above) > 0.08 * area and len(below) > 0.08 * area  # both words are ink, not empty room
+    overlap = len(set(above) & set(below)) / min(len(above), len(below))
+    assert overlap < 0.6, "路程 and 时间 drew alike: missing-glyph boxes, not the words"
+    dark = [image.pixelColor(x, y + bar + 2) for x, y in below]
+    assert sum(c.red() + c.green() + c.blue() for c in dark) / (3 * len(dark)) < 110  # in the formula's colour
 
 
 def test_the_drawer_loads_off_the_ui_thread_once_a_formula_begins(tmp_path: Path) -> None:
