@@ -60,6 +60,9 @@ class ConversationStore:
         self.attachments_dir.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.RLock()
+        # Images stored by keep_image that no message of this process has used since: a composer may still hold
+        # them (they may be sent any moment), so purge_deleted keeps them. A new process starts with none.
+        self._unsent: set[str] = set()
         self._conn: sqlite3.Connection | None = connect(self.db_path)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -186,27 +189,35 @@ class ConversationStore:
             conn.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
         return title
 
-    def delete_conversation(self, id: int) -> None:
-        """Soft-delete: hide the conversation until ``restore_conversation`` or ``purge_deleted``."""
+    def delete_conversation(self, id: int) -> float:
+        """Soft-delete: hide the conversation until ``restore_conversation`` or ``purge_deleted``; the time of it."""
+        now = self._clock()
         with self._write() as conn:
-            self._touch(conn, id, "deleted_at = ?", (self._clock(),), bump=False)
+            self._touch(conn, id, "deleted_at = ?", (now,), bump=False)
+        return now
 
     def restore_conversation(self, id: int) -> None:
         """Undo ``delete_conversation``."""
         with self._write() as conn:
             self._touch(conn, id, "deleted_at = NULL", (), bump=False)
 
-    def purge_deleted(self) -> int:
+    def purge_deleted(self, deleted_up_to: float | None = None) -> int:
         """Permanently remove soft-deleted conversations and every unreferenced attachment file.
 
+        ``deleted_up_to``: only conversations deleted at or before this time (of ``delete_conversation``), so
+        that one deleted since, whose Undo is still offered, stays. Images stored but not sent yet in this
+        process stay too. The database's freed pages are overwritten (``secure_delete``) and its write-ahead log
+        emptied, so a purged conversation's words are gone from the files, not only from the tables.
         Returns the number of conversations removed.
         """
         with self._lock:
             with self._write() as conn:
-                removed = conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL").rowcount
-                keep = store_attachments.drop_unreferenced(conn)
+                removed = conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?",
+                                       (float("inf") if deleted_up_to is None else deleted_up_to,)).rowcount
+                keep = store_attachments.drop_unreferenced(conn, self._unsent)
             # Files go only after the commit: a crash in between leaves orphans, swept next time.
             files = store_files.remove_unreferenced(self.attachments_dir, keep)
+            self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         log.info("purged %d conversation(s) and %d attachment file(s)", removed, len(files))
         return int(removed)
 
@@ -241,6 +252,7 @@ class ConversationStore:
             message_id = int(cursor.lastrowid or 0)
             stored = store_attachments.link_images(conn, self.attachments_dir, message_id, images)
             conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+            self._unsent.difference_update(image.sha256 for image in stored)
         return StoredMessage(
             message_id, conversation_id, role, text, stored, complete, now, dict(stats or {})
         )
@@ -353,10 +365,13 @@ class ConversationStore:
         """Store an attached image's file now, before any message uses it (so a Send cannot lose it).
 
         Returns the attachment on the stored copy. Not linked to a message, the file is an orphan until
-        one is sent with it; ``purge_deleted`` sweeps orphans. ``data``: the bytes, for a paste.
+        one is sent with it; ``purge_deleted`` keeps it while this process runs, and sweeps it in a later
+        one. ``data``: the bytes, for a paste.
         """
         with self._write() as conn:
-            return store_attachments.keep_image(conn, self.attachments_dir, image, data)
+            kept = store_attachments.keep_image(conn, self.attachments_dir, image, data)
+            self._unsent.add(kept.sha256)
+            return kept
 
     def set_attachment_identity(self, image: ImageAttachment) -> None:
         """Record the pixel digest of a stored image whose check finished after it was sent."""

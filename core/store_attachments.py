@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from visiondesk.engine.requests import ImageAttachment
@@ -118,7 +118,9 @@ def stored_file(conn: sqlite3.Connection, folder: Path, sha256: str) -> Path | N
     return path if path.is_file() else None
 
 
-def drop_unreferenced(conn: sqlite3.Connection) -> list[str]:
-    """Delete attachment rows no message uses; return the file names still referenced."""
-    conn.execute("DELETE FROM attachments WHERE sha256 NOT IN (SELECT sha256 FROM message_attachments)")
+def drop_unreferenced(conn: sqlite3.Connection, spare: Collection[str] = ()) -> list[str]:
+    """Delete attachment rows no message uses (but those in ``spare``); return the file names still referenced."""
+    unused = [str(row[0]) for row in conn.execute(
+        "SELECT sha256 FROM attachments WHERE sha256 NOT IN (SELECT sha256 FROM message_attachments)")]
+    conn.executemany("DELETE FROM attachments WHERE sha256 = ?", [(sha,) for sha in unused if sha not in spare])
     return [str(row[0]) for row in conn.execute("SELECT file_name FROM attachments")]

@@ -112,6 +112,8 @@ def connect(db_path: Path) -> sqlite3.Connection:
         # can drop the last few, and even then the database stays consistent.
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        # A deleted conversation's words are overwritten in the file, not left in free pages (a private app).
+        conn.execute("PRAGMA secure_delete=ON")
         # Unicode-aware case-insensitive search (SQLite's LIKE only folds ASCII).
         conn.create_function("vd_casefold", 1, _casefold, deterministic=True)
         migrate(conn)

@@ -166,6 +166,7 @@ class AppShell(QObject):
         w.close_requested.connect(self.shutdown)
         self._busy(False)
         self.conversations.refresh()
+        self.conversations.purge()  # what a crash left deleted but not yet removed
         self.chat.open_conversation(None)
         self.model.start()
         # What start-up made (modules, the window) lives as long as the window: Python's full collections skip it
@@ -347,6 +348,10 @@ class AppShell(QObject):
             self.chat.active = None
         log.info("engine thread stopped: %s", stopped)
         set_error_sink(None)
+        try:  # a conversation deleted in the last seconds: its Undo went with the window
+            self.store.purge_deleted()
+        except Exception:
+            log.exception("deleted conversations not purged on quitting")
         self.store.close()
         gc.unfreeze()  # what start-up made can be collected again
 

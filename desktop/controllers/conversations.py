@@ -1,4 +1,9 @@
-"""The sidebar's logic: list, search, new, rename in place, delete with undo."""
+"""The sidebar's logic: list, search, new, rename in place, delete with undo.
+
+A deleted conversation is hidden at once and offered back for ``UNDO_MS``; then it is purged (off the UI thread):
+its messages, the images only it used, and its words in the database file are gone. What a closed window still
+held back is purged on quitting, and anything left (a crash) at the next start.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QListWidgetItem, QMenu
 from visiondesk.core.store import ConversationStore
 
+from ..background import BackgroundJob
 from ..views.main_window import NoticeBar
 from ..views.sidebar import GROUP_ROLE, SidebarView
 
@@ -42,6 +48,7 @@ class ConversationsController(QObject):
         self.store, self.view, self.notice = store, view, notice
         self.current: int | None = None
         self._deleted: int | None = None
+        self._deleted_at = 0.0  # when the last deletion happened (the store's clock)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(150)
@@ -126,7 +133,7 @@ class ConversationsController(QObject):
 
     def delete(self, conversation_id: int) -> None:
         """Soft-delete; Undo restores it for ten seconds (its text: what the engine kept of it is gone at once)."""
-        self.store.delete_conversation(conversation_id)
+        self._deleted_at = self.store.delete_conversation(conversation_id)
         self._deleted = conversation_id
         self.notice.label.setText(self.tr("Conversation deleted."))
         self.notice.action_button.setText(self.tr("Undo"))
@@ -152,6 +159,13 @@ class ConversationsController(QObject):
     def _forget_undo(self) -> None:
         self._deleted = None
         self.notice.hide()
+        self.purge(self._deleted_at)
+
+    def purge(self, deleted_up_to: float | None = None) -> None:
+        """Remove for good, off the UI thread, the conversations deleted up to then (None: all) whose Undo is over."""
+        BackgroundJob(op=lambda: self.store.purge_deleted(deleted_up_to),
+                      success=lambda n: log.info("%d deleted conversation(s) removed for good", n),
+                      failure=lambda exc: log.warning("deleted conversations not purged yet: %s", exc)).start()
 
     def close(self) -> None:
         """Stop the timers (the window is going away)."""

@@ -1,0 +1,82 @@
+"""A deleted conversation is gone for good once its Undo is over: its messages, the images only it used, and its
+words in the database's files (a private app: a photo of a passport, a payslip). Real window, real SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from visiondesk.core.paths import DataPaths
+from visiondesk.core.store import ConversationStore, NotFoundError
+from visiondesk.desktop.background import pending_jobs
+
+from tests.desktop.conftest import open_shell
+from tests.desktop.test_desktop_chat import send
+
+SECRET = "payslip of Zhang Wei, 8123 yuan"
+
+
+def _database_bytes(store: ConversationStore) -> bytes:
+    files = [store.db_path, *(store.db_path.with_name(store.db_path.name + end) for end in ("-wal", "-shm"))]
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+def test_a_deleted_conversation_is_removed_for_good_once_its_undo_is_over(qtbot, shell, images,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("visiondesk.desktop.controllers.conversations.UNDO_MS", 400)
+    send(qtbot, shell, f"What is on this {SECRET}?", images)
+    doomed = shell.chat.conversation_id
+    photos = [a.path for a in shell.store.messages(doomed)[0].attachments]
+    shell.conversations.new_chat()
+    send(qtbot, shell, "and this one stays")
+    kept = shell.chat.conversation_id
+
+    shell.conversations.delete(doomed)
+    assert all(p.exists() for p in photos)  # Undo is still on offer
+    qtbot.waitUntil(lambda: not shell.window.notice.isVisible() and pending_jobs() == 0, timeout=10_000)
+    with pytest.raises(NotFoundError):
+        shell.store.get_conversation(doomed)
+    assert not any(p.exists() for p in photos)
+    assert SECRET.encode() not in _database_bytes(shell.store)
+    assert [c.id for c in shell.store.list_conversations()] == [kept]
+
+
+def test_undo_within_its_time_brings_everything_back(qtbot, shell, images) -> None:
+    send(qtbot, shell, f"What is on this {SECRET}?", images)
+    conv = shell.chat.conversation_id
+    photos = [a.path for a in shell.store.messages(conv)[0].attachments]
+    shell.conversations.delete(conv)
+    shell.window.notice.action_button.click()  # Undo
+    qtbot.waitUntil(lambda: pending_jobs() == 0, timeout=10_000)
+    assert shell.chat.conversation_id == conv and all(p.exists() for p in photos)
+    assert len(shell.window.transcript.messages()) == 2
+
+
+def test_deleted_just_before_quitting_is_removed_on_quitting(qtbot, configured: Path, images) -> None:
+    shell = open_shell(qtbot, configured)
+    send(qtbot, shell, f"What is on this {SECRET}?", images)
+    conv = shell.chat.conversation_id
+    photos = [a.path for a in shell.store.messages(conv)[0].attachments]
+    shell.conversations.delete(conv)
+    shell.window.close()  # within the Undo time: the Undo goes with the window, and so does the conversation
+    paths = DataPaths.at(configured)
+    with ConversationStore(paths.conversations_db, paths.attachments) as store:
+        assert store.list_deleted() == [] and store.list_conversations() == []
+        assert SECRET.encode() not in _database_bytes(store)
+    assert not any(p.exists() for p in photos)
+
+
+def test_what_a_crash_left_deleted_is_removed_at_the_next_start(qtbot, configured: Path, tmp_path: Path) -> None:
+    from tests.core.images import png_bytes
+
+    paths = DataPaths.at(configured)
+    with ConversationStore(paths.conversations_db, paths.attachments) as store:  # as a crashed app left it
+        conv = store.create_conversation("scan")
+        message = store.add_message(conv.id, "user", SECRET, attachments=[(png_bytes(6, 6), "scan.png")])
+        store.delete_conversation(conv.id)
+    shell = open_shell(qtbot, configured, wait_loaded=False)
+    try:
+        qtbot.waitUntil(lambda: pending_jobs() == 0 and not message.attachments[0].path.exists(), timeout=10_000)
+        assert shell.store.list_deleted() == []
+    finally:
+        shell.shutdown()
