@@ -203,7 +203,7 @@ def draw(latex: str, display: bool, color: str, px: int, dpr: float) -> Formula 
         root, words = _mathml_with_blanks(source, display, color, metrics, px)
         svg, placed = _take_blanks(ziamath.Math(root, size=px).svg(), words, metrics)
     except Exception as exc:  # ziamath's parser asserts on malformed input: show the source instead
-        log.info("formula not drawn (%s): %.80s", type(exc).__name__, source)
+        log.info("formula of %d characters not drawn (%s)", len(source), type(exc).__name__)  # no words of it
         return None
     renderer = QSvgRenderer(QByteArray(svg))
     size = renderer.defaultSize()
