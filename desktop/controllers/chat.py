@@ -117,9 +117,9 @@ class ChatController(QObject):
         conversation left on disk and brings back the one opened, so a follow-up reads only its new turn.
         """
         self.engine.switch_conversation(self.conversation_id, conversation_id)
+        self.composer.switch_draft(self.conversation_id, conversation_id)
         self.conversation_id = conversation_id
         self.presenter.clear()
-        self.composer.clear()
         if conversation_id is None:
             self._set_busy()
             return

@@ -8,6 +8,9 @@ as it is (stored as its bytes) and the engine checks it.
 A PDF joins as its pages, drawn as images (``engine.pdf_pages``: the first ``MAX_PAGES``; the composer says
 when a longer document was cut).
 
+What was typed and attached stays with its conversation: opening another keeps it as a draft (``switch_draft``),
+and it comes back when its conversation is opened again (not across a restart; a message being edited is not kept).
+
 Each attached image is offered to the engine at once (``prepare_requested``: the local engine encodes it while
 the question is typed); one that leaves the composer unsent (removed, or the composer emptied without Send)
 is withdrawn (``prepare_dropped``).
@@ -106,6 +109,15 @@ def sources_of(source: ImageSource) -> list[ImageSource]:
 
 
 @dataclasses.dataclass(frozen=True)
+class Draft:
+    """What was typed and attached in a conversation, kept while another one is open."""
+
+    text: str
+    images: tuple[ImageAttachment, ...]  # checked and stored
+    given: tuple[ImageSource, ...]  # given but not checked yet (a file, a PDF, a paste as PNG)
+
+
+@dataclasses.dataclass(frozen=True)
 class PastedImage:
     """Pasted pixels not yet encoded (encoding a large paste takes a while: it happens off the UI thread)."""
 
@@ -139,6 +151,7 @@ class ComposerController(QObject):
         self.editing: int | None = None
         self.cut: CutDocument | None = None  # the last PDF that gave fewer pages than it has
         self.busy = False
+        self._drafts: dict[int | None, Draft] = {}  # by conversation id (None: a new chat)
         self._paste_count = 0
         self._order = 0
         view.edit.submit.connect(self.submit)
@@ -332,6 +345,24 @@ class ComposerController(QObject):
         self.view.pages_button.hide()
         self.editing = None
         self.view.editing_bar.hide()
+
+    def switch_draft(self, leaving: int | None, opening: int | None) -> None:
+        """Keep what was typed and attached for ``leaving`` (unless it was an edit), then show ``opening``'s draft."""
+        if self.editing is None:
+            given = tuple(g if isinstance(g, ImageSource) else encode_png(g.image, g.name)
+                          for g in self._checks.values())
+            draft = Draft(self.view.edit.toPlainText(), tuple(p.attachment for p in self.pending), given)
+            if draft.text.strip() or draft.images or draft.given:
+                self._drafts[leaving] = draft
+            else:
+                self._drafts.pop(leaving, None)
+        self.clear()
+        draft = self._drafts.pop(opening, None)
+        if draft is not None:
+            self.view.edit.setPlainText(draft.text)
+            self.add_attachments(list(draft.images))
+            for source in draft.given:
+                self._check(source)
 
     def set_busy(self, busy: bool) -> None:
         """An answer is being produced: Stop instead of Send."""

@@ -253,3 +253,42 @@ def test_paths_that_are_no_image_file_are_refused_in_the_composer_without_hangin
         assert shell.composer.pending == []
     shell.composer.add_files([images[0]])  # and the composer still takes a real picture
     qtbot.waitUntil(lambda: len(shell.composer.pending) == 1, timeout=10_000)
+
+
+def test_what_was_typed_and_attached_stays_with_its_conversation(qtbot, shell, images):
+    """Opening another conversation keeps the question being written as a draft; it comes back with its own."""
+    send(qtbot, shell, "receipt totals")
+    first = shell.chat.conversation_id
+    shell.conversations.new_chat()
+    send(qtbot, shell, "chart trends")
+    second = shell.chat.conversation_id
+    edit = shell.window.composer.edit
+
+    shell.conversations.select(first)
+    edit.setPlainText("and the tip? 小费呢？")
+    shell.composer.add_files([images[0]])
+    qtbot.waitUntil(lambda: len(shell.composer.pending) == 1, timeout=10_000)
+    shell.composer.add_files([images[1]])  # still being checked when the conversation changes
+    shell.conversations.select(second)
+    assert edit.toPlainText() == "" and shell.composer.pending == [] and shell.composer.checking == 0
+    edit.setPlainText("which month fell most?")
+
+    shell.conversations.select(first)
+    qtbot.waitUntil(lambda: len(shell.composer.pending) == 2, timeout=10_000)
+    assert edit.toPlainText() == "and the tip? 小费呢？"
+    assert [p.name for p in shell.composer.pending] == [images[0].name, images[1].name]
+    shell.conversations.new_chat()
+    edit.setPlainText("a new question")
+    shell.conversations.select(second)
+    assert edit.toPlainText() == "which month fell most?"
+    shell.conversations.new_chat()
+    assert edit.toPlainText() == "a new question"
+
+    shell.conversations.select(first)  # sending a draft uses it up
+    qtbot.waitUntil(lambda: len(shell.composer.pending) == 2, timeout=10_000)
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=30_000):
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert [len(m.attachments) for m in shell.store.messages(first)][-2:] == [2, 0]
+    shell.conversations.select(second)
+    shell.conversations.select(first)
+    assert edit.toPlainText() == "" and shell.composer.pending == []
