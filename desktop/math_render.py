@@ -127,6 +127,9 @@ _TOKENS = frozenset(f"{_MATHML}{tag}" for tag in ("mi", "mn", "mo", "mtext", "ms
 _SVG = "{http://www.w3.org/2000/svg}"
 STAND_IN = "#fe01"  # and two hex digits, the word's index: the fill of its blank, a colour no theme uses
 MAX_STAND_INS = 256
+# ziamath's em in pixels of its font size: 10.00002 pt per em of a 10 pt font, at its 1.333 px per pt.
+ZIAMATH_EM = 10.00002 / 10 * 1.333
+ET.register_namespace("", _SVG[1:-1])  # the SVG written back unprefixed, as QtSvg reads it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,8 +156,9 @@ def _mathml_with_blanks(source: str, display: bool, color: str, metrics: QFontMe
         text = element.text
         element.attrib.clear()
         element.tag, element.text = f"{_MATHML}mspace", None
-        element.attrib.update(width=f"{metrics.horizontalAdvance(text) / px:.4f}em",
-                              height=f"{metrics.ascent() / px:.4f}em", depth=f"{metrics.descent() / px:.4f}em",
+        em = px * ZIAMATH_EM  # the blank in ems, so that a subscript's or a numerator's shrinks as ziamath's glyphs
+        element.attrib.update(width=f"{metrics.horizontalAdvance(text) / em:.4f}em",
+                              height=f"{metrics.ascent() / em:.4f}em", depth=f"{metrics.descent() / em:.4f}em",
                               mathbackground=f"{STAND_IN}{len(words):02x}")
         words.append(text)
     return root, words
@@ -162,7 +166,6 @@ def _mathml_with_blanks(source: str, display: bool, color: str, metrics: QFontMe
 
 def _take_blanks(svg: str, words: list[str], metrics: QFontMetricsF) -> tuple[bytes, list[_Word]]:
     """The SVG without the blanks' fills, and where each word goes."""
-    ET.register_namespace("", _SVG[1:-1])
     tree = ET.fromstring(svg)
     placed: list[_Word] = []
     for parent in list(tree.iter()):

@@ -139,7 +139,7 @@ def test_chinese_inside_a_fraction_is_written_where_ziamath_left_room(qtbot) -> 
 
     assert QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese), \
         "no font with Chinese on this machine (Debian: apt-get install fonts-noto-cjk)"
-    formula = draw(SOURCE, True, "#1a1a1a", 20, 1.0)
+    formula = draw(SOURCE, True, "#c81e1e", 20, 1.0)  # red ink: Qt's default pen (black) would not pass
     assert formula is not None
     image = formula.image.convertToFormat(QImage.Format.Format_ARGB32)
     colours = {image.pixelColor(x, y).name() for y in range(image.height()) for x in range(image.width())}
@@ -151,8 +151,22 @@ def test_chinese_inside_a_fraction_is_written_where_ziamath_left_room(qtbot) -> 
     assert len(above) > 0.08 * area and len(below) > 0.08 * area  # both words are ink, not empty room
     overlap = len(set(above) & set(below)) / min(len(above), len(below))
     assert overlap < 0.6, "路程 and 时间 drew alike: missing-glyph boxes, not the words"
-    dark = [image.pixelColor(x, y + bar + 2) for x, y in below]
-    assert sum(c.red() + c.green() + c.blue() for c in dark) / (3 * len(dark)) < 110  # in the formula's colour
+    ink = [image.pixelColor(x, y + bar + 2) for x, y in below]
+    assert all(c.red() > c.green() + c.blue() for c in ink), "the words in the formula's colour"
+
+
+def test_a_word_in_a_formula_is_the_size_of_the_text_around_it(qtbot) -> None:
+    from PySide6.QtGui import QFont, QFontMetricsF
+    from visiondesk.desktop.math_render import draw
+
+    font = QFont()
+    font.setPixelSize(40)
+    expected = QFontMetricsF(font).tightBoundingRect("面").height()
+    formula = draw("面", True, "#202020", 40, 1.0)
+    assert formula is not None
+    ink = _ink(formula.image.convertToFormat(QImage.Format.Format_ARGB32), 0, formula.image.height())
+    height = max(y for _, y in ink) - min(y for _, y in ink) + 1
+    assert abs(height - expected) <= 3, (height, expected)  # not scaled by ziamath's em (4/3 too large)
 
 
 def test_the_drawer_loads_off_the_ui_thread_once_a_formula_begins(tmp_path: Path) -> None:
