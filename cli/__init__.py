@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None, context: CommandContext | None = Non
     if argv[:1] == [PDF_CHILD_FLAG]:  # a frozen app starting its PDF process
         from visiondesk.engine.pdf_child import main as pdf_child
 
-        pdf_code: int = pdf_child()
+        pdf_code: int = pdf_child(argv[1:])
         return pdf_code
     if argv == ["--version"]:  # answered before the commands are imported (a packaged app's first check)
         print(f"visiondesk {__version__}")

@@ -19,6 +19,7 @@ from visiondesk.core.store import ConversationStore
 from visiondesk.engine import Message, remote
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.llama.disk_cache import DiskCache
+from visiondesk.engine.pdf_process import pdf_process
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.engine.remote import KeyStore, ServerStore
 from visiondesk.models.manager import ModelManager
@@ -73,6 +74,7 @@ class AppShell(QObject):
         apply_theme(app, self.settings.theme)
         self.store = ConversationStore(self.paths.conversations_db, self.paths.attachments)
         self.pixels = PixelCache(self.paths.pixels)
+        pdf_process().stderr_log = self.paths.logs / "pdf-stderr.log"  # why a PDF process died, if it says
         self.servers = ServerStore(KeyStore(fallback_path=self.paths.server_keys), self.paths.servers)
         self.engine = EngineThread(BackendPicker(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels,
                                                                      cache=self.engine_cache),

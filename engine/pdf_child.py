@@ -4,8 +4,9 @@ PDFium is native code reading whatever file a user drops, and it is not thread-s
 at a time, a document that crashes it or makes it spin ends this process, which the app restarts for the
 next PDF, and the window, its conversation and the question being typed stay (``pdf_process``).
 
-``python -m visiondesk.engine.pdf_child`` (a frozen app: ``visiondesk --visiondesk-pdf-child``) serves the
-requests of ``pdf_protocol`` on its standard input until it closes.
+``python -m visiondesk.engine.pdf_child PARENT_PID`` (a frozen app: ``visiondesk --visiondesk-pdf-child
+PARENT_PID``) serves the requests of ``pdf_protocol`` on its standard input until it closes, and ends with its
+parent even in the middle of a page (``parent_watch``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def _open(source: wire.Source) -> Any:
     try:
         return pypdfium2.PdfDocument(source.data if source.data is not None else source.path)
     except pypdfium2.PdfiumError as exc:
-        raise _Refusal(wire.Refused("password" if "password" in str(exc).lower() else "damaged", str(exc))) from None
+        code = getattr(exc, "err_code", None)
+        reason = ("password" if code == pypdfium2.raw.FPDF_ERR_PASSWORD or "password" in str(exc).lower()
+                  else "unopenable" if code == pypdfium2.raw.FPDF_ERR_FILE else "damaged")
+        raise _Refusal(wire.Refused(reason, str(exc))) from None
 
 
 def count(request: wire.CountPages) -> wire.Counted:
@@ -100,8 +104,11 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
             wire.write(replies, wire.Refused("unopenable", f"{type(exc).__name__}: {exc}"))
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     """Serve on standard input and output; anything native code prints goes to standard error instead."""
+    from .parent_watch import exit_with_parent
+
+    exit_with_parent(int(argv[0]), death_signal=False)  # started from any of the parent's threads
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
@@ -110,4 +117,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -4,15 +4,22 @@ Every thread that draws a PDF (the composer's checks, the batch page's previews,
 job) asks the one ``PdfProcess`` of this process (``pdf_process()``); requests wait for each other, since
 PDFium serves one document at a time anyway. A process that dies in a request (a native crash) or sends
 nothing for ``silence_s`` (killed then) fails that request with ``PdfProcessFailed``; the next request
-starts a fresh process. One left unused for ``idle_s`` is closed, and gives its memory back.
+starts a fresh process. One left unused for ``idle_s`` is closed, and gives its memory back; the process also
+ends with this one (``parent_watch``), and is killed when this one exits normally. What it writes to standard
+error goes to ``stderr_log`` when the app names one (its logs folder), so a process that dies says why somewhere.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
+import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
+from typing import NoReturn
 
 from . import pdf_protocol as wire
 
@@ -33,7 +40,7 @@ class PdfProcessFailed(Exception):
 
 def _command() -> list[str]:
     child = [PDF_CHILD_FLAG] if getattr(sys, "frozen", False) else ["-m", "visiondesk.engine.pdf_child"]
-    return [sys.executable, *child]
+    return [sys.executable, *child, str(os.getpid())]
 
 
 class _Watchdog:
@@ -51,7 +58,9 @@ class _Watchdog:
         self._proc.kill()
 
     def cancel(self) -> None:
+        """Stop it; once this returns, ``fired`` is final (a kill under way has been made)."""
         self._timer.cancel()
+        self._timer.join()
 
 
 class PdfProcess:
@@ -59,9 +68,11 @@ class PdfProcess:
 
     def __init__(self, silence_s: float = SILENCE_S, idle_s: float = IDLE_S) -> None:
         self.silence_s, self.idle_s = silence_s, idle_s
+        self.stderr_log: Path | None = None  # where the process's standard error goes (None: nowhere)
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._idle: threading.Timer | None = None
+        atexit.register(self._kill)
 
     @property
     def pid(self) -> int | None:
@@ -87,44 +98,53 @@ class PdfProcess:
             self._end()
 
     def _exchange(self, request: wire.Request) -> list[wire.Reply]:
-        proc = self._running()
         try:
-            self._send(proc, request)
-        except OSError:  # it ended while idle (killed from outside): the document never reached it
-            self._end()
             proc = self._running()
-            self._send(proc, request)
+            assert proc.stdin is not None and proc.stdout is not None
+            wire.write(proc.stdin, request)
+        except OSError as exc:  # it could not start, or died before the request reached it
+            self._fail("could not be reached", f"{exc}", "crashed")
         replies: list[wire.Reply] = []
-        assert proc.stdout is not None
         while True:
             watchdog = _Watchdog(proc, self.silence_s)
             try:
-                reply = wire.read(proc.stdout)
-            except (OSError, ValueError, EOFError):
-                reply = None
-            finally:
+                reply: wire.Request | wire.Reply | Exception | None = wire.read(proc.stdout)
+            except Exception as exc:  # a broken message: the rest of this request's replies must not reach the next
+                reply = exc
+            except BaseException:  # an interrupt: the same, and it goes on up
                 watchdog.cancel()
-            if reply is None or isinstance(reply, wire.DrawPages | wire.CountPages):
-                reason = "stuck" if watchdog.fired else "crashed"
-                log.warning("the PDF process %s %s (exit code %s)", proc.pid, f"sent nothing for {self.silence_s:.0f} "
-                            "s and was killed" if watchdog.fired else "ended", proc.poll())
                 self._end()
-                raise PdfProcessFailed(reason)
+                raise
+            watchdog.cancel()
+            if watchdog.fired:
+                self._fail(f"sent nothing for {self.silence_s:.0f} s and was killed", "", "stuck")
+            if reply is None or isinstance(reply, Exception | wire.DrawPages | wire.CountPages):
+                self._fail("ended in the middle of a request", f"{reply!r}", "crashed")
+            assert not isinstance(reply, Exception | wire.DrawPages | wire.CountPages)
             replies.append(reply)
             if not isinstance(reply, wire.PageDrawn):
                 return replies
 
+    def _fail(self, what: str, detail: str, reason: str) -> NoReturn:
+        proc = self._proc
+        log.warning("the PDF process %s %s (exit code %s) %s", proc.pid if proc else "-", what,
+                    proc.poll() if proc else None, detail)
+        self._end()
+        raise PdfProcessFailed(reason)
+
     def _running(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen(_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.DEVNULL)
+            with contextlib.ExitStack() as files:
+                err = files.enter_context(open(self.stderr_log, "ab")) if self.stderr_log else subprocess.DEVNULL
+                self._proc = subprocess.Popen(_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
             log.info("PDF process %s started", self._proc.pid)
         return self._proc
 
-    @staticmethod
-    def _send(proc: subprocess.Popen[bytes], request: wire.Request) -> None:
-        assert proc.stdin is not None
-        wire.write(proc.stdin, request)
+    def _kill(self) -> None:
+        """At exit: kill the process without waiting for a request in flight (its thread may never finish)."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
 
     def _end(self) -> None:
         proc, self._proc = self._proc, None

@@ -2,17 +2,21 @@
 
 A request is answered by zero or more ``PageDrawn`` (one per page, as each is done) and then one ``Drawn``,
 ``Counted`` or ``Refused``. Each message is a pickle after its length (8 bytes, big-endian) on the child's
-standard input or output: pipes every platform has, with nothing to connect.
+standard input or output: pipes every platform has, with nothing to connect. Reading unpickles these message
+classes and plain values only, never anything else a pickle could name: the process that reads untrusted PDFs
+cannot make the app run code by what it sends back.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import pickle
 import struct
 from typing import IO
 
 _LENGTH = struct.Struct(">Q")
+MAX_MESSAGE = 1 << 30  # a length beyond this is no message of ours (a PDF sent as bytes, 8 pages as PNGs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,11 +96,29 @@ def read(stream: IO[bytes]) -> Request | Reply | None:
     head = _read_exactly(stream, _LENGTH.size)
     if head is None:
         return None
-    body = _read_exactly(stream, _LENGTH.unpack(head)[0])
+    length = _LENGTH.unpack(head)[0]
+    if length > MAX_MESSAGE:
+        raise ValueError(f"a message of {length} bytes is no message of the PDF process")
+    body = _read_exactly(stream, length)
     if body is None:
         return None
-    message: Request | Reply = pickle.loads(body)
+    message = _MessageUnpickler(io.BytesIO(body)).load()
+    if not isinstance(message, _MESSAGES):
+        raise ValueError(f"not a PDF process message: {type(message).__name__}")
     return message
+
+
+_MESSAGES = (DrawPages, CountPages, PageDrawn, Drawn, Counted, Refused)
+
+
+class _MessageUnpickler(pickle.Unpickler):
+    """Builds the message classes above and nothing else a pickle may name."""
+
+    def find_class(self, module: str, name: str) -> type:
+        for cls in (Source, *_MESSAGES):
+            if module == cls.__module__ and name == cls.__qualname__:
+                return cls
+        raise pickle.UnpicklingError(f"{module}.{name} is not a PDF process message")
 
 
 def _read_exactly(stream: IO[bytes], n: int) -> bytes | None:

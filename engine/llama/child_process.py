@@ -69,7 +69,7 @@ class ChildHung(Exception):
 class _Spawner:
     """Starts every engine process from one thread that lives as long as this process.
 
-    On Linux the child asks for SIGKILL when its parent dies (``worker/parent_watch.py``); the kernel means
+    On Linux the child asks for SIGKILL when its parent dies (``engine/parent_watch.py``); the kernel means
     the parent *thread*. Started from a short-lived thread, a child would die with that thread.
     """
 

@@ -120,7 +120,7 @@ time.sleep(300)
 
 POLLED_CHILD = """
 import sys, threading, time
-from visiondesk.engine.llama.worker.parent_watch import _poll_parent
+from visiondesk.engine.parent_watch import _poll_parent
 threading.Thread(target=_poll_parent(int(sys.argv[1])), daemon=True).start()
 time.sleep(300)
 """

@@ -60,9 +60,9 @@ def main(argv: list[str]) -> int:
     """
     from multiprocessing.connection import Listener
 
+    from ...parent_watch import exit_with_parent
     from .cancel_flag import CancelFlag
     from .denormals import flush_denormals
-    from .parent_watch import exit_with_parent
 
     exit_with_parent(int(argv[0]))
     flush_denormals(argv[1] == "1")  # before llama.cpp starts its threads: they inherit it

@@ -1,12 +1,13 @@
-"""The engine process ends when its parent does, within a second, even in the middle of native work.
+"""A child process (the engine's, the PDF drawer's) ends when its parent does, even in the middle of native work.
 
-An app killed outright (SIGKILL, a crash, the task manager) cannot close its engine: without this the
-child would run on until its next write to the dead pipe, seconds later, holding gigabytes of model.
+An app killed outright (SIGKILL, a crash, the task manager) cannot close its children: without this the
+engine would run on until its next write to the dead pipe, seconds later, holding gigabytes of model, and a
+PDF that makes PDFium spin would keep a core busy.
 Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, so the kernel kills the child when the parent thread that
-started it exits (the parent starts every child from one thread that lives as long as the process;
-see ``engine/llama/child_process.py``). Elsewhere a daemon thread checks twice a second: on Windows
-it waits on a handle of the parent process, on macOS and other POSIX systems it watches
-``os.getppid()`` change (the orphan is adopted by another process).
+started it exits (the parent starts every engine process from one thread that lives as long as the process;
+see ``engine/llama/child_process.py``). Elsewhere, or for a child started from any thread
+(``death_signal=False``), a daemon thread checks twice a second: on Windows it waits on a handle of the parent
+process, on POSIX systems it watches ``os.getppid()`` change (the orphan is adopted by another process).
 """
 
 from __future__ import annotations
@@ -26,9 +27,13 @@ POLL_S = 0.5
 _PR_SET_PDEATHSIG = 1
 
 
-def exit_with_parent(parent_pid: int) -> None:
-    """Arrange for this process to end when ``parent_pid`` (its parent) ends; call first thing."""
-    if sys.platform.startswith("linux") and _set_death_signal():
+def exit_with_parent(parent_pid: int, death_signal: bool = True) -> None:
+    """Arrange for this process to end when ``parent_pid`` (its parent) ends; call first thing.
+
+    ``death_signal=False``: never the kernel's signal, which fires when the parent *thread* that started this
+    process ends (a pool thread's end would kill it); the watching thread instead.
+    """
+    if death_signal and sys.platform.startswith("linux") and _set_death_signal():
         if os.getppid() != parent_pid:  # the parent died before the signal was armed
             os._exit(1)
         return
