@@ -8,6 +8,7 @@ consistent with the last committed write.
 
 from __future__ import annotations
 
+import collections
 import logging
 import sqlite3
 import threading
@@ -60,9 +61,10 @@ class ConversationStore:
         self.attachments_dir.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.RLock()
-        # Images stored by keep_image that no message of this process has used since: a composer may still hold
-        # them (they may be sent any moment), so purge_deleted keeps them. A new process starts with none.
-        self._unsent: set[str] = set()
+        # Images stored by keep_image, each counted once per keeping and once less per message that used it: a
+        # composer (its strip, a draft) may still hold them and send them any moment, so purge_deleted spares
+        # them while this process runs. A new process starts with none.
+        self._unsent: collections.Counter[str] = collections.Counter()
         self._conn: sqlite3.Connection | None = connect(self.db_path)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -201,23 +203,31 @@ class ConversationStore:
         with self._write() as conn:
             self._touch(conn, id, "deleted_at = NULL", (), bump=False)
 
-    def purge_deleted(self, deleted_up_to: float | None = None) -> int:
+    def now(self) -> float:
+        """The store's clock (the time ``delete_conversation`` records)."""
+        return self._clock()
+
+    def purge_deleted(self, deleted_up_to: float | None = None, spare_unsent: bool = True) -> int:
         """Permanently remove soft-deleted conversations and every unreferenced attachment file.
 
         ``deleted_up_to``: only conversations deleted at or before this time (of ``delete_conversation``), so
-        that one deleted since, whose Undo is still offered, stays. Images stored but not sent yet in this
-        process stay too. The database's freed pages are overwritten (``secure_delete``) and its write-ahead log
-        emptied, so a purged conversation's words are gone from the files, not only from the tables.
+        that one deleted since, whose Undo is still offered, stays. Images kept for a composer but not sent yet
+        in this process stay too, unless ``spare_unsent`` is False (quitting: no composer is left). The
+        database's freed pages are overwritten (``secure_delete``) and its write-ahead log emptied, so a purged
+        conversation's words are gone from the files, not only from the tables.
         Returns the number of conversations removed.
         """
         with self._lock:
             with self._write() as conn:
                 removed = conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?",
                                        (float("inf") if deleted_up_to is None else deleted_up_to,)).rowcount
-                keep = store_attachments.drop_unreferenced(conn, self._unsent)
+                keep = store_attachments.drop_unreferenced(conn, set(self._unsent) if spare_unsent else ())
             # Files go only after the commit: a crash in between leaves orphans, swept next time.
             files = store_files.remove_unreferenced(self.attachments_dir, keep)
-            self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            log.warning("the write-ahead log could not be emptied (another reader): purged words stay there until "
+                        "the next checkpoint")
         log.info("purged %d conversation(s) and %d attachment file(s)", removed, len(files))
         return int(removed)
 
@@ -252,7 +262,8 @@ class ConversationStore:
             message_id = int(cursor.lastrowid or 0)
             stored = store_attachments.link_images(conn, self.attachments_dir, message_id, images)
             conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
-            self._unsent.difference_update(image.sha256 for image in stored)
+            self._unsent.subtract(image.sha256 for image in stored)
+            self._unsent = +self._unsent  # counts of 0 or less: no keeping left to spare
         return StoredMessage(
             message_id, conversation_id, role, text, stored, complete, now, dict(stats or {})
         )
@@ -370,7 +381,7 @@ class ConversationStore:
         """
         with self._write() as conn:
             kept = store_attachments.keep_image(conn, self.attachments_dir, image, data)
-            self._unsent.add(kept.sha256)
+            self._unsent[kept.sha256] += 1
             return kept
 
     def set_attachment_identity(self, image: ImageAttachment) -> None:

@@ -142,6 +142,7 @@ class AppShell(QObject):
         self.conversations.open_requested.connect(self.chat.open_conversation)
         # A deleted conversation's saved engine state goes at once, not when the cache next needs room.
         self.conversations.deleted.connect(lambda cid: self.engine.forget_conversation(cid, self.engine_cache()))
+        self.conversations.deleted.connect(self.chat.conversation_deleted)
         self.conversations.open_requested.connect(self._conversation_shown)
         self.conversations.open_requested.connect(self.remote.bind_conversation)
         self.conversations.open_requested.connect(self.answer_format.show_conversation)
@@ -168,7 +169,7 @@ class AppShell(QObject):
         w.close_requested.connect(self.shutdown)
         self._busy(False)
         self.conversations.refresh()
-        self.conversations.purge()  # what a crash left deleted but not yet removed
+        self.conversations.purge(self.store.now())  # what a crash left deleted, not what this window deletes
         self.chat.open_conversation(None)
         self.model.start()
         # What start-up made (modules, the window) lives as long as the window: Python's full collections skip it
@@ -343,15 +344,11 @@ class AppShell(QObject):
         if self.model.state == "loaded":  # not while a model loads: quitting stops that at once
             self.engine.save_conversation(self.chat.conversation_id, timeout_s=SAVE_STATE_S)  # reopened: not re-read
         stopped = self.engine.stop()
-        if self.chat.active is not None:  # keep what was written; it was cut by quitting
-            a = self.chat.active
-            self.store.update_message(a.message_id, a.text, complete=True,
-                                      stats={"stop_reason": "cancelled"})
-            self.chat.active = None
+        self.chat.keep_cut_answer()  # keep what was written; it was cut by quitting
         log.info("engine thread stopped: %s", stopped)
         set_error_sink(None)
-        try:  # a conversation deleted in the last seconds: its Undo went with the window
-            self.store.purge_deleted()
+        try:  # a conversation deleted in the last seconds: its Undo went with the window, and the composer's
+            self.store.purge_deleted(spare_unsent=False)  # images and drafts with it
         except Exception:
             log.exception("deleted conversations not purged on quitting")
         self.store.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from visiondesk.core.settings import Settings
-from visiondesk.core.store import ConversationStore
+from visiondesk.core.store import ConversationStore, NotFoundError
 from visiondesk.core.store_models import StoredMessage
 from visiondesk.engine import (
     ContextOverflow,
@@ -339,8 +339,26 @@ class ChatController(QObject):
             self.presenter.set_text(a.message_id, a.text)
         now = time.monotonic()
         if now - a.saved_at >= SAVE_EVERY_S:
-            self.store.update_message(a.message_id, a.text, complete=False)
+            self._save(a, complete=False)
             a.saved_at = now
+
+    def _save(self, a: ActiveAnswer, complete: bool, stats: dict[str, Any] | None = None) -> None:
+        """Save the answer as it stands; nothing if its conversation was deleted and removed meanwhile."""
+        try:
+            self.store.update_message(a.message_id, a.text, complete=complete, stats=stats)
+        except NotFoundError:
+            log.info("answer %d not saved: its conversation was deleted", a.message_id)
+
+    def conversation_deleted(self, conversation_id: int) -> None:
+        """A deleted conversation's answer stops being written (Undo shows it stopped)."""
+        if self.active is not None and self.active.conversation_id == conversation_id:
+            self.stop()
+
+    def keep_cut_answer(self) -> None:
+        """Quitting: keep what the answer being written has, marked as cut."""
+        a, self.active = self.active, None
+        if a is not None:
+            self._save(a, complete=True, stats={"stop_reason": "cancelled"})
 
     def _drop_oldest(self, a: ActiveAnswer) -> bool:
         """The conversation outgrew the context: ask again without its oldest turn; False if none can go."""
@@ -378,7 +396,7 @@ class ChatController(QObject):
         if fin.error is not None:
             stats["error"] = error_text(fin.error)
             stats["error_kind"] = type(fin.error).__name__
-        self.store.update_message(a.message_id, a.text, complete=True, stats=stats)
+        self._save(a, complete=True, stats=stats)
         self.active = None
         if a.conversation_id == self.conversation_id:
             self.presenter.set_text(a.message_id, a.text)

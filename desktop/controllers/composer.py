@@ -348,6 +348,8 @@ class ComposerController(QObject):
 
     def switch_draft(self, leaving: int | None, opening: int | None) -> None:
         """Keep what was typed and attached for ``leaving`` (unless it was an edit), then show ``opening``'s draft."""
+        if leaving == opening and self.editing is None:
+            return  # the same conversation again (Ctrl+N in a new chat): nothing to put away and bring back
         if self.editing is None:
             given = tuple(g if isinstance(g, ImageSource) else encode_png(g.image, g.name)
                           for g in self._checks.values())
@@ -377,13 +379,13 @@ class ComposerController(QObject):
 
     # -- edit and resend -------------------------------------------------------------------------
 
-    def begin_edit(self, message_id: int, text: str, images: list[Path]) -> None:
-        """Put the last user message back into the composer; sending replaces it."""
+    def begin_edit(self, message_id: int, text: str, images: list[ImageAttachment]) -> None:
+        """Put a user message back into the composer, its images with it; sending replaces it."""
         self.clear()
         self.editing = message_id
         self.view.edit.setPlainText(text)
         self.view.editing_bar.show()
-        self.add_files(images)
+        self.add_attachments(images)
         self.view.edit.setFocus()
 
     def cancel_edit(self) -> None:

@@ -162,7 +162,7 @@ class ConversationsController(QObject):
         self.purge(self._deleted_at)
 
     def purge(self, deleted_up_to: float | None = None) -> None:
-        """Remove for good, off the UI thread, the conversations deleted up to then (None: all) whose Undo is over."""
+        """Remove for good, off the UI thread, the conversations deleted up to ``deleted_up_to`` (None: all)."""
         BackgroundJob(op=lambda: self.store.purge_deleted(deleted_up_to),
                       success=lambda n: log.info("%d deleted conversation(s) removed for good", n),
                       failure=lambda exc: log.warning("deleted conversations not purged yet: %s", exc)).start()

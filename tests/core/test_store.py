@@ -5,6 +5,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from visiondesk.core import store_files
@@ -25,7 +26,6 @@ def test_pragmas_and_schema_version(store: ConversationStore) -> None:
         conn.close()
     assert store.connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store.connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
-    assert store.connection.execute("PRAGMA secure_delete").fetchone()[0] == 1
 
 
 def test_persistence_across_reopen(store_factory: Callable[[], ConversationStore], tmp_path: Path) -> None:
@@ -190,6 +190,40 @@ def test_soft_delete_restore_and_purge(store: ConversationStore) -> None:
     # Re-adding a purged image stores the file again.
     again = store.add_message(keep.id, "user", "again", attachments=[(only_doomed, "d.png")])
     assert again.attachments[0].path.read_bytes() == only_doomed
+
+
+def test_deleted_words_are_overwritten_whatever_sqlite_was_built_with(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Debian's SQLite overwrites deleted content by default, Windows' and macOS' Pythons' do not: the store asks."""
+    from visiondesk.core import store_schema
+
+    real_connect = sqlite3.connect
+
+    def connect_as_elsewhere(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)
+        conn.execute("PRAGMA secure_delete=OFF")  # as a build without SQLITE_SECURE_DELETE starts
+        return conn
+
+    monkeypatch.setattr(store_schema.sqlite3, "connect", connect_as_elsewhere)
+    with ConversationStore(tmp_path / "c.db", tmp_path / "att") as store:
+        assert store.connection.execute("PRAGMA secure_delete").fetchone()[0] == 1
+
+
+def test_an_image_held_by_two_keepings_outlives_one_of_them_being_sent_and_purged(store: ConversationStore,
+                                                                                 tmp_path: Path) -> None:
+    from visiondesk.engine import ImageSource
+
+    given = tmp_path / "screenshot.png"
+    given.write_bytes(png_bytes(9, 9, (1, 1, 1)))
+    in_a_draft, _ = store.attach(ImageSource(path=given), None)  # another conversation's draft holds it
+    again, _ = store.attach(ImageSource(path=given), None)  # the same bytes attached here, and sent
+    conv = store.create_conversation()
+    store.add_message(conv.id, "user", "what is this?", attachments=[again])
+    store.delete_conversation(conv.id)
+    assert store.purge_deleted() == 1
+    assert in_a_draft.path is not None and in_a_draft.path.exists()  # the draft can still send it
+    store.purge_deleted(spare_unsent=False)  # quitting: no composer, no draft is left
+    assert not in_a_draft.path.exists()
 
 
 def _database_bytes(store: ConversationStore) -> bytes:

@@ -241,3 +241,22 @@ def test_edit_and_delete_any_question(qtbot, shell):
         qtbot.keyClick(edit, Qt.Key.Key_Return)
     msgs = shell.store.messages(conv)
     assert [(m.role, m.text) for m in msgs if m.role == "user"] == [("user", "one, edited")] and len(msgs) == 2
+
+
+def test_editing_a_question_keeps_its_images(qtbot, shell, images):
+    """Edit puts the question's images back into the composer with its text; sending the edit keeps them."""
+    from tests.desktop.test_desktop_chat import send
+
+    send(qtbot, shell, "what is in these?", images)
+    conv = shell.chat.conversation_id
+    sent = [a.sha256 for a in shell.store.messages(conv)[0].attachments]
+    [question] = [v for v in shell.window.transcript.messages() if v.role == "user"]
+    question.edit_button.click()
+    qtbot.waitUntil(lambda: len(shell.composer.pending) == 2, timeout=10_000)
+    assert [p.attachment.sha256 for p in shell.composer.pending] == sent
+    shell.window.composer.edit.setPlainText("which is bluer?")
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=30_000):
+        qtbot.keyClick(shell.window.composer.edit, Qt.Key.Key_Return)
+    [edited] = [m for m in shell.store.messages(conv) if m.role == "user"]
+    assert edited.text == "which is bluer?" and [a.sha256 for a in edited.attachments] == sent
+    assert all(a.path.exists() for a in edited.attachments)

@@ -80,3 +80,19 @@ def test_what_a_crash_left_deleted_is_removed_at_the_next_start(qtbot, configure
         assert shell.store.list_deleted() == []
     finally:
         shell.shutdown()
+
+
+def test_deleting_a_conversation_while_its_answer_is_written_stops_it_and_leaves_the_app_free(qtbot, shell) -> None:
+    """Its answer stops; if the conversation is removed before the answer's last save, nothing is stuck."""
+    from PySide6.QtCore import Qt
+
+    send(qtbot, shell, "first")
+    conv = shell.chat.conversation_id
+    shell.window.composer.edit.setPlainText(f"Tell me about the {SECRET}")
+    with qtbot.waitSignal(shell.chat.answer_finished, timeout=30_000):
+        qtbot.keyClick(shell.window.composer.edit, Qt.Key.Key_Return)
+        assert shell.chat.active is not None and shell.chat.active.conversation_id == conv
+        shell.conversations.delete(conv)
+        shell.store.purge_deleted()  # as if its Undo time ended before the answer did
+    assert shell.chat.active is None and not shell.chat.busy and shell.composer.view.send_button.isVisible()
+    assert send(qtbot, shell, "a new question").error is None  # the window goes on

@@ -200,9 +200,16 @@ DRAWING_PARENT = """
 import sys, threading, time
 from visiondesk.engine import pdf_protocol as wire
 from visiondesk.engine.pdf_process import PdfProcess
+
+def cpu_ticks(pid):
+    return sum(int(x) for x in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[11:13])
+
 process, heavy = PdfProcess(), wire.Source("heavy.pdf", sys.argv[1])
 process.ask(wire.CountPages(heavy))
+before = cpu_ticks(process.pid)
 threading.Thread(target=process.ask, args=(wire.DrawPages(heavy, 1),), daemon=True).start()
+while cpu_ticks(process.pid) < before + 30:  # drawing: 0.3 s of CPU into a page of seconds
+    time.sleep(0.02)
 print(process.pid, flush=True)
 time.sleep(300)
 """
