@@ -348,8 +348,10 @@ class ComposerController(QObject):
 
     def switch_draft(self, leaving: int | None, opening: int | None) -> None:
         """Keep what was typed and attached for ``leaving`` (unless it was an edit), then show ``opening``'s draft."""
-        if leaving == opening and self.editing is None:
-            return  # the same conversation again (Ctrl+N in a new chat): nothing to put away and bring back
+        if leaving == opening:  # New chat while in a new chat: a fresh start, as asked
+            self._drafts.pop(opening, None)
+            self.clear()
+            return
         if self.editing is None:
             given = tuple(g if isinstance(g, ImageSource) else encode_png(g.image, g.name)
                           for g in self._checks.values())

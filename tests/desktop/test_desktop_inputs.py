@@ -292,3 +292,7 @@ def test_what_was_typed_and_attached_stays_with_its_conversation(qtbot, shell, i
     shell.conversations.select(second)
     shell.conversations.select(first)
     assert edit.toPlainText() == "" and shell.composer.pending == []
+    shell.conversations.new_chat()
+    edit.setPlainText("never mind")
+    shell.conversations.new_chat()  # New chat while in a new chat: a fresh start, as asked
+    assert edit.toPlainText() == ""
