@@ -61,9 +61,9 @@ class ConversationStore:
         self.attachments_dir.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.RLock()
-        # Images stored by keep_image, each counted once per keeping and once less per message that used it: a
-        # composer (its strip, a draft) may still hold them and send them any moment, so purge_deleted spares
-        # them while this process runs. A new process starts with none.
+        # Images stored by keep_image, counted once per keeping, once less per message sent with the kept copy and
+        # per ``release``: a composer (its strip, a draft) may still hold those counted above 0 and send them any
+        # moment, so purge_deleted spares them while this process runs. A new process starts with none.
         self._unsent: collections.Counter[str] = collections.Counter()
         self._conn: sqlite3.Connection | None = connect(self.db_path)
 
@@ -221,7 +221,8 @@ class ConversationStore:
             with self._write() as conn:
                 removed = conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?",
                                        (float("inf") if deleted_up_to is None else deleted_up_to,)).rowcount
-                keep = store_attachments.drop_unreferenced(conn, set(self._unsent) if spare_unsent else ())
+                held = {sha for sha, count in self._unsent.items() if count > 0} if spare_unsent else set()
+                keep = store_attachments.drop_unreferenced(conn, held)
             # Files go only after the commit: a crash in between leaves orphans, swept next time.
             files = store_files.remove_unreferenced(self.attachments_dir, keep)
             busy = self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
@@ -262,8 +263,7 @@ class ConversationStore:
             message_id = int(cursor.lastrowid or 0)
             stored = store_attachments.link_images(conn, self.attachments_dir, message_id, images)
             conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
-            self._unsent.subtract(image.sha256 for image in stored)
-            self._unsent = +self._unsent  # counts of 0 or less: no keeping left to spare
+            self._unsent.subtract(image.sha256 for image in images if isinstance(image, ImageAttachment))
         return StoredMessage(
             message_id, conversation_id, role, text, stored, complete, now, dict(stats or {})
         )
@@ -383,6 +383,11 @@ class ConversationStore:
             kept = store_attachments.keep_image(conn, self.attachments_dir, image, data)
             self._unsent[kept.sha256] += 1
             return kept
+
+    def release(self, images: Sequence[ImageAttachment]) -> None:
+        """The composer no longer holds these kept images (removed, or its check came after Send): purgeable."""
+        with self._lock:
+            self._unsent.subtract(image.sha256 for image in images)
 
     def set_attachment_identity(self, image: ImageAttachment) -> None:
         """Record the pixel digest of a stored image whose check finished after it was sent."""

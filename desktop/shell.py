@@ -85,7 +85,8 @@ class AppShell(QObject):
 
         self.presenter = TranscriptPresenter(w.transcript, self.store.attachments_dir, self,
                                              time_of=lambda mid: self.store.get_message(mid).created_at)
-        self.composer = ComposerController(w.composer, lambda source: self.store.attach(source, self.pixels), self)
+        self.composer = ComposerController(w.composer, lambda source: self.store.attach(source, self.pixels),
+                                           self.store.release, self)
         self.chat = ChatController(self.store, self.engine, self.settings, self.presenter, self.composer, self)
         self.conversations = ConversationsController(self.store, w.sidebar, w.notice, self)
         self.model = ModelController(self.engine.worker, self.engine.load, self.settings, self.repository,

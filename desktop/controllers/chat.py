@@ -53,6 +53,7 @@ class ActiveAnswer:
     max_tokens: int = 0
     prefix_tokens: int = 0  # tokens of the answer written before a Continue
     started: float = dataclasses.field(default_factory=time.monotonic)
+    stopped: bool = False  # Stop was asked: an overflow that comes back is not asked again without old turns
 
 
 def stored_attachments(msg: StoredMessage) -> list[tuple[Path, str]]:
@@ -240,6 +241,7 @@ class ChatController(QObject):
     def stop(self) -> None:
         """Stop at whatever stage the answer is (Esc)."""
         if self.active is not None:
+            self.active.stopped = True
             self.engine.cancel(self.active.request_id)
 
     # -- regenerate and edit ---------------------------------------------------------------------
@@ -378,7 +380,7 @@ class ChatController(QObject):
         a = self.active
         if a is None or a.request_id != request_id:
             return
-        if isinstance(fin.error, ContextOverflow) and self._drop_oldest(a):
+        if isinstance(fin.error, ContextOverflow) and not a.stopped and self._drop_oldest(a):
             return
         self._repaint.stop()
         stats: dict[str, Any] = {

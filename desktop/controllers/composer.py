@@ -42,6 +42,8 @@ IMAGE_FILTER = "Images and PDFs (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.t
 
 Attach = Callable[[ImageSource], tuple[ImageAttachment, PreparedImage]]
 """Reads, checks, decodes and stores one image; raises ``ImageError`` (or ``OSError``) with the reason."""
+Release = Callable[[list[ImageAttachment]], None]
+"""Says that stored images the composer held will not be sent from it (the store may then purge them)."""
 
 
 @dataclasses.dataclass
@@ -113,7 +115,7 @@ class Draft:
     """What was typed and attached in a conversation, kept while another one is open."""
 
     text: str
-    images: tuple[ImageAttachment, ...]  # checked and stored
+    images: tuple[ComposerImage, ...]  # checked and stored, with their thumbnails
     given: tuple[ImageSource, ...]  # given but not checked yet (a file, a PDF, a paste as PNG)
 
 
@@ -142,10 +144,10 @@ class ComposerController(QObject):
     prepare_dropped = Signal(list)  # [ImageAttachment] that left unsent: the engine need not prepare them
     stop_requested = Signal()
 
-    def __init__(self, view: ComposerView, attach: Attach, parent: QObject | None = None) -> None:
+    def __init__(self, view: ComposerView, attach: Attach, release: Release, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.view = view
-        self._attach = attach
+        self._attach, self._release = attach, release
         self.pending: list[ComposerImage] = []
         self._checks: dict[int, ImageSource | PastedImage] = {}  # order -> image (or PDF) still being checked
         self.editing: int | None = None
@@ -206,8 +208,9 @@ class ComposerController(QObject):
 
     def _accepted(self, attached: Attached, order: int) -> None:
         given = self._checks.pop(order, None)
-        if given is None:
-            return  # sent (or cleared) before its check finished
+        if given is None:  # sent (as its source) or cleared before its check finished: the stored copy is not held
+            self._release([item.attachment for item in attached.items])
+            return
         for i, item in enumerate(attached.items):
             self._join(item, order + i / (MAX_PAGES + 1))
         if len(attached.items) < attached.total and isinstance(given, ImageSource):
@@ -250,6 +253,7 @@ class ComposerController(QObject):
     def remove(self, item: ComposerImage) -> None:
         """Drop one pending image (the user removed it: the engine need not prepare it any more)."""
         if self._take(item):
+            self._release([item.attachment])
             self.prepare_dropped.emit([item.attachment])
 
     def _take(self, item: ComposerImage) -> bool:
@@ -300,6 +304,7 @@ class ComposerController(QObject):
         for item in left:
             self._take(item)
         if left:
+            self._release([item.attachment for item in left])
             self.prepare_dropped.emit([item.attachment for item in left])
         self._start(cut.source, lambda: attach_file(self._attach, cut.source, pages), order=cut.order)
 
@@ -331,14 +336,19 @@ class ComposerController(QObject):
         self.view.show_error("\n".join(unread))
         self.send_requested.emit(text, [image for _, image in sorted(given, key=lambda g: g[0])], editing)
 
-    def clear(self, sent: bool = False) -> None:
-        """Empty the composer (checks still running are forgotten); unless ``sent``, its images are withdrawn."""
+    def clear(self, sent: bool = False, drafted: bool = False) -> None:
+        """Empty the composer (checks still running are forgotten); unless ``sent``, its images are withdrawn.
+
+        ``drafted``: they went into a draft, which still holds them; otherwise the store may purge them.
+        """
         self._checks.clear()
         self.view.edit.clear()
         left = [item.attachment for item in self.pending]
         for item in list(self.pending):
             self._take(item)
         if left and not sent:
+            if not drafted:
+                self._release(left)
             self.prepare_dropped.emit(left)
         self.view.show_error("")
         self.cut = None
@@ -355,16 +365,21 @@ class ComposerController(QObject):
         if self.editing is None:
             given = tuple(g if isinstance(g, ImageSource) else encode_png(g.image, g.name)
                           for g in self._checks.values())
-            draft = Draft(self.view.edit.toPlainText(), tuple(p.attachment for p in self.pending), given)
+            draft = Draft(self.view.edit.toPlainText(), tuple(self.pending), given)
             if draft.text.strip() or draft.images or draft.given:
                 self._drafts[leaving] = draft
             else:
                 self._drafts.pop(leaving, None)
-        self.clear()
+        self.clear(drafted=self.editing is None)
         draft = self._drafts.pop(opening, None)
         if draft is not None:
             self.view.edit.setPlainText(draft.text)
-            self.add_attachments(list(draft.images))
+            for item in draft.images:  # as they were: checked, stored and held already
+                self._order += 1
+                self._join(item, self._order)
+            if draft.images:
+                self.images_changed.emit([p.attachment for p in self.pending])
+                self.prepare_requested.emit([p.attachment for p in self.pending])
             for source in draft.given:
                 self._check(source)
 

@@ -226,6 +226,23 @@ def test_an_image_held_by_two_keepings_outlives_one_of_them_being_sent_and_purge
     assert not in_a_draft.path.exists()
 
 
+def test_an_image_the_composer_let_go_of_is_purged(store: ConversationStore, tmp_path: Path) -> None:
+    from visiondesk.engine import ImageSource
+
+    given = tmp_path / "photo.png"
+    given.write_bytes(png_bytes(8, 8, (3, 3, 3)))
+    conv = store.create_conversation()
+    # Sent before its check finished: the message stores the bytes itself; the check's copy comes after, unheld.
+    sent = store.add_message(conv.id, "user", "what?", attachments=[given])
+    late, _ = store.attach(ImageSource(path=given), None)
+    store.release([late])
+    removed, _ = store.attach(ImageSource(data=png_bytes(4, 4, (9, 1, 1)), name="removed.png"), None)
+    store.release([removed])  # its chip was removed
+    store.delete_conversation(conv.id)
+    assert store.purge_deleted() == 1
+    assert not sent.attachments[0].path.exists() and removed.path is not None and not removed.path.exists()
+
+
 def _database_bytes(store: ConversationStore) -> bytes:
     """The database as it lies on disk: the main file, and its write-ahead log and index if any."""
     files = [store.db_path, *(store.db_path.with_name(store.db_path.name + end) for end in ("-wal", "-shm"))]
