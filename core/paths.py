@@ -46,6 +46,7 @@ class DataPaths:
     pixels: Path  # prepared pixels of attached images, by digest (a bounded cache: deleting it loses nothing)
     batches: Path  # the result files of the window's batch jobs (JSON Lines; a re-run continues its file)
     engine_cache: Path  # image embeddings and conversation states the engine keeps across restarts (bounded)
+    window_lock: Path  # held by the one window open on this folder (a second start hands its images to it)
 
     @classmethod
     def at(cls, root: Path) -> DataPaths:
@@ -56,7 +57,7 @@ class DataPaths:
                    logs=root / "logs", translations=root / "i18n", presets=root / "presets",
                    servers=root / "servers.json", server_keys=root / "server-keys.json",
                    pixels=root / "cache" / "pixels", batches=root / "batches",
-                   engine_cache=root / "cache" / "engine")
+                   engine_cache=root / "cache" / "engine", window_lock=root / "window.lock")
 
     @classmethod
     def default(cls) -> DataPaths:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from visiondesk.core.logging_setup import setup_logging
 from visiondesk.core.paths import DataPaths
 
+from .single_instance import ANSWER_WAIT_S, FirstWindow, claim, hand_over
 from .startup_checks import error_dialog, platform_problem
 
 if TYPE_CHECKING:
@@ -139,6 +140,9 @@ def run_app(qt_args: list[str], images: list[Path] | None = None) -> int:
         return 1
     qInstallMessageHandler(qt_message_handler)
     app = make_application(qt_args)
+    first = claim(paths.root, paths.window_lock)
+    if first is None:  # a window is open on this folder: it takes the images and comes to the front
+        return hand_to_open_window(paths.root, images or [])
     shell = open_main_window(paths.root, error_closed=app.quit)
     if shell is None:
         app.exec()  # until the error dialog is closed
@@ -148,8 +152,41 @@ def run_app(qt_args: list[str], images: list[Path] | None = None) -> int:
         signal.signal(sig, lambda *_: shell.window.close())
     if images:  # "Open With VisionDesk" in a file manager
         shell.composer.add_files([p.resolve() for p in images])
+    take_second_starts(first, shell)
     log.info("VisionDesk started (Python %s)", sys.version.split()[0])
     code = app.exec()
     waker.close()
     shell.shutdown()
+    first.close()
     return int(code)
+
+
+def take_second_starts(first: FirstWindow, shell: AppShell) -> None:
+    """From now on a second start on this folder brings ``shell``'s window up, with its images in the composer."""
+    first.files_opened.connect(lambda files: _bring_up(shell, files))
+    first.listen()
+
+
+def _bring_up(shell: AppShell, files: list[Path]) -> None:
+    window = shell.window
+    window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    if files:
+        shell.composer.add_files(files)
+
+
+def hand_to_open_window(data_dir: Path, images: list[Path], wait_s: float = ANSWER_WAIT_S) -> int:
+    """0 when the window already open on ``data_dir`` took ``images``; 1 with the reason when it did not answer."""
+    if hand_over(data_dir, images, wait_s):
+        log.info("a window is already open on %s: handed it %d file(s)", data_dir, len(images))
+        return 0
+    text = QApplication.translate(
+        "StartupError", "VisionDesk is already open on this data folder (%1) but does not answer. Close that "
+        "window, or end its process, then start VisionDesk again.").replace("%1", str(data_dir))
+    startup_failed(text)
+    box = QMessageBox(QMessageBox.Icon.Warning, "VisionDesk", text, QMessageBox.StandardButton.Close)
+    box.setObjectName("startupError")
+    box.exec()
+    return 1

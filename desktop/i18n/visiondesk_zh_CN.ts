@@ -1936,6 +1936,10 @@
             <source>The log file in %1 has the details.</source>
             <translation>详细信息见 %1 中的日志文件。</translation>
         </message>
+        <message>
+            <source>VisionDesk is already open on this data folder (%1) but does not answer. Close that window, or end its process, then start VisionDesk again.</source>
+            <translation>VisionDesk 已在此数据文件夹（%1）上打开，但没有响应。请关闭那个窗口或结束其进程，然后再启动 VisionDesk。</translation>
+        </message>
     </context>
     <context>
         <name>TranscriptPresenter</name>
