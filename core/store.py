@@ -29,6 +29,7 @@ from .store_models import (
     ROLES,
     Conversation,
     NotFoundError,
+    Purged,
     StoredMessage,
     conversation_from_row,
     dump_stats,
@@ -43,6 +44,7 @@ __all__ = [
     "Conversation",
     "ConversationStore",
     "NotFoundError",
+    "Purged",
     "StoredMessage",
     "make_title",
 ]
@@ -207,22 +209,22 @@ class ConversationStore:
         """The store's clock (the time ``delete_conversation`` records)."""
         return self._clock()
 
-    def purge_deleted(self, deleted_up_to: float | None = None, spare_unsent: bool = True) -> int:
+    def purge_deleted(self, deleted_up_to: float | None = None, spare_unsent: bool = True) -> Purged:
         """Permanently remove soft-deleted conversations and every unreferenced attachment file.
 
         ``deleted_up_to``: only conversations deleted at or before this time (of ``delete_conversation``), so
         that one deleted since, whose Undo is still offered, stays. Images kept for a composer but not sent yet
         in this process stay too, unless ``spare_unsent`` is False (quitting: no composer is left). The
         database's freed pages are overwritten (``secure_delete``) and its write-ahead log emptied, so a purged
-        conversation's words are gone from the files, not only from the tables.
-        Returns the number of conversations removed.
+        conversation's words are gone from the files, not only from the tables. What was derived from the images
+        that went (prepared pixels, embeddings) lives outside the store: ``Purged.digests`` names it.
         """
         with self._lock:
             with self._write() as conn:
                 removed = conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?",
                                        (float("inf") if deleted_up_to is None else deleted_up_to,)).rowcount
                 held = {sha for sha, count in self._unsent.items() if count > 0} if spare_unsent else set()
-                keep = store_attachments.drop_unreferenced(conn, held)
+                keep, digests = store_attachments.drop_unreferenced(conn, held)
             # Files go only after the commit: a crash in between leaves orphans, swept next time.
             files = store_files.remove_unreferenced(self.attachments_dir, keep)
             busy = self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
@@ -230,7 +232,7 @@ class ConversationStore:
             log.warning("the write-ahead log could not be emptied (another reader): purged words stay there until "
                         "the next checkpoint")
         log.info("purged %d conversation(s) and %d attachment file(s)", removed, len(files))
-        return int(removed)
+        return Purged(int(removed), tuple(digests))
 
     # -- messages --------------------------------------------------------------------------------
 

@@ -118,9 +118,16 @@ def stored_file(conn: sqlite3.Connection, folder: Path, sha256: str) -> Path | N
     return path if path.is_file() else None
 
 
-def drop_unreferenced(conn: sqlite3.Connection, spare: Collection[str] = ()) -> list[str]:
-    """Delete attachment rows no message uses (but those in ``spare``); return the file names still referenced."""
-    unused = [str(row[0]) for row in conn.execute(
-        "SELECT sha256 FROM attachments WHERE sha256 NOT IN (SELECT sha256 FROM message_attachments)")]
-    conn.executemany("DELETE FROM attachments WHERE sha256 = ?", [(sha,) for sha in unused if sha not in spare])
-    return [str(row[0]) for row in conn.execute("SELECT file_name FROM attachments")]
+def drop_unreferenced(conn: sqlite3.Connection, spare: Collection[str] = ()) -> tuple[list[str], list[str]]:
+    """Delete attachment rows no message uses (but those in ``spare``).
+
+    Returns the file names still referenced, and the pixel digests no row has any more: what was derived from
+    those images (prepared pixels, embeddings) can go too.
+    """
+    unused = [(str(sha), str(digest)) for sha, digest in conn.execute(
+        "SELECT sha256, digest FROM attachments WHERE sha256 NOT IN (SELECT sha256 FROM message_attachments)")
+        if sha not in spare]
+    conn.executemany("DELETE FROM attachments WHERE sha256 = ?", [(sha,) for sha, _ in unused])
+    still = {str(row[0]) for row in conn.execute("SELECT digest FROM attachments")}
+    gone = sorted({digest for _, digest in unused if digest and digest not in still})
+    return [str(row[0]) for row in conn.execute("SELECT file_name FROM attachments")], gone

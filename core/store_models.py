@@ -46,6 +46,14 @@ class StoredMessage:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """What ``purge_deleted`` removed for good."""
+
+    conversations: int
+    digests: tuple[str, ...]  # pixel digests of the images gone with them: their prepared pixels and embeddings
+
+
 def make_title(text: str, limit: int = TITLE_LENGTH) -> str:
     """Turn the first user message into a one-line title of at most ``limit`` characters."""
     line = " ".join(text.split())

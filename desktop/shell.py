@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -88,7 +89,7 @@ class AppShell(QObject):
         self.composer = ComposerController(w.composer, lambda source: self.store.attach(source, self.pixels),
                                            self.store.release, self)
         self.chat = ChatController(self.store, self.engine, self.settings, self.presenter, self.composer, self)
-        self.conversations = ConversationsController(self.store, w.sidebar, w.notice, self)
+        self.conversations = ConversationsController(self.store, w.sidebar, w.notice, self._forget_images, self)
         self.model = ModelController(self.engine.worker, self.engine.load, self.settings, self.repository,
                                      w.first_run, self._show_pane, self._show_stage,
                                      ModelManager(ModelRegistry(self.paths.model_registry, self.paths.models)), self,
@@ -223,6 +224,11 @@ class AppShell(QObject):
 
     # -- window-level behaviour --------------------------------------------------------------------
 
+    def _forget_images(self, digests: Sequence[str]) -> None:
+        """Purged images' prepared pixels and embeddings (on the purge's thread)."""
+        self.pixels.forget(digests)
+        self.engine_cache().forget_images(digests)
+
     def engine_cache(self) -> DiskCache:
         """Where the local engine keeps embeddings and conversation states, within the size the settings allow."""
         return DiskCache(self.paths.engine_cache, self.settings.engine_cache_mb * 1024**2)
@@ -349,7 +355,7 @@ class AppShell(QObject):
         log.info("engine thread stopped: %s", stopped)
         set_error_sink(None)
         try:  # a conversation deleted in the last seconds: its Undo went with the window, and the composer's
-            self.store.purge_deleted(spare_unsent=False)  # images and drafts with it
+            self.conversations.purge_now(spare_unsent=False)  # images and drafts with it
         except Exception:
             log.exception("deleted conversations not purged on quitting")
         self.store.close()

@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .images import PreparedImage
@@ -66,6 +67,16 @@ class PixelCache:
             raise
         self._trim(keep=path)
         return path
+
+    def forget(self, digests: Iterable[str]) -> int:
+        """Delete the pixels of ``digests`` (their images were purged); how many files there were."""
+        removed = 0
+        for digest in digests:
+            if _NAME.match(f"{digest}.rgb"):
+                with contextlib.suppress(OSError):
+                    self.path_for(digest).unlink()
+                    removed += 1
+        return removed
 
     def _trim(self, keep: Path) -> None:
         """Drop the least recently used files until the folder fits ``max_bytes``."""

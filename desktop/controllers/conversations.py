@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QListWidgetItem, QMenu
@@ -43,9 +44,11 @@ class ConversationsController(QObject):
     deleted = Signal(int)  # conversation id, after the switch away from it (if it was open) was asked for
 
     def __init__(self, store: ConversationStore, view: SidebarView, notice: NoticeBar,
-                 parent: QObject | None = None) -> None:
+                 forget_images: Callable[[Sequence[str]], object], parent: QObject | None = None) -> None:
+        """``forget_images``: deletes what was derived from purged images (by pixel digest), outside the store."""
         super().__init__(parent)
         self.store, self.view, self.notice = store, view, notice
+        self._forget_images = forget_images
         self.current: int | None = None
         self._deleted: int | None = None
         self._deleted_at = 0.0  # when the last deletion happened (the store's clock)
@@ -163,9 +166,19 @@ class ConversationsController(QObject):
 
     def purge(self, deleted_up_to: float | None = None) -> None:
         """Remove for good, off the UI thread, the conversations deleted up to ``deleted_up_to`` (None: all)."""
-        BackgroundJob(op=lambda: self.store.purge_deleted(deleted_up_to),
+        BackgroundJob(op=lambda: self.purge_now(deleted_up_to),
                       success=lambda n: log.info("%d deleted conversation(s) removed for good", n),
                       failure=lambda exc: log.warning("deleted conversations not purged yet: %s", exc)).start()
+
+    def purge_now(self, deleted_up_to: float | None = None, spare_unsent: bool = True) -> int:
+        """Remove for good the conversations deleted up to ``deleted_up_to``; how many.
+
+        Their images go, and what was derived from those: their prepared pixels and their embeddings.
+        """
+        purged = self.store.purge_deleted(deleted_up_to, spare_unsent)
+        if purged.digests:
+            self._forget_images(purged.digests)
+        return purged.conversations
 
     def close(self) -> None:
         """Stop the timers (the window is going away)."""

@@ -25,6 +25,7 @@ import os
 import struct
 import tempfile
 import zlib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,26 @@ class DiskCache:
             return False
         log.info("engine cache: deleted the saved state of a deleted conversation")
         return True
+
+    def forget_images(self, digests: Collection[str]) -> int:
+        """Delete the embeddings of the pictures ``digests`` (their conversations were purged); how many files.
+
+        Their files are named by a hash of the whole key, so each embedding file's header is read for its image.
+        """
+        gone = set(digests)
+        removed = 0
+        if not gone:
+            return 0
+        with contextlib.suppress(OSError):
+            for path in (self.folder / "embeddings").iterdir():
+                key = header_key(path)
+                if key is not None and key.split(":", 1)[0] in gone:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                        removed += 1
+        if removed:
+            log.info("engine cache: deleted %d embedding file(s) of purged images", removed)
+        return removed
 
     def files(self) -> list[Path]:
         """Every cache file (temporary files of writes in progress excluded)."""
@@ -106,6 +127,27 @@ class DiskCache:
                 path.unlink()
                 total -= size
                 log.info("engine cache: dropped %s/%s (least recently used)", path.parent.name, path.name)
+
+
+def image_key(digest: str, part: int, projector: str) -> str:
+    """The key of one image's embedding (``part``: its slice): its picture first, so ``forget_images`` finds it."""
+    return f"{digest}:{part}:{projector}"
+
+
+def header_key(path: Path) -> str | None:
+    """The key in a cache file's header, reading the header only; None for a file that has none."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(MAGIC) + _HEADER_LEN.size)
+            if len(head) < len(MAGIC) + _HEADER_LEN.size or head[:len(MAGIC)] != MAGIC:
+                return None
+            (n,) = _HEADER_LEN.unpack_from(head, len(MAGIC))
+            if n > _MAX_HEADER:
+                return None
+            key = json.loads(f.read(n)).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return key if isinstance(key, str) else None
 
 
 @dataclasses.dataclass(frozen=True)

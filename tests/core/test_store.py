@@ -175,7 +175,7 @@ def test_soft_delete_restore_and_purge(store: ConversationStore) -> None:
 
     store.delete_conversation(doomed.id)
     store.delete_messages_from(keep.id, trimmed.id)
-    assert store.purge_deleted() == 1
+    assert store.purge_deleted().conversations == 1
     with pytest.raises(NotFoundError):
         store.get_conversation(doomed.id)
     with pytest.raises(NotFoundError):
@@ -220,7 +220,7 @@ def test_an_image_held_by_two_keepings_outlives_one_of_them_being_sent_and_purge
     conv = store.create_conversation()
     store.add_message(conv.id, "user", "what is this?", attachments=[again])
     store.delete_conversation(conv.id)
-    assert store.purge_deleted() == 1
+    assert store.purge_deleted().conversations == 1
     assert in_a_draft.path is not None and in_a_draft.path.exists()  # the draft can still send it
     store.purge_deleted(spare_unsent=False)  # quitting: no composer, no draft is left
     assert not in_a_draft.path.exists()
@@ -239,7 +239,7 @@ def test_an_image_the_composer_let_go_of_is_purged(store: ConversationStore, tmp
     removed, _ = store.attach(ImageSource(data=png_bytes(4, 4, (9, 1, 1)), name="removed.png"), None)
     store.release([removed])  # its chip was removed
     store.delete_conversation(conv.id)
-    assert store.purge_deleted() == 1
+    assert store.purge_deleted().conversations == 1
     assert not sent.attachments[0].path.exists() and removed.path is not None and not removed.path.exists()
 
 
@@ -261,7 +261,7 @@ def test_a_purged_conversation_leaves_no_words_in_the_files(store: ConversationS
 
     store.delete_conversation(doomed.id)
     assert secret.encode() in _database_bytes(store)  # hidden, still there: Undo can bring it back
-    assert store.purge_deleted() == 1
+    assert store.purge_deleted().conversations == 1
     assert secret.encode() not in _database_bytes(store)  # overwritten, not left in free pages or the log
     assert not photo.attachments[0].path.exists()
     assert [m.text[:9] for m in store.messages(keep.id)] == ["a list of"]
@@ -274,12 +274,12 @@ def test_an_image_attached_but_not_sent_outlives_a_purge_until_it_is_sent_and_de
     given = tmp_path / "receipt.png"
     given.write_bytes(png_bytes(7, 7, (5, 6, 7)))
     pending, _ = store.attach(ImageSource(path=given), None)  # in the composer, not sent
-    assert store.purge_deleted() == 0
+    assert store.purge_deleted().conversations == 0
     assert pending.path is not None and pending.path.exists()  # a Send may still come
     conv = store.create_conversation()
     sent = store.add_message(conv.id, "user", "total?", attachments=[pending])
     store.delete_conversation(conv.id)
-    assert store.purge_deleted() == 1
+    assert store.purge_deleted().conversations == 1
     assert not sent.attachments[0].path.exists()  # sent, then deleted: gone
 
 
@@ -291,7 +291,7 @@ def test_a_purge_spares_a_conversation_deleted_after_its_cutoff(tmp_path: Path) 
         cutoff = store.delete_conversation(first.id)
         now[0] += 3
         store.delete_conversation(second.id)  # its Undo is still on offer
-        assert store.purge_deleted(deleted_up_to=cutoff) == 1
+        assert store.purge_deleted(deleted_up_to=cutoff).conversations == 1
         store.restore_conversation(second.id)
         assert [c.title for c in store.list_conversations()] == ["second"]
     finally:
@@ -354,7 +354,7 @@ def test_purge_sweeps_files_left_by_a_crash(store: ConversationStore) -> None:
     unrelated.write_text("not ours", encoding="utf-8")
     conv = store.create_conversation()
     kept = store.add_message(conv.id, "user", "k", attachments=[(png_bytes(2, 2), "k.png")])
-    assert store.purge_deleted() == 0
+    assert store.purge_deleted().conversations == 0
     assert not stray.exists() and not leftover_tmp.exists()
     assert unrelated.exists() and kept.attachments[0].path.exists()
 

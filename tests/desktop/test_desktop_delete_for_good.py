@@ -9,6 +9,7 @@ import pytest
 from visiondesk.core.paths import DataPaths
 from visiondesk.core.store import ConversationStore, NotFoundError
 from visiondesk.desktop.background import pending_jobs
+from visiondesk.engine.llama.disk_cache import header_key
 
 from tests.desktop.conftest import open_shell
 from tests.desktop.test_desktop_chat import send
@@ -21,22 +22,35 @@ def _database_bytes(store: ConversationStore) -> bytes:
     return b"".join(f.read_bytes() for f in files if f.exists())
 
 
+def _derived(shell, digest: str) -> list[Path]:
+    """The prepared pixels and the embedding files of the picture ``digest``, where they are on disk."""
+    embeddings = shell.engine_cache().folder / "embeddings"
+    found = [p for p in embeddings.glob("*.emb") if (header_key(p) or "").startswith(digest + ":")]
+    pixels = shell.pixels.path_for(digest)
+    return found + ([pixels] if pixels.exists() else [])
+
+
 def test_a_deleted_conversation_is_removed_for_good_once_its_undo_is_over(qtbot, shell, images,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With its images' prepared pixels and embeddings; an image another conversation still shows keeps its own."""
     monkeypatch.setattr("visiondesk.desktop.controllers.conversations.UNDO_MS", 400)
     send(qtbot, shell, f"What is on this {SECRET}?", images)
     doomed = shell.chat.conversation_id
-    photos = [a.path for a in shell.store.messages(doomed)[0].attachments]
+    attached = shell.store.messages(doomed)[0].attachments
+    photos = [a.path for a in attached]
+    gone, shared = (a.digest for a in attached)
     shell.conversations.new_chat()
-    send(qtbot, shell, "and this one stays")
+    send(qtbot, shell, "and this one stays", [images[1]])
     kept = shell.chat.conversation_id
+    qtbot.waitUntil(lambda: len(_derived(shell, gone)) == 2 and len(_derived(shell, shared)) == 2, timeout=10_000)
 
     shell.conversations.delete(doomed)
     assert all(p.exists() for p in photos)  # Undo is still on offer
     qtbot.waitUntil(lambda: not shell.window.notice.isVisible() and pending_jobs() == 0, timeout=10_000)
     with pytest.raises(NotFoundError):
         shell.store.get_conversation(doomed)
-    assert not any(p.exists() for p in photos)
+    assert not photos[0].exists() and photos[1].exists()  # the second is the kept conversation's image too
+    assert _derived(shell, gone) == [] and len(_derived(shell, shared)) == 2
     assert SECRET.encode() not in _database_bytes(shell.store)
     assert [c.id for c in shell.store.list_conversations()] == [kept]
 
@@ -56,7 +70,9 @@ def test_deleted_just_before_quitting_is_removed_on_quitting(qtbot, configured: 
     shell = open_shell(qtbot, configured)
     send(qtbot, shell, f"What is on this {SECRET}?", images)
     conv = shell.chat.conversation_id
-    photos = [a.path for a in shell.store.messages(conv)[0].attachments]
+    attached = shell.store.messages(conv)[0].attachments
+    photos = [a.path for a in attached]
+    qtbot.waitUntil(lambda: all(len(_derived(shell, a.digest)) == 2 for a in attached), timeout=10_000)
     shell.conversations.delete(conv)
     shell.window.close()  # within the Undo time: the Undo goes with the window, and so does the conversation
     paths = DataPaths.at(configured)
@@ -64,6 +80,7 @@ def test_deleted_just_before_quitting_is_removed_on_quitting(qtbot, configured: 
         assert store.list_deleted() == [] and store.list_conversations() == []
         assert SECRET.encode() not in _database_bytes(store)
     assert not any(p.exists() for p in photos)
+    assert not any(_derived(shell, a.digest) for a in attached)
 
 
 def test_what_a_crash_left_deleted_is_removed_at_the_next_start(qtbot, configured: Path, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from visiondesk.engine import Message
 from visiondesk.engine.llama import LocalEngine
-from visiondesk.engine.llama.disk_cache import DiskCache
+from visiondesk.engine.llama.disk_cache import DiskCache, header_key, read_entry
 
 from tests.engine.conftest import run, spec
 from tests.model_factory import GeneratedModels
@@ -34,3 +34,26 @@ def test_forgetting_a_state_leaves_the_others(test_models: GeneratedModels, imag
         e.load(spec(test_models))
         assert e.restore_state("conversation-1") == 0
         assert e.restore_state("conversation-2") > 0
+
+
+def test_forgetting_images_deletes_their_embeddings_only(test_models: GeneratedModels, images: dict[str, Path],
+                                                         tmp_path: Path) -> None:
+    """``DiskCache.forget_images`` (their conversations were purged): found by the key in each file's header."""
+    cache = DiskCache(tmp_path / "cache", 256 * 1024**2)
+    with LocalEngine(log_dir=tmp_path / "logs", cache=cache) as e:
+        e.load(spec(test_models))
+        run(e, [Message.user("What is this?", images["red"])])
+        run(e, [Message.user("And this one?", images["blue"])])
+        assert e.save_state("conversation-1") > 0
+    folder = cache.folder / "embeddings"
+    keys = {p: header_key(p) for p in folder.iterdir()}
+    digests = sorted({str(k).split(":", 1)[0] for k in keys.values()})
+    assert len(digests) == 2 and None not in keys.values()
+    (folder / "junk.emb").write_bytes(b"not a cache file")  # read by nobody here: left for the reader to judge
+
+    assert cache.forget_images([digests[0], "f" * 64]) == sum(k.startswith(digests[0]) for k in keys.values())
+    left = {p: k for p, k in keys.items() if p.exists()}
+    assert left and all(k.startswith(digests[1] + ":") for k in left.values())
+    assert all(read_entry(p, "embeddings", k) is not None for p, k in left.items())  # whole, still usable
+    assert (folder / "junk.emb").exists() and cache.state_path("conversation-1").is_file()
+    assert cache.forget_images([]) == 0

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ...requests import ModelSpec
-from ..disk_cache import DiskCache, file_identity, read_entry, write_entry
+from ..disk_cache import DiskCache, file_identity, image_key, read_entry, write_entry
 from .embedding_store import EmbeddingStore
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class DiskEmbeddings(EmbeddingStore):
         self.loaded_from_disk = 0  # entries read back from disk (tests and logs)
 
     def _key(self, key: tuple[str, int]) -> str:
-        return f"{key[0]}:{key[1]}:{self.projector}"
+        return image_key(key[0], key[1], self.projector)
 
     def _path(self, key: tuple[str, int]) -> Any:
         return self.disk.path_for(KIND, self._key(key), "emb")
