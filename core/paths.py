@@ -47,6 +47,7 @@ class DataPaths:
     batches: Path  # the result files of the window's batch jobs (JSON Lines; a re-run continues its file)
     engine_cache: Path  # image embeddings and conversation states the engine keeps across restarts (bounded)
     window_lock: Path  # held by the one window open on this folder (a second start hands its images to it)
+    window_state: Path  # the window's size, place and sidebar width when it last closed (JSON)
 
     @classmethod
     def at(cls, root: Path) -> DataPaths:
@@ -57,7 +58,8 @@ class DataPaths:
                    logs=root / "logs", translations=root / "i18n", presets=root / "presets",
                    servers=root / "servers.json", server_keys=root / "server-keys.json",
                    pixels=root / "cache" / "pixels", batches=root / "batches",
-                   engine_cache=root / "cache" / "engine", window_lock=root / "window.lock")
+                   engine_cache=root / "cache" / "engine", window_lock=root / "window.lock",
+                   window_state=root / "window.json")
 
     @classmethod
     def default(cls) -> DataPaths:

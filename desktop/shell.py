@@ -26,6 +26,7 @@ from visiondesk.engine.remote import KeyStore, ServerStore
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import ModelRegistry
 
+from . import window_placement
 from .backend_picker import BackendPicker
 from .background import set_error_sink
 from .controllers.answer_format import AnswerFormatController
@@ -81,6 +82,7 @@ class AppShell(QObject):
                                                                      cache=self.engine_cache),
                                                  lambda: remote.RemoteBackend(self.servers)))
         self.window = w = MainWindow()
+        window_placement.restore(w, self.paths.window_state)
         self.notice_error = self._show_error
         set_error_sink(self._show_error)
 
@@ -343,6 +345,7 @@ class AppShell(QObject):
         if getattr(self, "_closed", False):
             return
         self._closed = True
+        window_placement.save(self.window, self.paths.window_state)
         self.conversations.close()
         self.model.close_model_manager()
         self.chat.stop()
