@@ -47,6 +47,7 @@ class DataPaths:
     batches: Path  # the result files of the window's batch jobs (JSON Lines; a re-run continues its file)
     engine_cache: Path  # image embeddings and conversation states the engine keeps across restarts (bounded)
     window_lock: Path  # held by the one window open on this folder (a second start hands its images to it)
+    window_address: Path  # where that window listens for a second start (its local socket's random name)
     window_state: Path  # the window's size, place and sidebar width when it last closed (JSON)
 
     @classmethod
@@ -59,6 +60,7 @@ class DataPaths:
                    servers=root / "servers.json", server_keys=root / "server-keys.json",
                    pixels=root / "cache" / "pixels", batches=root / "batches",
                    engine_cache=root / "cache" / "engine", window_lock=root / "window.lock",
+                   window_address=root / "window.address",
                    window_state=root / "window.json")
 
     @classmethod

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from visiondesk.core.logging_setup import setup_logging
 from visiondesk.core.paths import DataPaths
 
-from .single_instance import ANSWER_WAIT_S, FirstWindow, claim, hand_over
+from .single_instance import WAIT_S, FirstWindow, start
 from .startup_checks import error_dialog, platform_problem
 
 if TYPE_CHECKING:
@@ -140,12 +140,13 @@ def run_app(qt_args: list[str], images: list[Path] | None = None) -> int:
         return 1
     qInstallMessageHandler(qt_message_handler)
     app = make_application(qt_args)
-    first = claim(paths.root, paths.window_lock)
-    if first is None:  # a window is open on this folder: it takes the images and comes to the front
-        return hand_to_open_window(paths.root, images or [])
+    first = start_or_hand_over(paths, images or [])
+    if not isinstance(first, FirstWindow):  # a window open on this folder took the images, or did not answer
+        return first
     shell = open_main_window(paths.root, error_closed=app.quit)
     if shell is None:
         app.exec()  # until the error dialog is closed
+        first.close()
         return 1
     waker = SignalWaker(app)
     for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C, or the session ending: close like the close button
@@ -163,11 +164,13 @@ def run_app(qt_args: list[str], images: list[Path] | None = None) -> int:
 
 def take_second_starts(first: FirstWindow, shell: AppShell) -> None:
     """From now on a second start on this folder brings ``shell``'s window up, with its images in the composer."""
-    first.files_opened.connect(lambda files: _bring_up(shell, files))
-    first.listen()
+    first.listen(lambda files: _bring_up(shell, files))
 
 
-def _bring_up(shell: AppShell, files: list[Path]) -> None:
+def _bring_up(shell: AppShell, files: list[Path]) -> bool:
+    """False when the window is closing (nothing taken)."""
+    if shell.closed:
+        return False
     window = shell.window
     window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
     window.show()
@@ -175,16 +178,23 @@ def _bring_up(shell: AppShell, files: list[Path]) -> None:
     window.activateWindow()
     if files:
         shell.composer.add_files(files)
+    return True
 
 
-def hand_to_open_window(data_dir: Path, images: list[Path], wait_s: float = ANSWER_WAIT_S) -> int:
-    """0 when the window already open on ``data_dir`` took ``images``; 1 with the reason when it did not answer."""
-    if hand_over(data_dir, images, wait_s):
-        log.info("a window is already open on %s: handed it %d file(s)", data_dir, len(images))
+def start_or_hand_over(paths: DataPaths, images: list[Path], wait_s: float = WAIT_S) -> FirstWindow | int:
+    """A ``FirstWindow`` when this start is to be the window on ``paths``; else its exit code.
+
+    0 when the window already open took ``images``, 1 with the reason when none answered.
+    """
+    outcome = start(paths.window_lock, paths.window_address, images, wait_s)
+    if isinstance(outcome, FirstWindow):
+        return outcome
+    if outcome:
+        log.info("a window is already open on %s: handed it %d file(s)", paths.root, len(images))
         return 0
     text = QApplication.translate(
         "StartupError", "VisionDesk is already open on this data folder (%1) but does not answer. Close that "
-        "window, or end its process, then start VisionDesk again.").replace("%1", str(data_dir))
+        "window, or end its process, then start VisionDesk again.").replace("%1", str(paths.root))
     startup_failed(text)
     box = QMessageBox(QMessageBox.Icon.Warning, "VisionDesk", text, QMessageBox.StandardButton.Close)
     box.setObjectName("startupError")

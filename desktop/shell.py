@@ -81,6 +81,7 @@ class AppShell(QObject):
         self.engine = EngineThread(BackendPicker(lambda: LocalEngine(log_dir=self.paths.logs, pixels=self.pixels,
                                                                      cache=self.engine_cache),
                                                  lambda: remote.RemoteBackend(self.servers)))
+        self.closed = False  # shutdown has begun
         self.window = w = MainWindow()
         window_placement.restore(w, self.paths.window_state)
         self.notice_error = self._show_error
@@ -342,9 +343,9 @@ class AppShell(QObject):
 
     def shutdown(self) -> None:
         """Stop generation and the engine's child process, then close the database (idempotent)."""
-        if getattr(self, "_closed", False):
+        if self.closed:
             return
-        self._closed = True
+        self.closed = True
         window_placement.save(self.window, self.paths.window_state)
         self.conversations.close()
         self.model.close_model_manager()

@@ -4,17 +4,20 @@ window already open, which comes to the front, and ends. Real processes, a real 
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtNetwork import QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox
 from visiondesk.core.paths import DataPaths
-from visiondesk.desktop.app import hand_to_open_window, take_second_starts
-from visiondesk.desktop.single_instance import claim, hand_over, server_name
+from visiondesk.desktop import single_instance
+from visiondesk.desktop.app import start_or_hand_over, take_second_starts
+from visiondesk.desktop.single_instance import claim
 
 # The child that holds a folder's lock and nothing else: a window that hangs before it listens.
 HOLD_LOCK = ("import sys, time\nfrom pathlib import Path\nfrom visiondesk.models.file_lock import FileLock\n"
@@ -27,10 +30,27 @@ def start_visiondesk(data: Path, *args: str) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True)
 
 
+def owner(data: Path):
+    paths = DataPaths.at(data)
+    return claim(paths.window_lock, paths.window_address)
+
+
+def connect(data: Path) -> QLocalSocket:
+    sock = QLocalSocket()
+    sock.connectToServer(DataPaths.at(data).window_address.read_text())
+    assert sock.waitForConnected(2000)
+    return sock
+
+
+def log_says(data: Path, words: str) -> bool:
+    log = data / "logs" / "visiondesk.log"
+    return log.exists() and words in log.read_text()
+
+
 def test_a_second_start_hands_its_images_to_the_open_window(qtbot, shell, data_dir: Path, images) -> None:
-    first = claim(data_dir, DataPaths.at(data_dir).window_lock)
+    first = owner(data_dir)
     assert first is not None
-    assert claim(data_dir, DataPaths.at(data_dir).window_lock) is None  # the lock is held: no second owner
+    assert owner(data_dir) is None  # the lock is held: no second owner
     take_second_starts(first, shell)
     shell.window.showMinimized()
     try:
@@ -51,42 +71,96 @@ def test_a_second_start_hands_its_images_to_the_open_window(qtbot, shell, data_d
         assert len(shell.composer.pending) == 2
     finally:
         first.close()
-    assert claim(data_dir, DataPaths.at(data_dir).window_lock) is not None  # closed: the next start owns it
+    assert not DataPaths.at(data_dir).window_address.exists()
+    assert owner(data_dir) is not None  # closed: the next start owns it
 
 
-def test_a_message_the_window_cannot_read_is_refused_and_changes_nothing(qtbot, shell, data_dir: Path) -> None:
-    first = claim(data_dir, DataPaths.at(data_dir).window_lock)
+def test_the_address_is_random_and_the_users_own(qtbot, shell, data_dir: Path) -> None:
+    """Another local user can neither guess the socket's name and take it first nor read where it is."""
+    names = []
+    for _ in range(2):
+        first = owner(data_dir)
+        assert first is not None
+        take_second_starts(first, shell)
+        address = DataPaths.at(data_dir).window_address
+        assert stat.S_IMODE(address.stat().st_mode) & 0o077 == 0
+        names.append(address.read_text())
+        first.close()
+    assert names[0] != names[1]
+
+
+def test_a_message_the_window_cannot_read_is_refused_and_changes_nothing(qtbot, shell, data_dir: Path,
+                                                                        images) -> None:
+    first = owner(data_dir)
     assert first is not None
-    seen: list[list[Path]] = []
-    first.files_opened.connect(seen.append)
     take_second_starts(first, shell)
     try:
         for junk in (b"not json\n", b'{"open": "a string"}\n', b'{"open": [3]}\n', b"[]\n"):
-            sock = QLocalSocket()
-            sock.connectToServer(server_name(data_dir))
-            assert sock.waitForConnected(2000)
+            sock = connect(data_dir)
             sock.write(junk)
             qtbot.waitUntil(lambda s=sock: s.bytesAvailable() >= 4, timeout=5_000)
             assert bytes(sock.readAll().data()) == b"bad\n", junk
             sock.abort()
-        assert seen == [] and shell.composer.pending == []
+        assert shell.composer.pending == []
+        sock = connect(data_dir)  # a message in two pieces is read whole
+        sock.write(b'{"open": ["' + str(images[0]).encode()[:5])
+        qtbot.wait(200)
+        sock.write(str(images[0]).encode()[5:] + b'"]}\n')
+        qtbot.waitUntil(lambda: sock.bytesAvailable() >= 3, timeout=5_000)
+        assert bytes(sock.readAll().data()) == b"ok\n"
+        qtbot.waitUntil(lambda: len(shell.composer.pending) == 1, timeout=10_000)
     finally:
         first.close()
+
+
+def test_a_connection_that_says_nothing_is_dropped(qtbot, shell, data_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(single_instance, "SILENT_MS", 300)
+    first = owner(data_dir)
+    assert first is not None
+    take_second_starts(first, shell)
+    try:
+        sock = connect(data_dir)
+        qtbot.waitUntil(lambda: sock.state() == QLocalSocket.LocalSocketState.UnconnectedState, timeout=5_000)
+    finally:
+        first.close()
+
+
+def test_a_start_while_the_window_closes_becomes_the_next_window(qtbot, shell, data_dir: Path, images) -> None:
+    """The window is shutting down (its engine stops, it saves; seconds): a start then is not answered "ok" by a
+    window that will never show its image, nor told "does not answer": it waits, and opens the window itself."""
+    first = owner(data_dir)
+    assert first is not None
+    take_second_starts(first, shell)
+    shell.shutdown()  # closing; the process still holds the lock and the socket for a while
+    second = start_visiondesk(data_dir, "app", str(images[0]))
+    try:
+        qtbot.wait(3000)  # it reaches the closing window, is turned away and waits for the lock
+        assert second.poll() is None, second.communicate()[1][-2000:]
+        assert not log_says(data_dir, "handed over")
+        first.close()  # the window is gone
+        qtbot.waitUntil(lambda: log_says(data_dir, "VisionDesk started") or second.poll() is not None,
+                        timeout=60_000)
+        assert second.poll() is None, second.communicate()[1][-2000:]
+    finally:
+        second.terminate()
+        code = second.wait(60)
+    assert code == 0, second.communicate()[1][-2000:]
 
 
 def test_the_lock_goes_with_a_killed_window(tmp_path: Path) -> None:
     """A window that crashed (SIGKILL here) leaves no lock behind: the next start owns the folder."""
     data = tmp_path / "data"
     data.mkdir()
-    lock = DataPaths.at(data).window_lock
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(DataPaths.at(data).window_lock)],
+                              stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        assert claim(data, lock) is None
+        assert owner(data) is None
     finally:
         holder.kill()
         holder.wait()
-    first = claim(data, lock)
+    first = owner(data)
     assert first is not None
     first.close()
 
@@ -99,9 +173,6 @@ def test_a_window_that_does_not_answer_is_named_and_nothing_waits_for_ever(qtbot
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        started = time.monotonic()
-        assert not hand_over(data, [], wait_s=1.5)
-        assert time.monotonic() - started < 10
 
         def close_box() -> None:
             boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
@@ -112,7 +183,9 @@ def test_a_window_that_does_not_answer_is_named_and_nothing_waits_for_ever(qtbot
             boxes[0].close()
 
         QTimer.singleShot(50, close_box)
-        assert hand_to_open_window(data, [], wait_s=1.5) == 1
+        started = time.monotonic()
+        assert start_or_hand_over(DataPaths.at(data), [], wait_s=1.5) == 1
+        assert time.monotonic() - started < 10
         assert "already open on this data folder" in capsys.readouterr().err
     finally:
         holder.kill()
@@ -126,16 +199,15 @@ def test_two_app_processes_on_one_folder(tmp_path: Path, images) -> None:
     first = start_visiondesk(data)
     try:
         deadline = time.monotonic() + 60
-        log = data / "logs" / "visiondesk.log"
-        while "VisionDesk started" not in (log.read_text() if log.exists() else ""):
+        while not log_says(data, "VisionDesk started"):
             assert first.poll() is None and time.monotonic() < deadline, first.communicate()[1][-2000:]
             time.sleep(0.2)
         second = start_visiondesk(data, "app", str(images[0]))
         assert second.wait(60) == 0, second.communicate()[1][-2000:]
-        assert "a second start handed over 1 file(s)" in log.read_text()
+        assert log_says(data, "a second start handed over 1 file(s)")
     finally:
         first.terminate()
         assert first.wait(60) == 0, first.communicate()[1][-2000:]
-    third = claim(data, DataPaths.at(data).window_lock)
+    third = owner(data)
     assert third is not None
     third.close()
