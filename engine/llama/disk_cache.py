@@ -145,7 +145,7 @@ def header_key(path: Path) -> str | None:
             if n > _MAX_HEADER:
                 return None
             key = json.loads(f.read(n)).get("key")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):  # RecursionError: a crafted, deeply nested header
         return None
     return key if isinstance(key, str) else None
 

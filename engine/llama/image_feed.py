@@ -1,7 +1,10 @@
 """How a request's images reach the engine process: identified once, their prepared pixels handed over as files.
 
 An ``ImageAttachment`` carries its identity, so nothing is read for it; an ``ImageSource`` (a path or
-pasted bytes) is decoded once and remembered by ``ImageIdentityCache``. The engine process asks for the
+pasted bytes) is decoded once and remembered by ``ImageIdentityCache``. An attachment's identity is that of its
+pixels prepared for the default target, the one the conversation store records: one identity per image, whichever
+projector is loaded (so its pixels, decoded again, match it, and a purge finds them). Other sources are prepared
+for the loaded projector's target. The engine process asks for the
 pixels only of the images it must evaluate, and gets the file of their prepared pixels in the
 ``PixelCache`` (decoded again only if the cache lost them).
 """
@@ -47,7 +50,7 @@ class ImageFeed:
         refs: list[ImageRef] = []
         fresh: dict[int, PreparedImage] = {}
         for i, src in enumerate(sources):
-            ref, img = self._ids.identify(src, spec.image_max_pixels, self.target)
+            ref, img = self._ids.identify(src, spec.image_max_pixels, self._target_of(src))
             refs.append(ref)
             if img is not None:
                 fresh[i] = img
@@ -61,10 +64,13 @@ class ImageFeed:
             return str(found)
         if (img := fresh.get(index)) is None:
             img = prepare_image(source.as_source() if isinstance(source, ImageAttachment) else source, max_pixels,
-                                target=self.target)
+                                target=self._target_of(source))
         if img.digest != ref.digest:
             raise ImageError(img.label, "it changed while the answer was being prepared; send it again.", "changed")
         return str(self._pixels.put(img))
+
+    def _target_of(self, source: ImageSource | ImageAttachment) -> ImageTarget:
+        return DEFAULT_TARGET if isinstance(source, ImageAttachment) else self.target
 
     def close(self) -> None:
         """Remove the private pixel folder, if this feed made one."""
