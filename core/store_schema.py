@@ -130,13 +130,19 @@ def connect(db_path: Path) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply every pending migration, each in its own transaction; return the final version."""
+    """Apply every pending migration, each in its own transaction; return the version the database is at.
+
+    A database that had tables before version ``VACUUMED_FROM`` is rewritten first; if that fails (a full disk)
+    it stays below that version, usable as it is, and the next start tries again.
+    """
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise SchemaTooNewError(
             f"database schema version {version} is newer than this app supports ({SCHEMA_VERSION})"
         )
     for target in range(version + 1, SCHEMA_VERSION + 1):
+        if target == VACUUMED_FROM and version > 0 and not _rewrite(conn):
+            return target - 1
         log.info("migrating conversation database to schema version %d", target)
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -147,19 +153,23 @@ def migrate(conn: sqlite3.Connection) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    if 0 < version < VACUUMED_FROM:
-        _rewrite(conn)
     return SCHEMA_VERSION
 
 
-def _rewrite(conn: sqlite3.Connection) -> None:
+def _rewrite(conn: sqlite3.Connection) -> bool:
     """VACUUM, then empty the write-ahead log: no free page, and no old frame, keeps a deleted message's words."""
     log.info("rewriting the conversation database once, so no deleted words stay in its free pages")
     try:
         conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sqlite3.OperationalError as exc:  # a full disk, another reader: the data is intact either way
-        log.warning("could not rewrite the conversation database (%s); deleted words may stay in free pages", exc)
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except sqlite3.DatabaseError as exc:  # a full disk: the data is intact either way
+        log.warning("could not rewrite the conversation database (%s); deleted words may stay in its free pages "
+                    "until the next start tries again", exc)
+        return False
+    if busy:
+        log.warning("the conversation database was rewritten, but its write-ahead log is still read by another "
+                    "connection; the next start tries again")
+    return not busy
 
 
 def _split_sql(script: str) -> list[str]:

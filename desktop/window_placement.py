@@ -2,7 +2,8 @@
 
 View state, not a setting: ``DataPaths.window_state`` holds Qt's own descriptions (``saveGeometry``,
 ``QSplitter.saveState``) as JSON, written atomically when the window closes. A missing or damaged file gives the
-default layout. Qt puts a window whose screen has gone since back on a screen that is there.
+default layout. Where the screen changed much since (another monitor, another resolution), Qt refuses the old
+geometry and the window opens at its default size; the sidebar keeps its width.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def save(window: MainWindow, path: Path) -> None:
 
 
 def restore(window: MainWindow, path: Path) -> bool:
-    """Put ``window`` where it was when it last closed; False (the default layout) when nothing usable is kept."""
+    """Put ``window`` where it was when it last closed; False when its size and place were not (the default)."""
     try:
         state = json.loads(path.read_bytes())
         geometry, splitter = (QByteArray(base64.b64decode(state[k], validate=True)) for k in ("geometry", "splitter"))
@@ -40,10 +41,10 @@ def restore(window: MainWindow, path: Path) -> bool:
     except (OSError, ValueError, KeyError, TypeError, binascii.Error) as exc:
         log.warning("the window's kept size and place are unreadable (%s); the default layout is used", exc)
         return False
-    if not window.restoreGeometry(geometry):
-        log.warning("the window's kept size and place were not accepted; the default layout is used")
-        return False
     window.splitter.restoreState(splitter)
+    if not window.restoreGeometry(geometry):
+        log.info("the window's kept size and place do not fit this screen; the default size is used")
+        return False
     return True
 
 

@@ -8,8 +8,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from visiondesk.core import store_schema
 from visiondesk.core.store import ConversationStore
-from visiondesk.core.store_schema import MIGRATIONS, VACUUMED_FROM
+from visiondesk.core.store_schema import MIGRATIONS, SCHEMA_VERSION, VACUUMED_FROM
 
 MARK = b"the secret dosage was 40 mg"
 
@@ -55,3 +56,30 @@ def test_a_new_database_is_not_rewritten(tmp_path: Path, caplog: pytest.LogCaptu
     with caplog.at_level(logging.INFO, "visiondesk.core.store_schema"):
         ConversationStore(tmp_path / "new.db", tmp_path / "attachments").close()
     assert not any("rewriting" in r.message for r in caplog.records)
+
+
+def test_a_rewrite_that_fails_is_tried_again_at_the_next_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    """An injected fault (a full disk cannot be made here): VACUUM fails once. The database stays usable below
+    version 5 and the next start rewrites it."""
+    db = tmp_path / "old.db"
+    old_database(db)
+
+    class FullDisk(sqlite3.Connection):
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql == "VACUUM":
+                raise sqlite3.OperationalError("database or disk is full")
+            return super().execute(sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(store_schema.sqlite3, "connect", lambda *a, **kw: real_connect(*a, factory=FullDisk, **kw))
+    with caplog.at_level(logging.WARNING, "visiondesk.core.store_schema"):
+        with ConversationStore(db, tmp_path / "attachments") as store:
+            assert [m.text for m in store.messages(1)] == ["kept words"]
+            assert store.connection.execute("PRAGMA user_version").fetchone()[0] == VACUUMED_FROM - 1
+    assert any("next start tries again" in r.message for r in caplog.records)
+    assert MARK in on_disk(db)
+    monkeypatch.setattr(store_schema.sqlite3, "connect", real_connect)
+    with ConversationStore(db, tmp_path / "attachments") as store:
+        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert MARK not in on_disk(db)

@@ -3,6 +3,7 @@ of other conversations and the image embeddings stay, and the engine restores th
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from visiondesk.engine import Message
@@ -57,3 +58,22 @@ def test_forgetting_images_deletes_their_embeddings_only(test_models: GeneratedM
     assert all(read_entry(p, "embeddings", k) is not None for p, k in left.items())  # whole, still usable
     assert (folder / "junk.emb").exists() and cache.state_path("conversation-1").is_file()
     assert cache.forget_images([]) == 0
+
+
+def test_a_crafted_cache_file_does_not_stop_the_sweep(tmp_path: Path) -> None:
+    """A header nested deeper than Python's JSON reader goes is read as no header; the sweep goes on."""
+    import struct
+
+    from visiondesk.engine.llama.disk_cache import MAGIC
+
+    cache = DiskCache(tmp_path / "cache", 1024**2)
+    folder = cache.folder / "embeddings"
+    folder.mkdir(parents=True)
+    nested = b"[" * 100_000
+    (folder / "a.emb").write_bytes(MAGIC + struct.pack("<I", len(nested)) + nested)
+    key = "d" * 64 + ":0:projector"
+    header = json.dumps({"kind": "embeddings", "key": key, "size": 0, "crc32": 0, "meta": {}}).encode()
+    (folder / "b.emb").write_bytes(MAGIC + struct.pack("<I", len(header)) + header)
+    assert header_key(folder / "a.emb") is None
+    assert cache.forget_images(["d" * 64]) == 1
+    assert not (folder / "b.emb").exists() and (folder / "a.emb").exists()
