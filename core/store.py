@@ -391,11 +391,6 @@ class ConversationStore:
         with self._lock:
             self._unsent.subtract(image.sha256 for image in images)
 
-    def set_attachment_identity(self, image: ImageAttachment) -> None:
-        """Record the pixel digest of a stored image whose check finished after it was sent."""
-        with self._write() as conn:
-            store_attachments.set_identity(conn, image.sha256, image.digest, image.width, image.height)
-
     def attachment_path(self, sha256: str) -> Path | None:
         """The stored file for an image hash, or ``None`` if this store does not have it."""
         with self._read() as conn:

@@ -75,12 +75,6 @@ def link_images(
     return tuple(stored)
 
 
-def set_identity(conn: sqlite3.Connection, sha256: str, digest: str, width: int, height: int) -> None:
-    """Record the pixel digest (and prepared size) of a stored image once its check has finished."""
-    conn.execute("UPDATE attachments SET digest = ?, width = ?, height = ? WHERE sha256 = ?",
-                 (digest, width, height, sha256))
-
-
 def attachments_by_message(
     conn: sqlite3.Connection,
     folder: Path,
