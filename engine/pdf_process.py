@@ -133,6 +133,7 @@ class PdfProcess:
 
     def _running(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
+            self._end()  # one that died while idle: its pipes closed before the next starts
             with contextlib.ExitStack() as files:
                 err = files.enter_context(open(self.stderr_log, "ab")) if self.stderr_log else subprocess.DEVNULL
                 self._proc = subprocess.Popen(_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
