@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMessageLogContext, QObject, QSocketNotifier, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QEvent, QMessageLogContext, QObject, QSocketNotifier, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 from visiondesk.core.logging_setup import setup_logging
 from visiondesk.core.paths import DataPaths
@@ -153,7 +154,7 @@ def run_app(qt_args: list[str], images: list[Path] | None = None) -> int:
         signal.signal(sig, lambda *_: shell.window.close())
     if images:  # "Open With VisionDesk" in a file manager
         shell.composer.add_files([p.resolve() for p in images])
-    take_second_starts(first, shell)
+    take_files_from_outside(first, shell)
     log.info("VisionDesk started (Python %s)", sys.version.split()[0])
     code = app.exec()
     waker.close()
@@ -162,9 +163,32 @@ def run_app(qt_args: list[str], images: list[Path] | None = None) -> int:
     return int(code)
 
 
-def take_second_starts(first: FirstWindow, shell: AppShell) -> None:
-    """From now on a second start on this folder brings ``shell``'s window up, with its images in the composer."""
+class FileOpenFilter(QObject):
+    """macOS: Finder's Open With, or a file dropped on the Dock icon, comes as a FileOpen event, not an argument."""
+
+    def __init__(self, shell: AppShell, parent: QObject) -> None:
+        super().__init__(parent)
+        self._shell = shell
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """The file into the composer, the window to the front."""
+        if event.type() != QEvent.Type.FileOpen or not isinstance(event, QFileOpenEvent):
+            return False
+        path = event.file() or event.url().toLocalFile()
+        if path:
+            _bring_up(self._shell, [Path(path)])
+        return True
+
+
+def take_files_from_outside(first: FirstWindow, shell: AppShell) -> None:
+    """From now on files from outside bring ``shell``'s window up, with the images in its composer.
+
+    A second start on this folder hands its over; on macOS the system sends them as FileOpen events.
+    """
     first.listen(lambda files: _bring_up(shell, files))
+    app = QApplication.instance()
+    if app is not None:
+        app.installEventFilter(FileOpenFilter(shell, shell))
 
 
 def _bring_up(shell: AppShell, files: list[Path]) -> bool:

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtNetwork import QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox
 from visiondesk.core.paths import DataPaths
 from visiondesk.desktop import single_instance
-from visiondesk.desktop.app import start_or_hand_over, take_second_starts
+from visiondesk.desktop.app import start_or_hand_over, take_files_from_outside
 from visiondesk.desktop.single_instance import claim
 
 # The child that holds a folder's lock and nothing else: a window that hangs before it listens.
@@ -51,7 +52,7 @@ def test_a_second_start_hands_its_images_to_the_open_window(qtbot, shell, data_d
     first = owner(data_dir)
     assert first is not None
     assert owner(data_dir) is None  # the lock is held: no second owner
-    take_second_starts(first, shell)
+    take_files_from_outside(first, shell)
     shell.window.showMinimized()
     try:
         second = start_visiondesk(data_dir, "app", str(images[0]), str(images[1]))
@@ -81,7 +82,7 @@ def test_the_address_is_random_and_the_users_own(qtbot, shell, data_dir: Path) -
     for _ in range(2):
         first = owner(data_dir)
         assert first is not None
-        take_second_starts(first, shell)
+        take_files_from_outside(first, shell)
         address = DataPaths.at(data_dir).window_address
         assert stat.S_IMODE(address.stat().st_mode) & 0o077 == 0
         names.append(address.read_text())
@@ -93,7 +94,7 @@ def test_a_message_the_window_cannot_read_is_refused_and_changes_nothing(qtbot, 
                                                                         images) -> None:
     first = owner(data_dir)
     assert first is not None
-    take_second_starts(first, shell)
+    take_files_from_outside(first, shell)
     try:
         for junk in (b"not json\n", b'{"open": "a string"}\n', b'{"open": [3]}\n', b"[]\n"):
             sock = connect(data_dir)
@@ -118,7 +119,7 @@ def test_a_connection_that_says_nothing_is_dropped(qtbot, shell, data_dir: Path,
     monkeypatch.setattr(single_instance, "SILENT_MS", 300)
     first = owner(data_dir)
     assert first is not None
-    take_second_starts(first, shell)
+    take_files_from_outside(first, shell)
     try:
         sock = connect(data_dir)
         qtbot.waitUntil(lambda: sock.state() == QLocalSocket.LocalSocketState.UnconnectedState, timeout=5_000)
@@ -131,7 +132,7 @@ def test_a_start_while_the_window_closes_becomes_the_next_window(qtbot, shell, d
     window that will never show its image, nor told "does not answer": it waits, and opens the window itself."""
     first = owner(data_dir)
     assert first is not None
-    take_second_starts(first, shell)
+    take_files_from_outside(first, shell)
     shell.shutdown()  # closing; the process still holds the lock and the socket for a while
     second = start_visiondesk(data_dir, "app", str(images[0]))
     try:
@@ -211,3 +212,18 @@ def test_two_app_processes_on_one_folder(tmp_path: Path, images) -> None:
     third = owner(data)
     assert third is not None
     third.close()
+
+
+def test_a_file_the_system_opens_with_the_app_joins_the_composer(qtbot, shell, data_dir: Path, images) -> None:
+    """macOS's Finder (Open With, a drop on the Dock icon) sends a FileOpen event to the running app."""
+    first = owner(data_dir)
+    assert first is not None
+    take_files_from_outside(first, shell)
+    shell.window.showMinimized()
+    try:
+        QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(images[0])))
+        qtbot.waitUntil(lambda: len(shell.composer.pending) == 1, timeout=10_000)
+        assert shell.composer.pending[0].name == images[0].name
+        assert not shell.window.windowState() & Qt.WindowState.WindowMinimized
+    finally:
+        first.close()

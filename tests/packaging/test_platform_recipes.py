@@ -161,6 +161,9 @@ def test_the_macos_bundle_metadata_keeps_the_window_and_matches_the_llama_build(
     info = plistlib.loads((PACKAGING / "macos" / "Info.plist").read_bytes())
     assert "CFBundleShortVersionString" not in info and "CFBundleVersion" not in info  # stamped per build
     assert info["LSBackgroundOnly"] is False  # the executable is console=True, which PyInstaller makes background-only
+    opened = {t for d in info["CFBundleDocumentTypes"] if d["CFBundleTypeRole"] == "Viewer"
+              for t in d["LSItemContentTypes"]}
+    assert {"public.image", "com.adobe.pdf"} <= opened  # Open With in Finder: pictures and PDFs
     assert info["LSMinimumSystemVersion"] == platforms.MACOS_DEPLOYMENT_TARGET
     llama = cmake_options(platforms.llama_flags("macos"))
     assert llama["CMAKE_OSX_DEPLOYMENT_TARGET"] == info["LSMinimumSystemVersion"]
