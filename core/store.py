@@ -224,15 +224,16 @@ class ConversationStore:
                 removed = conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?",
                                        (float("inf") if deleted_up_to is None else deleted_up_to,)).rowcount
                 held = {sha for sha, count in self._unsent.items() if count > 0} if spare_unsent else set()
-                keep, digests = store_attachments.drop_unreferenced(conn, held)
+                dropped = store_attachments.drop_unreferenced(conn, held)
+            digests = {*dropped.digests, *store_files.pixel_digests(self.attachments_dir, dropped.unidentified)}
             # Files go only after the commit: a crash in between leaves orphans, swept next time.
-            files = store_files.remove_unreferenced(self.attachments_dir, keep)
+            files = store_files.remove_unreferenced(self.attachments_dir, dropped.kept_files)
             busy = self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         if busy:
             log.warning("the write-ahead log could not be emptied (another reader): purged words stay there until "
                         "the next checkpoint")
         log.info("purged %d conversation(s) and %d attachment file(s)", removed, len(files))
-        return Purged(int(removed), tuple(digests))
+        return Purged(int(removed), tuple(sorted(digests)))
 
     # -- messages --------------------------------------------------------------------------------
 

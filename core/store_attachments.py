@@ -112,16 +112,22 @@ def stored_file(conn: sqlite3.Connection, folder: Path, sha256: str) -> Path | N
     return path if path.is_file() else None
 
 
-def drop_unreferenced(conn: sqlite3.Connection, spare: Collection[str] = ()) -> tuple[list[str], list[str]]:
-    """Delete attachment rows no message uses (but those in ``spare``).
+@dataclasses.dataclass(frozen=True)
+class Dropped:
+    """What ``drop_unreferenced`` left and took."""
 
-    Returns the file names still referenced, and the pixel digests no row has any more: what was derived from
-    those images (prepared pixels, embeddings) can go too.
-    """
-    unused = [(str(sha), str(digest)) for sha, digest in conn.execute(
-        "SELECT sha256, digest FROM attachments WHERE sha256 NOT IN (SELECT sha256 FROM message_attachments)")
-        if sha not in spare]
-    conn.executemany("DELETE FROM attachments WHERE sha256 = ?", [(sha,) for sha, _ in unused])
+    kept_files: list[str]  # the file names still referenced
+    digests: list[str]  # pixel digests no row has any more: what was derived from them (pixels, embeddings) can go
+    unidentified: list[str]  # file names of dropped images whose check never recorded a digest
+
+
+def drop_unreferenced(conn: sqlite3.Connection, spare: Collection[str] = ()) -> Dropped:
+    """Delete attachment rows no message uses (but those in ``spare``)."""
+    unused = [(str(sha), str(digest), str(name)) for sha, digest, name in conn.execute(
+        "SELECT sha256, digest, file_name FROM attachments"
+        " WHERE sha256 NOT IN (SELECT sha256 FROM message_attachments)") if sha not in spare]
+    conn.executemany("DELETE FROM attachments WHERE sha256 = ?", [(sha,) for sha, _, _ in unused])
     still = {str(row[0]) for row in conn.execute("SELECT digest FROM attachments")}
-    gone = sorted({digest for _, digest in unused if digest and digest not in still})
-    return [str(row[0]) for row in conn.execute("SELECT file_name FROM attachments")], gone
+    kept = [str(row[0]) for row in conn.execute("SELECT file_name FROM attachments")]
+    return Dropped(kept, sorted({digest for _, digest, _ in unused if digest and digest not in still}),
+                   [name for _, digest, name in unused if not digest and name not in kept])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import tempfile
@@ -16,7 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
-from visiondesk.engine.images import DEFAULT_MAX_BYTES, read_image_file
+from visiondesk.engine.errors import VisionDeskError
+from visiondesk.engine.images import DEFAULT_MAX_BYTES, prepare_image, read_image_file
+from visiondesk.engine.requests import ImageSource
+
+log = logging.getLogger(__name__)
 
 # Pillow format name -> extension, used when the original name has no usable extension.
 _FORMAT_EXTENSIONS = {
@@ -109,6 +114,17 @@ def ensure_file(folder: Path, image: ImageBytes, file_name: str) -> Path:
     if not target.is_file() or target.stat().st_size != len(image.data):
         write_atomically(target, image.data)
     return target
+
+
+def pixel_digests(folder: Path, file_names: Iterable[str]) -> list[str]:
+    """The pixel digests of stored images whose check never recorded one (decoded now, as the engine would)."""
+    found = []
+    for name in file_names:
+        try:
+            found.append(prepare_image(ImageSource(path=folder / name)).digest)
+        except (VisionDeskError, OSError) as exc:  # not an image any more: nothing was derived from it
+            log.info("a purged image could not be identified (%s)", exc)
+    return found
 
 
 def remove_unreferenced(folder: Path, referenced: Iterable[str]) -> list[Path]:

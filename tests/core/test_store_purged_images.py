@@ -35,3 +35,17 @@ def test_a_purge_names_the_pictures_no_stored_file_shows_any_more(tmp_path: Path
         assert purged.digests == (only_here.digest,)
         assert pixels.forget(purged.digests) == 1
         assert not pixels.path_for(only_here.digest).exists() and pixels.path_for(other_file.digest).exists()
+
+
+def test_an_image_sent_before_its_check_is_named_by_the_digest_the_engine_gave_it(tmp_path: Path) -> None:
+    """Sent as bytes (its check had not finished, and never recorded a digest): the purge decodes it to name it."""
+    from visiondesk.engine import prepare_image
+
+    photo = saved(tmp_path / "early.png", (40, 90, 10), 6)
+    with ConversationStore(tmp_path / "c.db", tmp_path / "attachments") as store:
+        conv = store.create_conversation()
+        message = store.add_message(conv.id, "user", "quick", attachments=[(photo.read_bytes(), "early.png")])
+        assert message.attachments[0].digest == ""  # the premise
+        store.delete_conversation(conv.id)
+        purged = store.purge_deleted()
+    assert purged.digests == (prepare_image(ImageSource(path=photo)).digest,)
