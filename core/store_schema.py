@@ -142,7 +142,7 @@ def migrate(conn: sqlite3.Connection) -> int:
         )
     for target in range(version + 1, SCHEMA_VERSION + 1):
         if target == VACUUMED_FROM and version > 0 and not _rewrite(conn):
-            return target - 1
+            return target - 1  # (a migration added after 5 waits for the rewrite too: a full disk fails it anyway)
         log.info("migrating conversation database to schema version %d", target)
         conn.execute("BEGIN IMMEDIATE")
         try:

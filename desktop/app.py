@@ -175,9 +175,7 @@ class FileOpenFilter(QObject):
         if event.type() != QEvent.Type.FileOpen or not isinstance(event, QFileOpenEvent):
             return False
         path = event.file() or event.url().toLocalFile()
-        if path:
-            _bring_up(self._shell, [Path(path)])
-        return True
+        return bool(path) and _bring_up(self._shell, [Path(path)])  # a closed window takes nothing
 
 
 def take_files_from_outside(first: FirstWindow, shell: AppShell) -> None:

@@ -227,3 +227,12 @@ def test_a_file_the_system_opens_with_the_app_joins_the_composer(qtbot, shell, d
         assert not shell.window.windowState() & Qt.WindowState.WindowMinimized
     finally:
         first.close()
+
+
+def test_a_closed_window_leaves_file_open_events_alone(qtbot, shell, data_dir: Path, images) -> None:
+    first = owner(data_dir)
+    assert first is not None
+    take_files_from_outside(first, shell)
+    first.close()
+    shell.shutdown()
+    assert not QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(images[0])))  # not eaten
