@@ -23,6 +23,7 @@ from visiondesk.engine.llama.disk_cache import DiskCache
 from visiondesk.engine.pdf_process import pdf_process
 from visiondesk.engine.pixel_cache import PixelCache
 from visiondesk.engine.remote import KeyStore, ServerStore
+from visiondesk.engine.requests import ImageAttachment
 from visiondesk.models.manager import ModelManager
 from visiondesk.models.registry import ModelRegistry
 
@@ -127,6 +128,7 @@ class AppShell(QObject):
         self.image_preview = ImagePreviewController(preview_view, self.engine, self._history, self)
         self.composer.images_changed.connect(
             lambda sources: self.image_preview.set_images(sources, w.composer.edit.toPlainText().strip()))
+        self.composer.images_changed.connect(self._images_waiting)
         w.composer.edit.textChanged.connect(
             lambda: self.image_preview.set_text(w.composer.edit.toPlainText().strip()))
         # Attached images are encoded while the question is typed (a local model with a projector).
@@ -226,6 +228,12 @@ class AppShell(QObject):
         self.window.notice.show()
 
     # -- window-level behaviour --------------------------------------------------------------------
+
+    def _images_waiting(self, images: list[ImageAttachment]) -> None:
+        """The first-run page names the images attached before a model was there (they stay in the composer)."""
+        names = ", ".join(image.name for image in images)
+        self.window.first_run.set_waiting(QApplication.translate(
+            "FirstRun", "Attached, waiting for a model: %1").replace("%1", names) if names else "")
 
     def _forget_images(self, digests: Sequence[str]) -> None:
         """Purged images' prepared pixels and embeddings (on the purge's thread)."""

@@ -2699,4 +2699,11 @@
             <translation>批量任务运行期间模型已更换；请再次运行，用现在加载的模型继续。</translation>
         </message>
     </context>
+    <context>
+        <name>FirstRun</name>
+        <message>
+            <source>Attached, waiting for a model: %1</source>
+            <translation>已附加，等待模型：%1</translation>
+        </message>
+    </context>
 </TS>

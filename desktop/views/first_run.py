@@ -46,6 +46,13 @@ class FirstRunView(QWidget):
         self.progress.setTextVisible(False)
         self.progress.hide()
         box.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.waiting = QLabel(self)  # images given before a model was there (Open With, a drop): not lost
+        self.waiting.setObjectName("imagesWaiting")
+        self.waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.waiting.setWordWrap(True)
+        self.waiting.setFixedWidth(560)
+        self.waiting.hide()
+        box.addWidget(self.waiting, 0, Qt.AlignmentFlag.AlignHCenter)
         self.error = QLabel(self)
         self.error.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.error.setWordWrap(True)
@@ -63,6 +70,11 @@ class FirstRunView(QWidget):
         self.progress.setVisible(bool(text))
         self.get_model_button.setEnabled(not text)
         self.open_files_button.setEnabled(not text)
+
+    def set_waiting(self, text: str) -> None:
+        """Say which attached images wait for a model; empty hides it."""
+        self.waiting.setText(breakable(text))
+        self.waiting.setVisible(bool(text))
 
     def set_error(self, text: str) -> None:
         """Show why loading failed; empty hides it. Long paths may wrap after any separator."""

@@ -20,6 +20,8 @@ from visiondesk.desktop import single_instance
 from visiondesk.desktop.app import start_or_hand_over, take_files_from_outside
 from visiondesk.desktop.single_instance import claim
 
+from tests.desktop.conftest import open_shell
+
 # The child that holds a folder's lock and nothing else: a window that hangs before it listens.
 HOLD_LOCK = ("import sys, time\nfrom pathlib import Path\nfrom visiondesk.models.file_lock import FileLock\n"
              "assert FileLock(Path(sys.argv[1])).acquire()\nprint('held', flush=True)\ntime.sleep(600)\n")
@@ -236,3 +238,22 @@ def test_a_closed_window_leaves_file_open_events_alone(qtbot, shell, data_dir: P
     first.close()
     shell.shutdown()
     assert not QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(images[0])))  # not eaten
+
+
+def test_images_given_before_any_model_are_named_on_the_first_page(qtbot, data_dir: Path, images) -> None:
+    """A fresh install opened with a picture: the first page says it waits for a model (it is not lost)."""
+    shell = open_shell(qtbot, data_dir, wait_loaded=False)
+    first = owner(data_dir)
+    assert first is not None
+    try:
+        take_files_from_outside(first, shell)
+        assert shell.window.stack.currentWidget() is shell.window.first_run
+        QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(images[0])))
+        waiting = shell.window.first_run.waiting
+        qtbot.waitUntil(lambda: waiting.isVisible(), timeout=10_000)
+        assert images[0].name in waiting.text().replace("\u200b", "")
+        shell.composer.remove(shell.composer.pending[0])
+        assert not waiting.isVisible()
+    finally:
+        first.close()
+        shell.shutdown()
