@@ -134,6 +134,14 @@ def image_key(digest: str, part: int, projector: str) -> str:
     return f"{digest}:{part}:{projector}"
 
 
+def _header_json(raw: bytes) -> Any:
+    """A header's JSON; ``ValueError`` for one that is not, a crafted, deeply nested one included."""
+    try:
+        return json.loads(raw)
+    except RecursionError as exc:
+        raise ValueError("a header nested too deeply") from exc
+
+
 def header_key(path: Path) -> str | None:
     """The key in a cache file's header, reading the header only; None for a file that has none."""
     try:
@@ -144,8 +152,8 @@ def header_key(path: Path) -> str | None:
             (n,) = _HEADER_LEN.unpack_from(head, len(MAGIC))
             if n > _MAX_HEADER:
                 return None
-            key = json.loads(f.read(n)).get("key")
-    except (OSError, ValueError, AttributeError, RecursionError):  # RecursionError: a crafted, deeply nested header
+            key = _header_json(f.read(n)).get("key")
+    except (OSError, ValueError, AttributeError):
         return None
     return key if isinstance(key, str) else None
 
@@ -225,7 +233,7 @@ def _parse(data: bytearray, kind: str, key: str) -> tuple[str, Entry | None]:
     if n > _MAX_HEADER or start + n > len(data):
         return "is damaged (truncated header)", None
     try:
-        header = json.loads(bytes(data[start:start + n]))
+        header = _header_json(bytes(data[start:start + n]))
         size, crc, meta = int(header["size"]), int(header["crc32"]), header["meta"]
         found_kind, found_key = header["kind"], header["key"]
     except (ValueError, KeyError, TypeError) as exc:

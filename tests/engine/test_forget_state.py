@@ -61,7 +61,8 @@ def test_forgetting_images_deletes_their_embeddings_only(test_models: GeneratedM
 
 
 def test_a_crafted_cache_file_does_not_stop_the_sweep(tmp_path: Path) -> None:
-    """A header nested deeper than Python's JSON reader goes is read as no header; the sweep goes on."""
+    """A header nested deeper than Python's JSON reader goes is read as no header (the sweep goes on) and as a
+    damaged file by the engine's reader (deleted, not a crash)."""
     import struct
 
     from visiondesk.engine.llama.disk_cache import MAGIC
@@ -77,3 +78,5 @@ def test_a_crafted_cache_file_does_not_stop_the_sweep(tmp_path: Path) -> None:
     assert header_key(folder / "a.emb") is None
     assert cache.forget_images(["d" * 64]) == 1
     assert not (folder / "b.emb").exists() and (folder / "a.emb").exists()
+    assert read_entry(folder / "a.emb", "embeddings", key) is None  # the engine's reader says "damaged" too
+    assert not (folder / "a.emb").exists()
