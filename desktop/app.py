@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .shell import AppShell
 
 log = logging.getLogger(__name__)
+MACOS = sys.platform == "darwin"  # where Finder sends files to open as events, not arguments
 _qt_log = logging.getLogger("qt")
 _LEVELS = {
     QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
@@ -178,14 +179,15 @@ class FileOpenFilter(QObject):
         return bool(path) and _bring_up(self._shell, [Path(path)])  # a closed window takes nothing
 
 
-def take_files_from_outside(first: FirstWindow, shell: AppShell) -> None:
+def take_files_from_outside(first: FirstWindow, shell: AppShell, file_open_events: bool = MACOS) -> None:
     """From now on files from outside bring ``shell``'s window up, with the images in its composer.
 
-    A second start on this folder hands its over; on macOS the system sends them as FileOpen events.
+    A second start on this folder hands its over; on macOS the system sends them as FileOpen events
+    (``file_open_events``: only there is every event of the app worth a look by a Python filter).
     """
     first.listen(lambda files: _bring_up(shell, files))
     app = QApplication.instance()
-    if app is not None:
+    if file_open_events and app is not None:
         app.installEventFilter(FileOpenFilter(shell, shell))
 
 

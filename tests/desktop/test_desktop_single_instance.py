@@ -3,11 +3,13 @@ window already open, which comes to the front, and ends. Real processes, a real 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -151,18 +153,25 @@ def test_a_start_while_the_window_closes_becomes_the_next_window(qtbot, shell, d
     assert code == 0, second.communicate()[1][-2000:]
 
 
-def test_the_lock_goes_with_a_killed_window(tmp_path: Path) -> None:
-    """A window that crashed (SIGKILL here) leaves no lock behind: the next start owns the folder."""
-    data = tmp_path / "data"
-    data.mkdir()
+@contextlib.contextmanager
+def lock_held_elsewhere(data: Path) -> Iterator[None]:
+    """Another process holds ``data``'s lock (and listens nowhere) until it is killed at the end."""
+    data.mkdir(exist_ok=True)
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(DataPaths.at(data).window_lock)],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        assert owner(data) is None
+        yield
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_lock_goes_with_a_killed_window(tmp_path: Path) -> None:
+    """A window that crashed (SIGKILL here) leaves no lock behind: the next start owns the folder."""
+    data = tmp_path / "data"
+    with lock_held_elsewhere(data):
+        assert owner(data) is None
     first = owner(data)
     assert first is not None
     first.close()
@@ -171,11 +180,7 @@ def test_the_lock_goes_with_a_killed_window(tmp_path: Path) -> None:
 def test_a_window_that_does_not_answer_is_named_and_nothing_waits_for_ever(qtbot, tmp_path: Path, capsys) -> None:
     """The lock is held but nobody listens (that window hangs): the second start says so and ends with 1."""
     data = tmp_path / "data"
-    data.mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(DataPaths.at(data).window_lock)],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with lock_held_elsewhere(data):
 
         def close_box() -> None:
             boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
@@ -190,9 +195,6 @@ def test_a_window_that_does_not_answer_is_named_and_nothing_waits_for_ever(qtbot
         assert start_or_hand_over(DataPaths.at(data), [], wait_s=1.5) == 1
         assert time.monotonic() - started < 10
         assert "already open on this data folder" in capsys.readouterr().err
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_two_app_processes_on_one_folder(tmp_path: Path, images) -> None:
@@ -220,7 +222,7 @@ def test_a_file_the_system_opens_with_the_app_joins_the_composer(qtbot, shell, d
     """macOS's Finder (Open With, a drop on the Dock icon) sends a FileOpen event to the running app."""
     first = owner(data_dir)
     assert first is not None
-    take_files_from_outside(first, shell)
+    take_files_from_outside(first, shell, file_open_events=True)  # as on macOS
     shell.window.showMinimized()
     try:
         QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(images[0])))
@@ -234,7 +236,7 @@ def test_a_file_the_system_opens_with_the_app_joins_the_composer(qtbot, shell, d
 def test_a_closed_window_leaves_file_open_events_alone(qtbot, shell, data_dir: Path, images) -> None:
     first = owner(data_dir)
     assert first is not None
-    take_files_from_outside(first, shell)
+    take_files_from_outside(first, shell, file_open_events=True)  # as on macOS
     first.close()
     shell.shutdown()
     assert not QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(images[0])))  # not eaten
@@ -246,7 +248,7 @@ def test_images_given_before_any_model_are_named_on_the_first_page(qtbot, data_d
     first = owner(data_dir)
     assert first is not None
     try:
-        take_files_from_outside(first, shell)
+        take_files_from_outside(first, shell, file_open_events=True)  # as on macOS
         assert shell.window.stack.currentWidget() is shell.window.first_run
         QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(images[0])))
         waiting = shell.window.first_run.waiting
