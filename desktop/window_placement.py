@@ -9,7 +9,6 @@ geometry and the window opens at its default size; the sidebar keeps its width.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import logging
 from pathlib import Path
@@ -38,7 +37,7 @@ def restore(window: MainWindow, path: Path) -> bool:
         geometry, splitter = (QByteArray(base64.b64decode(state[k], validate=True)) for k in ("geometry", "splitter"))
     except FileNotFoundError:
         return False
-    except (OSError, ValueError, KeyError, TypeError, binascii.Error) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # binascii.Error is a ValueError
         log.warning("the window's kept size and place are unreadable (%s); the default layout is used", exc)
         return False
     window.splitter.restoreState(splitter)
