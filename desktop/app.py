@@ -11,7 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QMessageLogContext, QObject, QSocketNotifier, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import (
+    QEvent,
+    QMessageLogContext,
+    QObject,
+    QSocketNotifier,
+    Qt,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 from visiondesk.core.logging_setup import setup_logging
@@ -151,8 +160,10 @@ def run_app(qt_args: list[str], images: list[Path] | None = None) -> int:
         first.close()
         return 1
     waker = SignalWaker(app)
-    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C, or the session ending: close like the close button
-        signal.signal(sig, lambda *_: shell.window.close())
+    # Ctrl+C, or the session ending: close like the close button, from the event loop (a signal that comes before
+    # the loop runs would otherwise close the window first, and the loop would then wait for ever)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: QTimer.singleShot(0, shell.window.close))
     if images:  # "Open With VisionDesk" in a file manager
         shell.composer.add_files([p.resolve() for p in images])
     take_files_from_outside(first, shell)
