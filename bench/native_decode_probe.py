@@ -35,15 +35,14 @@ from shim import ensure_visiondesk  # noqa: E402
 
 ensure_visiondesk()
 
+import llama_cpp  # noqa: E402
+import numpy as np  # noqa: E402
 from bench_models import realistic_pair, small_pair  # noqa: E402
 from depth_bench import llama_bench_tg  # noqa: E402
 from engine_figures import publish, run_note  # noqa: E402
 from llama_tools import build_cpu_tools, find_tools  # noqa: E402
 from raw_decode import fill  # noqa: E402
 from visiondesk.engine.requests import physical_cores  # noqa: E402
-
-import llama_cpp  # noqa: E402
-import numpy as np  # noqa: E402
 
 N_CTX = 8192  # the engine's default context
 VARIANTS = ("py_device", "c_device", "py_argmax", "c_argmax", "c_sync", "c_sync_small")
