@@ -177,6 +177,24 @@ def realistic_pair(quantize: Path, threads: int) -> DepthModels:
     return DepthModels(q4=q4, f16=write_f16("llama1b-chatml"), mmproj=mmproj())
 
 
+# Gemma 3's vocabulary size (262,144 entries) on the realistic decoder: a logits row of 1 MiB, where picking the
+# next token costs most (bench/native_decode_probe.py --models wide). f16 only.
+WIDE_TEXT = dataclasses.replace(TEXT_SHAPE, extra_vocab=262_144 - len(model_factory.vocabulary(0)[0]))
+
+
+def wide_vocab_f16() -> Path:
+    """The realistic decoder with a 262,144-entry vocabulary, f16 (written once)."""
+    key = _key(WIDE_TEXT, model_factory.CHATML_TEMPLATE)
+    out = CACHE / f"llama1b-wide-{key}-f16.gguf"
+    if not out.is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        t = time.perf_counter()
+        model_factory.write_text_model(out.with_suffix(".tmp"), shape=WIDE_TEXT, dtype=np.float16)
+        out.with_suffix(".tmp").rename(out)
+        _log(f"wrote {out.name} in {time.perf_counter() - t:.0f} s")
+    return out
+
+
 # For the CPU runs of the depth and load benchmarks: a decoder small enough that a 2-core VM reads 4k tokens
 # in seconds, with the realistic 32k vocabulary (the per-token logits row is as long as on the GPU), and a
 # tiny CLIP whose 48-px image in 2-px patches makes the same 576 image tokens as CLIP ViT-L/14-336.

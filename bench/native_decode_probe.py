@@ -1,6 +1,7 @@
 """Is the last decode gap at depth Python's? A loop in C (``native_loop.c``) against the same loop in Python.
 
     python bench/native_decode_probe.py [--gpu] [--rounds R] [--depths 50,1024,2048,4096] [--tokens N]
+                                        [--models q4,f16,wide] [--variants py_device,py_argmax,...]
                                         [--lib libvdloop.so] [--json OUT.json] [--md OUT.md]
 
 Issue 24 wants decode at ≥ 0.97× ``llama-bench`` at every depth on the H200; the engine decodes as fast as a bare
@@ -10,7 +11,9 @@ depth, interleaved: the Python loop and the C loop, each picking the next token 
 greedy sampler chain attached with ``llama_set_sampler``: sampled on the device) and by the host argmax; the C
 loop as llama-bench's ``tg`` does (a fixed token after ``llama_synchronize``); the C loop in a context of
 llama-bench's size (depth + tokens); and ``llama-bench -fa 1 -p 0 -n N -d D`` itself, on the same file. Each
-figure is divided by the same round's llama-bench; the table shows the median over rounds.
+figure is divided by the same round's llama-bench; the table shows the median over rounds. ``--models`` picks the
+decoders: the realistic one in Q4_K_M and f16 (32k vocabulary), and ``wide``, the same decoder in f16 with Gemma 3's
+262,144-entry vocabulary (``bench_models.wide_vocab_f16``), where the next token's pick costs most.
 
 ``--lib`` is the C loop built against the libllama this process loads (``gpu_run.sh native`` builds it; without
 ``--lib`` it is built here with ``cc`` against the wheel's headers and libraries).
@@ -37,7 +40,7 @@ ensure_visiondesk()
 
 import llama_cpp  # noqa: E402
 import numpy as np  # noqa: E402
-from bench_models import realistic_pair, small_pair  # noqa: E402
+from bench_models import realistic_pair, small_pair, wide_vocab_f16  # noqa: E402
 from depth_bench import llama_bench_tg  # noqa: E402
 from engine_figures import publish, run_note  # noqa: E402
 from llama_tools import build_cpu_tools, find_tools  # noqa: E402
@@ -61,6 +64,7 @@ class Probe:
     """One model's contexts and loops."""
 
     def __init__(self, model: Path, lib: Path, ngl: int, threads: int, depths: list[int], tokens: int) -> None:
+        self.path = model
         mparams = llama_cpp.llama_model_default_params()
         mparams.n_gpu_layers = ngl
         self.model = llama_cpp.llama_model_load_from_file(str(model).encode(), mparams)
@@ -147,21 +151,26 @@ class Probe:
         return rate
 
 
-def table(rows: list[dict[str, Any]], header: str) -> str:
-    lines = [header, "", "| model | depth | llama-bench tok/s (median) | " + " | ".join(VARIANTS) + " |",
-             "|---|---|---|" + "---|" * len(VARIANTS)]
+def table(rows: list[dict[str, Any]], header: str, variants: list[str]) -> str:
+    lines = [header, "", "| model | depth | llama-bench tok/s (median) | " + " | ".join(variants) + " |",
+             "|---|---|---|" + "---|" * len(variants)]
     keys = sorted({(r["model"], r["depth"]) for r in rows}, key=lambda k: (k[0], k[1]))
     for tag, depth in keys:
         mine = [r for r in rows if (r["model"], r["depth"]) == (tag, depth)]
-        cells = [f"{statistics.median(r[v] / r['llama_bench'] for r in mine):.3f}" for v in VARIANTS]
+        cells = [f"{statistics.median(r[v] / r['llama_bench'] for r in mine):.3f}" for v in variants]
         lb = statistics.median(r["llama_bench"] for r in mine)
         lines.append(f"| {tag} | {depth} | {lb:.1f} | " + " | ".join(cells) + " |")
-    every = {v: sorted(r[v] / r["llama_bench"] for r in rows) for v in VARIANTS}
-    lines += ["", "Over all round-points (÷ the same round's llama-bench): "
-              + "; ".join(f"{v} median {statistics.median(x):.3f} ({x[0]:.3f}–{x[-1]:.3f})" for v, x in every.items())]
-    c_py = sorted(r["c_device"] / r["py_device"] for r in rows)
-    lines.append(f"C loop ÷ Python loop, device sampling, same rounds: median {statistics.median(c_py):.3f} "
-                 f"({c_py[0]:.3f}–{c_py[-1]:.3f}).")
+    for tag in sorted({r["model"] for r in rows}):
+        mine = [r for r in rows if r["model"] == tag]
+        every = {v: sorted(r[v] / r["llama_bench"] for r in mine) for v in variants}
+        lines += ["", f"{tag}, over all round-points (÷ the same round's llama-bench): "
+                  + "; ".join(f"{v} median {statistics.median(x):.3f} ({x[0]:.3f}–{x[-1]:.3f})"
+                              for v, x in every.items())]
+        for a, b in (("c_device", "py_device"), ("py_argmax", "py_device")):
+            if a in variants and b in variants:
+                x = sorted(r[a] / r[b] for r in mine)
+                lines.append(f"{tag}, {a} ÷ {b}, same rounds: median {statistics.median(x):.3f} "
+                             f"({x[0]:.3f}–{x[-1]:.3f}; below 1 in {sum(v < 1 for v in x)} of {len(x)}).")
     return "\n".join(lines) + "\n"
 
 
@@ -172,6 +181,8 @@ def main() -> int:
     ap.add_argument("--depths", default="50,1024,2048,4096")
     ap.add_argument("--tokens", type=int, default=256)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--models", default="q4,f16", help="of q4, f16, wide")
+    ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--lib", type=Path)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--md", type=Path)
@@ -180,31 +191,33 @@ def main() -> int:
     ngl = 99 if args.gpu else 0
     threads = args.threads or (physical_cores() if args.gpu else 1)
     tools = find_tools() or build_cpu_tools()
-    models = realistic_pair(tools["llama-quantize"], 16) if args.gpu else small_pair(tools["llama-quantize"])
+    variants = args.variants.split(",")
+    pair = realistic_pair(tools["llama-quantize"], 16) if args.gpu else small_pair(tools["llama-quantize"])
+    paths = {"q4": ("Q4_K_M", pair.q4), "f16": ("f16", pair.f16), "wide": ("f16, 262k vocabulary", None)}
     lib = args.lib or build_loop(BENCH / ".cache" / "libvdloop.so")
     llama_cpp.llama_backend_init()
     t_start = time.perf_counter()
-    probes = {tag: Probe(path, lib, ngl, threads, depths, args.tokens)
-              for tag, path in (("Q4_K_M", models.q4), ("f16", models.f16))}
+    probes = {paths[m][0]: Probe(paths[m][1] or wide_vocab_f16(), lib, ngl, threads, depths, args.tokens)
+              for m in args.models.split(",")}
     rows: list[dict[str, Any]] = []
     for rnd in range(args.rounds):
         for tag, probe in probes.items():
-            path = models.q4 if tag == "Q4_K_M" else models.f16
             for depth in depths:
-                order = VARIANTS if rnd % 2 == 0 else VARIANTS[::-1]
+                order = variants if rnd % 2 == 0 else variants[::-1]
                 row: dict[str, Any] = {"model": tag, "depth": depth, "round": rnd}
-                row["llama_bench"] = llama_bench_tg(tools["llama-bench"], path, depth, args.tokens, 3, threads, ngl)
+                row["llama_bench"] = llama_bench_tg(tools["llama-bench"], probe.path, depth, args.tokens, 3, threads,
+                                                    ngl)
                 for v in order:
                     row[v] = probe.measure(v, depth)
                 rows.append(row)
                 print(f"[native] {tag} d{depth} r{rnd}: " + ", ".join(f"{k} {row[k]:.1f}" for k in
-                      ("llama_bench", *VARIANTS)), flush=True)
+                      ("llama_bench", *variants)), flush=True)
                 if args.json:
                     args.json.write_text(json.dumps({"rows": rows}, indent=1))
     header = (f"Native loop probe ({'GPU, every layer offloaded' if args.gpu else 'CPU'}), "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, threads {threads}, {args.rounds} rounds, "
               f"{args.tokens} tokens per figure, llama-bench -r 3; " + run_note(t_start))
-    publish(table(rows, header), args.md)
+    publish(table(rows, header, variants), args.md)
     return 0
 
 
