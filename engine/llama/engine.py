@@ -205,6 +205,16 @@ class LocalEngine:
         if found is not None and images:
             prepare_ahead.drop(*found, self._images, images)
 
+    def forget_images(self, digests: Sequence[str]) -> None:
+        """Pictures deleted for good (pixel digests): the engine process forgets what it derived from them.
+
+        Their embeddings, and its cached conversation if that holds any; returns at once. Without an engine
+        process there is nothing to forget.
+        """
+        child = self._link.live()
+        if child is not None and digests:
+            prepare_ahead.forget(child, digests)
+
     @property
     def prepared(self) -> PrepareState:
         """The engine process's latest report on the images it encoded ahead (read now, between requests)."""

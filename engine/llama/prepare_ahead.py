@@ -8,6 +8,9 @@ With the conversation the images will join, the prompt is rendered up to where t
 go (``question_prefix``), so that the engine process can read that far ahead too. That needs a template
 that puts a message's images before its text (``chat_template.message_content`` does, and the common
 templates keep that order); otherwise the images are only encoded.
+
+Images deleted for good go the same way (``forget``): the engine process drops their embeddings, and its cached
+conversation if that holds any.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from ..requests import ImageAttachment, ImageSource, Message, ModelSpec
 from .chat_template import MEDIA_MARKER, render_prompt
 from .child_process import ChildGone, ChildProcess
 from .image_feed import ImageFeed
-from .worker.protocol import DropPrepared, ParentMessage, PrepareImages
+from .worker.protocol import DropPrepared, ForgetImages, ParentMessage, PrepareImages
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +76,14 @@ def drop(child: ChildProcess, spec: ModelSpec, feed: ImageFeed,
     _tell(child, DropPrepared(tuple(ref.digest for ref in refs)))
 
 
+def forget(child: ChildProcess, digests: Sequence[str]) -> None:
+    """Tell ``child`` that the pictures ``digests`` were deleted for good: nothing derived from them may stay."""
+    _tell(child, ForgetImages(tuple(digests)))
+
+
 def _tell(child: ChildProcess, message: ParentMessage) -> None:
     child.cancel(False)  # a cancelled answer's flag would stop the encodes; the process is between requests
     try:
         child.send(message)
     except ChildGone as lost:  # the next request starts a new process and says what happened
-        log.warning("the engine process is gone (exit code %s); images not prepared ahead", lost.exitcode)
+        log.warning("the engine process is gone (exit code %s); %s not sent", lost.exitcode, type(message).__name__)

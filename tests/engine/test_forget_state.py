@@ -1,5 +1,7 @@
 """``DiskCache.forget_state``: a deleted conversation's saved KV state goes, keyed as the engine saved it; the states
-of other conversations and the image embeddings stay, and the engine restores those as before."""
+of other conversations and the image embeddings stay, and the engine restores those as before. ``DiskCache.forget_images``
+and ``LocalEngine.forget_images`` (a purge): nothing derived from the purged pictures stays, on disk or in the engine
+process."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ import json
 from pathlib import Path
 
 from visiondesk.engine import Message
+from visiondesk.engine.attachments import attach_image
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.llama.disk_cache import DiskCache, header_key, read_entry
+from visiondesk.engine.pixel_cache import PixelCache
+from visiondesk.engine.requests import ImageSource
 
 from tests.engine.conftest import run, spec
 from tests.model_factory import GeneratedModels
@@ -58,6 +63,35 @@ def test_forgetting_images_deletes_their_embeddings_only(test_models: GeneratedM
     assert all(read_entry(p, "embeddings", k) is not None for p, k in left.items())  # whole, still usable
     assert (folder / "junk.emb").exists() and cache.state_path("conversation-1").is_file()
     assert cache.forget_images([]) == 0
+
+
+def test_the_engine_process_forgets_purged_images(test_models: GeneratedModels, images: dict[str, Path],
+                                                  tmp_path: Path) -> None:
+    """Their embeddings go from its memory, and its cached conversation if that holds one; the rest stays."""
+    pixels = PixelCache(tmp_path / "pixels")
+    red, blue = (attach_image(ImageSource(path=images[c]), pixels)[0] for c in ("red", "blue"))
+    with LocalEngine(log_dir=tmp_path / "logs", pixels=pixels) as e:
+        e.load(spec(test_models))
+        about_red = [Message.user("What is this?", red)]
+        red_answer, fin, _ = run(e, about_red)
+        assert fin.usage.images_encoded == 1
+        about_blue = [Message.user("And this one?", blue)]
+        blue_answer, _, _ = run(e, about_blue)  # the cached conversation now
+
+        e.forget_images([red.digest, "f" * 64])  # red is not in the cached conversation: that stays
+        _, fin, _ = run(e, [*about_blue, Message.assistant(blue_answer), Message.user("More?")])
+        assert fin.usage.images_encoded == 0 and fin.usage.prompt_tokens_evaluated < fin.usage.prompt_tokens // 2
+        red_follow_up = [*about_red, Message.assistant(red_answer), Message.user("More?")]
+        _, fin, _ = run(e, red_follow_up)
+        assert fin.usage.images_encoded == 1  # encoded again: it was forgotten
+
+        e.forget_images([red.digest])  # now the cached conversation holds red: it is read again from the start
+        _, again, _ = run(e, red_follow_up)
+        assert again.usage.images_encoded == 1
+        assert again.usage.prompt_tokens_evaluated == again.usage.prompt_tokens == fin.usage.prompt_tokens
+        _, fin, _ = run(e, [Message.user("Blue again?", blue)])
+        assert fin.usage.images_encoded == 0  # blue's embedding stayed
+        e.forget_images([])  # nothing: no message
 
 
 def test_a_crafted_cache_file_does_not_stop_the_sweep(tmp_path: Path) -> None:

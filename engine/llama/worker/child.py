@@ -106,6 +106,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
         ChatJob,
         DropPrepared,
         ErrorReply,
+        ForgetImages,
         InfoRequest,
         LoadRequest,
         Measured,
@@ -146,6 +147,10 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                     preparer.add(msg)
                 case DropPrepared(digests=digests):
                     preparer.drop(digests)
+                case ForgetImages(digests=digests):
+                    preparer.drop(digests)
+                    if runtime.forget_images(digests):
+                        persistence.cache_changed()
                 case LoadRequest(spec=spec, cache=cache):
                     preparer.clear()
                     loaded = runtime.load(spec, cache)
@@ -185,7 +190,7 @@ def serve(conn: Any, cancel_flag: Any, log_dir: str | None) -> None:
                     log.error("unknown message %r", type(msg).__name__)
                     conn.send(ErrorReply.unknown(msg))
         except Exception as exc:
-            if isinstance(msg, PrepareImages | DropPrepared):  # no reply: the parent waits for none
+            if isinstance(msg, PrepareImages | DropPrepared | ForgetImages):  # no reply: the parent waits for none
                 log.exception("%s failed", type(msg).__name__)
             elif isinstance(exc, VisionDeskError):
                 conn.send(ErrorReply.of(exc))

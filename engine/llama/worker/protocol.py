@@ -10,9 +10,9 @@ then ``Done``; ``NeedPixels`` -> ``Pixels``; ``MeasureRequest`` -> ``Measured``;
 ``ResetRequest`` -> ``Ok``; ``SaveState``/``RestoreState`` -> ``StateKept``; ``Quit``; ``ParallelJob`` -> a
 stream of tagged events (``parallel_protocol.py``). Any request may be answered with ``ErrorReply``.
 
-Two messages get no reply, so that the parent never waits for them: ``PrepareImages`` and ``DropPrepared``
-(speculative encodes, ``worker/image_prepare.py``). The child reports that work with a ``PrepareState`` notice
-whenever it changes; the parent keeps the latest one whenever it next reads the pipe.
+Three messages get no reply, so that the parent never waits for them: ``PrepareImages`` and ``DropPrepared``
+(speculative encodes, ``worker/image_prepare.py``), and ``ForgetImages``. The child reports the speculative work
+with a ``PrepareState`` notice whenever it changes; the parent keeps the latest one whenever it next reads the pipe.
 """
 
 from __future__ import annotations
@@ -123,8 +123,15 @@ class DropPrepared:
     digests: tuple[str, ...]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class ForgetImages:
+    """These images were deleted for good: forget their embeddings, and a cached conversation holding any. No reply."""
+
+    digests: tuple[str, ...]
+
+
 ParentMessage = (LoadRequest | ChatJob | Pixels | MeasureRequest | InfoRequest | ResetRequest | SaveState | RestoreState
-                 | Quit | PrepareImages | DropPrepared | ParallelJob | MoreRequests)
+                 | Quit | PrepareImages | DropPrepared | ForgetImages | ParallelJob | MoreRequests)
 
 # ---- child -> parent ----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import ctypes
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import llama_cpp
@@ -391,6 +391,15 @@ class Runtime:
             projector_load_ms=counter["projector_ms"],
         )
         self._send(Done(reason, self._usage(prompt_tokens, prompt_evaluated, n_out, counter), timings))
+
+    def forget_images(self, digests: Sequence[str]) -> bool:
+        """Forget these pictures' embeddings (memory and disk) and a cached conversation holding any; whether it did."""
+        for digest in digests:
+            self.embeddings.discard(digest)
+        held = any(isinstance(s, ImageSegment) and s.digest in digests for s in self.cache)
+        if held:
+            self.reset()
+        return held
 
     def reset(self) -> None:
         """Forget the cached conversation (the embedding store stays)."""
