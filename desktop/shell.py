@@ -236,9 +236,10 @@ class AppShell(QObject):
             "FirstRun", "Attached, waiting for a model: %1").replace("%1", names) if names else "")
 
     def _forget_images(self, digests: Sequence[str]) -> None:
-        """Purged images' prepared pixels and embeddings (on the purge's thread)."""
+        """Purged images' prepared pixels and embeddings, on disk (on the purge's thread) and in the engine."""
         self.pixels.forget(digests)
         self.engine_cache().forget_images(digests)
+        self.engine.forget_images(digests)
 
     def engine_cache(self) -> DiskCache:
         """Where the local engine keeps embeddings and conversation states, within the size the settings allow."""

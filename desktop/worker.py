@@ -185,6 +185,14 @@ class EngineWorker(QObject):
         except VisionDeskError as exc:
             log.info("prepared images not dropped: %s", exc)
 
+    @Slot(object)
+    def forget_images(self, digests: Sequence[str]) -> None:
+        """Pictures deleted for good: the local engine forgets what it derived from them (a server keeps its own)."""
+        forget = getattr(self._engine, "forget_images", None)  # only the local engine keeps embeddings here
+        if self.stopping or forget is None:
+            return
+        forget(list(digests))
+
     @Slot(int, object)
     def plan(self, request_id: int, messages: Sequence[Message]) -> None:
         """What ``messages`` will take and how each image will be read (nothing is evaluated)."""
@@ -278,6 +286,7 @@ class EngineThread(QObject):
     _forget_requested = Signal(object, object)
     _prepare_requested = Signal(object, object)
     _drop_requested = Signal(object)
+    _forget_images_requested = Signal(object)
     _shutdown_requested = Signal()
 
     def __init__(self, make_backend: BackendFactory, parent: QObject | None = None) -> None:
@@ -297,6 +306,7 @@ class EngineThread(QObject):
         self._forget_requested.connect(self.worker.forget_conversation, queued)
         self._prepare_requested.connect(self.worker.prepare_images, queued)
         self._drop_requested.connect(self.worker.drop_prepared_images, queued)
+        self._forget_images_requested.connect(self.worker.forget_images, queued)
         self._shutdown_requested.connect(self.worker.shutdown, queued)
         self._next_id = 0
         self._tokens: dict[int, CancelToken] = {}
@@ -368,6 +378,10 @@ class EngineThread(QObject):
     def drop_prepared_images(self, images: Sequence[ImageSource | ImageAttachment]) -> None:
         """``images`` will not be sent: the backend stops preparing them (any thread)."""
         self._drop_requested.emit(tuple(images))
+
+    def forget_images(self, digests: Sequence[str]) -> None:
+        """Pictures deleted for good (pixel digests): the engine forgets them, in turn (any thread)."""
+        self._forget_images_requested.emit(tuple(digests))
 
     def cancel(self, request_id: int | None = None) -> None:
         """Cancel one request, or all of them (thread-safe: sets the token directly)."""

@@ -13,6 +13,7 @@ from visiondesk.engine.llama.disk_cache import header_key
 
 from tests.desktop.conftest import open_shell
 from tests.desktop.test_desktop_chat import send
+from tests.desktop.test_desktop_prepare_images import engine_of, prepared_until
 
 SECRET = "payslip of Zhang Wei, 8123 yuan"
 
@@ -53,6 +54,11 @@ def test_a_deleted_conversation_is_removed_for_good_once_its_undo_is_over(qtbot,
     assert _derived(shell, gone) == [] and len(_derived(shell, shared)) == 2
     assert SECRET.encode() not in _database_bytes(shell.store)
     assert [c.id for c in shell.store.list_conversations()] == [kept]
+    # Nor in the engine process's memory: attached again, the picture is encoded anew (the shared one is not).
+    before = engine_of(shell).prepared.encoded
+    shell.composer.add_files(list(images))
+    state = prepared_until(qtbot, shell, lambda s: len(s.ready) == 2)
+    assert state.encoded == before + 1
 
 
 def test_undo_within_its_time_brings_everything_back(qtbot, shell, images) -> None:

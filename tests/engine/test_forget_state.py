@@ -1,7 +1,7 @@
 """``DiskCache.forget_state``: a deleted conversation's saved KV state goes, keyed as the engine saved it; the states
-of other conversations and the image embeddings stay, and the engine restores those as before. ``DiskCache.forget_images``
-and ``LocalEngine.forget_images`` (a purge): nothing derived from the purged pictures stays, on disk or in the engine
-process."""
+of other conversations and the image embeddings stay, and the engine restores those as before.
+``DiskCache.forget_images`` and ``LocalEngine.forget_images`` (a purge): nothing derived from the purged pictures
+stays, on disk or in the engine process."""
 
 from __future__ import annotations
 
