@@ -6,6 +6,7 @@
 #   bash bench/gpu_run.sh depth     # issue 24, after `prepare` (~5 min warm): bench/depth_bench.py --gpu, the
 #                                   # decode A/B at depth 2048 against .gpu/old (or git archive of $AB_OLD,
 #                                   # default db2bf1b), bench/load_bench.py --gpu; depth.md, ab.json, load.md
+#   bash bench/gpu_run.sh decode    # the same without load_bench ($DEPTH_ROUNDS, $AB_ROUNDS: rounds of each)
 #   bash bench/gpu_run.sh parts     # issue 24, after `prepare`: bench/depth_bench.py --gpu --parts, $PARTS_ROUNDS
 #                                   # (default 4) rounds (~80 s each warm): the conversation, a text-only prompt of
 #                                   # the same depth and the bare llama_decode+argmax loop, each against llama-bench
@@ -92,8 +93,9 @@ if has bench profile; then   # py-spy wheel in .gpu/whl (optional)
   timeout 240 python3 bench/profile_engine.py /tmp/prof --py-spy /tmp/site/bin/py-spy > "$OUT/profile.log" 2>&1
   cp /tmp/prof/profile-summary.txt "$OUT/" 2>/dev/null; tar czf "$OUT/prof.tgz" -C /tmp/prof . 2>/dev/null
 fi
-if has depth; then   # issue 24: decode at depth, the A/B of its host-side changes, loading
-  timeout 230 python3 bench/depth_bench.py --gpu --no-parts --json "$OUT/depth.json" --md "$OUT/depth.md" > "$OUT/depth.log" 2>&1
+if has depth decode; then   # issue 24: decode at depth ($DEPTH_ROUNDS, default 3), the A/B against .gpu/old, loading
+  timeout 330 python3 bench/depth_bench.py --gpu --no-parts --rounds "${DEPTH_ROUNDS:-3}" --json "$OUT/depth.json" \
+    --md "$OUT/depth.md" > "$OUT/depth.log" 2>&1
   echo "depth exit $? after $(( $(date +%s) - T_START )) s"; cat "$OUT/depth.md" 2>/dev/null || tail -20 "$OUT/depth.log"
   OLD=.gpu/old
   if [ ! -d $OLD/engine ]; then
@@ -101,9 +103,11 @@ if has depth; then   # issue 24: decode at depth, the A/B of its host-side chang
     git archive "${AB_OLD:-db2bf1b}" packaging/visiondesk engine models core batch api cli | tar x -C $OLD
   fi
   M=$(python3 -c "import sys; sys.path.insert(0, 'bench'); import bench_models as b; print(b._q4_path('llama1b-chatml'))")
-  timeout 120 python3 bench/decode_ab.py "$M" --old $OLD --rounds "${AB_ROUNDS:-3}" --depth 2048 --tokens 256 \
+  timeout 240 python3 bench/decode_ab.py "$M" --old $OLD --rounds "${AB_ROUNDS:-3}" --depth 2048 --tokens 256 \
     --json "$OUT/ab.json" 2>&1 | tail -5
   echo "A/B done after $(( $(date +%s) - T_START )) s"
+fi
+if has depth; then
   # the text-only CLI load_bench compares with (build-cuda.sh builds the three others; this one reuses their objects)
   timeout 60 cmake --build /tmp/lcpp/vendor/llama.cpp/build -j 16 --target llama-completion > /tmp/completion.log 2>&1
   timeout 150 python3 bench/load_bench.py --gpu --reps 3 --json "$OUT/load.json" --md "$OUT/load.md" > "$OUT/load.log" 2>&1
