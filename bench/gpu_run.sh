@@ -11,7 +11,7 @@
 #                                   # (default 4) rounds (~80 s each warm): the conversation, a text-only prompt of
 #                                   # the same depth and the bare llama_decode+argmax loop, each against llama-bench
 #                                   # in the same round -> depth-parts.md, depth-parts.json
-#   bash bench/gpu_run.sh native    # issue 24, after `prepare`: bench/native_decode_probe.py --gpu $NATIVE_ARGS, $NATIVE_ROUNDS
+#   bash bench/gpu_run.sh native    # issue 24, after `prepare`: bench/native_decode_probe.py --gpu, $NATIVE_ROUNDS
 #                                   # (default 3): the decode loop in C against the same loop in Python and llama-bench
 #                                   # (native_loop.c, built here against the CUDA libllama) -> native.md, native.json
 #   bash bench/gpu_run.sh batch     # prepare (cached if warm), then bench/batch_bench.py on the realistic models:
@@ -123,9 +123,8 @@ if has native; then   # issue 24: is the last gap the Python loop's? (a C loop o
   L=/tmp/lcpp/vendor/llama.cpp
   cc -O2 -shared -fPIC bench/native_loop.c -I$L/include -I$L/ggml/include -L/tmp/lib -lllama -Wl,-rpath,/tmp/lib \
     -o /tmp/libvdloop.so || exit 1
-  # shellcheck disable=SC2086
   timeout $(( BUDGET_S - ($(date +%s) - T_START) )) python3 bench/native_decode_probe.py --gpu --lib /tmp/libvdloop.so \
-    --rounds "${NATIVE_ROUNDS:-3}" --json "$OUT/native.json" --md "$OUT/native.md" $NATIVE_ARGS > "$OUT/native.log" 2>&1
+    --rounds "${NATIVE_ROUNDS:-3}" --json "$OUT/native.json" --md "$OUT/native.md" > "$OUT/native.log" 2>&1
   echo "native exit $? after $(( $(date +%s) - T_START )) s"
   grep '^\[native' "$OUT/native.log"; cat "$OUT/native.md" 2>/dev/null || tail -20 "$OUT/native.log"
 fi

@@ -170,8 +170,7 @@ class Tuning:
     # through llama.cpp's native greedy sampler (the same pick, slower on large vocabularies).
     host_greedy: bool = True
     # Where the sampler chain runs: None samples inside the decode graph when the output layer is on a
-    # GPU (plain greedy over a vocabulary of up to 64k entries excepted: the host's argmax is quicker),
-    # on the host otherwise; True or False forces one.
+    # GPU, on the host otherwise; True or False forces one.
     device_sampling: bool | None = None
     # Flush denormal floats to zero in the engine process (see worker/denormals.py); False keeps IEEE
     # arithmetic. It is fixed when the process starts, so changing it starts a new engine process.

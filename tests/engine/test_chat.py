@@ -178,15 +178,5 @@ def test_only_plain_greedy_on_the_host_skips_the_native_chain() -> None:
     assert not fast(SamplingParams(temperature=0.7, repeat_penalty=1.0))
     assert not fast(plain, host_greedy=False)  # Tuning(host_greedy=False)
     # Tuning.device_sampling: None follows where the output layer runs; True/False force it.
-    warm = SamplingParams(temperature=0.7)
-    assert sample_on_device(33, 32, params=warm, n_vocab=32_000)
-    assert not sample_on_device(32, 32, params=warm, n_vocab=32_000)
-    assert sample_on_device(0, 32, forced=True, params=plain, n_vocab=32_000)
-    assert not sample_on_device(33, 32, forced=False, params=warm, n_vocab=32_000)
-    # Plain greedy over a vocabulary of up to 64k entries is the host's argmax even on a GPU; a larger one
-    # (Gemma's 262k), penalties, or Tuning(host_greedy=False) sample in the graph.
-    assert not sample_on_device(33, 32, params=plain, n_vocab=32_000)
-    assert fast(plain, on_device=sample_on_device(33, 32, params=plain, n_vocab=65_536))
-    assert sample_on_device(33, 32, params=plain, n_vocab=65_537)
-    assert sample_on_device(33, 32, params=SamplingParams(temperature=0, repeat_penalty=1.1), n_vocab=32_000)
-    assert sample_on_device(33, 32, params=plain, n_vocab=32_000, host_greedy=False)
+    assert sample_on_device(33, 32) and not sample_on_device(32, 32)
+    assert sample_on_device(0, 32, forced=True) and not sample_on_device(33, 32, forced=False)

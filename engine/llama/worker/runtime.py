@@ -219,8 +219,7 @@ class Runtime:
         if m is None:
             raise EngineFailure("No model is loaded.")
         tuning = m.spec.tuning
-        on_device = sample_on_device(m.gpu_layers, m.n_layers, tuning.device_sampling, params=job.sampling,
-                                     n_vocab=m.n_vocab, host_greedy=tuning.host_greedy)
+        on_device = sample_on_device(m.gpu_layers, m.n_layers, tuning.device_sampling)
         sampler = self._samplers.get(job.sampling, m.ctx, m.n_vocab, on_device)
         try:
             self._chat(job, token_picker(job.sampling, sampler, m.ctx, m.n_vocab, on_device, tuning.host_greedy))

@@ -8,11 +8,6 @@ take the same argmax (the first highest logit, as NumPy's). Every other setting,
 device, goes through the native chain. ``Tuning(host_greedy=False)`` sends greedy through it too
 (the tests compare both).
 
-With the output layer on a GPU the chain samples inside the decode graph, sparing the copy of the logits row
-to the host — except plain greedy over a vocabulary of at most ``HOST_GREEDY_MAX_VOCAB`` entries, which
-is still the host's argmax: copying a 32k row and taking its argmax costs less than the sampler in the
-graph (see ``sample_on_device``).
-
 A structured answer (``SamplingParams.response_format``) samples under llama.cpp's grammar sampler,
 on the host, checking the chain's pick against the grammar (``grammar_sampling.py``): such sampling is
 never attached to the device, nor replaced by the host argmax.
@@ -150,22 +145,8 @@ def token_picker(params: SamplingParams, sampler: Any, ctx: Any, n_vocab: int, o
     return functools.partial(llama_cpp.llama_sampler_sample, sampler, ctx, -1)
 
 
-# Plain greedy picks on the host, even with the output layer on a GPU, up to this many vocabulary entries. H200,
-# the realistic 1.1B decoder with a 32k vocabulary, depths 50-4,096 (bench/native_decode_probe.py, RESULTS.md
-# "is the last gap Python's?"): the host argmax decoded 1.008x as fast as the greedy sampler in the graph (median
-# of 32 round-points, faster in 24). With Gemma 3's 262k vocabulary the row is 1 MiB: it stays on the device.
-HOST_GREEDY_MAX_VOCAB = 65_536
-
-
-def sample_on_device(gpu_layers: int, n_layers: int, forced: bool | None = None, *, params: SamplingParams,
-                     n_vocab: int, host_greedy: bool = True) -> bool:
-    """Whether the sampler chain runs inside the decode graph: ``forced`` (``Tuning.device_sampling``) decides.
-
-    Else when the output layer is offloaded, but for plain greedy over a small vocabulary (the host's argmax,
-    unless ``host_greedy`` is off).
-    """
+def sample_on_device(gpu_layers: int, n_layers: int, forced: bool | None = None) -> bool:
+    """Sample on the device when the output layer is offloaded; ``forced`` (``Tuning.device_sampling``) decides."""
     if forced is not None:
         return forced
-    if host_greedy and is_plain_greedy(params) and n_vocab <= HOST_GREEDY_MAX_VOCAB:
-        return False
     return gpu_layers > n_layers
