@@ -211,6 +211,7 @@ class LocalEngine:
         Their embeddings, and its cached conversation if that holds any; returns at once. Without an engine
         process there is nothing to forget.
         """
+        self._link.settle()  # a stopped answer ends first, its cancel flag still up (the message lowers it)
         child = self._link.live()
         if child is not None and digests:
             prepare_ahead.forget(child, digests)

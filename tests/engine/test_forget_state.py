@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from visiondesk.engine import Message
+from visiondesk.engine import CancelToken, Finished, Message, SamplingParams
 from visiondesk.engine.attachments import attach_image
 from visiondesk.engine.llama import LocalEngine
 from visiondesk.engine.llama.disk_cache import DiskCache, header_key, read_entry
@@ -92,6 +92,26 @@ def test_the_engine_process_forgets_purged_images(test_models: GeneratedModels, 
         _, fin, _ = run(e, [Message.user("Blue again?", blue)])
         assert fin.usage.images_encoded == 0  # blue's embedding stayed
         e.forget_images([])  # nothing: no message
+
+
+def test_forgetting_after_a_stop_lets_the_stopped_answer_end_first(test_models: GeneratedModels,
+                                                                    tmp_path: Path) -> None:
+    """From review: a Stop past its grace leaves the engine process ending the answer (the parent drains it before
+    the next request). A purge's forget came first and lowered the cancel flag: the stopped answer ran to its end."""
+    with LocalEngine(log_dir=tmp_path / "logs") as e:
+        e.load(spec(test_models))
+        stop = CancelToken()
+        stop.cancel()
+        stop.cancelled_at -= 5  # stopped long ago: the parent gives up waiting for the process at once
+        long = SamplingParams(temperature=1.0, max_tokens=400, repeat_penalty=1.0)
+        events = list(e.chat([Message.user("Tell me a long story")], long, cancel=stop))
+        assert isinstance(events[-1], Finished)
+        child = e._link.child  # noqa: SLF001 - the process still ending the stopped answer
+        assert child is not None and child.draining
+        e.forget_images(["f" * 64])
+        assert not child.draining  # it ended before the message went
+        _, fin, _ = run(e, [Message.user("Hello.")], SamplingParams(temperature=0.0, max_tokens=4))
+        assert fin.error is None and e._link.child is child  # noqa: SLF001 - the same process, in step
 
 
 def test_a_crafted_cache_file_does_not_stop_the_sweep(tmp_path: Path) -> None:

@@ -252,3 +252,21 @@ def test_switching_model_stops_an_encode_ahead(slow_spec: ModelSpec, slow: Local
     slow.load(slow_spec)
     assert time.monotonic() - t0 < load_s + encode_s / 3  # the load did not wait for the encode
     assert slow.prepared == PrepareState()  # and nothing of it is left
+
+
+def test_a_purge_stops_an_encode_ahead_only_when_it_is_of_that_image(slow: LocalEngine, attach: Attacher) -> None:
+    """From review: ``forget_images`` (a purge) interrupted any encode ahead; now only that image's."""
+    slow.prepare_images([attach("purge-first", 60, (448, 448))])
+    encode_s = wait_for(slow, lambda s: s.encoded == 1).encode_ms / 1000.0
+    image = attach("purge-kept", 61, (448, 448))
+    slow.prepare_images([image])
+    time.sleep(encode_s / 4)  # under way
+    slow.forget_images(["f" * 64])  # another picture: the encode goes on
+    state = wait_for(slow, lambda s: image.digest in s.ready)
+    assert state.interrupted == 0 and state.encoded == 2
+    doomed = attach("purge-doomed", 62, (448, 448))
+    slow.prepare_images([doomed])
+    time.sleep(encode_s / 4)
+    slow.forget_images([doomed.digest])  # this one: stopped, and not queued again
+    state = wait_for(slow, lambda s: s.interrupted == 1 and not s.waiting)
+    assert doomed.digest not in state.ready and state.encoded == 2

@@ -46,6 +46,7 @@ from .protocol import (
     ChatJob,
     Done,
     DropPrepared,
+    ForgetImages,
     InfoRequest,
     MeasureRequest,
     NeedPixels,
@@ -275,7 +276,7 @@ class Preparer:
         match msg:
             case PrepareImages() | InfoRequest():
                 return False  # nothing waits on these but the parent's thread, for one image at most
-            case DropPrepared(digests=digests):
+            case DropPrepared(digests=digests) | ForgetImages(digests=digests):
                 return bool(self._current & set(digests))
             case ChatJob(images=images) | MeasureRequest(images=images):
                 # A request about this very image would wait for this work anyway (a measure: the window's
