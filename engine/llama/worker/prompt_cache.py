@@ -101,6 +101,24 @@ def segment_positions(seg: Segment) -> int:
     return len(seg.tokens) if isinstance(seg, TextSegment) else seg.n_pos
 
 
+def cells_beyond_positions(cache: Sequence[Segment]) -> int:
+    """KV cells the cached images take beyond their positions (M-RoPE: an image's tokens share positions)."""
+    return sum(s.n_tokens - s.n_pos for s in cache if isinstance(s, ImageSegment))
+
+
+def holds_any(cache: Sequence[Segment], digests: Sequence[str]) -> bool:
+    """Whether one of these pictures is in the cache."""
+    return any(isinstance(s, ImageSegment) and s.digest in digests for s in cache)
+
+
+def append_text(cache: list[Segment], seg: TextSegment) -> None:
+    """Add evaluated text at the end, to the text segment there if there is one."""
+    if cache and isinstance(cache[-1], TextSegment):
+        cache[-1].tokens.extend(seg.tokens)
+    else:
+        cache.append(TextSegment(list(seg.tokens)))
+
+
 def split_prompt(prompt: str, marker: str, digests: Sequence[str]) -> list[Part]:
     """Alternating text and image parts; raises ValueError if markers and images disagree."""
     pieces = prompt.split(marker)

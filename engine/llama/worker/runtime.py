@@ -36,6 +36,9 @@ from .prompt_cache import (
     Segment,
     TextPart,
     TextSegment,
+    append_text,
+    cells_beyond_positions,
+    holds_any,
     plan_reuse,
     segment_positions,
     split_prompt,
@@ -285,7 +288,7 @@ class Runtime:
                     steps.append(t)
             # The context is a number of KV cells: one per token, even where an image takes fewer positions
             # than tokens (M-RoPE).
-            prompt_cells = (pos + self._cells_beyond_positions() + new_text_tokens
+            prompt_cells = (pos + cells_beyond_positions(self.cache) + new_text_tokens
                             + sum(p.n_tokens() for p in pending))
             if prompt_cells + 1 > m.n_ctx:
                 raise ContextOverflow(prompt_cells, m.n_ctx)
@@ -293,7 +296,7 @@ class Runtime:
                        "reused": sum(1 for s in self.cache if isinstance(s, ImageSegment)),
                        "to_encode_total": sum(1 for p in pending
                                               if (job.images[p.part.index].digest, 0) not in self.embeddings)}
-            cells_from = pos + self._cells_beyond_positions()  # Usage counts tokens (KV cells), not positions
+            cells_from = pos + cells_beyond_positions(self.cache)  # Usage counts tokens (KV cells), not positions
             llama_cpp.llama_set_abort_callback(m.ctx, self._abort_cb, None)
             try:
                 self._send(StageReport(Stage.READING_PROMPT))
@@ -302,9 +305,9 @@ class Runtime:
                         pos = self._eval_image(job, step, pos, counter)
                         continue
                     pos = self._decode_tokens(step.tokens, pos, want_logits=i == len(steps) - 1)
-                    self._append_text(step)
+                    append_text(self.cache, step)
             except Cancelled:
-                cells = pos + self._cells_beyond_positions()
+                cells = pos + cells_beyond_positions(self.cache)
                 self._send(Done(StopReason.CANCELLED, self._usage(cells, cells - cells_from, 0, counter),
                                 Timings(encode_ms=counter["encode_ms"], projector_load_ms=projector_ms)))
                 return
@@ -317,7 +320,7 @@ class Runtime:
         # first sample would wait here anyway).
         llama_cpp.llama_synchronize(m.ctx)
         t_prompt_done = time.perf_counter()
-        prompt_evaluated = pos + self._cells_beyond_positions() - cells_from
+        prompt_evaluated = pos + cells_beyond_positions(self.cache) - cells_from
         self._generate(job, pick, pos, prompt_evaluated, counter, t_start, t_prompt_done)
 
     def _fetch_pixels(self, indices: list[int]) -> dict[int, str]:
@@ -346,16 +349,6 @@ class Runtime:
                 return False
         return bool(llama_cpp.llama_memory_seq_rm(m.memory, 0, keep_pos, -1))
 
-    def _cells_beyond_positions(self) -> int:
-        """KV cells the cached images take beyond their positions (M-RoPE: an image's tokens share positions)."""
-        return sum(s.n_tokens - s.n_pos for s in self.cache if isinstance(s, ImageSegment))
-
-    def _append_text(self, seg: TextSegment) -> None:
-        if self.cache and isinstance(self.cache[-1], TextSegment):
-            self.cache[-1].tokens.extend(seg.tokens)
-        else:
-            self.cache.append(TextSegment(list(seg.tokens)))
-
     def _usage(self, prompt_tokens: int, evaluated: int, completion: int, counter: dict[str, int]) -> Usage:
         return Usage(prompt_tokens=prompt_tokens, prompt_tokens_evaluated=evaluated, completion_tokens=completion,
                      images_encoded=counter["encoded"], images_reused=counter["reused"])
@@ -366,7 +359,7 @@ class Runtime:
         assert m is not None
         params = job.sampling
         stream = TextStream(params.stop)
-        prompt_tokens = pos + self._cells_beyond_positions()
+        prompt_tokens = pos + cells_beyond_positions(self.cache)
         if not self.cache or not isinstance(self.cache[-1], TextSegment):
             self.cache.append(TextSegment())
         tail = self.cache[-1]
@@ -374,7 +367,7 @@ class Runtime:
         self._send(StageReport(Stage.GENERATING))
         run = generate(m, pick, params.max_tokens, pos, stream, tail.tokens, self._flag, self._send,
                        self._token_infos, functools.partial(token_info, m.vocab),
-                       end_pos=m.n_ctx - self._cells_beyond_positions())
+                       end_pos=m.n_ctx - cells_beyond_positions(self.cache))
         reason, n_out, t_first = run.reason, run.n_out, run.t_first
         t_end = time.perf_counter()
         first = t_first or t_end
@@ -395,10 +388,10 @@ class Runtime:
         """Forget these pictures' embeddings (memory and disk) and a cached conversation holding any; whether it did."""
         for digest in digests:
             self.embeddings.discard(digest)
-        held = any(isinstance(s, ImageSegment) and s.digest in digests for s in self.cache)
-        if held:
-            self.reset()
-        return held
+        if not holds_any(self.cache, digests):
+            return False
+        self.reset()
+        return True
 
     def reset(self) -> None:
         """Forget the cached conversation (the embedding store stays)."""
