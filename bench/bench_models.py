@@ -71,15 +71,15 @@ def pregenerate() -> None:
     mmproj()
 
 
-def write_f16(name: str, **kwargs: object) -> Path:
+def write_f16(name: str, shape: model_factory.TextShape = TEXT_SHAPE, **kwargs: object) -> Path:
     """The f16 text model (written once; the quantized one is what the benchmark uses)."""
-    key = _key(TEXT_SHAPE, sorted(kwargs.items()), model_factory.CHATML_TEMPLATE)
+    key = _key(shape, sorted(kwargs.items()), model_factory.CHATML_TEMPLATE)
     f16 = CACHE / f"{name}-{key}-f16.gguf"
     if not f16.is_file():
         CACHE.mkdir(parents=True, exist_ok=True)
         t = time.perf_counter()
         tmp = f16.with_suffix(".tmp")
-        model_factory.write_text_model(tmp, shape=TEXT_SHAPE, dtype=np.float16, **kwargs)
+        model_factory.write_text_model(tmp, shape=shape, dtype=np.float16, **kwargs)
         tmp.rename(f16)
         _log(f"wrote {f16.name} in {time.perf_counter() - t:.0f} s")
     return f16
@@ -184,15 +184,7 @@ WIDE_TEXT = dataclasses.replace(TEXT_SHAPE, extra_vocab=262_144 - len(model_fact
 
 def wide_vocab_f16() -> Path:
     """The realistic decoder with a 262,144-entry vocabulary, f16 (written once)."""
-    key = _key(WIDE_TEXT, model_factory.CHATML_TEMPLATE)
-    out = CACHE / f"llama1b-wide-{key}-f16.gguf"
-    if not out.is_file():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        t = time.perf_counter()
-        model_factory.write_text_model(out.with_suffix(".tmp"), shape=WIDE_TEXT, dtype=np.float16)
-        out.with_suffix(".tmp").rename(out)
-        _log(f"wrote {out.name} in {time.perf_counter() - t:.0f} s")
-    return out
+    return write_f16("llama1b-wide", WIDE_TEXT)
 
 
 # For the CPU runs of the depth and load benchmarks: a decoder small enough that a 2-core VM reads 4k tokens
